@@ -1,0 +1,84 @@
+"""`implement-paper-mcp`: parse the options and serve over stdio (default) or HTTP."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import signal
+import sys
+from pathlib import Path
+
+import anyio
+
+from .app import build_server
+from .config import ServerConfig
+from .http import InsecureBindError, serve_http
+
+DESCRIPTION = """\
+MCP server for implementing research papers from scratch: phase guides as prompts, and
+diagnostics (overfit test, gradient check, LR sweep, ...) as tools.
+
+WARNING: the tools RUN the Python code of the project under --root (the harness files an
+agent points them at) in a worker subprocess, with a timeout and a memory cap. That is
+isolation against accidents, not a security boundary: point it only at code you would run
+yourself, and use a container or VM for code you do not trust.
+"""
+
+
+def parse_args(argv: list[str] | None = None) -> ServerConfig:
+    defaults = ServerConfig()
+    parser = argparse.ArgumentParser(
+        prog="implement-paper-mcp", description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--root", type=Path, default=Path.cwd(), help="project root; harness paths are relative to it and nothing outside it is imported (default: current directory)")
+    parser.add_argument("--python", default=defaults.python, help="interpreter that runs the worker; it needs torch (default: this one)")
+    parser.add_argument("--timeout-s", type=float, default=defaults.timeout_s, help="default wall-clock limit per tool call (default: %(default)s)")
+    parser.add_argument("--memory-limit-mb", type=float, default=defaults.memory_limit_mb, help="resident memory cap of one worker's process tree; 0 disables (default: %(default)s)")
+    parser.add_argument("--max-workers", type=int, default=defaults.max_workers, help="tool calls running user code at once; others queue (default: %(default)s)")
+    parser.add_argument("--no-warm-pool", action="store_true", help="start a fresh interpreter per call instead of forking a warm one")
+    parser.add_argument("--transport", choices=["stdio", "http"], default="stdio", help="default: stdio")
+    parser.add_argument("--host", default=defaults.host, help="HTTP bind address (default: %(default)s)")
+    parser.add_argument("--port", type=int, default=defaults.port, help="HTTP port (default: %(default)s)")
+    parser.add_argument("--auth-token", default=os.environ.get("IMPLEMENT_PAPER_TOKEN"), help="bearer token every HTTP request must carry (default: $IMPLEMENT_PAPER_TOKEN)")
+    parser.add_argument("--log-level", default="WARNING", help="stderr logging level (default: %(default)s)")
+    ns = parser.parse_args(argv)
+    if not ns.root.is_dir():
+        parser.error(f"--root {ns.root} is not a directory")
+    if ns.max_workers < 1:
+        parser.error("--max-workers must be at least 1")
+    if ns.timeout_s <= 0:
+        parser.error("--timeout-s must be positive")
+    logging.basicConfig(level=ns.log_level.upper(), stream=sys.stderr, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    return ServerConfig(
+        root=ns.root.resolve(),
+        python=ns.python,
+        timeout_s=ns.timeout_s,
+        memory_limit_mb=ns.memory_limit_mb or None,
+        max_workers=ns.max_workers,
+        warm_pool=not ns.no_warm_pool,
+        transport=ns.transport,
+        host=ns.host,
+        port=ns.port,
+        auth_token=ns.auth_token or None,
+    )
+
+
+def _interrupt(signum, frame) -> None:
+    raise KeyboardInterrupt
+
+
+def main(argv: list[str] | None = None) -> None:
+    config = parse_args(argv)
+    # SIGTERM should unwind like Ctrl-C, so the lifespan kills every worker on the way out.
+    signal.signal(signal.SIGTERM, _interrupt)
+    server = build_server(config)
+    try:
+        if config.transport == "stdio":
+            server.run()
+        else:
+            anyio.run(serve_http, server, config)
+    except InsecureBindError as exc:
+        sys.exit(f"implement-paper-mcp: {exc}")
+    except KeyboardInterrupt:
+        pass

@@ -1,0 +1,22 @@
+"""The server's options (shared/design/contract.md §2), as one typed object."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+
+@dataclass(frozen=True)
+class ServerConfig:
+    root: Path = field(default_factory=Path.cwd)  # harness paths are relative to it; nothing outside is imported
+    python: str = sys.executable  # interpreter that runs the worker; needs torch (and numpy)
+    timeout_s: float = 300.0  # default wall-clock limit of one tool call
+    memory_limit_mb: float | None = 8192.0  # resident memory cap of one worker's process tree
+    max_workers: int = 2  # tool calls that run user code at the same time; others queue
+    warm_pool: bool = True  # keep a worker with torch imported, forking per call
+    transport: Literal["stdio", "http"] = "stdio"
+    host: str = "127.0.0.1"
+    port: int = 8765
+    auth_token: str | None = None  # bearer token for HTTP; required to bind a non-loopback host

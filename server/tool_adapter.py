@@ -1,0 +1,105 @@
+"""Turning a tools.HarnessTool into an MCP tool function.
+
+The tool's pydantic arguments model is the single source of its input schema: we give the
+function a signature built from the model's fields (the SDK reads `__signature__`), then
+validate the call against the whole model, so cross-field rules hold too. The result goes
+back as structured content (schema: the tool's result model), a JSON text copy for
+clients that read only text, and any plots as PNG images.
+"""
+
+from __future__ import annotations
+
+import base64
+import inspect
+import time
+from typing import Annotated, Any
+
+import anyio
+from mcp.server.mcpserver import Context
+from mcp.server.mcpserver.exceptions import ToolError
+from mcp_types import CallToolResult, ImageContent, TextContent
+from pydantic import BaseModel, ValidationError
+
+from implement_paper.tools.envelope import Artifact, ToolResult
+from implement_paper.tools.harness_tool import HarnessTool, Runtime, execute
+
+
+def validation_message(error: ValidationError) -> str:
+    """One line per bad argument, in words an agent can act on."""
+    lines = []
+    for item in error.errors():
+        where = ".".join(str(part) for part in item["loc"]) or "arguments"
+        lines.append(f"- {where}: {item['msg']}")
+    return "Invalid arguments:\n" + "\n".join(lines)
+
+
+def validate(model: type[BaseModel], arguments: dict[str, Any]) -> BaseModel:
+    try:
+        return model.model_validate(arguments)
+    except ValidationError as exc:
+        raise ToolError(validation_message(exc)) from None
+
+
+def signature_of(model: type[BaseModel], result: type[ToolResult]) -> inspect.Signature:
+    """A keyword-only signature mirroring the model's fields, plus the MCP context."""
+    parameters = [
+        inspect.Parameter(
+            name,
+            inspect.Parameter.KEYWORD_ONLY,
+            annotation=Annotated[info.annotation, info],
+            default=inspect.Parameter.empty if info.is_required() else info.get_default(call_default_factory=True),
+        )
+        for name, info in model.model_fields.items()
+    ]
+    parameters.append(inspect.Parameter("ctx", inspect.Parameter.KEYWORD_ONLY, annotation=Context))
+    return inspect.Signature(parameters, return_annotation=Annotated[CallToolResult, result])
+
+
+def runtime_of(ctx: Context) -> Runtime:
+    return ctx.request_context.lifespan_context
+
+
+def progress_reporter(ctx: Context):
+    async def report(done: float, total: float | None, message: str | None) -> None:
+        await ctx.report_progress(done, total, message)
+
+    return report
+
+
+async def save_plots(runtime: Runtime, tool_name: str, plots: list[tuple[str, bytes]]) -> list[Artifact]:
+    folder = runtime.output_dir / "plots"
+    folder.mkdir(parents=True, exist_ok=True)
+    stamp = time.strftime("%Y%m%d-%H%M%S") + f"-{time.monotonic_ns() % 10**6}"
+    artifacts = []
+    for stem, png in plots:
+        path = folder / f"{tool_name}-{stem}-{stamp}.png"
+        await anyio.Path(path).write_bytes(png)
+        artifacts.append(Artifact(kind="plot", path=str(path.relative_to(runtime.root)), description=stem))
+    return artifacts
+
+
+async def tool_result(runtime: Runtime, tool_name: str, result: ToolResult, plot=None) -> CallToolResult:
+    """The wire form of a result: structured content, its JSON as text, and plots as images."""
+    plots = await anyio.to_thread.run_sync(plot, result) if plot is not None else []
+    if plots:
+        result.artifacts.extend(await save_plots(runtime, tool_name, plots))
+    images = [ImageContent(type="image", data=base64.b64encode(png).decode(), mime_type="image/png") for _, png in plots]
+    return CallToolResult(
+        content=[TextContent(type="text", text=result.model_dump_json(exclude_none=True)), *images],
+        structured_content=result.model_dump(mode="json"),
+    )
+
+
+def harness_tool_function(tool: HarnessTool):
+    """The async function the SDK registers for `tool`."""
+
+    async def call(ctx: Context, **arguments: Any) -> CallToolResult:
+        args = validate(tool.args, arguments)
+        runtime = runtime_of(ctx)
+        result = await execute(tool, args, runtime, progress_reporter(ctx))
+        return await tool_result(runtime, tool.name, result, tool.plot)
+
+    call.__name__ = tool.name
+    call.__doc__ = tool.description
+    call.__signature__ = signature_of(tool.args, tool.result)
+    return call

@@ -1,0 +1,65 @@
+"""Shared fixtures: a project root holding the fixture harnesses, and MCP clients on it.
+
+The fixture harnesses in tests/harnesses/ are real PyTorch code, buggy and clean twins.
+They are copied to a temporary root once per session so the tools' output folder
+(.implement-paper/) never lands in the repository.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+from mcp import Client
+
+from implement_paper.server import ServerConfig, build_server
+
+HARNESSES = Path(__file__).parent / "harnesses"
+
+
+@pytest.fixture(scope="session")
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+@pytest.fixture(scope="session")
+def project_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("project")
+    shutil.copytree(HARNESSES, root, dirs_exist_ok=True)
+    return root
+
+
+@asynccontextmanager
+async def connect(root: Path, **config: Any) -> AsyncIterator[Client]:
+    """An in-memory MCP client on a fresh server rooted at `root`."""
+    server = build_server(ServerConfig(root=root, **config))
+    async with Client(server, raise_exceptions=True) as client:
+        yield client
+
+
+@pytest.fixture(scope="session")
+async def client(project_root: Path) -> AsyncIterator[Client]:
+    """One server (and its warm worker) shared by the whole session: tests stay fast."""
+    async with connect(project_root, timeout_s=120) as client:
+        yield client
+
+
+async def call(client: Client, tool: str, arguments: dict[str, Any]) -> dict[str, Any]:
+    """Call a tool and return its structured result, failing loudly on a protocol error."""
+    result = await client.call_tool(tool, arguments)
+    assert not result.is_error, result.content[0].text
+    return result.structured_content
+
+
+def codes(result: dict[str, Any], severity: str | None = None) -> set[str]:
+    return {f["code"] for f in result["findings"] if severity is None or f["severity"] == severity}
+
+
+def assert_clean(result: dict[str, Any]) -> None:
+    """A correct implementation gets no error and no warning: false alarms are bugs."""
+    bad = [f for f in result["findings"] if f["severity"] in ("error", "warning")]
+    assert result["status"] == "pass" and not bad, f"{result['summary']} {bad}"

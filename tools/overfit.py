@@ -1,0 +1,83 @@
+"""run_overfit_test: can the implementation memorise 1, 10, 100 examples?
+
+The first gate of the debugging gauntlet. The work happens in tools/worker/overfit.py.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field, field_validator
+
+from .envelope import ToolResult
+from .harness_tool import HarnessArgs, HarnessTool
+from .plots import loss_curves_plot
+
+
+class OverfitArgs(HarnessArgs):
+    sizes: list[int] = Field(
+        [1, 10, 100], min_length=1, max_length=8, description="Numbers of fixed training examples to memorise, each its own run."
+    )
+    steps: int = Field(500, ge=1, le=20_000, description="Maximum optimisation steps per size; a run stops at the target.")
+    lr: float = Field(1e-3, gt=0, le=10, description="Learning rate for make_optimizer (default Adam).")
+    target_loss: float | None = Field(
+        None, ge=0, description="Loss that counts as memorised; default 5% of the initial loss."
+    )
+
+    @field_validator("sizes")
+    @classmethod
+    def _positive_sizes(cls, sizes: list[int]) -> list[int]:
+        if any(size < 1 or size > 100_000 for size in sizes):
+            raise ValueError("every size must be between 1 and 100000 examples")
+        return sizes
+
+
+class Curve(BaseModel):
+    step: list[int] = Field(description="Step indices (downsampled).")
+    loss: list[float | None] = Field(description="Training loss at those steps; null where it was NaN/Inf.")
+
+
+class SizeResult(BaseModel):
+    size: int
+    initial_loss: float | None = None
+    final_loss: float | None = None
+    best_loss: float | None = None
+    target_loss: float | None = None
+    steps_run: int | None = None
+    steps_to_target: int | None = Field(None, description="First step at or below the target; null if never.")
+    reached_target: bool = False
+    params_changed: bool | None = Field(None, description="Whether any parameter moved during training.")
+    unchanged_params: list[str] = Field(default_factory=list, description="Parameters that never moved (first 10).")
+    non_finite_at_step: int | None = None
+    curve: Curve | None = None
+    error: str | None = Field(None, description="Set when the user's code raised at this size.")
+
+
+class OverfitDetails(BaseModel):
+    sizes: list[SizeResult]
+
+
+class OverfitResult(ToolResult[OverfitDetails]):
+    pass
+
+
+def _plot(result: OverfitResult) -> list[tuple[str, bytes]]:
+    if result.details is None:
+        return []
+    curves = {f"{s.size} example(s)": s.curve for s in result.details.sizes if s.curve is not None}
+    if not curves:
+        return []
+    return [("overfit", loss_curves_plot(curves, title="Overfit test: training loss per batch size", xlabel="step"))]
+
+
+TOOL = HarnessTool(
+    name="run_overfit_test",
+    check="overfit",
+    args=OverfitArgs,
+    result=OverfitResult,
+    description=(
+        "Can the implementation memorise 1, 10, 100 fixed examples? Trains a fresh model on each fixed batch "
+        "(the harness's train_step/make_optimizer if defined) and judges the loss, not accuracy. "
+        "Findings: overfit_failed, loss_not_decreasing, params_not_updated, diverged, non_finite_loss. "
+        "Run it first when training misbehaves; if it fails, call gradient_check next."
+    ),
+    plot=_plot,
+)

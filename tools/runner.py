@@ -1,0 +1,374 @@
+"""The server side of the worker: owns the zygote processes and runs jobs on them.
+
+`WorkerPool` is created and closed by the server's lifespan. `run()` sends one job to a
+zygote (tools/worker/zygote.py), which forks a child for it; we relay the child's
+progress, keep the tails of its stdout/stderr, and enforce the wall-clock limit. On
+timeout or cancellation the child's whole process group is killed before `run()`
+returns or re-raises. Nothing here imports torch: that happens in the zygote.
+
+Warm mode keeps one zygote alive (started in the background at start-up, restarted if it
+dies), so a call pays a fork instead of an interpreter start and `import torch`. Cold
+mode starts a zygote per call and closes it after: slower, but nothing outlives a call.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Awaitable, Callable
+
+import anyio
+from anyio.abc import Process
+
+from .worker import protocol
+
+log = logging.getLogger(__name__)
+
+ProgressCallback = Callable[[float, float | None, str | None], Awaitable[None]]
+
+TOOLS_DIR = Path(__file__).resolve().parent
+TAIL_BYTES = 64 * 1024  # kept per stream; the envelope shows less, the byte count says how much there was
+START_TIMEOUT_S = 120.0  # a cold `import torch` on a loaded 2-core machine can take many seconds
+PIPE_GRACE_S = 0.5  # after the child exits, how long its pipes may stay open (escaped grandchildren)
+
+# Loads our worker package under its own name from TOOLS_DIR, whatever the interpreter
+# has installed: the user's `--python` needs only torch and numpy, and a user package
+# called `tools` or `server` cannot shadow ours.
+BOOTSTRAP = """\
+import importlib.util, sys, types
+tools_dir, sock_fd = sys.argv[1], int(sys.argv[2])
+sys.modules.setdefault("implement_paper", types.ModuleType("implement_paper")).__path__ = []
+spec = importlib.util.spec_from_file_location(
+    "implement_paper.tools", tools_dir + "/__init__.py", submodule_search_locations=[tools_dir])
+package = importlib.util.module_from_spec(spec)
+sys.modules[spec.name] = package
+spec.loader.exec_module(package)
+from implement_paper.tools.worker.zygote import main
+main(sock_fd)
+"""
+
+
+class WorkerStartError(RuntimeError):
+    """The worker interpreter could not start (no torch there, a bad --python, ...)."""
+
+
+class _Tail:
+    """The last TAIL_BYTES of a stream, and how many bytes it carried in all."""
+
+    def __init__(self) -> None:
+        self.data = bytearray()
+        self.total = 0
+
+    def add(self, chunk: bytes) -> None:
+        self.total += len(chunk)
+        self.data += chunk
+        del self.data[:-TAIL_BYTES]
+
+    def text(self, limit: int) -> str:
+        text = self.data.decode(errors="replace")
+        if len(text) > limit or self.total > len(self.data):
+            return f"[... {self.total} bytes in all, last {min(limit, len(text))} characters follow ...]\n" + text[-limit:]
+        return text
+
+
+@dataclass
+class Outcome:
+    """How a job ended. `payload` is the check's answer, None when it never came."""
+
+    payload: dict[str, Any] | None = None
+    returncode: int | None = None
+    timed_out: bool = False
+    killed_for_memory: bool = False
+    peak_rss_mb: float | None = None
+    duration_s: float = 0.0
+    stdout: _Tail = field(default_factory=_Tail)
+    stderr: _Tail = field(default_factory=_Tail)
+
+
+@dataclass
+class _Job:
+    id: str
+    started: anyio.Event = field(default_factory=anyio.Event)
+    exited: anyio.Event = field(default_factory=anyio.Event)
+    pid: int | None = None
+    exit: dict[str, Any] | None = None
+
+
+async def _read_available(fd: int) -> bytes:
+    """Wait until fd is readable and read what is there; b"" at end of file."""
+    while True:
+        await anyio.wait_readable(fd)
+        try:
+            return os.read(fd, 65536)
+        except BlockingIOError:
+            continue
+
+
+class Zygote:
+    """One zygote process and the socket we talk to it over."""
+
+    def __init__(self, python: str, root: Path):
+        self.python = python
+        self.root = root
+        self.ready = anyio.Event()
+        self.info: dict[str, Any] = {}
+        self.jobs: dict[str, _Job] = {}
+        self.dead = False
+        self.start_error: str | None = None
+        self._process: Process | None = None
+        self._sock: socket.socket | None = None
+        self._stderr = _Tail()
+
+    async def run(self, *, task_status=anyio.TASK_STATUS_IGNORED) -> None:
+        """Start the process and serve its messages until it ends. Run in a task group."""
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        ours.setblocking(False)
+        self._sock = ours
+        try:
+            self._process = await anyio.open_process(
+                [self.python, "-c", BOOTSTRAP, str(TOOLS_DIR), str(theirs.fileno())],
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+                pass_fds=(theirs.fileno(),),
+                cwd=self.root,
+                env={**os.environ, "PYTHONUNBUFFERED": "1"},
+                start_new_session=True,
+            )
+        except OSError as exc:
+            self._fail(f"cannot start the worker interpreter {self.python!r}: {exc}")
+            task_status.started()
+            return
+        finally:
+            theirs.close()
+        task_status.started()
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(self._drain_stderr)
+            try:
+                await self._serve()
+            finally:
+                tg.cancel_scope.cancel()
+                self._fail(None)
+                with anyio.CancelScope(shield=True):
+                    await self._stop_process()
+
+    async def _drain_stderr(self) -> None:
+        async for chunk in self._process.stderr:
+            self._stderr.add(chunk)
+            log.debug("zygote stderr: %s", chunk.decode(errors="replace").rstrip())
+
+    async def _serve(self) -> None:
+        while True:
+            await anyio.wait_readable(self._sock)
+            try:
+                data = self._sock.recv(protocol.MAX_DATAGRAM)
+            except BlockingIOError:
+                continue
+            if not data:
+                return
+            message = protocol.decode(data)
+            kind = message["type"]
+            if kind == protocol.READY:
+                self.info = message
+                self.ready.set()
+            elif kind == protocol.STARTED:
+                job = self.jobs[message["id"]]
+                job.pid = message["pid"]
+                job.started.set()
+            elif kind == protocol.EXITED:
+                job = self.jobs.pop(message["id"])
+                job.exit = message
+                job.exited.set()
+
+    def _fail(self, reason: str | None) -> None:
+        """The zygote is gone: wake everyone who waits on it."""
+        self.dead = True
+        if not self.ready.is_set():
+            self.start_error = reason or (
+                f"the worker interpreter {self.python!r} exited while starting:\n{self._stderr.text(2000)}"
+            )
+            self.ready.set()
+        for job in self.jobs.values():
+            job.started.set()
+            job.exited.set()
+        self.jobs.clear()
+
+    async def _stop_process(self) -> None:
+        if self._sock is not None:
+            self._sock.close()  # the zygote kills its children and exits on EOF
+        if self._process is None:
+            return
+        with anyio.move_on_after(3):
+            await self._process.wait()
+            return
+        self._process.kill()
+        await self._process.wait()
+
+    async def wait_ready(self) -> None:
+        with anyio.move_on_after(START_TIMEOUT_S):
+            await self.ready.wait()
+        if self.start_error or not self.ready.is_set() or self.dead:
+            raise WorkerStartError(
+                self.start_error or f"the worker interpreter {self.python!r} did not start within {START_TIMEOUT_S:.0f} s"
+            )
+
+    def submit(self, job: _Job, request: dict[str, Any], fds: list[int]) -> None:
+        self.jobs[job.id] = job
+        protocol.send(self._sock, {"type": protocol.JOB, "id": job.id, "request": request}, fds)
+
+
+class WorkerPool:
+    """Runs jobs on zygotes, at most `max_workers` at a time. Use as an async context."""
+
+    def __init__(self, *, python: str | None = None, root: Path, max_workers: int = 2, warm: bool = True):
+        self.python = python or sys.executable
+        self.root = root
+        self.max_workers = max_workers
+        self.warm = warm
+        self.limiter = anyio.CapacityLimiter(max_workers)
+        self._ids = itertools.count()
+        self._tg: anyio.abc.TaskGroup | None = None
+        self._warm_zygote: Zygote | None = None
+
+    async def __aenter__(self) -> WorkerPool:
+        self._tg = anyio.create_task_group()
+        await self._tg.__aenter__()
+        if self.warm:
+            await self._start_warm()
+        return self
+
+    async def __aexit__(self, *exc_info) -> None:
+        self._tg.cancel_scope.cancel()
+        await self._tg.__aexit__(*exc_info)
+
+    async def _start_warm(self) -> None:
+        self._warm_zygote = Zygote(self.python, self.root)
+        await self._tg.start(self._warm_zygote.run)
+
+    @property
+    def waiting(self) -> int:
+        return self.limiter.statistics().tasks_waiting
+
+    def threads_per_job(self) -> int:
+        """Torch threads per job, so that parallel jobs do not oversubscribe the cores."""
+        return max(1, (os.cpu_count() or 1) // self.max_workers)
+
+    async def worker_info(self) -> dict[str, Any]:
+        zygote = await self._zygote()
+        return zygote.info
+
+    async def _zygote(self) -> Zygote:
+        if self.warm:
+            if self._warm_zygote is None or self._warm_zygote.dead:
+                await self._start_warm()
+            await self._warm_zygote.wait_ready()
+            return self._warm_zygote
+        raise AssertionError("cold zygotes are owned by run()")
+
+    async def run(
+        self,
+        request: dict[str, Any],
+        *,
+        timeout_s: float,
+        memory_limit_mb: float | None = None,
+        on_progress: ProgressCallback | None = None,
+    ) -> Outcome:
+        """Run one job. Raises WorkerStartError when no worker can be started at all."""
+        request = {**request, "threads": self.threads_per_job(), "memory_limit_mb": memory_limit_mb}
+        if self.limiter.available_tokens == 0 and on_progress is not None:
+            await on_progress(0, None, f"queued: {self.waiting + 1} call(s) wait for one of {self.max_workers} workers")
+        async with self.limiter:
+            if self.warm:
+                return await self._run_on(await self._zygote(), request, timeout_s, on_progress)
+            async with anyio.create_task_group() as tg:
+                zygote = Zygote(self.python, self.root)
+                await tg.start(zygote.run)
+                try:
+                    await zygote.wait_ready()
+                    return await self._run_on(zygote, request, timeout_s, on_progress)
+                finally:
+                    tg.cancel_scope.cancel()
+
+    async def _run_on(
+        self, zygote: Zygote, request: dict[str, Any], timeout_s: float, on_progress: ProgressCallback | None
+    ) -> Outcome:
+        outcome = Outcome()
+        job = _Job(str(next(self._ids)))
+        stdout_r, stdout_w = os.pipe()
+        stderr_r, stderr_w = os.pipe()
+        result_r, result_w = os.pipe()
+        for fd in (stdout_r, stderr_r, result_r):
+            os.set_blocking(fd, False)
+        started = time.perf_counter()
+        try:
+            zygote.submit(job, request, [stdout_w, stderr_w, result_w])
+        finally:
+            for fd in (stdout_w, stderr_w, result_w):
+                os.close(fd)
+        readers_done = [anyio.Event() for _ in range(3)]
+        try:
+            with anyio.move_on_after(timeout_s) as deadline:
+                async with anyio.create_task_group() as tg:
+                    tg.start_soon(self._drain, stdout_r, outcome.stdout.add, readers_done[0])
+                    tg.start_soon(self._drain, stderr_r, outcome.stderr.add, readers_done[1])
+                    tg.start_soon(self._read_results, result_r, outcome, on_progress, readers_done[2])
+                    await job.exited.wait()
+                    # The pipes reach EOF once the group is dead; a grandchild that escaped
+                    # the group (setsid) could hold them open forever, so wait only briefly.
+                    with anyio.move_on_after(PIPE_GRACE_S):
+                        for done in readers_done:
+                            await done.wait()
+                    tg.cancel_scope.cancel()
+            outcome.timed_out = deadline.cancelled_caught
+        finally:
+            with anyio.CancelScope(shield=True):
+                await self._kill(job)
+                for fd in (stdout_r, stderr_r, result_r):
+                    os.close(fd)
+        outcome.duration_s = time.perf_counter() - started
+        if job.exit is not None:
+            outcome.returncode = job.exit["returncode"]
+            outcome.killed_for_memory = job.exit["killed_for_memory"]
+            outcome.peak_rss_mb = job.exit["peak_rss_mb"]
+        return outcome
+
+    async def _drain(self, fd: int, sink: Callable[[bytes], None], done: anyio.Event) -> None:
+        while chunk := await _read_available(fd):
+            sink(chunk)
+        done.set()
+
+    async def _read_results(
+        self, fd: int, outcome: Outcome, on_progress: ProgressCallback | None, done: anyio.Event
+    ) -> None:
+        buffer = b""
+        while chunk := await _read_available(fd):
+            buffer += chunk
+            *lines, buffer = buffer.split(b"\n")
+            for line in lines:
+                message = protocol.decode(line)
+                if message["type"] == protocol.RESULT:
+                    outcome.payload = message["payload"]
+                elif message["type"] == protocol.PROGRESS and on_progress is not None:
+                    await on_progress(message["done"], message["total"], message["message"])
+        done.set()
+
+    async def _kill(self, job: _Job) -> None:
+        """Kill the job's process group and wait for the zygote to reap it."""
+        if not job.started.is_set():
+            with anyio.move_on_after(5):
+                await job.started.wait()
+        if job.pid is not None and not job.exited.is_set():
+            try:
+                os.killpg(job.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+            with anyio.move_on_after(5):
+                await job.exited.wait()

@@ -1,0 +1,86 @@
+"""Finding codes and the plain-dict form a check returns them in.
+
+The codes are public (shared/design/contract.md §4): extend, never rename. The server
+validates every finding against `implement_paper.tools.envelope.Finding`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+ERROR, WARNING, INFO = "error", "warning", "info"
+
+# What a code means, in one line. The README's table and the tool docs come from here.
+CODES: dict[str, str] = {
+    "overfit_failed": "loss did not reach the target on N examples",
+    "loss_not_decreasing": "parameters move but the loss does not improve",
+    "params_not_updated": "a training step left every (or some named) parameter unchanged",
+    "diverged": "loss grew far above its initial value",
+    "non_finite_loss": "loss became NaN/Inf",
+    "params_without_grad": "trainable parameters whose .grad is None after backward",
+    "zero_grad": "gradients that are exactly zero",
+    "non_finite_grad": "NaN/Inf gradients",
+    "exploding_grad": "gradient norms far above the healthy range",
+    "vanishing_grad": "gradient norms far below the healthy range",
+    "gradcheck_failed": "analytic and finite-difference gradients disagree",
+    "no_stable_lr": "no learning rate in the range trains stably",
+    "lr_at_range_edge": "the best learning rate sits on the edge of the swept range",
+    "init_loss_mismatch": "loss at init far from the expected value",
+    "dead_activations": "ReLU-like units never active",
+    "saturated_activations": "tanh/sigmoid-like units pinned at their limits",
+    "exploding_activations": "activation scale grows layer over layer",
+    "vanishing_activations": "activation scale shrinks layer over layer",
+    "param_count_mismatch": "total parameters differ from the paper's count",
+    "unregistered_modules": "modules kept in plain lists/dicts, invisible to .parameters()",
+    "batch_dependence": "output of one example depends on another example's input",
+    "future_leakage": "output at position t depends on inputs after t",
+    "metric_mismatch": "a measured metric outside tolerance of the paper's",
+    "metric_missing": "a reported metric was not measured",
+    "non_finite_inputs": "NaN/Inf in inputs or targets",
+    "label_out_of_range": "integer targets outside [0, num_classes)",
+    "split_overlap": "identical examples appear in two splits",
+    "nondeterministic_batch": "two calls of get_batch(n, split) return different examples",
+    "unnormalized_inputs": "float inputs far from zero mean / unit scale",
+    "split_unsupported": "get_batch does not support a requested split",
+    "harness_error": "the harness breaks the contract",
+    "user_code_error": "an exception in the user's code",
+    "device_unavailable": "the requested device does not exist on the worker's machine",
+    "timeout": "the run passed timeout_s; the whole process tree was killed",
+    "out_of_memory": "the run passed its memory cap (host or device)",
+    "crashed": "the worker died from a signal or exited before answering",
+    "worker_start_failed": "the worker interpreter could not start (no torch there, a bad --python)",
+}
+
+# Codes that mean the check itself could not run: the result's status is "error".
+RUN_FAILURES = frozenset(
+    {
+        "harness_error",
+        "user_code_error",
+        "device_unavailable",
+        "timeout",
+        "out_of_memory",
+        "crashed",
+        "worker_start_failed",
+    }
+)
+
+
+def finding(
+    code: str,
+    severity: str,
+    message: str,
+    *,
+    where: str | None = None,
+    evidence: dict[str, Any] | None = None,
+    suggestion: str | None = None,
+) -> dict[str, Any]:
+    if code not in CODES:
+        raise ValueError(f"unknown finding code {code!r}: add it to CODES first")
+    return {
+        "code": code,
+        "severity": severity,
+        "message": message,
+        "where": where,
+        "evidence": evidence or {},
+        "suggestion": suggestion,
+    }

@@ -1,0 +1,124 @@
+"""One job, run in a forked child of the zygote: load the harness, run one check, answer.
+
+A check is a module of this package with `run(ctx: JobContext) -> dict` returning
+`{"summary": str, "findings": [finding, ...], "details": {...}}`. Whatever goes wrong
+becomes a finding in that same shape, so the server always gets an answer it can read.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import importlib
+import os
+import platform
+import random
+import sys
+import time
+from typing import Any
+
+import numpy as np
+import torch
+
+from . import protocol
+from .failures import DeviceUnavailable, HarnessError, exception_finding
+from .harness import Harness, to_device
+
+PROGRESS_INTERVAL_S = 0.25  # the server relays progress; more often would only cost JSON
+
+
+def seed_everything(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)
+
+
+def resolve_device(name: str) -> torch.device:
+    if name == "auto":
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        if getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
+            return torch.device("mps")
+        return torch.device("cpu")
+    if name == "cuda" and not torch.cuda.is_available():
+        raise DeviceUnavailable("device 'cuda' was asked for, but torch sees no CUDA device on the worker")
+    if name == "mps" and not (getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()):
+        raise DeviceUnavailable("device 'mps' was asked for, but torch sees no MPS device on the worker")
+    return torch.device(name)
+
+
+class JobContext:
+    """What a check gets: its arguments, the loaded harness, the device, progress."""
+
+    def __init__(self, request: dict[str, Any], result_fd: int):
+        self.request = request
+        self.args: dict[str, Any] = request.get("args", {})
+        self.root: str = request["root"]
+        self.seed: int = request.get("seed", 0)
+        self.model_kwargs: dict[str, Any] = request.get("model_kwargs") or {}
+        self.device = resolve_device(request.get("device", "auto"))
+        self._result_fd = result_fd
+        self._last_progress = 0.0
+        self.harness = Harness(request["harness"], request.get("names")) if request.get("harness") else None
+
+    def progress(self, done: float, total: float | None = None, message: str | None = None, *, force: bool = False) -> None:
+        now = time.monotonic()
+        if force or now - self._last_progress >= PROGRESS_INTERVAL_S:
+            self._last_progress = now
+            protocol.write_line(
+                self._result_fd, {"type": protocol.PROGRESS, "done": done, "total": total, "message": message}
+            )
+
+    def build_model(self, **overrides: Any) -> torch.nn.Module:
+        """A freshly initialised model: seeded, so every call gives the same weights."""
+        seed_everything(self.seed)
+        return self.harness.build_model(**{**self.model_kwargs, **overrides}).to(self.device)
+
+    def batch(self, batch_size: int, split: str = "train") -> Any:
+        return to_device(self.harness.get_batch(batch_size, split), self.device)
+
+    def train_batch(self, batch_size: int, step: int) -> Any:
+        return to_device(self.harness.train_batch(batch_size, step), self.device)
+
+    def error_finding(self, exc: BaseException, during: str | None = None) -> dict[str, Any]:
+        if isinstance(exc, (HarnessError, DeviceUnavailable)):
+            return exc.to_finding()
+        return exception_finding(exc, self.root, during=during)
+
+
+def _run_info(request: dict[str, Any], device: str | None) -> dict[str, Any]:
+    return {
+        "device": device,
+        "python": platform.python_version(),
+        "torch_version": torch.__version__,
+        "seed": request.get("seed", 0),
+    }
+
+
+def _failed(finding: dict[str, Any]) -> dict[str, Any]:
+    return {"summary": finding["message"], "findings": [finding], "details": None}
+
+
+def run_job(request: dict[str, Any], result_fd: int) -> int:
+    """Run the requested check and write exactly one result message. Returns the exit code."""
+    # Keep the result pipe out of the way of user code that closes or reuses low fds.
+    high_fd = fcntl.fcntl(result_fd, fcntl.F_DUPFD_CLOEXEC, 200)
+    os.close(result_fd)
+    torch.set_num_threads(max(1, int(request.get("threads", 1))))
+    os.chdir(request["root"])
+    started = time.perf_counter()
+    device = None
+    try:
+        ctx = JobContext(request, high_fd)
+        device = str(ctx.device)
+        check = importlib.import_module(f"{__package__}.{request['check']}")
+        payload = check.run(ctx)
+    except (HarnessError, DeviceUnavailable) as exc:
+        payload = _failed(exc.to_finding())
+    except BaseException as exc:  # noqa: BLE001 - SystemExit and KeyboardInterrupt from user code too
+        payload = _failed(exception_finding(exc, request["root"], during="loading the harness" if device is None else None))
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    payload["run"] = {**_run_info(request, device), "duration_s": round(time.perf_counter() - started, 3)}
+    protocol.write_line(high_fd, {"type": protocol.RESULT, "payload": payload})
+    return 0
