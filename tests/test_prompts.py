@@ -1,0 +1,292 @@
+"""The phase guides: prompts and guide:// resources over MCP, their text, and SKILL.md."""
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from mcp import Client
+from mcp.server.mcpserver import MCPServer
+from mcp.shared.exceptions import MCPError
+
+from implement_paper.prompts import CATALOG, register_prompts
+from implement_paper.prompts.catalog import read_markdown, render
+
+ROOT = Path(__file__).resolve().parents[1]
+
+# The fixed tool surface (contract §2 plus the background-training and ablation tools):
+# tool -> the arguments an example call may use.
+RUNNER_COMMON = {"harness", "seed", "device", "timeout_s", "names", "model_kwargs"}
+TOOL_ARGS = {
+    "run_overfit_test": RUNNER_COMMON | {"sizes", "steps", "lr", "target_loss"},
+    "gradient_check": RUNNER_COMMON | {"batch_size", "numerical"},
+    "lr_sweep": RUNNER_COMMON | {"min_lr", "max_lr", "num_lrs", "steps", "batch_size", "mode"},
+    "compare_metrics": {"reported", "measured", "run_id", "tolerance", "rel_tolerance", "higher_is_better"},
+    "check_initialization": RUNNER_COMMON | {"batch_size", "expected_init_loss"},
+    "inspect_model": RUNNER_COMMON | {"batch_size", "expected_param_count", "tolerance"},
+    "inspect_data": RUNNER_COMMON | {"batch_size", "splits"},
+    "check_dependencies": RUNNER_COMMON | {"mode", "seq_dim"},
+    "run_ablation": RUNNER_COMMON | {"variants", "steps", "lr", "batch_size"},
+    "start_training": RUNNER_COMMON | {"steps", "lr", "batch_size", "seeds"},
+    "training_status": {"run_id"},
+    "cancel_training": {"run_id"},
+    "list_runs": set(),
+}
+FINDING_CODES = {
+    "overfit_failed", "loss_not_decreasing", "params_not_updated", "diverged", "non_finite_loss",
+    "params_without_grad", "zero_grad", "non_finite_grad", "exploding_grad", "vanishing_grad",
+    "gradcheck_failed", "no_stable_lr", "init_loss_mismatch", "dead_activations",
+    "saturated_activations", "exploding_activations", "vanishing_activations",
+    "param_count_mismatch", "unregistered_modules", "batch_dependence", "future_leakage",
+    "metric_mismatch", "metric_missing", "non_finite_inputs", "label_out_of_range", "split_overlap",
+    "nondeterministic_batch", "unnormalized_inputs", "harness_error", "user_code_error", "timeout",
+    "out_of_memory", "crashed",
+}
+HARNESS_NAMES = {"build_model", "get_batch", "loss_fn", "make_optimizer", "train_step", "num_classes", "evaluate"}
+# Other snake_case names the guides legitimately put in backticks (code the user writes).
+OTHER_NAMES = {"my_custom_op", "log_prob", "log_softmax", "register_buffer", "use_component", "test_acc", "val_loss",
+               "test_loss", "n_layers", "kl_weight", "use_attention", "no_dropout"}
+
+SAMPLE_ARGS = {
+    "paper": "Attention Is All You Need (arXiv:1706.03762)",
+    "paper_type": "transformer",
+    "notes": "reproduce the base model on a small corpus",
+    "component": "multi-head attention",
+    "symptom": "loss flat",
+    "stage": "debugging",
+    "goal": "causal self-attention without future leakage",
+}
+EXPECTED_PROMPTS = {
+    "implement_paper": {"paper": True, "paper_type": False, "notes": False},
+    "pre_implementation_analysis": {"paper": True, "notes": False},
+    "scaffold_data": {"component": False, "paper": False},
+    "scaffold_model": {"component": False, "paper": False},
+    "scaffold_loss": {"component": False, "paper": False},
+    "scaffold_training_loop": {"component": False, "paper": False},
+    "scaffold_evaluation": {"component": False, "paper": False},
+    "debugging_gauntlet": {"symptom": False},
+    "checkpoint_questions": {"component": True, "stage": False},
+    "paper_type_tips": {"paper_type": True},
+    "session_report": {"goal": False, "component": False},
+    "harness_guide": {},
+}
+# The tool each scaffold step must send the agent to.
+STEP_TOOLS = {
+    "scaffold_data": ["inspect_data"],
+    "scaffold_model": ["inspect_model", "check_initialization"],
+    "scaffold_loss": ["check_initialization", "gradient_check", '"numerical"'],
+    "scaffold_training_loop": ["run_overfit_test", "lr_sweep"],
+    "scaffold_evaluation": ["start_training", "training_status", "compare_metrics"],
+    "debugging_gauntlet": ["run_overfit_test", "gradient_check", "check_initialization", "lr_sweep",
+                           "check_dependencies", "run_ablation"],
+}
+LEFTOVER = re.compile(r"\$\{?[A-Za-z_]")
+
+
+@pytest.fixture
+def anyio_backend():
+    return "asyncio"
+
+
+@pytest.fixture
+def server():
+    server = MCPServer("test")
+    register_prompts(server)
+    return server
+
+
+def sample_args(name):
+    return {a.name: SAMPLE_ARGS[a.name] for a in CATALOG[name].arguments}
+
+
+def text_of(result):
+    assert len(result.messages) == 1
+    return result.messages[0].content.text
+
+
+def all_texts():
+    """Every guide and SKILL.md, as (label, text)."""
+    texts = [(f"{name}.md", read_markdown(name)) for name in CATALOG]
+    return texts + [("SKILL.md", (ROOT / "SKILL.md").read_text(encoding="utf-8"))]
+
+
+# --- over MCP -----------------------------------------------------------------
+
+
+@pytest.mark.anyio
+async def test_prompts_are_listed_with_their_arguments(server):
+    async with Client(server) as client:
+        listed = (await client.list_prompts()).prompts
+    assert {p.name: {a.name: a.required for a in p.arguments} for p in listed} == EXPECTED_PROMPTS
+    for prompt in listed:
+        assert prompt.title and prompt.description
+        assert all(a.description for a in prompt.arguments)
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("name", sorted(EXPECTED_PROMPTS))
+async def test_every_prompt_renders_without_leftover_placeholders(server, name):
+    async with Client(server) as client:
+        full = text_of(await client.get_prompt(name, sample_args(name)))
+        required_only = {a.name: SAMPLE_ARGS[a.name] for a in CATALOG[name].arguments if a.required}
+        minimal = text_of(await client.get_prompt(name, required_only))
+    for text in (full, minimal):
+        assert not LEFTOVER.search(text), LEFTOVER.search(text)
+        assert any(tool in text for tool in TOOL_ARGS), "every guide names at least one tool"
+    for value in sample_args(name).values():
+        if value not in ("transformer", "debugging"):  # choices are shown as section headings instead
+            assert value in full
+    for tool in STEP_TOOLS.get(name, []):
+        assert tool in full
+
+
+@pytest.mark.anyio
+async def test_missing_optional_arguments_read_as_phrases(server):
+    async with Client(server) as client:
+        text = text_of(await client.get_prompt("scaffold_model", {}))
+    assert "**Component:** the component you are building now" in text
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("prompt", ["paper_type_tips", "implement_paper"])
+async def test_bad_paper_type_is_refused_with_the_valid_values(server, prompt):
+    args = {"paper": "x", "paper_type": "cnn"} if prompt == "implement_paper" else {"paper_type": "cnn"}
+    async with Client(server) as client:
+        with pytest.raises(MCPError) as err:
+            await client.get_prompt(prompt, args)
+    message = str(err.value)
+    assert "'cnn'" in message
+    for valid in ("transformer", "rl", "generative", "vision"):
+        assert valid in message
+
+
+@pytest.mark.anyio
+async def test_unknown_argument_and_bad_stage_are_refused(server):
+    async with Client(server) as client:
+        with pytest.raises(MCPError, match="unknown argument.*type.*takes: paper_type"):
+            await client.get_prompt("paper_type_tips", {"paper_type": "rl", "type": "rl"})
+        with pytest.raises(MCPError, match="valid values: understanding, implementation, debugging"):
+            await client.get_prompt("checkpoint_questions", {"component": "x", "stage": "testing"})
+
+
+@pytest.mark.anyio
+async def test_resources_list_and_read(server):
+    async with Client(server) as client:
+        listed = (await client.list_resources()).resources
+        assert {str(r.uri) for r in listed} == {f"guide://{name}" for name in EXPECTED_PROMPTS}
+        assert {r.mime_type for r in listed} == {"text/markdown"}
+        for resource in listed:
+            contents = (await client.read_resource(str(resource.uri))).contents
+            assert len(contents) == 1 and contents[0].text.startswith("# ")
+            assert not LEFTOVER.search(contents[0].text)
+        tips = (await client.read_resource("guide://paper_type_tips")).contents[0].text
+    for paper_type in ("transformer", "rl", "generative", "vision"):
+        assert f"## Type: {paper_type}" in tips
+
+
+# --- rendering rules ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("symptom", "first_section"), [
+    ("loss flat", "loss is flat"),
+    ("NaN", "NaN or Inf"),
+    ("diverges", "diverges"),
+    ("plateaus above the paper", "plateaus above the paper"),
+    ("train/val gap", "gap between train and validation"),
+    ("accuracy fine but loss high", "accuracy is fine but the loss is high"),
+    ("user_code_error traceback", "reports an error"),
+])
+def test_gauntlet_puts_the_symptom_section_first(symptom, first_section):
+    text = render("debugging_gauntlet", {"symptom": symptom})
+    first_heading = re.search(r"(?m)^## (.*)$", text).group(1)
+    assert first_section in first_heading and first_heading.endswith("(start here)")
+    assert text.count(first_section) >= 1 and text.count("## Stage 1") == 1  # moved, not duplicated
+
+
+def test_gauntlet_without_a_matching_symptom_keeps_the_stage_order():
+    text = render("debugging_gauntlet", {"symptom": "something odd"})
+    assert re.search(r"(?m)^## (.*)$", text).group(1).startswith("Stage 1")
+    assert "No symptom section below matches 'something odd'" in text
+
+
+def test_stage_puts_its_questions_first():
+    text = render("checkpoint_questions", {"component": "attention", "stage": "Implementation"})
+    assert re.search(r"(?m)^## (.*)$", text).group(1) == "Stage: implementation (answer these first)"
+
+
+def test_paper_type_tips_select_one_type_and_implement_paper_appends_them():
+    rl = render("paper_type_tips", {"paper_type": "RL"})
+    assert "policy gradient" in rl and "## Type:" not in rl and "KL" not in rl
+    plan = render("implement_paper", {"paper": "PPO", "paper_type": "rl"})
+    assert "Tips for RL" in plan and "done" in plan
+    assert "Tips for" not in render("implement_paper", {"paper": "PPO", "paper_type": "other"})
+
+
+# --- the text itself ------------------------------------------------------------
+
+
+def test_example_tool_calls_are_valid_json_with_known_arguments():
+    calls = 0
+    for label, text in all_texts():
+        for tool, args in re.findall(r"`([a-z_]+) (\{[^`]*\})`", text):
+            assert tool in TOOL_ARGS, f"{label}: unknown tool {tool}"
+            parsed = json.loads(args)
+            assert set(parsed) <= TOOL_ARGS[tool], f"{label}: {tool} got {set(parsed) - TOOL_ARGS[tool]}"
+            if "harness" in TOOL_ARGS[tool]:
+                assert "harness" in parsed, f"{label}: {tool} call without harness"
+            calls += 1
+    assert calls >= 40
+
+
+def test_every_snake_case_name_in_backticks_is_known():
+    known = set(TOOL_ARGS) | FINDING_CODES | HARNESS_NAMES | set(CATALOG) | OTHER_NAMES
+    known |= set().union(*TOOL_ARGS.values()) | {a.name for spec in CATALOG.values() for a in spec.arguments}
+    for label, text in all_texts():
+        for name in re.findall(r"`([a-z][a-z0-9]*(?:_[a-z0-9]+)+)`", text):
+            assert name in known, f"{label}: `{name}` is not a tool, prompt, argument or finding code (typo?)"
+
+
+def test_tool_like_names_anywhere_are_real_tools():
+    # Catches typos such as run_overfit or check_init in prose, headings and code alike.
+    tool_like = re.compile(r"\b(?:run|check|inspect|gradient|lr|compare|start|training|cancel|list)_[a-z_]+\b")
+    allowed = set(TOOL_ARGS) | FINDING_CODES | set(CATALOG) | {"run_id"}
+    for label, text in all_texts():
+        for name in tool_like.findall(text):
+            assert name in allowed, f"{label}: {name} is not one of the tools"
+
+
+def test_skill_md_is_a_valid_skill():
+    text = (ROOT / "SKILL.md").read_text(encoding="utf-8")
+    match = re.match(r"---\n(.*?)\n---\n(.*)", text, re.S)
+    assert match, "YAML frontmatter between --- lines"
+    front, body = match.groups()
+    fields = dict(line.split(": ", 1) for line in front.splitlines())
+    assert set(fields) == {"name", "description"}
+    assert fields["name"] == "implement-paper-from-scratch"
+    assert re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", fields["name"]) and len(fields["name"]) <= 64
+    assert 0 < len(fields["description"]) <= 1024
+    assert "<" not in front and ">" not in front
+    assert len(body.splitlines()) < 500
+    for name in CATALOG:  # the skill points the agent at every prompt
+        assert f"`{name}`" in body
+
+
+def test_no_torch_import():
+    for path in (ROOT / "prompts").glob("*.py"):
+        assert not re.search(r"(?m)^\s*(import|from)\s+torch", path.read_text()), path
+
+
+def test_harness_guide_example_runs():
+    torch = pytest.importorskip("torch")
+    code = re.search(r"```python\n(.*?)```", read_markdown("harness_guide"), re.S).group(1)
+    harness = {}
+    exec(compile(code, "harness.py", "exec"), harness)  # the example is user code, run as the tools would
+    x1, y1 = harness["get_batch"](16, "train")
+    x2, y2 = harness["get_batch"](16, "train")
+    assert torch.equal(x1, x2) and torch.equal(y1, y2)
+    assert not torch.equal(harness["get_batch"](16, "test")[0], x1)
+    model = harness["build_model"]()
+    assert sum(p.numel() for p in model.parameters()) == 5829  # the count the guide quotes
+    metrics = harness["evaluate"](model)
+    assert set(metrics) == {"test_loss", "test_acc"} and model.training
+    assert abs(metrics["test_loss"] - 1.609) < 0.2  # ln(5) at init, as the guide says
