@@ -13,12 +13,13 @@ from mcp.server.mcpserver import MCPServer
 from mcp_types import ToolAnnotations
 
 from implement_paper.prompts import register_prompts
-from implement_paper.tools.catalog import HARNESS_TOOLS
-from implement_paper.tools.harness_tool import Runtime
+from implement_paper.tools.catalog import TOOLS
+from implement_paper.tools.harness_tool import Runtime, Tool
 from implement_paper.tools.runner import WorkerPool
+from implement_paper.tools.training_jobs import TrainingJobs
 
 from .config import ServerConfig
-from .tool_adapter import harness_tool_function
+from .tool_adapter import tool_function
 
 INSTRUCTIONS = """\
 Helps implement a research paper from scratch, checkably. Start with the prompt
@@ -29,11 +30,17 @@ inspect_data -> inspect_model -> check_initialization -> run_overfit_test -> gra
 (stable codes) and compact details. The tools RUN the user's code in a subprocess.
 """
 
-# Runner tools execute the user's code and write files under .implement-paper/: not
-# read-only, but they delete nothing, and the same seed gives the same answer.
-RUNNER_ANNOTATIONS = ToolAnnotations(
-    read_only_hint=False, destructive_hint=False, idempotent_hint=True, open_world_hint=False
-)
+
+
+def annotations_of(tool: Tool) -> ToolAnnotations:
+    # Runner tools execute the user's code and write files under .implement-paper/, so
+    # they are not read-only; they delete nothing unless marked destructive.
+    return ToolAnnotations(
+        read_only_hint=tool.read_only,
+        destructive_hint=tool.destructive,
+        idempotent_hint=not tool.destructive,
+        open_world_hint=False,
+    )
 
 
 def build_server(config: ServerConfig | None = None) -> MCPServer:
@@ -45,10 +52,12 @@ def build_server(config: ServerConfig | None = None) -> MCPServer:
         async with WorkerPool(
             python=config.python, root=root, max_workers=config.max_workers, warm=config.warm_pool
         ) as pool:
-            yield Runtime(root=root, pool=pool, timeout_s=config.timeout_s, memory_limit_mb=config.memory_limit_mb)
+            runtime = Runtime(root=root, pool=pool, timeout_s=config.timeout_s, memory_limit_mb=config.memory_limit_mb)
+            async with TrainingJobs(runtime) as runtime.jobs:
+                yield runtime
 
     server = MCPServer("implement-paper", instructions=INSTRUCTIONS, lifespan=lifespan)
-    for tool in HARNESS_TOOLS:
-        server.add_tool(harness_tool_function(tool), name=tool.name, annotations=RUNNER_ANNOTATIONS)
+    for tool in TOOLS:
+        server.add_tool(tool_function(tool), name=tool.name, annotations=annotations_of(tool))
     register_prompts(server)
     return server

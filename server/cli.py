@@ -68,6 +68,17 @@ def _interrupt(signum, frame) -> None:
     raise KeyboardInterrupt
 
 
+async def serve_stdio(server) -> None:
+    try:
+        await server.run_stdio_async()
+    except BaseException:
+        # Interrupted (SIGTERM, Ctrl-C): by now the lifespan has closed and every worker is
+        # dead. But the SDK reads stdin in a thread that only end-of-file wakes, and asyncio
+        # joins its threads on the way out, so the process would hang: leave right away.
+        sys.stderr.flush()
+        os._exit(0)
+
+
 def main(argv: list[str] | None = None) -> None:
     config = parse_args(argv)
     # SIGTERM should unwind like Ctrl-C, so the lifespan kills every worker on the way out.
@@ -75,7 +86,7 @@ def main(argv: list[str] | None = None) -> None:
     server = build_server(config)
     try:
         if config.transport == "stdio":
-            server.run()
+            anyio.run(serve_stdio, server)
         else:
             anyio.run(serve_http, server, config)
     except InsecureBindError as exc:

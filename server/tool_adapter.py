@@ -1,4 +1,4 @@
-"""Turning a tools.HarnessTool into an MCP tool function.
+"""Turning a tools.Tool into an MCP tool function.
 
 The tool's pydantic arguments model is the single source of its input schema: we give the
 function a signature built from the model's fields (the SDK reads `__signature__`), then
@@ -21,7 +21,7 @@ from mcp_types import CallToolResult, ImageContent, TextContent
 from pydantic import BaseModel, ValidationError
 
 from implement_paper.tools.envelope import Artifact, ToolResult
-from implement_paper.tools.harness_tool import HarnessTool, Runtime, execute
+from implement_paper.tools.harness_tool import Runtime, Tool
 
 
 def validation_message(error: ValidationError) -> str:
@@ -31,6 +31,20 @@ def validation_message(error: ValidationError) -> str:
         where = ".".join(str(part) for part in item["loc"]) or "arguments"
         lines.append(f"- {where}: {item['msg']}")
     return "Invalid arguments:\n" + "\n".join(lines)
+
+
+def reject_unknown(model: type[BaseModel], ctx: Context) -> None:
+    """Refuse arguments the tool does not take. The SDK validates against the signature
+    and silently drops extra keys, so a misspelt `step` for `steps` would run with the
+    default; we look at the raw request instead."""
+    raw = (ctx.request_context.params or {}).get("arguments") or {}
+    unknown = sorted(set(raw) - set(model.model_fields))
+    if unknown:
+        raise ToolError(
+            "Invalid arguments:\n"
+            + "".join(f"- {name}: not an argument of this tool\n" for name in unknown)
+            + f"It takes: {', '.join(model.model_fields)}"
+        )
 
 
 def validate(model: type[BaseModel], arguments: dict[str, Any]) -> BaseModel:
@@ -90,13 +104,14 @@ async def tool_result(runtime: Runtime, tool_name: str, result: ToolResult, plot
     )
 
 
-def harness_tool_function(tool: HarnessTool):
+def tool_function(tool: Tool):
     """The async function the SDK registers for `tool`."""
 
     async def call(ctx: Context, **arguments: Any) -> CallToolResult:
+        reject_unknown(tool.args, ctx)
         args = validate(tool.args, arguments)
         runtime = runtime_of(ctx)
-        result = await execute(tool, args, runtime, progress_reporter(ctx))
+        result = await tool.invoke(args, runtime, progress_reporter(ctx))
         return await tool_result(runtime, tool.name, result, tool.plot)
 
     call.__name__ = tool.name

@@ -1,10 +1,22 @@
-"""Every runner tool the server exposes, in the order an agent meets them."""
+"""Every tool the server exposes, in the order an agent meets them."""
 
 from __future__ import annotations
 
-from . import overfit
-from .harness_tool import HarnessTool
+from . import ablation, compare_metrics, data_inspect, dependencies, gradients, initialization, lr_sweep, model_inspect, overfit, training_jobs
+from .harness_tool import Tool
 
-HARNESS_TOOLS: list[HarnessTool] = [
+TOOLS: list[Tool] = [
+    data_inspect.TOOL,
+    model_inspect.TOOL,
+    initialization.TOOL,
     overfit.TOOL,
+    gradients.TOOL,
+    dependencies.TOOL,
+    lr_sweep.TOOL,
+    ablation.TOOL,
+    training_jobs.START_TRAINING,
+    training_jobs.TRAINING_STATUS,
+    training_jobs.CANCEL_TRAINING,
+    training_jobs.LIST_RUNS,
+    compare_metrics.TOOL,
 ]

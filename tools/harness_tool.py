@@ -1,6 +1,6 @@
 """What every runner tool shares: the harness arguments, and running a check on a worker.
 
-A runner tool is declared as a `HarnessTool`: its name, the worker module that does the
+A runner tool is declared with `harness_tool()`: its name, the worker module that does the
 work, an arguments model (a subclass of `HarnessArgs`) and a result model. `execute()`
 resolves the harness path inside the project root, runs the check in a worker, and turns
 whatever happened (an answer, a timeout, a crash) into the result envelope.
@@ -14,13 +14,16 @@ import signal
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Literal
+from typing import TYPE_CHECKING, Any, Awaitable, Callable, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from .envelope import Artifact, Finding, RunInfo, ToolResult, sort_findings, status_of
 from .runner import Outcome, ProgressCallback, WorkerPool, WorkerStartError
 from .worker.findings import ERROR, finding
+
+if TYPE_CHECKING:
+    from .training_jobs import TrainingJobs
 
 TAIL_CHARS = 2000  # of stdout/stderr in the envelope: enough for a traceback, small for a context window
 
@@ -59,6 +62,7 @@ class Runtime:
     pool: WorkerPool
     timeout_s: float
     memory_limit_mb: float | None
+    jobs: TrainingJobs | None = None  # set by the server's lifespan
 
     @property
     def output_dir(self) -> Path:
@@ -69,13 +73,28 @@ PlotFn = Callable[[ToolResult], list[tuple[str, bytes]]]
 
 
 @dataclass(frozen=True)
-class HarnessTool:
+class Tool:
+    """A tool as the server registers it. `invoke(args, runtime, progress)` does the work."""
+
     name: str
-    check: str  # module of tools/worker that runs it
-    args: type[HarnessArgs]
+    args: type[BaseModel]
     result: type[ToolResult]
     description: str
+    invoke: Callable[[Any, Runtime, ProgressCallback | None], Awaitable[ToolResult]]
     plot: PlotFn | None = None  # (file stem, PNG bytes) pairs to return and save next to the result
+    read_only: bool = False  # True only for pure computations that write no file
+    destructive: bool = False  # True for tools that stop or delete something
+
+
+def harness_tool(
+    name: str, check: str, args: type[HarnessArgs], result: type[ToolResult], description: str, plot: PlotFn | None = None
+) -> Tool:
+    """A tool that runs the worker module tools/worker/<check>.py on the user's harness."""
+
+    async def invoke(arguments: HarnessArgs, runtime: Runtime, progress: ProgressCallback | None) -> ToolResult:
+        return await execute(check, name, result, arguments, runtime, progress)
+
+    return Tool(name=name, args=args, result=result, description=description, invoke=invoke, plot=plot)
 
 
 class PathOutsideRoot(ValueError):
@@ -134,7 +153,9 @@ def _save_report(runtime: Runtime, tool: str, full: dict[str, Any]) -> Artifact:
     return Artifact(kind="report", path=str(path.relative_to(runtime.root)), description="full detail of this call")
 
 
-def build_result(tool: HarnessTool, outcome: Outcome, runtime: Runtime, args: HarnessArgs, timeout_s: float) -> ToolResult:
+def build_result(
+    name: str, result_type: type[ToolResult], outcome: Outcome, runtime: Runtime, args: HarnessArgs, timeout_s: float
+) -> ToolResult:
     payload = outcome.payload or {}
     run_info = payload.get("run", {})
     run = RunInfo(
@@ -149,10 +170,10 @@ def build_result(tool: HarnessTool, outcome: Outcome, runtime: Runtime, args: Ha
     )
     if outcome.payload is None:
         found = Finding.model_validate(_failure_finding(outcome, timeout_s, runtime.memory_limit_mb))
-        return tool.result(status=status_of([found]), summary=found.message, findings=[found], run=run)
+        return result_type(status=status_of([found]), summary=found.message, findings=[found], run=run)
     findings = sort_findings([Finding.model_validate(f) for f in payload["findings"]])
-    artifacts = [_save_report(runtime, tool.name, payload["full_report"])] if payload.get("full_report") else []
-    return tool.result(
+    artifacts = [_save_report(runtime, name, payload["full_report"])] if payload.get("full_report") else []
+    return result_type(
         status=status_of(findings),
         summary=payload["summary"],
         findings=findings,
@@ -162,15 +183,24 @@ def build_result(tool: HarnessTool, outcome: Outcome, runtime: Runtime, args: Ha
     )
 
 
-async def execute(tool: HarnessTool, args: HarnessArgs, runtime: Runtime, progress: ProgressCallback | None) -> ToolResult:
+async def execute(
+    check: str,
+    name: str,
+    result_type: type[ToolResult],
+    args: HarnessArgs,
+    runtime: Runtime,
+    progress: ProgressCallback | None,
+    on_data: Callable[[dict[str, Any]], None] | None = None,
+) -> ToolResult:
+    """Run worker check `check` on the harness `args` names; always returns an envelope."""
     started = time.perf_counter()
     try:
         harness = resolve_in_root(runtime.root, args.harness)
     except PathOutsideRoot as exc:
-        return error_result(tool.result, finding("harness_error", ERROR, f"refused: {exc}", where=args.harness), started)
+        return error_result(result_type, finding("harness_error", ERROR, f"refused: {exc}", where=args.harness), started)
     if not harness.is_file():
         return error_result(
-            tool.result,
+            result_type,
             finding(
                 "harness_error",
                 ERROR,
@@ -182,7 +212,7 @@ async def execute(tool: HarnessTool, args: HarnessArgs, runtime: Runtime, progre
         )
     timeout_s = args.timeout_s or runtime.timeout_s
     request = {
-        "check": tool.check,
+        "check": check,
         "harness": str(harness),
         "root": str(runtime.root.resolve()),
         "names": args.names,
@@ -193,11 +223,15 @@ async def execute(tool: HarnessTool, args: HarnessArgs, runtime: Runtime, progre
     }
     try:
         outcome = await runtime.pool.run(
-            request, timeout_s=timeout_s, memory_limit_mb=runtime.memory_limit_mb, on_progress=progress
+            request,
+            timeout_s=timeout_s,
+            memory_limit_mb=runtime.memory_limit_mb,
+            on_progress=progress,
+            on_data=on_data,
         )
     except WorkerStartError as exc:
         return error_result(
-            tool.result,
+            result_type,
             finding(
                 "worker_start_failed",
                 ERROR,
@@ -206,4 +240,4 @@ async def execute(tool: HarnessTool, args: HarnessArgs, runtime: Runtime, progre
             ),
             started,
         )
-    return build_result(tool, outcome, runtime, args, timeout_s)
+    return build_result(name, result_type, outcome, runtime, args, timeout_s)

@@ -8,7 +8,7 @@ from __future__ import annotations
 from pydantic import BaseModel, Field, field_validator
 
 from .envelope import ToolResult
-from .harness_tool import HarnessArgs, HarnessTool
+from .harness_tool import HarnessArgs, harness_tool
 from .plots import loss_curves_plot
 
 
@@ -68,7 +68,7 @@ def _plot(result: OverfitResult) -> list[tuple[str, bytes]]:
     return [("overfit", loss_curves_plot(curves, title="Overfit test: training loss per batch size", xlabel="step"))]
 
 
-TOOL = HarnessTool(
+TOOL = harness_tool(
     name="run_overfit_test",
     check="overfit",
     args=OverfitArgs,

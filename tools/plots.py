@@ -21,6 +21,9 @@ def _figure(title: str, xlabel: str, ylabel: str):
     from matplotlib import pyplot as plt
 
     fig, ax = plt.subplots(figsize=(7, 4.2), dpi=110)
+    # Fixed margins that fit log-scale tick labels: tight_layout would measure every tick
+    # label and cost as much as drawing the figure (a few hundred ms on a busy core).
+    fig.subplots_adjust(left=0.11, right=0.97, top=0.92, bottom=0.12)
     ax.set_title(title)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
@@ -28,11 +31,12 @@ def _figure(title: str, xlabel: str, ylabel: str):
     return fig, ax
 
 
-def _png(fig: Any) -> bytes:
+def _png(fig: Any, *, tight: bool = False) -> bytes:
     from matplotlib import pyplot as plt
 
     buffer = io.BytesIO()
-    fig.tight_layout()
+    if tight:  # for layouts whose margins cannot be fixed in advance
+        fig.tight_layout()
     fig.savefig(buffer, format="png")
     plt.close(fig)
     return buffer.getvalue()
@@ -58,3 +62,52 @@ def loss_curves_plot(
     if len(curves) > 1:
         ax.legend(fontsize=8)
     return _png(fig)
+
+
+def lr_sweep_plot(
+    lrs: list[float],
+    loss: list[float | None],
+    *,
+    title: str,
+    smoothed: list[float | None] | None = None,
+    suggested_lr: float | None = None,
+    diverged_lrs: list[float] = (),
+) -> bytes:
+    """Loss against learning rate on a log axis: the suggestion as a dashed line, diverged rates as red crosses."""
+    fig, ax = _figure(title, "learning rate", "loss")
+    ax.set_xscale("log")
+    points = [(r, v) for r, v in zip(lrs, loss) if v is not None]
+    if points:
+        style = {"linewidth": 0.8, "alpha": 0.5} if smoothed else {"marker": "o", "linewidth": 1.6}
+        ax.plot(*zip(*points), label="loss", **style)
+    if smoothed:
+        ax.plot(*zip(*[(r, v) for r, v in zip(lrs, smoothed) if v is not None]), label="smoothed", linewidth=1.8)
+    if all(_positive(values) for values in (loss, smoothed or [])) and points:
+        ax.set_yscale("log")
+    if suggested_lr is not None:
+        ax.axvline(suggested_lr, color="tab:green", linestyle="--", label=f"suggested {suggested_lr:.2g}")
+    if diverged_lrs:
+        # At the top of the axes (x in data, y in axes units): a diverged loss has no useful height.
+        ax.plot(diverged_lrs, [0.95] * len(diverged_lrs), "x", color="tab:red", markersize=9,
+                transform=ax.get_xaxis_transform(), label="diverged")
+    ax.legend(fontsize=8)
+    return _png(fig)
+
+
+def metric_bars_plot(rows: list[tuple[str, float, float | None, float | None]], *, title: str) -> bytes:
+    """One small panel per metric, (name, reported, measured mean, std over seeds): metrics keep their own scale."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib import pyplot as plt
+
+    fig, axes = plt.subplots(1, len(rows), figsize=(1.8 + 1.6 * len(rows), 3.6), dpi=110, squeeze=False)
+    fig.suptitle(title)
+    for ax, (name, reported, measured, std) in zip(axes[0], rows):
+        ax.bar([0, 1], [reported, measured if measured is not None else 0.0], color=["tab:gray", "tab:blue"])
+        if std:
+            ax.errorbar([1], [measured], yerr=[std], fmt="none", color="black", capsize=4)
+        ax.set_xticks([0, 1], ["paper", "ours" if measured is not None else "missing"])
+        ax.set_title(name, fontsize=9)
+        ax.grid(True, axis="y", alpha=0.3)
+    return _png(fig, tight=True)

@@ -280,25 +280,33 @@ class WorkerPool:
         timeout_s: float,
         memory_limit_mb: float | None = None,
         on_progress: ProgressCallback | None = None,
+        on_data: Callable[[dict[str, Any]], None] | None = None,
     ) -> Outcome:
-        """Run one job. Raises WorkerStartError when no worker can be started at all."""
+        """Run one job. Raises WorkerStartError when no worker can be started at all.
+
+        `on_progress` gets each progress event; `on_data` the numbers some events carry."""
         request = {**request, "threads": self.threads_per_job(), "memory_limit_mb": memory_limit_mb}
         if self.limiter.available_tokens == 0 and on_progress is not None:
             await on_progress(0, None, f"queued: {self.waiting + 1} call(s) wait for one of {self.max_workers} workers")
         async with self.limiter:
             if self.warm:
-                return await self._run_on(await self._zygote(), request, timeout_s, on_progress)
+                return await self._run_on(await self._zygote(), request, timeout_s, on_progress, on_data)
             async with anyio.create_task_group() as tg:
                 zygote = Zygote(self.python, self.root)
                 await tg.start(zygote.run)
                 try:
                     await zygote.wait_ready()
-                    return await self._run_on(zygote, request, timeout_s, on_progress)
+                    return await self._run_on(zygote, request, timeout_s, on_progress, on_data)
                 finally:
                     tg.cancel_scope.cancel()
 
     async def _run_on(
-        self, zygote: Zygote, request: dict[str, Any], timeout_s: float, on_progress: ProgressCallback | None
+        self,
+        zygote: Zygote,
+        request: dict[str, Any],
+        timeout_s: float,
+        on_progress: ProgressCallback | None,
+        on_data: Callable[[dict[str, Any]], None] | None,
     ) -> Outcome:
         outcome = Outcome()
         job = _Job(str(next(self._ids)))
@@ -319,7 +327,7 @@ class WorkerPool:
                 async with anyio.create_task_group() as tg:
                     tg.start_soon(self._drain, stdout_r, outcome.stdout.add, readers_done[0])
                     tg.start_soon(self._drain, stderr_r, outcome.stderr.add, readers_done[1])
-                    tg.start_soon(self._read_results, result_r, outcome, on_progress, readers_done[2])
+                    tg.start_soon(self._read_results, result_r, outcome, on_progress, on_data, readers_done[2])
                     await job.exited.wait()
                     # The pipes reach EOF once the group is dead; a grandchild that escaped
                     # the group (setsid) could hold them open forever, so wait only briefly.
@@ -346,7 +354,12 @@ class WorkerPool:
         done.set()
 
     async def _read_results(
-        self, fd: int, outcome: Outcome, on_progress: ProgressCallback | None, done: anyio.Event
+        self,
+        fd: int,
+        outcome: Outcome,
+        on_progress: ProgressCallback | None,
+        on_data: Callable[[dict[str, Any]], None] | None,
+        done: anyio.Event,
     ) -> None:
         buffer = b""
         while chunk := await _read_available(fd):
@@ -356,8 +369,11 @@ class WorkerPool:
                 message = protocol.decode(line)
                 if message["type"] == protocol.RESULT:
                     outcome.payload = message["payload"]
-                elif message["type"] == protocol.PROGRESS and on_progress is not None:
-                    await on_progress(message["done"], message["total"], message["message"])
+                elif message["type"] == protocol.PROGRESS:
+                    if on_data is not None and "data" in message:
+                        on_data(message["data"])
+                    if on_progress is not None:
+                        await on_progress(message["done"], message["total"], message["message"])
         done.set()
 
     async def _kill(self, job: _Job) -> None:

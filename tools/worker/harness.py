@@ -8,7 +8,6 @@ optionally `loss_fn`, `make_optimizer`, `train_step`, `num_classes`, `evaluate`,
 from __future__ import annotations
 
 import importlib.util
-import inspect
 import os
 import sys
 from types import ModuleType
@@ -220,10 +219,3 @@ class Harness:
         if not isinstance(metrics, dict) or not all(isinstance(v, (int, float)) for v in metrics.values()):
             raise HarnessError("evaluate(model) must return a dict of metric name -> number", where="evaluate")
         return {str(k): float(v) for k, v in metrics.items()}
-
-    def accepts_split(self) -> bool:
-        """Whether get_batch takes a split argument at all."""
-        try:
-            return len(inspect.signature(self.get_batch_fn).parameters) >= 2
-        except (TypeError, ValueError):
-            return True

@@ -12,6 +12,7 @@ import importlib
 import os
 import platform
 import random
+import resource
 import sys
 import time
 from typing import Any
@@ -24,6 +25,7 @@ from .failures import DeviceUnavailable, HarnessError, exception_finding
 from .harness import Harness, to_device
 
 PROGRESS_INTERVAL_S = 0.25  # the server relays progress; more often would only cost JSON
+RESULT_FD_CEILING = 1 << 16  # the kernel allocates the fd table up to the highest fd used: stay modest
 
 
 def seed_everything(seed: int) -> None:
@@ -60,13 +62,23 @@ class JobContext:
         self._last_progress = 0.0
         self.harness = Harness(request["harness"], request.get("names")) if request.get("harness") else None
 
-    def progress(self, done: float, total: float | None = None, message: str | None = None, *, force: bool = False) -> None:
+    def progress(
+        self,
+        done: float,
+        total: float | None = None,
+        message: str | None = None,
+        *,
+        data: dict[str, Any] | None = None,
+        force: bool = False,
+    ) -> None:
+        """Report progress (throttled). `data` carries numbers for the server, e.g. a partial curve."""
         now = time.monotonic()
         if force or now - self._last_progress >= PROGRESS_INTERVAL_S:
             self._last_progress = now
-            protocol.write_line(
-                self._result_fd, {"type": protocol.PROGRESS, "done": done, "total": total, "message": message}
-            )
+            event = {"type": protocol.PROGRESS, "done": done, "total": total, "message": message}
+            if data:
+                event["data"] = data
+            protocol.write_line(self._result_fd, event)
 
     def build_model(self, **overrides: Any) -> torch.nn.Module:
         """A freshly initialised model: seeded, so every call gives the same weights."""
@@ -98,10 +110,18 @@ def _failed(finding: dict[str, Any]) -> dict[str, Any]:
     return {"summary": finding["message"], "findings": [finding], "details": None}
 
 
+def _highest_fd() -> int:
+    soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft == resource.RLIM_INFINITY:
+        soft = RESULT_FD_CEILING
+    return max(3, min(soft, RESULT_FD_CEILING) - 1)
+
+
 def run_job(request: dict[str, Any], result_fd: int) -> int:
     """Run the requested check and write exactly one result message. Returns the exit code."""
-    # Keep the result pipe out of the way of user code that closes or reuses low fds.
-    high_fd = fcntl.fcntl(result_fd, fcntl.F_DUPFD_CLOEXEC, 200)
+    # Keep the result pipe out of the way of user code that closes or reuses fds: put it
+    # as high as the fd limit allows, so even a daemon-style os.closerange(3, 1024) misses it.
+    high_fd = fcntl.fcntl(result_fd, fcntl.F_DUPFD_CLOEXEC, _highest_fd())
     os.close(result_fd)
     torch.set_num_threads(max(1, int(request.get("threads", 1))))
     os.chdir(request["root"])

@@ -63,7 +63,8 @@ def _one_size(ctx: JobContext, size: int, done: int, total: int) -> tuple[dict[s
         "target_loss": target,
         "steps_run": len(losses),
         "steps_to_target": steps_to_target,
-        "reached_target": steps_to_target is not None,
+        # Memorised means it ends at the target: touching it and bouncing back up is not enough.
+        "reached_target": final is not None and final <= target,
         "params_changed": len(unchanged) < len(before),
         "unchanged_params": unchanged[:10],
         "curve": downsample(losses),
@@ -72,6 +73,9 @@ def _one_size(ctx: JobContext, size: int, done: int, total: int) -> tuple[dict[s
         step = len(losses) if math.isfinite(initial) else 0
         culprit = _locate_non_finite(ctx, size, step)
         result["non_finite_at_step"] = step
+        if best is not None and max(finite) > DIVERGED_FACTOR * max(initial, 1e-8):
+            # The loss climbed before it overflowed: the cause is the step size, not one op.
+            findings.append(_diverged(size, initial, max(finite), args["lr"], f"then NaN/Inf at step {step}"))
         findings.append(
             finding(
                 "non_finite_loss",
@@ -111,16 +115,7 @@ def _one_size(ctx: JobContext, size: int, done: int, total: int) -> tuple[dict[s
             )
         )
     if final is not None and final > DIVERGED_FACTOR * max(initial, 1e-8):
-        findings.append(
-            finding(
-                "diverged",
-                ERROR,
-                f"loss rose from {initial:.4g} to {final:.4g} on {size} example(s)",
-                where=where,
-                evidence={"size": size, "initial": initial, "final": final},
-                suggestion=f"Lower lr (now {args['lr']:g}); call lr_sweep to find a stable one.",
-            )
-        )
+        findings.append(_diverged(size, initial, final, args["lr"]))
     elif best is not None and best > NOT_DECREASING * initial:
         findings.append(
             finding(
@@ -133,12 +128,12 @@ def _one_size(ctx: JobContext, size: int, done: int, total: int) -> tuple[dict[s
                 "or an lr far too small; call gradient_check.",
             )
         )
-    elif steps_to_target is None:
+    elif not result["reached_target"]:
         findings.append(
             finding(
                 "overfit_failed",
                 ERROR,
-                f"loss reached {best:.4g} on {size} example(s) in {len(losses)} steps, target {target:.4g}",
+                f"loss ended at {final:.4g} (best {best:.4g}) on {size} example(s) in {len(losses)} steps, target {target:.4g}",
                 where=where,
                 evidence={"size": size, "initial": initial, "best": best, "target": target},
                 suggestion="If the loss is still falling, give more steps; if it plateaus, suspect the architecture "
@@ -146,6 +141,18 @@ def _one_size(ctx: JobContext, size: int, done: int, total: int) -> tuple[dict[s
             )
         )
     return result, findings
+
+
+def _diverged(size: int, initial: float, peak: float, lr: float, then: str = "") -> dict[str, Any]:
+    return finding(
+        "diverged",
+        ERROR,
+        f"loss rose from {initial:.4g} to {peak:.4g} on {size} example(s)" + (f", {then}" if then else ""),
+        where=f"size {size}",
+        evidence={"size": size, "initial": initial, "peak": peak},
+        suggestion=f"Lower lr (now {lr:g}) and call lr_sweep to find a stable one; if it diverges at every lr, "
+        "check that train_step calls optimizer.zero_grad() each step (accumulated gradients overshoot).",
+    )
 
 
 def _locate_non_finite(ctx: JobContext, size: int, step: int) -> dict[str, Any]:
@@ -162,15 +169,21 @@ def run(ctx: JobContext) -> dict[str, Any]:
     sizes: list[int] = ctx.args["sizes"]
     total = len(sizes) * ctx.args["steps"]
     per_size, findings = [], []
+    errors: dict[tuple[str, str], tuple[BaseException, list[int]]] = {}  # one finding per distinct exception
     for index, size in enumerate(sizes):
         try:
             result, size_findings = _one_size(ctx, size, index * ctx.args["steps"], total)
         except Exception as exc:  # noqa: BLE001 - one size failing (BatchNorm on 1 example) must not hide the others
             per_size.append({"size": size, "error": str(exc)[:300]})
-            findings.append(ctx.error_finding(exc, during=f"training on {size} example(s)"))
+            errors.setdefault((type(exc).__name__, str(exc)), (exc, []))[1].append(size)
             continue
         per_size.append(result)
         findings.extend(size_findings)
+    for exc, failed_sizes in errors.values():
+        found = ctx.error_finding(exc, during=f"training on {', '.join(map(str, failed_sizes))} example(s)")
+        found["where"] = found["where"] or f"size {failed_sizes[0]}"  # raised inside torch: name the run
+        found["evidence"]["sizes"] = failed_sizes
+        findings.append(found)
     memorised = [r["size"] for r in per_size if r.get("reached_target")]
     if not findings:
         summary = f"Memorised {', '.join(map(str, memorised))} example(s): the model and training step can learn."

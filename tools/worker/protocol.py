@@ -27,7 +27,7 @@ READY = "ready"  # {"type": "ready", "python", "torch_version", "pid"}
 STARTED = "started"  # {"type": "started", "id", "pid"}
 EXITED = "exited"  # {"type": "exited", "id", "returncode", "peak_rss_mb", "killed_for_memory"}
 # result pipe, job child -> server
-PROGRESS = "progress"  # {"type": "progress", "done", "total", "message"}
+PROGRESS = "progress"  # {"type": "progress", "done", "total", "message", "data"?}
 RESULT = "result"  # {"type": "result", "payload": {...}}
 
 

@@ -61,7 +61,12 @@ def train(
                     return losses
             if progress is not None:
                 done, total, label = progress
-                ctx.progress(done + step + 1, total, f"{label}: step {step + 1}/{steps}, loss {losses[-1]:.4g}")
+                ctx.progress(
+                    done + step + 1,
+                    total,
+                    f"{label}: step {step + 1}/{steps}, loss {losses[-1]:.4g}",
+                    data={"step": step + 1, "loss": losses[-1]},
+                )
             if stop is not None and stop(losses):
                 return losses
     return losses

@@ -9,7 +9,11 @@ killpg reaches everything the user's code spawned. When a child exits, the zygot
 what is left of its group *before* reaping it: the unreaped zombie keeps the group id from
 being reused, so the kill cannot hit a stranger. It also polls the resident memory of
 each group and kills one that passes its cap. When the server goes away (its socket
-closes, whatever killed it), the zygote kills every group and exits.
+closes, or the kernel's parent-death signal arrives), the zygote kills every group and exits.
+
+A process can leave its group (setsid, then a double fork). The zygote is a child
+subreaper, so such a process is re-parented to the zygote, not to init, once its parents
+die; any child of the zygote that is not a job is such an orphan, and is killed.
 """
 
 from __future__ import annotations
@@ -20,28 +24,43 @@ import selectors
 import signal
 import socket
 import sys
+import time
 import traceback
 from dataclasses import dataclass
 
 from . import protocol
 
 MEMORY_POLL_S = 0.1
+ORPHAN_WATCH_S = 2.0  # after a job ends, how long to keep looking for its re-parented orphans
 _PAGE_MB = os.sysconf("SC_PAGE_SIZE") / 2**20
 _PR_SET_PDEATHSIG = 1
+_PR_SET_CHILD_SUBREAPER = 36
 
 
-def die_with_parent() -> None:
-    """Ask Linux to SIGKILL this process when its parent dies (no orphans on a server crash)."""
+def _prctl(option: int, value: int) -> None:
     if sys.platform.startswith("linux"):
         try:
-            ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+            ctypes.CDLL(None, use_errno=True).prctl(option, value)
         except (OSError, AttributeError):
             pass
 
 
-def group_rss_mb() -> dict[int, float]:
-    """Resident memory per process group, summed over its processes, from /proc."""
-    totals: dict[int, float] = {}
+def die_with_parent(signum: int = signal.SIGKILL) -> None:
+    """Ask Linux to send `signum` to this process when its parent dies (no orphans on a server crash)."""
+    _prctl(_PR_SET_PDEATHSIG, signum)
+
+
+@dataclass
+class Proc:
+    pid: int
+    ppid: int
+    pgrp: int
+    rss_mb: float
+
+
+def processes() -> list[Proc]:
+    """Every process's parent, group and resident memory, from /proc."""
+    found = []
     for entry in os.scandir("/proc"):
         if not entry.name.isdigit():
             continue
@@ -50,9 +69,8 @@ def group_rss_mb() -> dict[int, float]:
                 fields = f.read().rsplit(b")", 1)[1].split()
         except OSError:
             continue  # the process ended while we looked
-        pgrp, rss_pages = int(fields[2]), int(fields[21])
-        totals[pgrp] = totals.get(pgrp, 0.0) + rss_pages * _PAGE_MB
-    return totals
+        found.append(Proc(int(entry.name), int(fields[1]), int(fields[2]), int(fields[21]) * _PAGE_MB))
+    return found
 
 
 @dataclass
@@ -70,7 +88,10 @@ def _run_child(sock: socket.socket, wake: tuple[int, int], request: dict, fds: l
         os.setsid()
         die_with_parent()
         signal.set_wakeup_fd(-1)
-        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+        # Drop the zygote's handlers: its SIGTERM handler would make this child kill the
+        # process groups of the other jobs it inherited in `children`.
+        for signum in (signal.SIGCHLD, signal.SIGTERM):
+            signal.signal(signum, signal.SIG_DFL)
         sock.close()
         for fd in wake:
             os.close(fd)
@@ -98,6 +119,7 @@ class Zygote:
     def __init__(self, sock: socket.socket):
         self.sock = sock
         self.children: dict[int, Child] = {}
+        self.watch_orphans_until = 0.0
         self.wake = os.pipe()
         for fd in self.wake:
             os.set_blocking(fd, False)
@@ -116,7 +138,8 @@ class Zygote:
         selector.register(self.sock, selectors.EVENT_READ)
         selector.register(self.wake[0], selectors.EVENT_READ)
         while True:
-            ready = selector.select(MEMORY_POLL_S if self.children else None)
+            watching = self.children or time.monotonic() < self.watch_orphans_until
+            ready = selector.select(MEMORY_POLL_S if watching else None)
             for key, _ in ready:
                 if key.fileobj is self.sock:
                     message, fds, _, _ = socket.recv_fds(self.sock, protocol.MAX_DATAGRAM, 3)
@@ -131,8 +154,8 @@ class Zygote:
                         except BlockingIOError:
                             break
             self.reap()
-            if self.children:
-                self.enforce_memory()
+            if watching:
+                self.police(processes())
 
     def start(self, message: dict, fds: list[int]) -> None:
         request = message["request"]
@@ -156,6 +179,7 @@ class Zygote:
             child = self.children.pop(pid, None)
             if child is not None:
                 _killpg(pid)  # the zombie still holds the group id: only our group is hit
+                self.watch_orphans_until = time.monotonic() + ORPHAN_WATCH_S
             _, status = os.waitpid(pid, 0)
             if child is not None:
                 protocol.send(
@@ -169,8 +193,14 @@ class Zygote:
                     },
                 )
 
-    def enforce_memory(self) -> None:
-        usage = group_rss_mb()
+    def police(self, procs: list[Proc]) -> None:
+        """Kill orphans that escaped a job's group, and groups over their memory cap."""
+        me = os.getpid()
+        usage: dict[int, float] = {}
+        for proc in procs:
+            usage[proc.pgrp] = usage.get(proc.pgrp, 0.0) + proc.rss_mb
+            if proc.ppid == me and proc.pid not in self.children:
+                _kill(proc.pid)  # re-parented to us: its job's tree is dead or it left the group
         for pid, child in self.children.items():
             rss = usage.get(pid, 0.0)
             child.peak_rss_mb = max(child.peak_rss_mb, rss)
@@ -191,6 +221,17 @@ def _killpg(pgid: int) -> None:
         pass
 
 
+def _kill(pid: int) -> None:
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
 def main(sock_fd: int) -> None:
-    die_with_parent()
-    Zygote(socket.socket(fileno=sock_fd)).serve()
+    zygote = Zygote(socket.socket(fileno=sock_fd))
+    # SIGTERM, not SIGKILL, when the server dies: the handler kills every job's group first.
+    # A SIGKILLed zygote would leave each job's own children running (re-parented to init).
+    die_with_parent(signal.SIGTERM)
+    _prctl(_PR_SET_CHILD_SUBREAPER, 1)
+    zygote.serve()

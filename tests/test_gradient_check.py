@@ -1,0 +1,142 @@
+"""gradient_check on buggy fixtures and their clean twins (tests/harnesses/grad_*.py)."""
+
+import importlib.util
+import json
+
+import pytest
+import torch
+
+from conftest import assert_clean, call, codes
+
+pytestmark = pytest.mark.anyio
+
+
+def load(path):
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def finding_of(result, code):
+    return next(f for f in result["findings"] if f["code"] == code)
+
+
+@pytest.mark.parametrize("harness", ["clean_mlp.py", "grad_clean_cnn.py", "grad_clean_transformer.py", "grad_good_backward.py"])
+async def test_clean_models_get_no_warning(client, harness):
+    result = await call(client, "gradient_check", {"harness": harness})
+    assert_clean(result)
+    model = result["details"]["model"]
+    assert model["counts"]["ok"] == model["counts"]["tensors"] > 0
+    assert 1e-3 < model["trend"]["first_last_ratio"] < 70
+
+
+async def test_grad_norms_match_a_plain_torch_backward(client, project_root):
+    """The reported per-module norm is the norm a hand-written backward gives (seeded like the worker)."""
+    result = await call(client, "gradient_check", {"harness": "clean_mlp.py", "batch_size": 8})
+    harness = load(project_root / "clean_mlp.py")
+    torch.manual_seed(0)
+    model = harness.build_model()
+    x, y = harness.get_batch(8)
+    torch.nn.functional.cross_entropy(model(x), y).backward()
+    first = model[0]
+    expected = (first.weight.grad.norm() ** 2 + first.bias.grad.norm() ** 2).sqrt().item()
+    reported = result["details"]["model"]["modules"][0]
+    assert reported["module"] == "0" and reported["depth"] == 0
+    assert reported["grad_norm"] == pytest.approx(expected, rel=1e-3)
+    report = json.loads((project_root / result["artifacts"][0]["path"]).read_text())
+    assert [p["name"] for p in report["parameters"]] == ["0.weight", "0.bias", "2.weight", "2.bias", "4.weight", "4.bias"]
+
+
+@pytest.mark.parametrize(
+    ("harness", "where", "count"),
+    [
+        ("grad_detached_encoder.py", "encoder.0.weight", 2),
+        ("grad_no_grad_block.py", "block1.0.weight", 2),
+        ("overfit_rewrapped_loss.py", "0.weight", 6),  # torch.tensor(loss.item(), requires_grad=True)
+        ("grad_loss_under_no_grad.py", "loss_fn", 6),
+    ],
+)
+async def test_disconnected_parameters_are_params_without_grad(client, harness, where, count):
+    result = await call(client, "gradient_check", {"harness": harness})
+    assert result["status"] == "fail" and codes(result, "error") == {"params_without_grad"}
+    found = finding_of(result, "params_without_grad")
+    assert found["where"] == where and found["evidence"]["count"] == count
+
+
+async def test_output_times_zero_is_zero_grad_upstream(client):
+    result = await call(client, "gradient_check", {"harness": "grad_zeroed_layer.py"})
+    found = finding_of(result, "zero_grad")
+    assert found["severity"] == "error" and found["where"] == "fc1.weight"
+    assert found["evidence"]["params"] == ["fc1.weight", "fc1.bias", "fc2.weight", "fc2.bias", "out.weight"]
+
+
+async def test_log_of_zero_names_the_module(client):
+    result = await call(client, "gradient_check", {"harness": "grad_log_zero.py"})
+    found = finding_of(result, "non_finite_loss")
+    assert found["where"] == "compress" and found["evidence"]["op"] == "LogCompress"
+
+
+async def test_nan_only_in_backward_is_non_finite_grad_with_the_op(client):
+    result = await call(client, "gradient_check", {"harness": "grad_sqrt_zero.py"})
+    assert codes(result, "error") == {"non_finite_grad"}
+    found = finding_of(result, "non_finite_grad")
+    assert found["evidence"]["stage"] == "backward" and found["where"].endswith("Backward0")
+    assert found["evidence"]["params"] == ["proj.weight"]
+
+
+async def test_deep_sigmoid_stack_vanishes(client):
+    result = await call(client, "gradient_check", {"harness": "grad_deep_sigmoid.py"})
+    assert result["status"] == "warn" and codes(result) == {"vanishing_grad"}
+    assert finding_of(result, "vanishing_grad")["where"] == "0"
+    assert result["details"]["model"]["trend"]["first_last_ratio"] < 1e-9
+
+
+async def test_huge_init_explodes(client):
+    result = await call(client, "gradient_check", {"harness": "grad_huge_init.py"})
+    assert result["status"] == "warn" and codes(result) == {"exploding_grad"}
+    assert finding_of(result, "exploding_grad")["evidence"]["max_grad_norm"] > 1e6
+
+
+async def test_wrong_custom_backward_fails_gradcheck(client):
+    args = {"harness": "grad_bad_backward.py", "numerical": {"function": "Swish", "input_shapes": [[4, 8]]}}
+    result = await call(client, "gradient_check", args)
+    assert result["status"] == "fail" and codes(result) == {"gradcheck_failed"}
+    found = finding_of(result, "gradcheck_failed")
+    assert found["where"] == "Swish (input[0])" and found["evidence"]["max_abs_error"] > 0.1
+    worst = found["evidence"]["worst"]
+    x = torch.randn(4, 8, dtype=torch.float64, generator=torch.Generator().manual_seed(0)).view(-1)[worst["input_index"]]
+    s = torch.sigmoid(x)  # the buggy backward returns s; the true derivative adds x * s * (1 - s)
+    assert worst["analytic"] == pytest.approx(float(s), abs=1e-9)
+    assert worst["numerical"] == pytest.approx(float(s + x * s * (1 - s)), abs=1e-6)
+
+
+@pytest.mark.parametrize(
+    ("harness", "function", "shapes", "kind"),
+    [
+        ("grad_good_backward.py", "Swish", [[4, 8]], "autograd.Function"),
+        ("grad_good_backward.py", "swish_scaled", [[4, 8], [8]], "function"),
+        ("grad_clean_transformer.py", "Block", [[2, 5, 8]], "nn.Module"),
+    ],
+)
+async def test_correct_functions_pass_gradcheck(client, harness, function, shapes, kind):
+    args = {"harness": harness, "numerical": {"function": function, "input_shapes": shapes}}
+    result = await call(client, "gradient_check", args)
+    assert_clean(result)
+    numerical = result["details"]["numerical"]
+    assert numerical["kind"] == kind and numerical["passed"] and numerical["max_abs_error"] < 1e-6
+    if kind == "nn.Module":  # the module's parameters are checked as well as its input
+        assert "attn.in_proj_weight" in [i["input"] for i in numerical["inputs"]]
+
+
+async def test_unknown_function_lists_what_the_harness_defines(client):
+    args = {"harness": "grad_good_backward.py", "numerical": {"function": "Swishh", "input_shapes": [[4]]}}
+    result = await call(client, "gradient_check", args)
+    assert result["status"] == "error" and codes(result) == {"harness_error"}
+    assert "Swish" in result["findings"][0]["message"] and "swish_scaled" in result["findings"][0]["message"]
+
+
+async def test_oversized_numerical_input_is_refused_with_the_limit(client):
+    args = {"harness": "grad_good_backward.py", "numerical": {"function": "Swish", "input_shapes": [[100, 100]]}}
+    result = await client.call_tool("gradient_check", args)
+    assert result.is_error and "4096" in result.content[0].text

@@ -1,0 +1,74 @@
+"""The training-job lifecycle through the MCP client: start, poll, cancel, restart, list."""
+
+import json
+
+import anyio
+import pytest
+
+from conftest import call, connect
+
+pytestmark = pytest.mark.anyio
+
+
+async def wait_finished(client, run_id: str) -> dict:
+    for _ in range(20):
+        result = await call(client, "training_status", {"run_id": run_id, "wait_s": 10})
+        if result["details"]["status"] not in ("queued", "running"):
+            return result
+    raise AssertionError(f"run {run_id} did not finish")
+
+
+async def test_run_trains_every_seed_and_reports_metrics(client, project_root):
+    started = await call(
+        client,
+        "start_training",
+        {"harness": "train_clean.py", "steps": 300, "lr": 3e-3, "batch_size": 64, "seeds": [0, 1], "label": "t"},
+    )
+    assert started["status"] == "pass" and started["details"]["status"] in ("queued", "running")
+    result = await wait_finished(client, started["details"]["run_id"])
+    record = result["details"]
+    assert record["status"] == "completed", result["summary"]
+    assert [s["steps_done"] for s in record["seeds"]] == [300, 300]
+    accuracy = record["metrics"]["accuracy"]
+    assert accuracy["n"] == 2 and accuracy["mean"] > 80  # a learnable task, really learned
+    # two seeds are two different initialisations, so their curves differ
+    assert record["seeds"][0]["curve"]["loss"] != record["seeds"][1]["curve"]["loss"]
+    saved = json.loads((project_root / ".implement-paper" / "runs" / f"{record['run_id']}.json").read_text())
+    assert saved["status"] == "completed"
+    assert (project_root / record["plot"]).read_bytes()[:4] == b"\x89PNG"
+
+
+async def test_cancel_stops_a_running_run(client):
+    started = await call(client, "start_training", {"harness": "train_clean.py", "steps": 1_000_000, "seeds": [0]})
+    run_id = started["details"]["run_id"]
+    with anyio.fail_after(30):
+        while (await call(client, "training_status", {"run_id": run_id}))["details"]["seeds"][0]["steps_done"] == 0:
+            await anyio.sleep(0.2)
+    cancelled = await call(client, "cancel_training", {"run_id": run_id})
+    assert cancelled["details"]["status"] == "cancelled"
+    assert cancelled["details"]["seeds"][0]["steps_done"] < 1_000_000
+
+
+async def test_runs_survive_a_server_restart(project_root, tmp_path):
+    root = tmp_path / "proj"
+    root.mkdir()
+    for name in ("clean_mlp.py", "train_clean.py"):
+        (root / name).write_text((project_root / name).read_text())
+    async with connect(root) as first:
+        done = (await call(first, "start_training", {"harness": "train_clean.py", "steps": 50}))["details"]["run_id"]
+        await wait_finished(first, done)
+        cut = (await call(first, "start_training", {"harness": "train_clean.py", "steps": 1_000_000}))["details"]["run_id"]
+    # the first server is gone; a new one on the same root knows both runs
+    async with connect(root) as second:
+        runs = {r["run_id"]: r for r in (await call(second, "list_runs", {}))["details"]["runs"]}
+        assert runs[done]["status"] == "completed" and "accuracy" in runs[done]["metrics"]
+        assert runs[cut]["status"] in ("interrupted", "cancelled")
+        status = await call(second, "training_status", {"run_id": done})
+        assert status["details"]["metrics"]["accuracy"]["n"] == 1
+
+
+async def test_unknown_run_and_bad_arguments(client):
+    unknown = await call(client, "training_status", {"run_id": "nope"})
+    assert unknown["status"] == "error" and "list_runs" in unknown["summary"]
+    bad = await client.call_tool("start_training", {"harness": "train_clean.py", "seeds": [1, 1]})
+    assert bad.is_error and "distinct" in bad.content[0].text

@@ -1,0 +1,326 @@
+"""compare_metrics: how close are my numbers to the paper's?
+
+Pure arithmetic in the server process: no worker, no user code. A metric passes when its
+measured mean is within the absolute or the relative tolerance of the reported value.
+With several seeds we also ask whether the gap is within seed noise: a 95% t-interval
+around the measured mean, |gap| <= t(0.975, n-1) * std / sqrt(n) (a one-sample t-test of
+"our mean equals the paper's number" at the 5% level). Beating the paper is reported as
+such, never as a failure.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+import statistics
+import time
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from .envelope import Finding, RunInfo, ToolResult, sort_findings, status_of
+from .harness_tool import Runtime, Tool
+from .plots import metric_bars_plot
+from .runner import ProgressCallback
+from .training_jobs import RunStore
+from .worker.findings import ERROR, INFO, WARNING, finding
+
+DEFAULT_REL_TOLERANCE = 0.05  # with no tolerance given for a metric: within 5% of the paper's value
+
+# Two-sided 95% Student t quantiles by degrees of freedom; between rows the smaller df's value
+# (a little wider, so a little more lenient); 1.96 beyond 120.
+T_975 = {1: 12.706, 2: 4.303, 3: 3.182, 4: 2.776, 5: 2.571, 6: 2.447, 7: 2.365, 8: 2.306, 9: 2.262, 10: 2.228,
+         12: 2.179, 15: 2.131, 20: 2.086, 25: 2.060, 30: 2.042, 40: 2.021, 60: 2.000, 120: 1.980}  # fmt: skip
+
+Tolerance = Annotated[float, Field(ge=0, allow_inf_nan=False)]
+PerMetric = Tolerance | dict[str, Tolerance]
+# JSON has no NaN/Inf: clients send them as null. Null is let through the schema only so that
+# the validator below can refuse it with a message that says why.
+Value = float | None
+
+
+def _t_975(df: int) -> float:
+    if df > 120:
+        return 1.96
+    return T_975[max(row for row in T_975 if row <= df)]
+
+
+class CompareMetricsArgs(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reported: dict[str, Value] = Field(
+        min_length=1, description='The paper\'s numbers, e.g. {"test_acc": 0.912, "test_loss": 0.31}.'
+    )
+    measured: dict[str, Value | list[Value]] | None = Field(
+        None,
+        min_length=1,
+        description='Your numbers: one value, or a list over seeds, e.g. {"test_acc": [0.90, 0.91, 0.905]}. '
+        "Give this or run_id.",
+    )
+    run_id: str | None = Field(
+        None,
+        pattern=r"^[A-Za-z0-9_-]{1,64}$",
+        description="A finished training run (start_training) whose final metrics over seeds are the measured side.",
+    )
+    tolerance: PerMetric | None = Field(
+        None, description="Absolute tolerance in the metric's own units: one number for all, or {metric: number}."
+    )
+    rel_tolerance: PerMetric | None = Field(
+        None,
+        description="Relative tolerance (0.02 = 2% of the paper's value), one number or {metric: number}. A metric "
+        "passes within either tolerance. A metric with neither gets rel_tolerance 0.05.",
+    )
+    higher_is_better: bool | dict[str, bool] = Field(
+        True, description='Direction of each metric: one bool, or {metric: bool}, e.g. {"test_loss": false}.'
+    )
+
+    @field_validator("reported", "measured")
+    @classmethod
+    def _finite(cls, values: dict[str, Value | list[Value]] | None, info) -> dict[str, Value | list[Value]] | None:
+        for name, value in (values or {}).items():
+            seeds = value if isinstance(value, list) else [value]
+            if not seeds:
+                raise ValueError(f"{info.field_name}[{name!r}] is an empty list: give at least one value")
+            if not all(v is not None and math.isfinite(v) for v in seeds):
+                raise ValueError(
+                    f"{info.field_name}[{name!r}] holds NaN, Inf or null ({value}): give finite numbers; leave a "
+                    "metric out of measured if the run did not produce it"
+                )
+        return values
+
+    @model_validator(mode="after")
+    def _known_metrics(self) -> CompareMetricsArgs:
+        if (self.measured is None) == (self.run_id is None):
+            raise ValueError("give exactly one of measured (your numbers) or run_id (a finished training run)")
+        if self.run_id is not None:
+            return self  # the run's metric names are known only once its record is read
+        known = set(self.reported) | set(self.measured)
+        for field_name in ("tolerance", "rel_tolerance", "higher_is_better"):
+            value = getattr(self, field_name)
+            unknown = sorted(set(value) - known) if isinstance(value, dict) else []
+            if unknown:
+                raise ValueError(f"{field_name} names unknown metric(s) {unknown}; the metrics are {sorted(known)}")
+        return self
+
+    def for_metric(self, field_name: str, metric: str):
+        """The value of a per-metric argument for `metric` (None when a dict leaves it out)."""
+        value = getattr(self, field_name)
+        return value.get(metric) if isinstance(value, dict) else value
+
+
+class MetricComparison(BaseModel):
+    name: str
+    reported: float | None = None
+    measured_mean: float | None = None
+    measured_std: float | None = Field(None, description="Sample standard deviation over seeds (n > 1).")
+    n: int = Field(0, description="Number of measured values (seeds).")
+    values: list[float] = Field(default_factory=list)
+    gap: float | None = Field(None, description="measured_mean - reported.")
+    gap_relative: float | None = Field(None, description="gap / |reported|; null when reported is 0.")
+    tolerance: float | None = Field(None, description="Absolute tolerance used.")
+    rel_tolerance: float | None = Field(None, description="Relative tolerance used.")
+    tolerance_is_default: bool = False
+    within_tolerance: bool | None = None
+    noise_bound: float | None = Field(None, description="t(0.975, n-1) * std / sqrt(n): the gap seed noise explains.")
+    within_noise: bool | None = Field(None, description="|gap| <= noise_bound; null with one value.")
+    higher_is_better: bool = True
+    verdict: Literal["match", "better", "worse", "worse_within_noise", "missing", "not_reported"]
+
+
+class CompareMetricsDetails(BaseModel):
+    metrics: list[MetricComparison]
+    noise_rule: str = "95% t-interval: |gap| <= t(0.975, n-1) * std / sqrt(n), std with ddof=1"
+
+
+class CompareMetricsResult(ToolResult[CompareMetricsDetails]):
+    pass
+
+
+def _sig(value: float | None) -> float | None:
+    """6 significant digits: 0.05, not 0.04999999999999999."""
+    return None if value is None else float(f"{value:.6g}")
+
+
+def _compare(args: CompareMetricsArgs, name: str) -> MetricComparison:
+    higher = args.for_metric("higher_is_better", name)
+    higher = True if higher is None else higher
+    reported = args.reported.get(name)
+    if name not in args.measured:
+        return MetricComparison(name=name, reported=reported, higher_is_better=higher, verdict="missing")
+    values = args.measured[name] if isinstance(args.measured[name], list) else [args.measured[name]]
+    mean = _sig(statistics.fmean(values))
+    std = _sig(statistics.stdev(values)) if len(values) > 1 else None
+    row = MetricComparison(
+        name=name, measured_mean=mean, measured_std=std, n=len(values), values=values, higher_is_better=higher,
+        verdict="not_reported",
+    )  # fmt: skip
+    if reported is None:
+        return row
+    absolute, relative = args.for_metric("tolerance", name), args.for_metric("rel_tolerance", name)
+    row.tolerance_is_default = absolute is None and relative is None
+    if row.tolerance_is_default:
+        relative = DEFAULT_REL_TOLERANCE
+    gap = _sig(mean - reported)
+    row.reported, row.gap, row.tolerance, row.rel_tolerance = reported, gap, absolute, relative
+    row.gap_relative = _sig(gap / abs(reported)) if reported != 0 else None
+    row.within_tolerance = (absolute is not None and abs(gap) <= absolute) or (
+        relative is not None and abs(gap) <= relative * abs(reported)
+    )
+    if std is not None:
+        row.noise_bound = _sig(_t_975(len(values) - 1) * std / math.sqrt(len(values)))
+        row.within_noise = abs(gap) <= row.noise_bound
+    if row.within_tolerance:
+        row.verdict = "match"
+    elif (gap > 0) == higher:
+        row.verdict = "better"
+    else:
+        row.verdict = "worse_within_noise" if row.within_noise else "worse"
+    return row
+
+
+def _allowed(row: MetricComparison) -> str:
+    parts = [f"±{row.tolerance:g}" if row.tolerance is not None else "", f"±{row.rel_tolerance:.1%}" if row.rel_tolerance is not None else ""]
+    return " or ".join(p for p in parts if p) + (" (default)" if row.tolerance_is_default else "")
+
+
+def _measured_text(row: MetricComparison) -> str:
+    if row.n > 1:
+        return f"{row.measured_mean:.4g} ± {row.measured_std:.2g} (mean ± std over {row.n} seeds)"
+    return f"{row.measured_mean:.4g}"
+
+
+def _gap_text(row: MetricComparison) -> str:
+    relative = f" ({row.gap_relative:+.1%})" if row.gap_relative is not None else ""
+    return f"gap {row.gap:+.4g}{relative}"
+
+
+def _findings(rows: list[MetricComparison], args: CompareMetricsArgs) -> list[dict]:
+    found = []
+    for row in rows:
+        evidence = row.model_dump(include={"reported", "measured_mean", "measured_std", "n", "gap", "gap_relative", "noise_bound"})
+        if row.verdict == "missing":
+            close = difflib.get_close_matches(row.name, list(args.measured), n=1)
+            found.append(
+                finding(
+                    "metric_missing",
+                    ERROR,
+                    f"the paper reports {row.name} = {row.reported:g}, but measured has no {row.name!r}"
+                    + (f" (did you mean {close[0]!r}?)" if close else ""),
+                    where=row.name,
+                    suggestion=f"Measure {row.name} (the harness's evaluate, or training_status of a run) and pass it in measured.",
+                )
+            )
+        elif row.verdict == "worse":
+            found.append(
+                finding(
+                    "metric_mismatch",
+                    ERROR,
+                    f"{row.name}: measured {_measured_text(row)} vs the paper's {row.reported:g}, "
+                    f"{_gap_text(row)}, outside {_allowed(row)}",
+                    where=row.name,
+                    evidence=evidence,
+                    suggestion="Check the evaluation protocol (split, preprocessing, metric definition) against the "
+                    "paper, then the training budget and hyperparameters; compare per-seed values.",
+                )
+            )
+        elif row.verdict == "worse_within_noise":
+            found.append(
+                finding(
+                    "metric_mismatch",
+                    WARNING,
+                    f"{row.name}: measured {_measured_text(row)} is {abs(row.gap):.4g} below the paper's "
+                    f"{row.reported:g}, outside {_allowed(row)}, but within seed noise (±{row.noise_bound:.3g})",
+                    where=row.name,
+                    evidence=evidence,
+                    suggestion="Run more seeds to tell a real gap from noise.",
+                )
+            )
+        elif row.verdict == "better":
+            found.append(
+                finding(
+                    "metric_exceeds_reported",
+                    INFO,
+                    f"{row.name}: measured {_measured_text(row)} beats the paper's {row.reported:g} by {abs(row.gap):.4g}",
+                    where=row.name,
+                    evidence=evidence,
+                    suggestion="Fine if expected (longer training, a better setup); if surprising, rule out test data "
+                    "leaking into training (inspect_data checks split overlap).",
+                )
+            )
+    unreported = [row.name for row in rows if row.verdict == "not_reported"]
+    if unreported:
+        found.append(
+            finding(
+                "metric_not_reported",
+                INFO,
+                f"measured but not in reported (not compared): {', '.join(unreported)}",
+                evidence={"metrics": unreported},
+            )
+        )
+    return found
+
+
+def _summary(rows: list[MetricComparison]) -> str:
+    counts = {verdict: [r.name for r in rows if r.verdict == verdict] for verdict in ("match", "better", "worse", "worse_within_noise", "missing")}
+    compared = sum(len(names) for names in counts.values())
+    parts = [f"{len(counts['match'])} of {compared} reported metric(s) match the paper"]
+    labels = {"better": "better than the paper", "worse": "worse beyond tolerance", "worse_within_noise": "worse but within seed noise", "missing": "not measured"}
+    parts += [f"{label}: {', '.join(counts[v])}" for v, label in labels.items() if counts[v]]
+    return "; ".join(parts) + "."
+
+
+def _run_metrics(runtime: Runtime, run_id: str) -> dict[str, list[float]] | str:
+    """The final metrics over seeds of a finished run, or why there are none."""
+    record = RunStore(runtime.root).load(run_id)
+    if record is None:
+        return f"no training run {run_id!r}; list_runs() shows the known runs"
+    if record.status != "completed":
+        return f"run {run_id} is {record.status}: wait for it with training_status(run_id={run_id!r}, wait_s=30)"
+    if not record.metrics:
+        return f"run {run_id} has no metrics: its harness defines no evaluate(model) -> dict[str, float]"
+    return {name: summary.values for name, summary in record.metrics.items()}
+
+
+async def _invoke(args: CompareMetricsArgs, runtime: Runtime, progress: ProgressCallback | None) -> CompareMetricsResult:
+    started = time.perf_counter()
+    if args.run_id is not None:
+        measured = _run_metrics(runtime, args.run_id)
+        if isinstance(measured, str):
+            problem = Finding.model_validate(finding("metric_missing", ERROR, measured, where=args.run_id))
+            return CompareMetricsResult(status="fail", summary=measured, findings=[problem])
+        args = CompareMetricsArgs.model_validate({**args.model_dump(exclude={"run_id"}), "measured": measured})
+    names = list(args.reported) + [name for name in args.measured if name not in args.reported]
+    rows = [_compare(args, name) for name in names]
+    findings = sort_findings([Finding.model_validate(f) for f in _findings(rows, args)])
+    return CompareMetricsResult(
+        status=status_of(findings),
+        summary=_summary(rows),
+        findings=findings,
+        details=CompareMetricsDetails(metrics=rows),
+        run=RunInfo(duration_s=round(time.perf_counter() - started, 4)),
+    )
+
+
+def _plot(result: CompareMetricsResult) -> list[tuple[str, bytes]]:
+    if result.details is None:
+        return []
+    rows = [(m.name, m.reported, m.measured_mean, m.measured_std) for m in result.details.metrics if m.reported is not None]
+    return [("compare_metrics", metric_bars_plot(rows[:12], title="Paper (gray) vs ours (blue, ± std over seeds)"))] if rows else []
+
+
+TOOL = Tool(
+    name="compare_metrics",
+    args=CompareMetricsArgs,
+    result=CompareMetricsResult,
+    description=(
+        "How close are my numbers to the paper's? Pure arithmetic, runs no code. Give reported {name: value} and "
+        "measured {name: value or [values over seeds]} or the run_id of a finished training run; a metric passes within the absolute `tolerance` or the "
+        "relative `rel_tolerance` (default: 5% relative when neither is given for it). With several seeds it also "
+        "says whether the gap is within seed noise (95% t-interval). Set higher_is_better false for losses/errors; "
+        "beating the paper is reported, not failed. Findings: metric_mismatch (error; warning when within seed "
+        "noise), metric_missing, metric_exceeds_reported and metric_not_reported (info). Call it last, after "
+        "training; on a mismatch, recheck the evaluation protocol, then call lr_sweep or run_ablation."
+    ),
+    invoke=_invoke,
+    plot=_plot,
+)

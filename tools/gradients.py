@@ -1,0 +1,139 @@
+"""gradient_check: do gradients reach every parameter, finite, neither exploding nor vanishing?
+Does a custom function's analytic gradient match finite differences?
+
+The second gate of the debugging gauntlet, after run_overfit_test. The work happens in
+tools/worker/gradients.py.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from .envelope import ToolResult
+from .harness_tool import HarnessArgs, harness_tool
+
+MAX_INPUT_ELEMENTS = 4096  # the finite-difference check runs two forward passes per input element
+
+
+class NumericalCheck(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    function: str = Field(
+        min_length=1,
+        description="Name in the harness of a function, a torch.autograd.Function subclass (called via .apply) "
+        "or an nn.Module class (built with no arguments; its parameters are checked too).",
+    )
+    input_shapes: list[list[int]] = Field(
+        min_length=1, max_length=8, description="Shapes of the float64 random inputs, e.g. [[4, 8]]; one per argument."
+    )
+    eps: float = Field(1e-6, gt=0, le=0.1, description="Finite-difference step.")
+    atol: float = Field(1e-5, ge=0, description="An element passes when |analytic - numerical| <= atol + rtol * |numerical|.")
+    rtol: float = Field(1e-3, ge=0)
+
+    @field_validator("input_shapes")
+    @classmethod
+    def _small_shapes(cls, shapes: list[list[int]]) -> list[list[int]]:
+        if any(dim < 1 for shape in shapes for dim in shape):
+            raise ValueError("every dimension of input_shapes must be >= 1")
+        total = sum(math.prod(shape) for shape in shapes)
+        if total > MAX_INPUT_ELEMENTS:
+            raise ValueError(
+                f"input_shapes hold {total} elements; the check takes two forward passes per element, so use at "
+                f"most {MAX_INPUT_ELEMENTS} (small shapes catch a wrong backward just as well)"
+            )
+        return shapes
+
+
+class GradientArgs(HarnessArgs):
+    batch_size: int = Field(32, ge=1, le=4096, description="Examples in the one forward/backward pass (split 'train').")
+    numerical: NumericalCheck | None = Field(
+        None,
+        description='Check one harness function against finite differences instead of the model, e.g. '
+        '{"function": "MyAttention", "input_shapes": [[2, 5, 8]]}.',
+    )
+
+
+class ModuleGradient(BaseModel):
+    module: str = Field(description="Module name (<model> for parameters of the root module).")
+    depth: int | None = Field(description="Order in which the forward pass first entered it; null if never.")
+    params: int = Field(description="Trainable elements owned directly by this module.")
+    grad_norm: float | None = Field(description="L2 norm over its parameters' gradients; null if any is None/NaN.")
+    param_norm: float | None
+    ratio: float | None = Field(description="grad_norm / param_norm.")
+    state: Literal["ok", "no_grad", "zero", "non_finite"] = Field(description="Worst state of its parameters.")
+
+
+class ParamNorms(BaseModel):
+    name: str
+    grad_norm: float | None
+    param_norm: float | None
+    ratio: float | None
+
+
+class Trend(BaseModel):
+    first_module: str
+    first_grad_norm: float
+    last_module: str
+    last_grad_norm: float
+    first_last_ratio: float = Field(description="Input-side over output-side gradient norm; ~1 is healthy.")
+    max_grad_norm: float
+    max_module: str
+
+
+class ModelGradients(BaseModel):
+    loss: float | None = Field(description="Loss of the batch; null when NaN/Inf.")
+    counts: dict[str, int] = Field(description="Parameter tensors by state: ok, no_grad, zero, non_finite.")
+    trend: Trend | None = None
+    modules: list[ModuleGradient] = Field(description="Per-module aggregates by depth (evenly sampled past 30).")
+    modules_total: int | None = None
+    largest_grads: list[ParamNorms] = Field(default_factory=list)
+    smallest_grads: list[ParamNorms] = Field(default_factory=list)
+
+
+class InputError(BaseModel):
+    input: str = Field(description="input[i] for the i-th argument, or a parameter name of an nn.Module.")
+    shape: list[int]
+    max_abs_error: float | None
+    max_rel_error: float | None
+    mismatched: int = Field(description="Jacobian entries outside atol + rtol * |numerical|.")
+
+
+class NumericalResult(BaseModel):
+    function: str
+    kind: Literal["function", "autograd.Function", "nn.Module"]
+    passed: bool
+    max_abs_error: float | None
+    max_rel_error: float | None
+    eps: float
+    atol: float
+    rtol: float
+    inputs: list[InputError]
+    worst: dict[str, float | int | str | None] = Field(description="The Jacobian entry with the largest error.")
+
+
+class GradientDetails(BaseModel):
+    model: ModelGradients | None = Field(None, description="Model mode: one forward/backward pass.")
+    numerical: NumericalResult | None = Field(None, description="Numerical mode: the function against finite differences.")
+
+
+class GradientResult(ToolResult[GradientDetails]):
+    pass
+
+
+TOOL = harness_tool(
+    name="gradient_check",
+    check="gradients",
+    args=GradientArgs,
+    result=GradientResult,
+    description=(
+        "Do gradients reach every parameter, finite, neither exploding nor vanishing? Runs one forward/backward "
+        "pass on get_batch(batch_size) and reports per-module gradient and parameter norms by depth. "
+        "Findings: params_without_grad, zero_grad, non_finite_grad, non_finite_loss (naming the first op), "
+        "exploding_grad, vanishing_grad. With numerical={function, input_shapes} it instead checks that harness "
+        "function, autograd.Function or nn.Module class against finite differences in float64 (gradcheck_failed). "
+        "Call it when run_overfit_test fails; when it passes, call lr_sweep."
+    ),
+)

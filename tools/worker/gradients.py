@@ -1,0 +1,495 @@
+"""gradient_check, worker side: do gradients reach every parameter, finite and of a sane size?
+
+Model mode runs one forward/backward pass on a training batch and reads every trainable
+parameter's gradient: missing (None: disconnected from the loss), exactly zero, NaN/Inf,
+and the trend of gradient norms over the layers in the order the forward pass runs them.
+Numerical mode checks one function of the harness (a plain function, an autograd.Function
+or an nn.Module class) against central finite differences in float64.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Callable
+
+import torch
+from torch import nn
+
+from . import nonfinite
+from .failures import HarnessError
+from .findings import ERROR, WARNING, finding
+from .harness import _defined_callables
+from .job import JobContext
+
+# Thresholds start from AUTOTRAINER (Zhang et al., ICSE 2021: first/last layer gradient norm
+# ratio < 1e-3 vanishing, > 70 exploding) and TheDeepChecker (Ben Braiek & Khomh: absolute
+# norms < 1e-6 / > 1e6), checked against the clean and buggy fixtures in tests/harnesses/grad_*.
+VANISHING_RATIO = 1e-3  # first layer's gradient norm / last layer's
+EXPLODING_RATIO = 70.0
+VANISHING_NORM = 1e-6  # the largest layer gradient norm below this: nothing learns
+EXPLODING_NORM = 1e6  # any layer gradient norm above this
+MAX_MODULES_SHOWN = 30  # rows of the per-module table in details; the full table goes to the report
+NAMES_SHOWN = 5  # parameter names quoted in a finding's message
+
+# Numerical mode: one forward pass per input element and one backward pass per output element.
+MAX_JACOBIAN_SIDE = 4096
+
+
+# ---------------------------------------------------------------- model mode
+
+
+def _forward_order(model: nn.Module, run: Callable[[], Any]) -> tuple[Any, dict[str, int]]:
+    """Run `run()`; return its result and, per module name, the order the forward pass first entered it."""
+    order: dict[str, int] = {}
+
+    def hook(name: str):
+        def record(module: nn.Module, inputs: Any) -> None:
+            order.setdefault(name, len(order))
+
+        return record
+
+    handles = [m.register_forward_pre_hook(hook(name)) for name, m in model.named_modules()]
+    try:
+        return run(), order
+    finally:
+        for handle in handles:
+            handle.remove()
+
+
+def _entry_of(module_name: str, order: dict[str, int]) -> int | None:
+    """When the forward pass reached a module: its own entry, else its nearest entered ancestor's below the
+    root (nn.MultiheadAttention uses out_proj's weight without calling it). None: never used."""
+    parts = module_name.split(".")
+    for end in range(len(parts), 0, -1):
+        entry = order.get(".".join(parts[:end]))
+        if entry is not None:
+            return entry
+    return None
+
+
+def _param_state(grad: torch.Tensor | None) -> str:
+    if grad is None:
+        return "no_grad"
+    if not bool(torch.isfinite(grad).all()):
+        return "non_finite"
+    if not bool(grad.any()):
+        return "zero"
+    return "ok"
+
+
+def _sig(value: float) -> float:
+    """4 significant digits: enough to judge a norm, half the JSON of a full float."""
+    return float(f"{value:.4g}")
+
+
+def _norm(t: torch.Tensor | None) -> float | None:
+    return None if t is None else _sig(float(t.detach().double().norm()))
+
+
+def _ratio(num: float | None, den: float | None) -> float | None:
+    if num is None or den is None or not (math.isfinite(num) and math.isfinite(den)) or den == 0:
+        return None
+    return _sig(num / den)
+
+
+def _parameter_table(model: nn.Module, order: dict[str, int]) -> list[dict[str, Any]]:
+    """One row per trainable parameter, ordered by depth: the forward order of the module owning it."""
+    rows = []
+    for index, (module_name, module) in enumerate(model.named_modules()):
+        entry = _entry_of(module_name, order) if module_name else order.get("")
+        for short, p in module.named_parameters(recurse=False):
+            if not p.requires_grad:
+                continue
+            grad_norm, param_norm = _norm(p.grad), _norm(p)
+            rows.append(
+                {
+                    "name": f"{module_name}.{short}" if module_name else short,
+                    "module": module_name or "<model>",
+                    "depth": None if entry is None else (entry, index),
+                    "shape": list(p.shape),
+                    "numel": p.numel(),
+                    "state": _param_state(p.grad),
+                    "grad_norm": grad_norm,
+                    "param_norm": param_norm,
+                    "ratio": _ratio(grad_norm, param_norm),
+                }
+            )
+    rows.sort(key=lambda r: (r["depth"] is None, r["depth"] or (0, 0)))
+    # Rank the modules that ran: depth 0 is the input side.
+    ranks = {depth: rank for rank, depth in enumerate(dict.fromkeys(r["depth"] for r in rows if r["depth"] is not None))}
+    for row in rows:
+        row["depth"] = ranks.get(row["depth"])
+    return rows
+
+
+def _modules(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Per-module aggregates (root-sum-square norms over the module's own parameters), by depth."""
+    modules: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        m = modules.setdefault(row["module"], {"module": row["module"], "depth": row["depth"], "params": 0, "_g": 0.0, "_p": 0.0, "states": set()})
+        m["params"] += row["numel"]
+        m["states"].add(row["state"])
+        m["_g"] += (row["grad_norm"] or 0.0) ** 2
+        m["_p"] += row["param_norm"] ** 2
+    result = []
+    for m in modules.values():
+        grad_norm = _sig(math.sqrt(m.pop("_g"))) if m["states"] <= {"ok", "zero"} else None
+        param_norm = _sig(math.sqrt(m.pop("_p")))
+        states = m.pop("states")
+        state = next(s for s in ("non_finite", "no_grad", "zero", "ok") if s in states)
+        result.append({**m, "grad_norm": grad_norm, "param_norm": param_norm, "ratio": _ratio(grad_norm, param_norm), "state": state})
+    return result
+
+
+def _shown(modules: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """At most MAX_MODULES_SHOWN rows, evenly spread over depth, always keeping first, last and flagged ones."""
+    if len(modules) <= MAX_MODULES_SHOWN:
+        return modules
+    flagged = {i for i, m in enumerate(modules) if m["state"] != "ok"}
+    stride = (len(modules) - 1) / (MAX_MODULES_SHOWN - 1)
+    keep = sorted(flagged | {round(i * stride) for i in range(MAX_MODULES_SHOWN)})
+    return [modules[i] for i in keep]
+
+
+def _names(rows: list[dict[str, Any]]) -> str:
+    names = [r["name"] for r in rows]
+    more = f" and {len(names) - NAMES_SHOWN} more" if len(names) > NAMES_SHOWN else ""
+    return ", ".join(names[:NAMES_SHOWN]) + more
+
+
+def _per_param_findings(rows: list[dict[str, Any]], loss_connected: bool) -> list[dict[str, Any]]:
+    findings = []
+    missing = [r for r in rows if r["state"] == "no_grad"]
+    if not loss_connected:
+        findings.append(
+            finding(
+                "params_without_grad",
+                ERROR,
+                "the loss does not require grad, so no parameter gets a gradient: it was computed under "
+                "torch.no_grad() or from detached tensors",
+                where="loss_fn",
+                evidence={"count": len(missing), "params": [r["name"] for r in missing[:20]]},
+                suggestion="Compute the loss from the model's output tensors, without .detach(), .item() or no_grad.",
+            )
+        )
+    elif missing:
+        findings.append(
+            finding(
+                "params_without_grad",
+                ERROR,
+                f"{len(missing)} of {len(rows)} trainable parameter tensors got no gradient (.grad is None): {_names(missing)}",
+                where=missing[0]["name"],
+                evidence={"count": len(missing), "params": [r["name"] for r in missing[:20]]},
+                suggestion="These parameters are disconnected from the loss: look for .detach(), torch.no_grad(), "
+                ".item()/.numpy() round trips or layers built but never called in forward. Freeze intended ones "
+                "with requires_grad_(False).",
+            )
+        )
+    zero = [r for r in rows if r["state"] == "zero"]
+    if zero:
+        findings.append(
+            finding(
+                "zero_grad",
+                ERROR,
+                f"{len(zero)} of {len(rows)} parameter tensors have gradients that are exactly zero: {_names(zero)}",
+                where=zero[0]["name"],
+                evidence={"count": len(zero), "params": [r["name"] for r in zero[:20]]},
+                suggestion="Something downstream of them multiplies by zero or blocks the signal: a mask of zeros, "
+                "a ReLU that is never active, a clamp, or an output that does not feed the loss.",
+            )
+        )
+    return findings
+
+
+def _trend_findings(modules: list[dict[str, Any]]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """Vanishing/exploding judged on per-module norms in forward order (input side first)."""
+    layers = [m for m in modules if m["depth"] is not None and m["grad_norm"]]
+    if not layers:
+        return {}, []
+    first, last = layers[0], layers[-1]
+    largest = max(layers, key=lambda m: m["grad_norm"])
+    ratio = first["grad_norm"] / last["grad_norm"]
+    trend = {
+        "first_module": first["module"],
+        "first_grad_norm": first["grad_norm"],
+        "last_module": last["module"],
+        "last_grad_norm": last["grad_norm"],
+        "first_last_ratio": _sig(ratio),
+        "max_grad_norm": largest["grad_norm"],
+        "max_module": largest["module"],
+    }
+    evidence = {k: trend[k] for k in ("first_grad_norm", "last_grad_norm", "first_last_ratio", "max_grad_norm")}
+    findings = []
+    if largest["grad_norm"] < VANISHING_NORM or (len(layers) > 1 and ratio < VANISHING_RATIO):
+        findings.append(
+            finding(
+                "vanishing_grad",
+                WARNING,
+                f"gradients vanish towards the input: module '{first['module']}' gets {first['grad_norm']:.3g}, "
+                f"'{last['module']}' gets {last['grad_norm']:.3g} (ratio {ratio:.2g}, flagged below {VANISHING_RATIO:g})",
+                where=first["module"],
+                evidence=evidence,
+                suggestion="Use ReLU/GELU instead of saturating activations, He/Xavier init, residual connections "
+                "or normalisation layers; call check_initialization to see where activations saturate.",
+            )
+        )
+    elif largest["grad_norm"] > EXPLODING_NORM or (len(layers) > 1 and ratio > EXPLODING_RATIO):
+        findings.append(
+            finding(
+                "exploding_grad",
+                WARNING,
+                f"gradients explode: module '{largest['module']}' has gradient norm {largest['grad_norm']:.3g} "
+                f"(flagged above {EXPLODING_NORM:g}); first/last layer ratio {ratio:.3g}",
+                where=largest["module"],
+                evidence=evidence,
+                suggestion="Check the initialisation scale (std ~ sqrt(2/fan_in)), add normalisation or gradient "
+                "clipping; call check_initialization to see where activations blow up.",
+            )
+        )
+    return trend, findings
+
+
+def _non_finite_finding(code: str, what: str, culprit: dict[str, Any], evidence: dict[str, Any]) -> dict[str, Any]:
+    place = f", first produced in {culprit['where']} ({culprit['stage']})" if culprit["where"] else ""
+    return finding(
+        code,
+        ERROR,
+        f"{what}{place}",
+        where=culprit["where"],
+        evidence={**evidence, **culprit},
+        suggestion="Look for log(0), sqrt(0) in the backward, division by zero or exp overflow at the named place; "
+        "add an eps or use the stable built-in (log_softmax, log1p, F.normalize).",
+    )
+
+
+def _model_check(ctx: JobContext) -> dict[str, Any]:
+    model = ctx.build_model()
+    if not any(p.requires_grad for p in model.parameters()):
+        raise HarnessError("the model has no trainable parameters: nothing to check", where="build_model")
+    model.train()
+    batch = ctx.batch(ctx.args["batch_size"], "train")
+    forward_loss = lambda: ctx.harness.loss(model, batch)  # noqa: E731 - nonfinite.locate re-runs it
+    model.zero_grad(set_to_none=True)
+    loss, order = _forward_order(model, forward_loss)
+    ctx.progress(1, 2, "forward pass done", force=True)
+    loss_value = float(loss.detach())
+    if not math.isfinite(loss_value):
+        found = _non_finite_finding("non_finite_loss", f"the loss is {loss_value}", nonfinite.locate(model, forward_loss), {"loss": None})
+        return {
+            "summary": f"No gradient can be judged: {found['message']}. Fix the non-finite value first.",
+            "findings": [found],
+            "details": {"model": {"loss": None, "counts": {}, "trend": None, "modules": []}, "numerical": None},
+        }
+    if loss.requires_grad:
+        loss.backward()
+    rows = _parameter_table(model, order)
+    modules = _modules(rows)
+    counts = {"tensors": len(rows), "elements": sum(r["numel"] for r in rows)}
+    counts.update({s: sum(r["state"] == s for r in rows) for s in ("ok", "no_grad", "zero", "non_finite")})
+    findings = _per_param_findings(rows, loss.requires_grad)
+    bad = [r for r in rows if r["state"] == "non_finite"]
+    if bad:
+        culprit = nonfinite.locate(model, forward_loss)
+        findings.append(
+            _non_finite_finding(
+                "non_finite_grad",
+                f"{len(bad)} parameter tensors have NaN/Inf gradients although the loss ({loss_value:.4g}) is finite: {_names(bad)}",
+                culprit,
+                {"count": len(bad), "params": [r["name"] for r in bad[:20]]},
+            )
+        )
+    trend, trend_findings = _trend_findings(modules)
+    findings += trend_findings
+    healthy = [r for r in rows if r["state"] == "ok"]
+    by_norm = sorted(healthy, key=lambda r: r["grad_norm"])
+    compact = lambda r: {k: r[k] for k in ("name", "grad_norm", "param_norm", "ratio")}  # noqa: E731
+    details = {
+        "loss": loss_value,
+        "counts": counts,
+        "trend": trend or None,
+        "modules": _shown(modules),
+        "modules_total": len(modules),
+        "largest_grads": [compact(r) for r in by_norm[::-1][:3]],
+        "smallest_grads": [compact(r) for r in by_norm[:3]],
+    }
+    if findings:
+        summary = f"{len(findings)} gradient problem(s) in one forward/backward pass; first: {findings[0]['message']}."
+    else:
+        summary = (
+            f"All {len(rows)} parameter tensors get finite, non-zero gradients (loss {loss_value:.4g}); "
+            f"norms from {by_norm[0]['grad_norm']:.3g} to {by_norm[-1]['grad_norm']:.3g}, "
+            f"first/last layer ratio {trend['first_last_ratio']:.3g}. Next: lr_sweep."
+        )
+    return {
+        "summary": summary,
+        "findings": findings,
+        "details": {"model": details, "numerical": None},
+        "full_report": {"loss": loss_value, "parameters": rows, "modules": modules},
+    }
+
+
+# ---------------------------------------------------------------- numerical mode
+
+
+def _resolve_function(ctx: JobContext, name: str, device: torch.device) -> tuple[Callable, str, dict[str, torch.Tensor]]:
+    """(callable, kind, parameters to check too) for the harness attribute `name`."""
+    target = getattr(ctx.harness.module, name, None)
+    if target is None:
+        raise HarnessError(
+            f"numerical.function {name!r} is not defined in the harness; it defines: "
+            f"{', '.join(_defined_callables(ctx.harness.module)) or 'no functions'}",
+            where=name,
+        )
+    if isinstance(target, type) and issubclass(target, torch.autograd.Function):
+        return target.apply, "autograd.Function", {}
+    if isinstance(target, type) and issubclass(target, nn.Module):
+        try:
+            module = target()
+        except TypeError as exc:
+            raise HarnessError(
+                f"{name}() cannot be built without arguments ({exc}); give its constructor defaults, "
+                "or name a function that builds and calls it",
+                where=name,
+            ) from exc
+        module = module.double().to(device).eval()  # eval: dropout would make finite differences noise
+        params = {n: p.detach() for n, p in module.named_parameters() if p.requires_grad}
+
+        def call(*args: torch.Tensor) -> Any:
+            inputs, weights = args[: len(args) - len(params)], args[len(args) - len(params) :]
+            return torch.func.functional_call(module, dict(zip(params, weights)), inputs)
+
+        return call, "nn.Module", params
+    if callable(target):
+        return target, "function", {}
+    raise HarnessError(f"numerical.function {name!r} is a {type(target).__name__}, not a callable", where=name)
+
+
+def _flat_output(fn: Callable, args: list[torch.Tensor], name: str) -> torch.Tensor:
+    out = fn(*args)
+    tensors = nonfinite._tensors(out)
+    floats = [t for t in tensors if t.is_floating_point()]
+    if not floats:
+        raise HarnessError(f"{name} returned {type(out).__name__} with no floating-point tensor to differentiate", where=name)
+    return torch.cat([t.reshape(-1) for t in floats])
+
+
+def _analytic_jacobian(fn: Callable, args: list[torch.Tensor], name: str) -> torch.Tensor:
+    """(outputs, inputs) Jacobian from one backward pass per output element."""
+    out = _flat_output(fn, args, name)
+    if out.numel() > MAX_JACOBIAN_SIDE:
+        raise HarnessError(f"{name} returns {out.numel()} elements; use smaller input_shapes (at most {MAX_JACOBIAN_SIDE})", where=name)
+    if not out.requires_grad:  # computed under no_grad or detached: autograd sees a zero gradient
+        return torch.zeros(out.numel(), sum(a.numel() for a in args), dtype=out.dtype, device=out.device)
+    rows = []
+    for i in range(out.numel()):
+        grads = torch.autograd.grad(out[i], args, retain_graph=True, allow_unused=True)
+        rows.append(torch.cat([(torch.zeros_like(a) if g is None else g).reshape(-1) for a, g in zip(args, grads)]))
+    return torch.stack(rows)
+
+
+@torch.no_grad()
+def _numerical_jacobian(fn: Callable, args: list[torch.Tensor], eps: float, name: str) -> torch.Tensor:
+    """(outputs, inputs) Jacobian by central differences, one input element at a time."""
+    values = [a.detach().clone() for a in args]
+    columns = []
+    for tensor in values:
+        flat = tensor.view(-1)
+        for j in range(flat.numel()):
+            original = flat[j].item()
+            flat[j] = original + eps
+            plus = _flat_output(fn, values, name)
+            flat[j] = original - eps
+            minus = _flat_output(fn, values, name)
+            flat[j] = original
+            columns.append((plus - minus) / (2 * eps))
+    return torch.stack(columns, dim=1)
+
+
+def _numerical_check(ctx: JobContext) -> dict[str, Any]:
+    spec = ctx.args["numerical"]
+    name = spec["function"]
+    device = torch.device("cpu") if ctx.device.type == "mps" else ctx.device  # MPS has no float64
+    torch.manual_seed(ctx.seed)
+    fn, kind, params = _resolve_function(ctx, name, device)
+    inputs = [torch.randn(*shape, dtype=torch.float64, device=device) for shape in spec["input_shapes"]]
+    labels = [f"input[{i}]" for i in range(len(inputs))] + list(params)
+    args = [t.clone().requires_grad_(True) for t in inputs + list(params.values())]
+    sizes = [a.numel() for a in args]
+    if sum(sizes) > MAX_JACOBIAN_SIDE:
+        raise HarnessError(
+            f"{name} has {sum(sizes)} input and parameter elements; the finite-difference check takes one forward "
+            f"pass per element, so keep them at most {MAX_JACOBIAN_SIDE} (smaller input_shapes or layer sizes)",
+            where=name,
+        )
+    analytic = _analytic_jacobian(fn, args, name)
+    ctx.progress(1, 2, "analytic Jacobian done", force=True)
+    numeric = _numerical_jacobian(fn, args, spec["eps"], name)
+    error = (analytic - numeric).abs()
+    error = torch.where(torch.isfinite(error), error, torch.full_like(error, math.inf))
+    allowed = spec["atol"] + spec["rtol"] * numeric.abs()
+    per_input, start = [], 0
+    for label, size, shape in zip(labels, sizes, [list(a.shape) for a in args]):
+        block, scale = error[:, start : start + size], numeric[:, start : start + size].abs()
+        failed = int((block > allowed[:, start : start + size]).sum())
+        per_input.append(
+            {
+                "input": label,
+                "shape": shape,
+                "max_abs_error": float(block.max()),
+                "max_rel_error": float((block / scale.clamp_min(spec["atol"])).max()),
+                "mismatched": failed,
+            }
+        )
+        start += size
+    worst_flat = int(error.argmax())
+    out_index, in_index = divmod(worst_flat, error.shape[1])
+    worst_input = next(i for i, p in enumerate(per_input) if in_index < sum(sizes[: i + 1]))
+    worst = {
+        "input": labels[worst_input],
+        "output_index": out_index,
+        "input_index": in_index - sum(sizes[:worst_input]),
+        "analytic": float(analytic[out_index, in_index]),
+        "numerical": float(numeric[out_index, in_index]),
+    }
+    result = {
+        "function": name,
+        "kind": kind,
+        "passed": all(p["mismatched"] == 0 for p in per_input),
+        "max_abs_error": max(p["max_abs_error"] for p in per_input),
+        "max_rel_error": max(p["max_rel_error"] for p in per_input),
+        "eps": spec["eps"],
+        "atol": spec["atol"],
+        "rtol": spec["rtol"],
+        "inputs": per_input,
+        "worst": worst,
+    }
+    findings = []
+    if not result["passed"]:
+        wrong = [p for p in per_input if p["mismatched"]]
+        findings.append(
+            finding(
+                "gradcheck_failed",
+                ERROR,
+                f"the analytic gradient of {name} disagrees with finite differences w.r.t. "
+                f"{', '.join(p['input'] for p in wrong)}: max abs error {result['max_abs_error']:.3g}, "
+                f"max rel error {result['max_rel_error']:.3g} (atol {spec['atol']:g}, rtol {spec['rtol']:g})",
+                where=f"{name} ({wrong[0]['input']})",
+                evidence={k: result[k] for k in ("max_abs_error", "max_rel_error", "worst")}
+                | {"mismatched": {p["input"]: p["mismatched"] for p in wrong}},
+                suggestion="Re-derive the backward for the named input (product and chain rule, the reduction "
+                "over broadcast dimensions); compare against the same forward written with plain torch ops.",
+            )
+        )
+        summary = f"gradcheck failed: {findings[0]['message']}."
+    else:
+        summary = (
+            f"The analytic gradient of {name} ({kind}) matches central finite differences in float64 w.r.t. "
+            f"all {len(per_input)} input(s)/parameter(s): max abs error {result['max_abs_error']:.2g}."
+        )
+    return {"summary": summary, "findings": findings, "details": {"model": None, "numerical": result}}
+
+
+def run(ctx: JobContext) -> dict[str, Any]:
+    if ctx.args.get("numerical"):
+        return _numerical_check(ctx)
+    return _model_check(ctx)

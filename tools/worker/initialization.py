@@ -1,0 +1,435 @@
+"""check_initialization, worker side: is the freshly built model healthy before its first step?
+
+One forward pass of a training batch, in train mode and without gradients, measures:
+- the loss at init against what theory says (ln C for C classes, or the user's value);
+- every activation function's input and output, whether it is an nn.ReLU module or an
+  F.relu / torch.tanh call inside a forward: a TorchFunctionMode sees both. ReLU-like units
+  that are never active over the batch are dead; tanh/sigmoid units whose pre-activations
+  sit where the derivative is under 1 % of its peak are saturated;
+- the output of every Linear/Conv layer in forward order, for the layer-over-layer trend of
+  the signal (the per-unit spread over the batch: a bias alone is no signal);
+- each Linear/Conv weight's std next to what the usual schemes give for its fan-in/out;
+- the inputs' scale: raw 0-255 pixels are the usual cause of everything above.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import torch
+from torch import nn
+from torch.overrides import TorchFunctionMode
+
+from . import nonfinite
+from .data_inspect import LARGE_SCALE, SMALL_MAX, SMALL_STD  # one definition of "unnormalized" for both tools
+from .findings import ERROR, INFO, WARNING, finding
+from .harness import inputs_of, targets_of
+from .job import JobContext
+
+# AUTOTRAINER (Zhang et al., ICSE 2021) calls a ReLU layer dying at >= 70 % zeros; we count units
+# never active over the whole batch, which a healthy layer almost never has (0 % on the fixtures).
+DEAD_FRACTION = 0.7
+# DeepDiagnosis (Wardat et al., ICSE 2022): saturated when > 50 % of the pre-activations are in the
+# flat part. We put the edge where the derivative falls under 1 % of its peak: |x| > 3 for tanh
+# (1 - tanh(3)^2 = 0.0099), |x| > 6 for sigmoid (4 sigma'(6) = 0.0099); hardtanh is flat past its limits.
+SATURATED_FRACTION = 0.5
+SATURATION_EDGE = {"tanh": 3.0, "sigmoid": 6.0}
+RELU_LIKE = {"relu", "relu6", "leaky_relu", "rrelu", "elu", "celu", "selu", "gelu", "silu", "mish", "hardswish"}
+# Signal of the deepest Linear/Conv over the input's (or the first layer's). Default PyTorch init shrinks it
+# ~0.41x per ReLU layer (measured: 3e-4 after 8 layers, 1e-5 after 12); N(0, 0.01) on 10 layers gives 5e-15.
+EXPLODING_GROWTH = 1e3
+VANISHING_SHRINK = 1e-5
+CONFIDENT_LOGITS = 0.25  # init loss this far above ln C (within tolerance): worth an info, not a warning
+SCHEME_MATCH = 0.15  # a weight std within 15 % of a scheme's "matches" it
+ROWS_SHOWN = 10  # activation / layer / weight rows in details; the full tables go to full_report
+
+
+# ---------------------------------------------------------------- measuring one forward pass
+
+
+def _signal(t: torch.Tensor) -> float:
+    """Spread of each unit over the batch (dim 0), averaged in quadrature: the input-dependent part."""
+    flat = t.detach().float().reshape(t.shape[0], -1)
+    return float(flat.var(dim=0, correction=0).mean().sqrt())
+
+
+def _activation_kind(func: Any, args: tuple, kwargs: dict) -> str | None:
+    name = getattr(func, "__name__", "").rstrip("_")
+    if name == "hardtanh":  # nn.ReLU6 is hardtanh(0, 6): ReLU-like; hardtanh(-1, 1) saturates
+        low = kwargs.get("min_val", args[1] if len(args) > 1 else -1.0)
+        return "relu6" if low >= 0 else "hardtanh"
+    if name in RELU_LIKE or name in SATURATION_EDGE:
+        return name
+    return None
+
+
+def _saturated(pre: torch.Tensor, kind: str, args: tuple, kwargs: dict) -> torch.Tensor:
+    if kind == "hardtanh":
+        low = kwargs.get("min_val", args[1] if len(args) > 1 else -1.0)
+        high = kwargs.get("max_val", args[2] if len(args) > 2 else 1.0)
+        return (pre < low) | (pre > high)
+    return pre.abs() > SATURATION_EDGE[kind]
+
+
+class ForwardPosition:
+    """Where the forward pass is: the modules running (outermost first) and the last one that returned."""
+
+    def __init__(self):
+        self.running: list[tuple[str, nn.Module]] = []
+        self.last_done: str | None = None
+
+
+class ActivationRecorder(TorchFunctionMode):
+    """Statistics of every activation-function call, named after the module it belongs to."""
+
+    def __init__(self, position: ForwardPosition):
+        super().__init__()
+        self.position = position  # kept up to date by the forward hooks
+        self.rows: list[dict[str, Any]] = []
+        self._seen: dict[str, int] = {}
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        kwargs = kwargs or {}
+        kind = _activation_kind(func, args, kwargs)
+        pre = args[0] if args else kwargs.get("input")
+        if kind is None or not isinstance(pre, torch.Tensor) or not pre.is_floating_point() or pre.dim() < 2:
+            return func(*args, **kwargs)
+        row = self._pre_stats(kind, pre.detach().float(), args, kwargs)  # before the call: inplace ops overwrite it
+        out = func(*args, **kwargs)
+        if isinstance(out, torch.Tensor):
+            row.update(mean=float(out.detach().float().mean()), std=float(out.detach().float().std(correction=0)))
+        self.rows.append(row)
+        return out
+
+    def _pre_stats(self, kind: str, pre: torch.Tensor, args: tuple, kwargs: dict) -> dict[str, Any]:
+        name, module = self.position.running[-1] if self.position.running else ("<model>", None)
+        # nn.ReLU() and the like are named as modules; F.relu in a forward after the module whose output it takes
+        is_activation_module = module is not None and not any(module.children()) and not any(module.parameters())
+        if is_activation_module:
+            where = name
+        else:
+            done = self.position.last_done
+            where = f"{kind} after {done}" if done else f"{kind} in {name}"
+        calls = self._seen[where] = self._seen.get(where, 0) + 1
+        row: dict[str, Any] = {
+            "where": where if calls == 1 else f"{where}#{calls}",
+            "fn": kind,
+            "shape": list(pre.shape),
+            "pre_std": float(pre.std(correction=0)),
+        }
+        units = pre.reshape(pre.shape[0], -1)  # a unit: one feature/position, seen across the batch
+        if kind in RELU_LIKE:
+            row["dead_fraction"] = float(1 - (units > 0).any(dim=0).float().mean())
+        else:
+            row["saturated_fraction"] = float(_saturated(units, kind, args, kwargs).float().mean())
+        return row
+
+
+def _weight_layers(model: nn.Module) -> dict[str, nn.Module]:
+    return {name: m for name, m in model.named_modules() if isinstance(m, (nn.Linear, nn.modules.conv._ConvNd))}
+
+
+def _observe(ctx: JobContext, model: nn.Module, batch: Any) -> tuple[float, Any, list[dict], list[dict]]:
+    """The loss, the model's output, activation rows and Linear/Conv output rows of one forward pass."""
+    position = ForwardPosition()
+    layer_rows: list[dict[str, Any]] = []
+    layers = _weight_layers(model)
+    output: list[Any] = []
+
+    def enter(name: str):
+        return lambda module, inputs: position.running.append((name, module))
+
+    def leave(name: str):
+        def record(module: nn.Module, inputs: Any, out: Any) -> None:
+            position.running.pop()
+            position.last_done = name or "<model>"
+            if name in layers and isinstance(out, torch.Tensor) and out.dim() >= 2 and out.is_floating_point():
+                layer_rows.append({"layer": name, "type": type(module).__name__, "signal": _signal(out),
+                                   "mean": float(out.detach().float().mean())})
+            if module is model:
+                output.append(out)
+
+        return record
+
+    handles = []
+    for name, module in model.named_modules():
+        handles.append(module.register_forward_pre_hook(enter(name or "<model>")))
+        handles.append(module.register_forward_hook(leave(name), always_call=True))
+    recorder = ActivationRecorder(position)
+    try:
+        model.train()  # what the first training step sees (dropout on, batch statistics)
+        with torch.no_grad(), recorder:
+            loss = float(ctx.harness.loss(model, batch))
+    finally:
+        for handle in handles:
+            handle.remove()
+    return loss, (output[0] if output else None), recorder.rows, layer_rows
+
+
+# ---------------------------------------------------------------- what the numbers should be
+
+
+def _expected_loss(ctx: JobContext, batch: Any, output: Any) -> tuple[float | None, str]:
+    """(expected loss, where that number comes from) or (None, why it cannot be known)."""
+    if ctx.args.get("expected_init_loss") is not None:
+        return float(ctx.args["expected_init_loss"]), "expected_init_loss"
+    classes = ctx.harness.num_classes
+    if classes is not None and classes >= 2:
+        return math.log(classes), f"ln(num_classes={classes})"
+    if ctx.harness.defines["loss_fn"]:
+        return None, "the harness defines its own loss_fn and neither num_classes nor expected_init_loss"
+    targets = targets_of(batch)
+    if targets is None or targets.is_floating_point():
+        return None, "the default loss is MSE here (float targets): its value at init depends on the targets' scale"
+    if isinstance(output, torch.Tensor) and output.dim() >= 1 and output.shape[-1] >= 2:
+        return math.log(output.shape[-1]), f"ln(C) with C={output.shape[-1]}, the logits' last dim"
+    return None, "the model's output has no class dimension to read C from"
+
+
+def _fans(weight: torch.Tensor) -> tuple[int, int]:
+    """torch.nn.init's convention: dim 1 is fan-in, dim 0 fan-out, times the kernel size."""
+    receptive = weight[0][0].numel() if weight.dim() > 2 else 1
+    return weight.shape[1] * receptive, weight.shape[0] * receptive
+
+
+def _weight_row(name: str, module: nn.Module) -> dict[str, Any]:
+    weight = module.weight.detach().float()
+    fan_in, fan_out = _fans(weight)
+    std = float(weight.std(correction=0))
+    schemes = {
+        "pytorch_default": 1 / math.sqrt(3 * fan_in),  # kaiming_uniform_(a=sqrt(5)), what nn.Linear/Conv do
+        "kaiming_relu": math.sqrt(2 / fan_in),
+        "xavier": math.sqrt(2 / (fan_in + fan_out)),
+        "lecun": 1 / math.sqrt(fan_in),
+    }
+    matches = [scheme for scheme, value in schemes.items() if std > 0 and abs(std / value - 1) <= SCHEME_MATCH]
+    if std == 0:
+        matches = ["zeros"]
+    return {"layer": name, "shape": list(weight.shape), "fan_in": fan_in, "fan_out": fan_out, "std": std,
+            "kaiming_std": schemes["kaiming_relu"], "xavier_std": schemes["xavier"],
+            "default_std": schemes["pytorch_default"], "matches": matches}
+
+
+def _input_scale(batch: Any) -> dict[str, Any] | None:
+    try:
+        inputs = inputs_of(batch)
+    except Exception:  # noqa: BLE001 - a dict batch without an inputs key: nothing to judge
+        return None
+    if not inputs.is_floating_point() or inputs.numel() < 2:
+        return None  # token ids, masks: not a scale question
+    values = inputs.detach().float()
+    return {"shape": list(values.shape), "mean": float(values.mean()), "std": float(values.std(correction=0)),
+            "min": float(values.min()), "max": float(values.max()), "signal": _signal(values)}
+
+
+def _unnormalized(scale: dict[str, Any] | None) -> bool:
+    if scale is None:
+        return False
+    large = abs(scale["mean"]) > LARGE_SCALE or scale["std"] > LARGE_SCALE
+    tiny = scale["std"] < SMALL_STD and max(abs(scale["min"]), abs(scale["max"])) < SMALL_MAX
+    return large or tiny
+
+
+# ---------------------------------------------------------------- findings
+
+
+def _loss_findings(loss: float, expected: float | None, source: str, tolerance: float) -> list[dict]:
+    if expected is None:
+        return [finding("init_loss_unchecked", INFO, f"the loss at init is {loss:.4g}; no expected value: {source}",
+                        evidence={"init_loss": loss},
+                        suggestion="Pass expected_init_loss (or define num_classes in the harness) to check it.")]
+    ratio = loss / expected
+    evidence = {"init_loss": loss, "expected": expected, "expected_from": source, "ratio": ratio, "tolerance": tolerance}
+    if ratio > 1 + tolerance or ratio < 1 / (1 + tolerance):
+        return [finding(
+            "init_loss_mismatch", WARNING,
+            f"loss at init is {loss:.4g}, {ratio:.3g}x the expected {expected:.4g} ({source})",
+            where="loss_fn", evidence=evidence,
+            suggestion="Far above: the logits start large (scale of the last layer, an extra multiplier, unnormalised "
+            "inputs) or the loss is summed instead of averaged. Far below: the targets leak into the inputs or the "
+            "loss is not the one you think. A zero-initialised last layer gives exactly ln C.",
+        )]
+    if ratio > 1 + CONFIDENT_LOGITS:
+        return [finding(
+            "init_loss_mismatch", INFO,
+            f"loss at init is {loss:.4g}, {ratio:.3g}x ln C = {expected:.4g}: within tolerance, but the logits start "
+            "confident, so the first steps only shrink them",
+            where="loss_fn", evidence=evidence,
+            suggestion="Optional: initialise the last layer smaller (or zero) so the loss starts at ln C.",
+        )]
+    return []
+
+
+def _activation_findings(rows: list[dict]) -> list[dict]:
+    findings = []
+    dead = [r for r in rows if r.get("dead_fraction", 0) >= DEAD_FRACTION]
+    if dead:
+        worst = max(dead, key=lambda r: r["dead_fraction"])
+        all_dead = worst["dead_fraction"] == 1.0
+        findings.append(finding(
+            "dead_activations", ERROR if all_dead else WARNING,
+            f"{len(dead)} of {len(rows)} activation layers have >= {DEAD_FRACTION:.0%} of their units never active "
+            f"over the batch; worst {worst['where']}: {worst['dead_fraction']:.0%} dead"
+            + (" (no gradient gets through it)" if all_dead else ""),
+            where=worst["where"],
+            evidence={"layers": {r["where"]: round(r["dead_fraction"], 4) for r in dead[:8]}, "pre_std": worst["pre_std"]},
+            suggestion="Look at the bias init (a large negative bias), the weight scale and the inputs feeding that layer; "
+            "after a fix, call gradient_check to see gradients reach the layers below.",
+        ))
+    saturated = [r for r in rows if r.get("saturated_fraction", 0) > SATURATED_FRACTION]
+    if saturated:
+        worst = max(saturated, key=lambda r: r["saturated_fraction"])
+        findings.append(finding(
+            "saturated_activations", WARNING,
+            f"{len(saturated)} of {len(rows)} activation layers have > {SATURATED_FRACTION:.0%} of their pre-activations "
+            f"in the flat part; worst {worst['where']} ({worst['fn']}): {worst['saturated_fraction']:.0%}, "
+            f"pre-activation std {worst['pre_std']:.3g}",
+            where=worst["where"],
+            evidence={"layers": {r["where"]: round(r["saturated_fraction"], 4) for r in saturated[:8]},
+                      "edge": dict(SATURATION_EDGE)},
+            suggestion="Scale the weights feeding it to the fan-in (xavier_uniform_ for tanh/sigmoid) and check the inputs' scale.",
+        ))
+    return findings
+
+
+def _trend(layer_rows: list[dict], weights: dict[str, dict], scale: dict | None) -> dict[str, Any] | None:
+    """The signal of the deepest Linear/Conv over the reference (the input, else the first layer)."""
+    rows = [r for r in layer_rows if "zeros" not in weights[r["layer"]]["matches"]]  # zero-init heads are deliberate
+    if scale is not None and scale["signal"] > 0:
+        reference, reference_name = scale["signal"], "input"
+    elif len(rows) >= 2 and rows[0]["signal"] > 0:
+        reference, reference_name, rows = rows[0]["signal"], rows[0]["layer"], rows[1:]
+    else:
+        return None
+    if not rows:
+        return None
+    last = rows[-1]
+    ratio = last["signal"] / reference
+    return {"reference": reference_name, "reference_signal": reference, "last_layer": last["layer"],
+            "last_signal": last["signal"], "ratio": ratio, "layers": len(rows),
+            "gain_per_layer": ratio ** (1 / len(rows)) if ratio > 0 else 0.0}
+
+
+def _trend_findings(trend: dict[str, Any] | None, layer_rows: list[dict]) -> list[dict]:
+    if trend is None:
+        return []
+    evidence = {**trend, "signals": {r["layer"]: r["signal"] for r in layer_rows[:4] + layer_rows[-4:]}}
+    if trend["ratio"] > EXPLODING_GROWTH:
+        return [finding(
+            "exploding_activations", WARNING,
+            f"the signal grows {trend['ratio']:.3g}x from the {trend['reference']} to {trend['last_layer']} over "
+            f"{trend['layers']} Linear/Conv layers ({trend['gain_per_layer']:.3g}x per layer)",
+            where=trend["last_layer"], evidence=evidence,
+            suggestion="The weights are too large for their fan-in: use the default init, kaiming_normal_ for ReLU "
+            "or xavier for tanh (compare 'weights' in details), or add normalisation layers.",
+        )]
+    if trend["ratio"] < VANISHING_SHRINK:
+        return [finding(
+            "vanishing_activations", WARNING,
+            f"the signal shrinks to {trend['ratio']:.3g}x of the {trend['reference']} by {trend['last_layer']} over "
+            f"{trend['layers']} Linear/Conv layers ({trend['gain_per_layer']:.3g}x per layer): the output barely "
+            "depends on the input",
+            where=trend["last_layer"], evidence=evidence,
+            suggestion="The weights are too small for their fan-in: use kaiming_normal_ for ReLU or xavier for "
+            "tanh (compare 'weights' in details), or add normalisation/residual connections.",
+        )]
+    return []
+
+
+def _inputs_finding(scale: dict[str, Any]) -> dict[str, Any]:
+    return finding(
+        "unnormalized_inputs", WARNING,
+        f"the inputs have mean {scale['mean']:.4g} and std {scale['std']:.4g} (range [{scale['min']:.4g}, "
+        f"{scale['max']:.4g}]), far from unit scale: the likely cause of the other findings here",
+        where="get_batch", evidence=scale,
+        suggestion="Normalise in get_batch (pixels: /255, then subtract the training set's mean and divide by its "
+        "std), then call check_initialization again; inspect_data shows the per-channel statistics.",
+    )
+
+
+def _blame_inputs(findings: list[dict]) -> None:
+    for item in findings:
+        item["message"] += "; likely cause: inputs far from unit scale (see unnormalized_inputs)"
+        item["evidence"]["likely_cause"] = "unnormalized_inputs"
+
+
+# ---------------------------------------------------------------- compact output
+
+
+def _shown(rows: list[dict], flagged) -> list[dict]:
+    """Flagged rows first, then evenly spaced others, at most ROWS_SHOWN, in their original order."""
+    if len(rows) <= ROWS_SHOWN:
+        return rows
+    keep = [i for i, r in enumerate(rows) if flagged(r)][:ROWS_SHOWN]
+    others = [i for i in range(len(rows)) if i not in set(keep)]
+    room = ROWS_SHOWN - len(keep)
+    if room > 0:
+        step = max(1, len(others) / room)
+        keep += [others[min(len(others) - 1, round(k * step))] for k in range(room)]
+    return [rows[i] for i in sorted(set(keep))]
+
+
+def _rounded(row: dict[str, Any]) -> dict[str, Any]:
+    return {k: (float(f"{v:.4g}") if isinstance(v, float) and math.isfinite(v) else v) for k, v in row.items()}
+
+
+def _summary(loss: float, expected: float | None, source: str, rows: list, trend: dict | None, findings: list) -> str:
+    problems = [f for f in findings if f["severity"] != INFO]
+    loss_text = f"loss at init {loss:.4g}" + (f" vs {expected:.4g} ({source})" if expected is not None else "")
+    if problems:
+        first = problems[0]
+        return f"{len(problems)} problem(s) at init; first: {first['message']}. ({loss_text})"
+    trend_text = f", signal x{trend['ratio']:.3g} from {trend['reference']} to the last layer" if trend else ""
+    return (f"Healthy at init: {loss_text}; {len(rows)} activation layer(s) with no dead or saturated units"
+            f"{trend_text}. Next: run_overfit_test.")
+
+
+def run(ctx: JobContext) -> dict[str, Any]:
+    model = ctx.build_model()
+    batch = ctx.batch(ctx.args["batch_size"], "train")
+    ctx.progress(0, 1, "forward pass at init", force=True)
+    loss, output, activation_rows, layer_rows = _observe(ctx, model, batch)
+    if not math.isfinite(loss):
+        culprit = nonfinite.locate(model, lambda: ctx.harness.loss(model, batch))
+        return {"summary": f"the loss at init is {loss}: the model is broken before training starts",
+                "findings": [finding("non_finite_loss", ERROR, f"loss at init is {loss}"
+                                     + (f", first non-finite in {culprit['where']}" if culprit["where"] else ""),
+                                     where=culprit["where"], evidence=culprit,
+                                     suggestion="Look for log(0), division by zero or exp overflow at the named place.")],
+                "details": None}
+    weights = {name: _weight_row(name, m) for name, m in _weight_layers(model).items()}
+    scale = _input_scale(batch)
+    trend = _trend(layer_rows, weights, scale)
+    expected, source = _expected_loss(ctx, batch, output)
+    findings = _loss_findings(loss, expected, source, ctx.args["tolerance"])
+    findings += _activation_findings(activation_rows)
+    if not any(f["code"] == "dead_activations" and f["severity"] == ERROR for f in findings):
+        findings += _trend_findings(trend, layer_rows)  # a fully dead layer already explains a zero signal
+    if _unnormalized(scale):
+        _blame_inputs([f for f in findings if f["severity"] != INFO])
+        findings.insert(0, _inputs_finding(scale))
+    schemes: dict[str, int] = {}
+    for row in weights.values():
+        for scheme in row["matches"] or ["none"]:
+            schemes[scheme] = schemes.get(scheme, 0) + 1
+    flagged_where = {f["where"] for f in findings}
+    details = {
+        "init_loss": loss,
+        "expected_loss": expected,
+        "expected_from": source,
+        "ratio": loss / expected if expected else None,
+        "tolerance": ctx.args["tolerance"],
+        "inputs": scale,
+        "activations": [_rounded(r) for r in _shown(activation_rows, lambda r: r["where"] in flagged_where)],
+        "layers": [_rounded(r) for r in _shown(layer_rows, lambda r: r["layer"] in flagged_where)],
+        "trend": trend,
+        "weights": [_rounded(r) for r in _shown(list(weights.values()), lambda r: not r["matches"])],
+        "init_schemes": schemes,
+        "rows_total": {"activations": len(activation_rows), "layers": len(layer_rows), "weights": len(weights)},
+    }
+    full = None
+    if max(details["rows_total"].values()) > ROWS_SHOWN:
+        full = {"activations": activation_rows, "layers": layer_rows, "weights": list(weights.values())}
+    return {"summary": _summary(loss, expected, source, activation_rows, trend, findings), "findings": findings,
+            "details": details, "full_report": full}
