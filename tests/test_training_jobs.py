@@ -72,3 +72,21 @@ async def test_unknown_run_and_bad_arguments(client):
     assert unknown["status"] == "error" and "list_runs" in unknown["summary"]
     bad = await client.call_tool("start_training", {"harness": "train_clean.py", "seeds": [1, 1]})
     assert bad.is_error and "distinct" in bad.content[0].text
+
+
+async def test_compare_metrics_takes_a_finished_run(client):
+    run_id = (await call(client, "start_training", {"harness": "train_clean.py", "steps": 200, "seeds": [0, 1]}))[
+        "details"
+    ]["run_id"]
+    early = await call(client, "compare_metrics", {"run_id": run_id, "reported": {"accuracy": 90}})
+    finished = await wait_finished(client, run_id)
+    measured = finished["details"]["metrics"]["accuracy"]
+    result = await call(client, "compare_metrics", {"run_id": run_id, "reported": {"accuracy": measured["mean"]}})
+    row = result["details"]["metrics"][0]
+    assert result["status"] == "pass" and row["n"] == 2 and row["values"] == pytest.approx(measured["values"])
+    if early["details"] is None:  # the run was still going: told to wait, not compared
+        assert early["status"] == "fail" and "training_status" in early["summary"]
+    far = await call(client, "compare_metrics", {"run_id": run_id, "reported": {"accuracy": 10}, "tolerance": 1})
+    assert "metric_exceeds_reported" in {f["code"] for f in far["findings"]}
+    both = await client.call_tool("compare_metrics", {"run_id": run_id, "measured": {"a": 1}, "reported": {"a": 1}})
+    assert both.is_error and "exactly one" in both.content[0].text

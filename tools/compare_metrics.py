@@ -305,7 +305,7 @@ def _plot(result: CompareMetricsResult) -> list[tuple[str, bytes]]:
     if result.details is None:
         return []
     rows = [(m.name, m.reported, m.measured_mean, m.measured_std) for m in result.details.metrics if m.reported is not None]
-    return [("compare_metrics", metric_bars_plot(rows[:12], title="Paper (gray) vs ours (blue, ± std over seeds)"))] if rows else []
+    return [("compare_metrics", metric_bars_plot(rows[:12], title="Paper vs ours (± std over seeds)"))] if rows else []
 
 
 TOOL = Tool(

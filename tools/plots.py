@@ -42,20 +42,22 @@ def _png(fig: Any, *, tight: bool = False) -> bytes:
     return buffer.getvalue()
 
 
-def _positive(values: list[float | None]) -> bool:
-    return all(v is None or v > 0 for v in values)
+def _spans_decades(*series: list[float | None]) -> bool:
+    """Log scale helps only when every value is positive and they span at least a decade."""
+    values = [v for values in series for v in values if v is not None]
+    return bool(values) and min(values) > 0 and max(values) >= 10 * min(values)
 
 
 def loss_curves_plot(
     curves: dict[str, _Curve], *, title: str, xlabel: str = "step", ylabel: str = "loss", log_x: bool = False
 ) -> bytes:
-    """One line per labelled curve; log-scale loss when every value is positive."""
+    """One line per labelled curve; log-scale loss when it spans decades."""
     fig, ax = _figure(title, xlabel, ylabel)
     for label, curve in curves.items():
         points = [(s, v) for s, v in zip(curve.step, curve.loss) if v is not None]
         if points:
             ax.plot(*zip(*points), label=label, linewidth=1.6)
-    if all(_positive(c.loss) for c in curves.values()):
+    if _spans_decades(*(c.loss for c in curves.values())):
         ax.set_yscale("log")
     if log_x:
         ax.set_xscale("log")
@@ -82,7 +84,7 @@ def lr_sweep_plot(
         ax.plot(*zip(*points), label="loss", **style)
     if smoothed:
         ax.plot(*zip(*[(r, v) for r, v in zip(lrs, smoothed) if v is not None]), label="smoothed", linewidth=1.8)
-    if all(_positive(values) for values in (loss, smoothed or [])) and points:
+    if _spans_decades(loss, smoothed or []):
         ax.set_yscale("log")
     if suggested_lr is not None:
         ax.axvline(suggested_lr, color="tab:green", linestyle="--", label=f"suggested {suggested_lr:.2g}")
@@ -101,10 +103,11 @@ def metric_bars_plot(rows: list[tuple[str, float, float | None, float | None]], 
     matplotlib.use("Agg")
     from matplotlib import pyplot as plt
 
-    fig, axes = plt.subplots(1, len(rows), figsize=(1.8 + 1.6 * len(rows), 3.6), dpi=110, squeeze=False)
+    fig, axes = plt.subplots(1, len(rows), figsize=(max(4.5, 1.8 + 1.6 * len(rows)), 3.6), dpi=110, squeeze=False)
     fig.suptitle(title)
     for ax, (name, reported, measured, std) in zip(axes[0], rows):
-        ax.bar([0, 1], [reported, measured if measured is not None else 0.0], color=["tab:gray", "tab:blue"])
+        bars = ax.bar([0, 1], [reported, measured if measured is not None else 0.0], color=["tab:gray", "tab:blue"])
+        ax.bar_label(bars, fmt="%.4g", fontsize=8, label_type="center", color="white")
         if std:
             ax.errorbar([1], [measured], yerr=[std], fmt="none", color="black", capsize=4)
         ax.set_xticks([0, 1], ["paper", "ours" if measured is not None else "missing"])

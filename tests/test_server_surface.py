@@ -1,0 +1,49 @@
+"""The server as a client sees it: the tool list, schemas, hints, and seeded repeatability."""
+
+import pytest
+
+from conftest import call
+
+pytestmark = pytest.mark.anyio
+
+CONTRACT_TOOLS = {
+    "run_overfit_test",
+    "gradient_check",
+    "lr_sweep",
+    "compare_metrics",
+    "check_initialization",
+    "inspect_model",
+    "inspect_data",
+    "check_dependencies",
+}
+JOB_TOOLS = {"start_training", "training_status", "cancel_training", "list_runs"}
+
+
+async def test_every_contract_tool_is_listed_with_schemas(client):
+    tools = {t.name: t for t in (await client.list_tools()).tools}
+    assert CONTRACT_TOOLS | JOB_TOOLS | {"run_ablation"} <= set(tools)
+    for tool in tools.values():
+        assert tool.description, tool.name
+        assert tool.output_schema and {"status", "summary", "findings"} <= set(tool.output_schema["properties"])
+        if tool.name in CONTRACT_TOOLS - {"compare_metrics"} | {"run_ablation"}:
+            properties = tool.input_schema["properties"]
+            assert {"harness", "seed", "device", "timeout_s", "names", "model_kwargs"} <= set(properties), tool.name
+            assert tool.input_schema["required"][0] == "harness", tool.name
+
+
+async def test_hints_say_what_each_tool_does(client):
+    hints = {t.name: t.annotations for t in (await client.list_tools()).tools}
+    # Runner tools run the user's code and write under .implement-paper/: not read-only, not destructive.
+    for name in CONTRACT_TOOLS - {"compare_metrics"}:
+        assert hints[name].read_only_hint is False and hints[name].destructive_hint is False, name
+    assert hints["list_runs"].read_only_hint is True
+    assert hints["cancel_training"].destructive_hint is True
+    assert all(h.open_world_hint is False for h in hints.values())
+
+
+async def test_the_same_seed_gives_the_same_numbers(client):
+    args = {"harness": "clean_mlp.py", "sizes": [10], "steps": 60, "seed": 3}
+    first, second = [await call(client, "run_overfit_test", args) for _ in range(2)]
+    assert first["details"] == second["details"]
+    other = await call(client, "run_overfit_test", {**args, "seed": 4})
+    assert other["details"]["sizes"][0]["initial_loss"] != first["details"]["sizes"][0]["initial_loss"]
