@@ -11,9 +11,8 @@ from typing import Any
 
 from pydantic import BaseModel, Field, field_validator
 
-from .envelope import ToolResult
+from .envelope import Curve, ToolResult
 from .harness_tool import HarnessArgs, harness_tool
-from .overfit import Curve
 from .plots import loss_curves_plot
 
 BASELINE = "baseline"

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field, field_validator
 
-from .envelope import ToolResult
+from .envelope import Curve, ToolResult
 from .harness_tool import HarnessArgs, harness_tool
 from .plots import loss_curves_plot
 
@@ -28,11 +28,6 @@ class OverfitArgs(HarnessArgs):
         if any(size < 1 or size > 100_000 for size in sizes):
             raise ValueError("every size must be between 1 and 100000 examples")
         return sizes
-
-
-class Curve(BaseModel):
-    step: list[int] = Field(description="Step indices (downsampled).")
-    loss: list[float | None] = Field(description="Training loss at those steps; null where it was NaN/Inf.")
 
 
 class SizeResult(BaseModel):

@@ -6,12 +6,9 @@ matplotlib is imported on first use, not at start-up: an idle server stays small
 from __future__ import annotations
 
 import io
-from typing import Any, Protocol
+from typing import Any
 
-
-class _Curve(Protocol):
-    step: list[int]
-    loss: list[float | None]
+from .envelope import Curve
 
 
 def _figure(title: str, xlabel: str, ylabel: str):
@@ -49,7 +46,7 @@ def _spans_decades(*series: list[float | None]) -> bool:
 
 
 def loss_curves_plot(
-    curves: dict[str, _Curve], *, title: str, xlabel: str = "step", ylabel: str = "loss", log_x: bool = False
+    curves: dict[str, Curve], *, title: str, xlabel: str = "step", ylabel: str = "loss", log_x: bool = False
 ) -> bytes:
     """One line per labelled curve; log-scale loss when it spans decades."""
     fig, ax = _figure(title, xlabel, ylabel)

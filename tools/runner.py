@@ -119,7 +119,6 @@ class Zygote:
         self.python = python
         self.root = root
         self.ready = anyio.Event()
-        self.info: dict[str, Any] = {}
         self.jobs: dict[str, _Job] = {}
         self.dead = False
         self.start_error: str | None = None
@@ -177,7 +176,6 @@ class Zygote:
             message = protocol.decode(data)
             kind = message["type"]
             if kind == protocol.READY:
-                self.info = message
                 self.ready.set()
             elif kind == protocol.STARTED:
                 job = self.jobs[message["id"]]
@@ -261,17 +259,12 @@ class WorkerPool:
         """Torch threads per job, so that parallel jobs do not oversubscribe the cores."""
         return max(1, (os.cpu_count() or 1) // self.max_workers)
 
-    async def worker_info(self) -> dict[str, Any]:
-        zygote = await self._zygote()
-        return zygote.info
-
-    async def _zygote(self) -> Zygote:
-        if self.warm:
-            if self._warm_zygote is None or self._warm_zygote.dead:
-                await self._start_warm()
-            await self._warm_zygote.wait_ready()
-            return self._warm_zygote
-        raise AssertionError("cold zygotes are owned by run()")
+    async def _ready_warm_zygote(self) -> Zygote:
+        """The shared zygote, restarted if it died (killed by hand, or out of memory)."""
+        if self._warm_zygote is None or self._warm_zygote.dead:
+            await self._start_warm()
+        await self._warm_zygote.wait_ready()
+        return self._warm_zygote
 
     async def run(
         self,
@@ -290,7 +283,7 @@ class WorkerPool:
             await on_progress(0, None, f"queued: {self.waiting + 1} call(s) wait for one of {self.max_workers} workers")
         async with self.limiter:
             if self.warm:
-                return await self._run_on(await self._zygote(), request, timeout_s, on_progress, on_data)
+                return await self._run_on(await self._ready_warm_zygote(), request, timeout_s, on_progress, on_data)
             async with anyio.create_task_group() as tg:
                 zygote = Zygote(self.python, self.root)
                 await tg.start(zygote.run)

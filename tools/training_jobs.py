@@ -21,7 +21,7 @@ from typing import Any, Literal
 import anyio
 from pydantic import BaseModel, Field, model_validator
 
-from .envelope import Artifact, Finding, ToolResult, sort_findings, status_of
+from .envelope import Artifact, Curve, Finding, ToolResult, sort_findings, status_of
 from .harness_tool import HarnessArgs, ProgressCallback, Runtime, Tool, execute
 from .plots import loss_curves_plot
 from .worker.findings import ERROR, finding
@@ -66,11 +66,6 @@ class StatusArgs(RunIdArgs):
 
 class ListRunsArgs(BaseModel):
     limit: int = Field(20, ge=1, le=200, description="Newest runs first, at most this many.")
-
-
-class Curve(BaseModel):
-    step: list[int] = Field(default_factory=list)
-    loss: list[float | None] = Field(default_factory=list)
 
 
 class MetricSummary(BaseModel):
@@ -297,7 +292,7 @@ class TrainingJobs:
                 seed_run.steps_done = result.details.steps_run
                 seed_run.final_loss = result.details.final_loss
                 seed_run.metrics = result.details.metrics
-                seed_run.curve = Curve(**result.details.curve.model_dump())
+                seed_run.curve = result.details.curve
             seed_run.status = "failed" if result.status in ("error", "fail") else "completed"
             save(force=True)
 

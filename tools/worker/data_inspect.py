@@ -196,6 +196,17 @@ def _label_findings(split: str, path: str, labels: dict[str, Any]) -> list[dict[
     return []
 
 
+def scale_problem(mean: float, std: float, low: float, high: float) -> str | None:
+    """"large" for raw units (0-255 pixels), "tiny" for a signal scaled away, None when fine.
+
+    The one definition of unnormalized inputs, shared with check_initialization."""
+    if abs(mean) > LARGE_SCALE or std > LARGE_SCALE:
+        return "large"
+    if std < SMALL_STD and max(abs(low), abs(high)) < SMALL_MAX:
+        return "tiny"
+    return None
+
+
 def _scale_finding(split: str, summary: dict[str, Any]) -> dict[str, Any] | None:
     mean, std, low, high = (summary.get(key) for key in ("mean", "std", "min", "max"))
     if mean is None or std is None:
@@ -204,10 +215,11 @@ def _scale_finding(split: str, summary: dict[str, Any]) -> dict[str, Any] | None
     if "channels" in summary:
         evidence["channel_mean_range"] = summary["channels"]["mean_range"]
         evidence["channel_std_range"] = summary["channels"]["std_range"]
-    if abs(mean) > LARGE_SCALE or std > LARGE_SCALE:
+    problem = scale_problem(mean, std, low, high)
+    if problem == "large":
         message = f"{split} inputs have mean {mean:g} and std {std:g} (range [{low:g}, {high:g}]): raw units, not standardised"
         suggestion = "Scale the inputs (pixels: /255), then standardise with the training set's per-channel mean and std."
-    elif std < SMALL_STD and max(abs(low), abs(high)) < SMALL_MAX:
+    elif problem == "tiny":
         message = f"{split} inputs have std {std:g} and all |x| < {SMALL_MAX:g}: the signal was scaled (nearly) away"
         suggestion = "Look for a scaling applied twice (e.g. /255 after ToTensor already did) or a wrong constant."
     else:

@@ -22,7 +22,7 @@ from torch import nn
 from torch.overrides import TorchFunctionMode
 
 from . import nonfinite
-from .data_inspect import LARGE_SCALE, SMALL_MAX, SMALL_STD  # one definition of "unnormalized" for both tools
+from .data_inspect import scale_problem  # one definition of "unnormalized" for both tools
 from .findings import ERROR, INFO, WARNING, finding
 from .harness import inputs_of, targets_of
 from .job import JobContext
@@ -226,9 +226,7 @@ def _input_scale(batch: Any) -> dict[str, Any] | None:
 def _unnormalized(scale: dict[str, Any] | None) -> bool:
     if scale is None:
         return False
-    large = abs(scale["mean"]) > LARGE_SCALE or scale["std"] > LARGE_SCALE
-    tiny = scale["std"] < SMALL_STD and max(abs(scale["min"]), abs(scale["max"])) < SMALL_MAX
-    return large or tiny
+    return scale_problem(scale["mean"], scale["std"], scale["min"], scale["max"]) is not None
 
 
 # ---------------------------------------------------------------- findings

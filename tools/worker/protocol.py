@@ -23,7 +23,7 @@ MAX_DATAGRAM = 1 << 20  # job requests and zygote replies are small; 1 MiB is ge
 # zygote socket, server -> zygote
 JOB = "job"  # {"type": "job", "id", "request": {...}} with fds [stdout_w, stderr_w, result_w]
 # zygote socket, zygote -> server
-READY = "ready"  # {"type": "ready", "python", "torch_version", "pid"}
+READY = "ready"  # {"type": "ready"}: torch is imported, jobs can come
 STARTED = "started"  # {"type": "started", "id", "pid"}
 EXITED = "exited"  # {"type": "exited", "id", "returncode", "peak_rss_mb", "killed_for_memory"}
 # result pipe, job child -> server

@@ -128,12 +128,9 @@ class Zygote:
         signal.signal(signal.SIGTERM, lambda *_: self.shutdown())
 
     def serve(self) -> None:
-        import torch  # the whole point: children inherit it already imported
+        import torch  # noqa: F401 - the whole point: children inherit it already imported
 
-        protocol.send(
-            self.sock,
-            {"type": protocol.READY, "python": sys.version.split()[0], "torch_version": torch.__version__, "pid": os.getpid()},
-        )
+        protocol.send(self.sock, {"type": protocol.READY})
         selector = selectors.DefaultSelector()
         selector.register(self.sock, selectors.EVENT_READ)
         selector.register(self.wake[0], selectors.EVENT_READ)
