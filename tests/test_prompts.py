@@ -11,6 +11,8 @@ from mcp.shared.exceptions import MCPError
 
 from implement_paper.prompts import CATALOG, register_prompts
 from implement_paper.prompts.catalog import read_markdown, render
+from implement_paper.tools.worker.findings import CODES
+from implement_paper.tools.worker.harness import OPTIONAL, REQUIRED
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -32,17 +34,8 @@ TOOL_ARGS = {
     "cancel_training": {"run_id"},
     "list_runs": set(),
 }
-FINDING_CODES = {
-    "overfit_failed", "loss_not_decreasing", "params_not_updated", "diverged", "non_finite_loss",
-    "params_without_grad", "zero_grad", "non_finite_grad", "exploding_grad", "vanishing_grad",
-    "gradcheck_failed", "no_stable_lr", "init_loss_mismatch", "dead_activations",
-    "saturated_activations", "exploding_activations", "vanishing_activations",
-    "param_count_mismatch", "unregistered_modules", "batch_dependence", "future_leakage",
-    "metric_mismatch", "metric_missing", "non_finite_inputs", "label_out_of_range", "split_overlap",
-    "nondeterministic_batch", "unnormalized_inputs", "harness_error", "user_code_error", "timeout",
-    "out_of_memory", "crashed",
-}
-HARNESS_NAMES = {"build_model", "get_batch", "loss_fn", "make_optimizer", "train_step", "num_classes", "evaluate"}
+FINDING_CODES = set(CODES)
+HARNESS_NAMES = set(REQUIRED + OPTIONAL)
 # Other snake_case names the guides legitimately put in backticks (code the user writes).
 OTHER_NAMES = {"my_custom_op", "log_prob", "log_softmax", "register_buffer", "use_component", "test_acc", "val_loss",
                "test_loss", "n_layers", "kl_weight", "use_attention", "no_dropout"}
