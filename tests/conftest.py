@@ -7,6 +7,7 @@ They are copied to a temporary root once per session so the tools' output folder
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -33,10 +34,15 @@ def project_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
+# IMPLEMENT_PAPER_WARM_POOL=0 runs every test with a fresh interpreter per call (--no-warm-pool):
+# the warm pool must be invisible to correctness.
+WARM_POOL = os.environ.get("IMPLEMENT_PAPER_WARM_POOL", "1") != "0"
+
+
 @asynccontextmanager
 async def connect(root: Path, **config: Any) -> AsyncIterator[Client]:
     """An in-memory MCP client on a fresh server rooted at `root`."""
-    server = build_server(ServerConfig(root=root, **config))
+    server = build_server(ServerConfig(root=root, **{"warm_pool": WARM_POOL, **config}))
     async with Client(server, raise_exceptions=True) as client:
         yield client
 

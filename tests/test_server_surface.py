@@ -47,3 +47,21 @@ async def test_the_same_seed_gives_the_same_numbers(client):
     assert first["details"] == second["details"]
     other = await call(client, "run_overfit_test", {**args, "seed": 4})
     assert other["details"]["sizes"][0]["initial_loss"] != first["details"]["sizes"][0]["initial_loss"]
+
+
+async def test_long_work_reports_progress(client):
+    events = []
+
+    async def record(progress, total, message):
+        events.append((progress, total, message))
+
+    result = await client.call_tool(
+        "run_overfit_test",
+        {"harness": "clean_mlp.py", "sizes": [10], "steps": 400, "target_loss": 0},
+        progress_callback=record,
+    )
+    assert not result.is_error
+    assert events, "no progress notification reached the client"
+    assert all(total == 400 for _, total, _ in events)
+    assert [p for p, _, _ in events] == sorted(p for p, _, _ in events)  # progress only moves forward
+    assert "size 10" in events[-1][2]
