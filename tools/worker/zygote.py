@@ -73,6 +73,19 @@ def processes() -> list[Proc]:
     return found
 
 
+def warm_up() -> None:
+    """Import torch and what a job always needs, so that every child inherits them.
+
+    torch imports much of itself lazily: the first optimizer step of a fresh process pulls
+    in torch._dynamo and some 800 modules with it (sympy among them), over a second of a
+    job's time. Importing them here costs the children nothing. Imports only: running a
+    torch op would start thread pools that do not survive a fork."""
+    import torch  # noqa: F401
+    import torch._dynamo  # noqa: F401 - what the first optimizer.step() would import
+
+    from . import job  # noqa: F401 - its imports (numpy, the harness loader) come along
+
+
 @dataclass
 class Child:
     job_id: str
@@ -128,7 +141,7 @@ class Zygote:
         signal.signal(signal.SIGTERM, lambda *_: self.shutdown())
 
     def serve(self) -> None:
-        import torch  # noqa: F401 - the whole point: children inherit it already imported
+        warm_up()  # the whole point: children inherit torch imported and warmed up
 
         protocol.send(self.sock, {"type": protocol.READY})
         selector = selectors.DefaultSelector()
