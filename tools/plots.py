@@ -24,8 +24,17 @@ def _figure(title: str, xlabel: str, ylabel: str):
     ax.set_title(title)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
-    ax.grid(True, which="both", alpha=0.3)
+    ax.grid(True, which="major", alpha=0.3)
     return fig, ax
+
+
+def _log_scale(ax: Any, axis: str) -> None:
+    """Log scale on axis "x" or "y", minor ticks at 2 and 5 only: matplotlib's default eight
+    per decade make drawing slower and add nothing a reader needs."""
+    from matplotlib.ticker import LogLocator
+
+    getattr(ax, f"set_{axis}scale")("log")
+    getattr(ax, f"{axis}axis").set_minor_locator(LogLocator(subs=(2.0, 5.0)))
 
 
 def _png(fig: Any, *, tight: bool = False) -> bytes:
@@ -55,9 +64,9 @@ def loss_curves_plot(
         if points:
             ax.plot(*zip(*points), label=label, linewidth=1.6)
     if _spans_decades(*(c.loss for c in curves.values())):
-        ax.set_yscale("log")
+        _log_scale(ax, "y")
     if log_x:
-        ax.set_xscale("log")
+        _log_scale(ax, "x")
     if len(curves) > 1:
         ax.legend(fontsize=8)
     return _png(fig)
@@ -74,7 +83,7 @@ def lr_sweep_plot(
 ) -> bytes:
     """Loss against learning rate on a log axis: the suggestion as a dashed line, diverged rates as red crosses."""
     fig, ax = _figure(title, "learning rate", "loss")
-    ax.set_xscale("log")
+    _log_scale(ax, "x")
     points = [(r, v) for r, v in zip(lrs, loss) if v is not None]
     if points:
         style = {"linewidth": 0.8, "alpha": 0.5} if smoothed else {"marker": "o", "linewidth": 1.6}
@@ -82,7 +91,7 @@ def lr_sweep_plot(
     if smoothed:
         ax.plot(*zip(*[(r, v) for r, v in zip(lrs, smoothed) if v is not None]), label="smoothed", linewidth=1.8)
     if _spans_decades(loss, smoothed or []):
-        ax.set_yscale("log")
+        _log_scale(ax, "y")
     if suggested_lr is not None:
         ax.axvline(suggested_lr, color="tab:green", linestyle="--", label=f"suggested {suggested_lr:.2g}")
     if diverged_lrs:
