@@ -30,7 +30,10 @@ from .worker.findings import ERROR, WARNING, finding
 
 NAME, CHECK = "lr_sweep", "lr_sweep"
 DEFAULT_NUM_LRS = {"range": 100, "grid": 8}
-MIN_DROP = 0.05  # a rate "trains" when it lowers the loss by at least 5% of its initial value
+# A rate "trains" when it lowers the loss by at least 2.5% of its initial value. Measured over a
+# 100-step range test: clean models fell 3.7% (a one-layer transformer) to 100%; a model whose
+# output is detached from the task loss fell 1.7% (its L2 term alone).
+MIN_DROP = 0.025
 NEAR_BEST = 0.05  # grid: rates whose final loss is within 5% of the total drop from the best count as tied
 NOISE_SIGMAS = 3.0  # ... and by more than 3 standard errors of a smoothed point
 EDGE = 0.1  # range: a suggestion in the outer 10% of the log range sits on its edge
@@ -192,7 +195,7 @@ def judge(
     still_falling = not diverged and low == len(losses) - 1 and steepest == len(losses) - 1 - _half_window(len(lrs))
     if (drop < MIN_DROP or initial - smoothed[low] < NOISE_SIGMAS * noise) and not still_falling:
         return _no_stable_lr(
-            f"no rate from {args.min_lr:g} to {args.max_lr:g} lowered the loss by {MIN_DROP:.0%} and beyond "
+            f"no rate from {args.min_lr:g} to {args.max_lr:g} lowered the loss by {MIN_DROP:.1%} and beyond "
             f"batch noise: best {smoothed[low]:.4g} from {initial:.4g} ({drop:.1%} lower, noise ±{noise:.2g})",
             initial,
             diverged,
