@@ -71,10 +71,12 @@ def _interrupt(signum, frame) -> None:
 async def serve_stdio(server) -> None:
     try:
         await server.run_stdio_async()
-    except BaseException:
-        # Interrupted (SIGTERM, Ctrl-C): by now the lifespan has closed and every worker is
-        # dead. But the SDK reads stdin in a thread that only end-of-file wakes, and asyncio
-        # joins its threads on the way out, so the process would hang: leave right away.
+    except BaseException as exc:
+        # Interrupted (SIGTERM, Ctrl-C) or failed: by now the lifespan has closed and every
+        # worker is dead. But the SDK reads stdin in a thread that only end-of-file wakes, and
+        # asyncio joins its threads on the way out, so the process would hang: leave right away.
+        if not isinstance(exc, (KeyboardInterrupt, anyio.get_cancelled_exc_class())):
+            logging.getLogger(__name__).error("the server stopped: %r", exc, exc_info=exc)
         sys.stderr.flush()
         os._exit(0)
 
