@@ -61,6 +61,11 @@ async def call(client: Client, tool: str, arguments: dict[str, Any]) -> dict[str
     return result.structured_content
 
 
+def finding_of(result: dict[str, Any], code: str) -> dict[str, Any]:
+    """The first finding with `code` (StopIteration when there is none)."""
+    return next(f for f in result["findings"] if f["code"] == code)
+
+
 def codes(result: dict[str, Any], severity: str | None = None) -> set[str]:
     return {f["code"] for f in result["findings"] if severity is None or f["severity"] == severity}
 

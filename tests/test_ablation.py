@@ -2,7 +2,7 @@
 
 import pytest
 
-from conftest import assert_clean, call, codes
+from conftest import assert_clean, call, codes, finding_of
 
 pytestmark = pytest.mark.anyio
 
@@ -58,7 +58,7 @@ async def test_a_failing_variant_does_not_hide_the_others(client):
     )
     assert result["status"] == "error"
     assert codes(result, "error") == {"user_code_error", "non_finite_loss"}
-    nan = next(f for f in result["findings"] if f["code"] == "non_finite_loss")
+    nan = finding_of(result, "non_finite_loss")
     assert nan["where"] == "overflow"
     variants = by_name(result)
     assert "hiden" in variants["typo"]["error"] and variants["typo"]["rank"] is None

@@ -6,7 +6,7 @@ import json
 import pytest
 import torch
 
-from conftest import assert_clean, call, codes
+from conftest import assert_clean, call, codes, finding_of
 
 pytestmark = pytest.mark.anyio
 
@@ -17,9 +17,6 @@ def load(path):
     spec.loader.exec_module(module)
     return module
 
-
-def finding_of(result, code):
-    return next(f for f in result["findings"] if f["code"] == code)
 
 
 @pytest.mark.parametrize("harness", ["clean_mlp.py", "grad_clean_cnn.py", "grad_clean_transformer.py", "grad_good_backward.py"])

@@ -6,13 +6,10 @@ import math
 import pytest
 import torch
 
-from conftest import HARNESSES, assert_clean, call, codes
+from conftest import HARNESSES, assert_clean, call, codes, finding_of
 
 pytestmark = pytest.mark.anyio
 
-
-def _finding(result, code):
-    return next(f for f in result["findings"] if f["code"] == code)
 
 
 @pytest.mark.parametrize("harness", ["clean_mlp.py", "init_clean_tanh.py", "init_clean_cnn.py", "inspect_mnist1d_cnn.py"])
@@ -56,14 +53,14 @@ async def test_xavier_tanh_net_is_recognised_as_xavier(client):
 async def test_huge_init_saturates_tanh(client):
     result = await call(client, "check_initialization", {"harness": "init_huge_tanh.py"})
     assert "saturated_activations" in codes(result, "warning")
-    assert _finding(result, "saturated_activations")["where"] in {"1", "3", "5", "7", "9", "11"}  # the nn.Tanh modules
+    assert finding_of(result, "saturated_activations")["where"] in {"1", "3", "5", "7", "9", "11"}  # the nn.Tanh modules
     assert result["details"]["init_schemes"] == {"none": 7}
 
 
 async def test_negative_bias_kills_relus(client):
     result = await call(client, "check_initialization", {"harness": "init_dead_relu.py"})
     assert result["status"] == "fail"
-    dead = _finding(result, "dead_activations")
+    dead = finding_of(result, "dead_activations")
     assert dead["severity"] == "error" and dead["evidence"]["layers"] == {"1": 1.0, "3": 1.0}
 
 
@@ -82,7 +79,7 @@ async def test_tiny_init_vanishes(client):
 async def test_raw_pixels_are_named_as_the_likely_cause(client):
     result = await call(client, "check_initialization", {"harness": "init_raw_pixels.py"})
     assert result["findings"][0]["code"] == "unnormalized_inputs"
-    mismatch = _finding(result, "init_loss_mismatch")
+    mismatch = finding_of(result, "init_loss_mismatch")
     assert mismatch["evidence"]["likely_cause"] == "unnormalized_inputs"
     assert result["details"]["inputs"]["max"] == 255
 

@@ -2,13 +2,10 @@
 
 import pytest
 
-from conftest import assert_clean, call, codes
+from conftest import assert_clean, call, codes, finding_of
 
 pytestmark = pytest.mark.anyio
 
-
-def _finding(result, code):
-    return next(f for f in result["findings"] if f["code"] == code)
 
 
 def _tensor(result, split, path):
@@ -51,13 +48,13 @@ async def test_unsupported_split_is_info_not_error(client):
 async def test_raw_pixels_are_unnormalized(client):
     result = await call(client, "inspect_data", {"harness": "data_raw_pixels.py", "splits": ["train"]})
     assert result["status"] == "warn" and codes(result) == {"unnormalized_inputs"}
-    assert _finding(result, "unnormalized_inputs")["evidence"]["mean"] > 100
+    assert finding_of(result, "unnormalized_inputs")["evidence"]["mean"] > 100
 
 
 async def test_pixels_scaled_twice_are_unnormalized(client):
     result = await call(client, "inspect_data", {"harness": "data_scaled_twice.py", "splits": ["train"]})
     assert codes(result, "warning") == {"unnormalized_inputs"}
-    assert _finding(result, "unnormalized_inputs")["evidence"]["std"] < 0.01
+    assert finding_of(result, "unnormalized_inputs")["evidence"]["std"] < 0.01
 
 
 async def test_split_overlap_counts_and_locates_shared_examples(client):
@@ -70,7 +67,7 @@ async def test_split_overlap_counts_and_locates_shared_examples(client):
 
 async def test_get_batch_ignoring_split_overlaps_completely(client):
     result = await call(client, "inspect_data", {"harness": "data_ignores_split.py", "overlap_sample": 500})
-    found = _finding(result, "split_overlap")
+    found = finding_of(result, "split_overlap")
     assert found["evidence"]["overlapping"] == 500 and "ignore its split" in found["message"]
 
 
@@ -82,20 +79,20 @@ async def test_overlap_check_can_be_skipped(client):
 
 async def test_one_based_labels_are_out_of_range(client):
     result = await call(client, "inspect_data", {"harness": "data_labels_off_by_one.py", "splits": ["train"]})
-    found = _finding(result, "label_out_of_range")
+    found = finding_of(result, "label_out_of_range")
     assert found["severity"] == "error" and found["evidence"]["max"] == 4 and "numbered from 1" in found["message"]
 
 
 async def test_nan_feature_is_located_and_nan_does_not_look_nondeterministic(client):
     result = await call(client, "inspect_data", {"harness": "data_nan_feature.py", "splits": ["train"]})
     assert codes(result) == {"non_finite_inputs"}
-    assert _finding(result, "non_finite_inputs")["evidence"]["dim1_indices"] == [3]
+    assert finding_of(result, "non_finite_inputs")["evidence"]["dim1_indices"] == [3]
     assert _tensor(result, "train", "batch[0]")["mean"] is not None  # statistics over the finite values
 
 
 async def test_global_rng_batch_is_nondeterministic(client):
     result = await call(client, "inspect_data", {"harness": "data_global_rng.py", "splits": ["train"]})
-    found = _finding(result, "nondeterministic_batch")
+    found = finding_of(result, "nondeterministic_batch")
     assert found["severity"] == "error" and found["evidence"]["differing"]["batch[0]"]["elements"] == 256 * 16
     assert result["details"]["splits"][0]["deterministic"] is False
 
@@ -105,7 +102,7 @@ async def test_exception_in_train_split_is_user_code_error(client):
     args = {"harness": "data_clean_images.py", "names": {"get_batch": "load_images"}, "splits": ["train"]}
     result = await call(client, "inspect_data", args)
     assert result["status"] == "error" and codes(result) == {"user_code_error"}
-    assert _finding(result, "user_code_error")["where"].startswith("data_clean_images.py:")
+    assert finding_of(result, "user_code_error")["where"].startswith("data_clean_images.py:")
 
 
 @pytest.mark.parametrize("splits", [["train", "train"], ["train", ""], []])

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from conftest import HARNESSES, assert_clean, call, codes
+from conftest import HARNESSES, assert_clean, call, codes, finding_of
 
 pytestmark = pytest.mark.anyio
 
@@ -22,7 +22,7 @@ async def test_mnist1d_paper_cnn_has_exactly_5210_parameters(client):
 async def test_wrong_width_is_a_param_count_mismatch(client):
     result = await call(client, "inspect_model", {"harness": "inspect_mnist1d_wide.py", "expected_param_count": 5210})
     assert result["status"] == "fail"
-    mismatch = next(f for f in result["findings"] if f["code"] == "param_count_mismatch")
+    mismatch = finding_of(result, "param_count_mismatch")
     assert mismatch["evidence"]["difference"] == 8010 - 5210
 
 
@@ -52,7 +52,7 @@ async def test_tied_weights_count_once(client, monkeypatch):
 async def test_layers_in_a_plain_list_are_unregistered(client):
     result = await call(client, "inspect_model", {"harness": "inspect_unregistered.py"})
     assert result["status"] == "fail"
-    found = next(f for f in result["findings"] if f["code"] == "unregistered_modules")
+    found = finding_of(result, "unregistered_modules")
     assert found["where"] == "hidden" and found["evidence"]["hidden_params"] == 2 * (64 * 64 + 64)
     assert result["details"]["counts"]["total"] == (16 * 64 + 64) + (64 * 4 + 4)
 

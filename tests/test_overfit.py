@@ -2,13 +2,10 @@
 
 import pytest
 
-from conftest import assert_clean, call, codes
+from conftest import assert_clean, call, codes, finding_of
 
 pytestmark = pytest.mark.anyio
 
-
-def finding_of(result, code):
-    return next(f for f in result["findings"] if f["code"] == code)
 
 
 def line_of(project_root, harness, text):

@@ -2,7 +2,7 @@
 
 import pytest
 
-from conftest import call
+from conftest import assert_clean, call, connect
 
 pytestmark = pytest.mark.anyio
 
@@ -65,3 +65,24 @@ async def test_long_work_reports_progress(client):
     assert all(total == 400 for _, total, _ in events)
     assert [p for p, _, _ in events] == sorted(p for p, _, _ in events)  # progress only moves forward
     assert "size 10" in events[-1][2]
+
+
+async def test_a_project_with_its_own_tools_and_server_packages(tmp_path):
+    """ML repos often have top-level `tools/` and `server/` packages: ours must not collide."""
+    (tmp_path / "tools").mkdir()
+    (tmp_path / "tools" / "__init__.py").write_text(
+        "import torch\n"
+        "def get_batch(n, split='train'):\n"
+        "    g = torch.Generator().manual_seed(0 if split == 'train' else 1)\n"
+        "    x = torch.randn(n, 8, generator=g)\n"
+        "    return x, (x.sum(dim=1) > 0).long()\n"
+    )
+    (tmp_path / "tools" / "layers.py").write_text(
+        "from torch import nn\ndef build_model():\n    return nn.Sequential(nn.Linear(8, 16), nn.ReLU(), nn.Linear(16, 2))\n"
+    )
+    (tmp_path / "server").mkdir()
+    (tmp_path / "server" / "__init__.py").write_text("raise RuntimeError('the project server package was imported')\n")
+    (tmp_path / "harness.py").write_text("from tools import get_batch  # noqa: F401\nfrom tools.layers import build_model  # noqa: F401\n")
+    async with connect(tmp_path) as client:
+        assert_clean(await call(client, "gradient_check", {"harness": "harness.py"}))
+        assert_clean(await call(client, "run_overfit_test", {"harness": "harness.py", "sizes": [4], "lr": 1e-2}))

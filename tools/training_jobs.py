@@ -10,7 +10,6 @@ server stopped is marked `interrupted` the next time the server starts.
 
 from __future__ import annotations
 
-import json
 import os
 import secrets
 import time

@@ -4,7 +4,6 @@
 hand-written L2 penalty depends on the parameters. The parameters move (they shrink), but
 the task loss cannot improve at any learning rate."""
 
-import torch
 from torch import nn
 
 from clean_mlp import build_model, get_batch, num_classes  # noqa: F401 - same model and data as the clean twin
