@@ -1,8 +1,11 @@
 """The server as a client sees it: the tool list, schemas, hints, and seeded repeatability."""
 
+import subprocess
+import sys
+
 import pytest
 
-from conftest import assert_clean, call, connect
+from conftest import assert_clean, call, connect, finding_of
 
 pytestmark = pytest.mark.anyio
 
@@ -86,3 +89,13 @@ async def test_a_project_with_its_own_tools_and_server_packages(tmp_path):
     async with connect(tmp_path) as client:
         assert_clean(await call(client, "gradient_check", {"harness": "harness.py"}))
         assert_clean(await call(client, "run_overfit_test", {"harness": "harness.py", "sizes": [4], "lr": 1e-2}))
+
+
+async def test_a_worker_interpreter_without_torch_is_reported(project_root, tmp_path):
+    bare = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(bare)], check=True)
+    async with connect(project_root, python=str(bare / "bin" / "python")) as client:
+        result = await call(client, "gradient_check", {"harness": "clean_mlp.py"})
+    assert result["status"] == "error"
+    failed = finding_of(result, "worker_start_failed")
+    assert "torch" in failed["message"] and "--python" in failed["suggestion"]

@@ -150,19 +150,23 @@ class Zygote:
             theirs.close()
         task_status.started()
         async with anyio.create_task_group() as tg:
-            tg.start_soon(self._drain_stderr)
+            stderr_closed = anyio.Event()
+            tg.start_soon(self._drain_stderr, stderr_closed)
             try:
                 await self._serve()
+                with anyio.move_on_after(1):  # the process is ending: let its last words arrive
+                    await stderr_closed.wait()
             finally:
                 tg.cancel_scope.cancel()
                 self._fail(None)
                 with anyio.CancelScope(shield=True):
                     await self._stop_process()
 
-    async def _drain_stderr(self) -> None:
+    async def _drain_stderr(self, closed: anyio.Event) -> None:
         async for chunk in self._process.stderr:
             self._stderr.add(chunk)
             log.debug("zygote stderr: %s", chunk.decode(errors="replace").rstrip())
+        closed.set()
 
     async def _serve(self) -> None:
         while True:
