@@ -112,6 +112,23 @@ def resolve_in_root(root: Path, path: str) -> Path:
     return candidate
 
 
+def locate_harness(runtime: Runtime, path: str) -> Path | dict[str, Any]:
+    """The harness file's real path inside the root, or the harness_error finding saying why not."""
+    try:
+        harness = resolve_in_root(runtime.root, path)
+    except PathOutsideRoot as exc:
+        return finding("harness_error", ERROR, f"refused: {exc}", where=path)
+    if not harness.is_file():
+        return finding(
+            "harness_error",
+            ERROR,
+            f"harness file {path!r} not found under the project root {runtime.root}",
+            where=path,
+            suggestion="Pass a path relative to the root the server was started with (--root).",
+        )
+    return harness
+
+
 def error_result(result_type: type[ToolResult], item: dict[str, Any], started: float) -> ToolResult:
     found = Finding.model_validate(item)
     return result_type(
@@ -141,7 +158,10 @@ def _failure_finding(outcome: Outcome, timeout_s: float, memory_limit_mb: float 
         name = signal.Signals(-code).name if -code in signal.Signals._value2member_map_ else str(-code)
         message = f"the worker died from signal {name} (the user's code crashed the interpreter, e.g. a segfault or abort)"
     else:
-        message = f"the worker exited with code {code} before answering (os._exit or a dead worker)"
+        message = (
+            f"the worker exited with code {code} before answering: the code called os._exit(), or closed "
+            "the worker's result pipe (os.closerange over every fd)"
+        )
     return finding("crashed", ERROR, message, evidence={"returncode": code}, suggestion="See stderr_tail for the last words.")
 
 
@@ -194,22 +214,9 @@ async def execute(
 ) -> ToolResult:
     """Run worker check `check` on the harness `args` names; always returns an envelope."""
     started = time.perf_counter()
-    try:
-        harness = resolve_in_root(runtime.root, args.harness)
-    except PathOutsideRoot as exc:
-        return error_result(result_type, finding("harness_error", ERROR, f"refused: {exc}", where=args.harness), started)
-    if not harness.is_file():
-        return error_result(
-            result_type,
-            finding(
-                "harness_error",
-                ERROR,
-                f"harness file {args.harness!r} not found under the project root {runtime.root}",
-                where=args.harness,
-                suggestion="Pass a path relative to the root the server was started with (--root).",
-            ),
-            started,
-        )
+    harness = locate_harness(runtime, args.harness)
+    if isinstance(harness, dict):
+        return error_result(result_type, harness, started)
     timeout_s = args.timeout_s or runtime.timeout_s
     request = {
         "check": check,

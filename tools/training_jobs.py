@@ -21,7 +21,7 @@ import anyio
 from pydantic import BaseModel, Field, model_validator
 
 from .envelope import Artifact, Curve, Finding, ToolResult, sort_findings, status_of
-from .harness_tool import HarnessArgs, ProgressCallback, Runtime, Tool, execute
+from .harness_tool import HarnessArgs, ProgressCallback, Runtime, Tool, error_result, execute, locate_harness
 from .plots import loss_curves_plot
 from .worker.findings import ERROR, finding
 
@@ -369,21 +369,9 @@ def _jobs(runtime: Runtime) -> TrainingJobs:
 
 
 async def _start(args: StartTrainingArgs, runtime: Runtime, progress: ProgressCallback | None) -> RunResult:
-    from .harness_tool import PathOutsideRoot, resolve_in_root
-
-    try:
-        harness = resolve_in_root(runtime.root, args.harness)
-    except PathOutsideRoot as exc:
-        return RunResult(
-            status="error",
-            summary=f"refused: {exc}",
-            findings=[Finding.model_validate(finding("harness_error", ERROR, f"refused: {exc}", where=args.harness))],
-        )
-    if not harness.is_file():
-        message = f"harness file {args.harness!r} not found under the project root {runtime.root}"
-        return RunResult(
-            status="error", summary=message, findings=[Finding.model_validate(finding("harness_error", ERROR, message))]
-        )
+    harness = locate_harness(runtime, args.harness)
+    if isinstance(harness, dict):
+        return error_result(RunResult, harness, time.perf_counter())
     return run_result(_jobs(runtime).start(args, str(harness.relative_to(runtime.root.resolve()))))
 
 
