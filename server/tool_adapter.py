@@ -80,24 +80,36 @@ def progress_reporter(ctx: Context):
     return report
 
 
-async def save_plots(runtime: Runtime, tool_name: str, plots: list[tuple[str, bytes]]) -> list[Artifact]:
-    folder = runtime.output_dir / "plots"
+def plot_folder(runtime: Runtime, result: ToolResult):
+    """Next to the run record when the result is about a training run, else .implement-paper/plots/."""
+    runs = [artifact for artifact in result.artifacts if artifact.kind == "run"]
+    return (runtime.root / runs[0].path).parent if runs else runtime.output_dir / "plots"
+
+
+async def save_plots(runtime: Runtime, tool_name: str, result: ToolResult, plots: list[tuple[str, bytes]]) -> None:
+    folder = plot_folder(runtime, result)
     folder.mkdir(parents=True, exist_ok=True)
     stamp = time.strftime("%Y%m%d-%H%M%S") + f"-{time.monotonic_ns() % 10**6}"
-    artifacts = []
     for stem, png in plots:
         path = folder / f"{tool_name}-{stem}-{stamp}.png"
         await anyio.Path(path).write_bytes(png)
-        artifacts.append(Artifact(kind="plot", path=str(path.relative_to(runtime.root)), description=stem))
-    return artifacts
+        result.artifacts.append(Artifact(kind="plot", path=str(path.relative_to(runtime.root)), description=stem))
+
+
+async def saved_plots(runtime: Runtime, result: ToolResult) -> list[bytes]:
+    """PNGs the tool saved itself (a finished run's curves): shown inline too."""
+    paths = [runtime.root / artifact.path for artifact in result.artifacts if artifact.kind == "plot"]
+    return [await anyio.Path(path).read_bytes() for path in paths if path.is_file()]
 
 
 async def tool_result(runtime: Runtime, tool_name: str, result: ToolResult, plot=None) -> CallToolResult:
     """The wire form of a result: structured content, its JSON as text, and plots as images."""
+    pngs = await saved_plots(runtime, result)
     plots = await anyio.to_thread.run_sync(plot, result) if plot is not None else []
     if plots:
-        result.artifacts.extend(await save_plots(runtime, tool_name, plots))
-    images = [ImageContent(type="image", data=base64.b64encode(png).decode(), mime_type="image/png") for _, png in plots]
+        await save_plots(runtime, tool_name, result, plots)
+        pngs += [png for _, png in plots]
+    images = [ImageContent(type="image", data=base64.b64encode(png).decode(), mime_type="image/png") for png in pngs]
     return CallToolResult(
         content=[TextContent(type="text", text=result.model_dump_json(exclude_none=True)), *images],
         structured_content=result.model_dump(mode="json"),

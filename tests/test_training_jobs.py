@@ -36,6 +36,9 @@ async def test_run_trains_every_seed_and_reports_metrics(client, project_root):
     saved = json.loads((project_root / ".implement-paper" / "runs" / f"{record['run_id']}.json").read_text())
     assert saved["status"] == "completed"
     assert (project_root / record["plot"]).read_bytes()[:4] == b"\x89PNG"
+    # a finished run shows its curves inline too, as MCP image content
+    raw = await client.call_tool("training_status", {"run_id": record["run_id"]})
+    assert [c.mime_type for c in raw.content if c.type == "image"] == ["image/png"]
 
 
 async def test_cancel_stops_a_running_run(client):
@@ -84,6 +87,9 @@ async def test_compare_metrics_takes_a_finished_run(client):
     result = await call(client, "compare_metrics", {"run_id": run_id, "reported": {"accuracy": measured["mean"]}})
     row = result["details"]["metrics"][0]
     assert result["status"] == "pass" and row["n"] == 2 and row["values"] == pytest.approx(measured["values"])
+    # the comparison's plot is saved next to the run's record
+    plots = [a["path"] for a in result["artifacts"] if a["kind"] == "plot"]
+    assert plots and all(path.startswith(".implement-paper/runs/") for path in plots)
     if early["details"] is None:  # the run was still going: told to wait, not compared
         assert early["status"] == "fail" and "training_status" in early["summary"]
     far = await call(client, "compare_metrics", {"run_id": run_id, "reported": {"accuracy": 10}, "tolerance": 1})

@@ -18,11 +18,11 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from .envelope import Finding, RunInfo, ToolResult, sort_findings, status_of
+from .envelope import Artifact, Finding, RunInfo, ToolResult, sort_findings, status_of
 from .harness_tool import Runtime, Tool
 from .plots import metric_bars_plot
 from .runner import ProgressCallback
-from .training_jobs import RunStore
+from .training_jobs import RunStore, record_path
 from .worker.findings import ERROR, INFO, WARNING, finding
 
 DEFAULT_REL_TOLERANCE = 0.05  # with no tolerance given for a metric: within 5% of the paper's value
@@ -283,11 +283,13 @@ def _run_metrics(runtime: Runtime, run_id: str) -> dict[str, list[float]] | str:
 
 async def _invoke(args: CompareMetricsArgs, runtime: Runtime, progress: ProgressCallback | None) -> CompareMetricsResult:
     started = time.perf_counter()
+    artifacts = []
     if args.run_id is not None:
         measured = _run_metrics(runtime, args.run_id)
         if isinstance(measured, str):
             problem = Finding.model_validate(finding("metric_missing", ERROR, measured, where=args.run_id))
             return CompareMetricsResult(status="fail", summary=measured, findings=[problem])
+        artifacts = [Artifact(kind="run", path=record_path(args.run_id), description="the compared run")]
         args = CompareMetricsArgs.model_validate({**args.model_dump(exclude={"run_id"}), "measured": measured})
     names = list(args.reported) + [name for name in args.measured if name not in args.reported]
     rows = [_compare(args, name) for name in names]
@@ -298,6 +300,7 @@ async def _invoke(args: CompareMetricsArgs, runtime: Runtime, progress: Progress
         findings=findings,
         details=CompareMetricsDetails(metrics=rows),
         run=RunInfo(duration_s=round(time.perf_counter() - started, 4)),
+        artifacts=artifacts,
     )
 
 

@@ -150,6 +150,14 @@ class SeedResult(ToolResult[SeedDetails]):
     pass
 
 
+RUNS_DIR = Path(".implement-paper") / "runs"  # relative to the project root
+
+
+def record_path(run_id: str) -> str:
+    """Where a run's record lives, relative to the project root."""
+    return str(RUNS_DIR / f"{run_id}.json")
+
+
 def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
@@ -170,7 +178,7 @@ class RunStore:
 
     def __init__(self, root: Path):
         self.root = root
-        self.folder = root / ".implement-paper" / "runs"
+        self.folder = root / RUNS_DIR
 
     def path(self, run_id: str) -> Path:
         return self.folder / f"{run_id}.json"
@@ -343,7 +351,7 @@ def run_result(record: RunRecord) -> RunResult:
                 finding("crashed", ERROR, f"run {record.run_id} was interrupted: the server stopped while it ran")
             ),
         )
-    artifacts = [Artifact(kind="run", path=str(Path(".implement-paper/runs") / f"{record.run_id}.json"))]
+    artifacts = [Artifact(kind="run", path=record_path(record.run_id))]
     if record.plot:
         artifacts.append(Artifact(kind="plot", path=record.plot, description="training loss per seed"))
     return RunResult(
