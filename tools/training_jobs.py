@@ -364,11 +364,8 @@ def run_result(record: RunRecord) -> RunResult:
 
 
 def _unknown_run(run_id: str) -> RunResult:
-    return RunResult(
-        status="error",
-        summary=f"no run {run_id!r}; list_runs() shows the known runs",
-        findings=[Finding.model_validate(finding("harness_error", ERROR, f"no run with id {run_id!r}", where=run_id))],
-    )
+    message = f"no run {run_id!r}; list_runs() shows the known runs"
+    return error_result(RunResult, finding("harness_error", ERROR, message, where=run_id), time.perf_counter())
 
 
 def _jobs(runtime: Runtime) -> TrainingJobs:

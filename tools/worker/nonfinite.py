@@ -84,7 +84,3 @@ def locate(model: nn.Module, forward_loss) -> dict[str, Any]:
     if op is not None:
         return {"where": op, "stage": "backward", "op": op}
     return {"where": None, "stage": None, "op": None}
-
-
-def params_finite(model: nn.Module) -> bool:
-    return all(bool(torch.isfinite(p).all()) for p in model.parameters())
