@@ -31,7 +31,7 @@ def _train_variant(ctx: JobContext, name: str, overrides: dict[str, Any], batch:
     model = ctx.build_model(**overrides)
     optimizer = ctx.harness.make_optimizer(model.parameters(), ctx.args["lr"])
     seed_everything(ctx.seed)
-    losses = train(ctx, model, optimizer, lambda step: batch, ctx.args["steps"], progress=(done, total, name))
+    losses = train(ctx, model, optimizer, lambda step: batch, ctx.args["steps"], progress=(done, total, name)).loss
     finite_losses = [v for v in losses if math.isfinite(v)]
     result = {
         "name": name,

@@ -2,12 +2,17 @@
 
 The harness is one ordinary Python file exposing `build_model` and `get_batch`, and
 optionally `loss_fn`, `make_optimizer`, `train_step`, `num_classes`, `evaluate`,
-`get_train_batch` (shared/design/contract.md §1). Everything here runs in the worker.
+`get_train_batch` (shared/design/contract.md §1), plus the paper-type hooks of §5:
+`forward`, `loss_floor`, `objective`, `make_scheduler`, `ignore_index`, loss and
+train-step dicts, and an on-policy `get_train_batch(batch_size, step, model)`.
+Everything here runs in the worker.
 """
 
 from __future__ import annotations
 
 import importlib.util
+import inspect
+import math
 import os
 import sys
 from types import ModuleType
@@ -19,7 +24,20 @@ from torch import nn
 from .failures import HarnessError
 
 REQUIRED = ("build_model", "get_batch")
-OPTIONAL = ("loss_fn", "make_optimizer", "train_step", "num_classes", "evaluate", "get_train_batch")
+OPTIONAL = (
+    "loss_fn",
+    "make_optimizer",
+    "train_step",
+    "num_classes",
+    "evaluate",
+    "get_train_batch",
+    "forward",
+    "loss_floor",
+    "objective",
+    "make_scheduler",
+    "ignore_index",
+)
+DEFAULT_IGNORE_INDEX = -100  # PyTorch's cross_entropy default: padding targets
 
 
 def load_module(path: str) -> ModuleType:
@@ -89,16 +107,15 @@ def targets_of(batch: Any) -> torch.Tensor | None:
     return None
 
 
-def default_loss(model: nn.Module, batch: Any) -> torch.Tensor:
+def default_loss(output: Any, batch: Any, ignore_index: int = DEFAULT_IGNORE_INDEX) -> torch.Tensor:
     """Cross-entropy for integer targets (logits on the last dim), MSE for float targets."""
-    if not (isinstance(batch, (list, tuple)) and len(batch) == 2):
+    targets = targets_of(batch)
+    if targets is None:
         raise HarnessError(
-            "the default loss needs get_batch to return (inputs, targets); define loss_fn(model, batch) "
-            f"for a batch of type {type(batch).__name__}",
+            "the default loss needs get_batch to return (inputs, targets) or a dict with a 'targets'/'y' key; "
+            f"define loss_fn(model, batch) for a batch of type {type(batch).__name__}",
             where="loss_fn",
         )
-    inputs, targets = batch
-    output = model(inputs)
     if not isinstance(output, torch.Tensor):
         raise HarnessError(
             f"the model returned {type(output).__name__}, not a tensor: define loss_fn(model, batch)",
@@ -106,7 +123,9 @@ def default_loss(model: nn.Module, batch: Any) -> torch.Tensor:
         )
     if not targets.is_floating_point():
         # (..., C) logits against (...) class ids: flatten the leading dims.
-        return nn.functional.cross_entropy(output.reshape(-1, output.shape[-1]), targets.reshape(-1))
+        return nn.functional.cross_entropy(
+            output.reshape(-1, output.shape[-1]), targets.reshape(-1), ignore_index=ignore_index
+        )
     if output.shape != targets.shape:
         raise HarnessError(
             f"model output {tuple(output.shape)} and float targets {tuple(targets.shape)} differ in shape; "
@@ -118,6 +137,42 @@ def default_loss(model: nn.Module, batch: Any) -> torch.Tensor:
 
 def default_optimizer(params, lr: float) -> torch.optim.Optimizer:
     return torch.optim.Adam(params, lr=lr)
+
+
+def _scalar(value: Any, what: str, where: str) -> torch.Tensor:
+    """A 0-d tensor from a scalar tensor or number; anything else breaks the contract."""
+    if isinstance(value, torch.Tensor) and value.numel() == 1:
+        return value.reshape(())
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return torch.tensor(float(value))
+    shape = f" of shape {tuple(value.shape)}" if isinstance(value, torch.Tensor) else ""
+    raise HarnessError(f"{what} is {type(value).__name__}{shape}, expected a scalar (reduce it, e.g. .mean())", where=where)
+
+
+def split_terms(value: Any, where: str) -> tuple[Any, dict[str, torch.Tensor]]:
+    """A loss or train-step result: (the loss itself, the other named terms as detached 0-d tensors).
+
+    A dict must hold "loss"; every other entry is a term or metric reported beside it."""
+    if not isinstance(value, dict):
+        return value, {}
+    if "loss" not in value:
+        raise HarnessError(
+            f"{where} returned a dict without a 'loss' key (keys: {sorted(map(str, value))}); "
+            'return {"loss": total, "<term>": value, ...}',
+            where=where,
+        )
+    terms = {str(k): _scalar(v, f"{where}()[{k!r}]", where).detach() for k, v in value.items() if k != "loss"}
+    return value["loss"], terms
+
+
+def _takes_model(fn: Any) -> bool:
+    """Whether get_train_batch wants the current model (on-policy data): a `model` parameter or a third one."""
+    try:
+        params = inspect.signature(fn).parameters
+    except (TypeError, ValueError):
+        return False
+    positional = [p for p in params.values() if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    return "model" in params or len(positional) >= 3
 
 
 class Harness:
@@ -141,21 +196,51 @@ class Harness:
                 )
         self.build_model_fn = self._lookup("build_model")
         self.get_batch_fn = self._lookup("get_batch")
-        self.loss_fn = self._lookup("loss_fn") or default_loss
+        self.loss_fn = self._lookup("loss_fn")
         self.make_optimizer_fn = self._lookup("make_optimizer") or default_optimizer
         self.train_step_fn = self._lookup("train_step")
         self.evaluate_fn = self._lookup("evaluate")
         self.get_train_batch_fn = self._lookup("get_train_batch")
-        self.num_classes = self._lookup("num_classes")
-        if self.num_classes is not None and not isinstance(self.num_classes, int):
-            raise HarnessError(f"num_classes must be an int, got {type(self.num_classes).__name__}", where="num_classes")
+        self.forward_fn = self._lookup("forward")
+        self.make_scheduler_fn = self._lookup("make_scheduler")
+        self.num_classes = self._int_attribute("num_classes", None)
+        self.ignore_index = self._int_attribute("ignore_index", DEFAULT_IGNORE_INDEX)
+        self.objective = self._objective()
+        self._loss_floor = self._lookup("loss_floor")
+        if self._loss_floor is not None and not callable(self._loss_floor):
+            self._loss_floor = float(_scalar(self._loss_floor, "loss_floor", "loss_floor"))
 
     def _lookup(self, role: str) -> Any:
         return getattr(self.module, self._names[role], None)
 
+    def _int_attribute(self, role: str, default: int | None) -> int | None:
+        value = self._lookup(role)
+        if value is None:
+            return default
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise HarnessError(f"{role} must be an int, got {type(value).__name__}", where=role)
+        return value
+
+    def _objective(self) -> dict[str, str] | None:
+        value = self._lookup("objective")
+        if value is None:
+            return None
+        if not (isinstance(value, dict) and isinstance(value.get("monitor"), str) and value.get("mode") in ("max", "min")):
+            raise HarnessError(
+                f"objective must be a dict like {{'monitor': 'return', 'mode': 'max'}}, got {value!r}"[:300],
+                where="objective",
+                suggestion="monitor names a metric evaluate(model) returns; mode is 'max' or 'min'.",
+            )
+        return {"monitor": value["monitor"], "mode": value["mode"]}
+
     @property
     def defines(self) -> dict[str, bool]:
         return {role: self._lookup(role) is not None for role in REQUIRED + OPTIONAL}
+
+    @property
+    def uses_default_loss(self) -> bool:
+        """Cross-entropy/MSE of the contract: the only loss whose value at init theory gives us."""
+        return self.loss_fn is None
 
     def build_model(self, **model_kwargs: Any) -> nn.Module:
         model = self.build_model_fn(**model_kwargs)
@@ -171,8 +256,17 @@ class Harness:
             raise HarnessError("get_batch returned None; return (inputs, targets) or a dict of tensors", where="get_batch")
         return batch
 
-    def loss(self, model: nn.Module, batch: Any) -> torch.Tensor:
-        loss = self.loss_fn(model, batch)
+    def forward(self, model: nn.Module, batch: Any) -> Any:
+        """The model's output on a batch: the harness's forward(model, batch), else model(inputs)."""
+        if self.forward_fn is not None:
+            return self.forward_fn(model, batch)
+        return model(inputs_of(batch))
+
+    def loss_terms(self, model: nn.Module, batch: Any) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        """The loss to optimise (a scalar tensor with its graph) and the named terms beside it."""
+        if self.loss_fn is None:
+            return default_loss(self.forward(model, batch), batch, self.ignore_index), {}
+        loss, terms = split_terms(self.loss_fn(model, batch), "loss_fn")
         if not isinstance(loss, torch.Tensor):
             raise HarnessError(f"loss_fn returned {type(loss).__name__}, expected a scalar tensor", where="loss_fn")
         if loss.dim() != 0:
@@ -180,7 +274,19 @@ class Harness:
                 f"loss_fn returned a tensor of shape {tuple(loss.shape)}, expected a scalar: reduce it (e.g. .mean())",
                 where="loss_fn",
             )
-        return loss
+        return loss, terms
+
+    def loss(self, model: nn.Module, batch: Any) -> torch.Tensor:
+        return self.loss_terms(model, batch)[0]
+
+    def loss_floor(self, batch: Any) -> float | None:
+        """The lowest loss a perfect model reaches on `batch`, when the harness declares one."""
+        if self._loss_floor is None or not callable(self._loss_floor):
+            return self._loss_floor
+        floor = float(_scalar(self._loss_floor(batch), "loss_floor(batch)", "loss_floor"))
+        if not math.isfinite(floor):
+            raise HarnessError(f"loss_floor(batch) returned {floor}, expected a finite number", where="loss_floor")
+        return floor
 
     def make_optimizer(self, params, lr: float) -> torch.optim.Optimizer:
         optimizer = self.make_optimizer_fn(params, lr)
@@ -191,31 +297,50 @@ class Harness:
             )
         return optimizer
 
-    def train_step(self, model: nn.Module, batch: Any, optimizer: torch.optim.Optimizer) -> torch.Tensor:
-        """One optimisation step; returns the loss as a detached tensor (no host sync)."""
+    def make_scheduler(self, optimizer: torch.optim.Optimizer, total_steps: int) -> Any:
+        """The harness's scheduler for a run of `total_steps`, stepped once per step; None without one."""
+        if self.make_scheduler_fn is None:
+            return None
+        scheduler = self.make_scheduler_fn(optimizer, total_steps)
+        if not callable(getattr(scheduler, "step", None)):
+            raise HarnessError(
+                f"make_scheduler returned {type(scheduler).__name__}, expected an LR scheduler with .step()",
+                where="make_scheduler",
+            )
+        return scheduler
+
+    def train_step(
+        self, model: nn.Module, batch: Any, optimizer: torch.optim.Optimizer
+    ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        """One optimisation step: the loss as a detached 0-d tensor (no host sync) and the named terms."""
         if self.train_step_fn is None:
             optimizer.zero_grad(set_to_none=True)
-            loss = self.loss(model, batch)
+            loss, terms = self.loss_terms(model, batch)
             loss.backward()
             optimizer.step()
-            return loss.detach()
-        loss = self.train_step_fn(model, batch, optimizer)
-        if isinstance(loss, torch.Tensor):
-            return loss.detach().reshape(())
-        if isinstance(loss, (int, float)):
-            return torch.tensor(float(loss))
-        raise HarnessError(f"train_step returned {type(loss).__name__}, expected the loss (float or scalar tensor)", where="train_step")
+            return loss.detach(), terms
+        loss, terms = split_terms(self.train_step_fn(model, batch, optimizer), "train_step")
+        if isinstance(loss, (torch.Tensor, int, float)) and not isinstance(loss, bool):
+            return _scalar(loss, "the loss train_step returned", "train_step").detach(), terms
+        raise HarnessError(
+            f"train_step returned {type(loss).__name__}, expected the loss (float, scalar tensor or a dict with 'loss')",
+            where="train_step",
+        )
 
-    def train_batch(self, batch_size: int, step: int) -> Any:
-        """The batch for training step `step`: get_train_batch when defined, else the fixed get_batch."""
-        if self.get_train_batch_fn is not None:
-            return self.get_train_batch_fn(batch_size, step)
-        return self.get_batch(batch_size, "train")
+    def train_batch(self, batch_size: int, step: int, model: nn.Module | None = None) -> Any:
+        """The batch for training step `step`: get_train_batch when defined (given the model when it
+        asks for one: on-policy data), else the fixed get_batch batch."""
+        if self.get_train_batch_fn is None:
+            return self.get_batch(batch_size, "train")
+        if _takes_model(self.get_train_batch_fn):
+            return self.get_train_batch_fn(batch_size, step, model)
+        return self.get_train_batch_fn(batch_size, step)
 
     def evaluate(self, model: nn.Module) -> dict[str, float]:
+        """The harness's metrics; values may be NaN or Inf (callers judge them: non_finite_metric)."""
         if self.evaluate_fn is None:
             raise HarnessError("the harness defines no evaluate(model) -> dict[str, float]", where="evaluate")
         metrics = self.evaluate_fn(model)
-        if not isinstance(metrics, dict) or not all(isinstance(v, (int, float)) for v in metrics.values()):
+        if not isinstance(metrics, dict):
             raise HarnessError("evaluate(model) must return a dict of metric name -> number", where="evaluate")
-        return {str(k): float(v) for k, v in metrics.items()}
+        return {str(k)[:200]: float(_scalar(v, f"evaluate()[{k!r}]"[:200], "evaluate")) for k, v in metrics.items()}

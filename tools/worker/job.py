@@ -88,8 +88,14 @@ class JobContext:
     def batch(self, batch_size: int, split: str = "train") -> Any:
         return to_device(self.harness.get_batch(batch_size, split), self.device)
 
-    def train_batch(self, batch_size: int, step: int) -> Any:
-        return to_device(self.harness.train_batch(batch_size, step), self.device)
+    def train_batch(self, batch_size: int, step: int, model: torch.nn.Module | None = None) -> Any:
+        """Training data for `step`; an on-policy get_train_batch gets the current model."""
+        return to_device(self.harness.train_batch(batch_size, step, model), self.device)
+
+    def optimizer_for(self, model: torch.nn.Module, lr: float, total_steps: int) -> tuple[torch.optim.Optimizer, Any]:
+        """The harness's optimizer at `lr` and its scheduler (or None) for a run of `total_steps`."""
+        optimizer = self.harness.make_optimizer(model.parameters(), lr)
+        return optimizer, self.harness.make_scheduler(optimizer, total_steps)
 
     def error_finding(self, exc: BaseException, during: str | None = None) -> dict[str, Any]:
         if isinstance(exc, (HarnessError, DeviceUnavailable)):

@@ -50,12 +50,12 @@ def _range_test(ctx: JobContext, lrs: list[float]) -> dict[str, Any]:
         ctx,
         model,
         optimizer,
-        lambda step: ctx.train_batch(batch_size, step),
+        lambda step: ctx.train_batch(batch_size, step, model),
         len(lrs),
         stop=blown_up,
         before_step=lambda step: _scale_lr(optimizer, base, lrs[step] / lrs[0]),
         progress=(0, len(lrs), "range test"),
-    )
+    ).loss
     return {"lrs": lrs[: len(losses)], "losses": losses}
 
 
@@ -69,11 +69,11 @@ def _grid(ctx: JobContext, lrs: list[float], indices: list[int]) -> dict[str, An
             ctx,
             model,
             optimizer,
-            lambda step: ctx.train_batch(batch_size, step),
+            lambda step: ctx.train_batch(batch_size, step, model),
             steps,
             stop=blown_up,
             progress=(done * steps, len(indices) * steps, f"lr {lrs[index]:.3g}"),
-        )
+        ).loss
         points.append({"index": index, "lr": lrs[index], "losses": losses, "blew_up": blown_up(losses)})
     return {"points": points}
 

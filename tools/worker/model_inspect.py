@@ -66,12 +66,12 @@ def _trace_forward(ctx: JobContext, model: nn.Module, batch: Any) -> tuple[dict[
     try:
         model.eval()  # no dropout, BatchNorm on running statistics: shapes and nothing else
         with torch.no_grad():
-            if ctx.harness.defines["loss_fn"]:
-                ctx.harness.loss(model, batch)  # the only way we know the model is called
+            if ctx.harness.defines["forward"] or not ctx.harness.defines["loss_fn"]:
+                if not ctx.harness.defines["forward"]:
+                    input_shape = _shape(inputs_of(batch))
+                ctx.harness.forward(model, batch)
             else:
-                inputs = inputs_of(batch)
-                input_shape = _shape(inputs)
-                model(inputs)
+                ctx.harness.loss(model, batch)  # the only way we know the model is called
     except Exception as exc:  # noqa: BLE001 - report how far it got, and the counts anyway
         return seen, input_shape, exc
     finally:

@@ -36,7 +36,7 @@ def _one_size(ctx: JobContext, size: int, done: int, total: int) -> tuple[dict[s
     findings: list[dict] = []
     model = ctx.build_model()
     batch = ctx.batch(size, "train")
-    optimizer = ctx.harness.make_optimizer(model.parameters(), args["lr"])
+    optimizer, scheduler = ctx.optimizer_for(model, args["lr"], args["steps"])
     before = _snapshot(model)
     with torch.no_grad():
         model.train()
@@ -48,7 +48,9 @@ def _one_size(ctx: JobContext, size: int, done: int, total: int) -> tuple[dict[s
     def reached(losses: list[float]) -> bool:
         return losses[-1] <= target or losses[-1] > DIVERGED_FACTOR * max(initial, 1e-8)
 
-    losses = train(ctx, model, optimizer, lambda step: batch, args["steps"], stop=reached, progress=(done, total, f"size {size}"))
+    losses = train(
+        ctx, model, optimizer, lambda step: batch, args["steps"], scheduler=scheduler, stop=reached, progress=(done, total, f"size {size}")
+    ).loss
     finite = [v for v in losses if math.isfinite(v)]
     best = min(finite) if finite else None
     final = losses[-1] if losses else None
@@ -159,9 +161,9 @@ def _locate_non_finite(ctx: JobContext, size: int, step: int) -> dict[str, Any]:
     """Replay the run up to the step before the NaN (runs are seeded), then find the op."""
     model = ctx.build_model()
     batch = ctx.batch(size, "train")
-    optimizer = ctx.harness.make_optimizer(model.parameters(), ctx.args["lr"])
+    optimizer, scheduler = ctx.optimizer_for(model, ctx.args["lr"], ctx.args["steps"])
     if step > 1:
-        train(ctx, model, optimizer, lambda _: batch, step - 1)
+        train(ctx, model, optimizer, lambda _: batch, step - 1, scheduler=scheduler)
     return nonfinite.locate(model, lambda: ctx.harness.loss(model, batch))
 
 

@@ -21,7 +21,7 @@ def run(ctx: JobContext) -> dict[str, Any]:
     steps, batch_size = args["steps"], args["batch_size"]
     every = args.get("eval_every") or steps
     model = ctx.build_model()
-    optimizer = ctx.harness.make_optimizer(model.parameters(), args["lr"])
+    optimizer, scheduler = ctx.optimizer_for(model, args["lr"], steps)
     has_evaluate = ctx.harness.evaluate_fn is not None
     losses: list[float] = []
     history: list[dict[str, Any]] = []
@@ -31,10 +31,11 @@ def run(ctx: JobContext) -> dict[str, Any]:
             ctx,
             model,
             optimizer,
-            lambda step: ctx.train_batch(batch_size, offset + step),
+            lambda step: ctx.train_batch(batch_size, offset + step, model),
             min(every, steps - offset),
+            scheduler=scheduler,
             progress=(offset, steps, f"seed {ctx.seed}"),
-        )
+        ).loss
         losses.extend(segment)
         if not math.isfinite(losses[-1]):
             break
