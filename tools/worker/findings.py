@@ -50,6 +50,17 @@ CODES: dict[str, str] = {
     "inputs_not_found": "no input tensor in the batch (batch[0], or an inputs/x key); checks on it were skipped",
     "evaluate_missing": "the harness defines no evaluate(model), so a run reports no metrics",
     "train_batch_missing": "no get_train_batch(batch_size, step): training reused the fixed get_batch batch",
+    "known_value_mismatch": "a harness function's output differs from the hand-worked expected value",
+    "no_positional_information": "permuting input positions permutes the outputs identically: no positional encoding reaches the model",
+    "saturated_attention": "attention rows nearly one-hot at init (missing 1/sqrt(d_k), oversized init)",
+    "negative_kl": "a kl... loss term is negative: a sign error or a wrong formula",
+    "loss_below_floor": "the loss fell below the declared loss_floor: a sign error, a missing term, or leaked targets",
+    "loss_unbounded": "the loss keeps falling without limit, far below zero",
+    "objective_not_improving": "the monitored objective did not improve from the first evaluation to the last",
+    "non_finite_metric": "evaluate returned NaN or Inf for a metric",
+    "train_eval_gap": "the loss in train mode is far below the loss on the same data in eval mode",
+    "buffers_not_updated": "BatchNorm running statistics (or other float buffers) never change in training",
+    "variant_has_no_effect": "an ablation variant trains exactly like the baseline: the switch does nothing",
     "harness_error": "the harness breaks the contract",
     "user_code_error": "an exception in the user's code",
     "device_unavailable": "the requested device does not exist on the worker's machine",
@@ -57,6 +68,7 @@ CODES: dict[str, str] = {
     "out_of_memory": "the run passed its memory cap (host or device)",
     "crashed": "the worker died from a signal or exited before answering",
     "worker_start_failed": "the worker interpreter could not start (no torch there, a bad --python)",
+    "internal_error": "the server could not read or validate what a worker or a file gave it",
 }
 
 # Codes that mean the check itself could not run: the result's status is "error".
@@ -69,6 +81,7 @@ RUN_FAILURES = frozenset(
         "out_of_memory",
         "crashed",
         "worker_start_failed",
+        "internal_error",
     }
 )
 

@@ -242,6 +242,12 @@ class Harness:
         """Cross-entropy/MSE of the contract: the only loss whose value at init theory gives us."""
         return self.loss_fn is None
 
+    @property
+    def on_policy(self) -> bool:
+        """get_train_batch takes the model: the data come from the model itself (RL rollouts), so
+        the loss is a surrogate whose value says little; the `objective` says whether it works."""
+        return self.get_train_batch_fn is not None and _takes_model(self.get_train_batch_fn)
+
     def build_model(self, **model_kwargs: Any) -> nn.Module:
         model = self.build_model_fn(**model_kwargs)
         if not isinstance(model, nn.Module):
@@ -332,7 +338,7 @@ class Harness:
         asks for one: on-policy data), else the fixed get_batch batch."""
         if self.get_train_batch_fn is None:
             return self.get_batch(batch_size, "train")
-        if _takes_model(self.get_train_batch_fn):
+        if self.on_policy:
             return self.get_train_batch_fn(batch_size, step, model)
         return self.get_train_batch_fn(batch_size, step)
 
