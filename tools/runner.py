@@ -91,6 +91,7 @@ class Outcome:
     duration_s: float = 0.0
     stdout: _Tail = field(default_factory=_Tail)
     stderr: _Tail = field(default_factory=_Tail)
+    failure: str | None = None  # why an executor lost the job (a Ray node died), when it knows
 
 
 @dataclass

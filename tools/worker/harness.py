@@ -149,7 +149,7 @@ def _scalar(value: Any, what: str, where: str) -> torch.Tensor:
     raise HarnessError(f"{what} is {type(value).__name__}{shape}, expected a scalar (reduce it, e.g. .mean())", where=where)
 
 
-def split_terms(value: Any, where: str) -> tuple[Any, dict[str, torch.Tensor]]:
+def split_terms(value: Any, where: str, keep_graph: bool = False) -> tuple[Any, dict[str, torch.Tensor]]:
     """A loss or train-step result: (the loss itself, the other named terms as detached 0-d tensors).
 
     A dict must hold "loss"; every other entry is a term or metric reported beside it."""
@@ -161,7 +161,9 @@ def split_terms(value: Any, where: str) -> tuple[Any, dict[str, torch.Tensor]]:
             'return {"loss": total, "<term>": value, ...}',
             where=where,
         )
-    terms = {str(k): _scalar(v, f"{where}()[{k!r}]", where).detach() for k, v in value.items() if k != "loss"}
+    terms = {str(k): _scalar(v, f"{where}()[{k!r}]", where) for k, v in value.items() if k != "loss"}
+    if not keep_graph:  # gradient_check differentiates each term on its own; everyone else only reads them
+        terms = {k: v.detach() for k, v in terms.items()}
     return value["loss"], terms
 
 
@@ -268,11 +270,13 @@ class Harness:
             return self.forward_fn(model, batch)
         return model(inputs_of(batch))
 
-    def loss_terms(self, model: nn.Module, batch: Any) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+    def loss_terms(
+        self, model: nn.Module, batch: Any, keep_graph: bool = False
+    ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         """The loss to optimise (a scalar tensor with its graph) and the named terms beside it."""
         if self.loss_fn is None:
             return default_loss(self.forward(model, batch), batch, self.ignore_index), {}
-        loss, terms = split_terms(self.loss_fn(model, batch), "loss_fn")
+        loss, terms = split_terms(self.loss_fn(model, batch), "loss_fn", keep_graph)
         if not isinstance(loss, torch.Tensor):
             raise HarnessError(f"loss_fn returned {type(loss).__name__}, expected a scalar tensor", where="loss_fn")
         if loss.dim() != 0:
