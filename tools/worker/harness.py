@@ -208,6 +208,9 @@ class Harness:
         self.num_classes = self._int_attribute("num_classes", None)
         self.ignore_index = self._int_attribute("ignore_index", DEFAULT_IGNORE_INDEX)
         self.objective = self._objective()
+        # get_train_batch takes the model: the data come from the model itself (RL rollouts), so the
+        # loss is a surrogate whose value says little; the `objective` says whether it works.
+        self.on_policy = self.get_train_batch_fn is not None and _takes_model(self.get_train_batch_fn)
         self._loss_floor = self._lookup("loss_floor")
         if self._loss_floor is not None and not callable(self._loss_floor):
             self._loss_floor = float(_scalar(self._loss_floor, "loss_floor", "loss_floor"))
@@ -244,11 +247,6 @@ class Harness:
         """Cross-entropy/MSE of the contract: the only loss whose value at init theory gives us."""
         return self.loss_fn is None
 
-    @property
-    def on_policy(self) -> bool:
-        """get_train_batch takes the model: the data come from the model itself (RL rollouts), so
-        the loss is a surrogate whose value says little; the `objective` says whether it works."""
-        return self.get_train_batch_fn is not None and _takes_model(self.get_train_batch_fn)
 
     def build_model(self, **model_kwargs: Any) -> nn.Module:
         model = self.build_model_fn(**model_kwargs)
