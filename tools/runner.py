@@ -231,7 +231,11 @@ class Zygote:
 class WorkerPool:
     """Runs jobs on zygotes, at most `max_workers` at a time. Use as an async context."""
 
-    def __init__(self, *, python: str | None = None, root: Path, max_workers: int = 2, warm: bool = True):
+    def __init__(
+        self, *, python: str | Callable[[], str] | None = None, root: Path, max_workers: int = 2, warm: bool = True
+    ):
+        # A callable is asked at each zygote start (it may raise WorkerStartError), so an
+        # environment the user makes after start-up is found without restarting the server.
         self.python = python or sys.executable
         self.root = root
         self.max_workers = max_workers
@@ -245,7 +249,10 @@ class WorkerPool:
         self._tg = anyio.create_task_group()
         await self._tg.__aenter__()
         if self.warm:
-            await self._start_warm()
+            try:
+                await self._start_warm()
+            except WorkerStartError:
+                pass  # no interpreter yet: the first call reports why, and tries again
         return self
 
     async def __aexit__(self, *exc_info) -> None:
@@ -253,8 +260,11 @@ class WorkerPool:
         await self._tg.__aexit__(*exc_info)
 
     async def _start_warm(self) -> None:
-        self._warm_zygote = Zygote(self.python, self.root)
+        self._warm_zygote = Zygote(self._interpreter(), self.root)
         await self._tg.start(self._warm_zygote.run)
+
+    def _interpreter(self) -> str:
+        return self.python() if callable(self.python) else self.python
 
     @property
     def waiting(self) -> int:
@@ -289,8 +299,9 @@ class WorkerPool:
         async with self.limiter:
             if self.warm:
                 return await self._run_on(await self._ready_warm_zygote(), request, timeout_s, on_progress, on_data)
+            python = self._interpreter()  # outside the task group, which would wrap its error
             async with anyio.create_task_group() as tg:
-                zygote = Zygote(self.python, self.root)
+                zygote = Zygote(python, self.root)
                 await tg.start(zygote.run)
                 try:
                     await zygote.wait_ready()
