@@ -2,19 +2,23 @@
 tool calls and results the way an agent reads them (status, summary, findings, plots).
 
 Each paper's `examples/<paper>/session.py` plays the agent through the server started as a
-real subprocess (as Claude Code would start it) and ends with `reproduced: yes` or `no`.
+real subprocess (as Claude Code would start it) and ends with `reproduced: yes` or `no`;
+`run_session` is their common command line and closing.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 import textwrap
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+import anyio
 from mcp import Client, StdioServerParameters
 
 
@@ -88,3 +92,24 @@ def verdict(reproduced: bool, agent: Agent) -> int:
         print(f"  false alarms on correct code: {', '.join(agent.problems)}")
     print(f"reproduced: {'yes' if reproduced and not agent.problems else 'no'}", flush=True)
     return 0
+
+
+def run_session(
+    session: Callable[[Agent, int], Awaitable[bool]], *, root: Path, paper: str, doc: str, steps: int, steps_help: str
+) -> None:
+    """A session's command line (`--steps`, default `steps`): run `session(agent, steps)` on a server
+    rooted at `root`, framed by the paper's title and, at the end, the duration and the verdict on
+    whether it reproduced the paper (exit 0 either way)."""
+    parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--steps", type=int, default=steps, help=steps_help)
+    steps = parser.parse_args().steps
+
+    async def run() -> int:
+        started = time.perf_counter()
+        async with agent_on(root) as agent:
+            say("", f"== Agent session: reproduce '{paper}' ==")
+            reproduced = await session(agent, steps)
+            say("", f"\nDemo finished in {time.perf_counter() - started:.0f} s.")
+            return verdict(reproduced, agent)
+
+    sys.exit(anyio.run(run))

@@ -4,17 +4,14 @@ and each planted bug is caught by the tool the tips name."""
 from __future__ import annotations
 
 import math
-import shutil
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 
-from conftest import assert_clean, call, codes, connect
+from conftest import assert_clean, call, codes, example_client
 
 pytestmark = pytest.mark.anyio
 
-EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "rl"
 H = "reinforce.py"
 LOG_LOW = math.log(1 / (1 + math.e))  # log-softmax of the lower of two logits one apart
 KNOWN = {
@@ -27,15 +24,8 @@ BUGS = {"bug_forward_returns.py": "discounted_returns", "bug_wrong_actions.py": 
 
 @pytest.fixture(scope="module")
 async def rl(tmp_path_factory) -> AsyncIterator:
-    root = tmp_path_factory.mktemp("rl")
-    shutil.copytree(EXAMPLE, root, dirs_exist_ok=True, ignore=shutil.ignore_patterns(".implement-paper", "__pycache__"))
-    async with connect(root, timeout_s=120) as client:
+    async with example_client(tmp_path_factory, "rl", timeout_s=120) as client:
         yield client
-
-
-async def needs_known_values(client) -> None:
-    if "check_known_values" not in {t.name for t in (await client.list_tools()).tools}:
-        pytest.xfail("check_known_values (tools/known_values.py) has not landed yet")
 
 
 async def wait(client, run_id: str) -> dict:
@@ -69,13 +59,11 @@ async def test_clean_harness_passes_an_lr_grid_judged_on_its_objective(rl):
 
 @pytest.mark.parametrize("function", list(KNOWN))
 async def test_clean_pieces_give_the_hand_worked_values(rl, function):
-    await needs_known_values(rl)
     assert_clean(await call(rl, "check_known_values", {"harness": H, "function": function, "cases": [KNOWN[function]]}))
 
 
 @pytest.mark.parametrize("bug, function", list(BUGS.items()))
 async def test_each_planted_bug_fails_its_known_value(rl, bug, function):
-    await needs_known_values(rl)
     result = await call(rl, "check_known_values", {"harness": bug, "function": function, "cases": [KNOWN[function]]})
     assert "known_value_mismatch" in codes(result, "error"), result["summary"]
 

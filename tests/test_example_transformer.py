@@ -1,16 +1,12 @@
 """examples/transformer: the correct harness passes every tool that applies, and each planted
 bug is caught by the tool the paper-type tips name (short settings: about a minute)."""
 
-import shutil
-from pathlib import Path
-
 import pytest
 
-from conftest import assert_clean, call, codes, connect, finding_of
+from conftest import assert_clean, call, codes, example_client, finding_of
 
 pytestmark = pytest.mark.anyio
 
-EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "transformer"
 HARNESS = "harness_transformer.py"
 LR = 2e-3
 
@@ -18,9 +14,7 @@ LR = 2e-3
 @pytest.fixture(scope="module")
 async def client(tmp_path_factory):
     """A server rooted at a copy of the example, so .implement-paper/ never lands in git."""
-    root = tmp_path_factory.mktemp("transformer")
-    shutil.copytree(EXAMPLE, root, dirs_exist_ok=True, ignore=shutil.ignore_patterns(".implement-paper", "__pycache__"))
-    async with connect(root, timeout_s=300) as client:
+    async with example_client(tmp_path_factory, "transformer", timeout_s=300) as client:
         yield client
 
 

@@ -2,29 +2,18 @@
 that applies, each planted bug through the tool that must catch it, and the paper's two claims
 in miniature (BN trains at a 10x higher rate; reaches 90 % test accuracy in far fewer steps)."""
 
-import shutil
-from pathlib import Path
-
 import pytest
 
-from conftest import assert_clean, call, codes, connect
+from conftest import assert_clean, call, codes, example_client
 
 pytestmark = pytest.mark.anyio
 
-EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "vision"
 NO_BN = {"batch_norm": False}
 
 
 @pytest.fixture(scope="module")
-def vision_root(tmp_path_factory):
-    root = tmp_path_factory.mktemp("vision")
-    shutil.copytree(EXAMPLE, root, dirs_exist_ok=True, ignore=shutil.ignore_patterns(".implement-paper", "__pycache__"))
-    return root
-
-
-@pytest.fixture(scope="module")
-async def vision(vision_root):
-    async with connect(vision_root, timeout_s=300) as client:
+async def vision(tmp_path_factory):
+    async with example_client(tmp_path_factory, "vision", timeout_s=300) as client:
         yield client
 
 

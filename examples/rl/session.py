@@ -15,16 +15,12 @@ Usage: python examples/rl/session.py [--steps 200]  (or: bash scripts/demo.sh rl
 
 from __future__ import annotations
 
-import argparse
 import math
 import sys
-import time
 from pathlib import Path
 
-import anyio
-
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from agent import agent_on, say, verdict  # noqa: E402 - examples/agent.py, beside this folder
+from agent import Agent, run_session, say  # noqa: E402 - examples/agent.py, beside this folder
 
 ROOT = Path(__file__).resolve().parent
 PAPER = "REINFORCE with a learned baseline on CartPole (Williams 1992)"
@@ -80,41 +76,32 @@ async def planted_bugs(agent) -> bool:
     return all(caught)
 
 
-async def session(steps: int) -> int:
-    started = time.perf_counter()
-    async with agent_on(ROOT) as agent:
-        say("", f"== Agent session: reproduce '{PAPER}' ==")
-        await agent.prompt("implement_paper", {"paper": PAPER, "paper_type": "rl"}, 10)
-        await scaffold(agent)
-        bugs_caught = await planted_bugs(agent)
+async def session(agent: Agent, steps: int) -> bool:
+    await agent.prompt("implement_paper", {"paper": PAPER, "paper_type": "rl"}, 10)
+    await scaffold(agent)
+    bugs_caught = await planted_bugs(agent)
 
-        say("", f"\n== Training: Adam lr 1e-2, 16 episodes per step, {steps} steps, 3 seeds ==")
-        args = {"harness": H, "steps": steps, "lr": 1e-2, "batch_size": 16, "seeds": [0, 1, 2], "eval_every": 25,
-                "label": "reinforce"}
-        run_id = (await agent.tool("start_training", args))["details"]["run_id"]
-        await agent.wait_for(run_id)
-        status = await agent.tool("training_status", {"run_id": run_id, "reach": {"return": SOLVED}}, clean=True)
-        reach = status["details"]["reach"][0]
-        say("", f"steps to an average return of {SOLVED:g}, per seed: {reach['steps']}")
+    say("", f"\n== Training: Adam lr 1e-2, 16 episodes per step, {steps} steps, 3 seeds ==")
+    args = {"harness": H, "steps": steps, "lr": 1e-2, "batch_size": 16, "seeds": [0, 1, 2], "eval_every": 25,
+            "label": "reinforce"}
+    run_id = (await agent.tool("start_training", args))["details"]["run_id"]
+    await agent.wait_for(run_id)
+    status = await agent.tool("training_status", {"run_id": run_id, "reach": {"return": SOLVED}}, clean=True)
+    reach = status["details"]["reach"][0]
+    say("", f"steps to an average return of {SOLVED:g}, per seed: {reach['steps']}")
 
-        say("", "\n== Evaluation: compare with the paper ==")
-        data = await agent.tool(
-            "compare_metrics", {"run_id": run_id, "reported": {"return": 200.0}, "tolerance": 200.0 - SOLVED}
-        )
-        final = status["details"]["metrics"]["return"]
-        solved = final["mean"] >= SOLVED and data["status"] == "pass"
-        say("", f"\n== Result ==\n  average return {final['mean']:.1f} ± {final['std']:.1f} over {final['n']} seeds "
-            f"(solved at >= {SOLVED:g}): {'yes' if solved else 'NO'}; planted bugs caught: {'yes' if bugs_caught else 'NO'}")
-        say("", f"  plot: {ROOT / status['details']['plot']}" if status["details"].get("plot") else "")
-        say("", f"Demo finished in {time.perf_counter() - started:.0f} s.")
-        return verdict(solved and bugs_caught, agent)
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--steps", type=int, default=200, help="training steps per seed (16 episodes each)")
-    sys.exit(anyio.run(session, parser.parse_args().steps))
+    say("", "\n== Evaluation: compare with the paper ==")
+    data = await agent.tool(
+        "compare_metrics", {"run_id": run_id, "reported": {"return": 200.0}, "tolerance": 200.0 - SOLVED}
+    )
+    final = status["details"]["metrics"]["return"]
+    solved = final["mean"] >= SOLVED and data["status"] == "pass"
+    say("", f"\n== Result ==\n  average return {final['mean']:.1f} ± {final['std']:.1f} over {final['n']} seeds "
+        f"(solved at >= {SOLVED:g}): {'yes' if solved else 'NO'}; planted bugs caught: {'yes' if bugs_caught else 'NO'}")
+    say("", f"  plot: {ROOT / status['details']['plot']}" if status["details"].get("plot") else "")
+    return solved and bugs_caught
 
 
 if __name__ == "__main__":
-    main()
+    run_session(session, root=ROOT, paper=PAPER, doc=__doc__, steps=200,
+                steps_help="training steps per seed (16 episodes each)")

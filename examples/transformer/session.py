@@ -16,15 +16,11 @@ Usage: python examples/transformer/session.py [--steps 500]  (or: bash scripts/d
 
 from __future__ import annotations
 
-import argparse
 import sys
-import time
 from pathlib import Path
 
-import anyio
-
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from agent import agent_on, quote, say, verdict  # noqa: E402 - examples/agent.py, beside this folder
+from agent import Agent, run_session, say  # noqa: E402 - examples/agent.py, beside this folder
 
 ROOT = Path(__file__).resolve().parent
 PAPER = "Attention Is All You Need (Vaswani et al., NeurIPS 2017), decoder-only, reversing 8 digits"
@@ -69,40 +65,31 @@ async def planted_bugs(agent) -> dict[str, bool]:
     return caught
 
 
-async def session(steps: int) -> int:
-    started = time.perf_counter()
-    async with agent_on(ROOT) as agent:
-        say("", f"== Agent session: reproduce '{PAPER}' ==")
-        await agent.prompt("implement_paper", {"paper": PAPER, "paper_type": "transformer"}, 12)
-        await gauntlet(agent)
-        caught = await planted_bugs(agent)
+async def session(agent: Agent, steps: int) -> bool:
+    await agent.prompt("implement_paper", {"paper": PAPER, "paper_type": "transformer"}, 12)
+    await gauntlet(agent)
+    caught = await planted_bugs(agent)
 
-        say("", f"\n== Training: Adam(0.9, 0.98), warmup then 1/sqrt(step), peak lr {LR}, {steps} steps, 2 seeds ==")
-        recipe = {"harness": HARNESS, "lr": LR, "batch_size": 64}
-        data = await agent.tool("start_training", {**recipe, "steps": steps, "seeds": [0, 1], "eval_every": 100, "label": "vaswani"})
-        run_id = data["details"]["run_id"]
-        say("", "\nWhile it trains: does the second layer matter? (the paper's Table 3 varies depth the same way)")
-        await agent.tool("run_ablation", {**recipe, "variants": {"one_layer": {"layers": 1}}, "steps": 300}, clean=True)
-        await agent.wait_for(run_id)
-        status = await agent.tool("training_status", {"run_id": run_id, "reach": {"token_accuracy": TARGET}}, clean=True)
+    say("", f"\n== Training: Adam(0.9, 0.98), warmup then 1/sqrt(step), peak lr {LR}, {steps} steps, 2 seeds ==")
+    recipe = {"harness": HARNESS, "lr": LR, "batch_size": 64}
+    data = await agent.tool("start_training", {**recipe, "steps": steps, "seeds": [0, 1], "eval_every": 100, "label": "vaswani"})
+    run_id = data["details"]["run_id"]
+    say("", "\nWhile it trains: does the second layer matter? (the paper's Table 3 varies depth the same way)")
+    await agent.tool("run_ablation", {**recipe, "variants": {"one_layer": {"layers": 1}}, "steps": 300}, clean=True)
+    await agent.wait_for(run_id)
+    status = await agent.tool("training_status", {"run_id": run_id, "reach": {"token_accuracy": TARGET}}, clean=True)
 
-        say("", "\n== Evaluation: compare with the target ==")
-        target = {"run_id": run_id, "reported": {"token_accuracy": 1.0}, "tolerance": round(1 - TARGET, 4)}
-        compared = await agent.tool("compare_metrics", target)
-        accuracy = status["details"]["metrics"]["token_accuracy"]
-        say("", "\n== Result ==")
-        print(f"  token accuracy {accuracy['mean']:.4f} ± {accuracy['std']:.4f} over {accuracy['n']} seeds (target >= {TARGET})")
-        for harness, ok in caught.items():
-            print(f"  {harness:<24} caught by {PLANTED[harness][0]}: {'yes' if ok else 'NO'}")
-        say("", f"\nDemo finished in {time.perf_counter() - started:.0f} s.")
-        return verdict(compared["status"] == "pass" and accuracy["mean"] >= TARGET, agent)
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--steps", type=int, default=500, help="training steps per seed (accuracy passes 99 %% near 200)")
-    sys.exit(anyio.run(session, parser.parse_args().steps))
+    say("", "\n== Evaluation: compare with the target ==")
+    target = {"run_id": run_id, "reported": {"token_accuracy": 1.0}, "tolerance": round(1 - TARGET, 4)}
+    compared = await agent.tool("compare_metrics", target)
+    accuracy = status["details"]["metrics"]["token_accuracy"]
+    say("", "\n== Result ==")
+    print(f"  token accuracy {accuracy['mean']:.4f} ± {accuracy['std']:.4f} over {accuracy['n']} seeds (target >= {TARGET})")
+    for harness, ok in caught.items():
+        print(f"  {harness:<24} caught by {PLANTED[harness][0]}: {'yes' if ok else 'NO'}")
+    return compared["status"] == "pass" and accuracy["mean"] >= TARGET
 
 
 if __name__ == "__main__":
-    main()
+    run_session(session, root=ROOT, paper=PAPER, doc=__doc__, steps=500,
+                steps_help="training steps per seed (accuracy passes 99 %% near 200)")

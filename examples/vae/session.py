@@ -17,16 +17,12 @@ Usage: python examples/vae/session.py [--steps 3000]  (or: bash scripts/demo.sh 
 
 from __future__ import annotations
 
-import argparse
 import math
 import sys
-import time
 from pathlib import Path
 
-import anyio
-
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from agent import agent_on, say, verdict  # noqa: E402 - examples/agent.py, beside this folder
+from agent import Agent, run_session, say  # noqa: E402 - examples/agent.py, beside this folder
 
 ROOT = Path(__file__).resolve().parent
 PAPER = "Auto-Encoding Variational Bayes (Kingma & Welling, ICLR 2014)"
@@ -108,27 +104,18 @@ async def train_and_compare(agent, steps: int) -> tuple[bool, dict]:
     return beaten, status
 
 
-async def session(steps: int) -> int:
-    started = time.perf_counter()
-    async with agent_on(ROOT) as agent:
-        say("", f"== Agent session: reproduce '{PAPER}' ==")
-        await agent.prompt("implement_paper", {"paper": PAPER, "paper_type": "generative"}, 10)
-        await scaffold(agent)
-        bugs_caught = await planted_bugs(agent)
-        beaten, status = await train_and_compare(agent, steps)
-        say("", f"  planted bugs caught: {'yes' if bugs_caught else 'NO'}")
-        say("", f"  samples from the prior: {ROOT / '.implement-paper' / 'vae_samples.png'}")
-        if status["details"].get("plot"):
-            say("", f"  curves: {ROOT / status['details']['plot']}")
-        say("", f"Demo finished in {time.perf_counter() - started:.0f} s.")
-        return verdict(beaten and bugs_caught, agent)
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--steps", type=int, default=3000, help="training steps per seed (batches of 100)")
-    sys.exit(anyio.run(session, parser.parse_args().steps))
+async def session(agent: Agent, steps: int) -> bool:
+    await agent.prompt("implement_paper", {"paper": PAPER, "paper_type": "generative"}, 10)
+    await scaffold(agent)
+    bugs_caught = await planted_bugs(agent)
+    beaten, status = await train_and_compare(agent, steps)
+    say("", f"  planted bugs caught: {'yes' if bugs_caught else 'NO'}")
+    say("", f"  samples from the prior: {ROOT / '.implement-paper' / 'vae_samples.png'}")
+    if status["details"].get("plot"):
+        say("", f"  curves: {ROOT / status['details']['plot']}")
+    return beaten and bugs_caught
 
 
 if __name__ == "__main__":
-    main()
+    run_session(session, root=ROOT, paper=PAPER, doc=__doc__, steps=3000,
+                steps_help="training steps per seed (batches of 100)")

@@ -17,15 +17,11 @@ Usage: python examples/vision/session.py [--steps 2000]  (or: bash scripts/demo.
 
 from __future__ import annotations
 
-import argparse
 import sys
-import time
 from pathlib import Path
 
-import anyio
-
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from agent import agent_on, say, verdict  # noqa: E402 - examples/agent.py, beside this folder
+from agent import Agent, run_session, say  # noqa: E402 - examples/agent.py, beside this folder
 
 ROOT = Path(__file__).resolve().parent
 PAPER = "Batch Normalization (Ioffe & Szegedy, ICML 2015), MNIST experiment on 8x8 digits"
@@ -104,50 +100,41 @@ def steps_to_target(status: dict, steps: int) -> float:
     return sum(step if step is not None else steps for step in reach["steps"]) / len(reach["steps"])
 
 
-async def session(steps: int) -> int:
-    started = time.perf_counter()
-    async with agent_on(ROOT) as agent:
-        say("", f"== Agent session: reproduce '{PAPER}' ==")
-        await check_clean(agent)
-        caught = await catch_bugs(agent)
-        await agent.tool(
-            "run_ablation",
-            {"harness": CLEAN, "variants": {"no_bn": NO_BN}, "seeds": [0, 1], "steps": 300, "lr": LR, "batch_size": 60},
-            clean=True,
-        )
-        high_bn, high_plain = await sweep_lrs(agent)
-        finished = await train_both(agent, steps)
-        bn_steps, plain_steps = (steps_to_target(finished[label], steps) for label in ("bn", "no-bn"))
-        speedup = plain_steps / max(bn_steps, 1.0)
-        lr_ratio = high_bn / high_plain if high_bn and high_plain else 0.0
-        say("agent:", f"mean steps to {TARGET_ACCURACY:.0%}: BN {bn_steps:.0f}, no BN {plain_steps:.0f} ({speedup:.1f}x).")
+async def session(agent: Agent, steps: int) -> bool:
+    await check_clean(agent)
+    caught = await catch_bugs(agent)
+    await agent.tool(
+        "run_ablation",
+        {"harness": CLEAN, "variants": {"no_bn": NO_BN}, "seeds": [0, 1], "steps": 300, "lr": LR, "batch_size": 60},
+        clean=True,
+    )
+    high_bn, high_plain = await sweep_lrs(agent)
+    finished = await train_both(agent, steps)
+    bn_steps, plain_steps = (steps_to_target(finished[label], steps) for label in ("bn", "no-bn"))
+    speedup = plain_steps / max(bn_steps, 1.0)
+    lr_ratio = high_bn / high_plain if high_bn and high_plain else 0.0
+    say("agent:", f"mean steps to {TARGET_ACCURACY:.0%}: BN {bn_steps:.0f}, no BN {plain_steps:.0f} ({speedup:.1f}x).")
 
-        say("", "\n== Evaluation: the claims against their scaled-down targets ==")
-        await agent.tool(
-            "compare_metrics",
-            {"run_id": finished["bn"]["details"]["run_id"], "reported": {"test_accuracy": 0.95}, "tolerance": 0.02},
-        )
-        claims = await agent.tool(
-            "compare_metrics",
-            {
-                "reported": {"steps_speedup": SPEEDUP, "lr_ratio": LR_RATIO},
-                "measured": {"steps_speedup": round(speedup, 3), "lr_ratio": round(lr_ratio, 6)},
-                "tolerance": 0,
-                "higher_is_better": True,
-            },
-        )
-        reproduced = claims["status"] == "pass" and all(caught)
-        say("", f"\nBN: {speedup:.1f}x fewer steps to {TARGET_ACCURACY:.0%} (claim >= {SPEEDUP:g}x); "
-            f"highest training lr {high_bn} vs {high_plain} ({lr_ratio:.1f}x, claim >= {LR_RATIO:g}x).")  # fmt: skip
-        say("", f"Session finished in {time.perf_counter() - started:.0f} s.")
-        return verdict(reproduced, agent)
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--steps", type=int, default=2000, help="training steps per run")
-    sys.exit(anyio.run(session, parser.parse_args().steps))
+    say("", "\n== Evaluation: the claims against their scaled-down targets ==")
+    await agent.tool(
+        "compare_metrics",
+        {"run_id": finished["bn"]["details"]["run_id"], "reported": {"test_accuracy": 0.95}, "tolerance": 0.02},
+    )
+    claims = await agent.tool(
+        "compare_metrics",
+        {
+            "reported": {"steps_speedup": SPEEDUP, "lr_ratio": LR_RATIO},
+            "measured": {"steps_speedup": round(speedup, 3), "lr_ratio": round(lr_ratio, 6)},
+            "tolerance": 0,
+            "higher_is_better": True,
+        },
+    )
+    reproduced = claims["status"] == "pass" and all(caught)
+    say("", f"\nBN: {speedup:.1f}x fewer steps to {TARGET_ACCURACY:.0%} (claim >= {SPEEDUP:g}x); "
+        f"highest training lr {high_bn} vs {high_plain} ({lr_ratio:.1f}x, claim >= {LR_RATIO:g}x).")  # fmt: skip
+    return reproduced
 
 
 if __name__ == "__main__":
-    main()
+    run_session(session, root=ROOT, paper=PAPER, doc=__doc__, steps=2000,
+                steps_help="training steps per run")

@@ -9,6 +9,8 @@ from clean_mlp import get_batch as teacher_batch, num_classes  # noqa: F401 - th
 
 
 class ScratchBatchNorm(nn.Module):
+    unbiased_running_var = True  # as nn.BatchNorm1d keeps it; the batch itself is normalised by the biased one
+
     def __init__(self, features: int, momentum: float = 0.1, eps: float = 1e-5):
         super().__init__()
         self.momentum, self.eps = momentum, eps
@@ -25,7 +27,7 @@ class ScratchBatchNorm(nn.Module):
     def forward(self, x):  # x: (B, F)
         if self.training:
             mean, var = x.mean(dim=0), x.var(dim=0, correction=0)
-            self.update(mean, x.var(dim=0))  # running variance unbiased, as nn.BatchNorm1d keeps it
+            self.update(mean, x.var(dim=0) if self.unbiased_running_var else var)
         else:
             mean, var = self.running_mean, self.running_var
         return (x - mean) / torch.sqrt(var + self.eps) * self.weight + self.bias

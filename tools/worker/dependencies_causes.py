@@ -4,10 +4,10 @@ Two kinds of evidence, both gathered during check_dependencies' one traced forwa
 
 * the dependence pattern: for each measured output position t, which later inputs it
   sees (all of them, the next few, irregular blocks) and whether it still sees the past;
-* the attention calls themselves: a TorchFunctionMode watches every softmax over a square
-  (T, T) score tensor (which dim it normalises, which entries are masked to -inf) and every
-  scaled_dot_product_attention (is_causal, attn_mask). Fused kernels that never call the
-  Python softmax (nn.MultiheadAttention's fast path) leave only the pattern.
+* the attention calls themselves, seen by attention_calls.AttentionWatcher: every softmax over
+  a square (T, T) score tensor (which dim it normalises, which entries are masked to -inf) and
+  every scaled_dot_product_attention (is_causal, attn_mask). nn.MultiheadAttention's calls are
+  not used: they leave only the pattern.
 
 The rules below were read off planted fixtures (tests/harnesses/dep_*.py, two layers,
 T=8, checked in tests/test_dependencies.py):
@@ -26,15 +26,13 @@ from __future__ import annotations
 from typing import Any
 
 import torch
-from torch.nn import functional as F
-from torch.overrides import TorchFunctionMode
 
-MASKED_BELOW = -1e4  # a score this low is a mask: exp() of it is 0 in float32 next to any real score
+from .attention_calls import AttentionCall, AttentionWatcher
+
 STRONG = 0.1  # of the median allowed dependence: a leak that strong is first-hand, not spread by a later layer
 WEAK_FUTURE = 0.3  # future_to_past below this: the future enters weakly (a normaliser), not like the past
 MAX_SHIFT_REACH = 4  # an off-by-one mask reaches one position further per layer: bounded reach, a few layers
 MAX_RECORDED = 64  # attention calls kept (one per layer and head group is plenty)
-SOFTMAXES = (F.softmax, torch.softmax, torch.Tensor.softmax)
 OTHER_CAUSES = (
     "a mean/sum or normalisation over the whole sequence, a bidirectional RNN, or a convolution padded on both sides"
 )
@@ -56,69 +54,18 @@ CAUSES = {
 }
 
 
-def mask_pattern(masked: torch.Tensor) -> str:
-    """Name the (Tq, Tk) boolean pattern of masked scores: causal, none, transposed, off_by_<k>, other."""
-    rows, cols = masked.shape
-    if not masked.any():
-        return "none"
-    ones = torch.ones(rows, cols, dtype=torch.bool, device=masked.device)
-    if torch.equal(masked, ones.triu(1)):
-        return "causal"
-    if torch.equal(masked, ones.tril(-1)):
-        return "transposed"
-    for shift in range(2, rows):
-        if torch.equal(masked, ones.triu(shift)):
-            return f"off_by_{shift - 1}"
-    return "other"
-
-
-def _masked_scores(scores: torch.Tensor) -> torch.Tensor:
-    return (scores <= MASKED_BELOW).reshape(-1, *scores.shape[-2:])[0]
-
-
-def _softmax_call(args: tuple, kwargs: dict) -> dict[str, Any] | None:
-    scores = args[0]
-    dim = args[1] if len(args) > 1 else kwargs.get("dim")
-    if not isinstance(scores, torch.Tensor) or scores.dim() < 2 or dim is None:
-        return None
-    if scores.shape[-1] != scores.shape[-2] or scores.shape[-1] < 2:
-        return None  # not a (T, T) score matrix
-    return {"call": "softmax", "dim": dim - scores.dim() if dim >= 0 else dim, "mask": mask_pattern(_masked_scores(scores))}
-
-
-def _sdpa_call(args: tuple, kwargs: dict) -> dict[str, Any] | None:
-    query = args[0] if args else kwargs.get("query")
-    key = args[1] if len(args) > 1 else kwargs.get("key")
-    if not isinstance(query, torch.Tensor) or not isinstance(key, torch.Tensor) or query.shape[-2] != key.shape[-2]:
-        return None  # cross-attention needs no causal mask
-    mask = kwargs.get("attn_mask", args[3] if len(args) > 3 else None)
-    causal = kwargs.get("is_causal", args[5] if len(args) > 5 else False)
-    if causal:
-        return {"call": "scaled_dot_product_attention", "dim": -1, "mask": "causal"}
-    if mask is None:
-        return {"call": "scaled_dot_product_attention", "dim": -1, "mask": "none"}
-    masked = ~mask if mask.dtype == torch.bool else mask <= MASKED_BELOW  # SDPA: True means "may attend"
-    return {"call": "scaled_dot_product_attention", "dim": -1, "mask": mask_pattern(masked.reshape(-1, *mask.shape[-2:])[0])}
-
-
-class AttentionRecorder(TorchFunctionMode):
-    """Notes every softmax over (T, T) scores and every scaled_dot_product_attention call."""
+class AttentionRecorder(AttentionWatcher):
+    """Notes the dim and the mask pattern of every softmax over (T, T) scores and every
+    self-attention scaled_dot_product_attention call."""
 
     def __init__(self, calls: list[dict[str, Any]]):
         super().__init__()
         self.calls = calls
 
-    def __torch_function__(self, func, types, args=(), kwargs=None):
-        kwargs = kwargs or {}
-        if len(self.calls) < MAX_RECORDED:
-            seen = None
-            if func in SOFTMAXES:
-                seen = _softmax_call(args, kwargs)
-            elif func is F.scaled_dot_product_attention:
-                seen = _sdpa_call(args, kwargs)
-            if seen:
-                self.calls.append(seen)
-        return func(*args, **kwargs)
+    def seen(self, call: AttentionCall) -> None:
+        # cross-attention needs no causal mask; the ranking rules were read off softmax and SDPA calls only
+        if len(self.calls) < MAX_RECORDED and call.square and call.kind != "MultiheadAttention":
+            self.calls.append({"call": call.kind, "dim": call.dim, "mask": call.mask()})
 
 
 def _strong_reach(relative: torch.Tensor, rows: list[int], threshold: float) -> list[int]:
