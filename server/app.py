@@ -50,7 +50,11 @@ def build_server(config: ServerConfig | None = None) -> MCPServer:
     @asynccontextmanager
     async def lifespan(_: MCPServer) -> AsyncIterator[Runtime]:
         async with WorkerPool(
-            python=config.python, root=root, max_workers=config.max_workers, warm=config.warm_pool
+            python=config.python,
+            root=root,
+            max_workers=config.max_workers,
+            warm=config.warm_pool,
+            threads_per_worker=config.threads_per_worker,
         ) as pool:
             runtime = Runtime(root=root, pool=pool, timeout_s=config.timeout_s, memory_limit_mb=config.memory_limit_mb)
             async with TrainingJobs(runtime) as runtime.jobs:

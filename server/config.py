@@ -20,3 +20,5 @@ class ServerConfig:
     host: str = "127.0.0.1"
     port: int = 8765
     auth_token: str | None = None  # bearer token for HTTP; required to bind a non-loopback host
+    allowed_hosts: tuple[str, ...] = ()  # Host names accepted besides the machine's own (a proxy's name)
+    threads_per_worker: int | None = None  # torch intra-op threads per worker; None: cores // max_workers
