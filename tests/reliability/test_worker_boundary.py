@@ -116,6 +116,7 @@ async def test_forks_sharing_their_pages_are_not_counted_once_each(client, root)
     take_pids(root)
     result = await call(client, TOOL, doing("idle_forks", n=60, seconds=1.0))
     assert_ran(result)
+    print(f"60 idle forks: peak {result['run']['peak_rss_mb']} MB")
     assert 0 < result["run"]["peak_rss_mb"] < MEMORY_LIMIT_MB
     await wait_dead(take_pids(root), within=3)
 
