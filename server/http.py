@@ -27,7 +27,7 @@ import socket
 
 import anyio
 from mcp.server.mcpserver import MCPServer
-from mcp.server.transport_security import TransportSecuritySettings
+from mcp.server.transport_security import DEFAULT_MAX_REQUEST_BODY_SIZE, TransportSecuritySettings
 from mcp_types.version import HANDSHAKE_PROTOCOL_VERSIONS
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from uvicorn.protocols.http.h11_impl import H11Protocol
@@ -44,7 +44,6 @@ MAX_CONNECTIONS = 256  # open HTTP connections; well under the usual 1,024 descr
 # uvicorn's 2,048 a flood passes the descriptor limit within one burst.
 ACCEPT_BACKLOG = 128
 SHUTDOWN_GRACE_S = 3  # on SIGTERM, open streams get this long before the server stops anyway
-MAX_WATCHED_BODY = 1 << 20  # a POST body we keep to learn its request id; tool calls are far smaller
 
 
 class InsecureBindError(ValueError):
@@ -173,7 +172,7 @@ class CancelOnDisconnect:
 
         async def watched_receive() -> Message:
             message = await receive()
-            if message["type"] == "http.request" and len(body) < MAX_WATCHED_BODY:
+            if message["type"] == "http.request" and len(body) <= DEFAULT_MAX_REQUEST_BODY_SIZE:  # the SDK's cap
                 body.extend(message.get("body", b""))
             elif message["type"] == "http.disconnect":
                 seen["disconnect"] = True

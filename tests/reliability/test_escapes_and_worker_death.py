@@ -11,6 +11,7 @@ import anyio
 import pytest
 
 from conftest import call, connect
+from implement_paper.tools.worker import cgroups
 from reliability_support import TOOL, alive, assert_ran, finding_codes, hostile, make_root, take_pids, wait_dead, wait_for_pids
 
 pytestmark = pytest.mark.anyio
@@ -60,9 +61,14 @@ async def test_a_chain_of_escapees_dies_when_the_server_stops(root, mechanism):
         async with anyio.create_task_group() as tg:
             tg.start_soon(client.call_tool, TOOL, chain(hang=True))
             pids = await wait_for_pids(root, CHAIN + 1)  # the chain, then the job itself
+            zygote = _parent_of(pids[-1])
             tg.cancel_scope.cancel()
-    # The server has stopped (the client's context closed it): nothing of the job survives.
+    # The server has stopped (the client's context closed it): nothing of the job survives,
+    # and the zygote removed the cgroups it made.
     await wait_dead(pids, within=3)
+    base = cgroups.base_dir()
+    left = [name for name in os.listdir(base) if name.startswith(f"{cgroups.PREFIX}{zygote}-")] if base else []
+    assert not left
 
 
 def _parent_of(pid: int) -> int:

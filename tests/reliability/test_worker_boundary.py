@@ -10,7 +10,13 @@ import os
 import anyio
 import pytest
 
+from mcp import Client
+from mcp.server.mcpserver import MCPServer
+
 from conftest import call, connect
+from implement_paper.server.tool_adapter import tool_function
+from implement_paper.tools.harness_tool import Tool
+from implement_paper.tools.model_inspect import InspectArgs, InspectResult
 from implement_paper.tools.runner import WorkerPool
 from reliability_support import MEMORY_LIMIT_MB, TOOL, assert_ran, finding_codes, hostile, make_root, take_pids, wait_dead
 
@@ -143,3 +149,18 @@ def test_by_default_each_worker_gets_its_share_of_the_cores(tmp_path):
 async def test_the_result_says_how_many_threads_the_worker_used(client):
     result = await call(client, TOOL, hostile("report_threads"))
     assert result["run"]["threads"] == THREADS and f"threads={THREADS}" in result["run"]["stdout_tail"]
+
+
+async def test_a_failure_inside_the_server_is_an_internal_error_envelope():
+    """Not a bare "Error executing tool": e.g. out of file descriptors while starting a job."""
+
+    async def out_of_fds(args, runtime, progress):
+        raise OSError(24, "Too many open files")
+
+    tool = Tool(name="broken", args=InspectArgs, result=InspectResult, description="fails", invoke=out_of_fds)
+    server = MCPServer("broken")
+    server.add_tool(tool_function(tool), name=tool.name)
+    async with Client(server) as client:
+        result = await client.call_tool("broken", {"harness": "h.py"})
+    assert result.is_error and finding_codes(result.structured_content) == ["internal_error"]
+    assert "OSError: [Errno 24] Too many open files" in result.structured_content["summary"]

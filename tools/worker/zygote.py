@@ -38,6 +38,7 @@ from . import cgroups, protocol
 MEMORY_POLL_S = 0.1
 ORPHAN_WATCH_S = 2.0  # after a job ends or an orphan is killed, how long to keep looking for more
 SWEEP_BUDGET_S = 1.0  # one sweep's longest run, so that the zygote keeps answering the server
+CGROUP_CLEANUP_S = 1.0  # on shutdown, how long to wait for killed jobs' cgroups to empty and go
 PSS_INTERVAL_S = 0.5  # reading smaps_rollup costs ~1 ms a process: a tree of forks is re-read this often,
 PSS_CPU_SHARE = 0.05  # and with at most this share of a core
 _PAGE_MB = os.sysconf("SC_PAGE_SIZE") / 2**20
@@ -338,8 +339,14 @@ class Zygote:
             _killpg(pid)
             if child.cgroup is not None:
                 cgroups.kill(child.cgroup)
+                self.dead_cgroups[child.cgroup] = time.monotonic()
         self.children.clear()
         self.sweep()  # every job is now an orphan: kill the lot, escapees included
+        deadline = time.monotonic() + CGROUP_CLEANUP_S
+        while self.dead_cgroups and time.monotonic() < deadline:
+            self.reap()  # the killed processes, so that their cgroups empty
+            self.dead_cgroups = {path: since for path, since in self.dead_cgroups.items() if not cgroups.remove(path)}
+            time.sleep(0.01)
         os._exit(0)
 
 
