@@ -260,14 +260,13 @@ def build_result(
         return result_type(status=status_of([found]), summary=found.message, findings=[found], run=run)
     try:
         findings = sort_findings([Finding.model_validate(f) for f in payload["findings"]])
-        full_report = payload.get("full_report")
         result = result_type(
             status=status_of(findings), summary=payload["summary"], findings=findings, details=payload.get("details"), run=run
         )
     except (KeyError, TypeError, ValidationError) as exc:
         found = Finding.model_validate(_unreadable([_why_invalid(exc)], "the worker's answer does not fit the result"))
         return result_type(status=status_of([found]), summary=found.message, findings=[found], run=run)
-    if full_report:
+    if outcome.payload.get("full_report"):  # a file, not the agent's context: kept whole
         result.artifacts.append(_save_report(runtime, name, outcome.payload["full_report"]))
     return result
 

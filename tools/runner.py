@@ -272,6 +272,24 @@ class Zygote:
         self.jobs[job.id] = job
 
 
+def _submit(zygote: Zygote, job: _Job, request: dict[str, Any], memory_limit_mb: float | None) -> tuple[int, int, int]:
+    """Hand the job to the zygote with the write ends of its stdout, stderr and result
+    pipes; return the read ends (non-blocking). A job that cannot be handed over is lost."""
+    pipes = [os.pipe() for _ in range(3)]
+    for read_end, _ in pipes:
+        os.set_blocking(read_end, False)
+    try:
+        zygote.submit(job, request, memory_limit_mb, [write_end for _, write_end in pipes])
+    except OSError as exc:  # the zygote died just now, or the request could not be written
+        job.lost = f"the call could not be handed to the worker process: {exc}"
+        job.started.set()
+        job.exited.set()
+    finally:
+        for _, write_end in pipes:
+            os.close(write_end)
+    return tuple(read_end for read_end, _ in pipes)
+
+
 def _exit_description(code: int) -> str:
     if code < 0:
         name = signal.Signals(-code).name if -code in signal.Signals._value2member_map_ else str(-code)
@@ -381,21 +399,8 @@ class WorkerPool:
     ) -> Outcome:
         outcome = Outcome(threads=request["threads"])
         job = _Job(str(next(self._ids)))
-        stdout_r, stdout_w = os.pipe()
-        stderr_r, stderr_w = os.pipe()
-        result_r, result_w = os.pipe()
-        for fd in (stdout_r, stderr_r, result_r):
-            os.set_blocking(fd, False)
         started = time.perf_counter()
-        try:
-            zygote.submit(job, request, memory_limit_mb, [stdout_w, stderr_w, result_w])
-        except OSError as exc:  # the zygote died just now, or the request could not be written
-            job.lost = f"the call could not be handed to the worker process: {exc}"
-            job.started.set()
-            job.exited.set()
-        finally:
-            for fd in (stdout_w, stderr_w, result_w):
-                os.close(fd)
+        stdout_r, stderr_r, result_r = _submit(zygote, job, request, memory_limit_mb)
         readers_done = [anyio.Event() for _ in range(3)]
         try:
             with anyio.move_on_after(timeout_s) as deadline:

@@ -18,6 +18,7 @@ import json
 import math
 import os
 import socket
+import tempfile
 from typing import Any
 
 MAX_DATAGRAM = 1 << 16  # zygote messages are small: the request travels in its own file
@@ -72,8 +73,7 @@ def request_file(request: dict[str, Any]) -> int:
 
 
 def _temp_fd() -> int:
-    import tempfile
-
+    """Where there is no memfd (macOS): a temporary file."""
     with tempfile.TemporaryFile() as f:  # unlinked at once; the fd keeps it alive
         return os.dup(f.fileno())
 
