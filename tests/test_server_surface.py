@@ -6,6 +6,7 @@ import sys
 import pytest
 
 from conftest import assert_clean, call, connect, finding_of
+from implement_paper.server.cli import parse_args
 
 pytestmark = pytest.mark.anyio
 
@@ -99,3 +100,11 @@ async def test_a_worker_interpreter_without_torch_is_reported(project_root, tmp_
     assert result["status"] == "error"
     failed = finding_of(result, "worker_start_failed")
     assert "torch" in failed["message"] and "--python" in failed["suggestion"]
+
+
+def test_the_command_line_takes_a_thread_budget_and_more_allowed_hosts(tmp_path):
+    config = parse_args(["--root", str(tmp_path), "--threads-per-worker", "2", "--allowed-hosts", "a.example, b.example:8443"])
+    assert config.threads_per_worker == 2 and config.allowed_hosts == ("a.example", "b.example:8443")
+    assert parse_args(["--root", str(tmp_path)]).threads_per_worker is None  # cores // --max-workers
+    with pytest.raises(SystemExit):
+        parse_args(["--root", str(tmp_path), "--threads-per-worker", "0"])
