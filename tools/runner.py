@@ -442,17 +442,19 @@ class WorkerPool:
         on_data: Callable[[dict[str, Any]], None] | None,
         done: anyio.Event,
     ) -> None:
-        buffer, overflowed = b"", False
+        buffer, dropping = bytearray(), False  # the line so far; dropping: the rest of one too long
         while chunk := await _read_available(fd):
-            buffer += chunk
-            *lines, buffer = buffer.split(b"\n")
-            if overflowed and lines:
-                lines, overflowed = lines[1:], False  # the rest of the line that was too long
-            for line in lines:
-                await self._take(line, outcome, on_progress, on_data)
+            *ended, start = chunk.split(b"\n")  # split the chunk only: a long line costs O(its length)
+            if ended:
+                lines = ([] if dropping else [bytes(buffer) + ended[0]]) + ended[1:]
+                buffer, dropping = bytearray(start), False
+                for line in lines:
+                    await self._take(line, outcome, on_progress, on_data)
+            elif not dropping:
+                buffer += start
             if len(buffer) > MAX_LINE_BYTES:
                 outcome.problems.append(f"a line of over {MAX_LINE_BYTES >> 20} MiB on the result pipe was dropped")
-                buffer, overflowed = b"", True
+                buffer, dropping = bytearray(), True
         done.set()
 
     async def _take(

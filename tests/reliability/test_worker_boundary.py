@@ -117,6 +117,12 @@ async def test_whatever_the_worker_sends_becomes_an_internal_error(client, line,
     assert_ran(await call(client, TOOL, hostile("none")))  # and the server carries on
 
 
+async def test_a_line_too_long_for_any_answer_is_dropped_and_said(client):
+    result = await call(client, TOOL, doing("write_huge_line", mib=65))
+    assert finding_codes(result) == ["internal_error"]
+    assert "over 64 MiB on the result pipe was dropped" in result["findings"][0]["message"]
+
+
 async def test_forks_sharing_their_pages_are_not_counted_once_each(client, root):
     # 60 idle forks of a ~250 MB job: summed RSS says ~15 GB, their proportional share ~300 MB.
     take_pids(root)

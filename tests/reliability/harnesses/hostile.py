@@ -244,6 +244,15 @@ def _recorded():
     return open(PID_FILE).read().split() if os.path.exists(PID_FILE) else []
 
 
+def write_huge_line(mib: int):
+    """Writes one line of `mib` MiB to the result pipe, then exits."""
+    fd, block = _result_fd(), b"x" * 2**20
+    for _ in range(mib):
+        os.write(fd, block)
+    os.write(fd, b"\n")
+    os._exit(0)
+
+
 def _record(pids):
     with open(PID_FILE, "a") as f:
         f.writelines(f"{pid}\n" for pid in pids)
