@@ -178,10 +178,10 @@ class Zygote:
                     await self._process.wait()
             finally:
                 tg.cancel_scope.cancel()
-                orphaned = self._fail(None)
+                self._fail(None)
                 with anyio.CancelScope(shield=True):
                     await self._stop_process()
-                    await _remove_cgroups(orphaned)
+                    await _remove_cgroups(self._process.pid)
 
     async def _drain_stderr(self, closed: anyio.Event) -> None:
         async for chunk in self._process.stderr:
@@ -216,9 +216,8 @@ class Zygote:
             job.exit = message
             job.exited.set()
 
-    def _fail(self, reason: str | None) -> list[str]:
-        """The zygote is gone: kill what its jobs left, and wake everyone who waits on it.
-        Returns the cgroups of those jobs, to remove once their processes are dead."""
+    def _fail(self, reason: str | None) -> None:
+        """The zygote is gone: kill what its jobs left, and wake everyone who waits on it."""
         self.dead = True
         if not self.ready.is_set():
             self.start_error = reason or (
@@ -230,9 +229,7 @@ class Zygote:
             job.kill_tree()
             job.started.set()
             job.exited.set()
-        orphaned = [job.cgroup for job in self.jobs.values() if job.cgroup]
         self.jobs.clear()
-        return orphaned
 
     def _death(self) -> str:
         code = self._process.returncode if self._process is not None else None
@@ -297,8 +294,12 @@ def _exit_description(code: int) -> str:
     return f"exited with code {code}"
 
 
-async def _remove_cgroups(paths: list[str]) -> None:
-    """Remove the cgroups of a dead zygote's jobs once their killed processes are gone."""
+async def _remove_cgroups(zygote_pid: int) -> None:
+    """Kill and remove what cgroups a stopped zygote left (it removes them itself unless it
+    was killed, or stopped in the middle of making one)."""
+    paths = cgroups.made_by(zygote_pid)
+    for path in paths:
+        cgroups.kill(path)
     with anyio.move_on_after(2):
         while paths := [path for path in paths if not cgroups.remove(path)]:
             await anyio.sleep(0.05)

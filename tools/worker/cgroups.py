@@ -70,6 +70,18 @@ def create(base: str | None, name: str) -> str | None:
     return path
 
 
+def made_by(zygote_pid: int) -> list[str]:
+    """The cgroups a zygote made (their names start with its pid), for when it died without removing them."""
+    base = base_dir()
+    if base is None:
+        return []
+    try:
+        names = os.listdir(base)
+    except OSError:
+        return []
+    return [os.path.join(base, name) for name in names if name.startswith(f"{PREFIX}{zygote_pid}-")]
+
+
 def enter(path: str) -> bool:
     """Move the calling process into the cgroup at `path` (its children are born there)."""
     try:

@@ -7,7 +7,9 @@ module, the harness imported anew), so a call can neither see nor break another'
 The zygote owns its children. Each child leads its own process group (setsid), so one
 killpg reaches everything the user's code spawned, and dies with the zygote
 (PR_SET_PDEATHSIG). Where the machine allows it, each child also gets a cgroup of its own
-(cgroups.py), which nothing it spawns can leave. When a child exits, the zygote kills what
+(cgroups.py), which nothing it spawns can leave. A child is forked one job ahead (the
+spare): it settles into its cgroup, which can take the kernel tens of milliseconds, while
+no call waits, and receives its job's file descriptors when the job comes. When a child exits, the zygote kills what
 is left of its group and cgroup *before* reaping it: the unreaped zombie keeps the group id
 from being reused, so the kill cannot hit a stranger. It also polls the memory of each
 job's tree and kills one that passes its cap. When the server goes away (its socket
@@ -135,6 +137,18 @@ def warm_up() -> None:
 
 
 @dataclass
+class Spare:
+    """The next job's process, forked ahead of time and waiting in its cgroup.
+
+    Moving a process into a cgroup waits for the kernel (an RCU grace period: 0.3 ms on an
+    idle machine, tens of ms on a busy one); the spare pays it while no call waits."""
+
+    pid: int
+    cgroup: str | None
+    handover: socket.socket  # the job's fds go to the spare over this
+
+
+@dataclass
 class Child:
     job_id: str
     memory_limit_mb: float | None
@@ -146,8 +160,9 @@ class Child:
     pss_cost_s: float = 0.0  # how long the last reading took
 
 
-def _run_child(zygote_pid: int, sock: socket.socket, wake: tuple[int, int], cgroup: str | None, fds: list[int]) -> None:
-    """In the forked child: become a process-group leader, wire fds 0/1/2, run the job."""
+def _run_spare(zygote_pid: int, inherited: list, cgroup: str | None, handover: socket.socket) -> None:
+    """In the forked spare: become a process-group leader in its own cgroup, wait for a job
+    (its fds come over `handover`), wire fds 0/1/2 and run it."""
     code = 70
     try:
         os.setsid()
@@ -161,9 +176,12 @@ def _run_child(zygote_pid: int, sock: socket.socket, wake: tuple[int, int], cgro
         # process groups of the other jobs it inherited in `children`.
         for signum in (signal.SIGCHLD, signal.SIGTERM):
             signal.signal(signum, signal.SIG_DFL)
-        sock.close()
-        for fd in wake:
-            os.close(fd)
+        for thing in inherited:  # the zygote's socket and wake-up pipe
+            thing.close() if isinstance(thing, socket.socket) else os.close(thing)
+        message, fds, _, _ = socket.recv_fds(handover, protocol.MAX_DATAGRAM, protocol.JOB_FDS)
+        handover.close()
+        if len(fds) != protocol.JOB_FDS:
+            os._exit(0)  # the zygote is shutting down
         request_fd, stdout_w, stderr_w, result_w = fds
         devnull = os.open(os.devnull, os.O_RDONLY)
         os.dup2(devnull, 0)  # code that reads stdin gets EOF instead of blocking
@@ -190,6 +208,8 @@ class Zygote:
         self.sock = sock
         self.children: dict[int, Child] = {}
         self.cgroup_base = cgroups.base_dir()
+        self.spare: Spare | None = None
+        self.spares_made = 0
         self.dead_cgroups: dict[str, float] = {}  # killed job cgroups to remove, and since when
         self.watch_orphans_until = 0.0
         self.wake = os.pipe()
@@ -201,8 +221,8 @@ class Zygote:
 
     def serve(self) -> None:
         warm_up()  # the whole point: children inherit torch imported and warmed up
-
-        protocol.send(self.sock, {"type": protocol.READY})
+        self._make_spare()
+        self._tell({"type": protocol.READY})  # a server already gone: the socket's end of file follows
         selector = selectors.DefaultSelector()
         selector.register(self.sock, selectors.EVENT_READ)
         selector.register(self.wake[0], selectors.EVENT_READ)
@@ -234,15 +254,35 @@ class Zygote:
             for fd in fds:
                 os.close(fd)
             return  # not a job message we sent: the server's wait for "started" times out
+        spare = self.spare or self._make_spare()
+        try:
+            socket.send_fds(spare.handover, [b"job"], fds)
+        except OSError:  # the spare died just now (killed from outside): the job goes to a fresh one
+            _kill(spare.pid)
+            self._drop_spare()
+            spare = self._make_spare()
+            socket.send_fds(spare.handover, [b"job"], fds)
+        finally:
+            for fd in fds:
+                os.close(fd)
+        spare.handover.close()
+        self.spare = None
+        self.children[spare.pid] = Child(message["id"], message.get("memory_limit_mb"), spare.cgroup)
+        self._tell({"type": protocol.STARTED, "id": message["id"], "pid": spare.pid, "cgroup": spare.cgroup})
+        self._make_spare()
+
+    def _make_spare(self) -> Spare:
         me = os.getpid()
-        cgroup = cgroups.create(self.cgroup_base, f"{me}-job-{message['id']}")
+        self.spares_made += 1
+        cgroup = cgroups.create(self.cgroup_base, f"{me}-{self.spares_made}")
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         pid = os.fork()
         if pid == 0:
-            _run_child(me, self.sock, self.wake, cgroup, fds)
-        for fd in fds:
-            os.close(fd)
-        self.children[pid] = Child(message["id"], message.get("memory_limit_mb"), cgroup)
-        self._tell({"type": protocol.STARTED, "id": message["id"], "pid": pid, "cgroup": cgroup})
+            ours.close()
+            _run_spare(me, [self.sock, *self.wake], cgroup, theirs)
+        theirs.close()
+        self.spare = Spare(pid, cgroup, ours)
+        return self.spare
 
     def _tell(self, message: dict) -> None:
         try:
@@ -262,6 +302,8 @@ class Zygote:
             child = self.children.pop(pid, None)
             if child is not None:
                 self._end_job(pid, child)
+            elif self.spare is not None and pid == self.spare.pid:
+                self._drop_spare()  # killed from outside: start() makes another
             _, status, usage = os.wait4(pid, 0)
             if child is not None:
                 # A call shorter than one memory poll was never sampled: its own peak is the floor.
@@ -275,6 +317,13 @@ class Zygote:
                         "killed_for_memory": child.killed_for_memory,
                     }
                 )
+
+    def _drop_spare(self) -> None:
+        spare, self.spare = self.spare, None
+        spare.handover.close()  # a live spare reads end of file and exits
+        if spare.cgroup is not None:
+            cgroups.kill(spare.cgroup)
+            self.dead_cgroups[spare.cgroup] = time.monotonic()
 
     def _end_job(self, pid: int, child: Child) -> None:
         """Kill what is left of a job whose leader exited (still a zombie, so `pid` is ours)."""
@@ -300,6 +349,7 @@ class Zygote:
         while True:
             tree = Tree(processes())
             owned = {p.pid for pid in self.children for p in tree.job_members(pid)} | set(self.children)
+            owned |= {self.spare.pid} if self.spare else set()
             orphans = [p.pid for p in tree.below(os.getpid()) if p.pid not in owned and not p.zombie]
             if not orphans or time.monotonic() > deadline:
                 return tree
@@ -335,13 +385,14 @@ class Zygote:
         return child.pss_mb
 
     def shutdown(self) -> None:
-        for pid, child in list(self.children.items()):
+        self.spare = None  # the sweep spares it no more
+        for pid in self.children:
             _killpg(pid)
-            if child.cgroup is not None:
-                cgroups.kill(child.cgroup)
-                self.dead_cgroups[child.cgroup] = time.monotonic()
         self.children.clear()
-        self.sweep()  # every job is now an orphan: kill the lot, escapees included
+        for path in cgroups.made_by(os.getpid()):  # every cgroup we made, also one a signal interrupted us making
+            cgroups.kill(path)
+            self.dead_cgroups.setdefault(path, time.monotonic())
+        self.sweep()  # every job and the spare are now orphans: kill the lot, escapees included
         deadline = time.monotonic() + CGROUP_CLEANUP_S
         while self.dead_cgroups and time.monotonic() < deadline:
             self.reap()  # the killed processes, so that their cgroups empty
