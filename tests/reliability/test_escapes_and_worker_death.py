@@ -12,7 +12,18 @@ import pytest
 
 from conftest import call, connect
 from implement_paper.tools.worker import cgroups
-from reliability_support import TOOL, alive, assert_ran, finding_codes, hostile, make_root, take_pids, wait_dead, wait_for_pids
+from reliability_support import (
+    TOOL,
+    alive,
+    assert_ran,
+    children_of,
+    finding_codes,
+    hostile,
+    make_root,
+    take_pids,
+    wait_dead,
+    wait_for_pids,
+)
 
 pytestmark = pytest.mark.anyio
 
@@ -97,3 +108,15 @@ async def test_a_killed_zygote_takes_its_jobs_along_and_is_not_blamed_on_the_use
     assert "zygote" in message and "SIGKILL" in message and "not a fault of your code" in message
     assert "os._exit" not in message  # the old answer blamed the user's code
     assert_ran(await call(client, TOOL, hostile("none")))  # a fresh zygote serves the next call
+
+
+async def test_the_next_call_s_process_killed_from_outside_is_replaced(client, root):
+    # The zygote forks each call's process one call ahead (it settles into its cgroup meanwhile).
+    take_pids(root)
+    assert_ran(await call(client, TOOL, hostile("record_parent")))
+    [zygote] = take_pids(root)
+    [spare] = children_of(zygote)
+    os.kill(spare, signal.SIGKILL)  # say, a `pkill python` in the user's shell
+    await wait_dead([spare], within=2)
+    assert_ran(await call(client, TOOL, hostile("none")))
+    assert len(children_of(zygote)) == 1  # a new spare waits for the next call
