@@ -178,7 +178,7 @@ def _run_spare(zygote_pid: int, inherited: list, cgroup: str | None, handover: s
             signal.signal(signum, signal.SIG_DFL)
         for thing in inherited:  # the zygote's socket and wake-up pipe
             thing.close() if isinstance(thing, socket.socket) else os.close(thing)
-        message, fds, _, _ = socket.recv_fds(handover, protocol.MAX_DATAGRAM, protocol.JOB_FDS)
+        _, fds, _, _ = socket.recv_fds(handover, protocol.MAX_DATAGRAM, protocol.JOB_FDS)
         handover.close()
         if len(fds) != protocol.JOB_FDS:
             os._exit(0)  # the zygote is shutting down
