@@ -1,15 +1,13 @@
-"""The "best learning rate" of an LR-finder problem, by brute force.
+"""The "best learning rate" of an LR-finder problem for one seed, by brute force.
 
-For each rate of a fine log grid (POINTS_PER_DECADE per decade over the problem's range)
-and each of SEEDS initialisations, train REF_STEPS steps on the problem's stream of
-fresh batches; score a rate by its training loss averaged over the last TAIL steps and
-over the seeds (fresh batches, so this is an unbiased estimate of the loss at the end of
-a short run). A run whose loss turns NaN/Inf scores infinity. The best rate is the one
-with the lowest score averaged with its two grid neighbours: loss-vs-rate curves have flat
-basins where the raw minimum is seed noise, and the neighbourhood average picks the basin's
-middle.
+For each rate of a log grid (POINTS_PER_DECADE per decade over [MIN_LR, MAX_LR]: 37 points
+over 1e-6..1) and each seed, train REF_STEPS steps from that seed's initialisation on the
+problem's stream of fresh batches (the same batches lr_sweep's range test sees); score a rate
+by its training loss averaged over the last TAIL steps (fresh batches: an unbiased estimate of
+the loss at the end of the run). A run whose loss turns NaN/Inf scores infinity. The seed's
+best rate is the grid rate of the lowest score: a suggestion hits when it lies within 3x.
 
-Usage: python lr_reference.py HARNESS MIN_LR MAX_LR BATCH_SIZE  (prints one JSON line)
+Usage: python lr_reference.py HARNESS BATCH_SIZE SEED [SEED ...]   (prints one JSON line)
 """
 
 from __future__ import annotations
@@ -23,15 +21,15 @@ import torch
 
 from harness_loader import load
 
-POINTS_PER_DECADE = 5
-SEEDS = (0, 1, 2)
-REF_STEPS = 100
-TAIL = 10
+MIN_LR, MAX_LR, POINTS_PER_DECADE = 1e-6, 1.0, 6
+REF_STEPS = 200
+TAIL = 20
+WORKERS = 2  # the benchmark machine's cores
 
 
-def grid(min_lr: float, max_lr: float) -> list[float]:
-    count = round(math.log10(max_lr / min_lr) * POINTS_PER_DECADE) + 1
-    return [min_lr * (max_lr / min_lr) ** (i / (count - 1)) for i in range(count)]
+def grid() -> list[float]:
+    count = round(math.log10(MAX_LR / MIN_LR) * POINTS_PER_DECADE) + 1
+    return [MIN_LR * (MAX_LR / MIN_LR) ** (i / (count - 1)) for i in range(count)]
 
 
 def score(path: str, lr: float, seed: int, batch_size: int) -> float:
@@ -44,6 +42,8 @@ def score(path: str, lr: float, seed: int, batch_size: int) -> float:
     for step in range(REF_STEPS):
         optimizer.zero_grad(set_to_none=True)
         loss = problem.loss(model, problem.train_batch(batch_size, step))
+        if not torch.isfinite(loss):
+            return math.inf
         loss.backward()
         optimizer.step()
         losses.append(loss.detach())
@@ -52,15 +52,17 @@ def score(path: str, lr: float, seed: int, batch_size: int) -> float:
 
 
 def main() -> None:
-    path, min_lr, max_lr, batch_size = sys.argv[1], float(sys.argv[2]), float(sys.argv[3]), int(sys.argv[4])
-    lrs = grid(min_lr, max_lr)
-    jobs = [(path, lr, seed, batch_size) for lr in lrs for seed in SEEDS]
-    with ProcessPoolExecutor(max_workers=2) as pool:
-        scores = list(pool.map(score, *zip(*jobs)))
-    per_lr = [sum(scores[i * len(SEEDS) : (i + 1) * len(SEEDS)]) / len(SEEDS) for i in range(len(lrs))]
-    basin = [sum(per_lr[max(0, i - 1) : i + 2]) / len(per_lr[max(0, i - 1) : i + 2]) for i in range(len(lrs))]
-    best = min(range(len(lrs)), key=basin.__getitem__)
-    print(json.dumps({"best_lr": lrs[best], "lrs": lrs, "scores": per_lr}))
+    path, batch_size, seeds = sys.argv[1], int(sys.argv[2]), [int(s) for s in sys.argv[3:]]
+    lrs = grid()
+    jobs = [(path, lr, seed, batch_size) for seed in seeds for lr in lrs]
+    with ProcessPoolExecutor(max_workers=WORKERS) as pool:
+        scores = list(pool.map(score, *zip(*jobs), chunksize=4))
+    per_seed = {}
+    for k, seed in enumerate(seeds):
+        row = scores[k * len(lrs) : (k + 1) * len(lrs)]
+        best = min(range(len(lrs)), key=row.__getitem__)
+        per_seed[str(seed)] = {"best_lr": lrs[best], "scores": [s if math.isfinite(s) else None for s in row]}
+    print(json.dumps({"lrs": lrs, "seeds": per_seed}))
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 """The peer: PyTorch Lightning's Tuner.lr_find on an LR-finder problem, in Lightning's own venv.
 
-Usage: python peer_lightning.py HARNESS MIN_LR MAX_LR STEPS BATCH_SIZE THREADS
+Usage: python peer_lightning.py HARNESS MIN_LR MAX_LR STEPS BATCH_SIZE THREADS SEED [SCRATCH_DIR]
 Prints one JSON line: Lightning's suggestion and the wall time of the LR finding itself
 (Trainer and Tuner construction, lr_find, suggestion), timed inside this process like the
 tool's call is timed around its MCP request. Same model, seed, batches (a fresh batch per
@@ -46,18 +46,18 @@ class Module(pl.LightningModule):
 
 def main() -> None:
     path, min_lr, max_lr = sys.argv[1], float(sys.argv[2]), float(sys.argv[3])
-    steps, batch_size, threads = int(sys.argv[4]), int(sys.argv[5]), int(sys.argv[6])
+    steps, batch_size, threads, seed = int(sys.argv[4]), int(sys.argv[5]), int(sys.argv[6]), int(sys.argv[7])
     torch.set_num_threads(threads)
     warnings.filterwarnings("ignore")
     logging.getLogger("lightning").setLevel(logging.ERROR)
     problem = load(path)
-    torch.manual_seed(0)
+    torch.manual_seed(seed)  # lr_sweep's `seed` seeds torch before build_model likewise
     module = Module(problem, min_lr)
     loader = DataLoader(Batches(problem, batch_size, steps), batch_size=None)
     started = time.perf_counter()
     trainer = pl.Trainer(
         accelerator="cpu", devices=1, logger=False, enable_checkpointing=False,
-        enable_progress_bar=False, enable_model_summary=False, default_root_dir=sys.argv[7] if len(sys.argv) > 7 else None,
+        enable_progress_bar=False, enable_model_summary=False, default_root_dir=sys.argv[8] if len(sys.argv) > 8 else None,
     )
     finder = Tuner(trainer).lr_find(module, train_dataloaders=loader, min_lr=min_lr, max_lr=max_lr, num_training=steps)
     suggestion = finder.suggestion()

@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/run.py            # everything, a few minutes on 2 cores
     .venv/bin/python benchmarks/run.py --skip-peer # without the Lightning comparison
+    .venv/bin/python benchmarks/run.py --lr-only --problems lr_cnn_sgd --seeds 2   # a slice of the LR comparison
 
 Every tool call goes through a real MCP client talking to the console script over stdio.
 Baseline and candidate of each ratio are measured in the same run, interleaved, so that
@@ -24,11 +25,12 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import anyio
 
-from lr_problems import BATCH_SIZE, FINDER_STEPS, PROBLEMS
+from lr_problems import BATCH_SIZE, FINDER_STEPS, MAX_LR, MIN_LR, PROBLEMS, SEEDS
 from stdio_server import call, children_of, maps_torch, rss_mb, stdio_server
 
 HERE = Path(__file__).resolve().parent
@@ -168,74 +170,118 @@ async def sweep_figures(root: Path, reps: int) -> None:
 # ---- against Lightning's lr_find ----------------------------------------------------------------
 
 
-def reference_best_lr(name: str, min_lr: float, max_lr: float, harnesses: Path) -> float:
-    """The fine grid's best rate (lr_reference.py), cached by the content of what decides it."""
-    inputs = [harnesses / f"{name}.py", harnesses / "lr_teacher_data.py", HERE / "lr_reference.py", HERE / "harness_loader.py"]
-    key = hashlib.sha256(b"".join(p.read_bytes() for p in inputs) + f"{min_lr} {max_lr} {BATCH_SIZE}".encode()).hexdigest()
+def reference_best_lrs(name: str, harnesses: Path) -> dict[int, float]:
+    """Each seed's best rate of the fine grid (lr_reference.py), cached in lr_reference.json under a
+    key made of what decides it: every lr_* harness file (problems import shared data and twins),
+    the reference script, the batch size and the seeds."""
+    seeds = SEEDS
+    inputs = sorted(harnesses.glob("lr_*.py")) + [HERE / "lr_reference.py", HERE / "harness_loader.py"]
+    key = hashlib.sha256(b"".join(p.read_bytes() for p in inputs) + f"{BATCH_SIZE} {seeds}".encode()).hexdigest()
     cache = json.loads(REFERENCE_CACHE.read_text()) if REFERENCE_CACHE.exists() else {}
     if cache.get(name, {}).get("key") != key:
-        info(f"computing the fine-grid reference of {name} (cached afterwards in {REFERENCE_CACHE.name}) ...")
-        _, out = wall([sys.executable, str(HERE / "lr_reference.py"), f"{name}.py", str(min_lr), str(max_lr), str(BATCH_SIZE)], cwd=harnesses)
+        info(f"computing the fine-grid reference of {name}, seeds {list(seeds)} (cached in {REFERENCE_CACHE.name}) ...")
+        _, out = wall([sys.executable, str(HERE / "lr_reference.py"), f"{name}.py", str(BATCH_SIZE), *map(str, seeds)], cwd=harnesses)
         cache[name] = {"key": key, **json.loads(out)}
         REFERENCE_CACHE.write_text(json.dumps(cache, indent=1))
-    return cache[name]["best_lr"]
+    return {int(seed): entry["best_lr"] for seed, entry in cache[name]["seeds"].items()}
 
 
 def hit(suggested: float | None, best: float) -> bool:
-    return suggested is not None and abs(math.log(suggested / best)) <= math.log(3)
+    return suggested is not None and abs(math.log(suggested / best)) <= math.log(3) + 1e-9
 
 
-async def peer_figures(root: Path) -> None:
+def lightning_lr_find(root: Path, name: str, seed: int) -> dict:
+    with tempfile.TemporaryDirectory() as scratch:
+        _, out = wall([str(PEER_PYTHON), str(HERE / "peer_lightning.py"), f"{name}.py", str(MIN_LR), str(MAX_LR),
+                       str(FINDER_STEPS), str(BATCH_SIZE), str(THREADS), str(seed), scratch], cwd=root)
+    return json.loads(out.strip().splitlines()[-1])
+
+
+@dataclass
+class FinderTally:
+    """Hits and finder time of one finder over the problems' seeds."""
+
+    hits: int = 0
+    calls: int = 0
+    seconds: float = 0.0
+    statuses: dict[str, int] = field(default_factory=dict)
+
+    def add(self, suggested: float | None, best: float, seconds: float, status: str = "pass") -> bool:
+        self.calls, self.seconds = self.calls + 1, self.seconds + seconds
+        self.statuses[status] = self.statuses.get(status, 0) + 1
+        scored = hit(suggested, best)
+        self.hits += scored
+        return scored
+
+
+async def lr_sweep_call(server, name: str, seed: int, mode: str) -> tuple[float | None, float, str]:
+    result, _ = await call(server, "lr_sweep", {
+        "harness": f"{name}.py", "mode": mode, "min_lr": MIN_LR, "max_lr": MAX_LR,
+        "num_lrs": FINDER_STEPS, "batch_size": BATCH_SIZE, "seed": seed,
+    })
+    # Like for like: the finder itself (the job from fork to answer, harness import, model build
+    # and judging included; theirs: Trainer + lr_find + suggestion), not the MCP round trip or PNG.
+    return (result["details"] or {}).get("suggested_lr"), result["run"]["duration_s"], result["status"]
+
+
+async def peer_figures(root: Path, problems: list[str], seeds: tuple[int, ...]) -> None:
     if not PEER_PYTHON.exists():
         info(f"skipped: no Lightning venv at {PEER_PYTHON}; run benchmarks/setup_peer.sh")
         return
-    ours_s, theirs_s, call_s, ours_hits, theirs_hits = 0.0, 0.0, 0.0, 0, 0
-    info(f"{'problem':26} {'best (grid)':>11} {'lr_sweep':>9} {'Lightning':>9}   time ours / Lightning")
+    tallies = {finder: FinderTally() for finder in ("range", "auto", "lightning")}
+    mark = lambda lr, scored: f"{lr:.2g}{'' if scored else '*'}" if lr else "none*"  # noqa: E731
+    info(f"lr_sweep (range, auto) and Lightning lr_find, {MIN_LR:g}..{MAX_LR:g}, {FINDER_STEPS} steps, batch {BATCH_SIZE}; "
+         "per problem: hits of range / auto / Lightning, and finder time range / Lightning")
     async with stdio_server(root) as server:
         # Untimed: the zygote's start and the server's first plot (importing matplotlib).
         await call(server, "run_overfit_test", {"harness": "small_mlp.py", "sizes": [1], "steps": 1})
-        for name, min_lr, max_lr in PROBLEMS:
-            best = reference_best_lr(name, min_lr, max_lr, root)
-            result, elapsed = await call(server, "lr_sweep", {
-                "harness": f"{name}.py", "mode": "range", "min_lr": min_lr, "max_lr": max_lr,
-                "num_lrs": FINDER_STEPS, "batch_size": BATCH_SIZE,
-            })
-            ours = result["details"]["suggested_lr"] if result["details"] else None
-            with tempfile.TemporaryDirectory() as scratch:
-                _, out = wall([str(PEER_PYTHON), str(HERE / "peer_lightning.py"), f"{name}.py", str(min_lr), str(max_lr),
-                               str(FINDER_STEPS), str(BATCH_SIZE), str(THREADS), scratch], cwd=root)
-            peer = json.loads(out.strip().splitlines()[-1])
-            # Like for like: the finder itself on each side (ours: the job, from fork to answer,
-            # harness import and model build included; theirs: Trainer + lr_find + suggestion).
-            ours_s, theirs_s = ours_s + result["run"]["duration_s"], theirs_s + peer["find_s"]
-            call_s += elapsed
-            ours_hits, theirs_hits = ours_hits + hit(ours, best), theirs_hits + hit(peer["suggested_lr"], best)
-            mark = lambda lr: f"{lr:.3g}{'' if hit(lr, best) else '*'}" if lr else "none*"  # noqa: E731
-            info(f"{name:26} {best:11.3g} {mark(ours):>9} {mark(peer['suggested_lr']):>9}   "
-                 f"{result['run']['duration_s']:.2f} s (whole MCP call with its plot {elapsed:.2f} s) / {peer['find_s']:.2f} s")
-    info("* = more than 3x from the grid's best rate")
-    count = len(PROBLEMS)
-    report("lr_sweep range hit rate (within 3x of the grid's best)", f"{ours_hits}/{count}, Lightning {theirs_hits}/{count}",
-           ">= Lightning's", ours_hits >= theirs_hits)
-    ratio = ours_s / theirs_s
-    report("lr_sweep range time vs Lightning lr_find", f"{ratio:.2f}x ({ours_s:.1f} s vs {theirs_s:.1f} s)", "<= 1.0x", ratio <= 1.0)
-    info(f"whole MCP calls, round trip and PNG plot included: {call_s:.1f} s = {call_s / theirs_s:.2f}x Lightning's finder")
+        for name in problems:
+            best = reference_best_lrs(name, root)
+            before = {finder: (t.hits, t.seconds) for finder, t in tallies.items()}
+            rows = []
+            for seed in seeds:
+                ours = {mode: await lr_sweep_call(server, name, seed, mode) for mode in ("range", "auto")}
+                peer = lightning_lr_find(root, name, seed)
+                scored = [tallies[mode].add(lr, best[seed], s, status) for mode, (lr, s, status) in ours.items()]
+                scored.append(tallies["lightning"].add(peer["suggested_lr"], best[seed], peer["find_s"]))
+                rows.append(f"{best[seed]:.2g}: {mark(ours['range'][0], scored[0])}/{mark(ours['auto'][0], scored[1])}/"
+                            f"{mark(peer['suggested_lr'], scored[2])}")
+            gained = {finder: (t.hits - before[finder][0], t.seconds - before[finder][1]) for finder, t in tallies.items()}
+            count = len(seeds)
+            info(f"{name:26} hits {gained['range'][0]}/{gained['auto'][0]}/{gained['lightning'][0]} of {count}; "
+                 f"time {gained['range'][1] / count:.2f} s / {gained['lightning'][1] / count:.2f} s per call "
+                 f"= {gained['range'][1] / gained['lightning'][1]:.2f}x; best: range/auto/Lightning = " + ", ".join(rows))
+    info("* = more than 3x from the seed's best grid rate (37 rates, 200 steps)")
+    ours, auto, theirs = tallies["range"], tallies["auto"], tallies["lightning"]
+    info(f"statuses: range {ours.statuses}, auto {auto.statuses}; auto finder time {auto.seconds / theirs.seconds:.2f}x Lightning's")
+    report("lr_sweep range hit rate (within 3x of the grid's best)",
+           f"{ours.hits}/{ours.calls} (auto {auto.hits}/{auto.calls}), Lightning {theirs.hits}/{theirs.calls}",
+           ">= Lightning's", ours.hits >= theirs.hits)
+    report("lr_sweep range: no fail status", f"{ours.statuses.get('fail', 0)} fail", "0", not ours.statuses.get("fail"))
+    ratio = ours.seconds / theirs.seconds
+    report("lr_sweep range time vs Lightning lr_find", f"{ratio:.2f}x ({ours.seconds:.1f} s vs {theirs.seconds:.1f} s)",
+           "<= 1.0x", ratio <= 1.0)
 
 
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--skip-peer", action="store_true", help="leave out the Lightning comparison")
+    parser.add_argument("--lr-only", action="store_true", help="only the LR-finder comparison with Lightning")
+    parser.add_argument("--problems", help="comma-separated LR problems (default: all of lr_problems.PROBLEMS)")
+    parser.add_argument("--seeds", type=int, default=len(SEEDS), help="seeds per LR problem (default 5; fewer is quicker)")
     options = parser.parse_args()
     with tempfile.TemporaryDirectory() as scratch:
         root = Path(scratch)
         shutil.copytree(HERE / "harnesses", root, dirs_exist_ok=True)
         print(f"machine: {os.cpu_count()} CPU core(s); torch threads per job {THREADS}", flush=True)
-        await server_figures(root, reps=5)
-        await warm_figures(root, calls=20)
-        await overhead_figures(root, reps=5, steps=500)
-        await sweep_figures(root, reps=3)
+        if not options.lr_only:
+            await server_figures(root, reps=5)
+            await warm_figures(root, calls=20)
+            await overhead_figures(root, reps=5, steps=500)
+            await sweep_figures(root, reps=3)
         if not options.skip_peer:
-            await peer_figures(root)
+            problems = options.problems.split(",") if options.problems else PROBLEMS
+            await peer_figures(root, problems, SEEDS[: options.seeds])
     failed = [name for name, _, _, passed in results if not passed]
     print(f"{len(results) - len(failed)} passed, {len(failed)} failed", flush=True)
     sys.exit(1 if failed else 0)

@@ -27,6 +27,7 @@ else
   "$python" -m pip install --quiet ${TORCH_INDEX_URL:+--index-url "$TORCH_INDEX_URL"} "${TORCH_SPEC:-torch==2.13.0}"
 fi
 
-extras=$(IFS=,; echo "$*")
-"$python" -m pip install --quiet -e ".${extras:+[$extras]}"
+# torch is an extra (the server never imports it), but this environment runs the worker too.
+extras=$(IFS=,; echo "torch${1:+,$*}")
+"$python" -m pip install --quiet -e ".[$extras]"
 echo "setup: ready ($python)" >&2

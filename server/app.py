@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import partial
 
 from mcp.server.mcpserver import MCPServer
 from mcp_types import ToolAnnotations
@@ -19,6 +20,7 @@ from implement_paper.tools.runner import WorkerPool
 from implement_paper.tools.training_jobs import TrainingJobs
 
 from .config import ServerConfig
+from .interpreter import find_worker_python
 from .tool_adapter import tool_function
 
 INSTRUCTIONS = """\
@@ -50,7 +52,7 @@ def build_server(config: ServerConfig | None = None) -> MCPServer:
     @asynccontextmanager
     async def lifespan(_: MCPServer) -> AsyncIterator[Runtime]:
         async with WorkerPool(
-            python=config.python,
+            python=config.python or partial(find_worker_python, root),
             root=root,
             max_workers=config.max_workers,
             warm=config.warm_pool,

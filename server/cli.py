@@ -33,7 +33,7 @@ def parse_args(argv: list[str] | None = None) -> ServerConfig:
         prog="implement-paper-mcp", description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--root", type=Path, default=Path.cwd(), help="project root; harness paths are relative to it and nothing outside it is imported (default: current directory)")
-    parser.add_argument("--python", default=defaults.python, help="interpreter that runs the worker; it needs torch (default: this one)")
+    parser.add_argument("--python", default=os.environ.get("IMPLEMENT_PAPER_PYTHON") or defaults.python, help="interpreter that runs the worker; it needs torch (default: $IMPLEMENT_PAPER_PYTHON, else the first with torch of the project's .venv, venv, .conda, $VIRTUAL_ENV, $CONDA_PREFIX and this one)")
     parser.add_argument("--timeout-s", type=float, default=defaults.timeout_s, help="default wall-clock limit per tool call (default: %(default)s)")
     parser.add_argument("--memory-limit-mb", type=float, default=defaults.memory_limit_mb, help="resident memory cap of one worker's process tree; 0 disables (default: %(default)s)")
     parser.add_argument("--max-workers", type=int, default=defaults.max_workers, help="tool calls running user code at once; others queue (default: %(default)s)")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -11,7 +10,7 @@ from typing import Literal
 @dataclass(frozen=True)
 class ServerConfig:
     root: Path = field(default_factory=Path.cwd)  # harness paths are relative to it; nothing outside is imported
-    python: str = sys.executable  # interpreter that runs the worker; needs torch (and numpy)
+    python: str | None = None  # interpreter that runs the worker (torch, numpy); None: found (server/interpreter.py)
     timeout_s: float = 300.0  # default wall-clock limit of one tool call
     memory_limit_mb: float | None = 8192.0  # resident memory cap of one worker's process tree
     max_workers: int = 2  # tool calls that run user code at the same time; others queue

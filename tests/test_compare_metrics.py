@@ -83,3 +83,54 @@ async def test_lower_is_better_metrics_judge_the_direction(client):
 async def test_bad_input_is_refused_with_a_message(client, arguments, words):
     result = await client.call_tool("compare_metrics", arguments)
     assert result.is_error and words in result.content[0].text
+
+
+@pytest.mark.parametrize(
+    ("name", "measured", "verdict"),
+    [
+        ("test_loss", 0.20, "better"),
+        ("neg_elbo", 90.0, "better"),
+        ("perplexity", 30.0, "worse"),
+        ("test_error", 0.02, "better"),
+        ("fid", 40.0, "worse"),
+        ("test_accuracy", 0.80, "worse"),
+        ("elbo", -90.0, "better"),
+        ("mean_return", 150.0, "worse"),
+    ],
+)
+async def test_direction_is_guessed_from_the_metric_name(client, name, measured, verdict):
+    reported = {"test_loss": 0.30, "neg_elbo": 100.0, "perplexity": 20.0, "test_error": 0.05, "fid": 20.0,
+                "test_accuracy": 0.90, "elbo": -100.0, "mean_return": 200.0}[name]  # fmt: skip
+    result = await call(client, "compare_metrics", {"reported": {name: reported}, "measured": {name: measured}})
+    row = metric(result, name)
+    assert row["verdict"] == verdict and row["direction_from"] == "name"
+
+
+async def test_an_ambiguous_name_asks_for_higher_is_better(client):
+    result = await call(client, "compare_metrics", {"reported": {"delta_t": 1.0}, "measured": {"delta_t": 2.0}})
+    row = metric(result, "delta_t")
+    assert row["verdict"] == "differs" and row["higher_is_better"] is None and row["direction_from"] == "unknown"
+    assert codes(result, "warning") == {"metric_mismatch"} and "higher_is_better" in result["findings"][0]["suggestion"]
+    assert "pass higher_is_better" in result["summary"]
+    given = await call(
+        client, "compare_metrics", {"reported": {"delta_t": 1.0}, "measured": {"delta_t": 2.0}, "higher_is_better": False}
+    )
+    assert metric(given, "delta_t")["verdict"] == "worse" and metric(given, "delta_t")["direction_from"] == "argument"
+
+
+@pytest.mark.parametrize("values", [[1e308, 1e308], [1.7e308, -1.7e308]])
+async def test_huge_values_do_not_overflow(client, values):
+    result = await call(client, "compare_metrics", {"reported": {"acc": 1e308}, "measured": {"acc": values}})
+    assert result["status"] in ("pass", "warn", "fail") and metric(result, "acc")["n"] == 2
+
+
+async def test_a_run_takes_the_direction_from_its_objective(client):
+    args = {"harness": "compare_objective_min.py", "steps": 5, "lr": 1e-3}
+    run_id = (await call(client, "start_training", args))["details"]["run_id"]
+    for _ in range(30):
+        status = await call(client, "training_status", {"run_id": run_id, "wait_s": 10})
+        if status["details"]["status"] not in ("queued", "running"):
+            break
+    result = await call(client, "compare_metrics", {"run_id": run_id, "reported": {"spread": 0.0}, "tolerance": 1.0})
+    row = metric(result, "spread")
+    assert row["direction_from"] == "objective" and row["higher_is_better"] is False and row["verdict"] == "worse"

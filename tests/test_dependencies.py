@@ -1,8 +1,12 @@
 """check_dependencies on buggy fixtures and their clean twins (tests/harnesses/dep_*.py)."""
 
-import pytest
+import json
 
-from conftest import assert_clean, call, codes
+import pytest
+import torch
+
+from conftest import assert_clean, call, codes, finding_of
+from implement_paper.tools.worker import dependencies_causes as causes
 
 pytestmark = pytest.mark.anyio
 
@@ -51,7 +55,13 @@ async def test_batchnorm_is_not_flagged_because_eval_mode(client):
 async def test_clean_transformer_block_on_float_sequences(client):
     result = await call(client, "check_dependencies", {"harness": "dep_clean_block.py", "mode": "both"})
     assert_clean(result)
-    assert result["details"]["causal"]["checked"] == list(range(7))
+    causal = result["details"]["causal"]
+    assert causal["plan"] == "cuts" and causal["probes"] == [0, 2, 4, 6]  # the cheap default: 4 cuts
+    assert causal["covered_pairs"] == 25 and causal["total_pairs"] == 28 and "exhaustive=true" in causal["not_ruled_out"]
+    exhaustive = await call(client, "check_dependencies", {"harness": "dep_clean_block.py", "mode": "causal", "exhaustive": True})
+    assert_clean(exhaustive)
+    assert exhaustive["details"]["causal"]["checked"] == list(range(7))
+    assert exhaustive["details"]["causal"]["not_ruled_out"] is None
 
 
 async def test_token_model_without_embedding_is_perturbed(client):
@@ -68,6 +78,7 @@ async def test_max_positions_caps_the_causal_check(client):
         client, "check_dependencies", {"harness": "dep_no_causal_mask.py", "mode": "causal", "max_positions": 3}
     )
     assert result["details"]["causal"]["checked"] == [0, 3, 6]
+    assert result["details"]["causal"]["plan"] == "rows"
     assert "future_leakage" in codes(result, "error")
 
 
@@ -75,3 +86,105 @@ async def test_causal_mode_on_a_classifier_says_what_is_missing(client):
     result = await call(client, "check_dependencies", {"harness": "clean_mlp.py", "mode": "causal"})
     assert result["status"] == "error" and codes(result) == {"harness_error"}
     assert "seq_dim" in result["summary"]
+
+
+async def test_default_causal_check_costs_a_few_passes_and_exhaustive_one_per_position(client):
+    cheap = (await call(client, "check_dependencies", {"harness": "dep_causal_lm.py", "mode": "causal"}))["details"]["cost"]
+    assert cheap["forward_passes"] == 1 and cheap["cotangents"] == 4 and cheap["backward_calls"] == 1 and cheap["batched"]
+    args = {"harness": "dep_causal_lm.py", "mode": "causal", "max_positions": 7}  # >= T-1: every position
+    every = await call(client, "check_dependencies", args)
+    assert_clean(every)
+    assert every["details"]["causal"]["covered_pairs"] == 28
+    assert every["details"]["cost"]["cotangents"] == 2  # 7 rows striped over 4 examples: 2 backward passes
+
+
+# (fixture, the cause the evidence must rank first). Two layers, T=8; see dependencies_causes.py.
+PLANTED_LEAKS = [
+    ("dep_no_causal_mask.py", "mask_missing"),
+    ("dep_mask_transposed.py", "mask_transposed"),
+    ("dep_mask_off_by_one.py", "mask_off_by_one"),
+    ("dep_softmax_queries.py", "softmax_dim"),
+    ("dep_heads_view.py", "heads_merged"),
+]
+
+
+@pytest.mark.parametrize("harness, cause", PLANTED_LEAKS)
+async def test_leak_causes_are_ranked_by_the_evidence(client, project_root, harness, cause):
+    result = await call(client, "check_dependencies", {"harness": harness, "mode": "causal"})
+    leak = finding_of(result, "future_leakage")
+    assert leak["where"] == "blocks.0.attn" and leak["evidence"]["likely_causes"][0] == cause
+    for words in ("missing", "transposed", "off by one", "wrong dimension", "without the transpose", "targets"):
+        assert words in leak["suggestion"]  # every usual cause is named, the likeliest first
+    assert leak["suggestion"].index(causes.CAUSES[cause]) < leak["suggestion"].index("2. ")
+    # Without the softmax calls (a fused kernel hides them), the dependence pattern alone ranks them the same.
+    report = json.loads((project_root / result["artifacts"][0]["path"]).read_text())
+    rows = report["relative_dependence"]["causal"]
+    matrix = torch.full((8, 8), float("nan"), dtype=torch.float64)
+    for index, row in rows.items():
+        matrix[int(index)] = torch.tensor([float("nan") if v is None else v for v in row], dtype=torch.float64)
+    assert causes.rank(causes.pattern(matrix, 1e-6), [], False)[0] == cause
+
+
+async def test_targets_equal_to_inputs_are_flagged_at_get_batch(client):
+    result = await call(client, "check_dependencies", {"harness": "dep_targets_unshifted.py", "mode": "causal"})
+    assert codes(result, "error") == {"future_leakage"}
+    assert finding_of(result, "future_leakage")["where"] == "get_batch"
+    assert result["details"]["causal"]["leaking_pairs"] == 0  # the model itself is clean
+
+
+@pytest.mark.parametrize("causal", [True, False])
+async def test_positional_encoding_never_added_is_found_causal_or_not(client, causal):
+    args = {"harness": "dep_pe_not_added.py", "mode": "position", "model_kwargs": {"causal": causal}}
+    result = await call(client, "check_dependencies", args)
+    assert codes(result, "error") == {"no_positional_information"}
+    position = result["details"]["position"]
+    if causal:  # later layers see order through the mask's side effect; the first layer is blind
+        assert position["blind_first_layer"] == "blocks.0.attn.proj" and position["largest_change"] > 1e-3
+    else:  # full attention without positions: nothing after the shuffled prefix moves
+        assert position["largest_change"] < 1e-5 and "permutation-equivariant" in result["summary"]
+
+
+@pytest.mark.parametrize("harness", ["dep_causal_lm.py", "dep_no_causal_mask.py", "dep_rope_lm.py"])
+async def test_models_with_positions_are_clean_in_position_mode(client, harness):
+    result = await call(client, "check_dependencies", {"harness": harness, "mode": "position"})
+    assert_clean(result)  # learned positions (causal, bidirectional) and rotary ones inside attention
+    assert result["details"]["position"]["largest_change"] > 1e-2
+
+
+async def test_encoder_decoder_dict_batch_through_the_forward_hook(client):
+    clean = await call(client, "check_dependencies", {"harness": "dep_encdec_dict.py", "mode": "both", "input": "tgt"})
+    assert_clean(clean)
+    assert clean["details"]["input"] == "tgt" and clean["details"]["output_shape"] == [4, 5, 12]
+    assert_clean(await call(client, "check_dependencies", {"harness": "dep_encdec_dict.py", "mode": "position", "input": "src"}))
+    args = {"harness": "dep_encdec_dict.py", "mode": "causal", "input": "tgt", "model_kwargs": {"decoder_mask": False}}
+    leak = await call(client, "check_dependencies", args)
+    assert codes(leak, "error") == {"future_leakage"} and leak["findings"][0]["where"] == "decoder.self_attn"
+    args = {"harness": "dep_encdec_dict.py", "mode": "position", "input": "src", "model_kwargs": {"src_positions": False}}
+    blind = await call(client, "check_dependencies", args)
+    assert codes(blind, "error") == {"no_positional_information"}
+    assert blind["details"]["position"]["per_position"] is False  # source and output lengths differ: whole output
+
+
+async def test_a_dict_batch_without_input_says_which_keys_it_has(client):
+    result = await call(client, "check_dependencies", {"harness": "dep_encdec_dict.py", "mode": "causal"})
+    assert codes(result) == {"harness_error"}
+    assert "['src', 'tgt', 'y']" in result["summary"] and "input=" in result["summary"]
+
+
+def test_attention_recorder_names_the_dim_and_the_mask_pattern():
+    T = 5
+    ones = torch.ones(T, T, dtype=torch.bool)
+    scores = torch.randn(2, 3, T, T)
+    q, k, longer = torch.randn(1, 2, T, 4), torch.randn(1, 2, T, 4), torch.randn(1, 2, T + 2, 4)
+    calls = []
+    with causes.AttentionRecorder(calls):
+        torch.softmax(scores.masked_fill(ones.triu(1), float("-inf")), dim=-1)
+        scores.masked_fill(ones.triu(2), -1e9).softmax(dim=2)  # dim 2 of 4 is the queries
+        torch.nn.functional.softmax(scores.masked_fill(ones.tril(-1), float("-inf")), dim=3)
+        torch.nn.functional.scaled_dot_product_attention(q, k, k, is_causal=True)
+        torch.nn.functional.scaled_dot_product_attention(q, k, k, attn_mask=ones.tril())  # True = may attend
+        torch.nn.functional.scaled_dot_product_attention(q, k, k)
+        torch.nn.functional.scaled_dot_product_attention(q, longer, longer)  # cross-attention: not recorded
+    assert [(c["dim"], c["mask"]) for c in calls] == [
+        (-1, "causal"), (-2, "off_by_1"), (-1, "transposed"), (-1, "causal"), (-1, "causal"), (-1, "none")
+    ]

@@ -19,7 +19,19 @@ def load(path):
 
 
 
-@pytest.mark.parametrize("harness", ["clean_mlp.py", "grad_clean_cnn.py", "grad_clean_transformer.py", "grad_good_backward.py"])
+@pytest.mark.parametrize(
+    "harness",
+    [
+        "clean_mlp.py",
+        "grad_clean_cnn.py",
+        "grad_clean_transformer.py",
+        "grad_good_backward.py",
+        "grad_vae_clean.py",
+        "grad_actor_critic.py",  # towers whose losses differ ~1000x in scale: no vanishing_grad across them
+        "inspect_tied_lm.py",  # embedding tied to the output layer
+        "data_multi_input_clean.py",  # a dict batch with two inputs, through the harness's forward(model, batch)
+    ],
+)
 async def test_clean_models_get_no_warning(client, harness):
     result = await call(client, "gradient_check", {"harness": harness})
     assert_clean(result)
@@ -137,3 +149,38 @@ async def test_oversized_numerical_input_is_refused_with_the_limit(client):
     args = {"harness": "grad_good_backward.py", "numerical": {"function": "Swish", "input_shapes": [[100, 100]]}}
     result = await client.call_tool("gradient_check", args)
     assert result.is_error and "4096" in result.content[0].text
+
+
+async def test_tied_tensor_is_one_row_and_towers_are_judged_apart(client):
+    tied = (await call(client, "gradient_check", {"harness": "inspect_tied_lm.py"}))["details"]["model"]
+    assert tied["counts"]["tensors"] == 8  # embed.weight once, not again as head.weight
+    towers = (await call(client, "gradient_check", {"harness": "grad_actor_critic.py"}))["details"]["model"]
+    assert towers["trend"]["first_module"].split(".")[0] == towers["trend"]["last_module"].split(".")[0]
+    assert towers["term_reach"] == {"policy": 6, "value": 6}
+
+
+async def test_vae_sample_under_no_grad_leaves_the_encoder_to_the_kl(client):
+    result = await call(client, "gradient_check", {"harness": "grad_vae_sample_no_grad.py"})
+    assert codes(result) == {"params_without_grad"}
+    found = finding_of(result, "params_without_grad")
+    assert found["where"] == "encoder.0.weight" and found["evidence"]["count"] == 4
+    assert "detached or computed under no_grad" in found["suggestion"]
+    clean = await call(client, "gradient_check", {"harness": "grad_vae_clean.py"})
+    assert clean["details"]["model"]["term_reach"] == {"recon": 8, "kl": 4}
+
+
+async def test_disconnected_parameters_suggestion_names_detach_and_no_grad(client):
+    found = finding_of(await call(client, "gradient_check", {"harness": "grad_no_grad_block.py"}), "params_without_grad")
+    assert "detached or computed under no_grad" in found["suggestion"]
+
+
+@pytest.mark.parametrize(("harness", "detached"), [("grad_bad_backward.py", True), ("grad_good_backward.py", False)])
+async def test_zero_analytic_gradient_means_a_detached_input(client, harness, detached):
+    args = {"harness": harness, "numerical": {"function": "gated", "input_shapes": [[3, 4], [3, 4]]}}
+    result = await call(client, "gradient_check", args)
+    if not detached:
+        assert_clean(result)
+        return
+    found = finding_of(result, "gradcheck_failed")
+    assert found["where"] == "gated (input[1])" and "detached or computed under no_grad" in found["suggestion"]
+    assert [i["detached"] for i in result["details"]["numerical"]["inputs"]] == [False, True]

@@ -103,3 +103,68 @@ async def test_answer_stays_compact_on_a_354_module_model(client):
     assert len(json.dumps(result)) < 8000
     assert len(result["details"]["activations"]) <= 10 and result["details"]["rows_total"]["activations"] == 50
     assert [a["kind"] for a in result["artifacts"]] == ["report"]
+
+
+# ------------------------------------------------------------------ attention rows at init
+
+
+@pytest.mark.parametrize(("attention", "where"), [("manual", "attn"), ("sdpa", "attn"), ("mha", "attn.mha")])
+async def test_scaled_attention_with_default_init_is_quiet(client, attention, where):
+    result = await call(client, "check_initialization", {"harness": "init_attention_clean.py", "model_kwargs": {"attention": attention}})
+    assert_clean(result)
+    [row] = result["details"]["attention"]
+    assert row["where"] == where and row["shape"] == [128, 4, 12, 12]
+    assert row["mean_max_prob"] < 0.4 and row["mean_entropy_ratio"] > 0.9
+    assert row["rows_with_one_key"] == 128 * 4  # the causal first row: one-hot by construction, left out
+
+
+@pytest.mark.parametrize(("attention", "where"), [("manual", "attn"), ("sdpa", "attn"), ("mha", "attn.mha")])
+async def test_unscaled_attention_with_unit_normal_init_saturates(client, attention, where):
+    result = await call(client, "check_initialization", {"harness": "init_attention_saturated.py", "model_kwargs": {"attention": attention}})
+    assert codes(result, "error") == {"saturated_attention"}
+    found = finding_of(result, "saturated_attention")
+    assert found["where"] == where and found["evidence"]["calls"][where]["mean_max_prob"] > 0.9
+    assert "sqrt(d_k)" in found["suggestion"] and "N(0, 1)" in found["suggestion"]
+
+
+# ------------------------------------------------------------------ custom losses and loss dicts
+
+
+async def test_custom_loss_with_num_classes_is_not_compared_with_ln_c(client):
+    """A policy-gradient surrogate with num_classes = 3 arms: ln 3 says nothing about its value."""
+    result = await call(client, "check_initialization", {"harness": "overfit_reinforce.py"})
+    assert_clean(result)
+    assert codes(result) == {"init_loss_unchecked"} and result["details"]["expected_loss"] is None
+
+
+async def test_loss_dict_terms_are_reported_at_init(client):
+    result = await call(client, "check_initialization", {"harness": "overfit_tiny_vae.py", "expected_init_loss": 16 * math.log(2)})
+    assert_clean(result)
+    terms = result["details"]["terms"]
+    assert set(terms) == {"recon", "kl"} and 0 <= terms["kl"] < 1
+    assert terms["recon"] + terms["kl"] == pytest.approx(result["details"]["init_loss"], rel=1e-5)
+
+
+async def test_negative_kl_term_at_init(client):
+    result = await call(client, "check_initialization", {"harness": "overfit_tiny_vae_kl_flipped.py"})
+    assert codes(result, "error") == {"negative_kl"}
+    assert finding_of(result, "negative_kl")["where"] == "kl" and result["details"]["terms"]["kl"] < 0
+
+
+@pytest.mark.parametrize(
+    ("harness", "expected", "text"),
+    [("init_tiny_vae_recon_mean.py", 16 * math.log(2), "a mean over D=16 elements where the paper sums"),
+     ("init_loss_summed_over_tokens.py", math.log(16), "a sum over D=12 elements where the paper averages")],
+)
+async def test_mismatch_by_a_dimension_names_the_reduction(client, harness, expected, text):
+    result = await call(client, "check_initialization", {"harness": harness, "expected_init_loss": expected})
+    assert codes(result, "warning") == {"init_loss_mismatch"}
+    found = finding_of(result, "init_loss_mismatch")
+    assert text in found["suggestion"] and found["evidence"]["dimension"] == int(text.split("D=")[1].split()[0])
+
+
+async def test_far_below_without_a_dimension_names_more_than_leakage(client):
+    result = await call(client, "check_initialization", {"harness": "clean_mlp.py", "expected_init_loss": 20.0})
+    found = finding_of(result, "init_loss_mismatch")
+    assert found["evidence"]["dimension"] is None
+    assert "a mean where it sums" in found["suggestion"] and "missing" in found["suggestion"] and "leak" in found["suggestion"]

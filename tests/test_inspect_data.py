@@ -109,3 +109,36 @@ async def test_exception_in_train_split_is_user_code_error(client):
 async def test_bad_splits_are_refused_with_a_reason(client, splits):
     result = await client.call_tool("inspect_data", {"harness": "clean_mlp.py", "splits": splits})
     assert result.is_error and "split" in result.content[0].text
+
+
+@pytest.mark.parametrize("harness", ["data_digits_clean.py", "data_token_batch.py", "data_padded_custom_index.py", "data_multi_input_clean.py"])
+async def test_normalised_digits_token_ids_padding_and_dict_inputs_are_clean(client, harness):
+    result = await call(client, "inspect_data", {"harness": harness})
+    assert_clean(result)
+
+
+async def test_raw_digits_0_to_16_are_unnormalized_whatever_their_std(client):
+    result = await call(client, "inspect_data", {"harness": "data_digits_raw.py", "splits": ["train"]})
+    found = finding_of(result, "unnormalized_inputs")
+    assert found["evidence"]["pixel_levels"] == 16 and found["evidence"]["std"] < 10  # the old scale rule missed it
+    assert "0..16" in found["message"] and "Divide by 16" in found["suggestion"]
+
+
+async def test_padding_targets_are_counted_apart_not_out_of_range(client):
+    result = await call(client, "inspect_data", {"harness": "data_token_batch.py", "splits": ["train"], "batch_size": 64})
+    labels = _tensor(result, "train", "batch[1]")["labels"]
+    assert labels["min"] >= 0 and labels["ignored"] > 0 and labels["ignore_index"] == -100
+    assert _tensor(result, "train", "batch[0]")["pixel_levels"] is None  # int64 (B, T): token ids
+
+
+async def test_padding_that_is_not_the_ignore_index_is_out_of_range(client):
+    result = await call(client, "inspect_data", {"harness": "data_padded_with_minus_one.py", "splits": ["train"]})
+    assert codes(result, "error") == {"label_out_of_range"}
+    assert finding_of(result, "label_out_of_range")["evidence"]["min"] == -1
+
+
+async def test_every_input_of_a_dict_batch_is_judged(client):
+    result = await call(client, "inspect_data", {"harness": "data_multi_input.py", "splits": ["train"]})
+    assert codes(result, "warning") == {"unnormalized_inputs"}
+    found = finding_of(result, "unnormalized_inputs")
+    assert found["where"] == "train batch['image']" and found["evidence"]["pixel_levels"] == 255

@@ -83,3 +83,12 @@ async def test_forward_error_still_reports_counts(client):
     assert result["status"] == "error" and "user_code_error" in codes(result)
     assert "last module entered: linear" in result["findings"][0]["message"]
     assert result["details"]["counts"]["total"] == 150 + 1900 + 1900 + 1010
+
+
+async def test_shape_trace_goes_through_the_harness_forward(client):
+    # data_multi_input.py: a dict batch with two inputs, called through forward(model, batch).
+    result = await call(client, "inspect_model", {"harness": "data_multi_input.py"})
+    assert_clean(result)
+    trace = result["details"]["shape_trace"]
+    assert trace[0] == "input {image: (2, 1, 8, 8), meta: (2, 4), label: (2,)}"
+    assert trace[-1] == "output (2, 4)" and any(step.startswith("head:") for step in trace)

@@ -25,9 +25,33 @@ class AblationArgs(HarnessArgs):
         description='Variant name -> build_model keyword arguments, merged over model_kwargs (the baseline), '
         'e.g. {"no_dropout": {"dropout": 0.0}, "no_attention": {"use_attention": false}}.',
     )
-    steps: int = Field(200, ge=1, le=20_000, description="Training steps per variant, on the same fixed batch.")
+    steps: int = Field(
+        200, ge=1, le=20_000, description="Training steps per variant and seed, on get_train_batch's stream when the "
+        "harness has one, else on one fixed get_batch batch."
+    )
+    seeds: list[int] | None = Field(
+        None,
+        min_length=1,
+        max_length=8,
+        description="Train every variant from each of these seeds (default [seed]); differences within the seed "
+        "spread are reported as noise. e.g. [0, 1, 2].",
+    )
+    rank_by: str | None = Field(
+        None,
+        min_length=1,
+        max_length=200,
+        description='"loss" (final training loss), or a metric evaluate(model) returns, e.g. "test_accuracy". '
+        "Default: the harness's objective when it declares one, else the loss.",
+    )
     lr: float = Field(1e-3, gt=0, le=10, description="Learning rate for make_optimizer (default Adam), the same for all.")
     batch_size: int = Field(32, ge=1, le=100_000, description="Examples in the fixed training batch.")
+
+    @field_validator("seeds")
+    @classmethod
+    def _distinct_seeds(cls, seeds: list[int] | None) -> list[int] | None:
+        if seeds is not None and (len(set(seeds)) != len(seeds) or min(seeds) < 0):
+            raise ValueError(f"seeds must be distinct non-negative integers, got {seeds}")
+        return seeds
 
     @field_validator("variants")
     @classmethod
@@ -44,19 +68,35 @@ class VariantResult(BaseModel):
     name: str
     model_kwargs: dict[str, Any] = Field(default_factory=dict, description="What this variant changes over the baseline.")
     params: int | None = Field(None, description="Parameter count of the built model.")
-    initial_loss: float | None = None
-    final_loss: float | None = Field(None, description="Mean loss over the last 10 steps (or fewer); null if NaN/Inf.")
+    seeds: list[int] = Field(default_factory=list)
+    initial_loss: float | None = Field(None, description="First seed's first step.")
+    final_loss: float | None = Field(None, description="Mean over seeds of the loss over the last 10 steps; null if NaN/Inf.")
     best_loss: float | None = None
-    delta_vs_baseline: float | None = Field(None, description="final_loss minus the baseline's; negative trains better.")
-    rank: int | None = Field(None, description="1 = lowest final loss; null when the variant failed.")
+    values: list[float] = Field(default_factory=list, description="The ranked quantity (rank_by) per seed.")
+    mean: float | None = Field(None, description="Mean of values over seeds: what the ranking sorts.")
+    std: float | None = Field(None, description="Sample std of values over seeds; null with one seed.")
+    delta_vs_baseline: float | None = Field(None, description="mean minus the baseline's mean, in rank_by's units.")
+    within_noise: bool | None = Field(
+        None, description="|delta| within 2 standard errors of the seeds' spread: not a real difference. Null with one seed."
+    )
+    final_loss_delta: float | None = Field(None, description="final_loss minus the baseline's.")
+    metrics: dict[str, float] = Field(default_factory=dict, description="evaluate() metrics, mean over seeds (metric ranking).")
+    terms: list[str] = Field(default_factory=list, description="Named terms of the loss / train_step dict.")
+    adds_up: bool | None = Field(
+        None, description="Whether the final loss is the sum of its named terms (first seed); null without terms."
+    )
+    rank: int | None = Field(None, description="1 = best by rank_by; null when the variant failed.")
     steps_run: int | None = None
     non_finite_at_step: int | None = None
-    curve: Curve | None = None
+    curve: Curve | None = Field(None, description="First seed's training loss.")
     error: str | None = Field(None, description="Set when build_model or training raised for this variant.")
 
 
 class AblationDetails(BaseModel):
-    ranking: list[str] = Field(description="Variant names by final loss, best first (failed variants left out).")
+    rank_by: str = Field("loss", description="What the ranking sorts: the loss or an evaluate() metric.")
+    mode: str = Field("min", description="min: lower is better; max: higher is better.")
+    seeds: list[int] = Field(default_factory=list)
+    ranking: list[str] = Field(description="Variant names, best first (failed variants left out).")
     variants: list[VariantResult] = Field(description="The baseline first, then the variants in the order given.")
 
 
@@ -80,11 +120,15 @@ TOOL = harness_tool(
     result=AblationResult,
     description=(
         "Which component breaks (or helps) training? Trains the baseline (model_kwargs) and each named variant "
-        "(build_model(**model_kwargs, **variant)) from the same seed on the same fixed batch for `steps` steps, "
-        "and ranks them by final loss with the delta to the baseline. Use it to remove components until the "
-        "model trains, then add them back one at a time. Findings: loss_not_decreasing (the baseline does not "
-        "learn), non_finite_loss and user_code_error (per variant; the others still run), variant_beats_baseline "
-        "(info). Next: fix the component the best variant removes, then run_overfit_test on the baseline."
+        "(build_model(**model_kwargs, **variant)) from the same seeds on the same data (get_train_batch when the "
+        "harness has it, else one fixed batch) for `steps` steps, and ranks them by rank_by: the final loss, or an "
+        "evaluate() metric (default: the harness's objective). With several seeds, differences within the seed "
+        "spread are called noise. Losses of variants that change the loss's terms (no KL) are said not to be "
+        "comparable. Findings: variant_has_no_effect (a variant trains exactly like the baseline: the switch does "
+        "nothing), loss_not_decreasing (the baseline does not learn while no variant that switches a component on "
+        "does), non_finite_loss and user_code_error (per variant; the others still run), variant_beats_baseline "
+        "(info: a component switched off trains better, inspect it; switched on, it helps). Use it to remove "
+        "components until the model trains, then add them back one at a time, or to reproduce a paper's ablation."
     ),
     plot=_plot,
 )

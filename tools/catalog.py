@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from . import ablation, compare_metrics, data_inspect, dependencies, gradients, initialization, lr_sweep, model_inspect, overfit, training_jobs
+from . import ablation, compare_metrics, data_inspect, dependencies, gradients, initialization, known_values, lr_sweep, model_inspect, overfit, training_jobs
 from .harness_tool import Tool
 
 TOOLS: list[Tool] = [
@@ -11,6 +11,7 @@ TOOLS: list[Tool] = [
     initialization.TOOL,
     overfit.TOOL,
     gradients.TOOL,
+    known_values.TOOL,
     dependencies.TOOL,
     lr_sweep.TOOL,
     ablation.TOOL,

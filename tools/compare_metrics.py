@@ -16,14 +16,16 @@ import statistics
 import time
 from typing import Annotated, Literal
 
+import anyio
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from .envelope import Artifact, Finding, RunInfo, ToolResult, sort_findings, status_of
 from .harness_tool import Runtime, Tool
 from .plots import metric_bars_plot
 from .runner import ProgressCallback
-from .training_jobs import RunStore, record_path
+from .run_store import RunStore, record_path, unknown_run_finding
 from .worker.findings import ERROR, INFO, WARNING, finding
+from .worker.metric_names import guess_mode
 
 DEFAULT_REL_TOLERANCE = 0.05  # with no tolerance given for a metric: within 5% of the paper's value
 
@@ -70,8 +72,12 @@ class CompareMetricsArgs(BaseModel):
         description="Relative tolerance (0.02 = 2% of the paper's value), one number or {metric: number}. A metric "
         "passes within either tolerance. A metric with neither gets rel_tolerance 0.05.",
     )
-    higher_is_better: bool | dict[str, bool] = Field(
-        True, description='Direction of each metric: one bool, or {metric: bool}, e.g. {"test_loss": false}.'
+    higher_is_better: bool | dict[str, bool] | None = Field(
+        None,
+        description='Direction of each metric: one bool, or {metric: bool}, e.g. {"test_loss": false}. Left out, it '
+        "comes from the run's objective (run_id) or the metric's name: loss, nll, neg_elbo, error, perplexity, "
+        "bpd, mse, fid... lower; accuracy, return, reward, elbo, bleu, f1, auc... higher. An ambiguous name is "
+        "said so in the result.",
     )
 
     @field_validator("reported", "measured")
@@ -123,8 +129,13 @@ class MetricComparison(BaseModel):
     within_tolerance: bool | None = None
     noise_bound: float | None = Field(None, description="t(0.975, n-1) * std / sqrt(n): the gap seed noise explains.")
     within_noise: bool | None = Field(None, description="|gap| <= noise_bound; null with one value.")
-    higher_is_better: bool = True
-    verdict: Literal["match", "better", "worse", "worse_within_noise", "missing", "not_reported"]
+    higher_is_better: bool | None = Field(None, description="null: the direction is unknown (an ambiguous name).")
+    direction_from: Literal["argument", "objective", "name", "unknown"] = Field(
+        "unknown", description="Where higher_is_better came from: the argument, the run's objective, or the name."
+    )
+    verdict: Literal["match", "better", "worse", "worse_within_noise", "differs", "missing", "not_reported"] = Field(
+        description="differs: outside tolerance, and the direction is unknown."
+    )
 
 
 class CompareMetricsDetails(BaseModel):
@@ -141,18 +152,35 @@ def _sig(value: float | None) -> float | None:
     return None if value is None else float(f"{value:.6g}")
 
 
-def _compare(args: CompareMetricsArgs, name: str) -> MetricComparison:
-    higher = args.for_metric("higher_is_better", name)
-    higher = True if higher is None else higher
+def _direction(args: CompareMetricsArgs, name: str, objective: dict[str, str] | None) -> tuple[bool | None, str]:
+    """(higher_is_better, where it came from): the argument, else the run's objective, else the name."""
+    given = args.for_metric("higher_is_better", name)
+    if given is not None:
+        return given, "argument"
+    if objective and objective.get("monitor") == name and objective.get("mode") in ("max", "min"):
+        return objective["mode"] == "max", "objective"
+    mode = guess_mode(name)
+    return (None, "unknown") if mode is None else (mode == "max", "name")
+
+
+def _mean_std(values: list[float]) -> tuple[float, float | None]:
+    """Mean and sample std without overflow: [1e308, 1e308] sums past the float range, so scale first."""
+    scale = max(abs(v) for v in values) or 1.0
+    scaled = [v / scale for v in values]
+    return statistics.fmean(scaled) * scale, statistics.stdev(scaled) * scale if len(values) > 1 else None
+
+
+def _compare(args: CompareMetricsArgs, name: str, objective: dict[str, str] | None = None) -> MetricComparison:
+    higher, source = _direction(args, name, objective)
     reported = args.reported.get(name)
     if name not in args.measured:
-        return MetricComparison(name=name, reported=reported, higher_is_better=higher, verdict="missing")
+        return MetricComparison(name=name, reported=reported, higher_is_better=higher, direction_from=source, verdict="missing")
     values = args.measured[name] if isinstance(args.measured[name], list) else [args.measured[name]]
-    mean = _sig(statistics.fmean(values))
-    std = _sig(statistics.stdev(values)) if len(values) > 1 else None
+    mean, std = _mean_std(values)
+    mean, std = _sig(mean), _sig(std)
     row = MetricComparison(
         name=name, measured_mean=mean, measured_std=std, n=len(values), values=values, higher_is_better=higher,
-        verdict="not_reported",
+        direction_from=source, verdict="not_reported",
     )  # fmt: skip
     if reported is None:
         return row
@@ -160,9 +188,9 @@ def _compare(args: CompareMetricsArgs, name: str) -> MetricComparison:
     row.tolerance_is_default = absolute is None and relative is None
     if row.tolerance_is_default:
         relative = DEFAULT_REL_TOLERANCE
-    gap = _sig(mean - reported)
+    gap = _sig(mean - reported)  # inf when the two sit at opposite ends of the float range
     row.reported, row.gap, row.tolerance, row.rel_tolerance = reported, gap, absolute, relative
-    row.gap_relative = _sig(gap / abs(reported)) if reported != 0 else None
+    row.gap_relative = _sig(gap / abs(reported)) if reported != 0 and math.isfinite(gap) else None
     row.within_tolerance = (absolute is not None and abs(gap) <= absolute) or (
         relative is not None and abs(gap) <= relative * abs(reported)
     )
@@ -171,6 +199,8 @@ def _compare(args: CompareMetricsArgs, name: str) -> MetricComparison:
         row.within_noise = abs(gap) <= row.noise_bound
     if row.within_tolerance:
         row.verdict = "match"
+    elif higher is None:
+        row.verdict = "differs"
     elif (gap > 0) == higher:
         row.verdict = "better"
     else:
@@ -192,6 +222,19 @@ def _measured_text(row: MetricComparison) -> str:
 def _gap_text(row: MetricComparison) -> str:
     relative = f" ({row.gap_relative:+.1%})" if row.gap_relative is not None else ""
     return f"gap {row.gap:+.4g}{relative}"
+
+
+def _direction_unknown(row: MetricComparison, evidence: dict) -> dict:
+    return finding(
+        "metric_mismatch",
+        WARNING,
+        f"{row.name}: measured {_measured_text(row)} vs the paper's {row.reported:g}, {_gap_text(row)}, outside "
+        f"{_allowed(row)}; whether that is better or worse is unknown: the name {row.name!r} does not say which way "
+        "is better",
+        where=row.name,
+        evidence=evidence,
+        suggestion=f'Pass higher_is_better={{"{row.name}": true}} (or false) to judge the gap.',
+    )
 
 
 def _findings(rows: list[MetricComparison], args: CompareMetricsArgs) -> list[dict]:
@@ -235,6 +278,8 @@ def _findings(rows: list[MetricComparison], args: CompareMetricsArgs) -> list[di
                     suggestion="Run more seeds to tell a real gap from noise.",
                 )
             )
+        elif row.verdict == "differs":
+            found.append(_direction_unknown(row, evidence))
         elif row.verdict == "better":
             found.append(
                 finding(
@@ -261,38 +306,47 @@ def _findings(rows: list[MetricComparison], args: CompareMetricsArgs) -> list[di
 
 
 def _summary(rows: list[MetricComparison]) -> str:
-    counts = {verdict: [r.name for r in rows if r.verdict == verdict] for verdict in ("match", "better", "worse", "worse_within_noise", "missing")}
+    verdicts = ("match", "better", "worse", "worse_within_noise", "differs", "missing")
+    counts = {verdict: [r.name for r in rows if r.verdict == verdict] for verdict in verdicts}
     compared = sum(len(names) for names in counts.values())
     parts = [f"{len(counts['match'])} of {compared} reported metric(s) match the paper"]
-    labels = {"better": "better than the paper", "worse": "worse beyond tolerance", "worse_within_noise": "worse but within seed noise", "missing": "not measured"}
+    labels = {"better": "better than the paper", "worse": "worse beyond tolerance", "worse_within_noise": "worse but within seed noise", "differs": "outside tolerance, direction unknown", "missing": "not measured"}
     parts += [f"{label}: {', '.join(counts[v])}" for v, label in labels.items() if counts[v]]
+    unknown = [r.name for r in rows if r.direction_from == "unknown" and r.reported is not None]
+    if unknown:
+        parts.append(f"which way is better is unknown for {', '.join(unknown)}: pass higher_is_better")
     return "; ".join(parts) + "."
 
 
-def _run_metrics(runtime: Runtime, run_id: str) -> dict[str, list[float]] | str:
-    """The final metrics over seeds of a finished run, or why there are none."""
+def _run_metrics(runtime: Runtime, run_id: str) -> tuple[dict[str, list[float]], dict[str, str] | None] | dict | str:
+    """The final metrics over seeds of a finished run and its objective; else the unknown-run finding,
+    or why a known run has none. Blocking: call it through anyio.to_thread."""
     record = RunStore(runtime.root).load(run_id)
     if record is None:
-        return f"no training run {run_id!r}; list_runs() shows the known runs"
+        return unknown_run_finding(run_id)
     if record.status != "completed":
         return f"run {run_id} is {record.status}: wait for it with training_status(run_id={run_id!r}, wait_s=30)"
     if not record.metrics:
         return f"run {run_id} has no metrics: its harness defines no evaluate(model) -> dict[str, float]"
-    return {name: summary.values for name, summary in record.metrics.items()}
+    return {name: summary.values for name, summary in record.metrics.items()}, getattr(record, "objective", None)
 
 
 async def _invoke(args: CompareMetricsArgs, runtime: Runtime, progress: ProgressCallback | None) -> CompareMetricsResult:
     started = time.perf_counter()
-    artifacts = []
+    artifacts, objective = [], None
     if args.run_id is not None:
-        measured = _run_metrics(runtime, args.run_id)
-        if isinstance(measured, str):
-            problem = Finding.model_validate(finding("metric_missing", ERROR, measured, where=args.run_id))
-            return CompareMetricsResult(status="fail", summary=measured, findings=[problem])
+        found = await anyio.to_thread.run_sync(_run_metrics, runtime, args.run_id)
+        if isinstance(found, dict):
+            problem = Finding.model_validate(found)
+            return CompareMetricsResult(status=status_of([problem]), summary=problem.message, findings=[problem])
+        if isinstance(found, str):
+            problem = Finding.model_validate(finding("metric_missing", ERROR, found, where=args.run_id))
+            return CompareMetricsResult(status="fail", summary=found, findings=[problem])
+        measured, objective = found
         artifacts = [Artifact(kind="run", path=record_path(args.run_id), description="the compared run")]
         args = CompareMetricsArgs.model_validate({**args.model_dump(exclude={"run_id"}), "measured": measured})
     names = list(args.reported) + [name for name in args.measured if name not in args.reported]
-    rows = [_compare(args, name) for name in names]
+    rows = [_compare(args, name, objective) for name in names]
     findings = sort_findings([Finding.model_validate(f) for f in _findings(rows, args)])
     return CompareMetricsResult(
         status=status_of(findings),
@@ -319,8 +373,9 @@ TOOL = Tool(
         "How close are my numbers to the paper's? Pure arithmetic, runs no code. Give reported {name: value} and "
         "measured {name: value or [values over seeds]} or the run_id of a finished training run; a metric passes within the absolute `tolerance` or the "
         "relative `rel_tolerance` (default: 5% relative when neither is given for it). With several seeds it also "
-        "says whether the gap is within seed noise (95% t-interval). Set higher_is_better false for losses/errors; "
-        "beating the paper is reported, not failed. Findings: metric_mismatch (error; warning when within seed "
+        "says whether the gap is within seed noise (95% t-interval). Which way is better comes from higher_is_better, "
+        "else the run's objective, else the metric's name (loss, error, perplexity, neg_elbo, fid: lower; accuracy, "
+        "return, elbo, bleu, f1: higher); an ambiguous name is said so. Beating the paper is reported, not failed. Findings: metric_mismatch (error; warning when within seed "
         "noise), metric_missing, metric_exceeds_reported and metric_not_reported (info). Call it last, after "
         "training; on a mismatch, recheck the evaluation protocol, then call lr_sweep or run_ablation."
     ),

@@ -47,11 +47,13 @@ class ChannelStats(BaseModel):
 
 class LabelStats(BaseModel):
     num_classes: int | None = Field(None, description="The harness's num_classes, if it defines one.")
-    min: int
-    max: int
+    min: int | None = Field(description="Lowest label, padding left out; null when every target is padding.")
+    max: int | None
     distinct: int = Field(description="Number of distinct labels in the batch.")
     histogram: list[list[int]] = Field(description="[label, count] pairs of the 20 most frequent labels, by label.")
     other: int = Field(0, description="Count of labels not listed in the histogram.")
+    ignored: int = Field(0, description="Targets equal to ignore_index: padding, left out of the range and histogram.")
+    ignore_index: int = Field(-100, description="The harness's ignore_index (PyTorch's -100 by default).")
 
 
 class TensorSummary(BaseModel):
@@ -68,6 +70,11 @@ class TensorSummary(BaseModel):
     inf: int = 0
     channels: ChannelStats | None = Field(None, description="Float tensors of 2+ dims: statistics along dim 1.")
     labels: LabelStats | None = Field(None, description="Integer targets: range and histogram.")
+    pixel_levels: int | None = Field(
+        None,
+        description="16 or 255 when the tensor holds whole numbers in [0, 16] / [0, 255] stored as an image "
+        "(uint8 or float, or an integer tensor of 3+ dims): raw pixel levels. Integer (B, T) tensors are token ids.",
+    )
 
 
 class SplitSummary(BaseModel):
@@ -103,10 +110,13 @@ TOOL = harness_tool(
     result=DataResult,
     description=(
         "Step 1 of the scaffold, no model needed: what does a batch of each split hold (structure, shape, dtype, "
-        "device, min/max, mean/std per channel, NaN/Inf counts, label histogram against num_classes)? Is "
+        "device, min/max, mean/std per channel, NaN/Inf counts, label histogram against num_classes, targets equal to "
+        "ignore_index counted as padding)? Is "
         "get_batch deterministic (two calls compared elementwise)? Do the splits share identical examples "
         "(rows of the input tensor hashed over overlap_sample examples)? Findings: non_finite_inputs, "
-        "label_out_of_range, split_overlap, nondeterministic_batch, unnormalized_inputs; split_unsupported (info) "
+        "label_out_of_range, split_overlap, nondeterministic_batch, unnormalized_inputs (float inputs far from "
+        "zero mean / unit std, or raw pixel levels 0..16 / 0..255 whatever their std, in any input of a tuple or "
+        "dict batch; integer (B, T) token ids are never judged); split_unsupported (info) "
         "for a split get_batch refuses. When it passes, call inspect_model next."
     ),
 )

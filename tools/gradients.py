@@ -78,7 +78,10 @@ class Trend(BaseModel):
     first_grad_norm: float
     last_module: str
     last_grad_norm: float
-    first_last_ratio: float = Field(description="Input-side over output-side gradient norm; ~1 is healthy.")
+    first_last_ratio: float = Field(
+        description="Input-side over output-side gradient norm along one chain of layers; ~1 is healthy. Tied "
+        "(shared) tensors and embeddings are left out; towers and heads of several layers are chains of their own."
+    )
     max_grad_norm: float
     max_module: str
 
@@ -91,6 +94,9 @@ class ModelGradients(BaseModel):
     modules_total: int | None = None
     largest_grads: list[ParamNorms] = Field(default_factory=list)
     smallest_grads: list[ParamNorms] = Field(default_factory=list)
+    term_reach: dict[str, int] | None = Field(
+        None, description="Loss dicts: per named term, how many parameter tensors it sends a non-zero gradient to."
+    )
 
 
 class InputError(BaseModel):
@@ -99,6 +105,10 @@ class InputError(BaseModel):
     max_abs_error: float | None
     max_rel_error: float | None
     mismatched: int = Field(description="Jacobian entries outside atol + rtol * |numerical|.")
+    detached: bool = Field(
+        False, description="Every mismatched entry has an analytic gradient of exactly 0: the input is detached "
+        "or computed under no_grad inside the function."
+    )
 
 
 class NumericalResult(BaseModel):
@@ -132,7 +142,9 @@ TOOL = harness_tool(
         "Do gradients reach every parameter, finite, neither exploding nor vanishing? Runs one forward/backward "
         "pass on get_batch(batch_size) and reports per-module gradient and parameter norms by depth. "
         "Findings: params_without_grad, zero_grad, non_finite_grad, non_finite_loss (naming the first op), "
-        "exploding_grad, vanishing_grad. With numerical={function, input_shapes} it instead checks that harness "
+        "exploding_grad, vanishing_grad (along each stack of layers: a policy tower and a value tower are judged "
+        "apart, tied embeddings left out); for a loss dict, parameters trained only by a kl... term and by no "
+        "data term are params_without_grad (a VAE sample drawn under no_grad). With numerical={function, input_shapes} it instead checks that harness "
         "function, autograd.Function or nn.Module class against finite differences in float64 (gradcheck_failed). "
         "Call it when run_overfit_test fails; when it passes, call lr_sweep."
     ),

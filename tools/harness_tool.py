@@ -203,6 +203,8 @@ def _failure_finding(outcome: Outcome, timeout_s: float, memory_limit_mb: float 
             evidence={"peak_rss_mb": outcome.peak_rss_mb, "limit_mb": memory_limit_mb},
             suggestion="Use a smaller batch_size or model, or start the server with a larger --memory-limit-mb.",
         )
+    if outcome.node_lost is not None:
+        return finding("crashed", ERROR, outcome.node_lost, suggestion="Run it again; if it repeats, check that node's Ray logs.")
     code = outcome.returncode
     if code is not None and code < 0:
         name = signal.Signals(-code).name if -code in signal.Signals._value2member_map_ else str(-code)

@@ -20,8 +20,9 @@ class InitArgs(HarnessArgs):
         128, ge=2, le=65_536, description="Examples in the training batch; dead units are judged over it (>= 2)."
     )
     expected_init_loss: float | None = Field(
-        None, gt=0, description="Loss expected at init; default ln(num_classes) from the harness, or ln(C) from the "
-        "logits' last dim when the default cross-entropy is used."
+        None, gt=0, description="Loss expected at init (e.g. 64 ln 2 = 44.36 for a Bernoulli decoder on 64 pixels). "
+        "Default for the default cross-entropy only: ln(num_classes), or ln(C) from the logits' last dim; a custom "
+        "loss_fn is checked only against this value."
     )
     tolerance: float = Field(
         1.0, gt=0, le=100, description="Relative: a mismatch when loss/expected > 1 + tolerance or < 1/(1 + tolerance). "
@@ -59,8 +60,21 @@ class WeightRow(BaseModel):
     matches: list[str] = Field(description="Schemes within 15 % of the std; empty: none of them.")
 
 
+class AttentionRow(BaseModel):
+    where: str = Field(description="Module running the attention call.")
+    kind: str = Field(description="softmax, scaled_dot_product_attention or MultiheadAttention.")
+    shape: list[int] = Field(description="Shape of the attention weights, e.g. (B, heads, T, S).")
+    rows: int = Field(description="Rows with at least two keys to attend to: the ones judged.")
+    rows_with_one_key: int = Field(description="Rows a mask leaves one key (a causal first row): one-hot by construction.")
+    keys: int = Field(description="Most keys any row may attend to.")
+    mean_max_prob: float = Field(description="Mean over rows of the largest weight: ~1/keys healthy, ~1 one-hot.")
+    mean_entropy_ratio: float = Field(description="Mean over rows of entropy / ln(keys): ~1 healthy, ~0 one-hot.")
+    one_hot_fraction: float = Field(description="Rows whose largest weight is above 0.9.")
+
+
 class InitDetails(BaseModel):
     init_loss: float | None = None
+    terms: dict[str, float] = Field(default_factory=dict, description="The other named terms of a loss dict at init.")
     expected_loss: float | None = None
     expected_from: str | None = Field(None, description="Where the expected loss comes from, or why there is none.")
     ratio: float | None = Field(None, description="init_loss / expected_loss.")
@@ -68,6 +82,7 @@ class InitDetails(BaseModel):
     inputs: dict[str, Any] | None = Field(None, description="Mean, std, min, max of the float inputs.")
     activations: list[ActivationRow] = Field(default_factory=list, description="In forward order; sampled when many.")
     layers: list[LayerRow] = Field(default_factory=list, description="Linear/Conv outputs in forward order.")
+    attention: list[AttentionRow] = Field(default_factory=list, description="Attention calls in forward order.")
     trend: dict[str, Any] | None = Field(None, description="Signal of the last Linear/Conv over the input's.")
     weights: list[WeightRow] = Field(default_factory=list)
     init_schemes: dict[str, int] = Field(default_factory=dict, description="Layers matching each init scheme.")
@@ -84,11 +99,13 @@ TOOL = harness_tool(
     args=InitArgs,
     result=InitResult,
     description=(
-        "Is the model healthy before training? One forward pass at init: the loss against ln(num_classes) "
-        "(or expected_init_loss), per-layer activation statistics (dead ReLU units, saturated tanh/sigmoid), "
-        "the signal's scale layer over layer, each Linear/Conv weight's std next to Kaiming/Xavier/default, "
-        "and the inputs' scale. Findings: init_loss_mismatch, dead_activations, saturated_activations, "
-        "exploding_activations, vanishing_activations, unnormalized_inputs. Call it before run_overfit_test; "
+        "Is the model healthy before training? One forward pass at init: the loss against ln(num_classes) for the "
+        "default cross-entropy (or expected_init_loss), each term of a loss dict, per-layer activation statistics "
+        "(dead ReLU units, saturated tanh/sigmoid), attention rows (softmax, scaled_dot_product_attention, "
+        "nn.MultiheadAttention: no code change), the signal's scale layer over layer, each Linear/Conv weight's std "
+        "next to Kaiming/Xavier/default, and the inputs' scale. Findings: init_loss_mismatch, negative_kl, "
+        "saturated_attention, dead_activations, saturated_activations, exploding_activations, vanishing_activations, "
+        "unnormalized_inputs. Call it before run_overfit_test; "
         "after fixing an init problem, call gradient_check."
     ),
 )

@@ -1,57 +1,65 @@
 """lr_sweep: which learning rates train, which diverge, which one to use.
 
-The worker (tools/worker/lr_sweep.py) only measures losses; all judging happens here, in
-one function for both modes, so that a grid split over parallel workers is judged on its
-merged points exactly like a grid run in one piece.
+The worker (tools/worker/lr_sweep.py) only measures losses (and the objective, when the
+harness declares one); tools/lr_judge.py reads them. This file holds the arguments, the
+result models, and the flow of the three modes:
 
-Why the range test's suggestion is the steepest descent on a *log* LR axis, fitted over a
-window: the rates are log-spaced, so slopes against the raw rate crush the low end and
-favour the flat region; and an exponential moving average lags behind the curve and,
-bias-corrected, is noisiest at the start, which is where Lightning's lr_find has picked
-flat-region rates (Lightning issues #21141, #14167). A line fitted over a centred window has no lag.
+* range: one range test, read for all its evidence. A test that saw too little learning, or
+  an on-policy harness whose surrogate loss says nothing, is `lr_range_inconclusive`.
+* grid: a short run per rate, split over the pool's workers and judged on the merged points
+  exactly like a grid run in one piece; on the objective when there is one.
+* auto: the range test, and a grid instead when the range test cannot judge: over the top
+  decades of what ran when it saw too little learning, over the whole range when the harness
+  is on-policy or has a schedule (a ramp cannot sweep a base rate under a schedule).
 """
 
 from __future__ import annotations
 
 import math
-import statistics
 import time
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 import anyio
 from pydantic import BaseModel, Field, model_validator
 
+from . import lr_judge
 from .envelope import Finding, RunInfo, ToolResult, sort_findings, status_of
 from .harness_tool import HarnessArgs, Runtime, Tool, execute
+from .lr_judge import GridScores, RangeEvidence, Verdict, finite
 from .plots import lr_sweep_plot
 from .runner import ProgressCallback
 from .worker.findings import ERROR, WARNING, finding
 
 NAME, CHECK = "lr_sweep", "lr_sweep"
-DEFAULT_NUM_LRS = {"range": 100, "grid": 8}
-# A rate "trains" when it lowers the loss by at least 2.5% of its initial value. Measured over a
-# 100-step range test: clean models fell 3.7% (a one-layer transformer) to 100%; a model whose
-# output is detached from the task loss fell 1.7% (its L2 term alone).
-MIN_DROP = 0.025
-NEAR_BEST = 0.05  # grid: rates whose final loss is within 5% of the total drop from the best count as tied
-NOISE_SIGMAS = 3.0  # ... and by more than 3 standard errors of a smoothed point
-EDGE = 0.1  # range: a suggestion in the outer 10% of the log range sits on its edge
+DEFAULT_NUM_LRS = {"range": 100, "auto": 100, "grid": 8}
+EDGE = 0.1  # a suggestion in the outer 10% of the log range sits on its edge
 CURVE_POINTS = 100  # at most this many range-test points in details
+FALLBACK_DECADES = 3  # auto after an inconclusive test: a grid over the top 3 decades of what ran
+GRID_PER_DECADE = 2  # rates per decade of an auto-mode grid
+MAX_FALLBACK_RATES = 13  # 6 decades at 2 per decade
 
 
 class LrSweepArgs(HarnessArgs):
     min_lr: float = Field(1e-5, gt=0, le=100, description="Lowest learning rate swept.")
     max_lr: float = Field(1e-1, gt=0, le=100, description="Highest learning rate swept.")
     num_lrs: int | None = Field(
-        None, ge=2, le=1000, description="range: steps of the range test (default 100); grid: rates tried (default 8, at most 50)."
+        None,
+        ge=2,
+        le=1000,
+        description="range and auto: steps of the range test (default 100); grid: rates tried (default 8, at most 50).",
     )
-    steps: int = Field(50, ge=1, le=10_000, description="grid only: training steps per rate.")
+    steps: int = Field(
+        50, ge=1, le=10_000, description="grid: training steps per rate (auto's grid runs at least 2x the range test's steps)."
+    )
     batch_size: int = Field(64, ge=1, le=65_536, description="Examples per training step (the harness's train batches).")
-    mode: Literal["range", "grid"] = Field(
-        "range",
-        description="range: one run whose rate grows exponentially, one step per rate (fast, like lr_find); "
-        "grid: a short run per rate from the same init (slower, run in parallel workers, more faithful).",
+    mode: Literal["range", "grid", "auto"] = Field(
+        "auto",
+        description="auto (default): the range test, and a grid only when the range test cannot judge, so a "
+        "model that trains slowly gets an answer, not a warning; range: one run whose rate grows exponentially, one step per rate (fast, like lr_find); "
+        "grid: a short run per rate from the same init (slower, run in parallel workers, judged on the objective "
+        "when the harness declares one). auto falls back to a grid after too little learning, and for an "
+        "on-policy harness or a make_scheduler.",
     )
 
     @model_validator(mode="after")
@@ -62,7 +70,7 @@ class LrSweepArgs(HarnessArgs):
             )
         if self.num_lrs is None:
             self.num_lrs = DEFAULT_NUM_LRS[self.mode]
-        if self.mode == "range" and self.num_lrs < 20:
+        if self.mode != "grid" and self.num_lrs < 20:
             raise ValueError(f"a range test needs num_lrs >= 20 steps to fit slopes (got {self.num_lrs}); try 100")
         if self.mode == "grid" and self.num_lrs > 50:
             raise ValueError(f"grid mode trains one model per rate: num_lrs must be <= 50 (got {self.num_lrs}); try 8")
@@ -75,17 +83,35 @@ class _GridChunkArgs(LrSweepArgs):
     lr_indices: list[int]
 
 
+class OptimizerInfo(BaseModel):
+    name: str = Field(description="Class of the optimiser make_optimizer returned, e.g. SGD, AdamW.")
+    family: Literal["sgd", "momentum", "adaptive"] = Field(
+        description="sgd: plain; momentum: SGD-like with momentum > 0; adaptive: Adam and kin. Decides the rule."
+    )
+    momentum: float = 0.0
+
+
+class HarnessTraits(BaseModel):
+    on_policy: bool = False
+    scheduler: bool = False
+    objective: dict[str, str] | None = None
+
+
 class _GridRun(BaseModel):
     index: int
     lr: float
     losses: list[float | None]
     blew_up: bool  # the run ended with its loss far above the initial (the worker's early-stop rule)
+    metrics: dict[str, float | None] = {}
 
 
 class _Measured(BaseModel):
     lrs: list[float] = []  # range: the rate of each step that ran
     losses: list[float | None] = []  # range: the loss of each step (null: NaN/Inf)
     points: list[_GridRun] = []  # grid
+    initial_metrics: dict[str, float | None] = {}  # grid with an objective: evaluate() before training
+    optimizer: OptimizerInfo | None = None
+    traits: HarnessTraits = HarnessTraits()
 
 
 class _MeasuredResult(ToolResult[_Measured]):
@@ -103,207 +129,140 @@ class GridPoint(BaseModel):
     initial_loss: float | None = None
     final_loss: float | None = Field(None, description="Mean loss over the last 10% of steps; null if NaN/Inf.")
     best_loss: float | None = None
+    objective: float | None = Field(None, description="The harness's objective after the run (evaluate), when declared.")
     steps_run: int
-    diverged: bool = Field(description="NaN/Inf, or the loss blew up to 4x its initial value.")
+    diverged: bool = Field(description="NaN/Inf, or (judged on the loss) the loss blew up to 4x its initial value.")
+
+
+class StableRange(BaseModel):
+    low: float | None = Field(
+        None,
+        description="Lowest rate that trains: range, where the smoothed loss has made 10% of its drop; grid, the "
+        "lowest rate whose run made at least half the best rate's improvement of the loss/objective.",
+    )
+    high: float | None = Field(None, description="Highest rate that trains before the sweep diverged.")
+    high_open: bool = Field(False, description="Nothing diverged above `high`: rates beyond max_lr may train too.")
+    decades: float | None = Field(None, description="log10(high / low): how wide a range of rates trains.")
 
 
 class LrSweepDetails(BaseModel):
-    mode: Literal["range", "grid"]
+    mode: Literal["range", "grid"] = Field(description="The sweep that decided the suggestion.")
+    requested_mode: Literal["range", "grid", "auto"]
     suggested_lr: float | None = Field(None, description="The rate to use; null when no rate trains.")
+    confidence: Literal["high", "medium", "low"] | None = Field(
+        None,
+        description="high: two independent readings agree within 3x (range) or the best rate lies inside the grid; "
+        "medium: they disagree, or the best grid rate is its end; low: the range test was inconclusive.",
+    )
     rule: str = Field(description="How suggested_lr was chosen.")
+    fallback: str | None = Field(None, description="auto: why a grid was run after (or instead of) the range test.")
+    judged_on: str = Field("loss", description="'loss', or the objective the grid was judged on.")
+    optimizer: OptimizerInfo | None = None
+    stable_range: StableRange = Field(default_factory=StableRange)
     alternatives: dict[str, float | None] = Field(
         default_factory=dict,
-        description="Other classic picks: steepest (descent on log lr), valley (geometric middle of the descent, "
-        "from 10% to 90% of the total drop), min_over_10 (rate of the lowest loss / 10), lowest_loss.",
+        description="range: other readings: steepest (descent on log lr), valley (geometric middle of the descent, "
+        "10% to 90% of the drop), min_over_10 (rate of the lowest loss / 10), lowest_loss, below_divergence "
+        "(the divergence rate / 5).",
     )
     initial_loss: float | None = None
     lowest_loss: float | None = None
+    best_objective: float | None = Field(None, description="grid judged on an objective: its best value.")
     diverged_from_lr: float | None = Field(None, description="Lowest rate judged diverged; null if none.")
-    curve: RangeCurve | None = Field(None, description="range mode: the loss curve.")
-    points: list[GridPoint] | None = Field(None, description="grid mode: one entry per rate.")
+    curve: RangeCurve | None = Field(None, description="The range test's loss curve, when one ran.")
+    points: list[GridPoint] | None = Field(None, description="Every rate of the grid, when one ran.")
 
 
 class LrSweepResult(ToolResult[LrSweepDetails]):
     pass
 
 
-# ---- judging: pure arithmetic on (rate, loss) pairs, one function for both modes ----------------
-
-
 def _sig(value: float | None, digits: int = 4) -> float | None:
-    return None if value is None else float(f"{value:.{digits}g}")
-
-
-def _finite(value: float | None) -> bool:
-    return value is not None and math.isfinite(value)
-
-
-def _half_window(count: int) -> int:
-    """Half-width of the smoothing and slope windows: 10 steps (0.4 decade) of a 100-step range test."""
-    return max(1, count // 10)
-
-
-def _line(xs: list[float], ys: list[float], at: float) -> tuple[float, float]:
-    """(value at `at`, slope) of the least-squares line through (xs, ys)."""
-    mx, my = sum(xs) / len(xs), sum(ys) / len(ys)
-    slope = sum((x - mx) * (y - my) for x, y in zip(xs, ys)) / sum((x - mx) ** 2 for x in xs)
-    return my + slope * (at - mx), slope
-
-
-def _smooth(lrs: list[float], losses: list[float]) -> list[float]:
-    """Each loss replaced by a line fitted over its centred window against log10(lr): no lag, unlike
-    an exponential average, and no pull towards the middle at the ends, unlike a moving average."""
-    if len(lrs) < 2:
-        return list(losses)
-    logs, half = [math.log10(lr) for lr in lrs], _half_window(len(lrs))
-    return [
-        _line(logs[max(0, i - half) : i + half + 1], losses[max(0, i - half) : i + half + 1], logs[i])[0]
-        for i in range(len(lrs))
-    ]
-
-
-def _position(lr: float, args: LrSweepArgs) -> float:
-    """Where lr lies in the swept range on a log axis: 0 at min_lr, 1 at max_lr."""
-    return math.log(lr / args.min_lr) / math.log(args.max_lr / args.min_lr)
+    return None if value is None or not math.isfinite(value) else float(f"{value:.{digits}g}")
 
 
 @dataclass
-class Verdict:
-    suggested_lr: float | None
-    rule: str
-    alternatives: dict[str, float | None] = field(default_factory=dict)
-    lowest_loss: float | None = None
+class Judged:
+    """A sweep read by lr_judge, before the envelope."""
+
+    verdict: Verdict | None
+    details: LrSweepDetails
     findings: list[dict] = field(default_factory=list)
+    evidence: RangeEvidence | None = None  # range test: what it showed
 
 
-def judge(
-    args: LrSweepArgs, lrs: list[float], losses: list[float], smoothed: list[float], initial: float, diverged: list[float]
-) -> Verdict:
-    """Suggest a rate from the stable part of a sweep, ascending rates: `losses` are the range test's
-    per-step losses or the grid's final losses, `smoothed` the same (a grid is not smoothed);
-    `diverged` the rates judged diverged, left out of `lrs`."""
-    if not _finite(initial):
-        return _no_stable_lr("the loss is NaN/Inf before any training step", initial, diverged)
-    if not losses:
-        return _no_stable_lr(f"the loss diverged at every rate from {args.min_lr:g} to {args.max_lr:g}", initial, diverged)
-    low = min(range(len(smoothed)), key=smoothed.__getitem__)
-    steepest = _steepest(lrs, losses, low)
-    drop = (initial - smoothed[low]) / max(abs(initial), 1e-12)
-    noise = _noise(losses, smoothed, low)
-    # A loss that barely moved but falls fastest at max_lr has not started training yet: the range
-    # is too low (an edge), not a broken model.
-    still_falling = not diverged and low == len(losses) - 1 and steepest == len(losses) - 1 - _half_window(len(lrs))
-    if (drop < MIN_DROP or initial - smoothed[low] < NOISE_SIGMAS * noise) and not still_falling:
-        return _no_stable_lr(
-            f"no rate from {args.min_lr:g} to {args.max_lr:g} lowered the loss by {MIN_DROP:.1%} and beyond "
-            f"batch noise: best {smoothed[low]:.4g} from {initial:.4g} ({drop:.1%} lower, noise ±{noise:.2g})",
-            initial,
-            diverged,
-        )
-    alternatives = {
-        "steepest": lrs[steepest] if steepest is not None else None,
-        "valley": _valley(lrs, smoothed, initial, low),
-        "min_over_10": lrs[low] / 10,
-        "lowest_loss": lrs[low],
-    }
-    if args.mode == "grid":
-        suggested, rule = _middle_of_best(lrs, smoothed, initial, low)
-    elif steepest is not None:
-        suggested = lrs[steepest]
-        rule = (
-            f"steepest descent of the loss against log10(lr), slope fitted over {2 * _half_window(len(lrs)) + 1} "
-            "steps, searched before the loss minimum"
-        )
-    else:
-        suggested = alternatives["min_over_10"]
-        rule = "fallback min_over_10: the loss had no descent to measure before its minimum"
-    verdict = Verdict(
-        _sig(suggested, 3), rule, {name: _sig(lr, 3) for name, lr in alternatives.items()}, _sig(smoothed[low])
+# ---- findings ------------------------------------------------------------------------------------
+
+
+def _no_stable_lr(message: str, initial: float | None, diverged: list[float], grid: bool) -> dict:
+    longer = "" if grid else " A range test may not show a slow learner: call lr_sweep with mode='grid' or 'auto'."
+    return finding(
+        "no_stable_lr",
+        ERROR,
+        message,
+        evidence={"initial": _sig(initial), "diverged_lrs": [_sig(lr, 3) for lr in diverged]},
+        suggestion="If the loss never moves, suspect a detached graph or a loss that ignores the model: call "
+        "gradient_check and run_overfit_test. If every rate diverges, lower min_lr and call check_initialization."
+        + longer,
     )
-    position = _position(suggested, args)
-    # The range test's slopes stop half a window short of the ends: widen the edge zone to match.
-    edge = max(EDGE, (_half_window(args.num_lrs) + 0.5) / (args.num_lrs - 1)) if args.mode == "range" else EDGE
-    # Past the upper edge only if nothing diverged above: a divergence brackets the best rate.
-    if position <= edge or (position >= 1 - edge and not any(lr > suggested for lr in diverged)):
-        verdict.findings.append(_edge_finding(suggested, position, args))
-    return verdict
 
 
-def _noise(losses: list[float], smoothed: list[float], low: int) -> float:
-    """Batch-to-batch noise left in a smoothed point: the spread of the residuals up to the minimum
-    (median-based, so the blow-up past it does not count) over sqrt(window)."""
-    residuals = [abs(a - b) for a, b in zip(losses[: low + 1], smoothed)]
-    return 1.4826 * statistics.median(residuals) / math.sqrt(2 * _half_window(len(losses)) + 1)
+def _inconclusive(message: str, args: LrSweepArgs, evidence: dict[str, Any]) -> dict:
+    steps = max(args.steps, 2 * args.num_lrs)
+    return finding(
+        "lr_range_inconclusive",
+        WARNING,
+        message,
+        where="mode",
+        evidence=evidence,
+        suggestion=f"Call lr_sweep with mode='auto' (a grid over the top of the range when the test is inconclusive) "
+        f"or mode='grid' with steps={steps}; a slow learner (deep tanh or sigmoid nets under plain SGD) needs "
+        "longer runs per rate than a range test gives it.",
+    )
 
 
-def _steepest(lrs: list[float], losses: list[float], low: int) -> int | None:
-    """Index of the steepest descent against log10(lr) before the minimum `low`, on windows that
-    fit inside the curve (one-sided windows at the ends are the noisiest)."""
-    logs = [math.log10(lr) for lr in lrs]
-    half = _half_window(len(lrs))
-    slopes = {
-        i: _line(logs[i - half : i + half + 1], losses[i - half : i + half + 1], logs[i])[1]
-        for i in range(half, min(low, len(lrs) - 1 - half) + 1)
-    }
-    best = min(slopes, key=slopes.get, default=None)
-    return best if best is not None and slopes[best] < 0 else None
-
-
-def _valley(lrs: list[float], losses: list[float], initial: float, low: int) -> float | None:
-    """Geometric middle of the descent: from the first rate where the loss has made 10% of its
-    total drop to the first where it has made 90%."""
-    drop = initial - losses[low]
-    if drop <= 0:
+def _range_edge(lr: float, args: LrSweepArgs, evidence: RangeEvidence) -> dict | None:
+    """A range test's suggestion in the outer 10% of the log range (its slopes stop half a window
+    short of the ends: the zone widens to match), or a loss falling fastest at either end of the
+    range; past the upper edge only if nothing diverged, since a divergence brackets the best rate."""
+    edge = max(EDGE, (lr_judge.half_window(args.num_lrs) + 0.5) / (args.num_lrs - 1))
+    position = math.log(lr / args.min_lr) / math.log(args.max_lr / args.min_lr)
+    half, last = lr_judge.half_window(len(evidence.lrs)), len(evidence.lrs) - 1
+    where = f"the suggested rate {lr:.3g} sits at the {{}} edge of the swept range [{args.min_lr:g}, {args.max_lr:g}]"
+    if evidence.steepest == half:
+        position, where = 0.0, f"the loss fell fastest at the first rates of the swept range [{args.min_lr:g}, {args.max_lr:g}]"
+    elif evidence.diverged_lr is None and evidence.low == last and evidence.steepest == last - half:
+        position, where = 1.0, f"the loss fell fastest at the last rates of the swept range [{args.min_lr:g}, {args.max_lr:g}]"
+    if edge < position < 1 - edge or (position >= 1 - edge and evidence.diverged_lr is not None):
         return None
-    begin = next(i for i, loss in enumerate(losses) if loss <= initial - 0.1 * drop)
-    end = next(i for i, loss in enumerate(losses) if loss <= initial - 0.9 * drop)
-    return math.sqrt(lrs[begin] * lrs[end])
+    return _edge_finding(lr, args, position, where)
 
 
-def _middle_of_best(lrs: list[float], losses: list[float], initial: float, low: int) -> tuple[float, str]:
-    """Grid: short runs saturate (several rates reach ~0 loss) and the lowest of near-equal losses is
-    noise, so take the middle of the rates tied with the best, away from both cliffs."""
-    tolerance = NEAR_BEST * (initial - losses[low])
-    tied = [i for i, loss in enumerate(losses) if loss <= losses[low] + tolerance]
-    rule = (
-        f"middle of the {len(tied)} rate(s) whose final loss is within {NEAR_BEST:.0%} of the total drop "
-        "of the lowest final loss"
-    )
-    return lrs[tied[(len(tied) - 1) // 2]], rule
+def _grid_edge(lr: float, args: LrSweepArgs, grid_args: LrSweepArgs, lrs: list[float]) -> dict | None:
+    """A grid's suggestion at its highest or lowest rate, where that end is the end of the range
+    asked for (auto's grid over the top starts above min_lr, and ends where the range test blew up)."""
+    at_top = lr >= max(lrs) and grid_args.max_lr >= args.max_lr
+    at_bottom = lr <= min(lrs) and grid_args.min_lr <= args.min_lr
+    if not (at_top or at_bottom):
+        return None
+    where = f"the suggested rate {lr:.3g} sits at the {{}} edge of the swept range [{args.min_lr:g}, {args.max_lr:g}]"
+    return _edge_finding(lr, args, 1.0 if at_top else 0.0, where)
 
 
-def _no_stable_lr(message: str, initial: float | None, diverged: list[float]) -> Verdict:
-    return Verdict(
-        None,
-        "none: no rate trains",
-        findings=[
-            finding(
-                "no_stable_lr",
-                ERROR,
-                message,
-                evidence={"initial_loss": _sig(initial), "diverged_lrs": [_sig(lr, 3) for lr in diverged]},
-                suggestion="If the loss never moves, suspect a detached graph or a loss that ignores the model: call "
-                "gradient_check and run_overfit_test. If every rate diverges, lower min_lr and call check_initialization.",
-            )
-        ],
-    )
-
-
-def _edge_finding(lr: float, position: float, args: LrSweepArgs) -> dict:
+def _edge_finding(lr: float, args: LrSweepArgs, position: float, where: str) -> dict:
     upper = position >= 0.5
     bound, wider = ("max_lr", f"max_lr={args.max_lr * 100:g}") if upper else ("min_lr", f"min_lr={args.min_lr / 100:g}")
     return finding(
         "lr_at_range_edge",
         WARNING,
-        f"the suggested rate {lr:.3g} sits at the {'upper' if upper else 'lower'} edge of the swept range "
-        f"[{args.min_lr:g}, {args.max_lr:g}]: the best rate may lie beyond {bound}",
+        f"{where.format('upper' if upper else 'lower')}: the best rate may lie beyond {bound}",
         where=bound,
         evidence={"suggested_lr": _sig(lr, 3), "min_lr": args.min_lr, "max_lr": args.max_lr, "position": round(position, 3)},
         suggestion=f"Call lr_sweep again with {wider}.",
     )
 
 
-# ---- from measured losses to a verdict and details, per mode ------------------------------------
+# ---- details -------------------------------------------------------------------------------------
 
 
 def _thin(count: int, limit: int) -> list[int]:
@@ -313,80 +272,142 @@ def _thin(count: int, limit: int) -> list[int]:
     return sorted({round(i * (count - 1) / (limit - 1)) for i in range(limit)})
 
 
-def _range_details(args: LrSweepArgs, measured: _Measured) -> tuple[Verdict, LrSweepDetails]:
-    stop = next((i for i, v in enumerate(measured.losses) if not _finite(v)), len(measured.losses))
-    lrs, raw = measured.lrs[:stop], measured.losses[:stop]
-    smoothed = _smooth(lrs, raw)
-    # The loss at the start: the mean over the first half-window, steadier than one noisy batch.
-    start = raw[: _half_window(len(raw)) + 1]
-    initial = statistics.fmean(start) if start else math.nan
-    low = min(range(len(smoothed)), key=smoothed.__getitem__) if smoothed else 0
-    # Diverged from the first rate past the minimum where the loss climbs back above its start,
-    # or from the first NaN/Inf.
-    rising = [lrs[i] for i in range(low, len(lrs)) if smoothed[i] > initial]
-    non_finite = measured.lrs[stop : stop + 1]
-    diverged = (rising or non_finite)[:1]
-    verdict = judge(args, lrs, raw, smoothed, initial, diverged)
+def _curve(measured: _Measured, evidence: RangeEvidence | None) -> RangeCurve:
     keep = _thin(len(measured.lrs), CURVE_POINTS)
-    curve = RangeCurve(
+    smoothed = evidence.smoothed if evidence else []
+    return RangeCurve(
         lr=[_sig(measured.lrs[i], 3) for i in keep],
-        loss=[_sig(measured.losses[i]) if _finite(measured.losses[i]) else None for i in keep],
+        loss=[_sig(measured.losses[i]) for i in keep],
         smoothed=[_sig(smoothed[i]) if i < len(smoothed) else None for i in keep],
     )
-    return verdict, _details(args, verdict, initial, diverged, curve=curve)
 
 
-def _grid_point(run: _GridRun) -> GridPoint:
+def _details(args: LrSweepArgs, mode: str, verdict: Verdict | None, measured: _Measured, **fields) -> LrSweepDetails:
+    stable = StableRange()
+    if verdict is not None and verdict.stable_low is not None:
+        stable = StableRange(
+            low=_sig(verdict.stable_low, 3),
+            high=_sig(verdict.stable_high, 3),
+            high_open=verdict.high_open,
+            decades=round(math.log10(verdict.stable_high / verdict.stable_low), 2),
+        )
+    return LrSweepDetails(
+        mode=mode,
+        requested_mode=args.mode,
+        suggested_lr=_sig(verdict.suggested_lr, 3) if verdict else None,
+        confidence=verdict.confidence if verdict and verdict.suggested_lr is not None else None,
+        rule=verdict.rule if verdict else "none: no rate trains",
+        optimizer=measured.optimizer,
+        stable_range=stable,
+        alternatives={k: _sig(v, 3) for k, v in verdict.alternatives.items()} if verdict else {},
+        **fields,
+    )
+
+
+# ---- range ---------------------------------------------------------------------------------------
+
+
+def _judge_range(args: LrSweepArgs, measured: _Measured) -> Judged:
+    if measured.traits.on_policy:
+        message = (
+            "the harness is on-policy (get_train_batch takes the model): its loss is a surrogate whose value does "
+            "not say whether a rate works, so a range test cannot judge it"
+        )
+        verdict = Verdict(None, "none: an on-policy harness is judged on its objective, in grid mode", inconclusive=message)
+        return Judged(verdict, _details(args, "range", verdict, measured), [_inconclusive(message, args, {})])
+    evidence = lr_judge.range_evidence(measured.lrs, measured.losses, args.num_lrs)
+    if evidence is None:
+        message = f"the loss is NaN/Inf at the first step, at lr {args.min_lr:g}"
+        return Judged(None, _details(args, "range", None, measured), [_no_stable_lr(message, None, [args.min_lr], False)])
+    family = measured.optimizer.family if measured.optimizer else "adaptive"
+    if evidence.learned:
+        verdict = lr_judge.judge_range(evidence, family)
+        found = [_range_edge(verdict.suggested_lr, args, evidence)]
+    else:
+        why = lr_judge.too_little_learning(evidence, args.min_lr)
+        verdict = lr_judge.judge_inconclusive(evidence, why)
+        found = [_inconclusive(why, args, {"drop": round(evidence.drop, 4), "noise": _sig(evidence.noise, 3)})]
+    if measured.traits.scheduler:
+        verdict.rule += "; make_scheduler not applied (the range test sets the rate each step: grid/auto sweep under it)"
+    details = _details(
+        args,
+        "range",
+        verdict,
+        measured,
+        initial_loss=_sig(evidence.initial),
+        lowest_loss=_sig(verdict.lowest_loss),
+        diverged_from_lr=_sig(evidence.diverged_lr if evidence.learned else evidence.hard_stop_lr, 3),
+        curve=_curve(measured, evidence),
+    )
+    return Judged(verdict, details, [f for f in found if f is not None], evidence)
+
+
+# ---- grid ----------------------------------------------------------------------------------------
+
+
+def _grid_point(run: _GridRun, monitor: str | None) -> GridPoint:
     losses = run.losses
-    all_finite = all(_finite(v) for v in losses)
+    all_finite = all(finite(v) for v in losses)
     tail = losses[-max(1, len(losses) // 10) :]
+    objective = run.metrics.get(monitor) if monitor else None
     return GridPoint(
         lr=_sig(run.lr, 3),
-        initial_loss=_sig(losses[0]) if losses and _finite(losses[0]) else None,
+        initial_loss=_sig(losses[0]) if losses else None,
         final_loss=_sig(sum(tail) / len(tail)) if all_finite and losses else None,
-        best_loss=_sig(min((v for v in losses if _finite(v)), default=None)),
+        best_loss=_sig(min((v for v in losses if finite(v)), default=None)),
+        objective=_sig(objective),
         steps_run=len(losses),
-        diverged=not all_finite or run.blew_up,
+        diverged=not all_finite or run.blew_up or (monitor is not None and not finite(objective)),
     )
 
 
-def _grid_details(args: LrSweepArgs, runs: list[_GridRun]) -> tuple[Verdict, LrSweepDetails]:
-    runs = sorted(runs, key=lambda run: run.index)
-    points = [_grid_point(run) for run in runs]
-    initial = runs[0].losses[0] if runs and runs[0].losses and _finite(runs[0].losses[0]) else math.nan
-    stable = [(run.lr, point.final_loss) for run, point in zip(runs, points) if not point.diverged]
-    diverged = [run.lr for run, point in zip(runs, points) if point.diverged]
-    finals = [loss for _, loss in stable]
-    verdict = judge(args, [lr for lr, _ in stable], finals, finals, initial, diverged)
-    return verdict, _details(args, verdict, initial, diverged, points=points)
+def _grid_scores(runs: list[_GridRun], points: list[GridPoint], measured: _Measured) -> GridScores:
+    """Lower is better: the final loss, or the objective signed by its mode."""
+    objective = measured.traits.objective
+    if objective is None:
+        initial = runs[0].losses[0] if runs and runs[0].losses and finite(runs[0].losses[0]) else math.nan
+        return GridScores([r.lr for r in runs], [None if p.diverged else p.final_loss for p in points], initial)
+    sign = -1.0 if objective["mode"] == "max" else 1.0
+    initial = measured.initial_metrics.get(objective["monitor"])
+    return GridScores(
+        [r.lr for r in runs],
+        [None if p.diverged else sign * p.objective for p in points],
+        sign * initial if finite(initial) else math.nan,
+    )
 
 
-def _details(args: LrSweepArgs, verdict: Verdict, initial: float, diverged: list[float], **curve) -> LrSweepDetails:
-    return LrSweepDetails(
-        mode=args.mode,
-        suggested_lr=verdict.suggested_lr,
-        rule=verdict.rule,
-        alternatives=verdict.alternatives,
-        initial_loss=_sig(initial) if _finite(initial) else None,
-        lowest_loss=verdict.lowest_loss,
+def _judge_grid(args: LrSweepArgs, grid_args: LrSweepArgs, measured: _Measured) -> Judged:
+    runs = sorted(measured.points, key=lambda run: run.index)
+    objective = measured.traits.objective
+    points = [_grid_point(run, objective["monitor"] if objective else None) for run in runs]
+    scores = _grid_scores(runs, points, measured)
+    diverged = [r.lr for r, p in zip(runs, points) if p.diverged]
+    verdict = lr_judge.judge_grid(scores)
+    judged_on = f"objective {objective['monitor']!r} ({objective['mode']})" if objective else "loss"
+    found = []
+    if verdict is None:
+        what = f"improved the {judged_on}" if objective else "lowered the loss"
+        message = (
+            f"no rate of the grid from {grid_args.min_lr:.3g} to {grid_args.max_lr:.3g} ({grid_args.steps} steps each) "
+            f"{what} by {lr_judge.MIN_DROP:.1%}" + (" (every rate diverged)" if len(diverged) == len(runs) else "")
+        )
+        found.append(_no_stable_lr(message, scores.initial, diverged, True))
+    else:
+        found.append(_grid_edge(verdict.suggested_lr, args, grid_args, [r.lr for r in runs]))
+    sign = -1.0 if objective and objective["mode"] == "max" else 1.0
+    details = _details(
+        args,
+        "grid",
+        verdict,
+        measured,
+        judged_on=judged_on,
+        initial_loss=points[0].initial_loss if points else None,
+        lowest_loss=_sig(verdict.lowest_loss) if verdict and not objective else None,
+        best_objective=_sig(sign * verdict.lowest_loss) if verdict and objective else None,
         diverged_from_lr=_sig(min(diverged), 3) if diverged else None,
-        **curve,
+        points=points,
     )
-
-
-def _summary(args: LrSweepArgs, verdict: Verdict, details: LrSweepDetails) -> str:
-    if verdict.suggested_lr is None:
-        return f"No learning rate in [{args.min_lr:g}, {args.max_lr:g}] trains: {verdict.findings[0]['message']}."
-    others = ", ".join(f"{name} {lr:.2g}" for name, lr in verdict.alternatives.items() if lr is not None)
-    limit = (
-        f"the loss diverges from lr {details.diverged_from_lr:.2g}"
-        if details.diverged_from_lr is not None
-        else f"nothing diverged up to max_lr {args.max_lr:g}"
-    )
-    summary = f"Suggested lr {verdict.suggested_lr:.2g} ({args.mode} sweep); {limit}. Alternatives: {others}."
-    if verdict.findings:
-        summary += " " + verdict.findings[0]["suggestion"]
-    return summary
+    return Judged(verdict, details, [f for f in found if f is not None])
 
 
 # ---- running: one job for a range test, a grid split over the pool's workers --------------------
@@ -414,6 +435,43 @@ async def _measure_grid(args: LrSweepArgs, runtime: Runtime, progress: ProgressC
     return results
 
 
+def _merged(results: list[_MeasuredResult]) -> _Measured:
+    first = results[0].details
+    return first.model_copy(update={"points": [p for r in results for p in r.details.points]})
+
+
+def _fallback_grid(args: LrSweepArgs, measured: _Measured, judged: Judged) -> tuple[LrSweepArgs, str] | None:
+    """auto: the grid to run when the range test could not judge, and why; None when it could."""
+    traits = measured.traits
+    if traits.on_policy or traits.scheduler:
+        low, high, steps = args.min_lr, args.max_lr, args.steps
+        why = "the harness is on-policy" if traits.on_policy else "the harness has make_scheduler"
+        reason = f"{why}: a grid sweeps the base rate over the whole range instead of a range test"
+    elif judged.verdict is not None and judged.verdict.inconclusive:
+        top = judged.evidence.top_lr
+        low, high, steps = max(args.min_lr, top / 10**FALLBACK_DECADES), top, max(args.steps, 2 * args.num_lrs)
+        reason = f"the range test was inconclusive ({judged.verdict.inconclusive}); a grid over the top of what ran"
+    else:
+        return None
+    if low >= high:
+        low, high = args.min_lr, args.max_lr
+    count = min(MAX_FALLBACK_RATES, max(3, round(GRID_PER_DECADE * math.log10(high / low)) + 1))
+    grid = args.model_copy(update={"mode": "grid", "min_lr": low, "max_lr": high, "num_lrs": count, "steps": steps})
+    return grid, f"{reason}: {count} rates from {low:.3g} to {high:.3g}, {steps} steps each"
+
+
+def _failed(results: list[_MeasuredResult]) -> list[_MeasuredResult]:
+    return [r for r in results if r.status == "error" or r.details is None]
+
+
+def _failure(results: list[_MeasuredResult], run: RunInfo) -> LrSweepResult:
+    failed = _failed(results)
+    # The same harness error comes back from every job: report each distinct one once.
+    unique = {(f.code, f.where, f.message): f for r in failed for f in r.findings}
+    findings = sort_findings(list(unique.values()))
+    return LrSweepResult(status=status_of(findings), summary=failed[0].summary, findings=findings, run=run)
+
+
 def _merged_run(results: list[_MeasuredResult], started: float) -> RunInfo:
     """The first job's run info, timed over the whole call, with the largest memory peak."""
     run = (results[0].run or RunInfo(duration_s=0)).model_copy()
@@ -423,50 +481,90 @@ def _merged_run(results: list[_MeasuredResult], started: float) -> RunInfo:
     return run
 
 
+async def _sweep(args: LrSweepArgs, runtime: Runtime, progress: ProgressCallback | None) -> tuple[Judged | None, list]:
+    """Measure and judge in the requested mode: (the judged sweep, every job's result)."""
+    if args.mode == "grid":
+        results = await _measure_grid(args, runtime, progress)
+        return (None if _failed(results) else _judge_grid(args, args, _merged(results))), results
+    first = await execute(CHECK, NAME, _MeasuredResult, args, runtime, progress)
+    if _failed([first]):
+        return None, [first]
+    judged = _judge_range(args, first.details)
+    fallback = _fallback_grid(args, first.details, judged) if args.mode == "auto" else None
+    if fallback is None:
+        return judged, [first]
+    grid_args, reason = fallback
+    results = await _measure_grid(grid_args, runtime, progress)
+    if _failed(results):
+        return None, [first, *results]
+    by_grid = _judge_grid(args, grid_args, _merged(results))
+    by_grid.details.fallback = reason
+    by_grid.details.curve = judged.details.curve
+    return by_grid, [first, *results]
+
+
+def _summary(args: LrSweepArgs, judged: Judged) -> str:
+    details, verdict = judged.details, judged.verdict
+    if details.suggested_lr is None:
+        first = judged.findings[0] if judged.findings else {"message": "no rate trains"}
+        return f"No learning rate in [{args.min_lr:g}, {args.max_lr:g}] could be suggested: {first['message']}."
+    if verdict.inconclusive and details.mode == "range":
+        return (
+            f"Inconclusive range test: {verdict.inconclusive}. Best guess lr {details.suggested_lr:.2g} (low confidence: "
+            f"the top of what ran). {judged.findings[0]['suggestion']}"
+        )
+    optimizer = f", {details.optimizer.name} ({details.optimizer.family})" if details.optimizer else ""
+    sentences = [f"Suggested lr {details.suggested_lr:.2g} ({details.confidence} confidence; {details.mode}{optimizer})"]
+    stable = details.stable_range
+    limit = f"diverges from {details.diverged_from_lr:.2g}" if details.diverged_from_lr is not None else "nothing diverged"
+    if stable.low is not None:
+        top = f"{stable.high:.2g}{'+' if stable.high_open else ''}"
+        sentences.append(f"Trains from lr {stable.low:.2g} to {top} ({stable.decades:.1f} decades); {limit}")
+    else:
+        sentences[0] += f"; {limit}"
+    if details.fallback:
+        sentences.append(f"auto: {details.fallback}")
+    others = ", ".join(f"{name} {lr:.2g}" for name, lr in details.alternatives.items() if lr is not None)
+    if others:
+        sentences.append(f"Alternatives: {others}")
+    return ". ".join(sentences) + "."
+
+
 async def _invoke(args: LrSweepArgs, runtime: Runtime, progress: ProgressCallback | None) -> LrSweepResult:
     started = time.perf_counter()
-    if args.mode == "range":
-        results = [await execute(CHECK, NAME, _MeasuredResult, args, runtime, progress)]
-    else:
-        results = await _measure_grid(args, runtime, progress)
+    judged, results = await _sweep(args, runtime, progress)
     run = _merged_run(results, started)
-    failed = [r for r in results if r.status == "error" or r.details is None]
-    if failed:
-        # The same harness error comes back from every job: report each distinct one once.
-        unique = {(f.code, f.where, f.message): f for r in failed for f in r.findings}
-        findings = sort_findings(list(unique.values()))
-        return LrSweepResult(status=status_of(findings), summary=failed[0].summary, findings=findings, run=run)
-    if args.mode == "range":
-        verdict, details = _range_details(args, results[0].details)
-    else:
-        verdict, details = _grid_details(args, [point for r in results for point in r.details.points])
-    findings = sort_findings([Finding.model_validate(f) for f in verdict.findings])
-    return LrSweepResult(
-        status=status_of(findings), summary=_summary(args, verdict, details), findings=findings, details=details, run=run
-    )
+    if judged is None:
+        return _failure(results, run)
+    # loss_below_floor / loss_unbounded on the swept curves: each code once, though every grid job judges its own.
+    worker = {f.code: f for r in reversed(results) for f in r.findings}
+    findings = sort_findings([*worker.values(), *(Finding.model_validate(f) for f in judged.findings)])
+    summary = _summary(args, judged)
+    # A loss verdict on the curves (below its floor, unbounded) is the news, whatever the rate.
+    bugs = [f for f in findings if f.severity == "error" and f.code != "no_stable_lr"]
+    if bugs:
+        summary = f"{bugs[0].code}: {bugs[0].message}. {summary}"
+    return LrSweepResult(status=status_of(findings), summary=summary, findings=findings, details=judged.details, run=run)
 
 
 def _plot(result: LrSweepResult) -> list[tuple[str, bytes]]:
     details = result.details
-    if details is None:
+    if details is None or (details.curve is None and not details.points):
         return []
     title = f"lr_sweep ({details.mode}): loss against learning rate"
-    if details.curve is not None:
+    if details.mode == "range":
         png = lr_sweep_plot(
-            details.curve.lr,
-            details.curve.loss,
-            smoothed=details.curve.smoothed,
-            suggested_lr=details.suggested_lr,
-            title=title,
+            details.curve.lr, details.curve.loss, smoothed=details.curve.smoothed, suggested_lr=details.suggested_lr, title=title
         )
     else:
         stable = [p for p in details.points if not p.diverged]
+        on_objective = details.judged_on != "loss"
         png = lr_sweep_plot(
             [p.lr for p in stable],
-            [p.final_loss for p in stable],
+            [p.objective if on_objective else p.final_loss for p in stable],
             suggested_lr=details.suggested_lr,
             diverged_lrs=[p.lr for p in details.points if p.diverged],
-            title=title + " (final loss per rate)",
+            title=f"lr_sweep (grid): {details.judged_on if on_objective else 'final loss'} per rate",
         )
     return [("lr_sweep", png)]
 
@@ -477,13 +575,15 @@ TOOL = Tool(
     result=LrSweepResult,
     description=(
         "Which learning rates train, which diverge, which one to use? mode='range' (default): one run whose rate "
-        "grows exponentially from min_lr to max_lr, one step per rate (fast, like lr_find); suggests the steepest "
-        "descent of the smoothed loss on a log-lr axis. mode='grid': a short run of `steps` per rate from the same "
-        "init, run in parallel workers; suggests the middle of the rates tied for the lowest final loss. Uses the "
-        "harness's make_optimizer (default Adam). details: suggested_lr with its rule, alternatives (steepest, "
-        "valley, min_over_10, lowest_loss), the curve or every point, diverged rates. Findings: no_stable_lr, "
-        "lr_at_range_edge (widen the range). Call after run_overfit_test and gradient_check pass; train with the "
-        "suggested lr."
+        "grows exponentially from min_lr to max_lr, one step per rate (fast, like lr_find), read for the descent, "
+        "the minimum and the divergence point by the optimiser's family (SGD with momentum: 1/5 of the divergence "
+        "rate; plain SGD and Adam: the steepest descent on a log-lr axis). mode='grid': a short run of `steps` per "
+        "rate from the same init under make_scheduler, in parallel workers; judged on the harness's objective "
+        "(evaluate after each run) when declared, else the final loss. mode='auto': the range test, then a grid "
+        "when it cannot judge (too little learning, on-policy, make_scheduler). details: suggested_lr with its "
+        "confidence and rule, stable_range (lowest and highest rate that train), alternatives, the curve and/or "
+        "points. Findings: lr_range_inconclusive (use auto or grid), no_stable_lr, lr_at_range_edge (widen the "
+        "range), loss_below_floor, loss_unbounded. Call after run_overfit_test and gradient_check pass."
     ),
     invoke=_invoke,
     plot=_plot,

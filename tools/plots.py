@@ -48,6 +48,12 @@ def _png(fig: Any, *, tight: bool = False) -> bytes:
     return buffer.getvalue()
 
 
+def _legend(ax: Any) -> None:
+    """A legend when something is labelled (a sweep whose every loss is NaN has nothing to name)."""
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(fontsize=8)
+
+
 def _spans_decades(*series: list[float | None]) -> bool:
     """Log scale helps only when every value is positive and they span at least a decade."""
     values = [v for values in series for v in values if v is not None]
@@ -98,7 +104,7 @@ def lr_sweep_plot(
         # At the top of the axes (x in data, y in axes units): a diverged loss has no useful height.
         ax.plot(diverged_lrs, [0.95] * len(diverged_lrs), "x", color="tab:red", markersize=9,
                 transform=ax.get_xaxis_transform(), label="diverged")
-    ax.legend(fontsize=8)
+    _legend(ax)
     return _png(fig)
 
 
@@ -119,4 +125,59 @@ def metric_bars_plot(rows: list[tuple[str, float, float | None, float | None]], 
         ax.set_xticks([0, 1], ["paper", "ours" if measured is not None else "missing"])
         ax.set_title(name, fontsize=9)
         ax.grid(True, axis="y", alpha=0.3)
+    return _png(fig, tight=True)
+
+
+Series = tuple[list[int], list[float | None]]  # (steps, values); None where NaN/Inf
+
+
+def _seed_band(ax: Any, series: dict[str, Series], color: str) -> None:
+    """Each seed as a thin line; with several seeds, their mean (bold) and min-max spread (shaded)
+    on the steps all of them reached, interpolated onto the longest seed's steps."""
+    import numpy as np
+
+    clean = {}
+    for label, (steps, values) in series.items():
+        points = [(s, v) for s, v in zip(steps, values) if v is not None]
+        if points:
+            clean[label] = tuple(np.array(column, dtype=float) for column in zip(*points))
+    for label, (x, y) in clean.items():
+        ax.plot(x, y, linewidth=0.9, alpha=0.45 if len(clean) > 1 else 1.0, color=color if len(clean) > 1 else None,
+                label=None if len(clean) > 1 else label)
+    if len(clean) < 2:
+        return
+    end = min(x[-1] for x, _ in clean.values())
+    grid = max((x for x, _ in clean.values()), key=len)
+    grid = grid[grid <= end]
+    if len(grid) == 0:
+        return
+    stacked = np.stack([np.interp(grid, x, y) for x, y in clean.values()])
+    ax.fill_between(grid, stacked.min(axis=0), stacked.max(axis=0), color=color, alpha=0.18, label="min-max over seeds")
+    ax.plot(grid, stacked.mean(axis=0), color=color, linewidth=2.0, label=f"mean of {len(clean)} seeds")
+
+
+def training_run_plot(loss: dict[str, Series], metrics: dict[str, dict[str, Series]], *, title: str) -> bytes:
+    """A training run: the loss per step, then one panel per monitored metric over its evaluation
+    steps; every seed, with the mean and the spread over seeds."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib import pyplot as plt
+
+    panels = 1 + len(metrics)
+    fig, axes = plt.subplots(1, panels, figsize=(2.2 + 4.4 * panels, 4.2), dpi=110, squeeze=False)
+    fig.suptitle(title)
+    _seed_band(axes[0][0], loss, "tab:blue")
+    axes[0][0].set(xlabel="step", ylabel="training loss")
+    if _spans_decades(*(values for _, values in loss.values())):
+        _log_scale(axes[0][0], "y")
+    for ax, (name, series) in zip(axes[0][1:], metrics.items()):
+        _seed_band(ax, series, "tab:green")
+        for steps, values in series.values():  # evaluations are few: mark each one
+            ax.plot([s for s, v in zip(steps, values) if v is not None], [v for v in values if v is not None],
+                    "o", markersize=2.5, color="tab:green", alpha=0.6)
+        ax.set(xlabel="step", ylabel=name)
+    for ax in axes[0]:
+        ax.grid(True, alpha=0.3)
+        _legend(ax)
     return _png(fig, tight=True)

@@ -97,6 +97,7 @@ class Outcome:
     stderr: _Tail = field(default_factory=_Tail)
     threads: int | None = None
     worker_lost: str | None = None  # the zygote died, or the job could not reach it: not the user's doing
+    node_lost: str | None = None  # --executor ray: the task's node or Ray worker died (the job's seed crashed)
     problems: list[str] = field(default_factory=list)  # what the job sent that we could not read
 
 
@@ -311,12 +312,14 @@ class WorkerPool:
     def __init__(
         self,
         *,
-        python: str | None = None,
+        python: str | Callable[[], str] | None = None,
         root: Path,
         max_workers: int = 2,
         warm: bool = True,
         threads_per_worker: int | None = None,
     ):
+        # A callable `python` is asked at each zygote start (it may raise WorkerStartError), so an
+        # environment the user makes after start-up is found without restarting the server.
         self.python = python or sys.executable
         self.root = root
         self.max_workers = max_workers
@@ -331,7 +334,10 @@ class WorkerPool:
         self._tg = anyio.create_task_group()
         await self._tg.__aenter__()
         if self.warm:
-            await self._start_warm()
+            try:
+                await self._start_warm()
+            except WorkerStartError:
+                pass  # no interpreter yet: the first call reports why, and tries again
         return self
 
     async def __aexit__(self, *exc_info) -> None:
@@ -339,8 +345,11 @@ class WorkerPool:
         await self._tg.__aexit__(*exc_info)
 
     async def _start_warm(self) -> None:
-        self._warm_zygote = Zygote(self.python, self.root)
+        self._warm_zygote = Zygote(self._interpreter(), self.root)
         await self._tg.start(self._warm_zygote.run)
+
+    def _interpreter(self) -> str:
+        return self.python() if callable(self.python) else self.python
 
     @property
     def waiting(self) -> int:
@@ -380,8 +389,9 @@ class WorkerPool:
             if self.warm:
                 zygote = await self._ready_warm_zygote()
                 return await self._run_on(zygote, request, timeout_s, memory_limit_mb, on_progress, on_data)
+            python = self._interpreter()  # outside the task group, which would wrap its error
             async with anyio.create_task_group() as tg:
-                zygote = Zygote(self.python, self.root)
+                zygote = Zygote(python, self.root)
                 await tg.start(zygote.run)
                 try:
                     await zygote.wait_ready()

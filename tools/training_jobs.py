@@ -3,33 +3,55 @@
 A run can last far longer than an MCP client keeps a request open (about 60 s), so
 `start_training` returns at once with a run id and the run goes on in the server's own
 task group. Each seed is one worker job, so seeds run in parallel up to --max-workers.
-Every run is a JSON record under <root>/.implement-paper/runs/, rewritten atomically as
-it progresses: results survive a server restart, and a run that was in flight when the
-server stopped is marked `interrupted` the next time the server starts.
+The worker streams every step's loss, each evaluation and findings as they are known; the
+server keeps them in the run's record (tools/run_store.py), rewritten about once a second
+off the event loop, and in TensorBoard event files (tools/run_events.py).
+
+Every seed task is supervised: whatever goes wrong in one (a worker answer that does not
+validate, a file that cannot be written) fails that seed with an `internal_error` finding
+and never reaches the server's task group, so one bad run cannot stop the server.
 """
 
 from __future__ import annotations
 
-import os
+import logging
+import math
 import secrets
 import time
 from datetime import datetime, timezone
-from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Callable
 
 import anyio
 from pydantic import BaseModel, Field, model_validator
 
 from .envelope import Artifact, Curve, Finding, ToolResult, sort_findings, status_of
 from .harness_tool import HarnessArgs, ProgressCallback, Runtime, Tool, error_result, execute, locate_harness
-from .plots import loss_curves_plot
-from .worker.findings import ERROR, finding
+from .plots import Series, training_run_plot
+from .run_events import EventLog, tensorboard_available
+from .run_objective import Reach, best_of, reach
+from .run_store import (
+    FINISHED,
+    RUN_ID_PATTERN,
+    HistoryPoint,
+    MetricSummary,
+    OwnerLock,
+    RunRecord,
+    RunStore,
+    SeedRun,
+    Skipped,
+    owner_pid,
+    record_path,
+    unknown_run_finding,
+)
+from .worker.findings import ERROR, INFO, WARNING, finding
 
-RunStatus = Literal["queued", "running", "completed", "failed", "cancelled", "interrupted"]
-FINISHED = {"completed", "failed", "cancelled", "interrupted"}
-SAVE_INTERVAL_S = 1.0  # a running record is rewritten at most this often
-MAX_WAIT_S = 50.0
-MAX_PARTIAL_POINTS = 120  # training_status may wait, but must answer before clients give up (~60 s)
+log = logging.getLogger(__name__)
+
+SAVE_INTERVAL_S = 1.0  # a running record (and its events) is written at most this often
+MAX_WAIT_S = 50.0  # training_status may wait, but must answer before clients give up (~60 s)
+MAX_PARTIAL_POINTS = 120  # of a running seed's loss curve: the record stays small however long the run
+MAX_EVALUATIONS = 2000  # per seed: the history lives in the record
+MAX_METRIC_PANELS = 3  # metrics drawn beside the loss when no objective says which one matters
 
 
 class StartTrainingArgs(HarnessArgs):
@@ -39,27 +61,39 @@ class StartTrainingArgs(HarnessArgs):
     seeds: list[int] | None = Field(
         None, min_length=1, max_length=16, description="One run per seed, in parallel workers; default [seed]."
     )
-    eval_every: int | None = Field(None, ge=1, description="Also call evaluate(model) every this many steps.")
+    eval_every: int | None = Field(
+        None,
+        ge=1,
+        description="Call evaluate(model) at step 0, every this many steps and at the end; each seed keeps the "
+        "history (the objective's curve, steps to reach a value). Default: evaluate at the end only.",
+    )
     label: str | None = Field(None, max_length=80, description="A name for the run, e.g. 'cnn-baseline'.")
     timeout_s: float | None = Field(
         None, gt=0, le=7 * 24 * 3600, description="Wall-clock limit per seed; default 24 hours."
     )
 
     @model_validator(mode="after")
-    def _distinct_seeds(self) -> StartTrainingArgs:
-        if self.seeds is not None:
-            if len(set(self.seeds)) != len(self.seeds) or min(self.seeds) < 0:
-                raise ValueError("seeds must be distinct non-negative integers")
+    def _check(self) -> StartTrainingArgs:
+        if self.seeds is not None and (len(set(self.seeds)) != len(self.seeds) or min(self.seeds) < 0):
+            raise ValueError("seeds must be distinct non-negative integers")
+        if self.eval_every is not None and self.steps / self.eval_every > MAX_EVALUATIONS:
+            raise ValueError(f"eval_every must be at least steps / {MAX_EVALUATIONS} = {math.ceil(self.steps / MAX_EVALUATIONS)}")
         return self
 
 
 class RunIdArgs(BaseModel):
-    run_id: str = Field(pattern=r"^[A-Za-z0-9_-]{1,64}$", description="The id start_training returned.")
+    run_id: str = Field(pattern=RUN_ID_PATTERN, description="The id start_training returned.")
 
 
 class StatusArgs(RunIdArgs):
     wait_s: float = Field(
         0, ge=0, le=MAX_WAIT_S, description="Wait up to this long for the run to finish before answering."
+    )
+    reach: dict[str, float] | None = Field(
+        None,
+        description='Steps to reach a value: {metric: value}, e.g. {"accuracy": 72}. For each seed, the first '
+        "evaluation step at which the metric was at least that good (better = the objective's mode for its "
+        "metric, else lower for loss/nll/error/perplexity/neg_elbo names, higher otherwise). Needs eval_every.",
     )
 
 
@@ -67,71 +101,45 @@ class ListRunsArgs(BaseModel):
     limit: int = Field(20, ge=1, le=200, description="Newest runs first, at most this many.")
 
 
-class MetricSummary(BaseModel):
-    mean: float
-    std: float = Field(description="Sample standard deviation over seeds (0 for one seed).")
-    n: int
-    values: list[float]
+class RunView(RunRecord):
+    """A run record as training_status shows it."""
+
+    progress: str = Field("", description="Seeds x steps and how many are done, e.g. '3 seeds x 2,000 steps: ...'.")
+    reach: list[Reach] = Field(default_factory=list, description="Answers to the reach argument, one per metric.")
 
 
-class SeedRun(BaseModel):
-    seed: int
-    status: RunStatus = "queued"
-    steps_done: int = 0
-    final_loss: float | None = None
-    metrics: dict[str, float] = Field(default_factory=dict)
-    curve: Curve = Field(default_factory=Curve, description="Training loss; partial while running.")
-    duration_s: float | None = None
-    findings: list[Finding] = Field(default_factory=list)
-
-
-class RunRecord(BaseModel):
-    run_id: str
-    label: str | None = None
-    harness: str
-    status: RunStatus = "queued"
-    created_at: str
-    finished_at: str | None = None
-    steps: int
-    lr: float
-    batch_size: int
-    model_kwargs: dict[str, Any] | None = None
-    seeds: list[SeedRun]
-    metrics: dict[str, MetricSummary] = Field(default_factory=dict, description="Final metrics over seeds.")
-    plot: str | None = Field(None, description="Training curves PNG, relative to the project root.")
-
-    def summary(self) -> str:
-        done = sum(s.steps_done for s in self.seeds)
-        total = self.steps * len(self.seeds)
-        text = f"run {self.run_id}{f' ({self.label})' if self.label else ''}: {self.status}, {done}/{total} steps"
-        if self.metrics:
-            text += "; " + ", ".join(f"{k} {m.mean:.4g} ± {m.std:.2g} (n={m.n})" for k, m in self.metrics.items())
-        if self.status in ("queued", "running"):
-            text += f". Poll training_status(run_id={self.run_id!r}, wait_s=30)."
-        elif self.status == "completed" and self.metrics:
-            text += f". Compare with the paper: compare_metrics(run_id={self.run_id!r}, reported={{...}})."
-        return text
-
-
-class RunResult(ToolResult[RunRecord]):
+class RunResult(ToolResult[RunView]):
     pass
 
 
 class RunListing(BaseModel):
     run_id: str
     label: str | None
-    status: RunStatus
+    status: str
     created_at: str
     harness: str
+    progress: str
     metrics: dict[str, float] = Field(description="Mean over seeds of each final metric.")
 
 
 class RunList(BaseModel):
     runs: list[RunListing]
+    skipped: list[Skipped] = Field(default_factory=list, description="Files under runs/ that are not valid records.")
 
 
 class RunListResult(ToolResult[RunList]):
     pass
+
+
+class SeedProgress(BaseModel):
+    """What tools/worker/train_run.py streams while a seed runs (progress `data`)."""
+
+    steps_done: int
+    phase: str
+    points: dict[str, Any] = Field(default_factory=dict)
+    history: list[HistoryPoint] = Field(default_factory=list)
+    findings: list[Finding] = Field(default_factory=list)
+    objective: dict[str, str] | None = None
 
 
 class SeedDetails(BaseModel):
@@ -141,21 +149,14 @@ class SeedDetails(BaseModel):
     steps_run: int
     final_loss: float | None
     best_loss: float | None
-    metrics: dict[str, float]
-    eval_history: list[dict[str, Any]]
+    metrics: dict[str, float | None]
+    history: list[HistoryPoint]
     curve: Curve
+    objective: dict[str, str] | None = None
 
 
 class SeedResult(ToolResult[SeedDetails]):
     pass
-
-
-RUNS_DIR = Path(".implement-paper") / "runs"  # relative to the project root
-
-
-def record_path(run_id: str) -> str:
-    """Where a run's record lives, relative to the project root."""
-    return str(RUNS_DIR / f"{run_id}.json")
 
 
 def _now() -> str:
@@ -163,48 +164,102 @@ def _now() -> str:
 
 
 def summarise_metrics(seeds: list[SeedRun]) -> dict[str, MetricSummary]:
-    names = sorted({name for s in seeds for name in s.metrics})
+    names = sorted({name for s in seeds for name, v in s.metrics.items() if v is not None})
     summary = {}
     for name in names:
-        values = [s.metrics[name] for s in seeds if name in s.metrics]
+        values = [s.metrics[name] for s in seeds if s.metrics.get(name) is not None]
         mean = sum(values) / len(values)
         var = sum((v - mean) ** 2 for v in values) / (len(values) - 1) if len(values) > 1 else 0.0
         summary[name] = MetricSummary(mean=mean, std=var**0.5, n=len(values), values=values)
     return summary
 
 
-class RunStore:
-    """Run records, one JSON file each, written atomically (temp file, then rename)."""
+def progress_text(record: RunRecord) -> str:
+    """'3 seeds x 2,000 steps: 4,100 of 6,000 steps done (seed 0 2,000 evaluating, ...)'."""
+    n, per = len(record.seeds), record.steps
+    done = sum(min(s.steps_done, per) for s in record.seeds)
+    text = f"{n} seed{'s' if n > 1 else ''} x {per:,} steps: {done:,} of {n * per:,} steps done"
+    if record.status not in ("completed", "queued"):
+        text += " (" + ", ".join(f"seed {s.seed} {s.steps_done:,} {s.status}" for s in record.seeds) + ")"
+    return text
 
-    def __init__(self, root: Path):
-        self.root = root
-        self.folder = root / RUNS_DIR
 
-    def path(self, run_id: str) -> Path:
-        return self.folder / f"{run_id}.json"
+def run_summary(record: RunRecord) -> str:
+    text = f"run {record.run_id}{f' ({record.label})' if record.label else ''}: {record.status}, {progress_text(record)}"
+    best = [(s.seed, s.best) for s in record.seeds if s.best]
+    if best:
+        text += f"; best {best[0][1].metric} " + ", ".join(f"{b.value:.4g} (seed {seed}, step {b.step:,})" for seed, b in best)
+    if record.metrics:
+        text += "; final " + ", ".join(f"{k} {m.mean:.4g} ± {m.std:.2g} (n={m.n})" for k, m in record.metrics.items())
+    if record.status in ("queued", "running"):
+        text += f". Poll training_status(run_id={record.run_id!r}, wait_s=30)."
+    elif record.status == "completed" and record.metrics:
+        text += f". Compare with the paper: compare_metrics(run_id={record.run_id!r}, reported={{...}})."
+    return text
 
-    def save(self, record: RunRecord) -> None:
-        self.folder.mkdir(parents=True, exist_ok=True)
-        tmp = self.folder / f".{record.run_id}.{os.getpid()}.tmp"
-        tmp.write_text(record.model_dump_json(indent=1))
-        os.replace(tmp, self.path(record.run_id))
 
-    def load(self, run_id: str) -> RunRecord | None:
-        try:
-            return RunRecord.model_validate_json(self.path(run_id).read_text())
-        except FileNotFoundError:
-            return None
+def add_points(curve: Curve, steps: list[int], losses: list[float | None], stride: int) -> None:
+    """Append streamed losses to a running curve, keeping only steps on a `stride` grid plus the latest."""
+    for step, loss in zip(steps, losses):
+        if curve.step and step <= curve.step[-1]:
+            continue
+        if curve.step and curve.step[-1] % stride:  # the previous latest point, off the grid
+            curve.step.pop()
+            curve.loss.pop()
+        curve.step.append(step)
+        curve.loss.append(loss if loss is not None and math.isfinite(loss) else None)
 
-    def all(self) -> list[RunRecord]:
-        if not self.folder.is_dir():
-            return []
-        records = []
-        for path in self.folder.glob("*.json"):
+
+def internal_error(what: str, exc: BaseException, where: str | None = None) -> Finding:
+    return Finding.model_validate(
+        finding(
+            "internal_error",
+            ERROR,
+            f"{what}: {type(exc).__name__}: {exc}"[:600],
+            where=where,
+            suggestion="The server logged the traceback; the rest of the run and the server carry on. If it is a "
+            "worker answer that did not validate, report it with the harness.",
+        )
+    )
+
+
+class LiveRun:
+    """A run in flight in this server: its record in memory, written out at most every SAVE_INTERVAL_S."""
+
+    def __init__(self, record: RunRecord, store: RunStore):
+        self.record, self.store = record, store
+        self.dirty = False
+        self.scope: anyio.CancelScope | None = None
+        self.finished = anyio.Event()
+        self.events: dict[int, EventLog] = {}
+        self.pending: dict[int, list[dict[str, Any]]] = {s.seed: [] for s in record.seeds}
+        self._lock = anyio.Lock()
+
+    async def flush(self) -> None:
+        """Write the record and pending TensorBoard events, off the event loop. Never raises: a full disk
+        costs the file, not the run."""
+        async with self._lock:
+            self.dirty = False
+            text = self.record.model_dump_json(indent=1)
+            batches = {seed: items for seed, items in self.pending.items() if items}
+            self.pending = {seed: [] for seed in self.pending}
             try:
-                records.append(RunRecord.model_validate_json(path.read_text()))
-            except ValueError:
-                continue  # a file that is not one of our records
-        return sorted(records, key=lambda r: r.created_at, reverse=True)
+                await anyio.to_thread.run_sync(self._write, text, batches)
+            except Exception:  # noqa: BLE001 - logged; the next flush tries again
+                log.exception("could not save run %s", self.record.run_id)
+
+    def _write(self, text: str, batches: dict[int, list[dict[str, Any]]]) -> None:
+        for seed, items in batches.items():
+            for data in items:
+                if seed in self.events:
+                    self.events[seed].write(data)
+        self.store.write(self.record.run_id, text)
+
+    async def autosave(self) -> None:
+        while True:
+            await anyio.sleep(SAVE_INTERVAL_S)
+            if self.dirty:
+                await self.flush()
 
 
 class TrainingJobs:
@@ -213,28 +268,52 @@ class TrainingJobs:
     def __init__(self, runtime: Runtime):
         self.runtime = runtime
         self.store = RunStore(runtime.root)
-        self._scopes: dict[str, anyio.CancelScope] = {}
-        self._finished: dict[str, anyio.Event] = {}
+        self.owner = OwnerLock(self.store)
+        self.live: dict[str, LiveRun] = {}
+        self.tensorboard = False  # whether the tensorboard extra is installed: runs then write events
         self._tg: anyio.abc.TaskGroup | None = None
 
     async def __aenter__(self) -> TrainingJobs:
-        for record in self.store.all():
-            if record.status not in FINISHED:  # the server that ran it is gone
-                record.status = "interrupted"
-                for seed in record.seeds:
-                    if seed.status not in FINISHED:
-                        seed.status = "interrupted"
-                self.store.save(record)
+        try:
+            await anyio.to_thread.run_sync(self._adopt_orphans)
+        except Exception:  # noqa: BLE001 - whatever lies under runs/, the server starts
+            log.exception("could not look through the runs of %s", self.store.folder)
+        self.tensorboard = await anyio.to_thread.run_sync(tensorboard_available)  # its import takes a while
         self._tg = anyio.create_task_group()
         await self._tg.__aenter__()
         return self
 
     async def __aexit__(self, *exc_info) -> None:
         self._tg.cancel_scope.cancel()
-        await self._tg.__aexit__(*exc_info)
+        try:
+            await self._tg.__aexit__(*exc_info)
+        finally:
+            self.owner.release()
 
-    def start(self, args: StartTrainingArgs, harness: str) -> RunRecord:
-        seeds = args.seeds or [args.seed]
+    def _adopt_orphans(self) -> None:
+        """Take this server's lock, then mark interrupted the unfinished runs whose server is gone.
+        Runs of another live server on this root are left alone (and logged)."""
+        try:
+            self.owner.acquire()
+        except OSError as exc:
+            log.warning("cannot lock %s (%s): runs of other servers on this root may be marked interrupted", self.owner.folder, exc)
+        records, _ = self.store.newest()
+        for record in records:
+            if record.status in FINISHED:
+                continue
+            if self.owner.alive(record.owner):
+                log.warning("run %s is running in another server (pid %s) on this root: left alone", record.run_id, owner_pid(record.owner))
+                continue
+            record.status = "interrupted"
+            for seed in record.seeds:
+                if seed.status not in FINISHED:
+                    seed.status = "interrupted"
+            try:
+                self.store.save(record)
+            except OSError as exc:
+                log.warning("could not mark run %s interrupted: %s", record.run_id, exc)
+
+    async def start(self, args: StartTrainingArgs, harness: str) -> RunRecord:
         record = RunRecord(
             run_id=f"{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(3)}",
             label=args.label,
@@ -243,81 +322,129 @@ class TrainingJobs:
             steps=args.steps,
             lr=args.lr,
             batch_size=args.batch_size,
+            eval_every=args.eval_every,
             model_kwargs=args.model_kwargs,
-            seeds=[SeedRun(seed=s) for s in seeds],
+            seeds=[SeedRun(seed=s) for s in args.seeds or [args.seed]],
+            owner=self.owner.name,
         )
-        self.store.save(record)
-        self._finished[record.run_id] = anyio.Event()
-        self._tg.start_soon(self._run, record, args)
+        if self.tensorboard:
+            record.events = self.store.relative(self.store.folder / record.run_id)
+        run = LiveRun(record, self.store)
+        self.live[record.run_id] = run
+        await run.flush()
+        self._tg.start_soon(self._supervise, run, args)
         return record
 
     def cancel(self, run_id: str) -> bool:
-        scope = self._scopes.get(run_id)
-        if scope is None:
+        run = self.live.get(run_id)
+        if run is None or run.scope is None or run.finished.is_set():
             return False
-        scope.cancel()
+        run.scope.cancel()
         return True
+
+    async def record(self, run_id: str) -> RunRecord | None:
+        """The live record when this server runs it, else the one on disk."""
+        if run_id in self.live:
+            return self.live[run_id].record
+        return await anyio.to_thread.run_sync(self.store.load, run_id)
 
     async def wait(self, run_id: str, timeout_s: float, progress: ProgressCallback | None) -> None:
         """Wait until the run finishes or `timeout_s` passes, reporting progress meanwhile."""
-        finished = self._finished.get(run_id)
-        if finished is None:
+        run = self.live.get(run_id)
+        if run is None:
             return
         with anyio.move_on_after(timeout_s):
-            while not finished.is_set():
+            while not run.finished.is_set():
                 with anyio.move_on_after(2):
-                    await finished.wait()
-                if progress is not None and (record := self.store.load(run_id)):
-                    await progress(sum(s.steps_done for s in record.seeds), record.steps * len(record.seeds), record.summary())
+                    await run.finished.wait()
+                if progress is not None:
+                    record = run.record
+                    done = sum(s.steps_done for s in record.seeds)
+                    await progress(done, record.steps * len(record.seeds), run_summary(record))
 
-    async def _run(self, record: RunRecord, args: StartTrainingArgs) -> None:
-        last_save = 0.0
+    async def _supervise(self, run: LiveRun, args: StartTrainingArgs) -> None:
+        """The whole run; nothing raised in it may reach the server's task group."""
+        try:
+            await self._run(run, args)
+        except Exception as exc:  # noqa: BLE001 - a bug of ours must cost this run only
+            log.exception("run %s failed inside the server", run.record.run_id)
+            run.record.findings.append(internal_error("the run failed inside the server", exc))
+            run.record.status = "failed"
+            await run.flush()
+        finally:
+            run.finished.set()
 
-        def save(force: bool = False) -> None:
-            nonlocal last_save
-            if force or time.monotonic() - last_save >= SAVE_INTERVAL_S:
-                last_save = time.monotonic()
-                self.store.save(record)
-
-        async def one_seed(seed_run: SeedRun) -> None:
-            def on_data(data: dict[str, Any]) -> None:
-                seed_run.status = "running"
-                seed_run.steps_done = data.get("step", seed_run.steps_done)
-                if "loss" in data:
-                    curve = seed_run.curve
-                    curve.step.append(seed_run.steps_done)
-                    curve.loss.append(data["loss"])
-                    if len(curve.step) > MAX_PARTIAL_POINTS:  # thin out: the record stays small however long the run
-                        curve.step, curve.loss = curve.step[::2], curve.loss[::2]
-                save()
-
-            seed_args = args.model_copy(update={"seed": seed_run.seed, "timeout_s": args.timeout_s or 24 * 3600.0})
-            result = await execute("train_run", "start_training", SeedResult, seed_args, self.runtime, None, on_data)
-            seed_run.findings = result.findings
-            seed_run.duration_s = result.run.duration_s if result.run else None
-            if result.details is not None:
-                seed_run.steps_done = result.details.steps_run
-                seed_run.final_loss = result.details.final_loss
-                seed_run.metrics = result.details.metrics
-                seed_run.curve = result.details.curve
-            seed_run.status = "failed" if result.status in ("error", "fail") else "completed"
-            save(force=True)
-
-        record.status = "running"
-        save(force=True)
+    async def _run(self, run: LiveRun, args: StartTrainingArgs) -> None:
+        run.record.status = "running"
         with anyio.CancelScope() as scope:
-            self._scopes[record.run_id] = scope
+            run.scope = scope
             try:
                 async with anyio.create_task_group() as tg:
-                    for seed_run in record.seeds:
-                        tg.start_soon(one_seed, seed_run)
+                    tg.start_soon(run.autosave)
+                    async with anyio.create_task_group() as seeds:
+                        for seed_run in run.record.seeds:
+                            seeds.start_soon(self._seed, run, seed_run, args)
+                    tg.cancel_scope.cancel()  # every seed is done: stop autosaving
             finally:
                 with anyio.CancelScope(shield=True):
-                    await self._finish(record, cancelled=scope.cancel_called)
-                    del self._scopes[record.run_id]
-                    self._finished[record.run_id].set()
+                    await self._finish(run, cancelled=scope.cancel_called)
 
-    async def _finish(self, record: RunRecord, cancelled: bool) -> None:
+    async def _seed(self, run: LiveRun, seed_run: SeedRun, args: StartTrainingArgs) -> None:
+        """One seed's worker job. Anything but cancellation fails this seed alone, with internal_error."""
+        events = EventLog(self.store.folder / run.record.run_id / f"seed-{seed_run.seed}")
+        try:
+            if self.tensorboard and await anyio.to_thread.run_sync(events.open):
+                run.events[seed_run.seed] = events
+            seed_args = args.model_copy(update={"seed": seed_run.seed, "timeout_s": args.timeout_s or 24 * 3600.0})
+            on_data = self._on_data(run, seed_run)
+            result = await execute("train_run", "start_training", SeedResult, seed_args, self.runtime, None, on_data)
+            self._seed_result(run.record, seed_run, result)
+        except Exception as exc:  # noqa: BLE001 - supervised: the other seeds and the server carry on
+            log.exception("seed %s of run %s failed inside the server", seed_run.seed, run.record.run_id)
+            seed_run.findings.append(internal_error(f"seed {seed_run.seed} failed inside the server", exc, f"seed {seed_run.seed}"))
+            seed_run.status = "failed"
+        finally:
+            with anyio.CancelScope(shield=True):
+                await run.flush()
+                run.events.pop(seed_run.seed, None)
+                await anyio.to_thread.run_sync(events.close)
+
+    def _on_data(self, run: LiveRun, seed_run: SeedRun) -> Callable[[dict[str, Any]], None]:
+        record = run.record
+        stride = max(1, math.ceil(record.steps / MAX_PARTIAL_POINTS))
+
+        def on_data(data: dict[str, Any]) -> None:
+            update = SeedProgress.model_validate(data)  # a bad message fails the seed (supervised)
+            seed_run.status = "evaluating" if update.phase == "evaluating" else "running"
+            seed_run.steps_done = update.steps_done
+            if update.objective is not None:
+                record.objective = update.objective
+            add_points(seed_run.curve, update.points.get("step", []), update.points.get("loss", []), stride)
+            seed_run.history += update.history
+            seed_run.best = best_of(seed_run.history, record.objective)
+            seed_run.findings += update.findings
+            run.pending[seed_run.seed].append(data)
+            run.dirty = True
+
+        return on_data
+
+    def _seed_result(self, record: RunRecord, seed_run: SeedRun, result: SeedResult) -> None:
+        seed_run.findings = result.findings
+        seed_run.duration_s = result.run.duration_s if result.run else None
+        details = result.details
+        if details is not None:
+            seed_run.steps_done = details.steps_run
+            seed_run.final_loss = details.final_loss
+            seed_run.metrics = details.metrics
+            seed_run.curve = details.curve
+            seed_run.history = details.history
+            record.objective = details.objective or record.objective
+            seed_run.best = best_of(seed_run.history, record.objective)
+        stopped_early = details is None or details.steps_run < record.steps
+        seed_run.status = "failed" if result.status == "error" or stopped_early else "completed"
+
+    async def _finish(self, run: LiveRun, cancelled: bool) -> None:
+        record = run.record
         for seed_run in record.seeds:
             if seed_run.status not in FINISHED:
                 seed_run.status = "cancelled" if cancelled else "interrupted"
@@ -331,19 +458,46 @@ class TrainingJobs:
         else:
             record.status = "failed"
         record.finished_at = _now()
-        curves = {f"seed {s.seed}": s.curve for s in record.seeds if s.curve.step}
-        if curves:
-            png = await anyio.to_thread.run_sync(
-                lambda: loss_curves_plot(curves, title=f"Training loss, run {record.run_id}", xlabel="step")
-            )
-            plot = self.store.folder / f"{record.run_id}.png"
-            plot.write_bytes(png)
-            record.plot = str(plot.relative_to(self.runtime.root))
-        self.store.save(record)
+        try:
+            await self._plot(record)
+        except Exception as exc:  # noqa: BLE001 - a plot is not worth a run
+            log.exception("could not plot run %s", record.run_id)
+            record.findings.append(internal_error("the run's plot could not be drawn", exc))
+        await run.flush()
+
+    async def _plot(self, record: RunRecord) -> None:
+        loss, metrics = plot_series(record)
+        if not loss:
+            return
+        title = f"run {record.run_id}" + (f" ({record.label})" if record.label else "")
+        png = await anyio.to_thread.run_sync(lambda: training_run_plot(loss, metrics, title=title))
+        plot = self.store.folder / f"{record.run_id}.png"
+        await anyio.Path(plot).write_bytes(png)
+        record.plot = self.store.relative(plot)
 
 
-def run_result(record: RunRecord) -> RunResult:
-    findings = sort_findings([f for s in record.seeds for f in s.findings])
+def plot_series(record: RunRecord) -> tuple[dict[str, Series], dict[str, dict[str, Series]]]:
+    """Each seed's loss curve, and the monitored metric over evaluation steps per seed: the
+    objective when the harness declares one, else every metric (at most MAX_METRIC_PANELS)."""
+    loss = {f"seed {s.seed}": (s.curve.step, s.curve.loss) for s in record.seeds if s.curve.step}
+    measured = sorted({m for s in record.seeds for p in s.history for m in p.metrics})
+    objective = record.objective or {}
+    names = [objective["monitor"]] if objective.get("monitor") in measured else measured[:MAX_METRIC_PANELS]
+    metrics = {}
+    for name in names:
+        panel = name + (f" (objective, {objective['mode']})" if name == objective.get("monitor") else "")
+        metrics[panel] = {f"seed {s.seed}": ([p.step for p in s.history], [p.metrics.get(name) for p in s.history]) for s in record.seeds}
+    return loss, metrics
+
+
+def _unique(findings: list[Finding]) -> list[Finding]:
+    """Findings of every seed, each message once (seeds of one harness share their contract notes)."""
+    seen: set[tuple[str, str]] = set()
+    return [f for f in findings if (f.code, f.message) not in seen and not seen.add((f.code, f.message))]
+
+
+def run_result(record: RunRecord, jobs: TrainingJobs, reach_targets: dict[str, float] | None = None) -> RunResult:
+    findings = sort_findings(_unique(record.findings + [f for s in record.seeds for f in s.findings]))
     if record.status == "interrupted":
         findings.insert(
             0,
@@ -351,21 +505,36 @@ def run_result(record: RunRecord) -> RunResult:
                 finding("crashed", ERROR, f"run {record.run_id} was interrupted: the server stopped while it ran")
             ),
         )
+    summary = run_summary(record)
+    if record.status not in FINISHED and record.run_id not in jobs.live and jobs.owner.alive(record.owner):
+        pid = owner_pid(record.owner)
+        findings.append(
+            Finding.model_validate(
+                finding(
+                    "run_elsewhere",
+                    INFO,
+                    f"run {record.run_id} is running in another server (pid {pid}) on this root: this one shows its "
+                    "record as last saved and cannot cancel it",
+                    evidence={"pid": pid},
+                )
+            )
+        )
+        summary = f"(running in another server, pid {pid}) {summary}"
     artifacts = [Artifact(kind="run", path=record_path(record.run_id))]
     if record.plot:
-        artifacts.append(Artifact(kind="plot", path=record.plot, description="training loss per seed"))
+        artifacts.append(Artifact(kind="plot", path=record.plot, description="training loss and objective per seed"))
+    view = RunView(**dict(record), progress=progress_text(record), reach=reach(record, reach_targets or {}))
     return RunResult(
         status="pass" if record.status == "cancelled" else status_of(findings),
-        summary=record.summary(),
+        summary=summary,
         findings=findings,
-        details=record,
+        details=view,
         artifacts=artifacts,
     )
 
 
 def _unknown_run(run_id: str) -> RunResult:
-    message = f"no run {run_id!r}; list_runs() shows the known runs"
-    return error_result(RunResult, finding("harness_error", ERROR, message, where=run_id), time.perf_counter())
+    return error_result(RunResult, unknown_run_finding(run_id), time.perf_counter())
 
 
 def _jobs(runtime: Runtime) -> TrainingJobs:
@@ -377,27 +546,30 @@ async def _start(args: StartTrainingArgs, runtime: Runtime, progress: ProgressCa
     harness = locate_harness(runtime, args.harness)
     if isinstance(harness, dict):
         return error_result(RunResult, harness, time.perf_counter())
-    return run_result(_jobs(runtime).start(args, str(harness.relative_to(runtime.root.resolve()))))
+    jobs = _jobs(runtime)
+    return run_result(await jobs.start(args, str(harness.relative_to(runtime.root.resolve()))), jobs)
 
 
 async def _status(args: StatusArgs, runtime: Runtime, progress: ProgressCallback | None) -> RunResult:
     jobs = _jobs(runtime)
     if args.wait_s:
         await jobs.wait(args.run_id, args.wait_s, progress)
-    record = jobs.store.load(args.run_id)
-    return run_result(record) if record else _unknown_run(args.run_id)
+    record = await jobs.record(args.run_id)
+    return run_result(record, jobs, args.reach) if record else _unknown_run(args.run_id)
 
 
 async def _cancel(args: RunIdArgs, runtime: Runtime, progress: ProgressCallback | None) -> RunResult:
     jobs = _jobs(runtime)
     if jobs.cancel(args.run_id):
         await jobs.wait(args.run_id, 10, None)
-    record = jobs.store.load(args.run_id)
-    return run_result(record) if record else _unknown_run(args.run_id)
+    record = await jobs.record(args.run_id)
+    return run_result(record, jobs) if record else _unknown_run(args.run_id)
 
 
 async def _list(args: ListRunsArgs, runtime: Runtime, progress: ProgressCallback | None) -> RunListResult:
-    records = _jobs(runtime).store.all()[: args.limit]
+    jobs = _jobs(runtime)
+    records, skipped = await anyio.to_thread.run_sync(jobs.store.newest, args.limit)
+    records = [jobs.live[r.run_id].record if r.run_id in jobs.live else r for r in records]
     runs = [
         RunListing(
             run_id=r.run_id,
@@ -405,11 +577,25 @@ async def _list(args: ListRunsArgs, runtime: Runtime, progress: ProgressCallback
             status=r.status,
             created_at=r.created_at,
             harness=r.harness,
+            progress=progress_text(r),
             metrics={k: m.mean for k, m in r.metrics.items()},
         )
         for r in records
     ]
-    return RunListResult(status="pass", summary=f"{len(runs)} run(s), newest first.", details=RunList(runs=runs))
+    findings = [
+        Finding.model_validate(
+            finding(
+                "run_record_skipped",
+                WARNING,
+                f"{item.file} under .implement-paper/runs/ is not a valid run record ({item.reason}); skipped",
+                where=item.file,
+                suggestion="Move it out of .implement-paper/runs/ (only start_training writes there).",
+            )
+        )
+        for item in skipped
+    ]
+    summary = f"{len(runs)} run(s), newest first" + (f"; {len(skipped)} unreadable file(s) skipped" if skipped else "") + "."
+    return RunListResult(status=status_of(findings), summary=summary, findings=findings, details=RunList(runs=runs, skipped=skipped))
 
 
 START_TRAINING = Tool(
@@ -418,9 +604,12 @@ START_TRAINING = Tool(
     result=RunResult,
     description=(
         "Start a real training run in the background and return its run_id at once. One worker per seed (in "
-        "parallel up to --max-workers); data from the harness's get_train_batch(batch_size, step) when defined; "
-        "metrics from evaluate(model) at the end (and every eval_every steps). Records persist under "
-        ".implement-paper/runs/. Then poll training_status(run_id, wait_s=30) and compare_metrics(run_id=...)."
+        "parallel up to --max-workers); data from the harness's get_train_batch(batch_size, step[, model]) when "
+        "defined; metrics from evaluate(model) at the end, and with eval_every at step 0 and every eval_every steps "
+        "(a history per seed: the objective's curve). Findings as it goes: objective_not_improving, "
+        "non_finite_metric, train_eval_gap, buffers_not_updated, loss_not_decreasing, diverged, ... Records persist "
+        "under .implement-paper/runs/ (TensorBoard events too, with the tensorboard extra). Then poll "
+        "training_status(run_id, wait_s=30) and compare_metrics(run_id=...)."
     ),
     invoke=_start,
 )
@@ -430,8 +619,10 @@ TRAINING_STATUS = Tool(
     args=StatusArgs,
     result=RunResult,
     description=(
-        "Progress of a training run: status, steps done, partial loss curve per seed, final metrics (mean ± std "
-        "over seeds) when done. wait_s (≤ 50) waits for completion, reporting progress, before answering."
+        "Progress of a training run: status, seeds x steps done, partial loss curve and evaluation history per "
+        "seed, the objective's best value and step, findings so far, final metrics (mean ± std over seeds) when "
+        "done. reach={metric: value} gives the first step each seed reached that value. wait_s (≤ 50) waits for "
+        "completion, reporting progress, before answering."
     ),
     invoke=_status,
 )
@@ -449,7 +640,8 @@ LIST_RUNS = Tool(
     name="list_runs",
     args=ListRunsArgs,
     result=RunListResult,
-    description="The training runs recorded under this project (also those of earlier server sessions), newest first.",
+    description="The training runs recorded under this project (also those of earlier server sessions), newest "
+    "first; files under runs/ that are not valid records are skipped and named.",
     invoke=_list,
     read_only=True,
 )

@@ -25,12 +25,19 @@ class CausalSelfAttention(nn.Module):
         future = torch.triu(torch.ones(T, T, dtype=torch.bool, device=q.device), diagonal=1)
         return att.masked_fill(future, float("-inf"))
 
+    def weights(self, scores: torch.Tensor) -> torch.Tensor:
+        return F.softmax(scores, dim=-1)  # over the keys
+
+    def merge(self, y: torch.Tensor) -> torch.Tensor:
+        B, nh, T, hs = y.shape
+        return y.transpose(1, 2).reshape(B, T, nh * hs)  # (B, T, C)
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         B, T, C = x.shape
         q, k, v = self.qkv(x).split(C, dim=2)
         q, k, v = (t.view(B, T, self.heads, C // self.heads).transpose(1, 2) for t in (q, k, v))  # (B, nh, T, hs)
-        y = F.softmax(self.scores(q, k), dim=-1) @ v
-        return self.proj(y.transpose(1, 2).reshape(B, T, C))
+        y = self.weights(self.scores(q, k)) @ v  # (B, nh, T, hs)
+        return self.proj(self.merge(y))
 
 
 class Block(nn.Module):
@@ -54,8 +61,11 @@ class TinyLM(nn.Module):
         self.ln_f = nn.LayerNorm(WIDTH)
         self.head = nn.Linear(WIDTH, VOCAB)
 
+    def embed(self, idx: torch.Tensor) -> torch.Tensor:
+        return self.tok_emb(idx) + self.pos_emb(torch.arange(idx.shape[1], device=idx.device))
+
     def forward(self, idx: torch.Tensor) -> torch.Tensor:
-        x = self.tok_emb(idx) + self.pos_emb(torch.arange(idx.shape[1], device=idx.device))
+        x = self.embed(idx)
         for block in self.blocks:
             x = block(x)
         return self.head(self.ln_f(x))  # (B, T, VOCAB)

@@ -26,3 +26,8 @@ class SwishLayer(nn.Module):
 
 def build_model():
     return nn.Sequential(nn.Linear(16, 64), SwishLayer(), nn.Linear(64, num_classes))
+
+
+def gated(x, gate):
+    """Bug: the gate is detached (copied from an inference path), so autograd gives it a zero gradient."""
+    return x * torch.sigmoid(gate.detach())

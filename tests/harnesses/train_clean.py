@@ -5,6 +5,8 @@ from torch import nn
 
 from clean_mlp import build_model, get_batch, num_classes  # noqa: F401
 
+objective = {"monitor": "accuracy", "mode": "max"}
+
 
 def get_train_batch(batch_size: int, step: int):
     g = torch.Generator().manual_seed(1000 + step)  # a new batch every step, reproducible

@@ -1,25 +1,38 @@
 """run_ablation, worker side: train the baseline and every variant the same way, then rank.
 
-Every variant is built from the same seed (so layers whose shapes agree start from the
-same weights), trained from the same seed (dropout masks agree too) on the same fixed
-batch with the same optimiser and lr. Only the model differs, so the loss curves compare
-the components, not luck.
+Every variant is built and trained from the same seeds (so layers whose shapes agree start
+from the same weights and dropout masks agree), on the same data (the harness's training
+stream when it has one, else one fixed batch) with the same optimiser, lr and schedule.
+Only the model differs, so the curves compare the components, not luck; and with several
+seeds, a difference smaller than the seed spread is called noise.
+
+Ranking is by the loss or by an evaluate() metric (default: the harness's objective). A
+loss is only comparable between variants that optimise the same terms: a variant that drops
+one (no KL) has a lower loss without being better.
 """
 
 from __future__ import annotations
 
 import math
+import statistics
 from typing import Any
 
-from .findings import ERROR, INFO, finding
+from .failures import HarnessError
+from .findings import ERROR, INFO, WARNING, finding
 from .job import JobContext, seed_everything
+from .metric_names import guess_mode, words
 from .training import downsample, finite, train
 
 BASELINE = "baseline"
 FINAL_WINDOW = 10  # final loss = mean of the last steps: one noisy step must not decide a ranking
-BEATS_FACTOR = 0.5  # a variant ending below half the baseline's loss is worth pointing out
+BEATS_FACTOR = 0.5  # one seed: a variant ending below half the baseline's loss is worth pointing out
 STUCK = 0.9  # a run whose final loss is above this fraction of its initial one is not learning
+NOISE_SIGMAS = 2.0  # a difference within 2 standard errors of the seed spread is noise
+SAME_CURVE = 1e-6  # relative: curves this close at every step are the same run
 CURVE_POINTS = 25  # per variant: up to 17 curves must stay a few KB
+ADDS_UP = 1e-3  # relative: a loss within this of the sum of its terms is that sum
+_UNSET = object()
+OFF = (False, 0, 0.0, None, "none", "off", "")  # values that switch a component off
 
 
 def _final(losses: list[float]) -> float | None:
@@ -27,24 +40,93 @@ def _final(losses: list[float]) -> float | None:
     return sum(tail) / len(tail) if tail and all(math.isfinite(v) for v in tail) else None
 
 
-def _train_variant(ctx: JobContext, name: str, overrides: dict[str, Any], batch: Any, done: int, total: int) -> dict[str, Any]:
-    model = ctx.build_model(**overrides)
-    optimizer = ctx.harness.make_optimizer(model.parameters(), ctx.args["lr"])
-    seed_everything(ctx.seed)
-    losses = train(ctx, model, optimizer, lambda step: batch, ctx.args["steps"], progress=(done, total, name)).loss
-    finite_losses = [v for v in losses if math.isfinite(v)]
+def _rank_by(ctx: JobContext) -> tuple[str, str]:
+    """(what to rank by, "min" or "max"): the argument, else the objective, else the loss."""
+    objective = ctx.harness.objective
+    rank_by = ctx.args.get("rank_by") or (objective["monitor"] if objective else "loss")
+    if rank_by == "loss":
+        return rank_by, "min"
+    if ctx.harness.evaluate_fn is None:
+        raise HarnessError(f"rank_by={rank_by!r} needs evaluate(model) -> dict[str, float] in the harness", where="evaluate")
+    if objective and objective["monitor"] == rank_by:
+        return rank_by, objective["mode"]
+    mode = guess_mode(rank_by)
+    if mode is None:
+        raise HarnessError(
+            f"cannot tell whether higher or lower {rank_by!r} is better from its name",
+            where="objective",
+            suggestion=f'Declare objective = {{"monitor": "{rank_by}", "mode": "max"}} (or "min") in the harness.',
+        )
+    return rank_by, mode
+
+
+def _one_seed(ctx: JobContext, overrides: dict[str, Any], seed: int, rank_by: str, label: str, done: int, total: int) -> dict[str, Any]:
+    """Train one variant from one seed; its losses, terms and (when ranking by a metric) its metrics."""
+    steps, batch_size = ctx.args["steps"], ctx.args["batch_size"]
+    seed_everything(seed)
+    model = ctx.harness.build_model(**{**ctx.model_kwargs, **overrides}).to(ctx.device)
+    optimizer, scheduler = ctx.optimizer_for(model, ctx.args["lr"], steps)
+    if ctx.harness.get_train_batch_fn is not None:
+        batch_for_step = lambda step: ctx.train_batch(batch_size, step, model)  # noqa: E731
+    else:
+        fixed = ctx.batch(batch_size, "train")
+        batch_for_step = lambda step: fixed  # noqa: E731
+    seed_everything(seed)
+    trace = train(ctx, model, optimizer, batch_for_step, steps, scheduler=scheduler, progress=(done, total, label))
+    metrics = ctx.harness.evaluate(model) if rank_by != "loss" and trace.loss and math.isfinite(trace.loss[-1]) else {}
+    if rank_by != "loss" and metrics and rank_by not in metrics:
+        raise HarnessError(f"rank_by={rank_by!r} is not among the metrics evaluate returns: {sorted(metrics)}", where="evaluate")
+    return {"model": model, "losses": trace.loss, "terms": trace.terms, "metrics": metrics}
+
+
+def _adds_up(losses: list[float], terms: dict[str, list[float]]) -> bool | None:
+    """Whether the loss is the plain sum of its named terms (over the final steps); None without terms.
+
+    A variant that drops or reweights a term (kl_weight=0, beta=0.5) breaks a sum the baseline keeps."""
+    final, parts = _final(losses), [_final(values) for values in terms.values()]
+    if not terms or final is None or None in parts:
+        return None
+    return abs(final - sum(parts)) <= ADDS_UP * max(1.0, abs(final))
+
+
+def _spread(values: list[float]) -> tuple[float | None, float | None]:
+    if not values or not all(math.isfinite(v) for v in values):
+        return None, None
+    return statistics.fmean(values), statistics.stdev(values) if len(values) > 1 else None
+
+
+def _train_variant(ctx: JobContext, name: str, overrides: dict[str, Any], rank_by: str, index: int, count: int) -> dict[str, Any]:
+    seeds, steps = ctx.args["seeds"], ctx.args["steps"]
+    runs = []
+    for k, seed in enumerate(seeds):
+        label = f"{name} seed {seed}" if len(seeds) > 1 else name
+        runs.append(_one_seed(ctx, overrides, seed, rank_by, label, (index * len(seeds) + k) * steps, count * len(seeds) * steps))
+    losses = runs[0]["losses"]
+    finals = [_final(r["losses"]) for r in runs]
+    values = finals if rank_by == "loss" else [r["metrics"].get(rank_by) for r in runs]
+    mean, std = _spread([v for v in values if v is not None] if None not in values else [math.nan])
+    metric_names = sorted({m for r in runs for m in r["metrics"]})
     result = {
         "name": name,
         "model_kwargs": overrides,
-        "params": sum(p.numel() for p in model.parameters()),
+        "params": sum(p.numel() for p in runs[0]["model"].parameters()),
+        "seeds": seeds,
         "initial_loss": losses[0] if losses else None,
-        "final_loss": _final(losses),
-        "best_loss": min(finite_losses) if finite_losses else None,
+        "final_loss": statistics.fmean(finals) if None not in finals else None,
+        "best_loss": min((v for r in runs for v in r["losses"] if math.isfinite(v)), default=None),
         "steps_run": len(losses),
+        "values": [v for v in values if v is not None],
+        "mean": mean,
+        "std": std,
+        "metrics": {m: statistics.fmean(r["metrics"][m] for r in runs if m in r["metrics"]) for m in metric_names},
+        "terms": sorted(runs[0]["terms"]),
+        "adds_up": _adds_up(runs[0]["losses"], runs[0]["terms"]),
         "curve": downsample(losses, CURVE_POINTS),
+        "_curves": [r["losses"] for r in runs],
     }
-    if losses and not math.isfinite(losses[-1]):
-        result["non_finite_at_step"] = len(losses) - 1
+    bad = next((r for r in runs if r["losses"] and not math.isfinite(r["losses"][-1])), None)
+    if bad is not None:
+        result["non_finite_at_step"] = len(bad["losses"]) - 1
     return result
 
 
@@ -65,14 +147,48 @@ def _variant_findings(ctx: JobContext, result: dict[str, Any]) -> list[dict[str,
     ]
 
 
-def _rank(results: list[dict[str, Any]]) -> list[str]:
-    """Order by final loss, best first; fill rank and delta_vs_baseline in place."""
-    ranked = sorted((r for r in results if finite(r.get("final_loss"))), key=lambda r: r["final_loss"])
-    baseline = results[0].get("final_loss")
+def _same_run(a: dict[str, Any], b: dict[str, Any]) -> bool:
+    """Every seed's loss curve equal step by step (to float noise): the variant changed nothing that trains."""
+    if len(a["_curves"]) != len(b["_curves"]):
+        return False
+    for x, y in zip(a["_curves"], b["_curves"]):
+        if len(x) != len(y) or any(not math.isclose(u, v, rel_tol=SAME_CURVE, abs_tol=SAME_CURVE) for u, v in zip(x, y)):
+            return False
+    return a["metrics"] == b["metrics"] or not a["metrics"]
+
+
+def _changes_loss(result: dict[str, Any], baseline: dict[str, Any]) -> str | None:
+    """Why this variant's loss is not comparable with the baseline's, or None when it is."""
+    if result["terms"] != baseline["terms"]:
+        return f"its loss terms are {result['terms']}, the baseline's {baseline['terms']}"
+    named = [k for k in result["model_kwargs"] if set(words(k)) & {t.lower() for t in baseline["terms"]}]
+    if named:
+        return f"it changes {named}, a switch on a loss term"
+    if baseline.get("adds_up") and result.get("adds_up") is False:
+        return f"its loss is no longer the sum of its terms {result['terms']} (one dropped or reweighted)"
+    return None
+
+
+def _noise(a: dict[str, Any], b: dict[str, Any]) -> float | None:
+    """NOISE_SIGMAS standard errors of the difference of two means over seeds; None with one seed."""
+    if a["std"] is None or b["std"] is None:
+        return None
+    return NOISE_SIGMAS * math.sqrt(a["std"] ** 2 / len(a["values"]) + b["std"] ** 2 / len(b["values"]))
+
+
+def _rank(results: list[dict[str, Any]], mode: str) -> list[str]:
+    """Order by the mean ranked value, best first; fill rank, deltas and within_noise in place."""
+    sign = 1 if mode == "min" else -1
+    ranked = sorted((r for r in results if finite(r.get("mean"))), key=lambda r: sign * r["mean"])
+    baseline = results[0]
     for rank, result in enumerate(ranked, start=1):
         result["rank"] = rank
-        if finite(baseline):
-            result["delta_vs_baseline"] = result["final_loss"] - baseline
+        if finite(baseline.get("mean")):
+            result["delta_vs_baseline"] = result["mean"] - baseline["mean"]
+            noise = _noise(result, baseline)
+            result["within_noise"] = None if noise is None else abs(result["delta_vs_baseline"]) <= noise
+        if finite(baseline.get("final_loss")) and finite(result.get("final_loss")):
+            result["final_loss_delta"] = result["final_loss"] - baseline["final_loss"]
     return [r["name"] for r in ranked]
 
 
@@ -81,73 +197,173 @@ def _stuck(result: dict[str, Any]) -> bool:
     return not finite(final) or (finite(initial) and final > STUCK * initial)
 
 
-def _comparison(results: list[dict[str, Any]], ranking: list[str]) -> tuple[str, list[dict[str, Any]]]:
-    """The summary's verdict, and an info finding for each variant far better than the baseline."""
-    baseline = results[0]
-    by_name = {r["name"]: r for r in results}
+def _kind(overrides: dict[str, Any]) -> str:
+    """disables (a switch set off or to zero), enables (a switch set on), or changes (sizes, rates)."""
+    if any(v in OFF and not isinstance(v, (list, dict)) for v in overrides.values()):
+        return "disables"
+    if any(v is True for v in overrides.values()):
+        return "enables"
+    return "changes"
+
+
+def _better(result: dict[str, Any], baseline: dict[str, Any], mode: str, rank_by: str) -> bool:
+    """Better than the baseline beyond seed noise (one seed: by a factor of 2 in loss; never by a metric)."""
+    delta = result.get("delta_vs_baseline")
+    if delta is None or (delta >= 0 if mode == "min" else delta <= 0):
+        return False
+    if result.get("within_noise") is not None:
+        return not result["within_noise"]
+    return rank_by == "loss" and result["mean"] < BEATS_FACTOR * baseline["mean"]
+
+
+def _value_text(result: dict[str, Any], named: bool = True) -> str:
+    spread = f" ± {result['std']:.2g}" if result.get("std") is not None else ""
+    return f"{result['name']} ({result['mean']:.4g}{spread})" if named else f"{result['mean']:.4g}{spread}"
+
+
+BETTER_ADVICE = {
+    "disables": "Switching this component off trains better: inspect it for a bug (run_overfit_test and "
+    "gradient_check with the baseline's model_kwargs).",
+    "enables": "The component it switches on helps, as a paper that introduces it claims; not a bug.",
+    "changes": "Expected if it only makes the model larger or the setting better suited; otherwise look at what it changes.",
+}
+
+
+def _no_effect(ctx: JobContext, ran: list[dict[str, Any]], baseline: dict[str, Any]) -> list[dict[str, Any]]:
+    """Variants that train exactly like the baseline although they change a keyword. A variant that
+    restates the baseline ({"full": {}}) trains like it by construction: no news."""
+    changed = [r for r in ran if any(ctx.model_kwargs.get(k, _UNSET) != v for k, v in r["model_kwargs"].items())]
+    return [r for r in changed if not baseline.get("error") and _same_run(r, baseline)]
+
+
+def _no_effect_finding(result: dict[str, Any], seeds: int) -> dict[str, Any]:
+    return finding(
+        "variant_has_no_effect",
+        WARNING,
+        f"variant {result['name']} {result['model_kwargs']} trains exactly like the baseline: the same loss at "
+        f"every step of {result['steps_run']} for {seeds} seed(s)",
+        where=result["name"],
+        evidence={"model_kwargs": result["model_kwargs"], "final_loss": result["final_loss"]},
+        suggestion="The switch does nothing: build_model ignores the keyword, or the branch it selects is "
+        "computed and never used (a positional encoding built but never added). Check where build_model reads it.",
+    )
+
+
+def _beats_finding(result: dict[str, Any], baseline: dict[str, Any], rank_by: str) -> dict[str, Any]:
+    return finding(
+        "variant_beats_baseline",
+        INFO,
+        f"variant {result['name']} {result['model_kwargs']} reaches {rank_by} {_value_text(result, named=False)}, "
+        f"the baseline {_value_text(baseline, named=False)}",
+        where=result["name"],
+        evidence={key: result.get(key) for key in ("model_kwargs", "mean", "std", "delta_vs_baseline", "params")},
+        suggestion=BETTER_ADVICE[_kind(result["model_kwargs"])],
+    )
+
+
+def _incomparable_text(ctx: JobContext, incomparable: dict[str, str]) -> str:
+    objective = ctx.harness.objective
+    advice = (
+        f"rank_by={objective['monitor']!r}, the harness's objective (the default when rank_by is left out)"
+        if objective
+        else "rank_by an evaluate() metric, or declare objective in the harness"
+    )
+    reasons = "; ".join(f"{name}: {why}" for name, why in incomparable.items())
+    return f" The losses are not comparable: {reasons}. Rank by what the paper measures: {advice}."
+
+
+def _verdict_text(ran: list[dict[str, Any]], better: list[dict[str, Any]], mode: str, seeds: int, incomparable: dict[str, str]) -> str:
+    """Best variant (beyond noise), variants within noise, variants worse beyond noise."""
+    line = ""
+    if better:
+        best = max(better, key=lambda r: (-1 if mode == "min" else 1) * r["mean"])
+        line += f" Best: {best['name']} {best['model_kwargs']}" + (", beyond seed noise." if seeds > 1 else ".")
+    elif not incomparable:
+        line += " No variant beats the baseline" + (" beyond seed noise." if seeds > 1 else ".")
+    noise = [r["name"] for r in ran if r.get("within_noise")]
+    if noise:
+        line += f" Within seed noise of the baseline: {', '.join(noise)}."
+    worse = [r["name"] for r in ran if r.get("within_noise") is False and r not in better and r["name"] not in incomparable]
+    if worse:
+        line += f" Worse than the baseline beyond seed noise: {', '.join(worse)}."
+    if seeds == 1:
+        line += " One seed cannot tell a difference from noise: pass seeds=[0, 1, 2]."
+    return line
+
+
+def _judge(ctx: JobContext, results: list[dict[str, Any]], ranking: list[str], rank_by: str, mode: str) -> tuple[str, list[dict[str, Any]]]:
+    """The summary's verdict and the comparison findings."""
+    baseline, by_name = results[0], {r["name"]: r for r in results}
     if not ranking:
         return "No variant trained to a finite loss.", []
-    best = by_name[ranking[0]]
-    line = "Ranked by final loss: " + ", ".join(f"{name} ({by_name[name]['final_loss']:.4g})" for name in ranking) + "."
-    if best is not baseline:
-        line += f" Best: {best['name']} {best['model_kwargs']}."
-    if _stuck(baseline) and best is not baseline and not _stuck(best):
-        line += f" The baseline does not learn but {best['name']} does: the component it changes is the likely culprit."
-    elif best is baseline:
-        line += " No variant trains better than the baseline."
-    findings = []
-    if _stuck(baseline) and finite(baseline.get("final_loss")):
-        helped = f"; {best['name']} {best['model_kwargs']} does learn: fix the component it changes" if not _stuck(best) else ""
-        findings.append(
-            finding(
-                "loss_not_decreasing",
-                ERROR,
-                f"the baseline's loss went from {baseline['initial_loss']:.4g} to only {baseline['final_loss']:.4g} "
-                f"in {baseline['steps_run']} steps{helped}",
-                where=BASELINE,
-                evidence={key: baseline[key] for key in ("initial_loss", "final_loss", "best_loss", "steps_run")},
-                suggestion="Remove components one at a time (one variant each) until a variant learns; "
-                "call gradient_check on the baseline to see which parameters get no gradient.",
-            )
-        )
-    for result in results[1:]:
-        both_finite = finite(baseline.get("final_loss")) and finite(result.get("final_loss"))
-        if both_finite and result["final_loss"] < BEATS_FACTOR * baseline["final_loss"]:
-            findings.append(
-                finding(
-                    "variant_beats_baseline",
-                    INFO,
-                    f"variant {result['name']} {result['model_kwargs']} ends at loss {result['final_loss']:.4g}, "
-                    f"the baseline at {baseline['final_loss']:.4g}",
-                    where=result["name"],
-                    evidence={key: result[key] for key in ("model_kwargs", "final_loss", "delta_vs_baseline", "params")},
-                    suggestion="If the variant removes or disables a component, inspect that component for a bug; "
-                    "if it only makes the model larger, this is expected.",
-                )
-            )
+    seeds = len(ctx.args["seeds"])
+    over = f"mean over {seeds} seeds" if seeds > 1 else "one seed"
+    line = f"Ranked by {rank_by} ({'lower' if mode == 'min' else 'higher'} is better, {over}): "
+    line += ", ".join(_value_text(by_name[name]) for name in ranking) + "."
+    ran = [r for r in results[1:] if not r.get("error")]
+    same = _no_effect(ctx, ran, baseline)
+    incomparable = {r["name"]: why for r in ran if rank_by == "loss" and (why := _changes_loss(r, baseline))}
+    if incomparable:
+        line += _incomparable_text(ctx, incomparable)
+    better = [r for r in ran if r not in same and r["name"] not in incomparable and _better(r, baseline, mode, rank_by)]
+    line += _verdict_text(ran, better, mode, seeds, incomparable)
+    findings = [_no_effect_finding(r, seeds) for r in same] + [_beats_finding(r, baseline, rank_by) for r in better]
+    stuck = _stuck_finding(ctx, baseline, better)
+    if stuck is not None:
+        findings.append(stuck)
+    helped = [r for r in better if _kind(r["model_kwargs"]) == "enables"]
+    if _stuck(baseline) and helped and stuck is None:
+        line += f" The baseline barely learns in {baseline['steps_run']} steps; {helped[0]['name']} does: the component it switches on helps."
     return line, findings
+
+
+def _stuck_finding(ctx: JobContext, baseline: dict[str, Any], better: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """loss_not_decreasing for a baseline that does not learn, unless a variant that switches a component
+    on does (the baseline is then the paper's weaker model, not a bug). On-policy losses are surrogates."""
+    if ctx.harness.on_policy or not _stuck(baseline) or not finite(baseline.get("final_loss")):
+        return None
+    learners = [r for r in better if not _stuck(r)]
+    if any(_kind(r["model_kwargs"]) == "enables" for r in learners):
+        return None
+    culprit = next((r for r in learners if _kind(r["model_kwargs"]) == "disables"), None)
+    helped = f"; {culprit['name']} {culprit['model_kwargs']} does learn: fix the component it switches off" if culprit else ""
+    return finding(
+        "loss_not_decreasing",
+        ERROR,
+        f"the baseline's loss went from {baseline['initial_loss']:.4g} to only {baseline['final_loss']:.4g} "
+        f"in {baseline['steps_run']} steps{helped}",
+        where=BASELINE,
+        evidence={key: baseline[key] for key in ("initial_loss", "final_loss", "best_loss", "steps_run")},
+        suggestion="Remove components one at a time (one variant each) until a variant learns; "
+        "call gradient_check on the baseline to see which parameters get no gradient.",
+    )
 
 
 def run(ctx: JobContext) -> dict[str, Any]:
     variants = {BASELINE: {}, **ctx.args["variants"]}
-    steps = ctx.args["steps"]
-    batch = ctx.batch(ctx.args["batch_size"], "train")
+    ctx.args["seeds"] = ctx.args.get("seeds") or [ctx.seed]
+    rank_by, mode = _rank_by(ctx)
     results, findings = [], []
     for index, (name, overrides) in enumerate(variants.items()):
         try:
-            result = _train_variant(ctx, name, overrides, batch, index * steps, len(variants) * steps)
+            result = _train_variant(ctx, name, overrides, rank_by, index, len(variants))
+        except HarnessError:
+            raise  # the harness itself (rank_by, evaluate) is wrong: every variant would fail alike
         except Exception as exc:  # noqa: BLE001 - one variant failing (a kwarg build_model rejects) must not hide the others
             results.append({"name": name, "model_kwargs": overrides, "error": str(exc)[:300]})
             findings.append(ctx.error_finding(exc, during=f"variant {name} {overrides}"))
             continue
         results.append(result)
         findings.extend(_variant_findings(ctx, result))
-    ranking = _rank(results)
-    summary, comparison = _comparison(results, ranking)
+    ranking = _rank(results, mode)
+    summary, comparison = _judge(ctx, results, ranking, rank_by, mode)
     failed = [r["name"] for r in results if r.get("error")]
     if failed:
         summary += f" Failed to run: {', '.join(failed)} (see findings)."
     not_finite = [r["name"] for r in results if r.get("non_finite_at_step") is not None]
     if not_finite:
         summary += f" Loss became NaN/Inf: {', '.join(not_finite)}."
-    return {"summary": summary, "findings": findings + comparison, "details": {"ranking": ranking, "variants": results}}
+    for result in results:
+        result.pop("_curves", None)
+    details = {"rank_by": rank_by, "mode": mode, "seeds": ctx.args["seeds"], "ranking": ranking, "variants": results}
+    return {"summary": summary, "findings": findings + comparison, "details": details}

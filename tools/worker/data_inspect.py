@@ -24,6 +24,7 @@ UNSUPPORTED_SPLIT = (ValueError, KeyError, NotImplementedError, AssertionError)
 LARGE_SCALE = 10.0  # |mean| or std of the inputs above this: raw units (0-255 pixels), not standardised
 SMALL_STD = 0.01  # std below this with every |x| below SMALL_MAX: the signal was scaled away (/255 twice)
 SMALL_MAX = 0.1
+PIXEL_LEVELS = (16, 255)  # whole numbers up to these, stored as pixels: 4-bit (8x8 digits) and 8-bit images
 HARNESS_NOTES = frozenset({"num_classes_inferred", "inputs_not_found"})  # said once, not per split
 LISTED_CHANNELS = 16
 LISTED_LABELS = 20
@@ -94,17 +95,22 @@ def _channels(values: torch.Tensor) -> dict[str, Any]:
     return stats
 
 
-def _labels(targets: torch.Tensor, num_classes: int | None) -> dict[str, Any]:
-    values, counts = torch.unique(targets.detach().cpu().reshape(-1), return_counts=True)
+def _labels(targets: torch.Tensor, num_classes: int | None, ignore_index: int) -> dict[str, Any]:
+    """Range and histogram of the class labels; targets equal to ignore_index are padding, counted apart."""
+    flat = targets.detach().cpu().reshape(-1)
+    labels = flat[flat != ignore_index]
+    values, counts = torch.unique(labels, return_counts=True)
     top = counts.sort(descending=True, stable=True).indices[:LISTED_LABELS]
     listed = sorted(zip(values[top].tolist(), counts[top].tolist()))
     return {
         "num_classes": num_classes,
-        "min": int(values[0]),
-        "max": int(values[-1]),
+        "min": int(values[0]) if len(values) else None,
+        "max": int(values[-1]) if len(values) else None,
         "distinct": len(values),
         "histogram": [list(pair) for pair in listed],
-        "other": targets.numel() - sum(count for _, count in listed),
+        "other": labels.numel() - sum(count for _, count in listed),
+        "ignored": flat.numel() - labels.numel(),
+        "ignore_index": ignore_index,
     }
 
 
@@ -112,7 +118,23 @@ def _is_label_tensor(tensor: torch.Tensor) -> bool:
     return not (tensor.is_floating_point() or tensor.is_complex() or tensor.dtype == torch.bool)
 
 
-def summarise(path: str, tensor: torch.Tensor, role: str | None, num_classes: int | None) -> dict[str, Any]:
+def pixel_levels(tensor: torch.Tensor, values: torch.Tensor) -> int | None:
+    """16 or 255 when a tensor holds raw pixel levels: whole numbers in [0, 16] (scikit-learn's digits)
+    or [0, 255] (8-bit images), whatever their mean and std; None otherwise.
+
+    Token ids are whole numbers too, so the dtype and shape decide: uint8 and float tensors of 2+ dims,
+    and integer tensors of 3+ dims (B, H, W) / (B, C, H, W), are images; an int64 (B, T) is a sequence of ids.
+    A 0/1 mask or binarised image (max 1) is not raw."""
+    image_like = tensor.is_floating_point() or tensor.dtype == torch.uint8 or tensor.dim() >= 3
+    if tensor.dtype == torch.bool or tensor.dim() < 2 or not image_like:
+        return None
+    finite = values[torch.isfinite(values)]
+    if not finite.numel() or finite.min() < 0 or finite.max() <= 1 or bool((finite != finite.round()).any()):
+        return None
+    return next((levels for levels in PIXEL_LEVELS if finite.max() <= levels), None)
+
+
+def summarise(path: str, tensor: torch.Tensor, role: str | None, harness: Any) -> dict[str, Any]:
     summary = {
         "path": path,
         "role": role,
@@ -133,7 +155,9 @@ def summarise(path: str, tensor: torch.Tensor, role: str | None, num_classes: in
     if tensor.is_floating_point() and tensor.dim() >= 2 and tensor.shape[1] > 0:
         summary["channels"] = _channels(values)
     if role == "targets" and _is_label_tensor(tensor):
-        summary["labels"] = _labels(tensor, num_classes)
+        summary["labels"] = _labels(tensor, harness.num_classes, harness.ignore_index)
+    elif role != "targets":
+        summary["pixel_levels"] = pixel_levels(tensor, values)
     return summary
 
 
@@ -161,8 +185,12 @@ def _non_finite_finding(split: str, path: str, tensor: torch.Tensor, summary: di
 
 def _label_findings(split: str, path: str, labels: dict[str, Any]) -> list[dict[str, Any]]:
     low, high, classes = labels["min"], labels["max"], labels["num_classes"]
+    if low is None:
+        return []  # every target is padding (ignore_index): nothing to range-check
     where = f"{split} {path}"
     evidence = {"min": low, "max": high, "num_classes": classes, "distinct": labels["distinct"]}
+    if labels["ignored"]:
+        evidence.update(ignored=labels["ignored"], ignore_index=labels["ignore_index"])
     if low < 0 or (classes is not None and high >= classes):
         allowed = f"[0, {classes})" if classes is not None else "[0, ...)"
         message = f"{split} labels span [{low}, {high}], outside {allowed}"
@@ -207,25 +235,43 @@ def scale_problem(mean: float, std: float, low: float, high: float) -> str | Non
     return None
 
 
+def _scale_problem(summary: dict[str, Any]) -> tuple[str, str] | None:
+    """(message tail, suggestion) when an input tensor is not normalised, else None."""
+    mean, std, low, high, levels = (summary.get(key) for key in ("mean", "std", "min", "max", "pixel_levels"))
+    if levels is not None:
+        return (
+            f"whole numbers in [{low:g}, {high:g}] ({summary['dtype']}, mean {mean:.3g}, std {std:.3g}): raw pixel "
+            f"levels 0..{levels}, not normalised",
+            f"Divide by {levels} and standardise with the training set's mean and std (per channel for colour "
+            "images), in get_batch, before the model sees them.",
+        )
+    if mean is None or std is None or not summary["dtype"].startswith(("float", "bfloat")):
+        return None  # integer inputs that are not pixels are ids (tokens, actions): they have no scale
+    problem = scale_problem(mean, std, low, high)
+    if problem == "large":
+        return (
+            f"mean {mean:g} and std {std:g} (range [{low:g}, {high:g}]): raw units, not standardised",
+            "Scale the inputs (pixels: /255), then standardise with the training set's per-channel mean and std.",
+        )
+    if problem == "tiny":
+        return (
+            f"std {std:g} and all |x| < {SMALL_MAX:g}: the signal was scaled (nearly) away",
+            "Look for a scaling applied twice (e.g. /255 after ToTensor already did) or a wrong constant.",
+        )
+    return None
+
+
 def _scale_finding(split: str, summary: dict[str, Any]) -> dict[str, Any] | None:
-    mean, std, low, high = (summary.get(key) for key in ("mean", "std", "min", "max"))
-    if mean is None or std is None:
+    problem = _scale_problem(summary)
+    if problem is None:
         return None
-    evidence = {"mean": mean, "std": std, "min": low, "max": high}
+    evidence = {key: summary.get(key) for key in ("mean", "std", "min", "max", "dtype", "pixel_levels")}
     if "channels" in summary:
         evidence["channel_mean_range"] = summary["channels"]["mean_range"]
         evidence["channel_std_range"] = summary["channels"]["std_range"]
-    problem = scale_problem(mean, std, low, high)
-    if problem == "large":
-        message = f"{split} inputs have mean {mean:g} and std {std:g} (range [{low:g}, {high:g}]): raw units, not standardised"
-        suggestion = "Scale the inputs (pixels: /255), then standardise with the training set's per-channel mean and std."
-    elif problem == "tiny":
-        message = f"{split} inputs have std {std:g} and all |x| < {SMALL_MAX:g}: the signal was scaled (nearly) away"
-        suggestion = "Look for a scaling applied twice (e.g. /255 after ToTensor already did) or a wrong constant."
-    else:
-        return None
     where = f"{split} {summary['path']}"
-    return finding("unnormalized_inputs", WARNING, message, where=where, evidence=evidence, suggestion=suggestion)
+    message, suggestion = problem
+    return finding("unnormalized_inputs", WARNING, f"{where} holds {message}", where=where, evidence=evidence, suggestion=suggestion)
 
 
 def _differences(first: Any, second: Any) -> dict[str, Any]:
@@ -353,18 +399,19 @@ class SplitInspection:
 
     def _summarise_tensors(self) -> None:
         roles = self._roles()
-        num_classes = self.ctx.harness.num_classes
         for path, leaf in leaves(self.batch):
             if not isinstance(leaf, torch.Tensor):
                 continue
             role = roles.get(id(leaf))
-            summary = summarise(path, leaf, role, num_classes)
+            summary = summarise(path, leaf, role, self.ctx.harness)
             self.all_tensors.append(summary)
             if summary.get("nan") or summary.get("inf"):
                 self.findings.append(_non_finite_finding(self.split, path, leaf, summary))
             if "labels" in summary:
                 self.findings.extend(_label_findings(self.split, path, summary["labels"]))
-            if role == "inputs" and leaf.is_floating_point():
+            # Every input of a multi-input or dict batch, not only the one other tools feed the model;
+            # a 1-D extra (lengths, timesteps) is not a signal to normalise.
+            if role == "inputs" or (role is None and leaf.dim() >= 2):
                 scale = _scale_finding(self.split, summary)
                 if scale:
                     self.findings.append(scale)

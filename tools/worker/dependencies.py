@@ -1,13 +1,24 @@
 """check_dependencies, worker side: does example i's output depend on example j's input,
-or the output at position t on inputs after t?
+or the output at position t on inputs after t? (mode "position" lives in
+dependencies_position.py; the ranking of a leak's likely causes in dependencies_causes.py.)
 
-Method: backpropagate one output slice (example i, or position t) projected on a fixed
-random direction, and read the input gradient of every example or position at once: one
-backward pass gives a whole row of the dependence matrix. The random direction matters:
-a plain sum can cancel (the outputs of a softmax sum to 1, so their sum has no gradient).
-Token ids cannot be differentiated, so the gradient is taken at the output of the
-embedding that reads them; a model with no such embedding gets its tokens perturbed
-instead, one example or position at a time, and the change of every output is measured.
+Method: a vector-Jacobian product of the outputs, projected on a fixed random direction
+and masked to some output slices, gives the input-gradient norm of every example or
+position at once. The random direction matters: a plain sum can cancel (the outputs of a
+softmax sum to 1, so their sum has no gradient). Several masks go through one batched
+backward (`is_grads_batched`, vmap over the cotangents), chunked to a memory budget.
+
+* batch mode: one mask per example: every example is checked.
+* causal mode, default: a few *cuts*. Cut t masks every output at positions <= t; its
+  gradient on inputs after t must be exactly zero. One cut sees every leak that crosses t,
+  and real leaks are systematic (a missing, shifted or transposed mask, a wrong softmax
+  dim, merged heads all cross every cut), so four cuts cost four input-only backward
+  passes however long the sequence. What they cannot see is a leak between two positions
+  inside one gap between cuts; `exhaustive` (or `max_positions`) measures rows instead:
+  one mask per output position, every position when asked.
+* Token ids cannot be differentiated, so the gradient is taken at the output of the
+  embedding that reads them; a model with no such embedding gets its tokens perturbed
+  instead, one example or position at a time, and the change of every output is measured.
 
 The model runs in eval mode: BatchNorm couples the examples of a training batch on
 purpose, and that is not a bug. A correct model gives exact zeros off the allowed
@@ -17,15 +28,18 @@ module whose output carries it while its inputs do not.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
 import torch
 from torch import nn
 
+from . import dependencies_causes as causes
+from .dependencies_position import check_positions
 from .failures import HarnessError
 from .findings import ERROR, finding
-from .harness import inputs_of
+from .harness import targets_of
 from .job import JobContext
 
 # Relative dependence counted as a leak. Gradients through a correct model are exact zeros
@@ -35,6 +49,12 @@ THRESHOLD = 1e-6
 EPS_FACTOR = 10  # perturbation compares two forwards: allow ten machine epsilons of the output dtype
 WORST_SHOWN = 8  # offending pairs listed in details and evidence
 MAX_PROBED_TENSORS = 400  # module inputs/outputs probed (one backward each) to localise a leak
+CUTS = 4  # causal cuts of the default check: 0, T-2 and two between
+DIAGNOSTIC_ROWS = 16  # rows measured once a cut shows a leak: the pattern that ranks the causes
+PERTURBED_COLUMNS = 8  # default perturbation check: positions whose tokens are changed
+# Cotangents per batched backward: each holds about one copy of the activations' gradients.
+MEMORY_BUDGET_BYTES = 512 * 2**20
+DEFAULT_INPUT_KEYS = ("inputs", "input", "x")
 
 
 @dataclass(frozen=True)
@@ -56,6 +76,17 @@ class Axis:
 
 
 @dataclass
+class Cost:
+    """What the check spent, reported so the agent can weigh the exhaustive option."""
+
+    forward_passes: int = 0
+    cotangents: int = 0  # output masks backpropagated (one input-only backward each)
+    backward_calls: int = 0  # batched backward calls that carried them
+    batched: bool = True  # False when some op had no vmap rule and the masks went one by one
+    seconds: float = 0.0
+
+
+@dataclass
 class Trace:
     """One forward pass in eval mode, with what is needed to differentiate it."""
 
@@ -64,11 +95,56 @@ class Trace:
     method: str
     # (module name, module type, input tensors, output tensors), in the order the hooks fired
     calls: list[tuple[str, str, list[torch.Tensor], list[torch.Tensor]]] = field(default_factory=list)
+    attention: list[dict[str, Any]] = field(default_factory=list)  # softmax / SDPA calls over (T, T) scores
+    cost: Cost = field(default_factory=Cost)
+
+    def activation_bytes(self) -> int:
+        unique = {id(t): t for _, _, ins, outs in self.calls for t in ins + outs}
+        return sum(t.numel() * t.element_size() for t in unique.values()) or self.output.numel() * 4
 
 
-def _tensors(value: Any) -> list[torch.Tensor]:
-    items = value if isinstance(value, (tuple, list)) else [value]
-    return [t for t in items if isinstance(t, torch.Tensor) and t.is_floating_point() and t.requires_grad]
+@dataclass(frozen=True)
+class Batch:
+    """The checked batch and which of its elements is the input to differentiate or perturb."""
+
+    value: Any
+    key: int | str | None  # None: the batch is the input tensor itself
+
+    @property
+    def inputs(self) -> torch.Tensor:
+        return self.value if self.key is None else self.value[self.key]
+
+    def with_inputs(self, inputs: torch.Tensor) -> Any:
+        """The batch with its input replaced (containers copied, the user's batch untouched)."""
+        if self.key is None:
+            return inputs
+        if isinstance(self.value, dict):
+            return {**self.value, self.key: inputs}
+        items = list(self.value)
+        items[self.key] = inputs
+        return type(self.value)(*items) if hasattr(self.value, "_fields") else type(self.value)(items)
+
+
+def _input_key(batch: Any, which: int | str | None) -> int | str | None:
+    """Where the input is: `which` when given, else batch[0] or the inputs/x key (the contract's default)."""
+    if isinstance(batch, torch.Tensor) and which is None:
+        return None
+    if isinstance(batch, (tuple, list)):
+        key = 0 if which is None else which
+        if isinstance(key, int) and -len(batch) <= key < len(batch) and isinstance(batch[key], torch.Tensor):
+            return key % len(batch)
+    elif isinstance(batch, dict):
+        keys = [which] if which is not None else [k for k in DEFAULT_INPUT_KEYS if k in batch]
+        if keys and isinstance(batch.get(keys[0]), torch.Tensor):
+            return keys[0]
+    shape = f"a dict with keys {sorted(map(str, batch))}" if isinstance(batch, dict) else type(batch).__name__
+    if isinstance(batch, (tuple, list)):
+        shape = f"a {type(batch).__name__} of {len(batch)}: {[type(v).__name__ for v in batch]}"
+    raise HarnessError(
+        f"cannot find the input to perturb (input={which!r}) in a batch that is {shape}: pass `input` as the index "
+        "or dict key of a tensor in the batch (e.g. input='src' for an encoder-decoder)",
+        where="get_batch",
+    )
 
 
 def output_tensor(output: Any) -> torch.Tensor:
@@ -88,9 +164,20 @@ def output_tensor(output: Any) -> torch.Tensor:
     )
 
 
-def _trace(model: nn.Module, inputs: torch.Tensor) -> Trace:
-    """Run the model once, recording every module's tensors; token ids get their
-    embedding output swapped for a leaf we can differentiate."""
+def model_output(ctx: JobContext, model: nn.Module, batch: Any) -> torch.Tensor:
+    """The prediction on `batch`, through the harness's forward(model, batch) when it defines one."""
+    return output_tensor(ctx.harness.forward(model, batch))
+
+
+def _tensors(value: Any) -> list[torch.Tensor]:
+    items = value if isinstance(value, (tuple, list)) else [value]
+    return [t for t in items if isinstance(t, torch.Tensor) and t.is_floating_point() and t.requires_grad]
+
+
+def _trace(ctx: JobContext, model: nn.Module, batch: Batch) -> Trace:
+    """Run the model once, recording every module's tensors and its attention calls; token ids
+    get their embedding output swapped for a leaf we can differentiate."""
+    inputs = batch.inputs
     trace = Trace(output=inputs, leaf=None, method="")
 
     def hook(name: str):
@@ -106,17 +193,19 @@ def _trace(model: nn.Module, inputs: torch.Tensor) -> Trace:
 
     handles = [module.register_forward_hook(hook(name)) for name, module in model.named_modules()]
     try:
-        if inputs.is_floating_point():
-            trace.leaf = inputs.detach().clone().requires_grad_()
-            trace.method = "gradient with respect to the inputs"
-            trace.output = output_tensor(model(trace.leaf))
-        else:
-            trace.output = output_tensor(model(inputs))
-            if trace.leaf is None:
-                trace.method = "token perturbation (no nn.Embedding reads the token ids)"
+        with causes.AttentionRecorder(trace.attention):
+            if inputs.is_floating_point():
+                trace.leaf = inputs.detach().clone().requires_grad_()
+                trace.method = "gradient with respect to the inputs"
+                trace.output = model_output(ctx, model, batch.with_inputs(trace.leaf))
+            else:
+                trace.output = model_output(ctx, model, batch.value)
+                if trace.leaf is None:
+                    trace.method = "token perturbation (no nn.Embedding reads the token ids)"
     finally:
         for handle in handles:
             handle.remove()
+    trace.cost.forward_passes += 1
     return trace
 
 
@@ -125,15 +214,59 @@ def _direction(tensor: torch.Tensor, seed: int) -> torch.Tensor:
     return torch.randn(tensor.shape, generator=generator).to(device=tensor.device, dtype=tensor.dtype)
 
 
-def _row(tensor: torch.Tensor, direction: torch.Tensor, leaf: torch.Tensor, axis: Axis, index: int) -> torch.Tensor:
-    """How strongly slice `index` of `tensor` depends on each slice of `leaf` (norms of the gradient)."""
-    picked = (tensor.select(axis.dim, index) * direction.select(axis.dim, index)).sum()
-    grad = None
-    if picked.requires_grad:
-        (grad,) = torch.autograd.grad(picked, leaf, retain_graph=True, allow_unused=True)
-    if grad is None:
-        return torch.zeros(axis.size, dtype=torch.float64)
-    return grad.detach().movedim(axis.dim, 0).reshape(axis.size, -1).double().norm(dim=1).cpu()
+def _gradients(tensor: torch.Tensor, leaf: torch.Tensor, cotangents: torch.Tensor, cost: Cost) -> torch.Tensor | None:
+    """d(tensor . cotangent_k)/d leaf for every k: one batched backward, or one per k where an op has no vmap rule."""
+    cost.cotangents += len(cotangents)
+    if cost.batched:
+        try:
+            cost.backward_calls += 1
+            (grad,) = torch.autograd.grad(tensor, leaf, cotangents, retain_graph=True, allow_unused=True, is_grads_batched=True)
+            return grad
+        except RuntimeError:  # no batching rule for some op of the user's model: fall back to a loop
+            cost.batched = False
+    cost.backward_calls += len(cotangents)
+    grads = [torch.autograd.grad(tensor, leaf, c, retain_graph=True, allow_unused=True)[0] for c in cotangents]
+    return None if grads[0] is None else torch.stack(grads)
+
+
+def masked_vjp_norms(
+    trace: Trace, tensor: torch.Tensor, axis: Axis, masks: torch.Tensor, seed: int, per_example: bool = False
+) -> torch.Tensor:
+    """Norm of the leaf's gradient at each input index, for the output slices each mask selects,
+    projected on a random direction. Mask k is a (size,) bool over the output's examples or
+    positions: (K, size) out. With per_example, mask k is (examples, size) and each example is
+    read apart: (K, examples, size) out."""
+    examples = tensor.shape[0]
+    norms = torch.zeros(len(masks), *((examples,) if per_example else ()), axis.size, dtype=torch.float64)
+    if not tensor.requires_grad:
+        return norms
+    direction = _direction(tensor, seed)
+    chunk = max(1, MEMORY_BUDGET_BYTES // (2 * trace.activation_bytes()))
+    shape = [1] * tensor.dim()
+    shape[axis.dim] = axis.size
+    if per_example:
+        shape[0] = examples
+    for start in range(0, len(masks), chunk):
+        part = masks[start : start + chunk].to(device=tensor.device, dtype=tensor.dtype)
+        grad = _gradients(tensor, trace.leaf, direction * part.view(len(part), *shape), trace.cost)
+        if grad is not None:
+            grad = grad.detach().movedim(axis.dim + 1, 2 if per_example else 1)
+            per_index = grad.reshape(len(part), *((examples,) if per_example else ()), axis.size, -1)
+            norms[start : start + len(part)] = per_index.double().norm(dim=-1).cpu()
+    return norms
+
+
+def striped_rows(trace: Trace, axis: Axis, rows: list[int], seed: int) -> torch.Tensor:
+    """(len(rows), size): causal rows measured B at a time, row j on example j mod B. The backward
+    pass costs the same whatever the cotangent selects, so one pass serves every example: the
+    exhaustive check costs (T-1)/B passes instead of T-1. (A leak between examples would read as
+    a causal one here; mode="both" checks the batch first.)"""
+    examples = trace.output.shape[0]
+    masks = torch.zeros(-(-len(rows) // examples), examples, axis.size, dtype=torch.bool)
+    for j, row in enumerate(rows):
+        masks[j // examples, j % examples, row] = True
+    norms = masked_vjp_norms(trace, trace.output, axis, masks, seed, per_example=True)
+    return torch.stack([norms[j // examples, j % examples] for j in range(len(rows))])
 
 
 def _spread(low: int, high: int, count: int) -> list[int]:
@@ -152,28 +285,56 @@ def _perturbed(inputs: torch.Tensor, axis: Axis, index: int) -> torch.Tensor:
     return changed
 
 
-def dependence_matrix(
-    ctx: JobContext, model: nn.Module, inputs: torch.Tensor, trace: Trace, axis: Axis, cap: int
-) -> torch.Tensor:
-    """(output index, input index) -> dependence magnitude; NaN where not measured."""
-    matrix = torch.full((axis.size, axis.size), float("nan"), dtype=torch.float64)
+@dataclass(frozen=True)
+class Plan:
+    """Which output slices a causal/batch check measures: rows (one output index each) or cuts
+    (every output up to t), or perturbed input columns when nothing can be differentiated."""
+
+    kind: str  # "rows", "cuts" or "columns"
+    indices: list[int]
+
+    def masks(self, size: int) -> torch.Tensor:
+        index = torch.arange(size).view(1, -1)
+        picked = torch.tensor(self.indices).view(-1, 1)
+        return index <= picked if self.kind == "cuts" else index == picked
+
+
+def plan_for(axis: Axis, args: dict[str, Any], differentiable: bool) -> Plan:
+    """Every example in batch mode; in causal mode the cheap cuts unless rows were asked for."""
+    if axis.mode == "batch":
+        return Plan("rows" if differentiable else "columns", list(range(axis.size)))
     last = axis.size - 1
-    if trace.leaf is not None:  # rows: one backward per output index
-        rows = range(axis.size) if axis.mode == "batch" else _spread(0, last - 1, cap)
-        direction = _direction(trace.output, ctx.seed)
-        for done, index in enumerate(rows):
-            matrix[index] = _row(trace.output, direction, trace.leaf, axis, index)
-            ctx.progress(done + 1, len(rows), f"{axis.mode}: output {index}")
+    cap = last if args.get("exhaustive") else args.get("max_positions")
+    if not differentiable:
+        return Plan("columns", _spread(1, last, cap or PERTURBED_COLUMNS))
+    if cap is None:
+        return Plan("cuts", _spread(0, last - 1, CUTS))
+    return Plan("rows", _spread(0, last - 1, cap))
+
+
+def dependence_matrix(
+    ctx: JobContext, model: nn.Module, batch: Batch, trace: Trace, axis: Axis, plan: Plan
+) -> torch.Tensor:
+    """(output index, input index) -> dependence magnitude; NaN where not measured. A cut's
+    row t holds the dependence of all outputs up to t on each input."""
+    matrix = torch.full((axis.size, axis.size), float("nan"), dtype=torch.float64)
+    if plan.kind != "columns":
+        ctx.progress(0, 1, f"{axis.mode}: {len(plan.indices)} {plan.kind} in batched backward passes", force=True)
+        if plan.kind == "rows" and axis.mode == "causal":
+            matrix[plan.indices] = striped_rows(trace, axis, plan.indices, ctx.seed)
+        else:
+            matrix[plan.indices] = masked_vjp_norms(trace, trace.output, axis, plan.masks(axis.size), ctx.seed)
         return matrix
-    columns = range(axis.size) if axis.mode == "batch" else _spread(1, last, cap)  # one forward per input index
+    inputs = batch.inputs
     with torch.no_grad():
         torch.manual_seed(ctx.seed)  # reseeded before every forward: code that samples (dropout) samples alike
-        base = output_tensor(model(inputs))
-        for done, index in enumerate(columns):
+        base = model_output(ctx, model, batch.value)
+        for done, index in enumerate(plan.indices):
             torch.manual_seed(ctx.seed)
-            changed = output_tensor(model(_perturbed(inputs, axis, index)))
+            changed = model_output(ctx, model, batch.with_inputs(_perturbed(inputs, axis, index)))
             matrix[:, index] = (changed - base).movedim(axis.dim, 0).reshape(axis.size, -1).double().norm(dim=1).cpu()
-            ctx.progress(done + 1, len(columns), f"{axis.mode}: input {index}")
+            ctx.progress(done + 1, len(plan.indices), f"{axis.mode}: input {index}")
+    trace.cost.forward_passes += 1 + len(plan.indices)
     return matrix
 
 
@@ -189,13 +350,14 @@ def first_leaking_module(
     do not; else the first whose output carries it. Needs gradients, so not for perturbation."""
     seen: dict[int, bool] = {}
     probed = 0
+    mask = Plan("rows", [out_index]).masks(axis.size)
 
     def leaks(tensor: torch.Tensor) -> bool:
         nonlocal probed
         if id(tensor) not in seen:
             fits = axis.fits(tensor) and probed < MAX_PROBED_TENSORS
             probed += fits
-            row = _row(tensor, _direction(tensor, seed), trace.leaf, axis, out_index) if fits else None
+            row = masked_vjp_norms(trace, tensor, axis, mask, seed)[0] if fits else None
             seen[id(tensor)] = row is not None and _leaks(row, axis, out_index, in_index, threshold)
         return seen[id(tensor)]
 
@@ -233,46 +395,69 @@ def judge(matrix: torch.Tensor, axis: Axis, threshold: float) -> dict[str, Any]:
     }
 
 
-# Per mode: finding code, how a pair reads, and where such leaks usually come from.
-_LEAK_WORDS = {
-    "batch": (
-        "batch_dependence",
-        "the output of example {o} depends on the input of example {i}",
-        "example pairs leak, in output example(s)",
-        "for a mean/var/softmax/sum over dim 0 (the batch), or a view/reshape that should be a transpose/permute "
-        "(between (B, T, C) and (T, B, C) layouts, or when splitting and merging heads).",
-    ),
-    "causal": (
-        "future_leakage",
-        "the output at position {o} depends on the input at later position {i}",
-        "(position, later position) pairs leak, at output position(s)",
-        "for a missing or off-by-one causal mask (mask the scores with torch.triu(ones(T, T), diagonal=1) to -inf "
-        "before the softmax), a mean/sum over the whole sequence, a bidirectional RNN or a convolution padded on both sides.",
-    ),
-}
+def covered_pairs(plan: Plan, size: int) -> tuple[int, int]:
+    """(forbidden (t, t' > t) pairs a causal plan rules out, all such pairs). A cut at c covers
+    (t, t') when t <= c < t'; a row covers its own; a perturbed column t' covers every (t, t')."""
+    out_index, in_index = torch.arange(size).view(-1, 1), torch.arange(size).view(1, -1)
+    covered = torch.zeros(size, size, dtype=torch.bool)
+    for index in plan.indices:
+        if plan.kind == "cuts":
+            covered |= (out_index <= index) & (in_index > index)
+        elif plan.kind == "rows":
+            covered[index] |= in_index[0] > index
+        else:
+            covered[:, index] |= out_index[:, 0] < index
+    return int(covered.sum()), size * (size - 1) // 2
 
 
-def _leak_finding(axis: Axis, verdict: dict[str, Any], module: tuple[str, str] | None, method: str) -> dict[str, Any]:
-    code, pair_words, count_words, causes = _LEAK_WORDS[axis.mode]
+BATCH_CAUSES = (
+    "for a mean/var/softmax/sum over dim 0 (the batch), or a view/reshape that should be a transpose/permute "
+    "(between (B, T, C) and (T, B, C) layouts, or when splitting and merging heads)."
+)
+
+
+def _leak_message(axis: Axis, verdict: dict[str, Any], module: tuple[str, str] | None) -> str:
     worst = verdict["worst"][0]
+    if axis.mode == "batch":
+        pair = f"the output of example {worst['output_index']} depends on the input of example {worst['input_index']}"
+        count = "example pairs leak, in output example(s)"
+    else:
+        pair = f"the output at position {worst['output_index']} depends on the input at later position {worst['input_index']}"
+        count = "(position, later position) pairs leak, at output position(s)"
     message = (
-        pair_words.format(o=worst["output_index"], i=worst["input_index"])
-        + f" (relative dependence {worst['relative']:.3g}); {verdict['leaking_pairs']} of {verdict['checked_pairs']} "
-        + f"{count_words} {verdict['affected'][:20]}"
+        f"{pair} (relative dependence {worst['relative']:.3g}); {verdict['leaking_pairs']} of {verdict['checked_pairs']} "
+        f"{count} {verdict['affected'][:20]}"
     )
     clean = [i for i in verdict["checked"] if i not in verdict["affected"]]
     if axis.mode == "batch" and clean:
         message += f"; example(s) {clean[:20]} look clean, so checking one example alone can miss this"
-    if module:
-        message += f"; it first appears in `{module[0]}` ({module[1]})"
+    return message + (f"; it first appears in `{module[0]}` ({module[1]})" if module else "")
+
+
+def _leak_finding(
+    axis: Axis, verdict: dict[str, Any], module: tuple[str, str] | None, trace: Trace, extra: dict[str, Any]
+) -> dict[str, Any]:
+    """batch_dependence, or future_leakage with its causes ranked by the pattern and the attention calls."""
+    where = module[0] if module else None
     evidence = {key: verdict[key] for key in ("worst", "leaking_pairs", "checked_pairs", "affected")}
+    evidence["method"] = trace.method
+    message = _leak_message(axis, verdict, module)
+    if axis.mode == "batch":
+        suggestion = f"Look in `{where or 'the model'}` {BATCH_CAUSES}"
+        return finding("batch_dependence", ERROR, message, where=where, evidence=evidence, suggestion=suggestion)
+    suggestion = causes.suggestion(extra["likely_causes"], where or "the model")
+    return finding("future_leakage", ERROR, message, where=where, evidence=evidence | extra, suggestion=suggestion)
+
+
+def _unshifted_finding(inputs: torch.Tensor) -> dict[str, Any]:
     return finding(
-        code,
+        "future_leakage",
         ERROR,
-        message,
-        where=module[0] if module else None,
-        evidence={**evidence, "method": method},
-        suggestion=f"Look in `{module[0] if module else 'the model'}` {causes}",
+        f"the targets equal the inputs at every scored position (shape {tuple(inputs.shape)}): the model is trained "
+        "to output the token it is reading, not the next one, so the loss falls to ~0 with no leak in the model",
+        where="get_batch",
+        evidence={"targets_equal_inputs": True},
+        suggestion=f"{causes.CAUSES['targets_unshifted']}. After fixing, call check_dependencies with mode='causal' again.",
     )
 
 
@@ -284,7 +469,8 @@ def _check_shapes(inputs: torch.Tensor, output: torch.Tensor, axis: Axis) -> Non
         raise HarnessError(
             f"the input has {axis.size} {what} (shape {tuple(inputs.shape)}) but the output has shape "
             f"{tuple(output.shape)}: {axis.mode} mode needs an output with the same {what}. "
-            + ("Pass the right seq_dim, or use mode='batch' for a model that outputs one vector per sequence."
+            + ("Pass the right seq_dim (and `input`: the decoder's tokens of an encoder-decoder), or use mode='batch' "
+               "for a model that outputs one vector per sequence."
                if axis.mode == "causal" else "The model must return one output per example."),
             where="build_model",
         )
@@ -306,76 +492,157 @@ def _axes(args: dict[str, Any], inputs: torch.Tensor) -> list[Axis]:
     return axes
 
 
-def _mode_summary(axis: Axis, verdict: dict[str, Any], cap_hit: bool) -> str:
-    noun = "example(s)" if axis.mode == "batch" else "position(s)"
-    checked = f"{len(verdict['checked'])} of {axis.size - (axis.mode == 'causal')} {noun} checked"
-    if verdict["leaking_pairs"]:
-        return f"{axis.mode}: LEAK in {len(verdict['affected'])} {noun} ({checked})"
-    extra = f"; max_positions={len(verdict['checked'])} capped it" if cap_hit else ""
-    return f"{axis.mode}: clean, largest forbidden dependence {verdict['max_relative']:.2g} ({checked}{extra})"
+def _coverage(axis: Axis, plan: Plan) -> dict[str, Any]:
+    """What a causal plan checked, and what it leaves open (for cuts: leaks inside one gap)."""
+    if axis.mode == "batch":
+        return {"plan": plan.kind, "probes": plan.indices}
+    covered, total = covered_pairs(plan, axis.size)
+    open_note = None
+    if covered < total:
+        gaps = [(a + 1, b) for a, b in zip([-1, *plan.indices], [*plan.indices, axis.size - 1]) if b - a > 1]
+        open_note = (
+            f"{total - covered} of {total} (position, later position) pairs were not checked"
+            + (f": a leak confined to positions inside one gap between cuts {gaps[:6]} (e.g. only position "
+               f"{gaps[0][0]} seeing {gaps[0][0] + 1})" if plan.kind == "cuts" and gaps else "")
+            + f"; exhaustive=true checks all {axis.size - 1} positions"
+        )
+    return {
+        "plan": plan.kind, "probes": plan.indices, "covered_pairs": covered, "total_pairs": total, "not_ruled_out": open_note
+    }
 
 
-def _check_axis(ctx: JobContext, model: nn.Module, inputs: torch.Tensor, trace: Trace, axis: Axis, threshold: float):
+def _diagnose(
+    ctx: JobContext, model: nn.Module, batch: Batch, trace: Trace, axis: Axis, threshold: float, verdict: dict, plan: Plan
+):
+    """After a causal leak: rows (one output position each) for the exact pairs and the pattern; the ranked causes."""
+    if plan.kind == "cuts":
+        rows = Plan("rows", _spread(0, axis.size - 2, DIAGNOSTIC_ROWS))
+        by_rows = judge(dependence_matrix(ctx, model, batch, trace, axis, rows), axis, threshold)
+        verdict = by_rows if by_rows["leaking_pairs"] else verdict  # else the leak sits between the diagnostic rows
+    shape = causes.pattern(verdict["relative"], threshold) if plan.kind != "columns" else {}
+    unshifted = causes.targets_unshifted(batch.inputs, targets_of(batch.value), ctx.harness.ignore_index)
+    extra = {
+        "pattern": shape,
+        "attention_calls": causes.attention_summary(trace.attention),
+        "likely_causes": causes.rank(shape, trace.attention, unshifted),
+    }
+    return verdict, extra
+
+
+def _check_axis(ctx: JobContext, model: nn.Module, batch: Batch, trace: Trace, axis: Axis, threshold: float):
     """Measure, judge and localise along one axis: (finding or None, details, summary line, full matrix)."""
-    _check_shapes(inputs, trace.output, axis)
-    cap = ctx.args["max_positions"]
-    verdict = judge(dependence_matrix(ctx, model, inputs, trace, axis, cap), axis, threshold)
-    module, found, full = None, None, None
+    _check_shapes(batch.inputs, trace.output, axis)
+    plan = plan_for(axis, ctx.args, trace.leaf is not None)
+    verdict = judge(dependence_matrix(ctx, model, batch, trace, axis, plan), axis, threshold)
+    module, found, full, extra = None, None, None, {}
     if verdict["leaking_pairs"]:
+        if axis.mode == "causal":
+            verdict, extra = _diagnose(ctx, model, batch, trace, axis, threshold, verdict, plan)
         worst = verdict["worst"][0]
         if trace.leaf is not None:
             module = first_leaking_module(trace, axis, worst["output_index"], worst["input_index"], threshold, ctx.seed)
-        found = _leak_finding(axis, verdict, module, trace.method)
-        full = {  # measured rows only: a long sequence is checked at max_positions rows
+        found = _leak_finding(axis, verdict, module, trace, extra)
+        full = {  # measured rows only
             str(index): [None if v != v else float(f"{v:.3g}") for v in row]
             for index, row in enumerate(verdict["relative"].tolist())
             if any(v == v for v in row)
         }
     details = {key: verdict[key] for key in ("checked_pairs", "leaking_pairs", "max_relative", "worst", "affected")}
-    details |= {"checked": verdict["checked"][:64], "first_module": module[0] if module else None}
-    cap_hit = axis.mode == "causal" and axis.size - 1 > cap
-    return found, details, _mode_summary(axis, verdict, cap_hit), full
+    details |= {"checked": verdict["checked"][:64], "first_module": module[0] if module else None, **_coverage(axis, plan)}
+    details |= {key: extra[key] for key in ("pattern", "likely_causes", "attention_calls") if key in extra}
+    return found, details, _mode_summary(axis, verdict, details), full
+
+
+def _mode_summary(axis: Axis, verdict: dict[str, Any], details: dict[str, Any]) -> str:
+    noun = "example(s)" if axis.mode == "batch" else "position(s)"
+    if verdict["leaking_pairs"]:
+        return f"{axis.mode}: LEAK in {len(verdict['affected'])} {noun}"
+    if details["plan"] == "cuts" and details["covered_pairs"] < details["total_pairs"]:
+        return (
+            f"{axis.mode}: clean, largest forbidden dependence {verdict['max_relative']:.2g} at {len(details['probes'])} "
+            f"cuts {details['probes']} ({details['covered_pairs']} of {details['total_pairs']} pairs; a leak confined "
+            "to one gap between cuts is not ruled out: exhaustive=true)"
+        )
+    checked = f"{len(verdict['checked'])} of {axis.size - (axis.mode == 'causal')} {noun} checked"
+    return f"{axis.mode}: clean, largest forbidden dependence {verdict['max_relative']:.2g} ({checked})"
+
+
+def _position(ctx: JobContext, model: nn.Module, batch: Batch, cost: Cost):
+    """Mode "position": forward passes only, with the shuffled input swapped into the batch; every
+    module's output is kept too, to see which layer first tells the order."""
+
+    def run_on(inputs: torch.Tensor) -> tuple[torch.Tensor, list[tuple[str, str, torch.Tensor]]]:
+        layers: list[tuple[str, str, torch.Tensor]] = []
+
+        def hook(name: str):
+            def record(module: nn.Module, args: tuple, output: Any) -> None:
+                if isinstance(output, torch.Tensor) and output.is_floating_point():
+                    layers.append((name or "<model>", type(module).__name__, output.detach()))
+
+            return record
+
+        handles = [module.register_forward_hook(hook(name)) for name, module in model.named_modules()]
+        cost.forward_passes += 1
+        torch.manual_seed(ctx.seed)  # code that samples (dropout) samples alike in every pass
+        try:
+            return model_output(ctx, model, batch.with_inputs(inputs)).detach(), layers
+        finally:
+            for handle in handles:
+                handle.remove()
+
+    with torch.no_grad():
+        return check_positions(run_on, batch.inputs, ctx.args["seq_dim"], ctx.seed)
+
+
+def _dependence(ctx: JobContext, model: nn.Module, batch: Batch) -> tuple[list, dict[str, Any], list[str], dict, Trace]:
+    """Modes batch / causal / both: (findings, details per axis, summary lines, full matrices, the trace)."""
+    axes = _axes(ctx.args, batch.inputs)
+    findings, details, summaries, full = [], {}, [], {}
+    with torch.enable_grad():
+        trace = _trace(ctx, model, batch)
+        threshold = THRESHOLD
+        if trace.leaf is None and trace.output.dtype.is_floating_point:
+            threshold = max(THRESHOLD, EPS_FACTOR * torch.finfo(trace.output.dtype).eps)
+        for axis in axes:
+            found, details[axis.mode], line, full[axis.mode] = _check_axis(ctx, model, batch, trace, axis, threshold)
+            findings += [found] if found else []
+            summaries.append(line)
+    if "causal" in details and causes.targets_unshifted(batch.inputs, targets_of(batch.value), ctx.harness.ignore_index):
+        findings.append(_unshifted_finding(batch.inputs))
+    details |= {"method": trace.method, "output_shape": list(trace.output.shape), "threshold": threshold}
+    return findings, details, summaries, {m: v for m, v in full.items() if v is not None}, trace
 
 
 def run(ctx: JobContext) -> dict[str, Any]:
+    started = time.perf_counter()
     model = ctx.build_model()
-    inputs = inputs_of(ctx.batch(ctx.args["batch_size"], "train"))
-    axes = _axes(ctx.args, inputs)
+    value = ctx.batch(ctx.args["batch_size"], "train")
+    batch = Batch(value, _input_key(value, ctx.args.get("input")))
     modes = {module: module.training for module in model.modules()}
     model.eval()
-    findings, details, summaries, full = [], {}, [], {}
     try:
-        with torch.enable_grad():
-            trace = _trace(model, inputs)
-            threshold = THRESHOLD
-            if trace.leaf is None and trace.output.dtype.is_floating_point:
-                threshold = max(THRESHOLD, EPS_FACTOR * torch.finfo(trace.output.dtype).eps)
-            for axis in axes:
-                found, details[axis.mode], line, full[axis.mode] = _check_axis(ctx, model, inputs, trace, axis, threshold)
-                findings += [found] if found else []
-                summaries.append(line)
+        if ctx.args["mode"] == "position":
+            cost = Cost()
+            found, position, line = _position(ctx, model, batch, cost)
+            findings, details, summaries, full = [found] if found else [], {"position": position}, [line], {}
+            details["method"] = "shuffled positions, forward passes only"
+        else:
+            findings, details, summaries, full, trace = _dependence(ctx, model, batch)
+            cost = trace.cost
     finally:
         for module, training in modes.items():
             module.training = training
+    cost.seconds = round(time.perf_counter() - started, 3)
+    details |= {"input_shape": list(batch.inputs.shape), "input": batch.key, "cost": vars(cost)}
     if findings:
         summary = f"{findings[0]['message']}. " + "; ".join(summaries) + "."
     else:
-        summary = "No dependence leak: " + "; ".join(summaries) + f" ({trace.method}, model in eval mode)."
-    result = {
-        "summary": summary,
-        "findings": findings,
-        "details": {
-            "method": trace.method,
-            "input_shape": list(inputs.shape),
-            "output_shape": list(trace.output.shape),
-            "threshold": threshold,
-            **details,
-        },
-    }
-    full = {mode: matrix for mode, matrix in full.items() if matrix is not None}
+        summary = "No dependence problem: " + "; ".join(summaries) + f" ({details['method']}, model in eval mode)."
+    result = {"summary": summary, "findings": findings, "details": details}
     if full:
         result["full_report"] = {
             "relative_dependence": full,
-            "layout": "per mode, {output index: [relative dependence on input index 0, 1, ...]}; null = not measured",
+            "layout": "per mode, {output index: [relative dependence on input index 0, 1, ...]}; null = not measured; "
+            "a causal cut's row t holds every output up to t",
         }
     return result

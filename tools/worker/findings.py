@@ -25,6 +25,7 @@ CODES: dict[str, str] = {
     "gradcheck_failed": "analytic and finite-difference gradients disagree",
     "no_stable_lr": "no learning rate in the range trains stably",
     "lr_at_range_edge": "the best learning rate sits on the edge of the swept range",
+    "lr_range_inconclusive": "the range test saw too little learning to judge (or cannot judge an on-policy harness): use mode auto or grid",
     "init_loss_mismatch": "loss at init far from the expected value",
     "init_loss_unchecked": "no expected loss at init is known (regression, custom loss): pass expected_init_loss",
     "dead_activations": "ReLU-like units never active",
@@ -35,7 +36,7 @@ CODES: dict[str, str] = {
     "unregistered_modules": "modules kept in plain lists/dicts, invisible to .parameters()",
     "batch_dependence": "output of one example depends on another example's input",
     "future_leakage": "output at position t depends on inputs after t",
-    "variant_beats_baseline": "an ablation variant trains to a far lower loss than the baseline",
+    "variant_beats_baseline": "an ablation variant does better than the baseline beyond seed noise (info)",
     "metric_mismatch": "a measured metric outside tolerance of the paper's",
     "metric_missing": "a reported metric was not measured",
     "metric_exceeds_reported": "a measured metric beats the paper's beyond tolerance (info)",
@@ -58,9 +59,11 @@ CODES: dict[str, str] = {
     "loss_unbounded": "the loss keeps falling without limit, far below zero",
     "objective_not_improving": "the monitored objective did not improve from the first evaluation to the last",
     "non_finite_metric": "evaluate returned NaN or Inf for a metric",
+    "target_below_floor": "target_loss is below the declared loss_floor, which no model reaches: it was raised (info)",
     "train_eval_gap": "the loss in train mode is far below the loss on the same data in eval mode",
     "buffers_not_updated": "BatchNorm running statistics (or other float buffers) never change in training",
     "variant_has_no_effect": "an ablation variant trains exactly like the baseline: the switch does nothing",
+    "size_skipped": "an overfit size that cannot run by construction (BatchNorm on one example); judged on the others (info)",
     "harness_error": "the harness breaks the contract",
     "user_code_error": "an exception in the user's code",
     "device_unavailable": "the requested device does not exist on the worker's machine",
@@ -69,6 +72,9 @@ CODES: dict[str, str] = {
     "crashed": "the worker died from a signal or exited before answering",
     "worker_start_failed": "the worker interpreter could not start (no torch there, a bad --python)",
     "internal_error": "the server could not read or validate what a worker or a file gave it",
+    "unknown_run": "no training run has this run_id",
+    "run_record_skipped": "a file under .implement-paper/runs/ is not a valid run record; it was skipped",
+    "run_elsewhere": "the run belongs to another live server on the same root; this one only reads it",
 }
 
 # Codes that mean the check itself could not run: the result's status is "error".
@@ -82,6 +88,7 @@ RUN_FAILURES = frozenset(
         "crashed",
         "worker_start_failed",
         "internal_error",
+        "unknown_run",
     }
 )
 

@@ -93,13 +93,22 @@ def _ratio(num: float | None, den: float | None) -> float | None:
 
 
 def _parameter_table(model: nn.Module, order: dict[str, int]) -> list[dict[str, Any]]:
-    """One row per trainable parameter, ordered by depth: the forward order of the module owning it."""
-    rows = []
+    """One row per trainable parameter tensor, ordered by depth: the forward order of the module owning it.
+
+    A tensor shared by several modules (an embedding tied to the output layer) is one row, under the
+    first module that holds it, marked `shared`: its gradient sums both uses, so it belongs to neither end
+    of the network. Embedding rows are marked `sparse`: only the looked-up rows get a gradient."""
+    holders: dict[int, int] = {}
+    for _, module in model.named_modules():
+        for p in module.parameters(recurse=False):
+            holders[id(p)] = holders.get(id(p), 0) + 1
+    rows, seen = [], set()
     for index, (module_name, module) in enumerate(model.named_modules()):
         entry = _entry_of(module_name, order) if module_name else order.get("")
         for short, p in module.named_parameters(recurse=False):
-            if not p.requires_grad:
+            if not p.requires_grad or id(p) in seen:
                 continue
+            seen.add(id(p))
             grad_norm, param_norm = _norm(p.grad), _norm(p)
             rows.append(
                 {
@@ -112,6 +121,8 @@ def _parameter_table(model: nn.Module, order: dict[str, int]) -> list[dict[str, 
                     "grad_norm": grad_norm,
                     "param_norm": param_norm,
                     "ratio": _ratio(grad_norm, param_norm),
+                    "shared": holders[id(p)] > 1,
+                    "sparse": isinstance(module, (nn.Embedding, nn.EmbeddingBag)),
                 }
             )
     rows.sort(key=lambda r: (r["depth"] is None, r["depth"] or (0, 0)))
@@ -122,22 +133,36 @@ def _parameter_table(model: nn.Module, order: dict[str, int]) -> list[dict[str, 
     return rows
 
 
+def _root_sum_square(values: list[float | None]) -> float:
+    return _sig(math.sqrt(sum((v or 0.0) ** 2 for v in values)))
+
+
 def _modules(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Per-module aggregates (root-sum-square norms over the module's own parameters), by depth."""
-    modules: dict[str, dict[str, Any]] = {}
+    """Per-module aggregates (root-sum-square norms over the module's own parameters), by depth.
+
+    `trend_norm` leaves out shared and embedding tensors: the layer trend compares dense layers only."""
+    grouped: dict[str, list[dict[str, Any]]] = {}
     for row in rows:
-        m = modules.setdefault(row["module"], {"module": row["module"], "depth": row["depth"], "params": 0, "_g": 0.0, "_p": 0.0, "states": set()})
-        m["params"] += row["numel"]
-        m["states"].add(row["state"])
-        m["_g"] += (row["grad_norm"] or 0.0) ** 2
-        m["_p"] += row["param_norm"] ** 2
+        grouped.setdefault(row["module"], []).append(row)
     result = []
-    for m in modules.values():
-        grad_norm = _sig(math.sqrt(m.pop("_g"))) if m["states"] <= {"ok", "zero"} else None
-        param_norm = _sig(math.sqrt(m.pop("_p")))
-        states = m.pop("states")
-        state = next(s for s in ("non_finite", "no_grad", "zero", "ok") if s in states)
-        result.append({**m, "grad_norm": grad_norm, "param_norm": param_norm, "ratio": _ratio(grad_norm, param_norm), "state": state})
+    for name, own in grouped.items():
+        states = {r["state"] for r in own}
+        healthy = states <= {"ok", "zero"}
+        dense = [r for r in own if not (r["shared"] or r["sparse"])]
+        grad_norm = _root_sum_square([r["grad_norm"] for r in own]) if healthy else None
+        param_norm = _root_sum_square([r["param_norm"] for r in own])
+        result.append(
+            {
+                "module": name,
+                "depth": own[0]["depth"],
+                "params": sum(r["numel"] for r in own),
+                "grad_norm": grad_norm,
+                "param_norm": param_norm,
+                "ratio": _ratio(grad_norm, param_norm),
+                "state": next(s for s in ("non_finite", "no_grad", "zero", "ok") if s in states),
+                "trend_norm": _root_sum_square([r["grad_norm"] for r in dense]) if healthy and dense else None,
+            }
+        )
     return result
 
 
@@ -169,7 +194,8 @@ def _per_param_findings(rows: list[dict[str, Any]], loss_connected: bool) -> lis
                 "torch.no_grad() or from detached tensors",
                 where="loss_fn",
                 evidence={"count": len(missing), "params": [r["name"] for r in missing[:20]]},
-                suggestion="Compute the loss from the model's output tensors, without .detach(), .item() or no_grad.",
+                suggestion="The loss is detached or computed under no_grad: compute it from the model's output tensors, "
+                "without .detach(), .item() or torch.no_grad().",
             )
         )
     elif missing:
@@ -180,9 +206,10 @@ def _per_param_findings(rows: list[dict[str, Any]], loss_connected: bool) -> lis
                 f"{len(missing)} of {len(rows)} trainable parameter tensors got no gradient (.grad is None): {_names(missing)}",
                 where=missing[0]["name"],
                 evidence={"count": len(missing), "params": [r["name"] for r in missing[:20]]},
-                suggestion="These parameters are disconnected from the loss: look for .detach(), torch.no_grad(), "
-                ".item()/.numpy() round trips or layers built but never called in forward. Freeze intended ones "
-                "with requires_grad_(False).",
+                suggestion="These parameters are disconnected from the loss: their output is detached or computed "
+                "under no_grad (.detach(), torch.no_grad(), .item()/.numpy() round trips; in a VAE, a sample drawn "
+                "under no_grad cuts the encoder off), or the layers are built but never called in forward. Freeze "
+                "intended ones with requires_grad_(False).",
             )
         )
     zero = [r for r in rows if r["state"] == "zero"]
@@ -195,51 +222,79 @@ def _per_param_findings(rows: list[dict[str, Any]], loss_connected: bool) -> lis
                 where=zero[0]["name"],
                 evidence={"count": len(zero), "params": [r["name"] for r in zero[:20]]},
                 suggestion="Something downstream of them multiplies by zero or blocks the signal: a mask of zeros, "
-                "a ReLU that is never active, a clamp, or an output that does not feed the loss.",
+                "a ReLU that is never active, a clamp, or an output that does not feed the loss; or their real path "
+                "to the loss is detached or computed under no_grad and a constant stands in for it.",
             )
         )
     return findings
 
 
-def _trend_findings(modules: list[dict[str, Any]]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """Vanishing/exploding judged on per-module norms in forward order (input side first)."""
-    layers = [m for m in modules if m["depth"] is not None and m["grad_norm"]]
-    if not layers:
-        return {}, []
-    first, last = layers[0], layers[-1]
-    largest = max(layers, key=lambda m: m["grad_norm"])
-    ratio = first["grad_norm"] / last["grad_norm"]
-    trend = {
+def _chains(layers: list[dict[str, Any]], level: int = 0) -> list[list[dict[str, Any]]]:
+    """The input-to-output chains to judge a trend along, from the module tree.
+
+    A plain stack (a Sequential, or fc1..fcN attributes) is one chain. Submodules of several layers
+    each (a trunk and its heads, a policy tower and a value tower, the blocks of a transformer) are judged
+    one by one: two towers trained by losses of different scale say nothing about each other's gradients."""
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for layer in layers:
+        parts = layer["module"].split(".")
+        groups.setdefault(".".join(parts[: level + 1]) if len(parts) > level else layer["module"], []).append(layer)
+    if len(groups) == 1 and any(len(m["module"].split(".")) > level + 1 for m in layers):
+        return _chains(layers, level + 1)  # one wrapper (self.net = ...) holds everything: look inside it
+    stacks = [group for group in groups.values() if len(group) > 1]
+    return stacks or [layers]
+
+
+def _trend(chain: list[dict[str, Any]]) -> dict[str, Any]:
+    first, last = chain[0], chain[-1]
+    largest = max(chain, key=lambda m: m["trend_norm"])
+    return {
         "first_module": first["module"],
-        "first_grad_norm": first["grad_norm"],
+        "first_grad_norm": first["trend_norm"],
         "last_module": last["module"],
-        "last_grad_norm": last["grad_norm"],
-        "first_last_ratio": _sig(ratio),
-        "max_grad_norm": largest["grad_norm"],
+        "last_grad_norm": last["trend_norm"],
+        "first_last_ratio": _sig(first["trend_norm"] / last["trend_norm"]),
+        "max_grad_norm": largest["trend_norm"],
         "max_module": largest["module"],
     }
+
+
+def _trend_findings(modules: list[dict[str, Any]]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """Vanishing/exploding judged on per-module norms in forward order (input side first), per chain.
+
+    The reported trend is the chain with the most extreme first/last ratio."""
+    layers = [m for m in modules if m["depth"] is not None and m["trend_norm"]]
+    if not layers:
+        return {}, []
+    trends = [_trend(chain) for chain in _chains(layers) if len(chain) > 1] or [_trend(layers)]
+    trend = max(trends, key=lambda t: abs(math.log(t["first_last_ratio"])) if t["first_last_ratio"] > 0 else math.inf)
+    largest = max(layers, key=lambda m: m["trend_norm"])
+    trend.update(max_grad_norm=largest["trend_norm"], max_module=largest["module"])
+    ratio = trend["first_last_ratio"]
+    chained = trend["first_module"] != trend["last_module"]
     evidence = {k: trend[k] for k in ("first_grad_norm", "last_grad_norm", "first_last_ratio", "max_grad_norm")}
     findings = []
-    if largest["grad_norm"] < VANISHING_NORM or (len(layers) > 1 and ratio < VANISHING_RATIO):
+    if largest["trend_norm"] < VANISHING_NORM or (chained and ratio < VANISHING_RATIO):
         findings.append(
             finding(
                 "vanishing_grad",
                 WARNING,
-                f"gradients vanish towards the input: module '{first['module']}' gets {first['grad_norm']:.3g}, "
-                f"'{last['module']}' gets {last['grad_norm']:.3g} (ratio {ratio:.2g}, flagged below {VANISHING_RATIO:g})",
-                where=first["module"],
+                f"gradients vanish towards the input: module '{trend['first_module']}' gets {trend['first_grad_norm']:.3g}, "
+                f"'{trend['last_module']}' gets {trend['last_grad_norm']:.3g} (ratio {ratio:.2g}, flagged below {VANISHING_RATIO:g})",
+                where=trend["first_module"],
                 evidence=evidence,
                 suggestion="Use ReLU/GELU instead of saturating activations, He/Xavier init, residual connections "
                 "or normalisation layers; call check_initialization to see where activations saturate.",
             )
         )
-    elif largest["grad_norm"] > EXPLODING_NORM or (len(layers) > 1 and ratio > EXPLODING_RATIO):
+    elif largest["trend_norm"] > EXPLODING_NORM or (chained and ratio > EXPLODING_RATIO):
         findings.append(
             finding(
                 "exploding_grad",
                 WARNING,
-                f"gradients explode: module '{largest['module']}' has gradient norm {largest['grad_norm']:.3g} "
-                f"(flagged above {EXPLODING_NORM:g}); first/last layer ratio {ratio:.3g}",
+                f"gradients explode: module '{largest['module']}' has gradient norm {largest['trend_norm']:.3g} "
+                f"(flagged above {EXPLODING_NORM:g}); first/last layer ratio {ratio:.3g} "
+                f"('{trend['first_module']}' over '{trend['last_module']}')",
                 where=largest["module"],
                 evidence=evidence,
                 suggestion="Check the initialisation scale (std ~ sqrt(2/fan_in)), add normalisation or gradient "
@@ -262,6 +317,45 @@ def _non_finite_finding(code: str, what: str, culprit: dict[str, Any], evidence:
     )
 
 
+def _term_reach(model: nn.Module, terms: dict[str, torch.Tensor]) -> dict[str, set[str]]:
+    """Per named term of a loss dict: the parameters it sends a non-zero gradient to (one backward each)."""
+    named = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
+    reach = {}
+    for term, value in terms.items():
+        if not value.requires_grad:
+            continue
+        grads = torch.autograd.grad(value, [p for _, p in named], retain_graph=True, allow_unused=True)
+        reach[term] = {n for (n, _), g in zip(named, grads) if g is not None and bool(g.any())}
+    return reach
+
+
+def _term_findings(reach: dict[str, set[str]], rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Parameters that only a KL term trains, none of the data terms: the path from the data term to them
+    is cut (a VAE's sample drawn under no_grad or detached: the encoder then learns from the KL alone)."""
+    kl = {t for t in reach if t.lower().startswith("kl")}
+    data = set(reach) - kl
+    if not kl or not data:
+        return []
+    only_kl = set().union(*(reach[t] for t in kl)) - set().union(*(reach[t] for t in data))
+    cut = [r for r in rows if r["name"] in only_kl]
+    if not cut:
+        return []
+    return [
+        finding(
+            "params_without_grad",
+            ERROR,
+            f"{len(cut)} of {len(rows)} parameter tensors get a gradient only from {sorted(kl)}, none from the data "
+            f"term(s) {sorted(data)}: {_names(cut)}",
+            where=cut[0]["name"],
+            evidence={"count": len(cut), "params": [r["name"] for r in cut[:20]], "terms": sorted(reach)},
+            suggestion="The data term's path to these parameters is detached or computed under no_grad: in a VAE, "
+            "the sample z = mu + sigma * eps drawn under torch.no_grad() or .detach()-ed, so the encoder learns from "
+            "the KL alone. Draw it with gradients (the reparameterisation trick). Ignore this only if these "
+            "parameters are meant to be trained by the KL alone (a learned prior).",
+        )
+    ]
+
+
 def _model_check(ctx: JobContext) -> dict[str, Any]:
     model = ctx.build_model()
     if not any(p.requires_grad for p in model.parameters()):
@@ -270,7 +364,7 @@ def _model_check(ctx: JobContext) -> dict[str, Any]:
     batch = ctx.batch(ctx.args["batch_size"], "train")
     forward_loss = lambda: ctx.harness.loss(model, batch)  # noqa: E731 - nonfinite.locate re-runs it
     model.zero_grad(set_to_none=True)
-    loss, order = _forward_order(model, forward_loss)
+    (loss, terms), order = _forward_order(model, lambda: ctx.harness.loss_terms(model, batch, keep_graph=True))
     ctx.progress(1, 2, "forward pass done", force=True)
     loss_value = float(loss.detach())
     if not math.isfinite(loss_value):
@@ -280,6 +374,7 @@ def _model_check(ctx: JobContext) -> dict[str, Any]:
             "findings": [found],
             "details": {"model": {"loss": None, "counts": {}, "trend": None, "modules": []}, "numerical": None},
         }
+    reach = _term_reach(model, terms) if loss.requires_grad else {}
     if loss.requires_grad:
         loss.backward()
     rows = _parameter_table(model, order)
@@ -298,6 +393,7 @@ def _model_check(ctx: JobContext) -> dict[str, Any]:
                 {"count": len(bad), "params": [r["name"] for r in bad[:20]]},
             )
         )
+    findings += _term_findings(reach, rows)
     trend, trend_findings = _trend_findings(modules)
     findings += trend_findings
     healthy = [r for r in rows if r["state"] == "ok"]
@@ -311,14 +407,16 @@ def _model_check(ctx: JobContext) -> dict[str, Any]:
         "modules_total": len(modules),
         "largest_grads": [compact(r) for r in by_norm[::-1][:3]],
         "smallest_grads": [compact(r) for r in by_norm[:3]],
+        "term_reach": {term: len(names) for term, names in reach.items()} or None,
     }
     if findings:
         summary = f"{len(findings)} gradient problem(s) in one forward/backward pass; first: {findings[0]['message']}."
     else:
         summary = (
             f"All {len(rows)} parameter tensors get finite, non-zero gradients (loss {loss_value:.4g}); "
-            f"norms from {by_norm[0]['grad_norm']:.3g} to {by_norm[-1]['grad_norm']:.3g}, "
-            f"first/last layer ratio {trend['first_last_ratio']:.3g}. Next: lr_sweep."
+            f"norms from {by_norm[0]['grad_norm']:.3g} to {by_norm[-1]['grad_norm']:.3g}"
+            + (f", first/last layer ratio {trend['first_last_ratio']:.3g}" if trend else "")
+            + ". Next: lr_sweep."
         )
     return {
         "summary": summary,
@@ -405,6 +503,31 @@ def _numerical_jacobian(fn: Callable, args: list[torch.Tensor], eps: float, name
     return torch.stack(columns, dim=1)
 
 
+def _per_input_errors(
+    analytic: torch.Tensor, numeric: torch.Tensor, error: torch.Tensor, spec: dict[str, Any], labels: list[str], args: list[torch.Tensor]
+) -> list[dict[str, Any]]:
+    """Per input (or parameter): its block of Jacobian columns judged against atol + rtol * |numerical|."""
+    allowed = spec["atol"] + spec["rtol"] * numeric.abs()
+    per_input, start = [], 0
+    for label, arg in zip(labels, args):
+        columns = slice(start, start + arg.numel())
+        block, bad = error[:, columns], error[:, columns] > allowed[:, columns]
+        failed = int(bad.sum())
+        per_input.append(
+            {
+                "input": label,
+                "shape": list(arg.shape),
+                "max_abs_error": float(block.max()),
+                "max_rel_error": float((block / numeric[:, columns].abs().clamp_min(spec["atol"])).max()),
+                "mismatched": failed,
+                # autograd says exactly 0 wherever it disagrees: no graph reaches this input at all
+                "detached": failed > 0 and not bool(analytic[:, columns][bad].any()),
+            }
+        )
+        start += arg.numel()
+    return per_input
+
+
 def _numerical_check(ctx: JobContext) -> dict[str, Any]:
     spec = ctx.args["numerical"]
     name = spec["function"]
@@ -426,21 +549,7 @@ def _numerical_check(ctx: JobContext) -> dict[str, Any]:
     numeric = _numerical_jacobian(fn, args, spec["eps"], name)
     error = (analytic - numeric).abs()
     error = torch.where(torch.isfinite(error), error, torch.full_like(error, math.inf))
-    allowed = spec["atol"] + spec["rtol"] * numeric.abs()
-    per_input, start = [], 0
-    for label, size, shape in zip(labels, sizes, [list(a.shape) for a in args]):
-        block, scale = error[:, start : start + size], numeric[:, start : start + size].abs()
-        failed = int((block > allowed[:, start : start + size]).sum())
-        per_input.append(
-            {
-                "input": label,
-                "shape": shape,
-                "max_abs_error": float(block.max()),
-                "max_rel_error": float((block / scale.clamp_min(spec["atol"])).max()),
-                "mismatched": failed,
-            }
-        )
-        start += size
+    per_input = _per_input_errors(analytic, numeric, error, spec, labels, args)
     worst_flat = int(error.argmax())
     out_index, in_index = divmod(worst_flat, error.shape[1])
     worst_input = next(i for i, p in enumerate(per_input) if in_index < sum(sizes[: i + 1]))
@@ -466,6 +575,7 @@ def _numerical_check(ctx: JobContext) -> dict[str, Any]:
     findings = []
     if not result["passed"]:
         wrong = [p for p in per_input if p["mismatched"]]
+        detached = [p["input"] for p in wrong if p["detached"]]
         findings.append(
             finding(
                 "gradcheck_failed",
@@ -476,8 +586,14 @@ def _numerical_check(ctx: JobContext) -> dict[str, Any]:
                 where=f"{name} ({wrong[0]['input']})",
                 evidence={k: result[k] for k in ("max_abs_error", "max_rel_error", "worst")}
                 | {"mismatched": {p["input"]: p["mismatched"] for p in wrong}},
-                suggestion="Re-derive the backward for the named input (product and chain rule, the reduction "
-                "over broadcast dimensions); compare against the same forward written with plain torch ops.",
+                suggestion=(
+                    f"The analytic gradient w.r.t. {', '.join(detached)} is exactly zero where finite differences "
+                    "are not: that input is detached or computed under no_grad inside the function (.detach(), "
+                    "torch.no_grad(), .item(), a numpy round trip), so autograd never sees it. Keep it in the graph."
+                    if detached
+                    else "Re-derive the backward for the named input (product and chain rule, the reduction "
+                    "over broadcast dimensions); compare against the same forward written with plain torch ops."
+                ),
             )
         )
         summary = f"gradcheck failed: {findings[0]['message']}."

@@ -156,7 +156,7 @@ def _scalar(value: Any, what: str, where: str) -> torch.Tensor:
     raise HarnessError(f"{what} is {type(value).__name__}{shape}, expected a scalar (reduce it, e.g. .mean())", where=where)
 
 
-def split_terms(value: Any, where: str) -> tuple[Any, dict[str, torch.Tensor]]:
+def split_terms(value: Any, where: str, keep_graph: bool = False) -> tuple[Any, dict[str, torch.Tensor]]:
     """A loss or train-step result: (the loss itself, the other named terms as detached 0-d tensors).
 
     A dict must hold "loss"; every other entry is a term or metric reported beside it."""
@@ -168,7 +168,9 @@ def split_terms(value: Any, where: str) -> tuple[Any, dict[str, torch.Tensor]]:
             'return {"loss": total, "<term>": value, ...}',
             where=where,
         )
-    terms = {str(k): _scalar(v, f"{where}()[{k!r}]", where).detach() for k, v in value.items() if k != "loss"}
+    terms = {str(k): _scalar(v, f"{where}()[{k!r}]", where) for k, v in value.items() if k != "loss"}
+    if not keep_graph:  # gradient_check differentiates each term on its own; everyone else only reads them
+        terms = {k: v.detach() for k, v in terms.items()}
     return value["loss"], terms
 
 
@@ -213,6 +215,9 @@ class Harness:
         self.num_classes = self._int_attribute("num_classes", None)
         self.ignore_index = self._int_attribute("ignore_index", DEFAULT_IGNORE_INDEX)
         self.objective = self._objective()
+        # get_train_batch takes the model: the data come from the model itself (RL rollouts), so the
+        # loss is a surrogate whose value says little; the `objective` says whether it works.
+        self.on_policy = self.get_train_batch_fn is not None and _takes_model(self.get_train_batch_fn)
         self._loss_floor = self._lookup("loss_floor")
         if self._loss_floor is not None and not callable(self._loss_floor):
             self._loss_floor = float(_scalar(self._loss_floor, "loss_floor", "loss_floor"))
@@ -249,11 +254,6 @@ class Harness:
         """Cross-entropy/MSE of the contract: the only loss whose value at init theory gives us."""
         return self.loss_fn is None
 
-    @property
-    def on_policy(self) -> bool:
-        """get_train_batch takes the model: the data come from the model itself (RL rollouts), so
-        the loss is a surrogate whose value says little; the `objective` says whether it works."""
-        return self.get_train_batch_fn is not None and _takes_model(self.get_train_batch_fn)
 
     def build_model(self, **model_kwargs: Any) -> nn.Module:
         model = self.build_model_fn(**model_kwargs)
@@ -275,11 +275,13 @@ class Harness:
             return self.forward_fn(model, batch)
         return model(inputs_of(batch))
 
-    def loss_terms(self, model: nn.Module, batch: Any) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+    def loss_terms(
+        self, model: nn.Module, batch: Any, keep_graph: bool = False
+    ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         """The loss to optimise (a scalar tensor with its graph) and the named terms beside it."""
         if self.loss_fn is None:
             return default_loss(self.forward(model, batch), batch, self.ignore_index), {}
-        loss, terms = split_terms(self.loss_fn(model, batch), "loss_fn")
+        loss, terms = split_terms(self.loss_fn(model, batch), "loss_fn", keep_graph)
         if not isinstance(loss, torch.Tensor):
             raise HarnessError(f"loss_fn returned {type(loss).__name__}, expected a scalar tensor", where="loss_fn")
         if loss.dim() != 0:

@@ -15,13 +15,15 @@ One forward pass of a training batch, in train mode and without gradients, measu
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass, field
 from typing import Any
 
 import torch
 from torch import nn
 from torch.overrides import TorchFunctionMode
 
-from . import nonfinite
+from . import loss_judges, nonfinite
+from .attention import AttentionRecorder, attention_findings
 from .data_inspect import scale_problem  # one definition of "unnormalized" for both tools
 from .findings import ERROR, INFO, WARNING, finding
 from .harness import inputs_of, targets_of
@@ -41,6 +43,7 @@ RELU_LIKE = {"relu", "relu6", "leaky_relu", "rrelu", "elu", "celu", "selu", "gel
 EXPLODING_GROWTH = 1e3
 VANISHING_SHRINK = 1e-5
 CONFIDENT_LOGITS = 0.25  # init loss this far above ln C (within tolerance): worth an info, not a warning
+DIMENSION_MATCH = 1.5  # loss/expected within 1.5x of 1/D (or D): averaged (or summed) over D elements
 SCHEME_MATCH = 0.15  # a weight std within 15 % of a scheme's "matches" it
 ROWS_SHOWN = 10  # activation / layer / weight rows in details; the full tables go to full_report
 
@@ -130,12 +133,21 @@ def _weight_layers(model: nn.Module) -> dict[str, nn.Module]:
     return {name: m for name, m in model.named_modules() if isinstance(m, (nn.Linear, nn.modules.conv._ConvNd))}
 
 
-def _observe(ctx: JobContext, model: nn.Module, batch: Any) -> tuple[float, Any, list[dict], list[dict]]:
-    """The loss, the model's output, activation rows and Linear/Conv output rows of one forward pass."""
-    position = ForwardPosition()
-    layer_rows: list[dict[str, Any]] = []
+@dataclass
+class Observation:
+    """What one forward pass at init showed."""
+
+    loss: float
+    terms: dict[str, float]  # the other entries of a loss dict
+    output: Any  # harness.forward's output (else the model's own)
+    activations: list[dict] = field(default_factory=list)
+    layers: list[dict] = field(default_factory=list)  # Linear/Conv outputs in forward order
+    attention: list[dict] = field(default_factory=list)  # one row per attention call
+
+
+def _position_hooks(model: nn.Module, position: ForwardPosition, seen: Observation) -> list:
+    """Hooks keeping `position` current and recording each Linear/Conv output and the model's output."""
     layers = _weight_layers(model)
-    output: list[Any] = []
 
     def enter(name: str):
         return lambda module, inputs: position.running.append((name, module))
@@ -145,10 +157,10 @@ def _observe(ctx: JobContext, model: nn.Module, batch: Any) -> tuple[float, Any,
             position.running.pop()
             position.last_done = name or "<model>"
             if name in layers and isinstance(out, torch.Tensor) and out.dim() >= 2 and out.is_floating_point():
-                layer_rows.append({"layer": name, "type": type(module).__name__, "signal": _signal(out),
-                                   "mean": float(out.detach().float().mean())})
-            if module is model:
-                output.append(out)
+                seen.layers.append({"layer": name, "type": type(module).__name__, "signal": _signal(out),
+                                    "mean": float(out.detach().float().mean())})
+            if module is model and seen.output is None:
+                seen.output = out
 
         return record
 
@@ -156,35 +168,99 @@ def _observe(ctx: JobContext, model: nn.Module, batch: Any) -> tuple[float, Any,
     for name, module in model.named_modules():
         handles.append(module.register_forward_pre_hook(enter(name or "<model>")))
         handles.append(module.register_forward_hook(leave(name), always_call=True))
-    recorder = ActivationRecorder(position)
+    return handles
+
+
+def _forward(ctx: JobContext, model: nn.Module, batch: Any) -> tuple[bool, Any]:
+    """(ran, output) of harness.forward. Without a forward in the harness and with a custom loss_fn,
+    model(batch[0]) is only our guess at the call: if it fails, the loss's own forward is observed instead."""
+    guessing = ctx.harness.forward_fn is None and not ctx.harness.uses_default_loss
     try:
-        model.train()  # what the first training step sees (dropout on, batch statistics)
-        with torch.no_grad(), recorder:
-            loss = float(ctx.harness.loss(model, batch))
+        return True, ctx.harness.forward(model, batch)
+    except Exception:  # noqa: BLE001 - the user's model called the wrong way by our guess
+        if guessing:
+            return False, None
+        raise
+
+
+def _observe(ctx: JobContext, model: nn.Module, batch: Any) -> Observation:
+    """Activation, layer and attention statistics of harness.forward, and the loss (with its terms)."""
+    position = ForwardPosition()
+    seen = Observation(math.nan, {}, None)
+    handles = _position_hooks(model, position, seen)
+    recorder = ActivationRecorder(position)
+    attention = AttentionRecorder(lambda: position.running[-1][0] if position.running else "<model>")
+    model.train()  # what the first training step sees (dropout on, batch statistics)
+    try:
+        with torch.no_grad(), attention, recorder:
+            ran, output = _forward(ctx, model, batch)
+            if not ran:
+                position.running.clear()
+                for rows in (recorder.rows, attention.rows, seen.layers):
+                    rows.clear()
+                loss, terms = ctx.harness.loss_terms(model, batch)
     finally:
         for handle in handles:
             handle.remove()
-    return loss, (output[0] if output else None), recorder.rows, layer_rows
+    if ran:
+        seen.output = output
+        with torch.no_grad():
+            loss, terms = ctx.harness.loss_terms(model, batch)
+    seen.loss, seen.terms = float(loss), {name: float(value) for name, value in terms.items()}
+    seen.activations, seen.attention = recorder.rows, attention.rows
+    return seen
 
 
 # ---------------------------------------------------------------- what the numbers should be
 
 
 def _expected_loss(ctx: JobContext, batch: Any, output: Any) -> tuple[float | None, str]:
-    """(expected loss, where that number comes from) or (None, why it cannot be known)."""
+    """(expected loss, where that number comes from) or (None, why it cannot be known).
+
+    Theory gives the loss at init only for the default cross-entropy (ln C); a custom loss_fn (an ELBO,
+    a policy-gradient surrogate) is checked only against the user's expected_init_loss."""
     if ctx.args.get("expected_init_loss") is not None:
         return float(ctx.args["expected_init_loss"]), "expected_init_loss"
-    classes = ctx.harness.num_classes
-    if classes is not None and classes >= 2:
-        return math.log(classes), f"ln(num_classes={classes})"
-    if ctx.harness.defines["loss_fn"]:
-        return None, "the harness defines its own loss_fn and neither num_classes nor expected_init_loss"
+    if not ctx.harness.uses_default_loss:
+        return None, "the harness defines its own loss_fn, whose value at init only you know (num_classes alone does not say)"
     targets = targets_of(batch)
     if targets is None or targets.is_floating_point():
         return None, "the default loss is MSE here (float targets): its value at init depends on the targets' scale"
+    classes = ctx.harness.num_classes
+    if classes is not None and classes >= 2:
+        return math.log(classes), f"ln(num_classes={classes})"
     if isinstance(output, torch.Tensor) and output.dim() >= 1 and output.shape[-1] >= 2:
         return math.log(output.shape[-1]), f"ln(C) with C={output.shape[-1]}, the logits' last dim"
     return None, "the model's output has no class dimension to read C from"
+
+
+def _tensors(value: Any) -> list[torch.Tensor]:
+    if isinstance(value, torch.Tensor):
+        return [value]
+    if isinstance(value, (list, tuple)):
+        return [t for item in value for t in _tensors(item)]
+    if isinstance(value, dict):
+        return [t for item in value.values() for t in _tensors(item)]
+    return []
+
+
+def _dimensions(output: Any, batch: Any) -> set[int]:
+    """Sizes a loss may be summed or averaged over: each non-batch dim of the outputs and targets, and
+    their product (64 pixels of an 8x8 image, T x C of a sequence)."""
+    tensors = _tensors(output) + _tensors(targets_of(batch))
+    dims = set()
+    for t in tensors:
+        if t.dim() >= 2:
+            dims.update(t.shape[1:])
+            dims.add(math.prod(t.shape[1:]))
+    return {d for d in dims if d >= 2}
+
+
+def _matching_dimension(ratio: float, dims: set[int]) -> int | None:
+    """The D with ratio ~ 1/D (or ~ D), within DIMENSION_MATCH: a mean where the paper sums, or the reverse."""
+    factor = 1 / ratio if ratio < 1 else ratio
+    best = min(dims, key=lambda d: abs(math.log(factor / d)), default=None)
+    return best if best is not None and abs(math.log(factor / best)) <= math.log(DIMENSION_MATCH) else None
 
 
 def _fans(weight: torch.Tensor) -> tuple[int, int]:
@@ -232,23 +308,41 @@ def _unnormalized(scale: dict[str, Any] | None) -> bool:
 # ---------------------------------------------------------------- findings
 
 
-def _loss_findings(loss: float, expected: float | None, source: str, tolerance: float) -> list[dict]:
+def _mismatch_suggestion(ratio: float, dimension: int | None) -> str:
+    if dimension is not None and ratio < 1:
+        return (f"The loss is ~1/{dimension} of the expected value: a mean over D={dimension} elements where the paper "
+                "sums (e.g. reduction='mean' over pixels or tokens while another term is summed). Sum over those "
+                "elements and average over the batch only, then call check_initialization again.")
+    if dimension is not None:
+        return (f"The loss is ~{dimension}x the expected value: a sum over D={dimension} elements where the paper "
+                "averages, or the expected value is per element while the loss is per example.")
+    if ratio > 1:
+        return ("Far above: the logits start large (scale of the last layer, an extra multiplier, unnormalised inputs), "
+                "the loss is summed where the paper averages, or a term is counted twice. A zero-initialised last "
+                "layer gives exactly ln C.")
+    return ("Far below: the loss is averaged over more elements than the paper (a mean where it sums), a term is "
+            "missing or scaled down by a constant, a sign is flipped, or the targets leak into the inputs. Check "
+            "each term with check_known_values on a hand-worked case.")
+
+
+def _loss_findings(loss: float, expected: float | None, source: str, tolerance: float, dims: set[int]) -> list[dict]:
     if expected is None:
         return [finding("init_loss_unchecked", INFO, f"the loss at init is {loss:.4g}; no expected value: {source}",
                         evidence={"init_loss": loss},
-                        suggestion="Pass expected_init_loss (or define num_classes in the harness) to check it.")]
+                        suggestion="Pass expected_init_loss (the paper's value at init, e.g. 64 ln 2 for a Bernoulli "
+                        "decoder on 64 pixels) to check it.")]
     ratio = loss / expected
     evidence = {"init_loss": loss, "expected": expected, "expected_from": source, "ratio": ratio, "tolerance": tolerance}
     if ratio > 1 + tolerance or ratio < 1 / (1 + tolerance):
+        dimension = _matching_dimension(ratio, dims) if ratio > 0 else None
         return [finding(
             "init_loss_mismatch", WARNING,
-            f"loss at init is {loss:.4g}, {ratio:.3g}x the expected {expected:.4g} ({source})",
-            where="loss_fn", evidence=evidence,
-            suggestion="Far above: the logits start large (scale of the last layer, an extra multiplier, unnormalised "
-            "inputs) or the loss is summed instead of averaged. Far below: the targets leak into the inputs or the "
-            "loss is not the one you think. A zero-initialised last layer gives exactly ln C.",
+            f"loss at init is {loss:.4g}, {ratio:.3g}x the expected {expected:.4g} ({source})"
+            + (f"; ~{'1/' if ratio < 1 else ''}{dimension}, with {dimension} a size of the output or targets" if dimension else ""),
+            where="loss_fn", evidence={**evidence, "dimension": dimension},
+            suggestion=_mismatch_suggestion(ratio, dimension),
         )]
-    if ratio > 1 + CONFIDENT_LOGITS:
+    if ratio > 1 + CONFIDENT_LOGITS and source.startswith("ln("):
         return [finding(
             "init_loss_mismatch", INFO,
             f"loss at init is {loss:.4g}, {ratio:.3g}x ln C = {expected:.4g}: within tolerance, but the logits start "
@@ -383,51 +477,72 @@ def _summary(loss: float, expected: float | None, source: str, rows: list, trend
             f"{trend_text}. Next: run_overfit_test.")
 
 
-def run(ctx: JobContext) -> dict[str, Any]:
-    model = ctx.build_model()
-    batch = ctx.batch(ctx.args["batch_size"], "train")
-    ctx.progress(0, 1, "forward pass at init", force=True)
-    loss, output, activation_rows, layer_rows = _observe(ctx, model, batch)
-    if not math.isfinite(loss):
-        culprit = nonfinite.locate(model, lambda: ctx.harness.loss(model, batch))
-        return {"summary": f"the loss at init is {loss}: the model is broken before training starts",
-                "findings": [finding("non_finite_loss", ERROR, f"loss at init is {loss}"
-                                     + (f", first non-finite in {culprit['where']}" if culprit["where"] else ""),
-                                     where=culprit["where"], evidence=culprit,
-                                     suggestion="Look for log(0), division by zero or exp overflow at the named place.")],
-                "details": None}
-    weights = {name: _weight_row(name, m) for name, m in _weight_layers(model).items()}
-    scale = _input_scale(batch)
-    trend = _trend(layer_rows, weights, scale)
-    expected, source = _expected_loss(ctx, batch, output)
-    findings = _loss_findings(loss, expected, source, ctx.args["tolerance"])
-    findings += _activation_findings(activation_rows)
+def _non_finite_result(ctx: JobContext, model: nn.Module, batch: Any, loss: float) -> dict[str, Any]:
+    culprit = nonfinite.locate(model, lambda: ctx.harness.loss(model, batch))
+    return {"summary": f"the loss at init is {loss}: the model is broken before training starts",
+            "findings": [finding("non_finite_loss", ERROR, f"loss at init is {loss}"
+                                 + (f", first non-finite in {culprit['where']}" if culprit["where"] else ""),
+                                 where=culprit["where"], evidence=culprit,
+                                 suggestion="Look for log(0), division by zero or exp overflow at the named place.")],
+            "details": None}
+
+
+def _findings(ctx: JobContext, seen: Observation, batch: Any, scale: dict | None, trend: dict | None,
+              expected: tuple[float | None, str]) -> list[dict]:
+    findings = loss_judges.negative_kl({name: [value] for name, value in seen.terms.items()}, [seen.loss], "at init")
+    findings += _loss_findings(seen.loss, *expected, ctx.args["tolerance"], _dimensions(seen.output, batch))
+    findings += attention_findings(seen.attention)
+    findings += _activation_findings(seen.activations)
     if not any(f["code"] == "dead_activations" and f["severity"] == ERROR for f in findings):
-        findings += _trend_findings(trend, layer_rows)  # a fully dead layer already explains a zero signal
+        findings += _trend_findings(trend, seen.layers)  # a fully dead layer already explains a zero signal
     if _unnormalized(scale):
-        _blame_inputs([f for f in findings if f["severity"] != INFO])
+        _blame_inputs([f for f in findings if f["severity"] != INFO and f["code"] != "negative_kl"])
         findings.insert(0, _inputs_finding(scale))
+    return findings
+
+
+def _details(ctx: JobContext, seen: Observation, weights: dict, scale: dict | None, trend: dict | None,
+             expected: tuple[float | None, str], findings: list[dict]) -> dict[str, Any]:
     schemes: dict[str, int] = {}
     for row in weights.values():
         for scheme in row["matches"] or ["none"]:
             schemes[scheme] = schemes.get(scheme, 0) + 1
     flagged_where = {f["where"] for f in findings}
-    details = {
-        "init_loss": loss,
-        "expected_loss": expected,
-        "expected_from": source,
-        "ratio": loss / expected if expected else None,
+    return {
+        "init_loss": seen.loss,
+        "terms": seen.terms,
+        "expected_loss": expected[0],
+        "expected_from": expected[1],
+        "ratio": seen.loss / expected[0] if expected[0] else None,
         "tolerance": ctx.args["tolerance"],
         "inputs": scale,
-        "activations": [_rounded(r) for r in _shown(activation_rows, lambda r: r["where"] in flagged_where)],
-        "layers": [_rounded(r) for r in _shown(layer_rows, lambda r: r["layer"] in flagged_where)],
+        "activations": [_rounded(r) for r in _shown(seen.activations, lambda r: r["where"] in flagged_where)],
+        "layers": [_rounded(r) for r in _shown(seen.layers, lambda r: r["layer"] in flagged_where)],
+        "attention": [_rounded(r) for r in _shown(seen.attention, lambda r: r["where"] in flagged_where)],
         "trend": trend,
         "weights": [_rounded(r) for r in _shown(list(weights.values()), lambda r: not r["matches"])],
         "init_schemes": schemes,
-        "rows_total": {"activations": len(activation_rows), "layers": len(layer_rows), "weights": len(weights)},
+        "rows_total": {"activations": len(seen.activations), "layers": len(seen.layers), "weights": len(weights),
+                       "attention": len(seen.attention)},
     }
+
+
+def run(ctx: JobContext) -> dict[str, Any]:
+    model = ctx.build_model()
+    batch = ctx.batch(ctx.args["batch_size"], "train")
+    ctx.progress(0, 1, "forward pass at init", force=True)
+    seen = _observe(ctx, model, batch)
+    if not math.isfinite(seen.loss):
+        return _non_finite_result(ctx, model, batch, seen.loss)
+    weights = {name: _weight_row(name, m) for name, m in _weight_layers(model).items()}
+    scale = _input_scale(batch)
+    trend = _trend(seen.layers, weights, scale)
+    expected = _expected_loss(ctx, batch, seen.output)
+    findings = _findings(ctx, seen, batch, scale, trend, expected)
+    details = _details(ctx, seen, weights, scale, trend, expected, findings)
     full = None
     if max(details["rows_total"].values()) > ROWS_SHOWN:
-        full = {"activations": activation_rows, "layers": layer_rows, "weights": list(weights.values())}
-    return {"summary": _summary(loss, expected, source, activation_rows, trend, findings), "findings": findings,
+        full = {"activations": seen.activations, "layers": seen.layers, "weights": list(weights.values()),
+                "attention": seen.attention}
+    return {"summary": _summary(seen.loss, *expected, seen.activations, trend, findings), "findings": findings,
             "details": details, "full_report": full}

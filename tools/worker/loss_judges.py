@@ -14,6 +14,7 @@ from .findings import ERROR, finding
 
 FLOOR_MARGIN = 0.01  # of max(1, |floor|): float error and a loosely computed floor stay quiet
 UNBOUNDED_WINDOW = 0.1  # fraction of the run compared at the end: still falling there means no limit
+ABSURD = 100.0  # times the initial scale below zero: no loss of a working model gets there, falling or not
 KL_TOLERANCE = 1e-4  # of max(1, |loss|): a Monte Carlo KL may dip just below zero, an analytic one never
 
 
@@ -42,7 +43,8 @@ def below_floor(losses: list[float], floor: float | None, where: str) -> dict[st
 
 
 def unbounded(losses: list[float], where: str) -> dict[str, Any] | None:
-    """loss_unbounded when the loss went far below zero and is still falling at the end of the run.
+    """loss_unbounded when the loss went far below zero and is still falling at the end of the run,
+    or went absurdly far below it (an optimiser whose moments overflowed stops moving there).
 
     Callers skip it for surrogate losses (on-policy RL), whose value is not bounded on a fixed batch."""
     finite = _finite(losses)
@@ -52,13 +54,14 @@ def unbounded(losses: list[float], where: str) -> dict[str, Any] | None:
     initial, last = finite[0], statistics.fmean(finite[-window:])
     before = statistics.fmean(finite[-2 * window : -window])
     scale = max(abs(initial), 1.0)
-    if not (last < -scale and last < before - 0.01 * scale):
+    falling = last < before - 0.01 * scale
+    if not (last < -scale and (falling or last < -ABSURD * scale)):
         return None
+    how = f"still falling ({before:.4g} -> {last:.4g} over the last {2 * window} steps)" if falling else "far below zero"
     return finding(
         "loss_unbounded",
         ERROR,
-        f"loss fell from {initial:.4g} to {last:.4g} and was still falling ({before:.4g} -> {last:.4g} over the "
-        f"last {2 * window} steps): it has no lower limit ({where})",
+        f"loss fell from {initial:.4g} to {last:.4g}, {how}: it has no lower limit ({where})",
         where=where,
         evidence={"initial": initial, "last": last, "before": before, "steps": len(losses)},
         suggestion="A loss that can be driven to minus infinity is optimising the wrong thing: look for a flipped "

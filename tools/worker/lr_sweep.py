@@ -2,22 +2,30 @@
 
 range: one run whose learning rate grows exponentially from min_lr to max_lr, one step
 per rate (Smith's LR range test, as in fastai's and Lightning's lr_find). grid: a short
-run per rate, each from the same seeded init. A grid job may run a subset of the rates
-(`lr_indices`) so that the server can spread one grid over parallel workers, then judge
-the merged points in one place (tools/lr_sweep.py).
+run per rate, each from the same seeded init, under the harness's make_scheduler, with
+evaluate(model) at its end when the harness declares an objective. A grid job may run a
+subset of the rates (`lr_indices`) so that the server can spread one grid over parallel
+workers, then judge the merged points in one place (tools/lr_sweep.py).
+
+Verdicts that need the raw per-step losses (loss_below_floor, loss_unbounded) are given
+here by the shared judges; everything about which rate to use is judged by the server.
 """
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import torch
 
+from . import loss_judges
 from .job import JobContext
-from .training import train
+from .training import Trace, train
 
 BLOWUP_FACTOR = 4.0  # recent loss this many times |initial| above the initial: the run has blown up, stop it
 RECENT = 5  # steps averaged for that check, so that one noisy batch does not stop a run
+# Optimisers with a per-parameter step size: their rate means something else than SGD's.
+ADAPTIVE = (torch.optim.Adagrad, torch.optim.Adadelta, torch.optim.RMSprop, torch.optim.Rprop)
 
 
 def lr_values(min_lr: float, max_lr: float, count: int) -> list[float]:
@@ -34,6 +42,18 @@ def blown_up(losses: list[float]) -> bool:
     return sum(recent) / len(recent) > initial + (BLOWUP_FACTOR - 1) * abs(initial)
 
 
+def optimizer_family(optimizer: torch.optim.Optimizer) -> dict[str, Any]:
+    """adaptive (Adam and kin: a betas entry or a per-parameter step size), momentum (SGD-like with
+    momentum > 0) or sgd: how far below its divergence point a rate trains best depends on it."""
+    group = optimizer.param_groups[0]
+    momentum = float(group.get("momentum") or 0.0)
+    if "betas" in group or isinstance(optimizer, ADAPTIVE):
+        family = "adaptive"
+    else:
+        family = "momentum" if momentum > 0 else "sgd"
+    return {"name": type(optimizer).__name__, "family": family, "momentum": momentum}
+
+
 def _scale_lr(optimizer: torch.optim.Optimizer, base: list[float], factor: float) -> None:
     # Scale every group from the rate make_optimizer gave it, so per-group ratios the user
     # chose (a slower backbone, say) survive the sweep.
@@ -41,7 +61,25 @@ def _scale_lr(optimizer: torch.optim.Optimizer, base: list[float], factor: float
         group["lr"] = lr * factor
 
 
-def _range_test(ctx: JobContext, lrs: list[float]) -> dict[str, Any]:
+class LossVerdicts:
+    """loss_below_floor / loss_unbounded over every run of a job, each code once (at the lowest rate)."""
+
+    def __init__(self, ctx: JobContext):
+        harness = ctx.harness
+        self.floor = harness.loss_floor(ctx.batch(ctx.args["batch_size"])) if harness.defines["loss_floor"] else None
+        self.on_policy = harness.on_policy  # a surrogate loss has no bound on a fixed batch
+        self.findings: dict[str, dict[str, Any]] = {}
+
+    def judge(self, losses: list[float], where: str) -> None:
+        found = [loss_judges.below_floor(losses, self.floor, where)]
+        if not self.on_policy:
+            found.append(loss_judges.unbounded(losses, where))
+        for item in found:
+            if item is not None:
+                self.findings.setdefault(item["code"], item)
+
+
+def _range_test(ctx: JobContext, lrs: list[float], verdicts: LossVerdicts) -> dict[str, Any]:
     batch_size = ctx.args["batch_size"]
     model = ctx.build_model()
     optimizer = ctx.harness.make_optimizer(model.parameters(), lrs[0])
@@ -56,36 +94,80 @@ def _range_test(ctx: JobContext, lrs: list[float]) -> dict[str, Any]:
         before_step=lambda step: _scale_lr(optimizer, base, lrs[step] / lrs[0]),
         progress=(0, len(lrs), "range test"),
     ).loss
-    return {"lrs": lrs[: len(losses)], "losses": losses}
+    verdicts.judge(losses, f"range test, lr {lrs[0]:.3g} to {lrs[len(losses) - 1]:.3g}")
+    return {"lrs": lrs[: len(losses)], "losses": losses, "optimizer": optimizer_family(optimizer)}
 
 
-def _grid(ctx: JobContext, lrs: list[float], indices: list[int]) -> dict[str, Any]:
+def _grid_run(ctx: JobContext, lr: float, progress: tuple[float, float, str]) -> tuple[Trace, torch.nn.Module, Any]:
     steps, batch_size = ctx.args["steps"], ctx.args["batch_size"]
-    points = []
+    model = ctx.build_model()  # seeded: every rate starts from the same weights
+    optimizer, scheduler = ctx.optimizer_for(model, lr, steps)  # the base rate, under the harness's schedule
+    # Judged on an objective, a growing loss may be the method working (a value loss grows with
+    # the returns): only NaN/Inf stops the run then.
+    stop = None if ctx.harness.objective else blown_up
+    trace = train(
+        ctx,
+        model,
+        optimizer,
+        lambda step: ctx.train_batch(batch_size, step, model),
+        steps,
+        scheduler=scheduler,
+        stop=stop,
+        progress=progress,
+    )
+    return trace, model, optimizer
+
+
+def _grid(ctx: JobContext, lrs: list[float], indices: list[int], verdicts: LossVerdicts) -> dict[str, Any]:
+    steps = ctx.args["steps"]
+    objective = ctx.harness.objective
+    points, family = [], None
+    # The objective before any training: what a rate must improve on.
+    initial_metrics = _evaluated(ctx, ctx.build_model()) if objective else {}
     for done, index in enumerate(indices):
-        model = ctx.build_model()  # seeded: every rate starts from the same weights
-        optimizer = ctx.harness.make_optimizer(model.parameters(), lrs[index])
-        losses = train(
-            ctx,
-            model,
-            optimizer,
-            lambda step: ctx.train_batch(batch_size, step, model),
-            steps,
-            stop=blown_up,
-            progress=(done * steps, len(indices) * steps, f"lr {lrs[index]:.3g}"),
-        ).loss
-        points.append({"index": index, "lr": lrs[index], "losses": losses, "blew_up": blown_up(losses)})
-    return {"points": points}
+        lr = lrs[index]
+        trace, model, optimizer = _grid_run(ctx, lr, (done * steps, len(indices) * steps, f"lr {lr:.3g}"))
+        family = optimizer_family(optimizer)
+        losses = trace.loss
+        verdicts.judge(losses, f"grid run at lr {lr:.3g}")
+        finite = all(math.isfinite(v) for v in losses)
+        metrics = _evaluated(ctx, model) if objective and finite else {}
+        blew_up = not objective and bool(losses) and blown_up(losses)
+        points.append({"index": index, "lr": lr, "losses": losses, "blew_up": blew_up, "metrics": metrics})
+    return {"points": points, "optimizer": family, "initial_metrics": initial_metrics}
+
+
+def _evaluated(ctx: JobContext, model: torch.nn.Module) -> dict[str, float]:
+    model.eval()
+    try:
+        with torch.no_grad():
+            return ctx.harness.evaluate(model)
+    finally:
+        model.train()
+
+
+def _harness_traits(ctx: JobContext) -> dict[str, Any]:
+    harness = ctx.harness
+    return {
+        "on_policy": harness.on_policy,
+        "scheduler": harness.make_scheduler_fn is not None,
+        "objective": harness.objective,
+    }
 
 
 def run(ctx: JobContext) -> dict[str, Any]:
     args = ctx.args
     lrs = lr_values(args["min_lr"], args["max_lr"], args["num_lrs"])
-    if args["mode"] == "range":
-        measured = _range_test(ctx, lrs)
-        summary = f"range test ran {len(measured['losses'])} of {len(lrs)} steps"
-    else:
+    traits = _harness_traits(ctx)
+    verdicts = LossVerdicts(ctx)
+    if args["mode"] != "grid" and (traits["on_policy"] or (args["mode"] == "auto" and traits["scheduler"])):
+        # A range test cannot judge this harness (see tools/lr_sweep.py): the server says why, or runs a grid.
+        return {"summary": "range test skipped", "findings": [], "details": {"traits": traits}}
+    if args["mode"] == "grid":
         indices = args.get("lr_indices") or list(range(len(lrs)))
-        measured = _grid(ctx, lrs, indices)
+        measured = _grid(ctx, lrs, indices, verdicts)
         summary = f"grid ran {len(indices)} learning rate(s)"
-    return {"summary": summary, "findings": [], "details": measured}
+    else:
+        measured = _range_test(ctx, lrs, verdicts)
+        summary = f"range test ran {len(measured['losses'])} of {len(lrs)} steps"
+    return {"summary": summary, "findings": list(verdicts.findings.values()), "details": {**measured, "traits": traits}}

@@ -67,8 +67,8 @@ def _trace_forward(ctx: JobContext, model: nn.Module, batch: Any) -> tuple[dict[
         model.eval()  # no dropout, BatchNorm on running statistics: shapes and nothing else
         with torch.no_grad():
             if ctx.harness.defines["forward"] or not ctx.harness.defines["loss_fn"]:
-                if not ctx.harness.defines["forward"]:
-                    input_shape = _shape(inputs_of(batch))
+                # forward(model, batch) may take several inputs (src and tgt, a dict): show the whole batch
+                input_shape = _shape(batch) if ctx.harness.defines["forward"] else _shape(inputs_of(batch))
                 ctx.harness.forward(model, batch)
             else:
                 ctx.harness.loss(model, batch)  # the only way we know the model is called

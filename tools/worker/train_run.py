@@ -1,60 +1,191 @@
-"""start_training, worker side: one seed of a real training run, evaluated at the end.
+"""start_training, worker side: one seed of a real training run, evaluated as it goes.
 
-Data comes from the harness's optional `get_train_batch(batch_size, step)` so that each
-step sees new examples; without it every step reuses the fixed `get_batch` batch (which
-is then an overfit run, and the summary says so). Metrics come from the optional
-`evaluate(model) -> dict[str, float]`, run every `eval_every` steps and at the end.
+Data comes from the harness's optional `get_train_batch(batch_size, step[, model])` so that
+each step sees new examples; without it every step reuses the fixed `get_batch` batch (an
+overfit run, and the findings say so). Metrics come from the optional `evaluate(model)`,
+called in eval mode at step 0 and every `eval_every` steps when asked, and at the end.
+
+The worker streams what it sees to the server as progress `data` (see `Stream`): every
+step's loss and named terms, the learning rate, each evaluation, and findings as soon as
+they are known, so a running record, its curves and its TensorBoard events stay current.
 """
 
 from __future__ import annotations
 
 import math
+import time
 from typing import Any
 
+from . import loss_judges
 from .findings import ERROR, INFO, finding
 from .job import JobContext
-from .training import downsample, train
+from .mode_checks import buffers_not_updated, mode_losses, statistics_buffers, train_eval_gap
+from .run_judges import loss_trend, non_finite_metrics, objective_verdict
+from .training import CHUNK, Trace, downsample, train
+
+STREAM_INTERVAL_S = 0.5  # between data messages while training; evaluations are sent at once
+GAP_MIN_STEPS = 50  # before this, running statistics still catch up with batch statistics
 
 
-def run(ctx: JobContext) -> dict[str, Any]:
-    args = ctx.args
-    steps, batch_size = args["steps"], args["batch_size"]
-    every = args.get("eval_every") or steps
-    model = ctx.build_model()
-    optimizer, scheduler = ctx.optimizer_for(model, args["lr"], steps)
-    has_evaluate = ctx.harness.evaluate_fn is not None
-    losses: list[float] = []
-    history: list[dict[str, Any]] = []
-    while len(losses) < steps:
-        offset = len(losses)
+class Stream:
+    """What the server has not been sent yet, flushed at most every STREAM_INTERVAL_S."""
+
+    def __init__(self, ctx: JobContext, steps: int):
+        self.ctx, self.steps = ctx, steps
+        self.points: dict[str, Any] = {"step": [], "loss": [], "terms": {}, "lr": []}
+        self.findings: list[dict[str, Any]] = []  # not sent yet
+        self.all_findings: list[dict[str, Any]] = []
+        self.keys: list[tuple[str, str | None]] = []  # (code, where) of all_findings, in order
+        self.last = 0.0
+
+    def add(self, start: int, segment: Trace, lr: float) -> None:
+        """Losses of steps start, start+1, ... (a step's loss is measured before its update)."""
+        self.points["step"].extend(range(start, start + len(segment)))
+        self.points["loss"].extend(segment.loss)
+        for name, values in segment.terms.items():
+            self.points["terms"].setdefault(name, []).extend(values)
+        self.points["lr"].append([start + len(segment), lr])
+
+    def found(self, items: list[dict[str, Any] | None]) -> None:
+        """New findings are streamed once; a later verdict on the same code and place replaces the
+        earlier one in the final answer (the buffers still frozen at the end, not after 50 steps)."""
+        for item in items:
+            if item is None:
+                continue
+            key = (item["code"], item["where"])
+            if key in self.keys:
+                self.all_findings[self.keys.index(key)] = item
+                continue
+            self.keys.append(key)
+            self.findings.append(item)
+            self.all_findings.append(item)
+
+    def send(self, done: int, phase: str, *, force: bool = False, **extra: Any) -> None:
+        if not force and time.monotonic() - self.last < STREAM_INTERVAL_S:
+            return
+        self.last = time.monotonic()
+        data = {"steps_done": done, "phase": phase, "points": self.points, "findings": self.findings, **extra}
+        self.ctx.progress(done, self.steps, f"seed {self.ctx.seed}: {phase}, step {done}/{self.steps}", data=data, force=True)
+        self.points = {"step": [], "loss": [], "terms": {}, "lr": []}
+        self.findings = []
+
+
+class SeedRun:
+    """One seed's model, optimiser, loss trace and evaluation history."""
+
+    def __init__(self, ctx: JobContext):
+        args = ctx.args
+        self.ctx, self.harness = ctx, ctx.harness
+        self.steps, self.batch_size = args["steps"], args["batch_size"]
+        self.eval_every = args.get("eval_every")
+        self.model = ctx.build_model()
+        self.optimizer, self.scheduler = ctx.optimizer_for(self.model, args["lr"], self.steps)
+        self.buffers = statistics_buffers(self.model)
+        self.trace = Trace()
+        self.history: list[dict[str, Any]] = []
+        self.stream = Stream(ctx, self.steps)
+        self.gap_before = False  # whether the previous evaluation saw a train/eval gap
+
+    @property
+    def done(self) -> int:
+        return len(self.trace)
+
+    def next_stop(self) -> int:
+        """Steps are run in chunks that end at each evaluation step."""
+        stop = min(self.steps, self.done + CHUNK)
+        if self.eval_every:
+            stop = min(stop, (self.done // self.eval_every + 1) * self.eval_every)
+        return stop
+
+    def train_until(self, stop: int) -> bool:
+        """Train up to step `stop`; False once the loss is NaN/Inf."""
+        start = self.done
         segment = train(
-            ctx,
-            model,
-            optimizer,
-            lambda step: ctx.train_batch(batch_size, offset + step, model),
-            min(every, steps - offset),
-            scheduler=scheduler,
-            progress=(offset, steps, f"seed {ctx.seed}"),
-        ).loss
-        losses.extend(segment)
-        if not math.isfinite(losses[-1]):
-            break
-        if has_evaluate:
-            history.append({"step": len(losses), "metrics": ctx.harness.evaluate(model)})
-            ctx.progress(len(losses), steps, f"seed {ctx.seed}: step {len(losses)}, {history[-1]['metrics']}", force=True)
-    findings = []
+            self.ctx,
+            self.model,
+            self.optimizer,
+            lambda step: self.ctx.train_batch(self.batch_size, start + step, self.model),
+            stop - start,
+            scheduler=self.scheduler,
+        )
+        self.trace.extend(segment)
+        self.stream.add(start, segment, self.optimizer.param_groups[0]["lr"])
+        return math.isfinite(segment.loss[-1])
+
+    def evaluate(self) -> None:
+        """evaluate(model) in eval mode, then the checks that need a trained model; all streamed at once."""
+        self.stream.send(self.done, "evaluating", force=True)
+        self.model.eval()
+        try:
+            metrics = self.harness.evaluate(self.model)
+        finally:
+            self.model.train()
+        point = {"step": self.done, "metrics": metrics}
+        self.history.append(point)
+        seed = self.ctx.seed
+        self.stream.found(non_finite_metrics(metrics, self.done, seed))
+        self.stream.found([objective_verdict(self.history, self.harness.objective, seed, final=False)])
+        if self.done:
+            self.stream.found(self.mode_findings())
+        self.stream.send(self.done, "training", force=True, history=[point])
+
+    def mode_findings(self) -> list[dict[str, Any] | None]:
+        """Frozen running statistics, and a train/eval gap seen at the end or at two evaluations in a row:
+        early on, running statistics lag weights that move fast, and a clean BatchNorm shows a passing gap."""
+        found = [buffers_not_updated(self.model, self.buffers, self.done, self.ctx.seed)]
+        if not self.harness.on_policy:  # an on-policy loss is a surrogate on the model's own samples
+            batch = self.ctx.train_batch(self.batch_size, self.done, self.model)
+            gap = train_eval_gap(*mode_losses(self.harness, self.model, batch), self.done, self.ctx.seed)
+            settled = self.done >= GAP_MIN_STEPS and (self.gap_before or self.done == self.steps)
+            found.append(gap if settled else None)
+            self.gap_before = gap is not None
+        return found
+
+    def run(self) -> None:
+        has_evaluate = self.harness.evaluate_fn is not None
+        self.stream.send(0, "training", force=True, objective=self.harness.objective)
+        if has_evaluate and self.eval_every:
+            self.evaluate()
+        finite = True
+        while finite and self.done < self.steps:
+            finite = self.train_until(self.next_stop())
+            if finite and has_evaluate and self.eval_every and self.done % self.eval_every == 0:
+                self.evaluate()
+            self.stream.send(self.done, "training")
+        if finite and has_evaluate and (not self.history or self.history[-1]["step"] != self.done):
+            self.evaluate()
+        if finite and not has_evaluate:
+            self.stream.found(self.mode_findings())
+
+
+def _loss_findings(seed_run: SeedRun) -> list[dict[str, Any] | None]:
+    """Verdicts on the whole loss trace; a surrogate loss (on-policy) is judged on the objective instead."""
+    harness, trace, where = seed_run.harness, seed_run.trace, f"seed {seed_run.ctx.seed}"
+    found: list[dict[str, Any] | None] = [*loss_judges.negative_kl(trace.terms, trace.loss, where)]
+    if harness.defines["loss_floor"]:
+        floor = harness.loss_floor(seed_run.ctx.batch(seed_run.batch_size))
+        found.append(loss_judges.below_floor(trace.loss, floor, where))
+    if not harness.on_policy:
+        found += [loss_judges.unbounded(trace.loss, where), loss_trend(trace.loss, seed_run.ctx.seed)]
+    found.append(objective_verdict(seed_run.history, harness.objective, seed_run.ctx.seed, final=True))
+    return found
+
+
+def _contract_notes(seed_run: SeedRun) -> list[dict[str, Any] | None]:
+    losses, harness = seed_run.trace.loss, seed_run.harness
+    notes: list[dict[str, Any] | None] = []
     if losses and not math.isfinite(losses[-1]):
-        findings.append(
+        notes.append(
             finding(
                 "non_finite_loss",
                 ERROR,
-                f"loss became NaN/Inf at step {len(losses)} (seed {ctx.seed})",
-                evidence={"step": len(losses), "seed": ctx.seed},
+                f"loss became NaN/Inf at step {len(losses) - 1} (seed {seed_run.ctx.seed})",
+                evidence={"step": len(losses) - 1, "seed": seed_run.ctx.seed},
                 suggestion="Lower lr (call lr_sweep), or call gradient_check to find the op.",
             )
         )
-    if not has_evaluate:
-        findings.append(
+    if harness.evaluate_fn is None:
+        notes.append(
             finding(
                 "evaluate_missing",
                 INFO,
@@ -62,27 +193,37 @@ def run(ctx: JobContext) -> dict[str, Any]:
                 suggestion="Add evaluate() computing the paper's metrics, so compare_metrics can take this run.",
             )
         )
-    if ctx.harness.get_train_batch_fn is None:
-        findings.append(
+    if harness.get_train_batch_fn is None:
+        notes.append(
             finding(
                 "train_batch_missing",
                 INFO,
                 "no get_train_batch(batch_size, step): every step trained on the same fixed get_batch batch",
             )
         )
+    return notes
+
+
+def run(ctx: JobContext) -> dict[str, Any]:
+    seed_run = SeedRun(ctx)
+    seed_run.run()
+    seed_run.stream.found(_contract_notes(seed_run) + _loss_findings(seed_run))
+    seed_run.stream.send(seed_run.done, "finishing", force=True)  # the last steps reach the curves and events too
+    losses, history = seed_run.trace.loss, seed_run.history
     metrics = history[-1]["metrics"] if history else {}
     finite = [v for v in losses if math.isfinite(v)]
     return {
         "summary": f"seed {ctx.seed}: {len(losses)} steps, final loss {losses[-1]:.4g}"
         + (", " + ", ".join(f"{k} {v:.4g}" for k, v in metrics.items()) if metrics else ""),
-        "findings": findings,
+        "findings": seed_run.stream.all_findings,
         "details": {
             "seed": ctx.seed,
             "steps_run": len(losses),
             "final_loss": losses[-1] if losses else None,
             "best_loss": min(finite) if finite else None,
             "metrics": metrics,
-            "eval_history": history,
+            "history": history,
             "curve": downsample(losses),
+            "objective": ctx.harness.objective,
         },
     }

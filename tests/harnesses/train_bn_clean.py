@@ -1,0 +1,56 @@
+"""Clean twin for BatchNorm bugs in training runs: an MLP with a from-scratch BatchNorm on
+inputs far from zero mean and unit scale, so eval mode needs the running statistics."""
+
+import torch
+from torch import nn
+
+num_classes = 4
+objective = {"monitor": "accuracy", "mode": "max"}
+SHIFT, SCALE = 3.0, 5.0  # raw features: what BatchNorm is there to fix
+
+
+class BatchNorm(nn.Module):
+    def __init__(self, features: int, momentum: float = 0.1, eps: float = 1e-5):
+        super().__init__()
+        self.momentum, self.eps = momentum, eps
+        self.weight = nn.Parameter(torch.ones(features))
+        self.bias = nn.Parameter(torch.zeros(features))
+        self.register_buffer("running_mean", torch.zeros(features))
+        self.register_buffer("running_var", torch.ones(features))
+
+    def update(self, mean: torch.Tensor, var: torch.Tensor) -> None:
+        with torch.no_grad():
+            self.running_mean.lerp_(mean, self.momentum)
+            self.running_var.lerp_(var, self.momentum)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:  # (B, F)
+        if self.training:
+            mean, var = x.mean(0), x.var(0, unbiased=False)
+            self.update(mean, var)
+        else:
+            mean, var = self.running_mean, self.running_var
+        return (x - mean) / torch.sqrt(var + self.eps) * self.weight + self.bias
+
+
+def build_model(hidden: int = 32):
+    return nn.Sequential(BatchNorm(16), nn.Linear(16, hidden), nn.ReLU(), nn.Linear(hidden, num_classes))
+
+
+def _data(batch_size: int, g: torch.Generator):
+    teacher = torch.randn(16, num_classes, generator=torch.Generator().manual_seed(42))
+    z = torch.randn(batch_size, 16, generator=g)
+    return z * SCALE + SHIFT, (z @ teacher).argmax(dim=1)
+
+
+def get_batch(batch_size: int, split: str = "train"):
+    return _data(batch_size, torch.Generator().manual_seed({"train": 0, "test": 1}[split]))
+
+
+def get_train_batch(batch_size: int, step: int):
+    return _data(batch_size, torch.Generator().manual_seed(1000 + step))
+
+
+@torch.no_grad()
+def evaluate(model: nn.Module) -> dict[str, float]:
+    x, y = get_batch(512, "test")
+    return {"accuracy": (model(x).argmax(dim=1) == y).float().mean().item() * 100}

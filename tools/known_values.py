@@ -1,0 +1,152 @@
+"""check_known_values: does a harness function give the hand-worked answer?
+
+The seed's "test with known inputs/outputs": discounted returns on a five-step trajectory,
+a reparameterisation with a fixed eps, a loss on a tiny batch. Each case calls one function
+of the harness with JSON arguments (lists become tensors) and compares what it returns with
+the expected value, element by element. The work happens in tools/worker/known_values.py.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from .envelope import ToolResult
+from .harness_tool import HarnessArgs, harness_tool
+
+MAX_CASES = 64  # hand-worked cases are few; each one is a call of the user's function
+
+
+def _check_expected(value: Any, path: str = "expected") -> None:
+    """Numbers, booleans, null, and lists and dicts of them: what a function's output is compared with."""
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValueError(f"{path} is {value}: expected values must be finite numbers")
+    if isinstance(value, list):
+        for i, item in enumerate(value):
+            _check_expected(item, f"{path}[{i}]")
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _check_expected(item, f"{path}[{key!r}]")
+    elif value is not None and not isinstance(value, (int, float, bool)):
+        raise ValueError(
+            f"{path} is {type(value).__name__} {value!r:.60}: give numbers, lists of numbers (become tensors), "
+            "lists (tuples) or dicts of them"
+        )
+
+
+TYPED = ("float64", "float32", "int64", "bool")  # dtypes an argument may name: {"tensor": [...], "dtype": ...}
+
+
+def _check_typed(value: Any, path: str) -> None:
+    """Explicitly typed tensors among the arguments name a dtype the worker knows."""
+    if isinstance(value, dict) and "tensor" in value and "dtype" in value:
+        if set(value) != {"tensor", "dtype"} or value["dtype"] not in TYPED:
+            raise ValueError(f'{path}: a typed tensor is {{"tensor": [...], "dtype": one of {", ".join(TYPED)}}}, got {value!r:.80}')
+    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+    for key, item in items:
+        _check_typed(item, f"{path}[{key!r}]")
+
+
+class KnownCase(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    args: list[Any] = Field(
+        default_factory=list,
+        description="Positional arguments. A list of numbers (nested, rectangular) becomes a tensor: floats in "
+        "`dtype`, booleans bool, integers int64 (actions, targets) and, when that case does not match, floats "
+        '(JSON cannot tell 1 from 1.0). {"tensor": [...], "dtype": "int64"} fixes the type. Numbers stay Python '
+        "numbers; dicts and ragged lists are converted item by item.",
+    )
+    kwargs: dict[str, Any] = Field(default_factory=dict, description="Keyword arguments, converted like args.")
+    expected: Any = Field(
+        description="The hand-worked output: a number, a (nested) list for a tensor, a list for a tuple of outputs, "
+        "a dict for a dict output (only the keys given are compared). Compared in float64; shapes must match."
+    )
+
+    @field_validator("expected")
+    @classmethod
+    def _comparable(cls, value: Any) -> Any:
+        _check_expected(value)
+        return value
+
+    @field_validator("args", "kwargs")
+    @classmethod
+    def _typed(cls, value: Any) -> Any:
+        _check_typed(value, "argument")
+        return value
+
+
+class KnownValuesArgs(HarnessArgs):
+    function: str = Field(
+        min_length=1,
+        description="Name in the harness of the function to call (a plain function, an autograd.Function "
+        "subclass called via .apply, or an nn.Module class built with no arguments).",
+    )
+    cases: list[KnownCase] = Field(
+        min_length=1,
+        max_length=MAX_CASES,
+        description='Hand-worked cases, e.g. [{"args": [[1, 0, 0, 0, 1], 0.9], "expected": [1.6561, 0.729, 0.81, 0.9, 1.0]}].',
+    )
+    rtol: float = Field(1e-4, ge=0, le=1, description="An element matches when |got - expected| <= atol + rtol * |expected|.")
+    atol: float = Field(1e-6, ge=0, description="Absolute tolerance; raise both when the expected values are rounded by hand.")
+    dtype: Literal["float64", "float32"] = Field(
+        "float64",
+        description="Float type of the tensors made from float lists; float32 when the function mixes them with "
+        "float32 tensors of its own (a module's weights).",
+    )
+
+
+class WorstElement(BaseModel):
+    at: str = Field(description="Where in the output, e.g. output[3] or output['kl'] or output[1][0, 2].")
+    expected: float
+    got: float | None = Field(description="null when NaN/Inf.")
+    abs_error: float | None = Field(description="null when the output is NaN/Inf there.")
+    rel_error: float | None = Field(description="abs_error / |expected|; null when expected is 0.")
+
+
+class CaseResult(BaseModel):
+    case: int = Field(description="Index in `cases`.")
+    verdict: Literal["match", "mismatch", "error"]
+    elements: int = Field(0, description="Numbers compared.")
+    mismatched: int = Field(0, description="Numbers outside tolerance.")
+    max_abs_error: float | None = Field(None, description="Largest |got - expected|; null when NaN/Inf.")
+    worst: WorstElement | None = Field(None, description="The element furthest outside (or closest to) tolerance.")
+    problem: str | None = Field(None, description="Shape or structure that differs, or the error that stopped the case.")
+    pattern: str | None = Field(None, description="How the output relates to the expected value, when it is simple.")
+    got: Any = Field(None, description="The output, as JSON (large tensors: shape and the first values).")
+    integer_lists: Literal["int64", "float64", "float32"] | None = Field(
+        None, description="The type lists of integers went in as (int64 first; floats when int64 did not match); null: none."
+    )
+
+
+class KnownValuesDetails(BaseModel):
+    function: str
+    kind: Literal["function", "autograd.Function", "nn.Module"]
+    rtol: float
+    atol: float
+    dtype: str
+    matched: int = Field(description="Cases whose every number is within tolerance.")
+    cases: list[CaseResult]
+
+
+class KnownValuesResult(ToolResult[KnownValuesDetails]):
+    pass
+
+
+TOOL = harness_tool(
+    name="check_known_values",
+    check="known_values",
+    args=KnownValuesArgs,
+    result=KnownValuesResult,
+    description=(
+        "Does a harness function give the hand-worked answer? Calls `function` once per case with JSON args/kwargs "
+        "(lists become tensors) and compares its output with `expected` element by element in float64 (tuples as "
+        "lists, dicts key by key). Use it on the small functions a paper's correctness hangs on: discounted "
+        "returns or GAE on a five-step trajectory, log-probabilities of chosen actions, a reparameterisation "
+        "with a fixed eps, a KL, a (label-smoothed) loss on a tiny batch. Findings: known_value_mismatch per "
+        "failing case (expected, got, the worst element and its error, shapes that differ); user_code_error "
+        "for a case that raised (the other cases still run)."
+    ),
+)

@@ -1,0 +1,229 @@
+"""Jobs on a Ray cluster instead of this machine's zygote pool (`--executor ray`).
+
+Each job the server would hand its local pool (one seed of a training run, one chunk of a
+grid sweep, one variant of an ablation) becomes one Ray task with declared resources.
+Inside the task, on whatever node Ray picks, a one-job local `WorkerPool` runs the job just
+as it runs here (its own zygote, process group, memory cap and timeout), so results and
+findings keep their meaning. The task is a streaming generator: it yields the job's
+progress events as they come and ends with the job's outcome.
+
+The server never imports torch: the task body is this module's torch-free code, and torch
+is imported by the zygote the task starts, from the node's own interpreter. `ray` itself is
+an optional extra, imported only when the server is started with `--executor ray`.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import queue
+import shutil
+import sys
+import tempfile
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+import anyio
+
+from .runner import Outcome, ProgressCallback, WorkerPool
+
+log = logging.getLogger(__name__)
+
+INSTALL_HINT = "--executor ray needs Ray: pip install 'implement-paper-mcp[ray]' (or pip install ray)"
+# What never travels with the project to the nodes: our own outputs, environments, VCS data.
+EXCLUDES = [".implement-paper/", ".venv/", "venv/", ".git/", "__pycache__/", "*.pt", "*.ckpt"]
+START_SLACK_S = 120.0  # a task may wait for a node and start an interpreter before its own timeout runs
+
+
+@dataclass(frozen=True)
+class RayOptions:
+    address: str | None = None  # None: start a local Ray instance; "auto" or "ray://host:10001": join one
+    project_path: str | None = None  # where the project is on every node (a shared filesystem): nothing is uploaded
+    num_cpus: int | None = None  # CPUs of a local instance (default: all)
+
+
+def import_ray():
+    try:
+        import ray
+    except ImportError as exc:
+        raise RuntimeError(INSTALL_HINT) from exc
+    return ray
+
+
+# ------------------------------------------------------------------ the task, on a node
+
+
+def _node_request(request: dict[str, Any], project_path: str | None) -> dict[str, Any]:
+    """The request with its paths rewritten for this node: the project is the task's working
+    directory (uploaded by Ray) unless the server named a shared path."""
+    root = project_path or os.getcwd()
+    return {**request, "root": root, "harness": os.path.join(root, request["harness_relative"])}
+
+
+def _outcome_message(outcome: Outcome) -> dict[str, Any]:
+    return {
+        "type": "outcome",
+        "payload": outcome.payload,
+        "returncode": outcome.returncode,
+        "timed_out": outcome.timed_out,
+        "killed_for_memory": outcome.killed_for_memory,
+        "peak_rss_mb": outcome.peak_rss_mb,
+        "duration_s": outcome.duration_s,
+        "stdout": (bytes(outcome.stdout.data), outcome.stdout.total),
+        "stderr": (bytes(outcome.stderr.data), outcome.stderr.total),
+    }
+
+
+def job_events(request: dict[str, Any], timeout_s: float, memory_limit_mb: float | None, project_path: str | None) -> Iterator[dict]:
+    """The Ray task: run one job in a fresh local pool, yielding progress, then the outcome."""
+    events: queue.Queue = queue.Queue()
+    request = _node_request(request, project_path)
+
+    async def progress(done: float, total: float | None, message: str | None) -> None:
+        events.put({"type": "progress", "done": done, "total": total, "message": message})
+
+    async def run() -> Outcome:
+        async with WorkerPool(python=sys.executable, root=Path(request["root"]), max_workers=1, warm=False) as pool:
+            return await pool.run(
+                request,
+                timeout_s=timeout_s,
+                memory_limit_mb=memory_limit_mb,
+                on_progress=progress,
+                on_data=lambda data: events.put({"type": "data", "data": data}),
+            )
+
+    def work() -> None:
+        try:
+            events.put(_outcome_message(anyio.run(run)))
+        except BaseException as exc:  # noqa: BLE001 - the server must hear why, whatever it was
+            events.put({"type": "failed", "message": f"{type(exc).__name__}: {exc}"[:2000]})
+
+    threading.Thread(target=work, daemon=True).start()
+    while True:
+        event = events.get()
+        yield {**event, "node": os.uname().nodename}
+        if event["type"] in ("outcome", "failed"):
+            return
+
+
+# ------------------------------------------------------------------ the server side
+
+
+def _stage_package() -> str:
+    """A copy of our `implement_paper.tools` package for Ray to ship to nodes (py_modules)."""
+    staging = Path(tempfile.mkdtemp(prefix="implement-paper-ray-")) / "implement_paper"
+    shutil.copytree(Path(__file__).resolve().parent, staging / "tools", ignore=shutil.ignore_patterns("__pycache__"))
+    (staging / "__init__.py").write_text("")
+    return str(staging)
+
+
+def _outcome_of(message: dict[str, Any]) -> Outcome:
+    outcome = Outcome(
+        payload=message["payload"],
+        returncode=message["returncode"],
+        timed_out=message["timed_out"],
+        killed_for_memory=message["killed_for_memory"],
+        peak_rss_mb=message["peak_rss_mb"],
+        duration_s=message["duration_s"],
+    )
+    for tail, (data, total) in ((outcome.stdout, message["stdout"]), (outcome.stderr, message["stderr"])):
+        tail.add(data)
+        tail.total = total
+    return outcome
+
+
+class RayPool:
+    """Runs jobs as Ray tasks; the same `run()` as `WorkerPool`. Use as an async context."""
+
+    def __init__(self, *, root: Path, options: RayOptions, threads_per_job: int = 1):
+        self.root = root.resolve()
+        self.options = options
+        self.threads = threads_per_job
+        self._ray = None
+        self._task = None
+        self._runtime_env: dict[str, Any] = {}
+
+    async def __aenter__(self) -> RayPool:
+        await anyio.to_thread.run_sync(self._connect)
+        return self
+
+    async def __aexit__(self, *exc_info) -> None:
+        if self._ray is not None:
+            await anyio.to_thread.run_sync(self._ray.shutdown)
+
+    def _connect(self) -> None:
+        ray = import_ray()
+        remote = self.options.address is not None
+        env = {"py_modules": [_stage_package()]} if remote else {}
+        ray.init(
+            address=self.options.address,
+            num_cpus=None if remote else self.options.num_cpus,
+            runtime_env=env or None,
+            include_dashboard=False,
+            log_to_driver=False,
+            configure_logging=False,
+        )
+        self._ray = ray
+        self._task = ray.remote(num_returns="streaming", max_retries=0)(job_events)
+        if remote and self.options.project_path is None:
+            # Per task, not per connection: Ray caches the upload by content, and a harness the
+            # agent edits after the server started must reach the nodes as edited.
+            self._runtime_env = {"working_dir": str(self.root), "excludes": EXCLUDES}
+        log.info("ray executor connected: %s", ray.cluster_resources())
+
+    def _submit(self, request: dict[str, Any], timeout_s: float, memory_limit_mb: float | None):
+        relative = os.path.relpath(request["harness"], self.root)
+        project_path = self.options.project_path or (None if self._runtime_env else str(self.root))
+        options = {"num_cpus": self.threads, "num_gpus": 1 if request.get("device") == "cuda" else 0}
+        if self._runtime_env:
+            options["runtime_env"] = self._runtime_env
+        return self._task.options(**options).remote(
+            {**request, "harness_relative": relative}, timeout_s, memory_limit_mb, project_path
+        )
+
+    async def run(
+        self,
+        request: dict[str, Any],
+        *,
+        timeout_s: float,
+        memory_limit_mb: float | None = None,
+        on_progress: ProgressCallback | None = None,
+        on_data: Callable[[dict[str, Any]], None] | None = None,
+    ) -> Outcome:
+        """Run one job as a Ray task; a lost node or worker becomes an outcome, never an exception."""
+        stream = await anyio.to_thread.run_sync(self._submit, request, timeout_s, memory_limit_mb)
+        try:
+            with anyio.fail_after(timeout_s + START_SLACK_S):
+                return await self._follow(stream, on_progress, on_data)
+        except TimeoutError:
+            return Outcome(timed_out=True)
+        finally:
+            with anyio.CancelScope(shield=True):
+                await anyio.to_thread.run_sync(lambda: self._ray.cancel(stream, force=True))
+
+    async def _follow(self, stream, on_progress, on_data) -> Outcome:
+        node = None
+        while True:
+            try:
+                event = await anyio.to_thread.run_sync(self._next_event, stream, abandon_on_cancel=True)
+            except self._ray.exceptions.RayError as exc:
+                return Outcome(node_lost=f"the Ray task was lost{f' on node {node}' if node else ''}: {type(exc).__name__}: {exc}"[:2000])
+            if event is None:
+                return Outcome(node_lost="the Ray task ended without an answer")
+            node = event["node"]
+            if event["type"] == "progress" and on_progress is not None:
+                await on_progress(event["done"], event["total"], event["message"])
+            elif event["type"] == "data" and on_data is not None:
+                on_data(event["data"])
+            elif event["type"] == "failed":
+                return Outcome(node_lost=f"the job failed on Ray node {node}: {event['message']}")
+            elif event["type"] == "outcome":
+                return _outcome_of(event)
+
+    def _next_event(self, stream) -> dict[str, Any] | None:
+        try:
+            return self._ray.get(next(stream))
+        except StopIteration:
+            return None

@@ -1,0 +1,266 @@
+"""Training-run records: one JSON file per run under <root>/.implement-paper/runs/.
+
+A record is rewritten atomically (temp file, then rename) as its run progresses, so results
+survive a server restart. Everything read from that folder is treated as untrusted: run ids
+are validated wherever a path is built from one, paths are checked to stay in the folder,
+and a file that is not a regular, parseable, valid record is skipped and reported, never
+allowed to block (a FIFO), crash or redirect the server (a record whose run_id is
+"../../x"). Each server holds an fcntl lock on a file of its own under runs/.owners/, and
+records name their owner, so a second server on the same root leaves live runs alone.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import logging
+import os
+import re
+import secrets
+import stat
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field, ValidationError
+
+from .envelope import Curve, Finding
+from .worker.findings import ERROR, finding
+
+log = logging.getLogger(__name__)
+
+RUN_ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
+RUNS_DIR = Path(".implement-paper") / "runs"  # relative to the project root
+MAX_RECORD_BYTES = 32 << 20  # a record is a few hundred kB at most; anything larger is not ours
+
+SeedStatus = Literal["queued", "running", "evaluating", "completed", "failed", "cancelled", "interrupted"]
+RunStatus = Literal["queued", "running", "completed", "failed", "cancelled", "interrupted"]
+FINISHED = {"completed", "failed", "cancelled", "interrupted"}
+
+
+class InvalidRunId(ValueError):
+    pass
+
+
+def valid_run_id(run_id: Any) -> str:
+    """`run_id` itself when it is a safe file stem; InvalidRunId otherwise."""
+    if not isinstance(run_id, str) or not re.fullmatch(RUN_ID_PATTERN, run_id):
+        raise InvalidRunId(f"{str(run_id)[:80]!r} is not a run id (letters, digits, _ and -, at most 64)")
+    return run_id
+
+
+def record_path(run_id: str) -> str:
+    """Where a run's record lives, relative to the project root."""
+    return str(RUNS_DIR / f"{valid_run_id(run_id)}.json")
+
+
+def unknown_run_message(run_id: str) -> str:
+    """The one answer to a run id that names no run, for every tool that takes one."""
+    return f"no training run {str(run_id)[:80]!r}; list_runs() shows the known runs"
+
+
+class HistoryPoint(BaseModel):
+    step: int = Field(description="Optimisation steps done when evaluate ran (0: before training).")
+    metrics: dict[str, float | None] = Field(description="What evaluate returned; null where NaN/Inf.")
+
+
+class Best(BaseModel):
+    metric: str
+    mode: Literal["max", "min"]
+    value: float = Field(description="The best value the seed's evaluations reached.")
+    step: int = Field(description="The step of the evaluation that reached it.")
+
+
+class SeedRun(BaseModel):
+    seed: int
+    status: SeedStatus = "queued"
+    steps_done: int = Field(0, description="Optimisation steps this seed has run.")
+    final_loss: float | None = None
+    metrics: dict[str, float | None] = Field(default_factory=dict, description="The last evaluation's metrics.")
+    history: list[HistoryPoint] = Field(default_factory=list, description="Every evaluation, in step order.")
+    best: Best | None = Field(None, description="The objective's best value and its step (objective declared).")
+    curve: Curve = Field(default_factory=Curve, description="Training loss per step, thinned; partial while running.")
+    duration_s: float | None = None
+    findings: list[Finding] = Field(default_factory=list)
+
+
+class MetricSummary(BaseModel):
+    mean: float
+    std: float = Field(description="Sample standard deviation over seeds (0 for one seed).")
+    n: int
+    values: list[float]
+
+
+class RunRecord(BaseModel):
+    run_id: str = Field(pattern=RUN_ID_PATTERN)
+    label: str | None = None
+    harness: str
+    status: RunStatus = "queued"
+    created_at: str
+    finished_at: str | None = None
+    steps: int = Field(description="Steps per seed.")
+    lr: float
+    batch_size: int
+    eval_every: int | None = None
+    model_kwargs: dict[str, Any] | None = None
+    objective: dict[str, str] | None = Field(None, description="The harness's objective {monitor, mode}, once known.")
+    seeds: list[SeedRun]
+    metrics: dict[str, MetricSummary] = Field(default_factory=dict, description="Final metrics over seeds.")
+    findings: list[Finding] = Field(default_factory=list, description="About the run as a whole (not one seed).")
+    plot: str | None = Field(None, description="Training curves PNG, relative to the project root.")
+    events: str | None = Field(None, description="TensorBoard event files (one folder per seed), relative to the root.")
+    owner: str | None = Field(None, description="The server process that runs it (its lock under runs/.owners/).")
+
+
+class Skipped(BaseModel):
+    file: str = Field(description="The file under .implement-paper/runs/ that was skipped.")
+    reason: str
+
+
+def _read_regular(path: Path) -> str:
+    """The text of a regular file, opened without following links or blocking on a FIFO."""
+    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    with os.fdopen(fd, "rb") as handle:
+        info = os.fstat(handle.fileno())
+        if not stat.S_ISREG(info.st_mode):
+            raise ValueError("not a regular file")
+        if info.st_size > MAX_RECORD_BYTES:
+            raise ValueError(f"{info.st_size} bytes, larger than any record")
+        return handle.read().decode()
+
+
+def _reject_constant(token: str) -> None:
+    raise ValueError(f"{token} in the JSON")
+
+
+def parse_record(text: str, run_id: str) -> RunRecord:
+    """A validated record whose run_id is the file's own name; ValueError otherwise."""
+    record = RunRecord.model_validate(json.loads(text, parse_constant=_reject_constant))
+    if record.run_id != run_id:
+        raise ValueError(f"its run_id {record.run_id!r} is not its file name")
+    return record
+
+
+class RunStore:
+    """The records under <root>/.implement-paper/runs/. Blocking I/O: call it through anyio.to_thread."""
+
+    def __init__(self, root: Path):
+        self.root = root
+        self.folder = root / RUNS_DIR
+
+    def path(self, run_id: str) -> Path:
+        path = self.folder / f"{valid_run_id(run_id)}.json"
+        if path.parent != self.folder:  # cannot happen with a valid id; kept as the last line of defence
+            raise InvalidRunId(f"{run_id!r} leaves the runs folder")
+        return path
+
+    def relative(self, path: Path) -> str:
+        return str(path.relative_to(self.root))
+
+    def save(self, record: RunRecord) -> None:
+        self.write(record.run_id, record.model_dump_json(indent=1))
+
+    def write(self, run_id: str, text: str) -> None:
+        target = self.path(run_id)
+        self.folder.mkdir(parents=True, exist_ok=True)
+        tmp = self.folder / f".{run_id}.{os.getpid()}.{secrets.token_hex(4)}.tmp"
+        try:
+            tmp.write_text(text)
+            os.replace(tmp, target)
+        finally:
+            tmp.unlink(missing_ok=True)
+
+    def load(self, run_id: str) -> RunRecord | None:
+        """The record, or None when the id is invalid, there is no such run, or its file is not a valid record."""
+        try:
+            return parse_record(_read_regular(self.path(run_id)), run_id)
+        except (OSError, ValueError, UnicodeDecodeError):
+            return None
+
+    def candidates(self) -> list[str]:
+        """File names under runs/ that may be records, newest first (run ids begin with their start time)."""
+        try:
+            names = [entry.name for entry in os.scandir(self.folder) if entry.name.endswith(".json")]
+        except FileNotFoundError:
+            return []
+        except OSError as exc:  # runs/ is a file, or unreadable: no records, not a crash
+            log.warning("cannot list %s: %s", self.folder, exc)
+            return []
+        return sorted((n for n in names if not n.startswith(".")), reverse=True)
+
+    def read(self, name: str) -> RunRecord | Skipped:
+        """The record in file `name`, or why it is not one."""
+        try:
+            run_id = valid_run_id(name.removesuffix(".json"))
+            return parse_record(_read_regular(self.folder / name), run_id)
+        except ValidationError as exc:
+            return Skipped(file=name, reason=f"not a run record: {exc.error_count()} invalid field(s), e.g. {exc.errors()[0]['msg']}")
+        except (OSError, ValueError, UnicodeDecodeError) as exc:
+            return Skipped(file=name, reason=f"{type(exc).__name__}: {exc}"[:300])
+
+    def newest(self, limit: int | None = None) -> tuple[list[RunRecord], list[Skipped]]:
+        """Up to `limit` valid records, newest first, and the files skipped on the way."""
+        records: list[RunRecord] = []
+        skipped: list[Skipped] = []
+        for name in self.candidates():
+            if limit is not None and len(records) >= limit:
+                break
+            item = self.read(name)
+            (skipped if isinstance(item, Skipped) else records).append(item)
+        for item in skipped:
+            log.warning("skipped %s under %s: %s", item.file, self.folder, item.reason)
+        return records, skipped
+
+
+class OwnerLock:
+    """This server's claim on the runs folder: an fcntl lock held on runs/.owners/<owner>.lock.
+
+    A record names the owner that ran it; a run whose owner's lock is still held belongs to a
+    live server (maybe another process on the same root) and must not be marked interrupted."""
+
+    def __init__(self, store: RunStore):
+        self.folder = store.folder / ".owners"
+        self.name = f"{os.getpid()}-{secrets.token_hex(4)}"
+        self._fd: int | None = None
+
+    def acquire(self) -> None:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self._fd = os.open(self.folder / f"{self.name}.lock", os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
+        fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+
+    def release(self) -> None:
+        if self._fd is not None:
+            (self.folder / f"{self.name}.lock").unlink(missing_ok=True)
+            os.close(self._fd)
+            self._fd = None
+
+    def alive(self, owner: str | None) -> bool:
+        """Whether `owner` (a record's owner field) is a server holding its lock right now."""
+        if owner is None or owner == self.name:
+            return owner is not None and self._fd is not None
+        try:
+            fd = os.open(self.folder / f"{valid_run_id(owner)}.lock", os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+        except (OSError, InvalidRunId):
+            return False
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        finally:
+            os.close(fd)
+        return False
+
+
+def owner_pid(owner: str | None) -> int | None:
+    head = (owner or "").split("-")[0]
+    return int(head) if head.isdigit() else None
+
+
+def unknown_run_finding(run_id: str) -> dict[str, Any]:
+    """The finding every tool gives for a run id that names no run (or no readable record)."""
+    return finding(
+        "unknown_run",
+        ERROR,
+        unknown_run_message(run_id),
+        where=str(run_id)[:80],
+        suggestion="Call list_runs() for the run ids of this project, or start_training to make one.",
+    )
