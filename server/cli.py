@@ -12,6 +12,8 @@ from pathlib import Path
 
 import anyio
 
+from implement_paper.tools.ray_pool import import_ray
+
 from .app import build_server
 from .config import ServerConfig
 from .http import InsecureBindError, serve_http
@@ -44,6 +46,9 @@ def parse_args(argv: list[str] | None = None) -> ServerConfig:
     parser.add_argument("--port", type=int, default=defaults.port, help="HTTP port (default: %(default)s)")
     parser.add_argument("--auth-token", default=os.environ.get("IMPLEMENT_PAPER_TOKEN"), help="bearer token every HTTP request must carry (default: $IMPLEMENT_PAPER_TOKEN)")
     parser.add_argument("--allowed-hosts", default="", help="comma-separated Host names HTTP clients may use besides this machine's own names and addresses, e.g. a proxy's name (name, name:port or name:*)")
+    parser.add_argument("--executor", choices=["local", "ray"], default="local", help="where training seeds, lr_sweep grid chunks and ablations run: this machine's worker pool, or a Ray cluster (pip install 'implement-paper-mcp[ray]')")
+    parser.add_argument("--ray-address", default=None, help="--executor ray: the cluster to join, 'auto' or 'ray://host:10001' (default: start a local Ray instance)")
+    parser.add_argument("--ray-project-path", default=None, help="--executor ray: where the project is on every node (a shared filesystem), so nothing is uploaded")
     parser.add_argument("--log-level", default="WARNING", help="stderr logging level (default: %(default)s)")
     ns = parser.parse_args(argv)
     if not ns.root.is_dir():
@@ -54,6 +59,11 @@ def parse_args(argv: list[str] | None = None) -> ServerConfig:
         parser.error("--timeout-s must be positive")
     if ns.threads_per_worker is not None and ns.threads_per_worker < 1:
         parser.error("--threads-per-worker must be at least 1")
+    if ns.executor == "ray":
+        try:
+            import_ray()
+        except RuntimeError as exc:
+            parser.error(str(exc))
     logging.basicConfig(level=ns.log_level.upper(), stream=sys.stderr, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     return ServerConfig(
         root=ns.root.resolve(),
@@ -68,6 +78,9 @@ def parse_args(argv: list[str] | None = None) -> ServerConfig:
         auth_token=ns.auth_token or None,
         allowed_hosts=tuple(h.strip() for h in ns.allowed_hosts.split(",") if h.strip()),
         threads_per_worker=ns.threads_per_worker,
+        executor=ns.executor,
+        ray_address=ns.ray_address,
+        ray_project_path=ns.ray_project_path,
     )
 
 

@@ -108,3 +108,20 @@ def test_the_command_line_takes_a_thread_budget_and_more_allowed_hosts(tmp_path)
     assert parse_args(["--root", str(tmp_path)]).threads_per_worker is None  # cores // --max-workers
     with pytest.raises(SystemExit):
         parse_args(["--root", str(tmp_path), "--threads-per-worker", "0"])
+
+
+def test_executor_ray_without_ray_says_how_to_install_it(tmp_path):
+    """The ray extra is optional: without it, --executor ray stops at once with the install command."""
+    hide_ray = "import sys; sys.modules['ray'] = None; from implement_paper.server.cli import main; main(sys.argv[1:])"
+    done = subprocess.run(
+        [sys.executable, "-c", hide_ray, "--root", str(tmp_path), "--executor", "ray"], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 2 and "pip install 'implement-paper-mcp[ray]'" in done.stderr, done.stderr
+    assert done.stdout == ""  # stdout carries protocol bytes only
+
+
+def test_the_command_line_takes_the_executor_options(tmp_path):
+    pytest.importorskip("ray", reason="--executor ray is refused without the ray extra (tested above)")
+    config = parse_args(["--root", str(tmp_path), "--executor", "ray", "--ray-address", "auto", "--ray-project-path", "/shared/p"])
+    assert (config.executor, config.ray_address, config.ray_project_path) == ("ray", "auto", "/shared/p")
+    assert parse_args(["--root", str(tmp_path)]).executor == "local"

@@ -98,6 +98,10 @@ class Runtime:
     timeout_s: float
     memory_limit_mb: float | None
     jobs: TrainingJobs | None = None  # set by the server's lifespan
+    executor: Any = None  # runs the work that fans out (training seeds, grid chunks, ablations): the pool, or Ray
+
+    def __post_init__(self) -> None:
+        self.executor = self.executor or self.pool
 
     @property
     def output_dir(self) -> Path:
@@ -122,12 +126,19 @@ class Tool:
 
 
 def harness_tool(
-    name: str, check: str, args: type[HarnessArgs], result: type[ToolResult], description: str, plot: PlotFn | None = None
+    name: str,
+    check: str,
+    args: type[HarnessArgs],
+    result: type[ToolResult],
+    description: str,
+    plot: PlotFn | None = None,
+    fan_out: bool = False,
 ) -> Tool:
-    """A tool that runs the worker module tools/worker/<check>.py on the user's harness."""
+    """A tool that runs the worker module tools/worker/<check>.py on the user's harness
+    (on the server's executor when `fan_out`: training work worth a cluster)."""
 
     async def invoke(arguments: HarnessArgs, runtime: Runtime, progress: ProgressCallback | None) -> ToolResult:
-        return await execute(check, name, result, arguments, runtime, progress)
+        return await execute(check, name, result, arguments, runtime, progress, fan_out=fan_out)
 
     return Tool(name=name, args=args, result=result, description=description, invoke=invoke, plot=plot)
 
@@ -290,8 +301,13 @@ async def execute(
     runtime: Runtime,
     progress: ProgressCallback | None,
     on_data: Callable[[dict[str, Any]], None] | None = None,
+    *,
+    fan_out: bool = False,
 ) -> ToolResult:
-    """Run worker check `check` on the harness `args` names; always returns an envelope."""
+    """Run worker check `check` on the harness `args` names; always returns an envelope.
+
+    `fan_out`: one of many independent jobs (a seed, a grid chunk, an ablation), run by the
+    server's executor (`--executor ray`: a Ray task) rather than its local pool."""
     started = time.perf_counter()
     harness = locate_harness(runtime, args.harness)
     if isinstance(harness, dict):
@@ -308,7 +324,7 @@ async def execute(
         "args": args.check_args(),
     }
     try:
-        outcome = await runtime.pool.run(
+        outcome = await (runtime.executor if fan_out else runtime.pool).run(
             request,
             timeout_s=timeout_s,
             memory_limit_mb=runtime.memory_limit_mb,
