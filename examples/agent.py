@@ -41,7 +41,7 @@ class Agent:
         self.problems: list[str] = []  # error/warning findings seen on calls marked clean
 
     def show(self, name: str, result: Any) -> dict[str, Any]:
-        if result.is_error:
+        if result.structured_content is None:  # a refused call; a status "error" result is shown like any other
             raise SystemExit(f"  <- {name} failed: {result.content[0].text}")
         data = result.structured_content
         say("  <-", f"[{data['status']}] {data['summary']}")

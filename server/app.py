@@ -7,7 +7,7 @@ killed when the server stops, whatever the transport.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, nullcontext
 from functools import partial
 
 from mcp.server.mcpserver import MCPServer
@@ -16,6 +16,7 @@ from mcp_types import ToolAnnotations
 from implement_paper.prompts import register_prompts
 from implement_paper.tools.catalog import TOOLS
 from implement_paper.tools.harness_tool import Runtime, Tool
+from implement_paper.tools.ray_pool import RayOptions, RayPool
 from implement_paper.tools.runner import WorkerPool
 from implement_paper.tools.training_jobs import TrainingJobs
 
@@ -45,6 +46,14 @@ def annotations_of(tool: Tool) -> ToolAnnotations:
     )
 
 
+def executor_for(config: ServerConfig, root, pool: WorkerPool):
+    """Where the work that fans out runs: the local pool itself, or a Ray cluster."""
+    if config.executor == "local":
+        return nullcontext(pool)
+    options = RayOptions(address=config.ray_address, project_path=config.ray_project_path)
+    return RayPool(root=root, options=options, threads_per_job=pool.threads_per_job())
+
+
 def build_server(config: ServerConfig | None = None) -> MCPServer:
     config = config or ServerConfig()
     root = config.root.resolve()
@@ -52,9 +61,15 @@ def build_server(config: ServerConfig | None = None) -> MCPServer:
     @asynccontextmanager
     async def lifespan(_: MCPServer) -> AsyncIterator[Runtime]:
         async with WorkerPool(
-            python=config.python or partial(find_worker_python, root), root=root, max_workers=config.max_workers, warm=config.warm_pool
-        ) as pool:
-            runtime = Runtime(root=root, pool=pool, timeout_s=config.timeout_s, memory_limit_mb=config.memory_limit_mb)
+            python=config.python or partial(find_worker_python, root),
+            root=root,
+            max_workers=config.max_workers,
+            warm=config.warm_pool,
+            threads_per_worker=config.threads_per_worker,
+        ) as pool, executor_for(config, root, pool) as executor:
+            runtime = Runtime(
+                root=root, pool=pool, timeout_s=config.timeout_s, memory_limit_mb=config.memory_limit_mb, executor=executor
+            )
             async with TrainingJobs(runtime) as runtime.jobs:
                 yield runtime
 

@@ -5,11 +5,14 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import resource
 import signal
 import sys
 from pathlib import Path
 
 import anyio
+
+from implement_paper.tools.ray_pool import import_ray
 
 from .app import build_server
 from .config import ServerConfig
@@ -36,11 +39,16 @@ def parse_args(argv: list[str] | None = None) -> ServerConfig:
     parser.add_argument("--timeout-s", type=float, default=defaults.timeout_s, help="default wall-clock limit per tool call (default: %(default)s)")
     parser.add_argument("--memory-limit-mb", type=float, default=defaults.memory_limit_mb, help="resident memory cap of one worker's process tree; 0 disables (default: %(default)s)")
     parser.add_argument("--max-workers", type=int, default=defaults.max_workers, help="tool calls running user code at once; others queue (default: %(default)s)")
+    parser.add_argument("--threads-per-worker", type=int, default=None, help="torch intra-op threads of each worker (default: the cores this process may use, divided by --max-workers)")
     parser.add_argument("--no-warm-pool", action="store_true", help="start a fresh interpreter per call instead of forking a warm one")
     parser.add_argument("--transport", choices=["stdio", "http"], default="stdio", help="default: stdio")
     parser.add_argument("--host", default=defaults.host, help="HTTP bind address (default: %(default)s)")
     parser.add_argument("--port", type=int, default=defaults.port, help="HTTP port (default: %(default)s)")
     parser.add_argument("--auth-token", default=os.environ.get("IMPLEMENT_PAPER_TOKEN"), help="bearer token every HTTP request must carry (default: $IMPLEMENT_PAPER_TOKEN)")
+    parser.add_argument("--allowed-hosts", default="", help="comma-separated Host names HTTP clients may use besides this machine's own names and addresses, e.g. a proxy's name (name, name:port or name:*)")
+    parser.add_argument("--executor", choices=["local", "ray"], default="local", help="where training seeds, lr_sweep grid chunks and ablations run: this machine's worker pool, or a Ray cluster (pip install 'implement-paper-mcp[ray]')")
+    parser.add_argument("--ray-address", default=None, help="--executor ray: the cluster to join, 'auto' or 'ray://host:10001' (default: start a local Ray instance)")
+    parser.add_argument("--ray-project-path", default=None, help="--executor ray: where the project is on every node (a shared filesystem), so nothing is uploaded")
     parser.add_argument("--log-level", default="WARNING", help="stderr logging level (default: %(default)s)")
     ns = parser.parse_args(argv)
     if not ns.root.is_dir():
@@ -49,6 +57,13 @@ def parse_args(argv: list[str] | None = None) -> ServerConfig:
         parser.error("--max-workers must be at least 1")
     if ns.timeout_s <= 0:
         parser.error("--timeout-s must be positive")
+    if ns.threads_per_worker is not None and ns.threads_per_worker < 1:
+        parser.error("--threads-per-worker must be at least 1")
+    if ns.executor == "ray":
+        try:
+            import_ray()
+        except RuntimeError as exc:
+            parser.error(str(exc))
     logging.basicConfig(level=ns.log_level.upper(), stream=sys.stderr, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     return ServerConfig(
         root=ns.root.resolve(),
@@ -61,7 +76,23 @@ def parse_args(argv: list[str] | None = None) -> ServerConfig:
         host=ns.host,
         port=ns.port,
         auth_token=ns.auth_token or None,
+        allowed_hosts=tuple(h.strip() for h in ns.allowed_hosts.split(",") if h.strip()),
+        threads_per_worker=ns.threads_per_worker,
+        executor=ns.executor,
+        ray_address=ns.ray_address,
+        ray_project_path=ns.ray_project_path,
     )
+
+
+def raise_fd_limit() -> None:
+    """Use the hard limit on open files: each call needs a few pipes, each HTTP client a socket."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    target = 65536 if hard == resource.RLIM_INFINITY else min(hard, 65536)
+    if soft != resource.RLIM_INFINITY and soft < target:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+        except (ValueError, OSError):
+            pass
 
 
 def _interrupt(signum, frame) -> None:
@@ -83,6 +114,7 @@ async def serve_stdio(server) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     config = parse_args(argv)
+    raise_fd_limit()
     # SIGTERM should unwind like Ctrl-C, so the lifespan kills every worker on the way out.
     signal.signal(signal.SIGTERM, _interrupt)
     server = build_server(config)

@@ -19,3 +19,8 @@ class ServerConfig:
     host: str = "127.0.0.1"
     port: int = 8765
     auth_token: str | None = None  # bearer token for HTTP; required to bind a non-loopback host
+    allowed_hosts: tuple[str, ...] = ()  # Host names accepted besides the machine's own (a proxy's name)
+    threads_per_worker: int | None = None  # torch intra-op threads per worker; None: cores // max_workers
+    executor: Literal["local", "ray"] = "local"  # where training seeds, grid chunks and ablations run
+    ray_address: str | None = None  # --executor ray: None starts a local Ray instance; "auto", "ray://host:10001"
+    ray_project_path: str | None = None  # the project's path on every Ray node (shared filesystem): no upload

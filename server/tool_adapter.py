@@ -4,13 +4,17 @@ The tool's pydantic arguments model is the single source of its input schema: we
 function a signature built from the model's fields (the SDK reads `__signature__`), then
 validate the call against the whole model, so cross-field rules hold too. The result goes
 back as structured content (schema: the tool's result model), a JSON text copy for
-clients that read only text, and any plots as PNG images.
+clients that read only text, and any plots as PNG images. A result whose status is
+"error" (the check could not run) is marked isError, with its structured content kept.
+Whatever goes wrong in the server while a call runs becomes an `internal_error` envelope
+that says what happened, never a bare "Error executing tool".
 """
 
 from __future__ import annotations
 
 import base64
 import inspect
+import logging
 import time
 from typing import Annotated, Any
 
@@ -21,7 +25,10 @@ from mcp_types import CallToolResult, ImageContent, TextContent
 from pydantic import BaseModel, ValidationError
 
 from implement_paper.tools.envelope import Artifact, ToolResult
-from implement_paper.tools.harness_tool import Runtime, Tool
+from implement_paper.tools.harness_tool import Runtime, Tool, error_result
+from implement_paper.tools.worker.findings import ERROR, finding
+
+log = logging.getLogger(__name__)
 
 
 def validation_message(error: ValidationError) -> str:
@@ -113,7 +120,16 @@ async def tool_result(runtime: Runtime, tool_name: str, result: ToolResult, plot
     return CallToolResult(
         content=[TextContent(type="text", text=result.model_dump_json(exclude_none=True)), *images],
         structured_content=result.model_dump(mode="json"),
+        is_error=result.status == "error",
     )
+
+
+def internal_failure(tool: Tool, exc: Exception, started: float) -> ToolResult:
+    """The envelope for a failure of the server itself while it ran a call."""
+    log.error("tool %s failed inside the server", tool.name, exc_info=exc)
+    message = f"the server failed while running {tool.name}: {type(exc).__name__}: {str(exc)[:500]}"
+    suggestion = "Call the tool again; if it fails the same way, report it with the server's stderr log."
+    return error_result(tool.result, finding("internal_error", ERROR, message, suggestion=suggestion), started)
 
 
 def tool_function(tool: Tool):
@@ -123,8 +139,12 @@ def tool_function(tool: Tool):
         reject_unknown(tool.args, ctx)
         args = validate(tool.args, arguments)
         runtime = runtime_of(ctx)
-        result = await tool.invoke(args, runtime, progress_reporter(ctx))
-        return await tool_result(runtime, tool.name, result, tool.plot)
+        started = time.perf_counter()
+        try:
+            result = await tool.invoke(args, runtime, progress_reporter(ctx))
+            return await tool_result(runtime, tool.name, result, tool.plot)
+        except Exception as exc:  # noqa: BLE001 - e.g. out of file descriptors: say so, keep serving
+            return await tool_result(runtime, tool.name, internal_failure(tool, exc, started))
 
     call.__name__ = tool.name
     call.__doc__ = tool.description

@@ -67,9 +67,11 @@ async def client(project_root: Path) -> AsyncIterator[Client]:
 
 
 async def call(client: Client, tool: str, arguments: dict[str, Any]) -> dict[str, Any]:
-    """Call a tool and return its structured result, failing loudly on a protocol error."""
+    """Call a tool and return its structured result, failing loudly on a protocol error.
+    A result whose status is "error" comes marked isError, with its structured content."""
     result = await client.call_tool(tool, arguments)
-    assert not result.is_error, result.content[0].text
+    assert result.structured_content is not None, result.content[0].text
+    assert result.is_error == (result.structured_content["status"] == "error"), result.structured_content["summary"]
     return result.structured_content
 
 

@@ -6,6 +6,7 @@ import sys
 import pytest
 
 from conftest import assert_clean, call, connect, finding_of
+from implement_paper.server.cli import parse_args
 
 pytestmark = pytest.mark.anyio
 
@@ -99,3 +100,28 @@ async def test_a_worker_interpreter_without_torch_is_reported(project_root, tmp_
     assert result["status"] == "error"
     failed = finding_of(result, "worker_start_failed")
     assert "torch" in failed["message"] and "--python" in failed["suggestion"]
+
+
+def test_the_command_line_takes_a_thread_budget_and_more_allowed_hosts(tmp_path):
+    config = parse_args(["--root", str(tmp_path), "--threads-per-worker", "2", "--allowed-hosts", "a.example, b.example:8443"])
+    assert config.threads_per_worker == 2 and config.allowed_hosts == ("a.example", "b.example:8443")
+    assert parse_args(["--root", str(tmp_path)]).threads_per_worker is None  # cores // --max-workers
+    with pytest.raises(SystemExit):
+        parse_args(["--root", str(tmp_path), "--threads-per-worker", "0"])
+
+
+def test_executor_ray_without_ray_says_how_to_install_it(tmp_path):
+    """The ray extra is optional: without it, --executor ray stops at once with the install command."""
+    hide_ray = "import sys; sys.modules['ray'] = None; from implement_paper.server.cli import main; main(sys.argv[1:])"
+    done = subprocess.run(
+        [sys.executable, "-c", hide_ray, "--root", str(tmp_path), "--executor", "ray"], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 2 and "pip install 'implement-paper-mcp[ray]'" in done.stderr, done.stderr
+    assert done.stdout == ""  # stdout carries protocol bytes only
+
+
+def test_the_command_line_takes_the_executor_options(tmp_path):
+    pytest.importorskip("ray", reason="--executor ray is refused without the ray extra (tested above)")
+    config = parse_args(["--root", str(tmp_path), "--executor", "ray", "--ray-address", "auto", "--ray-project-path", "/shared/p"])
+    assert (config.executor, config.ray_address, config.ray_project_path) == ("ray", "auto", "/shared/p")
+    assert parse_args(["--root", str(tmp_path)]).executor == "local"

@@ -131,4 +131,5 @@ TOOL = harness_tool(
         "components until the model trains, then add them back one at a time, or to reproduce a paper's ablation."
     ),
     plot=_plot,
+    fan_out=True,
 )

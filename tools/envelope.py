@@ -35,7 +35,14 @@ class RunInfo(BaseModel):
     seed: int | None = None
     stdout_tail: str = Field("", description="The end of what the user's code printed to stdout.")
     stderr_tail: str = Field("", description="The end of what the user's code printed to stderr.")
-    peak_rss_mb: float | None = Field(None, description="Peak resident memory of the worker's process tree.")
+    peak_rss_mb: float | None = Field(
+        None,
+        description="Peak memory of the worker's process tree in MB: resident memory, with pages that its "
+        "processes share (forks) counted once (PSS); at least the worker's own peak resident memory.",
+    )
+    threads: int | None = Field(
+        None, description="torch intra-op threads the worker used (the cores shared among --max-workers, or --threads-per-worker)."
+    )
 
 
 class Artifact(BaseModel):

@@ -415,7 +415,7 @@ def _judge_grid(args: LrSweepArgs, grid_args: LrSweepArgs, measured: _Measured) 
 
 async def _measure_grid(args: LrSweepArgs, runtime: Runtime, progress: ProgressCallback | None) -> list[_MeasuredResult]:
     """Run the grid's rates in `max_workers` concurrent jobs, interleaved so each gets low and high rates."""
-    jobs = min(runtime.pool.max_workers, args.num_lrs)
+    jobs = min(runtime.executor.max_workers, args.num_lrs)
     results: list[_MeasuredResult | None] = [None] * jobs
     done = [0.0] * jobs
     total = args.num_lrs * args.steps
@@ -427,7 +427,7 @@ async def _measure_grid(args: LrSweepArgs, runtime: Runtime, progress: ProgressC
                 await progress(sum(done), total, message)
 
         chunk = _GridChunkArgs(**args.model_dump(), lr_indices=list(range(job, args.num_lrs, jobs)))
-        results[job] = await execute(CHECK, NAME, _MeasuredResult, chunk, runtime, relay)
+        results[job] = await execute(CHECK, NAME, _MeasuredResult, chunk, runtime, relay, fan_out=True)
 
     async with anyio.create_task_group() as tasks:
         for job in range(jobs):
@@ -437,7 +437,9 @@ async def _measure_grid(args: LrSweepArgs, runtime: Runtime, progress: ProgressC
 
 def _merged(results: list[_MeasuredResult]) -> _Measured:
     first = results[0].details
-    return first.model_copy(update={"points": [p for r in results for p in r.details.points]})
+    # In rate order, however the rates were split into jobs (the chunks interleave them).
+    points = sorted((p for r in results for p in r.details.points), key=lambda p: p.index)
+    return first.model_copy(update={"points": points})
 
 
 def _fallback_grid(args: LrSweepArgs, measured: _Measured, judged: Judged) -> tuple[LrSweepArgs, str] | None:

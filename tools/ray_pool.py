@@ -76,7 +76,9 @@ def _outcome_message(outcome: Outcome) -> dict[str, Any]:
     }
 
 
-def job_events(request: dict[str, Any], timeout_s: float, memory_limit_mb: float | None, project_path: str | None) -> Iterator[dict]:
+def job_events(
+    request: dict[str, Any], timeout_s: float, memory_limit_mb: float | None, project_path: str | None, threads: int
+) -> Iterator[dict]:
     """The Ray task: run one job in a fresh local pool, yielding progress, then the outcome."""
     events: queue.Queue = queue.Queue()
     request = _node_request(request, project_path)
@@ -85,7 +87,8 @@ def job_events(request: dict[str, Any], timeout_s: float, memory_limit_mb: float
         events.put({"type": "progress", "done": done, "total": total, "message": message})
 
     async def run() -> Outcome:
-        async with WorkerPool(python=sys.executable, root=Path(request["root"]), max_workers=1, warm=False) as pool:
+        root = Path(request["root"])
+        async with WorkerPool(python=sys.executable, root=root, max_workers=1, warm=False, threads_per_worker=threads) as pool:
             return await pool.run(
                 request,
                 timeout_s=timeout_s,
@@ -137,6 +140,10 @@ def _outcome_of(message: dict[str, Any]) -> Outcome:
 class RayPool:
     """Runs jobs as Ray tasks; the same `run()` as `WorkerPool`. Use as an async context."""
 
+    # Independent work is split into this many jobs at most: on a cluster, one task per unit
+    # (each grid rate its own task); Ray queues what the cluster cannot run at once.
+    max_workers = 1024
+
     def __init__(self, *, root: Path, options: RayOptions, threads_per_job: int = 1):
         self.root = root.resolve()
         self.options = options
@@ -144,14 +151,34 @@ class RayPool:
         self._ray = None
         self._task = None
         self._runtime_env: dict[str, Any] = {}
+        self._stop = threading.Event()
+        self._owner: threading.Thread | None = None
 
     async def __aenter__(self) -> RayPool:
-        await anyio.to_thread.run_sync(self._connect)
+        # A local instance's processes die with the *thread* that started them (Ray sets their
+        # parent-death signal, which Linux ties to the thread): one thread owns Ray for our lifetime.
+        ready, failed = threading.Event(), []
+        self._owner = threading.Thread(target=self._own, args=(ready, failed), name="ray-owner", daemon=True)
+        self._owner.start()
+        await anyio.to_thread.run_sync(ready.wait)
+        if failed:
+            raise failed[0]
         return self
 
     async def __aexit__(self, *exc_info) -> None:
-        if self._ray is not None:
-            await anyio.to_thread.run_sync(self._ray.shutdown)
+        self._stop.set()
+        await anyio.to_thread.run_sync(self._owner.join)
+
+    def _own(self, ready: threading.Event, failed: list) -> None:
+        try:
+            self._connect()
+        except BaseException as exc:  # noqa: BLE001 - handed to __aenter__, which raises it
+            failed.append(exc)
+            return
+        finally:
+            ready.set()
+        self._stop.wait()
+        self._ray.shutdown()
 
     def _connect(self) -> None:
         ray = import_ray()
@@ -180,7 +207,7 @@ class RayPool:
         if self._runtime_env:
             options["runtime_env"] = self._runtime_env
         return self._task.options(**options).remote(
-            {**request, "harness_relative": relative}, timeout_s, memory_limit_mb, project_path
+            {**request, "harness_relative": relative}, timeout_s, memory_limit_mb, project_path, self.threads
         )
 
     async def run(
@@ -209,16 +236,16 @@ class RayPool:
             try:
                 event = await anyio.to_thread.run_sync(self._next_event, stream, abandon_on_cancel=True)
             except self._ray.exceptions.RayError as exc:
-                return Outcome(failure=f"the Ray task was lost{f' on node {node}' if node else ''}: {type(exc).__name__}: {exc}"[:2000])
+                return Outcome(node_lost=f"the Ray task was lost{f' on node {node}' if node else ''}: {type(exc).__name__}: {exc}"[:2000])
             if event is None:
-                return Outcome(failure="the Ray task ended without an answer")
+                return Outcome(node_lost="the Ray task ended without an answer")
             node = event["node"]
             if event["type"] == "progress" and on_progress is not None:
                 await on_progress(event["done"], event["total"], event["message"])
             elif event["type"] == "data" and on_data is not None:
                 on_data(event["data"])
             elif event["type"] == "failed":
-                return Outcome(failure=f"the job failed on Ray node {node}: {event['message']}")
+                return Outcome(node_lost=f"the job failed on Ray node {node}: {event['message']}")
             elif event["type"] == "outcome":
                 return _outcome_of(event)
 

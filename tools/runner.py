@@ -3,8 +3,11 @@
 `WorkerPool` is created and closed by the server's lifespan. `run()` sends one job to a
 zygote (tools/worker/zygote.py), which forks a child for it; we relay the child's
 progress, keep the tails of its stdout/stderr, and enforce the wall-clock limit. On
-timeout or cancellation the child's whole process group is killed before `run()`
-returns or re-raises. Nothing here imports torch: that happens in the zygote.
+timeout or cancellation the child's whole process group (and cgroup) is killed before
+`run()` returns or re-raises. If the zygote itself dies, we kill what its jobs left and
+say so. Everything a worker sends is checked: a line that is not JSON, a result without
+its keys, becomes a problem the result reports, never an exception in the server.
+Nothing here imports torch: that happens in the zygote.
 
 Warm mode keeps one zygote alive (started in the background at start-up, restarted if it
 dies), so a call pays a fork instead of an interpreter start and `import torch`. Cold
@@ -28,7 +31,7 @@ from typing import Any, Awaitable, Callable
 import anyio
 from anyio.abc import Process
 
-from .worker import protocol
+from .worker import cgroups, protocol
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +41,7 @@ TOOLS_DIR = Path(__file__).resolve().parent
 TAIL_BYTES = 64 * 1024  # kept per stream; the envelope shows less, the byte count says how much there was
 START_TIMEOUT_S = 120.0  # a cold `import torch` on a loaded 2-core machine can take many seconds
 PIPE_GRACE_S = 0.5  # after the child exits, how long its pipes may stay open (escaped grandchildren)
+MAX_LINE_BYTES = 64 * 2**20  # a result line longer than this is not ours: it is dropped, and said so
 
 # Loads our worker package under its own name from TOOLS_DIR, whatever the interpreter
 # has installed: the user's `--python` needs only torch and numpy, and a user package
@@ -91,7 +95,10 @@ class Outcome:
     duration_s: float = 0.0
     stdout: _Tail = field(default_factory=_Tail)
     stderr: _Tail = field(default_factory=_Tail)
-    failure: str | None = None  # why an executor lost the job (a Ray node died), when it knows
+    threads: int | None = None
+    worker_lost: str | None = None  # the zygote died, or the job could not reach it: not the user's doing
+    node_lost: str | None = None  # --executor ray: the task's node or Ray worker died (the job's seed crashed)
+    problems: list[str] = field(default_factory=list)  # what the job sent that we could not read
 
 
 @dataclass
@@ -100,7 +107,19 @@ class _Job:
     started: anyio.Event = field(default_factory=anyio.Event)
     exited: anyio.Event = field(default_factory=anyio.Event)
     pid: int | None = None
+    cgroup: str | None = None
     exit: dict[str, Any] | None = None
+    lost: str | None = None
+
+    def kill_tree(self) -> None:
+        """SIGKILL the job's process group and cgroup (the zygote cannot any more)."""
+        if self.pid is not None:
+            try:
+                os.killpg(self.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+        if self.cgroup is not None:
+            cgroups.kill(self.cgroup)
 
 
 async def _read_available(fd: int) -> bytes:
@@ -155,13 +174,15 @@ class Zygote:
             tg.start_soon(self._drain_stderr, stderr_closed)
             try:
                 await self._serve()
-                with anyio.move_on_after(1):  # the process is ending: let its last words arrive
+                with anyio.move_on_after(1):  # the process is ending: let its last words and status arrive
                     await stderr_closed.wait()
+                    await self._process.wait()
             finally:
                 tg.cancel_scope.cancel()
                 self._fail(None)
                 with anyio.CancelScope(shield=True):
                     await self._stop_process()
+                    await _remove_cgroups(self._process.pid)
 
     async def _drain_stderr(self, closed: anyio.Event) -> None:
         async for chunk in self._process.stderr:
@@ -176,23 +197,28 @@ class Zygote:
                 data = self._sock.recv(protocol.MAX_DATAGRAM)
             except BlockingIOError:
                 continue
+            except OSError:
+                return  # ECONNRESET: the zygote died
             if not data:
                 return
-            message = protocol.decode(data)
-            kind = message["type"]
-            if kind == protocol.READY:
-                self.ready.set()
-            elif kind == protocol.STARTED:
-                job = self.jobs[message["id"]]
-                job.pid = message["pid"]
-                job.started.set()
-            elif kind == protocol.EXITED:
-                job = self.jobs.pop(message["id"])
-                job.exit = message
-                job.exited.set()
+            try:
+                self._handle(protocol.decode(data))
+            except (ValueError, KeyError, TypeError, AttributeError) as exc:
+                log.warning("ignored a malformed message from the zygote (%r): %r", exc, data[:200])
+
+    def _handle(self, message: dict[str, Any]) -> None:
+        kind = message["type"]
+        if kind == protocol.READY:
+            self.ready.set()
+        elif kind == protocol.STARTED and (job := self.jobs.get(message["id"])):
+            job.pid, job.cgroup = int(message["pid"]), message.get("cgroup")
+            job.started.set()
+        elif kind == protocol.EXITED and (job := self.jobs.pop(message["id"], None)):
+            job.exit = message
+            job.exited.set()
 
     def _fail(self, reason: str | None) -> None:
-        """The zygote is gone: wake everyone who waits on it."""
+        """The zygote is gone: kill what its jobs left, and wake everyone who waits on it."""
         self.dead = True
         if not self.ready.is_set():
             self.start_error = reason or (
@@ -200,9 +226,17 @@ class Zygote:
             )
             self.ready.set()
         for job in self.jobs.values():
+            job.lost = self._death()
+            job.kill_tree()
             job.started.set()
             job.exited.set()
         self.jobs.clear()
+
+    def _death(self) -> str:
+        code = self._process.returncode if self._process is not None else None
+        how = _exit_description(code) if code is not None else "stopped answering"
+        pid = self._process.pid if self._process is not None else "?"
+        return f"the worker process that runs the calls (the zygote, pid {pid}) {how} while this call ran"
 
     async def _stop_process(self) -> None:
         if self._sock is not None:
@@ -223,23 +257,74 @@ class Zygote:
                 self.start_error or f"the worker interpreter {self.python!r} did not start within {START_TIMEOUT_S:.0f} s"
             )
 
-    def submit(self, job: _Job, request: dict[str, Any], fds: list[int]) -> None:
+    def submit(self, job: _Job, request: dict[str, Any], memory_limit_mb: float | None, fds: list[int]) -> None:
+        """Send a job; its request travels as a file (any size), its output fds with it."""
+        if self.dead:
+            raise ConnectionError("the zygote has died")
+        request_fd = protocol.request_file(request)
+        try:
+            message = {"type": protocol.JOB, "id": job.id, "memory_limit_mb": memory_limit_mb}
+            protocol.send(self._sock, message, [request_fd, *fds])
+        finally:
+            os.close(request_fd)
         self.jobs[job.id] = job
-        protocol.send(self._sock, {"type": protocol.JOB, "id": job.id, "request": request}, fds)
+
+
+def _submit(zygote: Zygote, job: _Job, request: dict[str, Any], memory_limit_mb: float | None) -> tuple[int, int, int]:
+    """Hand the job to the zygote with the write ends of its stdout, stderr and result
+    pipes; return the read ends (non-blocking). A job that cannot be handed over is lost."""
+    pipes = [os.pipe() for _ in range(3)]
+    for read_end, _ in pipes:
+        os.set_blocking(read_end, False)
+    try:
+        zygote.submit(job, request, memory_limit_mb, [write_end for _, write_end in pipes])
+    except OSError as exc:  # the zygote died just now, or the request could not be written
+        job.lost = f"the call could not be handed to the worker process: {exc}"
+        job.started.set()
+        job.exited.set()
+    finally:
+        for _, write_end in pipes:
+            os.close(write_end)
+    return tuple(read_end for read_end, _ in pipes)
+
+
+def _exit_description(code: int) -> str:
+    if code < 0:
+        name = signal.Signals(-code).name if -code in signal.Signals._value2member_map_ else str(-code)
+        return f"was killed by {name}"
+    return f"exited with code {code}"
+
+
+async def _remove_cgroups(zygote_pid: int) -> None:
+    """Kill and remove what cgroups a stopped zygote left (it removes them itself unless it
+    was killed, or stopped in the middle of making one)."""
+    paths = cgroups.made_by(zygote_pid)
+    for path in paths:
+        cgroups.kill(path)
+    with anyio.move_on_after(2):
+        while paths := [path for path in paths if not cgroups.remove(path)]:
+            await anyio.sleep(0.05)
 
 
 class WorkerPool:
     """Runs jobs on zygotes, at most `max_workers` at a time. Use as an async context."""
 
     def __init__(
-        self, *, python: str | Callable[[], str] | None = None, root: Path, max_workers: int = 2, warm: bool = True
+        self,
+        *,
+        python: str | Callable[[], str] | None = None,
+        root: Path,
+        max_workers: int = 2,
+        warm: bool = True,
+        threads_per_worker: int | None = None,
     ):
-        # A callable is asked at each zygote start (it may raise WorkerStartError), so an
+        # A callable `python` is asked at each zygote start (it may raise WorkerStartError), so an
         # environment the user makes after start-up is found without restarting the server.
         self.python = python or sys.executable
         self.root = root
         self.max_workers = max_workers
         self.warm = warm
+        self.threads_per_worker = threads_per_worker
         self.limiter = anyio.CapacityLimiter(max_workers)
         self._ids = itertools.count()
         self._tg: anyio.abc.TaskGroup | None = None
@@ -271,8 +356,12 @@ class WorkerPool:
         return self.limiter.statistics().tasks_waiting
 
     def threads_per_job(self) -> int:
-        """Torch threads per job, so that parallel jobs do not oversubscribe the cores."""
-        return max(1, (os.cpu_count() or 1) // self.max_workers)
+        """Torch intra-op threads per job: the cores this process may use, shared among
+        --max-workers parallel jobs so that they do not oversubscribe them."""
+        if self.threads_per_worker:
+            return self.threads_per_worker
+        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+        return max(1, cores // self.max_workers)
 
     async def _ready_warm_zygote(self) -> Zygote:
         """The shared zygote, restarted if it died (killed by hand, or out of memory)."""
@@ -293,19 +382,20 @@ class WorkerPool:
         """Run one job. Raises WorkerStartError when no worker can be started at all.
 
         `on_progress` gets each progress event; `on_data` the numbers some events carry."""
-        request = {**request, "threads": self.threads_per_job(), "memory_limit_mb": memory_limit_mb}
+        request = {**request, "threads": self.threads_per_job()}
         if self.limiter.available_tokens == 0 and on_progress is not None:
             await on_progress(0, None, f"queued: {self.waiting + 1} call(s) wait for one of {self.max_workers} workers")
         async with self.limiter:
             if self.warm:
-                return await self._run_on(await self._ready_warm_zygote(), request, timeout_s, on_progress, on_data)
+                zygote = await self._ready_warm_zygote()
+                return await self._run_on(zygote, request, timeout_s, memory_limit_mb, on_progress, on_data)
             python = self._interpreter()  # outside the task group, which would wrap its error
             async with anyio.create_task_group() as tg:
                 zygote = Zygote(python, self.root)
                 await tg.start(zygote.run)
                 try:
                     await zygote.wait_ready()
-                    return await self._run_on(zygote, request, timeout_s, on_progress, on_data)
+                    return await self._run_on(zygote, request, timeout_s, memory_limit_mb, on_progress, on_data)
                 finally:
                     tg.cancel_scope.cancel()
 
@@ -314,22 +404,14 @@ class WorkerPool:
         zygote: Zygote,
         request: dict[str, Any],
         timeout_s: float,
+        memory_limit_mb: float | None,
         on_progress: ProgressCallback | None,
         on_data: Callable[[dict[str, Any]], None] | None,
     ) -> Outcome:
-        outcome = Outcome()
+        outcome = Outcome(threads=request["threads"])
         job = _Job(str(next(self._ids)))
-        stdout_r, stdout_w = os.pipe()
-        stderr_r, stderr_w = os.pipe()
-        result_r, result_w = os.pipe()
-        for fd in (stdout_r, stderr_r, result_r):
-            os.set_blocking(fd, False)
         started = time.perf_counter()
-        try:
-            zygote.submit(job, request, [stdout_w, stderr_w, result_w])
-        finally:
-            for fd in (stdout_w, stderr_w, result_w):
-                os.close(fd)
+        stdout_r, stderr_r, result_r = _submit(zygote, job, request, memory_limit_mb)
         readers_done = [anyio.Event() for _ in range(3)]
         try:
             with anyio.move_on_after(timeout_s) as deadline:
@@ -351,10 +433,11 @@ class WorkerPool:
                 for fd in (stdout_r, stderr_r, result_r):
                     os.close(fd)
         outcome.duration_s = time.perf_counter() - started
+        outcome.worker_lost = job.lost
         if job.exit is not None:
-            outcome.returncode = job.exit["returncode"]
-            outcome.killed_for_memory = job.exit["killed_for_memory"]
-            outcome.peak_rss_mb = job.exit["peak_rss_mb"]
+            outcome.returncode = job.exit.get("returncode")
+            outcome.killed_for_memory = bool(job.exit.get("killed_for_memory"))
+            outcome.peak_rss_mb = job.exit.get("peak_rss_mb")
         return outcome
 
     async def _drain(self, fd: int, sink: Callable[[bytes], None], done: anyio.Event) -> None:
@@ -370,20 +453,44 @@ class WorkerPool:
         on_data: Callable[[dict[str, Any]], None] | None,
         done: anyio.Event,
     ) -> None:
-        buffer = b""
+        buffer, dropping = bytearray(), False  # the line so far; dropping: the rest of one too long
         while chunk := await _read_available(fd):
-            buffer += chunk
-            *lines, buffer = buffer.split(b"\n")
-            for line in lines:
-                message = protocol.decode(line)
-                if message["type"] == protocol.RESULT:
-                    outcome.payload = message["payload"]
-                elif message["type"] == protocol.PROGRESS:
-                    if on_data is not None and "data" in message:
-                        on_data(message["data"])
-                    if on_progress is not None:
-                        await on_progress(message["done"], message["total"], message["message"])
+            *ended, start = chunk.split(b"\n")  # split the chunk only: a long line costs O(its length)
+            if ended:
+                lines = ([] if dropping else [bytes(buffer) + ended[0]]) + ended[1:]
+                buffer, dropping = bytearray(start), False
+                for line in lines:
+                    await self._take(line, outcome, on_progress, on_data)
+            elif not dropping:
+                buffer += start
+            if len(buffer) > MAX_LINE_BYTES:
+                outcome.problems.append(f"a line of over {MAX_LINE_BYTES >> 20} MiB on the result pipe was dropped")
+                buffer, dropping = bytearray(), True
         done.set()
+
+    async def _take(
+        self,
+        line: bytes,
+        outcome: Outcome,
+        on_progress: ProgressCallback | None,
+        on_data: Callable[[dict[str, Any]], None] | None,
+    ) -> None:
+        """One message from the job: a result, or progress. Anything else is noted, not raised."""
+        try:
+            message = protocol.decode(line)
+        except ValueError as exc:
+            outcome.problems.append(f"a line on the result pipe is not JSON ({exc}): {line[:200]!r}")
+            return
+        kind = message.get("type") if isinstance(message, dict) else None
+        if kind == protocol.RESULT and isinstance(message.get("payload"), dict):
+            outcome.payload = message["payload"]
+        elif kind == protocol.PROGRESS and _is_progress(message):
+            if on_data is not None and isinstance(message.get("data"), dict):
+                on_data(message["data"])
+            if on_progress is not None:
+                await on_progress(message["done"], message["total"], protocol.clip_strings(message["message"], 500))
+        else:
+            outcome.problems.append(f"an unreadable message on the result pipe: {line[:200]!r}")
 
     async def _kill(self, job: _Job) -> None:
         """Kill the job's process group and wait for the zygote to reap it."""
@@ -391,9 +498,15 @@ class WorkerPool:
             with anyio.move_on_after(5):
                 await job.started.wait()
         if job.pid is not None and not job.exited.is_set():
-            try:
-                os.killpg(job.pid, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
-                pass
+            job.kill_tree()
             with anyio.move_on_after(5):
                 await job.exited.wait()
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _is_progress(message: dict[str, Any]) -> bool:
+    total, text = message.get("total"), message.get("message")
+    return _is_number(message.get("done")) and (total is None or _is_number(total)) and (text is None or isinstance(text, str))

@@ -397,7 +397,7 @@ class TrainingJobs:
                 run.events[seed_run.seed] = events
             seed_args = args.model_copy(update={"seed": seed_run.seed, "timeout_s": args.timeout_s or 24 * 3600.0})
             on_data = self._on_data(run, seed_run)
-            result = await execute("train_run", "start_training", SeedResult, seed_args, self.runtime, None, on_data)
+            result = await execute("train_run", "start_training", SeedResult, seed_args, self.runtime, None, on_data, fan_out=True)
             self._seed_result(run.record, seed_run, result)
         except Exception as exc:  # noqa: BLE001 - supervised: the other seeds and the server carry on
             log.exception("seed %s of run %s failed inside the server", seed_run.seed, run.record.run_id)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import resource
 import shutil
 import socket
 import subprocess
@@ -23,7 +24,10 @@ import pytest
 HARNESSES = Path(__file__).parent / "harnesses"
 CLEAN_MLP = Path(__file__).parent.parent / "harnesses" / "clean_mlp.py"
 MEMORY_LIMIT_MB = 600  # a job's base resident memory is ~240 MB (torch's pages, shared with the zygote)
-RUN_FAILURES = {"harness_error", "user_code_error", "device_unavailable", "timeout", "out_of_memory", "crashed"}
+RUN_FAILURES = {
+    "harness_error", "user_code_error", "device_unavailable", "timeout", "out_of_memory", "crashed", "internal_error",
+    "worker_start_failed",
+}
 SERVER_SCRIPT = Path(sys.executable).parent / "implement-paper-mcp"
 
 
@@ -185,15 +189,18 @@ def tree_rss_mb(pid: int) -> float:
 
 
 class HttpServer:
-    """The console script serving streamable HTTP on a free loopback port."""
+    """The console script serving streamable HTTP on a free port (loopback unless `host` says otherwise).
 
-    def __init__(self, root: Path, *args: str, token: str | None = None):
+    `fd_limit` starts it with that many file descriptors at most (soft and hard)."""
+
+    def __init__(self, root: Path, *args: str, token: str | None = None, host: str = "127.0.0.1", fd_limit: int | None = None):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}/mcp"
         self.token = token
-        command = [str(SERVER_SCRIPT), "--transport", "http", "--host", "127.0.0.1", "--port", str(self.port)]
+        command = [str(SERVER_SCRIPT), "--transport", "http", "--host", host, "--port", str(self.port)]
         command += ["--root", str(root), *args] + (["--auth-token", token] if token else [])
-        self.process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        limit = (lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (fd_limit, fd_limit))) if fd_limit else None
+        self.process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stderr=subprocess.PIPE, preexec_fn=limit)
 
     def __enter__(self) -> HttpServer:
         deadline = time.monotonic() + 30

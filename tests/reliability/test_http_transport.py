@@ -1,15 +1,29 @@
-"""The HTTP transport (issue 5): the bearer token guards every request, forged Host and
-Origin headers are refused, a non-loopback bind without a token refuses to start, a
-loopback session works, and a client that disconnects mid-call has its worker killed."""
+"""The HTTP transport (issues 5 and 13): the bearer token guards every request, forged Host
+and Origin headers are refused while the names a remote client really uses are accepted, a
+non-loopback bind without a token refuses to start, a loopback session works, a client that
+disconnects mid-call has its worker killed on every protocol version, and idle or half-sent
+connections cannot use up the server's file descriptors."""
 
+import socket
 import subprocess
 import time
+from pathlib import Path
 
 import anyio
 import httpx
 import pytest
 
-from reliability_support import SERVER_SCRIPT, TOOL, HttpServer, assert_ran, hostile, make_root, wait_dead, wait_for_pids
+from implement_paper.server.http import REQUEST_TIMEOUT_S, _interface_addresses, security_settings
+from reliability_support import (
+    SERVER_SCRIPT,
+    TOOL,
+    HttpServer,
+    assert_ran,
+    hostile,
+    make_root,
+    wait_dead,
+    wait_for_pids,
+)
 
 pytestmark = pytest.mark.anyio
 
@@ -76,14 +90,102 @@ async def test_loopback_session_lists_and_calls_tools(server):
         assert_ran(result.structured_content)
 
 
-async def test_a_client_that_disconnects_mid_call_has_its_worker_killed(server, root):
+async def _call_then_drop_with_the_sdk_client(server, root):
+    """The SDK's client, on the protocol version it negotiates (the current one)."""
     async with server.client() as client:
+        version = client.protocol_version
         with anyio.CancelScope() as scope:
             async with anyio.create_task_group() as tg:
                 tg.start_soon(client.call_tool, TOOL, hostile("spawn_and_hang"))
                 pids = await wait_for_pids(root, 2)
-                gone_at = time.perf_counter()
                 scope.cancel()  # the transport aborts the request's HTTP stream
-    latency = await wait_dead(pids, within=1.0)
-    print(f"kill latency after HTTP disconnect: {1000 * (time.perf_counter() - gone_at):.0f} ms")
-    assert latency < 1.0
+    return version, pids
+
+
+async def _call_then_drop_on_2025_06_18(server, root):
+    """Raw HTTP on the session-based 2025-06-18 wire, whose spec lets a dropped request run on."""
+    headers = {**MCP_HEADERS, "Authorization": f"Bearer {TOKEN}"}
+    async with httpx.AsyncClient(timeout=30) as http:
+        session = (await http.post(server.url, json=INITIALIZE, headers=headers)).headers["mcp-session-id"]
+        headers |= {"mcp-session-id": session, "mcp-protocol-version": "2025-06-18"}
+        await http.post(server.url, json={"jsonrpc": "2.0", "method": "notifications/initialized"}, headers=headers)
+        call = {"jsonrpc": "2.0", "id": 7, "method": "tools/call", "params": {"name": TOOL, "arguments": hostile("spawn_and_hang")}}
+        async with http.stream("POST", server.url, json=call, headers=headers):
+            pids = await wait_for_pids(root, 2)
+        # leaving the block closes the connection mid-response
+    return "2025-06-18", pids
+
+
+@pytest.mark.parametrize("drop", [_call_then_drop_with_the_sdk_client, _call_then_drop_on_2025_06_18], ids=["current", "2025-06-18"])
+async def test_a_client_that_disconnects_mid_call_has_its_worker_killed(server, root, drop):
+    version, pids = await drop(server, root)
+    gone_at = time.perf_counter()
+    latency = await wait_dead(pids, within=2.0)
+    print(f"kill latency after HTTP disconnect ({version}): {1000 * (time.perf_counter() - gone_at):.0f} ms")
+    assert latency < 2.0
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "::"])
+def test_a_wildcard_bind_accepts_the_machine_s_names_and_the_listed_ones(host):
+    settings = security_settings(host, 9000, ("proxy.example", "lb.example:443"))
+    allowed = set(settings.allowed_hosts)
+    assert {"localhost:9000", "127.0.0.1:9000", f"{socket.gethostname()}:9000", "proxy.example:9000", "lb.example:443"} <= allowed
+    assert all(f"{address}:9000" in allowed or f"[{address}]:9000" in allowed for address in _interface_addresses())
+    assert not {"0.0.0.0:9000", "[::]:9000", "evil.example:9000"} & allowed
+
+
+def test_a_loopback_bind_accepts_only_loopback_names():
+    allowed = set(security_settings("127.0.0.1", 9000).allowed_hosts)
+    assert "localhost:9000" in allowed and f"{socket.gethostname()}:9000" not in allowed
+
+
+def test_a_remote_client_of_a_wildcard_bind_gets_in_with_the_token(root):
+    # The attack: --host 0.0.0.0 --auth-token T answered 421 to every real Host header.
+    with HttpServer(root, "--allowed-hosts", "proxy.example", token=TOKEN, host="0.0.0.0") as server:
+        remote = [a for a in _interface_addresses() if ":" not in a and not a.startswith("127.")]
+        for name in [socket.gethostname(), "localhost", "proxy.example", *remote[:1]]:
+            response = post(server, {"Authorization": f"Bearer {TOKEN}", "Host": f"{name}:{server.port}"})
+            assert response.status_code == 200, (name, response.status_code, response.text)
+        forged = post(server, {"Authorization": f"Bearer {TOKEN}", "Host": f"evil.example:{server.port}"})
+        assert forged.status_code == 421
+        assert post(server, {"Host": f"localhost:{server.port}"}).status_code == 401
+
+
+def _open_idle_and_half_sent(port: int, idle: int, half: int) -> list[socket.socket]:
+    sockets = []
+    for i in range(idle + half):
+        s = socket.create_connection(("127.0.0.1", port))
+        if i >= idle:  # headers that never end
+            s.sendall(b"POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n")
+        sockets.append(s)
+    return sockets
+
+
+def _closed_by_server(s: socket.socket) -> bool:
+    s.settimeout(0.05)
+    try:
+        return s.recv(1) == b""
+    except TimeoutError:
+        return False
+    except OSError:
+        return True
+
+
+async def test_idle_and_half_sent_connections_cannot_exhaust_descriptors(root):
+    # The attack: 1,500 connections, accepted before any auth, never closed; at 1,024
+    # descriptors the worker's pipes failed with EMFILE.
+    with HttpServer(root, fd_limit=1024, token=TOKEN) as server:
+        attackers = _open_idle_and_half_sent(server.port, idle=1000, half=500)
+        try:
+            async with server.client() as client:
+                result = await client.call_tool(TOOL, hostile("none"))
+                assert not result.is_error, result.content[0].text
+                assert_ran(result.structured_content)
+            open_fds = len(list((Path(f"/proc/{server.process.pid}/fd")).iterdir()))
+            assert open_fds < 600, open_fds
+            await anyio.sleep(REQUEST_TIMEOUT_S + 1)
+            still_open = [s for s in attackers if not _closed_by_server(s)]
+            assert not still_open, f"{len(still_open)} idle or half-sent connections still open"
+        finally:
+            for s in attackers:
+                s.close()

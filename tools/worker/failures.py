@@ -15,6 +15,19 @@ from typing import Any
 from .findings import ERROR, finding
 
 _OUR_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # the tools/ package
+LINE_CHARS = 300  # of a source line or an exception message in a finding: a 1 MB line stays readable
+
+
+def clip(text: str, limit: int = LINE_CHARS) -> str:
+    return text if len(text) <= limit else f"{text[:limit]}[... {len(text)} characters]"
+
+
+def text_of(exc: BaseException) -> str:
+    """str(exc), which user code can make raise or return a megabyte."""
+    try:
+        return str(exc)
+    except Exception as inner:  # noqa: BLE001 - a broken __str__ must not hide the exception itself
+        return f"<str() of the exception raised {type(inner).__name__}>"
 
 
 class HarnessError(Exception):
@@ -57,7 +70,7 @@ def user_frames(exc: BaseException, root: str) -> list[dict[str, Any]]:
                 {
                     "where": f"{os.path.relpath(summary.filename, root)}:{summary.lineno}",
                     "function": summary.name,
-                    "line": (summary.line or "").strip(),
+                    "line": clip((summary.line or "").strip()),
                 }
             )
     if isinstance(exc, SyntaxError) and exc.filename and _is_user_file(exc.filename, root):
@@ -67,7 +80,7 @@ def user_frames(exc: BaseException, root: str) -> list[dict[str, Any]]:
             {
                 "where": f"{os.path.relpath(exc.filename, root)}:{exc.lineno}",
                 "function": "<module>",
-                "line": text.strip(),
+                "line": clip(text.strip()),
             }
         )
     return frames
@@ -76,7 +89,7 @@ def user_frames(exc: BaseException, root: str) -> list[dict[str, Any]]:
 def is_out_of_memory(exc: BaseException) -> bool:
     if isinstance(exc, MemoryError):
         return True
-    return type(exc).__name__ == "OutOfMemoryError" or "out of memory" in str(exc).lower()
+    return type(exc).__name__ == "OutOfMemoryError" or "out of memory" in text_of(exc)[:2000].lower()
 
 
 def exception_finding(exc: BaseException, root: str, *, during: str | None = None) -> dict[str, Any]:
@@ -84,14 +97,15 @@ def exception_finding(exc: BaseException, root: str, *, during: str | None = Non
     frames = user_frames(exc, root)
     innermost = frames[-1] if frames else None
     kind = type(exc).__name__
-    text = str(exc).strip().splitlines()[0][:300] if str(exc).strip() else ""
+    full = text_of(exc).strip()
+    text = clip(full.splitlines()[0]) if full else ""
     if isinstance(exc, SystemExit):
-        text = f"the code called sys.exit({exc.code!r}); a harness must return, not exit"
+        text = f"the code called sys.exit({clip(repr(exc.code), 100)}); a harness must return, not exit"
     prefix = f"while {during}: " if during else ""
     message = f"{prefix}{kind}: {text}" if text else f"{prefix}{kind}"
     if innermost:
         message += f" (at {innermost['where']}: {innermost['line']})"
-    evidence = {"type": kind, "message": str(exc)[:2000], "frames": frames[-8:]}
+    evidence = {"type": kind, "message": clip(full, 2000), "frames": frames[-8:]}
     if is_out_of_memory(exc):
         return finding(
             "out_of_memory",
@@ -104,7 +118,7 @@ def exception_finding(exc: BaseException, root: str, *, during: str | None = Non
     if not frames:
         # Nothing of the user's in the traceback: show the last frames so the cause is visible.
         evidence["frames"] = [
-            {"where": f"{s.filename}:{s.lineno}", "function": s.name, "line": (s.line or "").strip()}
+            {"where": f"{s.filename}:{s.lineno}", "function": s.name, "line": clip((s.line or "").strip())}
             for s in traceback.extract_tb(exc.__traceback__)[-4:]
         ]
     return finding(

@@ -21,6 +21,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from . import import_guard
 from .failures import HarnessError
 
 REQUIRED = ("build_model", "get_batch")
@@ -42,12 +43,18 @@ DEFAULT_IGNORE_INDEX = -100  # PyTorch's cross_entropy default: padding targets
 
 def load_module(path: str) -> ModuleType:
     """Import the harness file as a fresh module. Its folder goes first on sys.path so
-    that it can import its sibling files (`from model import GPT`)."""
+    that it can import its sibling files (`from model import GPT`).
+
+    The job runs in the project root (run_job changed to it), and the file and every
+    project module it imports are checked to lie inside it, here, as they are opened."""
+    root = os.path.realpath(os.getcwd())
+    source = import_guard.read_inside(path, root)
+    import_guard.install(root)
     sys.path.insert(0, os.path.dirname(path))
     name = os.path.splitext(os.path.basename(path))[0]
     if name in sys.modules or name in sys.stdlib_module_names:
         name = "_harness_" + name  # never shadow torch, numpy or the standard library
-    spec = importlib.util.spec_from_file_location(name, path)
+    spec = importlib.util.spec_from_file_location(name, path, loader=import_guard.CheckedSource(path, source))
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module  # dataclasses and pickle look a module up by name
     spec.loader.exec_module(module)

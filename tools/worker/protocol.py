@@ -4,7 +4,9 @@ Both sides import this module, so it is standard library only.
 
 Two channels exist:
 * the zygote socket (AF_UNIX, SOCK_SEQPACKET): one datagram per message, so no framing is
-  needed, and file descriptors travel with a job request (SCM_RIGHTS);
+  needed, and file descriptors travel with a job request (SCM_RIGHTS). A datagram must fit
+  the socket's send buffer (about 200 KB), so the job's request itself, whose model_kwargs
+  can be any size, travels as a file: a memfd passed with the message;
 * a job's result pipe: JSON lines written by the job child, read by the server. It is a
   pipe of its own so that whatever the user's code prints to fd 1 or fd 2 can never be
   mistaken for a result.
@@ -16,15 +18,18 @@ import json
 import math
 import os
 import socket
+import tempfile
 from typing import Any
 
-MAX_DATAGRAM = 1 << 20  # job requests and zygote replies are small; 1 MiB is generous
+MAX_DATAGRAM = 1 << 16  # zygote messages are small: the request travels in its own file
+MAX_STRING_CHARS = 4000  # any string from the user's code is cut to this before it enters a result
 
 # zygote socket, server -> zygote
-JOB = "job"  # {"type": "job", "id", "request": {...}} with fds [stdout_w, stderr_w, result_w]
+JOB = "job"  # {"type": "job", "id", "memory_limit_mb"} with fds [request, stdout_w, stderr_w, result_w]
+JOB_FDS = 4
 # zygote socket, zygote -> server
 READY = "ready"  # {"type": "ready"}: torch is imported, jobs can come
-STARTED = "started"  # {"type": "started", "id", "pid"}
+STARTED = "started"  # {"type": "started", "id", "pid", "cgroup": path or None}
 EXITED = "exited"  # {"type": "exited", "id", "returncode", "peak_rss_mb", "killed_for_memory"}
 # result pipe, job child -> server
 PROGRESS = "progress"  # {"type": "progress", "done", "total", "message", "data"?}
@@ -56,6 +61,42 @@ def send(sock: socket.socket, message: dict[str, Any], fds: list[int] | None = N
         socket.send_fds(sock, [encode(message)], fds)
     else:
         sock.send(encode(message))
+
+
+def request_file(request: dict[str, Any]) -> int:
+    """A file descriptor holding the request's JSON, to pass with the job message."""
+    fd = os.memfd_create("implement-paper-request", os.MFD_CLOEXEC) if hasattr(os, "memfd_create") else _temp_fd()
+    view = memoryview(encode(request))
+    while view:
+        view = view[os.write(fd, view) :]
+    return fd
+
+
+def _temp_fd() -> int:
+    """Where there is no memfd (macOS): a temporary file."""
+    with tempfile.TemporaryFile() as f:  # unlinked at once; the fd keeps it alive
+        return os.dup(f.fileno())
+
+
+def read_request(fd: int) -> dict[str, Any]:
+    """The request request_file() wrote, read from the start whatever the fd's offset."""
+    chunks, offset = [], 0
+    while chunk := os.pread(fd, 1 << 20, offset):
+        chunks.append(chunk)
+        offset += len(chunk)
+    os.close(fd)
+    return decode(b"".join(chunks))
+
+
+def clip_strings(value: Any, limit: int = MAX_STRING_CHARS) -> Any:
+    """Cut every string in a JSON value to `limit` characters, saying how long it was."""
+    if isinstance(value, str):
+        return value if len(value) <= limit else value[:limit] + f" [... cut, {len(value)} characters in all]"
+    if isinstance(value, dict):
+        return {clip_strings(k, limit): clip_strings(v, limit) for k, v in value.items()}
+    if isinstance(value, list):
+        return [clip_strings(v, limit) for v in value]
+    return value
 
 
 def write_line(fd: int, message: dict[str, Any]) -> None:

@@ -182,6 +182,83 @@ def spawn_and_hang():
     busy_loop()
 
 
+def setsid_chain(n: int = 60, hang: bool = False):
+    """A chain of n escapees, each in a session of its own and the parent of the next; all
+    stay alive. Killing one re-parents the next, so a sweep that kills only what it sees
+    must go round n times. With hang=True the job itself then hangs."""
+    job = os.getpid()
+    for _ in range(n):
+        pid = os.fork()
+        if pid:
+            _record([pid])
+            break
+        os.setsid()
+    if os.getpid() != job:  # a link of the chain
+        _sleep_forever()
+    while len(_recorded()) < n:  # the whole chain stands before the job goes on
+        time.sleep(0.01)
+    if hang:
+        _record([job])
+        _sleep_forever()
+    return _tiny()
+
+
+def _sleep_forever():
+    while True:
+        time.sleep(3600)
+
+
+def idle_forks(n: int = 100, seconds: float = 1.0):
+    """n idle forks of the job: they share nearly all their pages with it (and the zygote)."""
+    for _ in range(n):
+        pid = os.fork()
+        if pid == 0:
+            _sleep_forever()
+        _record([pid])
+    time.sleep(seconds)  # several memory polls see the whole tree
+    return _tiny()
+
+
+def kwargs_size(blob: str):
+    print(f"blob of {len(blob)} characters")
+    return _tiny()
+
+
+def report_threads():
+    print(f"threads={torch.get_num_threads()}")
+    return _tiny()
+
+
+def _result_fd():
+    """The job's result pipe: the highest fd (the worker keeps it out of the way up there)."""
+    return max(int(fd) for fd in os.listdir("/proc/self/fd"))
+
+
+def write_result(line: str):
+    """Writes `line` to the result pipe as if it were the worker's answer, then exits."""
+    os.write(_result_fd(), line.encode() + b"\n")
+    os._exit(0)
+
+
+def record_parent():
+    """Records the pid of the job's parent (the zygote), and returns a model."""
+    _record([os.getppid()])
+    return _tiny()
+
+
+def _recorded():
+    return open(PID_FILE).read().split() if os.path.exists(PID_FILE) else []
+
+
+def write_huge_line(mib: int):
+    """Writes one line of `mib` MiB to the result pipe, then exits."""
+    fd, block = _result_fd(), b"x" * 2**20
+    for _ in range(mib):
+        os.write(fd, block)
+    os.write(fd, b"\n")
+    os._exit(0)
+
+
 def _record(pids):
     with open(PID_FILE, "a") as f:
         f.writelines(f"{pid}\n" for pid in pids)
