@@ -199,3 +199,14 @@ def test_momentum_reads_the_divergence_point_and_adam_the_descent():
     assert momentum.suggested_lr == pytest.approx(evidence.diverged_lr / 5)
     assert adam.suggested_lr == pytest.approx(math.sqrt(adam.alternatives["steepest"] * adam.alternatives["min_over_3"]))
     assert 1e-3 < adam.suggested_lr < 0.1 and adam.rule.startswith("adaptive optimiser")
+
+
+async def test_a_grid_that_times_out_keeps_the_rates_it_finished(client):
+    """16 rates of 20 x 25 ms steps in 2 jobs cannot finish in 4 s; the rates that did are judged."""
+    arguments = {"harness": "lr_slow_grid.py", "mode": "grid", "num_lrs": 16, "steps": 20, "timeout_s": 4}
+    result = await call(client, "lr_sweep", arguments)
+    assert result["status"] == "error" and "timeout" in codes(result, "error"), result["summary"]
+    assert "rate(s) it finished are judged" in finding_of(result, "timeout")["message"]
+    points = result["details"]["points"]
+    assert 0 < len(points) < 16 and result["details"]["suggested_lr"] is not None
+    assert [p["lr"] for p in points] == sorted(p["lr"] for p in points)

@@ -72,7 +72,7 @@ async def test_training_run_gives_the_same_metrics_on_both_executors(ray_client,
 async def test_grid_sweep_gives_the_same_points_on_both_executors(ray_client, local_client):
     args = {"harness": "clean_mlp.py", "mode": "grid", "num_lrs": 8, "steps": 20, "min_lr": 1e-4, "max_lr": 1e-1}
     on_ray, local = [await call(c, "lr_sweep", args) for c in (ray_client, local_client)]
-    assert on_ray["status"] == local["status"]
+    assert on_ray["status"] == local["status"], (on_ray["summary"], on_ray["findings"])
     assert on_ray["details"]["points"] == local["details"]["points"]
 
 

@@ -426,13 +426,34 @@ async def _measure_grid(args: LrSweepArgs, runtime: Runtime, progress: ProgressC
             if progress is not None:
                 await progress(sum(done), total, message)
 
+        finished: list[dict] = []  # the rates this chunk finished, as it streams them
         chunk = _GridChunkArgs(**args.model_dump(), lr_indices=list(range(job, args.num_lrs, jobs)))
-        results[job] = await execute(CHECK, NAME, _MeasuredResult, chunk, runtime, relay, fan_out=True)
+        result = await execute(
+            CHECK, NAME, _MeasuredResult, chunk, runtime, relay, lambda data: finished.append(data.get("grid")), fan_out=True
+        )
+        results[job] = _with_finished_rates(result, finished)
 
     async with anyio.create_task_group() as tasks:
         for job in range(jobs):
             tasks.start_soon(run_chunk, job)
     return results
+
+
+def _with_finished_rates(result: _MeasuredResult, finished: list[dict | None]) -> _MeasuredResult:
+    """A chunk stopped at its timeout keeps the rates it finished: judged with the others, beside the
+    timeout finding (the result stays an error: not every rate ran)."""
+    timed_out = any(f.code == "timeout" for f in result.findings)
+    if not timed_out or result.details is not None or not finished or finished[-1] is None:
+        return result
+    try:
+        details = _Measured.model_validate(finished[-1])
+    except ValueError:
+        return result
+    ran = len(details.points)
+    for item in result.findings:
+        if item.code == "timeout":
+            item.message += f"; the {ran} rate(s) it finished are judged with the others"
+    return result.model_copy(update={"details": details})
 
 
 def _merged(results: list[_MeasuredResult]) -> _Measured:
@@ -463,7 +484,12 @@ def _fallback_grid(args: LrSweepArgs, measured: _Measured, judged: Judged) -> tu
 
 
 def _failed(results: list[_MeasuredResult]) -> list[_MeasuredResult]:
-    return [r for r in results if r.status == "error" or r.details is None]
+    """Jobs with nothing to judge (a chunk that timed out after finishing some rates has something)."""
+    return [r for r in results if r.details is None or (r.status == "error" and not _timed_out_with_rates(r))]
+
+
+def _timed_out_with_rates(result: _MeasuredResult) -> bool:
+    return any(f.code == "timeout" for f in result.findings) and bool(result.details and result.details.points)
 
 
 def _failure(results: list[_MeasuredResult], run: RunInfo) -> LrSweepResult:

@@ -376,6 +376,7 @@ class TrainingJobs:
 
     async def _run(self, run: LiveRun, args: StartTrainingArgs) -> None:
         run.record.status = "running"
+        await run.flush()  # at once: another server on this root reads the record, not our memory
         with anyio.CancelScope() as scope:
             run.scope = scope
             try:

@@ -54,7 +54,8 @@ ROWS_SHOWN = 10  # activation / layer / weight rows in details; the full tables 
 def _signal(t: torch.Tensor) -> float:
     """Spread of each unit over the batch (dim 0), averaged in quadrature: the input-dependent part."""
     flat = t.detach().float().reshape(t.shape[0], -1)
-    return float(flat.var(dim=0, correction=0).mean().sqrt())
+    # The mean of the per-unit variances, written out: Tensor.var over dim 0 of a wide tensor is ~10x slower.
+    return float((flat - flat.mean(dim=0)).pow(2).mean().sqrt())
 
 
 def _activation_kind(func: Any, args: tuple, kwargs: dict) -> str | None:

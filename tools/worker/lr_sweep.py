@@ -118,7 +118,9 @@ def _grid_run(ctx: JobContext, lr: float, progress: tuple[float, float, str]) ->
     return trace, model, optimizer
 
 
-def _grid(ctx: JobContext, lrs: list[float], indices: list[int], verdicts: LossVerdicts) -> dict[str, Any]:
+def _grid(
+    ctx: JobContext, lrs: list[float], indices: list[int], verdicts: LossVerdicts, traits: dict[str, Any]
+) -> dict[str, Any]:
     steps = ctx.args["steps"]
     objective = ctx.harness.objective
     points, family = [], None
@@ -134,7 +136,10 @@ def _grid(ctx: JobContext, lrs: list[float], indices: list[int], verdicts: LossV
         metrics = _evaluated(ctx, model) if objective and finite else {}
         blew_up = not objective and bool(losses) and blown_up(losses)
         points.append({"index": index, "lr": lr, "losses": losses, "blew_up": blew_up, "metrics": metrics})
-    return {"points": points, "optimizer": family, "initial_metrics": initial_metrics}
+        measured = {"points": points, "optimizer": family, "initial_metrics": initial_metrics, "traits": traits}
+        # What finished so far, so that a chunk stopped at its timeout still gives its rates.
+        ctx.progress((done + 1) * steps, len(indices) * steps, f"lr {lr:.3g} done", data={"grid": measured}, force=True)
+    return measured
 
 
 def _evaluated(ctx: JobContext, model: torch.nn.Module) -> dict[str, float]:
@@ -165,7 +170,7 @@ def run(ctx: JobContext) -> dict[str, Any]:
         return {"summary": "range test skipped", "findings": [], "details": {"traits": traits}}
     if args["mode"] == "grid":
         indices = args.get("lr_indices") or list(range(len(lrs)))
-        measured = _grid(ctx, lrs, indices, verdicts)
+        measured = _grid(ctx, lrs, indices, verdicts, traits)
         summary = f"grid ran {len(indices)} learning rate(s)"
     else:
         measured = _range_test(ctx, lrs, verdicts)
