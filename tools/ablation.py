@@ -9,11 +9,13 @@ from __future__ import annotations
 
 from typing import Any
 
+import anyio
 from pydantic import BaseModel, Field, field_validator
 
 from .envelope import Curve, ToolResult
-from .harness_tool import HarnessArgs, harness_tool
+from .harness_tool import HarnessArgs, Runtime, Tool, execute
 from .plots import loss_curves_plot
+from .runner import ProgressCallback
 
 BASELINE = "baseline"
 
@@ -113,9 +115,51 @@ def _plot(result: AblationResult) -> list[tuple[str, bytes]]:
     return [("ablation", loss_curves_plot(curves, title="Ablation: training loss per variant", xlabel="step"))]
 
 
-TOOL = harness_tool(
+class _AblationPart(AblationArgs):
+    """One job of an ablation fanned out over an executor: the (variant, seed) pairs to train, or
+    every run trained, to judge."""
+
+    train_only: list[tuple[str, int]] | None = None
+    trained: list[dict[str, Any]] | None = None
+
+
+class _Runs(BaseModel):
+    runs: list[dict[str, Any]]
+
+
+class _RunsResult(ToolResult[_Runs]):
+    pass
+
+
+async def _fanned_out(args: AblationArgs, runtime: Runtime, progress: ProgressCallback | None) -> AblationResult:
+    """Each (variant, seed) a job of the executor (a Ray task), then one local job judges them all."""
+    pairs = [(name, seed) for name in [BASELINE, *args.variants] for seed in (args.seeds or [args.seed])]
+    parts: list[_RunsResult | None] = [None] * len(pairs)
+
+    async def train(index: int) -> None:
+        part = _AblationPart(**args.model_dump(), train_only=[pairs[index]])
+        parts[index] = await execute("ablation", "run_ablation", _RunsResult, part, runtime, None, fan_out=True)
+        if progress is not None:
+            await progress(sum(p is not None for p in parts), len(pairs), f"{pairs[index][0]} seed {pairs[index][1]} trained")
+
+    async with anyio.create_task_group() as tasks:
+        for index in range(len(pairs)):
+            tasks.start_soon(train, index)
+    failed = next((p for p in parts if p.details is None), None)
+    if failed is not None:  # the harness itself is broken (rank_by, evaluate): every pair says so
+        return AblationResult(status=failed.status, summary=failed.summary, findings=failed.findings, run=failed.run)
+    judge = _AblationPart(**args.model_dump(), trained=[run for p in parts for run in p.details.runs])
+    return await execute("ablation", "run_ablation", AblationResult, judge, runtime, progress)
+
+
+async def _invoke(args: AblationArgs, runtime: Runtime, progress: ProgressCallback | None) -> AblationResult:
+    if runtime.executor is runtime.pool:  # one machine: one job trains everything, no fan-out to pay for
+        return await execute("ablation", "run_ablation", AblationResult, args, runtime, progress)
+    return await _fanned_out(args, runtime, progress)
+
+
+TOOL = Tool(
     name="run_ablation",
-    check="ablation",
     args=AblationArgs,
     result=AblationResult,
     description=(
@@ -130,6 +174,6 @@ TOOL = harness_tool(
         "(info: a component switched off trains better, inspect it; switched on, it helps). Use it to remove "
         "components until the model trains, then add them back one at a time, or to reproduce a paper's ablation."
     ),
+    invoke=_invoke,
     plot=_plot,
-    fan_out=True,
 )

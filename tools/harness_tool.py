@@ -132,13 +132,11 @@ def harness_tool(
     result: type[ToolResult],
     description: str,
     plot: PlotFn | None = None,
-    fan_out: bool = False,
 ) -> Tool:
-    """A tool that runs the worker module tools/worker/<check>.py on the user's harness
-    (on the server's executor when `fan_out`: training work worth a cluster)."""
+    """A tool that runs the worker module tools/worker/<check>.py on the user's harness."""
 
     async def invoke(arguments: HarnessArgs, runtime: Runtime, progress: ProgressCallback | None) -> ToolResult:
-        return await execute(check, name, result, arguments, runtime, progress, fan_out=fan_out)
+        return await execute(check, name, result, arguments, runtime, progress)
 
     return Tool(name=name, args=args, result=result, description=description, invoke=invoke, plot=plot)
 
@@ -306,7 +304,7 @@ async def execute(
 ) -> ToolResult:
     """Run worker check `check` on the harness `args` names; always returns an envelope.
 
-    `fan_out`: one of many independent jobs (a seed, a grid chunk, an ablation), run by the
+    `fan_out`: one of many independent jobs (a seed, a grid chunk, an ablation's variant x seed), run by the
     server's executor (`--executor ray`: a Ray task) rather than its local pool."""
     started = time.perf_counter()
     harness = locate_harness(runtime, args.harness)

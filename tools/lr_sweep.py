@@ -602,13 +602,13 @@ TOOL = Tool(
     args=LrSweepArgs,
     result=LrSweepResult,
     description=(
-        "Which learning rates train, which diverge, which one to use? mode='range' (default): one run whose rate "
+        "Which learning rates train, which diverge, which one to use? mode='range': one run whose rate "
         "grows exponentially from min_lr to max_lr, one step per rate (fast, like lr_find), read for the descent, "
         "the minimum and the divergence point by the optimiser's family (SGD with momentum: 1/5 of the divergence "
         "rate; plain SGD and Adam: the steepest descent on a log-lr axis). mode='grid': a short run of `steps` per "
         "rate from the same init under make_scheduler, in parallel workers; judged on the harness's objective "
-        "(evaluate after each run) when declared, else the final loss. mode='auto': the range test, then a grid "
-        "when it cannot judge (too little learning, on-policy, make_scheduler). details: suggested_lr with its "
+        "(evaluate after each run) when declared, else the final loss. mode='auto' (default): the range test, then a "
+        "grid when it cannot judge (too little learning, on-policy, make_scheduler). details: suggested_lr with its "
         "confidence and rule, stable_range (lowest and highest rate that train), alternatives, the curve and/or "
         "points. Findings: lr_range_inconclusive (use auto or grid), no_stable_lr, lr_at_range_edge (widen the "
         "range), loss_below_floor, loss_unbounded. Call after run_overfit_test and gradient_check pass."

@@ -76,7 +76,8 @@ def _one_seed(ctx: JobContext, overrides: dict[str, Any], seed: int, rank_by: st
     metrics = ctx.harness.evaluate(model) if rank_by != "loss" and trace.loss and math.isfinite(trace.loss[-1]) else {}
     if rank_by != "loss" and metrics and rank_by not in metrics:
         raise HarnessError(f"rank_by={rank_by!r} is not among the metrics evaluate returns: {sorted(metrics)}", where="evaluate")
-    return {"model": model, "losses": trace.loss, "terms": trace.terms, "metrics": metrics}
+    params = sum(p.numel() for p in model.parameters())
+    return {"params": params, "losses": trace.loss, "terms": trace.terms, "metrics": metrics}
 
 
 def _adds_up(losses: list[float], terms: dict[str, list[float]]) -> bool | None:
@@ -101,6 +102,11 @@ def _train_variant(ctx: JobContext, name: str, overrides: dict[str, Any], rank_b
     for k, seed in enumerate(seeds):
         label = f"{name} seed {seed}" if len(seeds) > 1 else name
         runs.append(_one_seed(ctx, overrides, seed, rank_by, label, (index * len(seeds) + k) * steps, count * len(seeds) * steps))
+    return _variant_result(name, overrides, seeds, runs, rank_by)
+
+
+def _variant_result(name: str, overrides: dict[str, Any], seeds: list[int], runs: list[dict], rank_by: str) -> dict[str, Any]:
+    """One variant's row from its runs, one per seed (trained here, or in separate jobs)."""
     losses = runs[0]["losses"]
     finals = [_final(r["losses"]) for r in runs]
     values = finals if rank_by == "loss" else [r["metrics"].get(rank_by) for r in runs]
@@ -109,7 +115,7 @@ def _train_variant(ctx: JobContext, name: str, overrides: dict[str, Any], rank_b
     result = {
         "name": name,
         "model_kwargs": overrides,
-        "params": sum(p.numel() for p in runs[0]["model"].parameters()),
+        "params": runs[0]["params"],
         "seeds": seeds,
         "initial_loss": losses[0] if losses else None,
         "final_loss": statistics.fmean(finals) if None not in finals else None,
@@ -339,10 +345,43 @@ def _stuck_finding(ctx: JobContext, baseline: dict[str, Any], better: list[dict[
     )
 
 
-def run(ctx: JobContext) -> dict[str, Any]:
-    variants = {BASELINE: {}, **ctx.args["variants"]}
-    ctx.args["seeds"] = ctx.args.get("seeds") or [ctx.seed]
-    rank_by, mode = _rank_by(ctx)
+def _train_part(ctx: JobContext, variants: dict[str, dict], rank_by: str) -> dict[str, Any]:
+    """Train only the (variant, seed) pairs asked for, and return the raw runs: the server fans an
+    ablation out this way (a Ray task per pair) and judges all runs in one more job."""
+    runs, pairs = [], ctx.args["train_only"]
+    for k, (name, seed) in enumerate(pairs):
+        try:
+            trained = _one_seed(ctx, variants[name], seed, rank_by, f"{name} seed {seed}", k * ctx.args["steps"], len(pairs) * ctx.args["steps"])
+        except HarnessError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - reported with the variant, as when trained in one job
+            trained = {"error": str(exc)[:300], "finding": ctx.error_finding(exc, during=f"variant {name} {variants[name]}")}
+        runs.append({"variant": name, "seed": seed, **trained})
+    return {"summary": f"trained {len(runs)} run(s)", "findings": [], "details": {"runs": runs}}
+
+
+def _nan_for_null(values: list[float | None]) -> list[float]:
+    return [math.nan if v is None else v for v in values]  # NaN travels as null between jobs
+
+
+def _from_trained(ctx: JobContext, variants: dict[str, dict], rank_by: str) -> tuple[list[dict], list[dict]]:
+    """Rows and findings from runs trained in other jobs (ctx.args["trained"]), as _train_variant makes them."""
+    seeds, results, findings = ctx.args["seeds"], [], []
+    for name, overrides in variants.items():
+        runs = sorted((r for r in ctx.args["trained"] if r["variant"] == name), key=lambda r: seeds.index(r["seed"]))
+        failed = next((r for r in runs if "error" in r), None)
+        if failed is not None or len(runs) != len(seeds):
+            results.append({"name": name, "model_kwargs": overrides, "error": failed["error"] if failed else "not trained"})
+            findings += [failed["finding"]] if failed else []
+            continue
+        for r in runs:
+            r["losses"], r["terms"] = _nan_for_null(r["losses"]), {k: _nan_for_null(v) for k, v in r["terms"].items()}
+        results.append(_variant_result(name, overrides, seeds, runs, rank_by))
+        findings.extend(_variant_findings(ctx, results[-1]))
+    return results, findings
+
+
+def _trained_here(ctx: JobContext, variants: dict[str, dict], rank_by: str) -> tuple[list[dict], list[dict]]:
     results, findings = [], []
     for index, (name, overrides) in enumerate(variants.items()):
         try:
@@ -355,6 +394,17 @@ def run(ctx: JobContext) -> dict[str, Any]:
             continue
         results.append(result)
         findings.extend(_variant_findings(ctx, result))
+    return results, findings
+
+
+def run(ctx: JobContext) -> dict[str, Any]:
+    variants = {BASELINE: {}, **ctx.args["variants"]}
+    ctx.args["seeds"] = ctx.args.get("seeds") or [ctx.seed]
+    rank_by, mode = _rank_by(ctx)
+    if ctx.args.get("train_only") is not None:
+        return _train_part(ctx, variants, rank_by)
+    trained_elsewhere = ctx.args.get("trained") is not None
+    results, findings = (_from_trained if trained_elsewhere else _trained_here)(ctx, variants, rank_by)
     ranking = _rank(results, mode)
     summary, comparison = _judge(ctx, results, ranking, rank_by, mode)
     failed = [r["name"] for r in results if r.get("error")]
