@@ -21,7 +21,7 @@ WORKER_MODULES = ("torch", "numpy")
 PROJECT_ENVS = (".venv", "venv", ".conda")
 PROBE_TIMEOUT_S = 30.0  # an interpreter start on a loaded machine; find_spec imports nothing
 # Prints the modules the interpreter lacks; find_spec locates a package without importing it.
-PROBE = "import importlib.util as u, sys; print(' '.join(m for m in sys.argv[1:] if u.find_spec(m) is None))"
+PROBE = "import importlib.util as u, sys; sys.stdout.write(' '.join(m for m in sys.argv[1:] if u.find_spec(m) is None))"
 
 
 def candidates(root: Path) -> list[tuple[str, Path]]:

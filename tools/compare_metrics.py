@@ -237,61 +237,64 @@ def _direction_unknown(row: MetricComparison, evidence: dict) -> dict:
     )
 
 
+def _missing(row: MetricComparison, args: CompareMetricsArgs) -> dict:
+    close = difflib.get_close_matches(row.name, list(args.measured), n=1)
+    return finding(
+        "metric_missing",
+        ERROR,
+        f"the paper reports {row.name} = {row.reported:g}, but measured has no {row.name!r}"
+        + (f" (did you mean {close[0]!r}?)" if close else ""),
+        where=row.name,
+        suggestion=f"Measure {row.name} (the harness's evaluate, or training_status of a run) and pass it in measured.",
+    )
+
+
+def _row_finding(row: MetricComparison, evidence: dict) -> dict | None:
+    """The finding a compared metric gets for its verdict (none for a match)."""
+    if row.verdict == "worse":
+        return finding(
+            "metric_mismatch",
+            ERROR,
+            f"{row.name}: measured {_measured_text(row)} vs the paper's {row.reported:g}, {_gap_text(row)}, outside {_allowed(row)}",
+            where=row.name,
+            evidence=evidence,
+            suggestion="Check the evaluation protocol (split, preprocessing, metric definition) against the "
+            "paper, then the training budget and hyperparameters; compare per-seed values.",
+        )
+    if row.verdict == "worse_within_noise":
+        return finding(
+            "metric_mismatch",
+            WARNING,
+            f"{row.name}: measured {_measured_text(row)} is {abs(row.gap):.4g} below the paper's "
+            f"{row.reported:g}, outside {_allowed(row)}, but within seed noise (±{row.noise_bound:.3g})",
+            where=row.name,
+            evidence=evidence,
+            suggestion="Run more seeds to tell a real gap from noise.",
+        )
+    if row.verdict == "differs":
+        return _direction_unknown(row, evidence)
+    if row.verdict == "better":
+        return finding(
+            "metric_exceeds_reported",
+            INFO,
+            f"{row.name}: measured {_measured_text(row)} beats the paper's {row.reported:g} by {abs(row.gap):.4g}",
+            where=row.name,
+            evidence=evidence,
+            suggestion="Fine if expected (longer training, a better setup); if surprising, rule out test data "
+            "leaking into training (inspect_data checks split overlap).",
+        )
+    return None
+
+
 def _findings(rows: list[MetricComparison], args: CompareMetricsArgs) -> list[dict]:
     found = []
     for row in rows:
-        evidence = row.model_dump(include={"reported", "measured_mean", "measured_std", "n", "gap", "gap_relative", "noise_bound"})
         if row.verdict == "missing":
-            close = difflib.get_close_matches(row.name, list(args.measured), n=1)
-            found.append(
-                finding(
-                    "metric_missing",
-                    ERROR,
-                    f"the paper reports {row.name} = {row.reported:g}, but measured has no {row.name!r}"
-                    + (f" (did you mean {close[0]!r}?)" if close else ""),
-                    where=row.name,
-                    suggestion=f"Measure {row.name} (the harness's evaluate, or training_status of a run) and pass it in measured.",
-                )
-            )
-        elif row.verdict == "worse":
-            found.append(
-                finding(
-                    "metric_mismatch",
-                    ERROR,
-                    f"{row.name}: measured {_measured_text(row)} vs the paper's {row.reported:g}, "
-                    f"{_gap_text(row)}, outside {_allowed(row)}",
-                    where=row.name,
-                    evidence=evidence,
-                    suggestion="Check the evaluation protocol (split, preprocessing, metric definition) against the "
-                    "paper, then the training budget and hyperparameters; compare per-seed values.",
-                )
-            )
-        elif row.verdict == "worse_within_noise":
-            found.append(
-                finding(
-                    "metric_mismatch",
-                    WARNING,
-                    f"{row.name}: measured {_measured_text(row)} is {abs(row.gap):.4g} below the paper's "
-                    f"{row.reported:g}, outside {_allowed(row)}, but within seed noise (±{row.noise_bound:.3g})",
-                    where=row.name,
-                    evidence=evidence,
-                    suggestion="Run more seeds to tell a real gap from noise.",
-                )
-            )
-        elif row.verdict == "differs":
-            found.append(_direction_unknown(row, evidence))
-        elif row.verdict == "better":
-            found.append(
-                finding(
-                    "metric_exceeds_reported",
-                    INFO,
-                    f"{row.name}: measured {_measured_text(row)} beats the paper's {row.reported:g} by {abs(row.gap):.4g}",
-                    where=row.name,
-                    evidence=evidence,
-                    suggestion="Fine if expected (longer training, a better setup); if surprising, rule out test data "
-                    "leaking into training (inspect_data checks split overlap).",
-                )
-            )
+            found.append(_missing(row, args))
+            continue
+        evidence = row.model_dump(include={"reported", "measured_mean", "measured_std", "n", "gap", "gap_relative", "noise_bound"})
+        if (item := _row_finding(row, evidence)) is not None:
+            found.append(item)
     unreported = [row.name for row in rows if row.verdict == "not_reported"]
     if unreported:
         found.append(

@@ -18,7 +18,6 @@ from torch import nn
 from . import nonfinite
 from .failures import HarnessError
 from .findings import ERROR, WARNING, finding
-from .harness import _defined_callables
 from .job import JobContext
 
 # Thresholds start from AUTOTRAINER (Zhang et al., ICSE 2021: first/last layer gradient norm
@@ -356,6 +355,30 @@ def _term_findings(reach: dict[str, set[str]], rows: list[dict[str, Any]]) -> li
     ]
 
 
+def _model_summary(rows, modules, counts, trend, reach, loss_value: float, findings: list) -> tuple[dict, str]:
+    """The compact details and the summary of a model check."""
+    by_norm = sorted((r for r in rows if r["state"] == "ok"), key=lambda r: r["grad_norm"])
+    compact = lambda r: {k: r[k] for k in ("name", "grad_norm", "param_norm", "ratio")}  # noqa: E731
+    details = {
+        "loss": loss_value,
+        "counts": counts,
+        "trend": trend or None,
+        "modules": _shown(modules),
+        "modules_total": len(modules),
+        "largest_grads": [compact(r) for r in by_norm[::-1][:3]],
+        "smallest_grads": [compact(r) for r in by_norm[:3]],
+        "term_reach": {term: len(names) for term, names in reach.items()} or None,
+    }
+    if findings:
+        return details, f"{len(findings)} gradient problem(s) in one forward/backward pass; first: {findings[0]['message']}."
+    return details, (
+        f"All {len(rows)} parameter tensors get finite, non-zero gradients (loss {loss_value:.4g}); "
+        f"norms from {by_norm[0]['grad_norm']:.3g} to {by_norm[-1]['grad_norm']:.3g}"
+        + (f", first/last layer ratio {trend['first_last_ratio']:.3g}" if trend else "")
+        + ". Next: lr_sweep."
+    )
+
+
 def _model_check(ctx: JobContext) -> dict[str, Any]:
     model = ctx.build_model()
     if not any(p.requires_grad for p in model.parameters()):
@@ -396,28 +419,7 @@ def _model_check(ctx: JobContext) -> dict[str, Any]:
     findings += _term_findings(reach, rows)
     trend, trend_findings = _trend_findings(modules)
     findings += trend_findings
-    healthy = [r for r in rows if r["state"] == "ok"]
-    by_norm = sorted(healthy, key=lambda r: r["grad_norm"])
-    compact = lambda r: {k: r[k] for k in ("name", "grad_norm", "param_norm", "ratio")}  # noqa: E731
-    details = {
-        "loss": loss_value,
-        "counts": counts,
-        "trend": trend or None,
-        "modules": _shown(modules),
-        "modules_total": len(modules),
-        "largest_grads": [compact(r) for r in by_norm[::-1][:3]],
-        "smallest_grads": [compact(r) for r in by_norm[:3]],
-        "term_reach": {term: len(names) for term, names in reach.items()} or None,
-    }
-    if findings:
-        summary = f"{len(findings)} gradient problem(s) in one forward/backward pass; first: {findings[0]['message']}."
-    else:
-        summary = (
-            f"All {len(rows)} parameter tensors get finite, non-zero gradients (loss {loss_value:.4g}); "
-            f"norms from {by_norm[0]['grad_norm']:.3g} to {by_norm[-1]['grad_norm']:.3g}"
-            + (f", first/last layer ratio {trend['first_last_ratio']:.3g}" if trend else "")
-            + ". Next: lr_sweep."
-        )
+    details, summary = _model_summary(rows, modules, counts, trend, reach, loss_value, findings)
     return {
         "summary": summary,
         "findings": findings,
@@ -431,13 +433,7 @@ def _model_check(ctx: JobContext) -> dict[str, Any]:
 
 def _resolve_function(ctx: JobContext, name: str, device: torch.device) -> tuple[Callable, str, dict[str, torch.Tensor]]:
     """(callable, kind, parameters to check too) for the harness attribute `name`."""
-    target = getattr(ctx.harness.module, name, None)
-    if target is None:
-        raise HarnessError(
-            f"numerical.function {name!r} is not defined in the harness; it defines: "
-            f"{', '.join(_defined_callables(ctx.harness.module)) or 'no functions'}",
-            where=name,
-        )
+    target = ctx.harness.named(name, "numerical.function")
     if isinstance(target, type) and issubclass(target, torch.autograd.Function):
         return target.apply, "autograd.Function", {}
     if isinstance(target, type) and issubclass(target, nn.Module):
@@ -464,7 +460,7 @@ def _resolve_function(ctx: JobContext, name: str, device: torch.device) -> tuple
 
 def _flat_output(fn: Callable, args: list[torch.Tensor], name: str) -> torch.Tensor:
     out = fn(*args)
-    tensors = nonfinite._tensors(out)
+    tensors = nonfinite.tensors(out)
     floats = [t for t in tensors if t.is_floating_point()]
     if not floats:
         raise HarnessError(f"{name} returned {type(out).__name__} with no floating-point tensor to differentiate", where=name)
@@ -528,6 +524,29 @@ def _per_input_errors(
     return per_input
 
 
+def _gradcheck_finding(name: str, result: dict[str, Any], spec: dict[str, Any]) -> dict[str, Any]:
+    wrong = [p for p in result["inputs"] if p["mismatched"]]
+    detached = [p["input"] for p in wrong if p["detached"]]
+    return finding(
+        "gradcheck_failed",
+        ERROR,
+        f"the analytic gradient of {name} disagrees with finite differences w.r.t. "
+        f"{', '.join(p['input'] for p in wrong)}: max abs error {result['max_abs_error']:.3g}, "
+        f"max rel error {result['max_rel_error']:.3g} (atol {spec['atol']:g}, rtol {spec['rtol']:g})",
+        where=f"{name} ({wrong[0]['input']})",
+        evidence={k: result[k] for k in ("max_abs_error", "max_rel_error", "worst")}
+        | {"mismatched": {p["input"]: p["mismatched"] for p in wrong}},
+        suggestion=(
+            f"The analytic gradient w.r.t. {', '.join(detached)} is exactly zero where finite differences "
+            "are not: that input is detached or computed under no_grad inside the function (.detach(), "
+            "torch.no_grad(), .item(), a numpy round trip), so autograd never sees it. Keep it in the graph."
+            if detached
+            else "Re-derive the backward for the named input (product and chain rule, the reduction "
+            "over broadcast dimensions); compare against the same forward written with plain torch ops."
+        ),
+    )
+
+
 def _numerical_check(ctx: JobContext) -> dict[str, Any]:
     spec = ctx.args["numerical"]
     name = spec["function"]
@@ -572,30 +591,8 @@ def _numerical_check(ctx: JobContext) -> dict[str, Any]:
         "inputs": per_input,
         "worst": worst,
     }
-    findings = []
-    if not result["passed"]:
-        wrong = [p for p in per_input if p["mismatched"]]
-        detached = [p["input"] for p in wrong if p["detached"]]
-        findings.append(
-            finding(
-                "gradcheck_failed",
-                ERROR,
-                f"the analytic gradient of {name} disagrees with finite differences w.r.t. "
-                f"{', '.join(p['input'] for p in wrong)}: max abs error {result['max_abs_error']:.3g}, "
-                f"max rel error {result['max_rel_error']:.3g} (atol {spec['atol']:g}, rtol {spec['rtol']:g})",
-                where=f"{name} ({wrong[0]['input']})",
-                evidence={k: result[k] for k in ("max_abs_error", "max_rel_error", "worst")}
-                | {"mismatched": {p["input"]: p["mismatched"] for p in wrong}},
-                suggestion=(
-                    f"The analytic gradient w.r.t. {', '.join(detached)} is exactly zero where finite differences "
-                    "are not: that input is detached or computed under no_grad inside the function (.detach(), "
-                    "torch.no_grad(), .item(), a numpy round trip), so autograd never sees it. Keep it in the graph."
-                    if detached
-                    else "Re-derive the backward for the named input (product and chain rule, the reduction "
-                    "over broadcast dimensions); compare against the same forward written with plain torch ops."
-                ),
-            )
-        )
+    findings = [] if result["passed"] else [_gradcheck_finding(name, result, spec)]
+    if findings:
         summary = f"gradcheck failed: {findings[0]['message']}."
     else:
         summary = (

@@ -222,6 +222,17 @@ class Harness:
         if self._loss_floor is not None and not callable(self._loss_floor):
             self._loss_floor = float(_scalar(self._loss_floor, "loss_floor", "loss_floor"))
 
+    def named(self, name: str, what: str) -> Any:
+        """The harness's own `name` (a function or class a tool tests), or a HarnessError listing what it defines."""
+        target = getattr(self.module, name, None)
+        if target is None:
+            raise HarnessError(
+                f"{what} {name!r} is not defined in the harness; it defines: "
+                f"{', '.join(_defined_callables(self.module)) or 'no functions'}",
+                where=name,
+            )
+        return target
+
     def _lookup(self, role: str) -> Any:
         return getattr(self.module, self._names[role], None)
 

@@ -235,20 +235,10 @@ def _expected_loss(ctx: JobContext, batch: Any, output: Any) -> tuple[float | No
     return None, "the model's output has no class dimension to read C from"
 
 
-def _tensors(value: Any) -> list[torch.Tensor]:
-    if isinstance(value, torch.Tensor):
-        return [value]
-    if isinstance(value, (list, tuple)):
-        return [t for item in value for t in _tensors(item)]
-    if isinstance(value, dict):
-        return [t for item in value.values() for t in _tensors(item)]
-    return []
-
-
 def _dimensions(output: Any, batch: Any) -> set[int]:
     """Sizes a loss may be summed or averaged over: each non-batch dim of the outputs and targets, and
     their product (64 pixels of an 8x8 image, T x C of a sequence)."""
-    tensors = _tensors(output) + _tensors(targets_of(batch))
+    tensors = nonfinite.tensors(output) + nonfinite.tensors(targets_of(batch))
     dims = set()
     for t in tensors:
         if t.dim() >= 2:

@@ -71,13 +71,7 @@ class Conversion:
 
 def _resolve(ctx: JobContext, name: str, device: torch.device, dtype: torch.dtype) -> tuple[Callable, str]:
     """(callable, kind) for the harness attribute `name`."""
-    target = getattr(ctx.harness.module, name, None)
-    if target is None:
-        raise HarnessError(
-            f"function {name!r} is not defined in the harness; it defines: "
-            f"{', '.join(_defined_callables(ctx.harness.module)) or 'no functions'}",
-            where=name,
-        )
+    target = ctx.harness.named(name, "function")
     if isinstance(target, type) and issubclass(target, torch.autograd.Function):
         return target.apply, "autograd.Function"
     if isinstance(target, type) and issubclass(target, nn.Module):

@@ -232,6 +232,23 @@ def _count_finding(total: int, expected: int, tolerance: float, blocks: dict[str
     )
 
 
+def _findings(ctx: JobContext, model, seen: dict, failure, unregistered: list, total: int, hidden: int) -> list[dict]:
+    """A forward pass that raised, modules .parameters() cannot see, a count off the paper's."""
+    findings = []
+    if failure is not None:
+        last = max(seen, key=lambda n: seen[n]["order"], default=None)
+        findings.append(ctx.error_finding(failure, during=f"the forward pass (last module entered: {last or 'none'})"))
+    if unregistered:
+        findings.append(_unregistered_finding(unregistered))
+    expected = ctx.args.get("expected_param_count")
+    if expected is not None:
+        blocks = {name: _numel(child.parameters()) for name, child in model.named_children()}
+        mismatch = _count_finding(total, expected, ctx.args["tolerance"], dict(list(blocks.items())[:LISTED]), hidden)
+        if mismatch is not None:
+            findings.append(mismatch)
+    return findings
+
+
 def run(ctx: JobContext) -> dict[str, Any]:
     model = ctx.build_model()
     batch = ctx.batch(ctx.args["batch_size"], "train")
@@ -244,23 +261,12 @@ def run(ctx: JobContext) -> dict[str, Any]:
     tied = _tied(model)
     unregistered = _unregistered(model)
     hidden = sum(u["hidden_params"] for u in unregistered)
-    blocks = {name: _numel(child.parameters()) for name, child in model.named_children()}
     dtypes: dict[str, int] = {}
     for p in model.parameters():
         key = f"{str(p.dtype).removeprefix('torch.')} on {p.device}"
         dtypes[key] = dtypes.get(key, 0) + p.numel()
-
-    findings = []
-    if failure is not None:
-        last = max(seen, key=lambda n: seen[n]["order"], default=None)
-        findings.append(ctx.error_finding(failure, during=f"the forward pass (last module entered: {last or 'none'})"))
-    if unregistered:
-        findings.append(_unregistered_finding(unregistered))
+    findings = _findings(ctx, model, seen, failure, unregistered, total, hidden)
     expected = ctx.args.get("expected_param_count")
-    if expected is not None:
-        mismatch = _count_finding(total, expected, ctx.args["tolerance"], dict(list(blocks.items())[:LISTED]), hidden)
-        if mismatch is not None:
-            findings.append(mismatch)
 
     counts = {
         "total": total,

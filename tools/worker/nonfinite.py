@@ -15,18 +15,19 @@ import torch
 from torch import nn
 
 
-def _tensors(value: Any) -> list[torch.Tensor]:
+def tensors(value: Any) -> list[torch.Tensor]:
+    """Every tensor in a (nested) tuple, list or dict."""
     if isinstance(value, torch.Tensor):
         return [value]
     if isinstance(value, (list, tuple)):
-        return [t for item in value for t in _tensors(item)]
+        return [t for item in value for t in tensors(item)]
     if isinstance(value, dict):
-        return [t for item in value.values() for t in _tensors(item)]
+        return [t for item in value.values() for t in tensors(item)]
     return []
 
 
 def _finite(value: Any) -> bool:
-    return all(bool(torch.isfinite(t).all()) for t in _tensors(value) if t.is_floating_point() or t.is_complex())
+    return all(bool(torch.isfinite(t).all()) for t in tensors(value) if t.is_floating_point() or t.is_complex())
 
 
 def first_non_finite_module(model: nn.Module, run_forward) -> tuple[str, str] | None:
