@@ -15,6 +15,7 @@ Prints one line per figure: name, measured value, target, PASS/FAIL. Exits 1 if 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import hashlib
 import json
 import math
@@ -31,6 +32,7 @@ from pathlib import Path
 import anyio
 
 from lr_problems import BATCH_SIZE, FINDER_STEPS, MAX_LR, MIN_LR, PROBLEMS, SEEDS
+from ray_overhead import TARGET as RAY_TARGET, ray_figures
 from stdio_server import call, children_of, maps_torch, rss_mb, stdio_server
 
 HERE = Path(__file__).resolve().parent
@@ -279,6 +281,10 @@ async def main() -> None:
             await warm_figures(root, calls=20)
             await overhead_figures(root, reps=5, steps=500)
             await sweep_figures(root, reps=3)
+            if importlib.util.find_spec("ray") is not None:  # the ray extra
+                local_s, ray_s = await ray_figures(root)
+                info(f"6-seed training run: local executor {local_s:.1f} s, Ray (local instance, same cores) {ray_s:.1f} s")
+                report("--executor ray over --executor local, 6-seed run", f"{ray_s / local_s:.2f}x", f"<= {RAY_TARGET}x", ray_s / local_s <= RAY_TARGET)
         if not options.skip_peer:
             problems = options.problems.split(",") if options.problems else PROBLEMS
             await peer_figures(root, problems, SEEDS[: options.seeds])

@@ -2,9 +2,9 @@
 
 Each job the server would hand its local pool (one seed of a training run, one chunk of a
 grid sweep, one variant of an ablation) becomes one Ray task with declared resources.
-Inside the task, on whatever node Ray picks, a one-job local `WorkerPool` runs the job just
-as it runs here (its own zygote, process group, memory cap and timeout), so results and
-findings keep their meaning. The task is a streaming generator: it yields the job's
+Inside the task, on whatever node Ray picks, a one-job local `WorkerPool` (kept warm in the
+Ray worker process across tasks) runs the job just as it runs here: a fork of a zygote, its
+own process group, memory cap and timeout, so results and findings keep their meaning. The task is a streaming generator: it yields the job's
 progress events as they come and ends with the job's outcome.
 
 The server never imports torch: the task body is this module's torch-free code, and torch
@@ -76,34 +76,53 @@ def _outcome_message(outcome: Outcome) -> dict[str, Any]:
     }
 
 
-def job_events(
-    request: dict[str, Any], timeout_s: float, memory_limit_mb: float | None, project_path: str | None, threads: int
-) -> Iterator[dict]:
-    """The Ray task: run one job in a fresh local pool, yielding progress, then the outcome."""
-    events: queue.Queue = queue.Queue()
-    request = _node_request(request, project_path)
+class NodePool:
+    """This Ray worker process's own warm worker pool, kept across the tasks Ray runs in it: a task
+    then pays a fork, not an interpreter start and `import torch`. Its event loop runs in a thread
+    that lives as long as the process (the zygote's parent-death signal is tied to that thread)."""
 
-    async def progress(done: float, total: float | None, message: str | None) -> None:
-        events.put({"type": "progress", "done": done, "total": total, "message": message})
+    _mine: NodePool | None = None
 
-    async def run() -> Outcome:
-        root = Path(request["root"])
-        async with WorkerPool(python=sys.executable, root=root, max_workers=1, warm=False, threads_per_worker=threads) as pool:
-            return await pool.run(
+    @classmethod
+    def of_this_process(cls, threads: int) -> NodePool:
+        if cls._mine is None:
+            cls._mine = cls(threads)
+        return cls._mine
+
+    def __init__(self, threads: int):
+        self.threads = threads
+        self.requests: queue.Queue = queue.Queue()
+        threading.Thread(target=anyio.run, args=(self._serve,), name="node-pool", daemon=True).start()
+
+    async def _serve(self) -> None:
+        pool = WorkerPool(python=sys.executable, root=Path.cwd(), max_workers=1, warm=True, threads_per_worker=self.threads)
+        async with pool, anyio.create_task_group() as tasks:
+            while True:
+                tasks.start_soon(self._one, pool, *await anyio.to_thread.run_sync(self.requests.get))
+
+    async def _one(self, pool: WorkerPool, request: dict, timeout_s: float, memory_limit_mb: float | None, events: queue.Queue) -> None:
+        async def progress(done: float, total: float | None, message: str | None) -> None:
+            events.put({"type": "progress", "done": done, "total": total, "message": message})
+
+        try:
+            outcome = await pool.run(
                 request,
                 timeout_s=timeout_s,
                 memory_limit_mb=memory_limit_mb,
                 on_progress=progress,
                 on_data=lambda data: events.put({"type": "data", "data": data}),
             )
-
-    def work() -> None:
-        try:
-            events.put(_outcome_message(anyio.run(run)))
+            events.put(_outcome_message(outcome))
         except BaseException as exc:  # noqa: BLE001 - the server must hear why, whatever it was
             events.put({"type": "failed", "message": f"{type(exc).__name__}: {exc}"[:2000]})
 
-    threading.Thread(target=work, daemon=True).start()
+
+def job_events(
+    request: dict[str, Any], timeout_s: float, memory_limit_mb: float | None, project_path: str | None, threads: int
+) -> Iterator[dict]:
+    """The Ray task: run one job on this process's warm pool, yielding progress, then the outcome."""
+    events: queue.Queue = queue.Queue()
+    NodePool.of_this_process(threads).requests.put((_node_request(request, project_path), timeout_s, memory_limit_mb, events))
     while True:
         event = events.get()
         yield {**event, "node": os.uname().nodename}
@@ -221,14 +240,20 @@ class RayPool:
     ) -> Outcome:
         """Run one job as a Ray task; a lost node or worker becomes an outcome, never an exception."""
         stream = await anyio.to_thread.run_sync(self._submit, request, timeout_s, memory_limit_mb)
+        answered = False
         try:
             with anyio.fail_after(timeout_s + START_SLACK_S):
-                return await self._follow(stream, on_progress, on_data)
+                outcome = await self._follow(stream, on_progress, on_data)
+            answered = True
+            return outcome
         except TimeoutError:
             return Outcome(timed_out=True)
         finally:
-            with anyio.CancelScope(shield=True):
-                await anyio.to_thread.run_sync(lambda: self._ray.cancel(stream, force=True))
+            # Only a task that has not answered is cancelled: a force-cancel that arrives after its
+            # task ended can kill the Ray worker in the middle of the next task it picked up.
+            if not answered:
+                with anyio.CancelScope(shield=True):
+                    await anyio.to_thread.run_sync(lambda: self._ray.cancel(stream, force=True))
 
     async def _follow(self, stream, on_progress, on_data) -> Outcome:
         node = None
