@@ -296,3 +296,11 @@ def test_harness_guide_example_runs():
     metrics = harness["evaluate"](model)
     assert set(metrics) == {"test_loss", "test_acc"} and model.training
     assert abs(metrics["test_loss"] - 1.609) < 0.2  # ln(5) at init, as the guide says
+
+
+def test_readme_findings_table_is_the_code_list():
+    """The README's finding-codes table says what tools/worker/findings.py says, code for code."""
+    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    section = readme[readme.index("### Finding codes") : readme.index("\n## ", readme.index("### Finding codes"))]
+    table = dict(re.findall(r"^\| `([a-z_]+)` \| (.*) \|$", section, re.M))
+    assert table == CODES
