@@ -1,6 +1,6 @@
 """What does check_dependencies cost in causal mode? (issue 17)
 
-Side by side in one run, on a nanoGPT-shaped language model (8 layers, 6 heads, width 384,
+Side by side in one run, on benchmarks/harnesses/nanogpt.py (8 layers, 6 heads, width 384,
 about 14M parameters; causal attention through F.scaled_dot_product_attention like nanoGPT)
 at T=128 and T=512, every call through the console script over stdio:
 
@@ -20,6 +20,7 @@ gradient_check, exhaustive <= 25x.
 from __future__ import annotations
 
 import argparse
+import shutil
 import statistics
 import sys
 import tempfile
@@ -29,54 +30,7 @@ import anyio
 
 from stdio_server import call, stdio_server
 
-HARNESS = '''
-import torch
-from torch import nn
-from torch.nn import functional as F
-
-VOCAB, LAYERS, HEADS, WIDTH, T = 65, {layers}, {heads}, {width}, {T}
-num_classes = VOCAB
-
-
-class Block(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.ln_1, self.ln_2 = nn.LayerNorm(WIDTH), nn.LayerNorm(WIDTH)
-        self.c_attn, self.c_proj = nn.Linear(WIDTH, 3 * WIDTH), nn.Linear(WIDTH, WIDTH)
-        self.mlp = nn.Sequential(nn.Linear(WIDTH, 4 * WIDTH), nn.GELU(), nn.Linear(4 * WIDTH, WIDTH))
-
-    def forward(self, x):
-        B, T, C = x.shape
-        q, k, v = self.c_attn(self.ln_1(x)).split(C, dim=2)
-        q, k, v = (t.view(B, T, HEADS, C // HEADS).transpose(1, 2) for t in (q, k, v))
-        y = F.scaled_dot_product_attention(q, k, v, is_causal=True)
-        x = x + self.c_proj(y.transpose(1, 2).contiguous().view(B, T, C))
-        return x + self.mlp(self.ln_2(x))
-
-
-class GPT(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.wte, self.wpe = nn.Embedding(VOCAB, WIDTH), nn.Embedding(T, WIDTH)
-        self.h = nn.ModuleList(Block() for _ in range(LAYERS))
-        self.ln_f, self.lm_head = nn.LayerNorm(WIDTH), nn.Linear(WIDTH, VOCAB, bias=False)
-
-    def forward(self, idx):
-        x = self.wte(idx) + self.wpe(torch.arange(idx.shape[1]))
-        for block in self.h:
-            x = block(x)
-        return self.lm_head(self.ln_f(x))
-
-
-def build_model():
-    return GPT()
-
-
-def get_batch(batch_size, split="train"):
-    g = torch.Generator().manual_seed({{"train": 0, "test": 1}}[split])
-    tokens = torch.randint(0, VOCAB, (batch_size, T + 1), generator=g)
-    return tokens[:, :-1], tokens[:, 1:]
-'''
+HERE = Path(__file__).resolve().parent
 
 FULL = {"layers": 8, "heads": 6, "width": 384}
 SMALL = {"layers": 2, "heads": 4, "width": 128}
@@ -88,15 +42,15 @@ CALLS = {
 TARGETS = {"causal default": 4.0, "causal exhaustive": 25.0}
 
 
-async def measure(root: Path, name: str, repeats: int) -> dict[str, tuple[float, dict]]:
+async def measure(root: Path, model: dict, repeats: int) -> dict[str, tuple[float, dict]]:
     """Median time of each call, and the last result's details (its cost)."""
-    out = {}
+    out, harness = {}, {"harness": "nanogpt.py", "model_kwargs": model}
     async with stdio_server(root, "--timeout-s", "3600", "--max-workers", "1") as server:
-        await call(server, "gradient_check", {"harness": name, "batch_size": 2})  # warm-up: the worker's first start
+        await call(server, "gradient_check", {**harness, "batch_size": 2})  # warm-up: the worker's first start
         for label, (tool, args) in CALLS.items():
             times, result = [], None
             for _ in range(repeats):
-                result, _ = await call(server, tool, {"harness": name, **args})
+                result, _ = await call(server, tool, {**harness, **args})
                 assert result["status"] == "pass", result["summary"]
                 times.append(result["run"]["duration_s"])
             out[label] = (statistics.median(times), result["details"])
@@ -109,12 +63,11 @@ async def main(small: bool, repeats: int) -> int:
     failed = False
     with tempfile.TemporaryDirectory() as folder:
         root = Path(folder)
+        shutil.copy(HERE / "harnesses" / "nanogpt.py", root)
         for T in lengths:
-            name = f"gpt_T{T}.py"
-            (root / name).write_text(HARNESS.format(T=T, **shape))
             params = 12 * shape["layers"] * shape["width"] ** 2
             print(f"\nnanoGPT-shaped LM, {shape}, T={T}, ~{params / 1e6:.1f}M parameters in the blocks")
-            results = await measure(root, name, repeats)
+            results = await measure(root, {**shape, "block_size": T}, repeats)
             base = results["gradient_check"][0]
             for label, (seconds, details) in results.items():
                 cost = details.get("cost", {})
