@@ -8,12 +8,11 @@ tools/worker/gradients.py.
 from __future__ import annotations
 
 import math
-from typing import Literal
-
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from .envelope import ToolResult
 from .harness_tool import HarnessArgs, harness_tool
+from .worker.details import GradientDetails
 
 MAX_INPUT_ELEMENTS = 4096  # the finite-difference check runs two forward passes per input element
 
@@ -54,79 +53,6 @@ class GradientArgs(HarnessArgs):
         description='Check one harness function against finite differences instead of the model, e.g. '
         '{"function": "MyAttention", "input_shapes": [[2, 5, 8]]}.',
     )
-
-
-class ModuleGradient(BaseModel):
-    module: str = Field(description="Module name (<model> for parameters of the root module).")
-    depth: int | None = Field(description="Order in which the forward pass first entered it; null if never.")
-    params: int = Field(description="Trainable elements owned directly by this module.")
-    grad_norm: float | None = Field(description="L2 norm over its parameters' gradients; null if any is None/NaN.")
-    param_norm: float | None
-    ratio: float | None = Field(description="grad_norm / param_norm.")
-    state: Literal["ok", "no_grad", "zero", "non_finite"] = Field(description="Worst state of its parameters.")
-
-
-class ParamNorms(BaseModel):
-    name: str
-    grad_norm: float | None
-    param_norm: float | None
-    ratio: float | None
-
-
-class Trend(BaseModel):
-    first_module: str
-    first_grad_norm: float
-    last_module: str
-    last_grad_norm: float
-    first_last_ratio: float = Field(
-        description="Input-side over output-side gradient norm along one chain of layers; ~1 is healthy. Tied "
-        "(shared) tensors and embeddings are left out; towers and heads of several layers are chains of their own."
-    )
-    max_grad_norm: float
-    max_module: str
-
-
-class ModelGradients(BaseModel):
-    loss: float | None = Field(description="Loss of the batch; null when NaN/Inf.")
-    counts: dict[str, int] = Field(description="Parameter tensors by state: ok, no_grad, zero, non_finite.")
-    trend: Trend | None = None
-    modules: list[ModuleGradient] = Field(description="Per-module aggregates by depth (evenly sampled past 30).")
-    modules_total: int | None = None
-    largest_grads: list[ParamNorms] = Field(default_factory=list)
-    smallest_grads: list[ParamNorms] = Field(default_factory=list)
-    term_reach: dict[str, int] | None = Field(
-        None, description="Loss dicts: per named term, how many parameter tensors it sends a non-zero gradient to."
-    )
-
-
-class InputError(BaseModel):
-    input: str = Field(description="input[i] for the i-th argument, or a parameter name of an nn.Module.")
-    shape: list[int]
-    max_abs_error: float | None
-    max_rel_error: float | None
-    mismatched: int = Field(description="Jacobian entries outside atol + rtol * |numerical|.")
-    detached: bool = Field(
-        False, description="Every mismatched entry has an analytic gradient of exactly 0: the input is detached "
-        "or computed under no_grad inside the function."
-    )
-
-
-class NumericalResult(BaseModel):
-    function: str
-    kind: Literal["function", "autograd.Function", "nn.Module"]
-    passed: bool
-    max_abs_error: float | None
-    max_rel_error: float | None
-    eps: float
-    atol: float
-    rtol: float
-    inputs: list[InputError]
-    worst: dict[str, float | int | str | None] = Field(description="The Jacobian entry with the largest error.")
-
-
-class GradientDetails(BaseModel):
-    model: ModelGradients | None = Field(None, description="Model mode: one forward/backward pass.")
-    numerical: NumericalResult | None = Field(None, description="Numerical mode: the function against finite differences.")
 
 
 class GradientResult(ToolResult[GradientDetails]):

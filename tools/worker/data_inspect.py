@@ -9,10 +9,12 @@ split to find examples that sit in two splits at once.
 from __future__ import annotations
 
 import hashlib
+from dataclasses import asdict
 from typing import Any, Iterator
 
 import torch
 
+from .details import ChannelStats, DataDetails, LabelStats, SplitOverlap, SplitSummary, TensorSummary
 from .failures import HarnessError, user_frames
 from .findings import ERROR, INFO, WARNING, finding
 from .harness import inputs_of, targets_of
@@ -82,36 +84,36 @@ def _range(values: torch.Tensor) -> list[float | None]:
     return [_num(finite.min()), _num(finite.max())] if finite.numel() else [None, None]
 
 
-def _channels(values: torch.Tensor) -> dict[str, Any]:
+def _channels(values: torch.Tensor) -> ChannelStats:
     """Mean and std along dim 1 over finite elements: channels of (B, C, ...), features of (B, F)."""
     per = values.transpose(0, 1).reshape(values.shape[1], -1)  # (C, everything else)
     per = per.masked_fill(~torch.isfinite(per), float("nan"))
     mean = per.nanmean(dim=1)
     std = (per - mean[:, None]).square().nanmean(dim=1).sqrt()
-    stats = {"count": values.shape[1], "mean_range": _range(mean), "std_range": _range(std)}
+    stats = ChannelStats(count=values.shape[1], mean_range=_range(mean), std_range=_range(std))
     if values.dim() >= 3:
-        stats["mean"] = [_num(v) for v in mean[:LISTED_CHANNELS]]
-        stats["std"] = [_num(v) for v in std[:LISTED_CHANNELS]]
+        stats.mean = [_num(v) for v in mean[:LISTED_CHANNELS]]
+        stats.std = [_num(v) for v in std[:LISTED_CHANNELS]]
     return stats
 
 
-def _labels(targets: torch.Tensor, num_classes: int | None, ignore_index: int) -> dict[str, Any]:
+def _labels(targets: torch.Tensor, num_classes: int | None, ignore_index: int) -> LabelStats:
     """Range and histogram of the class labels; targets equal to ignore_index are padding, counted apart."""
     flat = targets.detach().cpu().reshape(-1)
     labels = flat[flat != ignore_index]
     values, counts = torch.unique(labels, return_counts=True)
     top = counts.sort(descending=True, stable=True).indices[:LISTED_LABELS]
     listed = sorted(zip(values[top].tolist(), counts[top].tolist()))
-    return {
-        "num_classes": num_classes,
-        "min": int(values[0]) if len(values) else None,
-        "max": int(values[-1]) if len(values) else None,
-        "distinct": len(values),
-        "histogram": [list(pair) for pair in listed],
-        "other": labels.numel() - sum(count for _, count in listed),
-        "ignored": flat.numel() - labels.numel(),
-        "ignore_index": ignore_index,
-    }
+    return LabelStats(
+        num_classes=num_classes,
+        min=int(values[0]) if len(values) else None,
+        max=int(values[-1]) if len(values) else None,
+        distinct=len(values),
+        histogram=[list(pair) for pair in listed],
+        other=labels.numel() - sum(count for _, count in listed),
+        ignored=flat.numel() - labels.numel(),
+        ignore_index=ignore_index,
+    )
 
 
 def _is_label_tensor(tensor: torch.Tensor) -> bool:
@@ -134,37 +136,32 @@ def pixel_levels(tensor: torch.Tensor, values: torch.Tensor) -> int | None:
     return next((levels for levels in PIXEL_LEVELS if finite.max() <= levels), None)
 
 
-def summarise(path: str, tensor: torch.Tensor, role: str | None, harness: Any) -> dict[str, Any]:
-    summary = {
-        "path": path,
-        "role": role,
-        "shape": list(tensor.shape),
-        "dtype": str(tensor.dtype).removeprefix("torch."),
-        "device": str(tensor.device),
-    }
+def summarise(path: str, tensor: torch.Tensor, role: str | None, harness: Any) -> TensorSummary:
+    summary = TensorSummary(
+        path=path, role=role, shape=list(tensor.shape), dtype=str(tensor.dtype).removeprefix("torch."), device=str(tensor.device)
+    )
     if tensor.is_complex() or tensor.numel() == 0:
         return summary
     values = _as_float(tensor)
     finite = values[torch.isfinite(values)]
-    summary["nan"] = int(values.isnan().sum())
-    summary["inf"] = int(values.isinf().sum())
+    summary.nan = int(values.isnan().sum())
+    summary.inf = int(values.isinf().sum())
     if finite.numel():
-        summary.update(
-            min=_num(finite.min()), max=_num(finite.max()), mean=_num(finite.mean()), std=_num(finite.std(correction=0))
-        )
+        summary.min, summary.max = _num(finite.min()), _num(finite.max())
+        summary.mean, summary.std = _num(finite.mean()), _num(finite.std(correction=0))
     if tensor.is_floating_point() and tensor.dim() >= 2 and tensor.shape[1] > 0:
-        summary["channels"] = _channels(values)
+        summary.channels = _channels(values)
     if role == "targets" and _is_label_tensor(tensor):
-        summary["labels"] = _labels(tensor, harness.num_classes, harness.ignore_index)
+        summary.labels = _labels(tensor, harness.num_classes, harness.ignore_index)
     elif role != "targets":
-        summary["pixel_levels"] = pixel_levels(tensor, values)
+        summary.pixel_levels = pixel_levels(tensor, values)
     return summary
 
 
-def _non_finite_finding(split: str, path: str, tensor: torch.Tensor, summary: dict[str, Any]) -> dict[str, Any]:
+def _non_finite_finding(split: str, path: str, tensor: torch.Tensor, summary: TensorSummary) -> dict[str, Any]:
     bad = ~torch.isfinite(tensor.detach().cpu())
-    evidence: dict[str, Any] = {"nan": summary["nan"], "inf": summary["inf"], "shape": summary["shape"]}
-    message = f"{split} {path} holds {summary['nan']} NaN and {summary['inf']} Inf value(s)"
+    evidence: dict[str, Any] = {"nan": summary.nan, "inf": summary.inf, "shape": summary.shape}
+    message = f"{split} {path} holds {summary.nan} NaN and {summary.inf} Inf value(s)"
     if tensor.dim() >= 1:
         rows = int(bad.reshape(len(bad), -1).any(dim=1).sum())
         evidence["examples"] = rows
@@ -183,14 +180,14 @@ def _non_finite_finding(split: str, path: str, tensor: torch.Tensor, summary: di
     )
 
 
-def _label_findings(split: str, path: str, labels: dict[str, Any]) -> list[dict[str, Any]]:
-    low, high, classes = labels["min"], labels["max"], labels["num_classes"]
+def _label_findings(split: str, path: str, labels: LabelStats) -> list[dict[str, Any]]:
+    low, high, classes = labels.min, labels.max, labels.num_classes
     if low is None:
         return []  # every target is padding (ignore_index): nothing to range-check
     where = f"{split} {path}"
-    evidence = {"min": low, "max": high, "num_classes": classes, "distinct": labels["distinct"]}
-    if labels["ignored"]:
-        evidence.update(ignored=labels["ignored"], ignore_index=labels["ignore_index"])
+    evidence = {"min": low, "max": high, "num_classes": classes, "distinct": labels.distinct}
+    if labels.ignored:
+        evidence.update(ignored=labels.ignored, ignore_index=labels.ignore_index)
     if low < 0 or (classes is not None and high >= classes):
         allowed = f"[0, {classes})" if classes is not None else "[0, ...)"
         message = f"{split} labels span [{low}, {high}], outside {allowed}"
@@ -235,17 +232,17 @@ def scale_problem(mean: float, std: float, low: float, high: float) -> str | Non
     return None
 
 
-def _scale_problem(summary: dict[str, Any]) -> tuple[str, str] | None:
+def _scale_problem(summary: TensorSummary) -> tuple[str, str] | None:
     """(message tail, suggestion) when an input tensor is not normalised, else None."""
-    mean, std, low, high, levels = (summary.get(key) for key in ("mean", "std", "min", "max", "pixel_levels"))
+    mean, std, low, high, levels = summary.mean, summary.std, summary.min, summary.max, summary.pixel_levels
     if levels is not None:
         return (
-            f"whole numbers in [{low:g}, {high:g}] ({summary['dtype']}, mean {mean:.3g}, std {std:.3g}): raw pixel "
+            f"whole numbers in [{low:g}, {high:g}] ({summary.dtype}, mean {mean:.3g}, std {std:.3g}): raw pixel "
             f"levels 0..{levels}, not normalised",
             f"Divide by {levels} and standardise with the training set's mean and std (per channel for colour "
             "images), in get_batch, before the model sees them.",
         )
-    if mean is None or std is None or not summary["dtype"].startswith(("float", "bfloat")):
+    if mean is None or std is None or not summary.dtype.startswith(("float", "bfloat")):
         return None  # integer inputs that are not pixels are ids (tokens, actions): they have no scale
     problem = scale_problem(mean, std, low, high)
     if problem == "large":
@@ -261,15 +258,15 @@ def _scale_problem(summary: dict[str, Any]) -> tuple[str, str] | None:
     return None
 
 
-def _scale_finding(split: str, summary: dict[str, Any]) -> dict[str, Any] | None:
+def _scale_finding(split: str, summary: TensorSummary) -> dict[str, Any] | None:
     problem = _scale_problem(summary)
     if problem is None:
         return None
-    evidence = {key: summary.get(key) for key in ("mean", "std", "min", "max", "dtype", "pixel_levels")}
-    if "channels" in summary:
-        evidence["channel_mean_range"] = summary["channels"]["mean_range"]
-        evidence["channel_std_range"] = summary["channels"]["std_range"]
-    where = f"{split} {summary['path']}"
+    evidence = {key: getattr(summary, key) for key in ("mean", "std", "min", "max", "dtype", "pixel_levels")}
+    if summary.channels is not None:
+        evidence["channel_mean_range"] = summary.channels.mean_range
+        evidence["channel_std_range"] = summary.channels.std_range
+    where = f"{split} {summary.path}"
     message, suggestion = problem
     return finding("unnormalized_inputs", WARNING, f"{where} holds {message}", where=where, evidence=evidence, suggestion=suggestion)
 
@@ -298,7 +295,7 @@ def _row_digests(inputs: torch.Tensor) -> list[bytes]:
     return [hashlib.blake2b(row.tobytes(), digest_size=16).digest() for row in raw]
 
 
-def _overlap(a: str, digests_a: list[bytes], b: str, digests_b: list[bytes]) -> tuple[dict[str, Any], bool]:
+def _overlap(a: str, digests_a: list[bytes], b: str, digests_b: list[bytes]) -> tuple[SplitOverlap, bool]:
     """Examples of b whose input row also occurs in a; and whether every one sits at the same index."""
     first_index: dict[bytes, int] = {}
     for i, digest in enumerate(digests_a):
@@ -306,11 +303,11 @@ def _overlap(a: str, digests_a: list[bytes], b: str, digests_b: list[bytes]) -> 
     pairs = [[first_index[d], j] for j, d in enumerate(digests_b) if d in first_index]
     same_rows = len(pairs) == len(digests_b) and all(i == j for i, j in pairs)
     sampled = [len(digests_a), len(digests_b)]
-    return {"splits": [a, b], "sampled": sampled, "overlapping": len(pairs), "pairs": pairs[:LISTED_PAIRS]}, same_rows
+    return SplitOverlap(splits=[a, b], sampled=sampled, overlapping=len(pairs), pairs=pairs[:LISTED_PAIRS]), same_rows
 
 
-def _overlap_finding(result: dict[str, Any], same_rows: bool) -> dict[str, Any]:
-    (a, b), (n_a, n_b), count, pairs = result["splits"], result["sampled"], result["overlapping"], result["pairs"]
+def _overlap_finding(result: SplitOverlap, same_rows: bool) -> dict[str, Any]:
+    (a, b), (n_a, n_b), count, pairs = result.splits, result.sampled, result.overlapping, result.pairs
     shown = ", ".join(f"{b}[{j}] = {a}[{i}]" for i, j in pairs[:3])
     message = f"{count} of {n_b} sampled {b} examples also appear among {n_a} {a} examples (e.g. {shown})"
     if same_rows:
@@ -332,19 +329,19 @@ class SplitInspection:
     def __init__(self, ctx: JobContext, split: str):
         self.ctx = ctx
         self.split = split
-        self.summary: dict[str, Any] = {"split": split, "supported": True}
+        self.summary = SplitSummary(split=split, supported=True)
         self.findings: list[dict[str, Any]] = []
         self.batch: Any = None
-        self.all_tensors: list[dict[str, Any]] = []
+        self.all_tensors: list[TensorSummary] = []
 
     def get_batch(self, size: int) -> Any:
         """get_batch(size, split); a refused split or a failure becomes a finding and None."""
         try:
             return self.ctx.harness.get_batch(size, self.split)
         except Exception as exc:  # noqa: BLE001 - the user's data code: every failure is reported, not raised
-            self.summary["error"] = f"{type(exc).__name__}: {exc}"[:300]
+            self.summary.error = f"{type(exc).__name__}: {exc}"[:300]
             if self.split != "train" and isinstance(exc, UNSUPPORTED_SPLIT):
-                self.summary["supported"] = False
+                self.summary.supported = False
                 frames = user_frames(exc, self.ctx.root)
                 self.findings.append(
                     finding(
@@ -364,7 +361,7 @@ class SplitInspection:
         self.batch = self.get_batch(batch_size)
         if self.batch is None:
             return
-        self.summary["structure"] = _short(structure(self.batch), 400)
+        self.summary.structure = _short(structure(self.batch), 400)
         self._summarise_tensors()
         again = self.get_batch(batch_size)
         if again is not None:
@@ -373,8 +370,8 @@ class SplitInspection:
     def input_scale(self) -> str:
         """ with inputs mean m, std s: for the summary line, float inputs only (token ids have no scale)."""
         for tensor in self.all_tensors:
-            if tensor["role"] == "inputs" and "float" in tensor["dtype"] and tensor.get("std") is not None:
-                return f" with inputs mean {tensor['mean']:.3g}, std {tensor['std']:.3g}"
+            if tensor.role == "inputs" and "float" in tensor.dtype and tensor.std is not None:
+                return f" with inputs mean {tensor.mean:.3g}, std {tensor.std:.3g}"
         return ""
 
     def _roles(self) -> dict[int, str]:
@@ -405,21 +402,21 @@ class SplitInspection:
             role = roles.get(id(leaf))
             summary = summarise(path, leaf, role, self.ctx.harness)
             self.all_tensors.append(summary)
-            if summary.get("nan") or summary.get("inf"):
+            if summary.nan or summary.inf:
                 self.findings.append(_non_finite_finding(self.split, path, leaf, summary))
-            if "labels" in summary:
-                self.findings.extend(_label_findings(self.split, path, summary["labels"]))
+            if summary.labels is not None:
+                self.findings.extend(_label_findings(self.split, path, summary.labels))
             # Every input of a multi-input or dict batch, not only the one other tools feed the model;
             # a 1-D extra (lengths, timesteps) is not a signal to normalise.
             if role == "inputs" or (role is None and leaf.dim() >= 2):
                 scale = _scale_finding(self.split, summary)
                 if scale:
                     self.findings.append(scale)
-        self.summary["tensors"] = self.all_tensors[:LISTED_TENSORS]
+        self.summary.tensors = self.all_tensors[:LISTED_TENSORS]
 
     def _check_determinism(self, batch_size: int, again: Any) -> None:
         differing = _differences(self.batch, again)
-        self.summary["deterministic"] = not differing
+        self.summary.deterministic = not differing
         if not differing:
             return
         if "structure" in differing:
@@ -455,19 +452,19 @@ class SplitInspection:
         return _row_digests(inputs[:sample]) if inputs.dim() >= 1 else None
 
 
-def _summary_line(inspections: list[SplitInspection], overlaps: list[dict[str, Any]], findings: list[dict]) -> str:
+def _summary_line(inspections: list[SplitInspection], overlaps: list[SplitOverlap], findings: list[dict]) -> str:
     problems = [f for f in findings if f["severity"] != INFO]
     if problems:
         return f"{len(problems)} problem(s); first: {problems[0]['message']}."
     inspected = [i for i in inspections if i.batch is not None]
     if not inspected:
-        errors = "; ".join(f"{i.split}: {i.summary['error']}" for i in inspections)
+        errors = "; ".join(f"{i.split}: {i.summary.error}" for i in inspections)
         return f"get_batch supports none of the requested splits ({errors})."
-    parts = [f"{i.split}: {_short(i.summary['structure'], 120)}{i.input_scale()}" for i in inspected]
+    parts = [f"{i.split}: {_short(i.summary.structure, 120)}{i.input_scale()}" for i in inspected]
     line = "; ".join(parts) + ". get_batch is deterministic"
     if overlaps:
         line += f"; no identical examples across {', '.join(i.split for i in inspected)}"
-    refused = [i.split for i in inspections if not i.summary["supported"]]
+    refused = [i.split for i in inspections if not i.summary.supported]
     if refused:
         line += f"; split(s) {refused} not supported"
     return line + ". Next: inspect_model."
@@ -487,7 +484,7 @@ def _first_of_each_note(findings: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def _split_overlaps(
     ctx: JobContext, inspections: list[SplitInspection], sample: int, batch_size: int
-) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+) -> tuple[list[SplitOverlap], list[dict[str, Any]]]:
     """Overlap of every pair of inspected splits, and a finding for each pair that shares examples."""
     digests = {}
     for index, inspection in enumerate(inspections):
@@ -500,7 +497,7 @@ def _split_overlaps(
     for i, a in enumerate(names):
         for b in names[i + 1 :]:
             result, same_rows = _overlap(a, digests[a], b, digests[b])
-            if result["overlapping"]:
+            if result.overlapping:
                 findings.append(_overlap_finding(result, same_rows))
             overlaps.append(result)
     return overlaps, findings
@@ -521,8 +518,8 @@ def run(ctx: JobContext) -> dict[str, Any]:
     payload = {
         "summary": _summary_line(inspections, overlaps, findings),
         "findings": findings,
-        "details": {"batch_size": batch_size, "splits": [i.summary for i in inspections], "overlap": overlaps},
+        "details": asdict(DataDetails(batch_size=batch_size, splits=[i.summary for i in inspections], overlap=overlaps)),
     }
     if any(len(i.all_tensors) > LISTED_TENSORS for i in inspections):
-        payload["full_report"] = {"splits": {i.split: i.all_tensors for i in inspections}}
+        payload["full_report"] = {"splits": {i.split: [asdict(t) for t in i.all_tensors] for i in inspections}}
     return payload

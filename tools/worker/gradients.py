@@ -10,12 +10,14 @@ or an nn.Module class) against central finite differences in float64.
 from __future__ import annotations
 
 import math
+from dataclasses import asdict
 from typing import Any, Callable
 
 import torch
 from torch import nn
 
 from . import nonfinite
+from .details import GradientDetails, InputError, ModelGradients, ModuleGradient, NumericalResult, ParamNorms, Trend
 from .failures import HarnessError
 from .findings import ERROR, WARNING, finding
 from .job import JobContext
@@ -244,43 +246,43 @@ def _chains(layers: list[dict[str, Any]], level: int = 0) -> list[list[dict[str,
     return stacks or [layers]
 
 
-def _trend(chain: list[dict[str, Any]]) -> dict[str, Any]:
+def _trend(chain: list[dict[str, Any]]) -> Trend:
     first, last = chain[0], chain[-1]
     largest = max(chain, key=lambda m: m["trend_norm"])
-    return {
-        "first_module": first["module"],
-        "first_grad_norm": first["trend_norm"],
-        "last_module": last["module"],
-        "last_grad_norm": last["trend_norm"],
-        "first_last_ratio": _sig(first["trend_norm"] / last["trend_norm"]),
-        "max_grad_norm": largest["trend_norm"],
-        "max_module": largest["module"],
-    }
+    return Trend(
+        first_module=first["module"],
+        first_grad_norm=first["trend_norm"],
+        last_module=last["module"],
+        last_grad_norm=last["trend_norm"],
+        first_last_ratio=_sig(first["trend_norm"] / last["trend_norm"]),
+        max_grad_norm=largest["trend_norm"],
+        max_module=largest["module"],
+    )
 
 
-def _trend_findings(modules: list[dict[str, Any]]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+def _trend_findings(modules: list[dict[str, Any]]) -> tuple[Trend | None, list[dict[str, Any]]]:
     """Vanishing/exploding judged on per-module norms in forward order (input side first), per chain.
 
     The reported trend is the chain with the most extreme first/last ratio."""
     layers = [m for m in modules if m["depth"] is not None and m["trend_norm"]]
     if not layers:
-        return {}, []
+        return None, []
     trends = [_trend(chain) for chain in _chains(layers) if len(chain) > 1] or [_trend(layers)]
-    trend = max(trends, key=lambda t: abs(math.log(t["first_last_ratio"])) if t["first_last_ratio"] > 0 else math.inf)
+    trend = max(trends, key=lambda t: abs(math.log(t.first_last_ratio)) if t.first_last_ratio > 0 else math.inf)
     largest = max(layers, key=lambda m: m["trend_norm"])
-    trend.update(max_grad_norm=largest["trend_norm"], max_module=largest["module"])
-    ratio = trend["first_last_ratio"]
-    chained = trend["first_module"] != trend["last_module"]
-    evidence = {k: trend[k] for k in ("first_grad_norm", "last_grad_norm", "first_last_ratio", "max_grad_norm")}
+    trend.max_grad_norm, trend.max_module = largest["trend_norm"], largest["module"]
+    ratio = trend.first_last_ratio
+    chained = trend.first_module != trend.last_module
+    evidence = {k: getattr(trend, k) for k in ("first_grad_norm", "last_grad_norm", "first_last_ratio", "max_grad_norm")}
     findings = []
     if largest["trend_norm"] < VANISHING_NORM or (chained and ratio < VANISHING_RATIO):
         findings.append(
             finding(
                 "vanishing_grad",
                 WARNING,
-                f"gradients vanish towards the input: module '{trend['first_module']}' gets {trend['first_grad_norm']:.3g}, "
-                f"'{trend['last_module']}' gets {trend['last_grad_norm']:.3g} (ratio {ratio:.2g}, flagged below {VANISHING_RATIO:g})",
-                where=trend["first_module"],
+                f"gradients vanish towards the input: module '{trend.first_module}' gets {trend.first_grad_norm:.3g}, "
+                f"'{trend.last_module}' gets {trend.last_grad_norm:.3g} (ratio {ratio:.2g}, flagged below {VANISHING_RATIO:g})",
+                where=trend.first_module,
                 evidence=evidence,
                 suggestion="Use ReLU/GELU instead of saturating activations, He/Xavier init, residual connections "
                 "or normalisation layers; call check_initialization to see where activations saturate.",
@@ -293,7 +295,7 @@ def _trend_findings(modules: list[dict[str, Any]]) -> tuple[dict[str, Any], list
                 WARNING,
                 f"gradients explode: module '{largest['module']}' has gradient norm {largest['trend_norm']:.3g} "
                 f"(flagged above {EXPLODING_NORM:g}); first/last layer ratio {ratio:.3g} "
-                f"('{trend['first_module']}' over '{trend['last_module']}')",
+                f"('{trend.first_module}' over '{trend.last_module}')",
                 where=largest["module"],
                 evidence=evidence,
                 suggestion="Check the initialisation scale (std ~ sqrt(2/fan_in)), add normalisation or gradient "
@@ -355,26 +357,36 @@ def _term_findings(reach: dict[str, set[str]], rows: list[dict[str, Any]]) -> li
     ]
 
 
-def _model_summary(rows, modules, counts, trend, reach, loss_value: float, findings: list) -> tuple[dict, str]:
+def _module_gradient(m: dict[str, Any]) -> ModuleGradient:
+    return ModuleGradient(
+        module=m["module"], depth=m["depth"], params=m["params"], grad_norm=m["grad_norm"],
+        param_norm=m["param_norm"], ratio=m["ratio"], state=m["state"],
+    )
+
+
+def _param_norms(r: dict[str, Any]) -> ParamNorms:
+    return ParamNorms(name=r["name"], grad_norm=r["grad_norm"], param_norm=r["param_norm"], ratio=r["ratio"])
+
+
+def _model_summary(rows, modules, counts, trend: Trend | None, reach, loss_value: float, findings: list) -> tuple[ModelGradients, str]:
     """The compact details and the summary of a model check."""
     by_norm = sorted((r for r in rows if r["state"] == "ok"), key=lambda r: r["grad_norm"])
-    compact = lambda r: {k: r[k] for k in ("name", "grad_norm", "param_norm", "ratio")}  # noqa: E731
-    details = {
-        "loss": loss_value,
-        "counts": counts,
-        "trend": trend or None,
-        "modules": _shown(modules),
-        "modules_total": len(modules),
-        "largest_grads": [compact(r) for r in by_norm[::-1][:3]],
-        "smallest_grads": [compact(r) for r in by_norm[:3]],
-        "term_reach": {term: len(names) for term, names in reach.items()} or None,
-    }
+    details = ModelGradients(
+        loss=loss_value,
+        counts=counts,
+        trend=trend,
+        modules=[_module_gradient(m) for m in _shown(modules)],
+        modules_total=len(modules),
+        largest_grads=[_param_norms(r) for r in by_norm[::-1][:3]],
+        smallest_grads=[_param_norms(r) for r in by_norm[:3]],
+        term_reach={term: len(names) for term, names in reach.items()} or None,
+    )
     if findings:
         return details, f"{len(findings)} gradient problem(s) in one forward/backward pass; first: {findings[0]['message']}."
     return details, (
         f"All {len(rows)} parameter tensors get finite, non-zero gradients (loss {loss_value:.4g}); "
         f"norms from {by_norm[0]['grad_norm']:.3g} to {by_norm[-1]['grad_norm']:.3g}"
-        + (f", first/last layer ratio {trend['first_last_ratio']:.3g}" if trend else "")
+        + (f", first/last layer ratio {trend.first_last_ratio:.3g}" if trend else "")
         + ". Next: lr_sweep."
     )
 
@@ -395,7 +407,7 @@ def _model_check(ctx: JobContext) -> dict[str, Any]:
         return {
             "summary": f"No gradient can be judged: {found['message']}. Fix the non-finite value first.",
             "findings": [found],
-            "details": {"model": {"loss": None, "counts": {}, "trend": None, "modules": []}, "numerical": None},
+            "details": asdict(GradientDetails(model=ModelGradients(loss=None, counts={}, modules=[]))),
         }
     reach = _term_reach(model, terms) if loss.requires_grad else {}
     if loss.requires_grad:
@@ -423,7 +435,7 @@ def _model_check(ctx: JobContext) -> dict[str, Any]:
     return {
         "summary": summary,
         "findings": findings,
-        "details": {"model": details, "numerical": None},
+        "details": asdict(GradientDetails(model=details)),
         "full_report": {"loss": loss_value, "parameters": rows, "modules": modules},
     }
 
@@ -501,7 +513,7 @@ def _numerical_jacobian(fn: Callable, args: list[torch.Tensor], eps: float, name
 
 def _per_input_errors(
     analytic: torch.Tensor, numeric: torch.Tensor, error: torch.Tensor, spec: dict[str, Any], labels: list[str], args: list[torch.Tensor]
-) -> list[dict[str, Any]]:
+) -> list[InputError]:
     """Per input (or parameter): its block of Jacobian columns judged against atol + rtol * |numerical|."""
     allowed = spec["atol"] + spec["rtol"] * numeric.abs()
     per_input, start = [], 0
@@ -510,32 +522,32 @@ def _per_input_errors(
         block, bad = error[:, columns], error[:, columns] > allowed[:, columns]
         failed = int(bad.sum())
         per_input.append(
-            {
-                "input": label,
-                "shape": list(arg.shape),
-                "max_abs_error": float(block.max()),
-                "max_rel_error": float((block / numeric[:, columns].abs().clamp_min(spec["atol"])).max()),
-                "mismatched": failed,
+            InputError(
+                input=label,
+                shape=list(arg.shape),
+                max_abs_error=float(block.max()),
+                max_rel_error=float((block / numeric[:, columns].abs().clamp_min(spec["atol"])).max()),
+                mismatched=failed,
                 # autograd says exactly 0 wherever it disagrees: no graph reaches this input at all
-                "detached": failed > 0 and not bool(analytic[:, columns][bad].any()),
-            }
+                detached=failed > 0 and not bool(analytic[:, columns][bad].any()),
+            )
         )
         start += arg.numel()
     return per_input
 
 
-def _gradcheck_finding(name: str, result: dict[str, Any], spec: dict[str, Any]) -> dict[str, Any]:
-    wrong = [p for p in result["inputs"] if p["mismatched"]]
-    detached = [p["input"] for p in wrong if p["detached"]]
+def _gradcheck_finding(name: str, result: NumericalResult, spec: dict[str, Any]) -> dict[str, Any]:
+    wrong = [p for p in result.inputs if p.mismatched]
+    detached = [p.input for p in wrong if p.detached]
     return finding(
         "gradcheck_failed",
         ERROR,
         f"the analytic gradient of {name} disagrees with finite differences w.r.t. "
-        f"{', '.join(p['input'] for p in wrong)}: max abs error {result['max_abs_error']:.3g}, "
-        f"max rel error {result['max_rel_error']:.3g} (atol {spec['atol']:g}, rtol {spec['rtol']:g})",
-        where=f"{name} ({wrong[0]['input']})",
-        evidence={k: result[k] for k in ("max_abs_error", "max_rel_error", "worst")}
-        | {"mismatched": {p["input"]: p["mismatched"] for p in wrong}},
+        f"{', '.join(p.input for p in wrong)}: max abs error {result.max_abs_error:.3g}, "
+        f"max rel error {result.max_rel_error:.3g} (atol {spec['atol']:g}, rtol {spec['rtol']:g})",
+        where=f"{name} ({wrong[0].input})",
+        evidence={k: getattr(result, k) for k in ("max_abs_error", "max_rel_error", "worst")}
+        | {"mismatched": {p.input: p.mismatched for p in wrong}},
         suggestion=(
             f"The analytic gradient w.r.t. {', '.join(detached)} is exactly zero where finite differences "
             "are not: that input is detached or computed under no_grad inside the function (.detach(), "
@@ -579,27 +591,27 @@ def _numerical_check(ctx: JobContext) -> dict[str, Any]:
         "analytic": float(analytic[out_index, in_index]),
         "numerical": float(numeric[out_index, in_index]),
     }
-    result = {
-        "function": name,
-        "kind": kind,
-        "passed": all(p["mismatched"] == 0 for p in per_input),
-        "max_abs_error": max(p["max_abs_error"] for p in per_input),
-        "max_rel_error": max(p["max_rel_error"] for p in per_input),
-        "eps": spec["eps"],
-        "atol": spec["atol"],
-        "rtol": spec["rtol"],
-        "inputs": per_input,
-        "worst": worst,
-    }
-    findings = [] if result["passed"] else [_gradcheck_finding(name, result, spec)]
+    result = NumericalResult(
+        function=name,
+        kind=kind,
+        passed=all(p.mismatched == 0 for p in per_input),
+        max_abs_error=max(p.max_abs_error for p in per_input),
+        max_rel_error=max(p.max_rel_error for p in per_input),
+        eps=spec["eps"],
+        atol=spec["atol"],
+        rtol=spec["rtol"],
+        inputs=per_input,
+        worst=worst,
+    )
+    findings = [] if result.passed else [_gradcheck_finding(name, result, spec)]
     if findings:
         summary = f"gradcheck failed: {findings[0]['message']}."
     else:
         summary = (
             f"The analytic gradient of {name} ({kind}) matches central finite differences in float64 w.r.t. "
-            f"all {len(per_input)} input(s)/parameter(s): max abs error {result['max_abs_error']:.2g}."
+            f"all {len(per_input)} input(s)/parameter(s): max abs error {result.max_abs_error:.2g}."
         )
-    return {"summary": summary, "findings": findings, "details": {"model": None, "numerical": result}}
+    return {"summary": summary, "findings": findings, "details": asdict(GradientDetails(numerical=result))}
 
 
 def run(ctx: JobContext) -> dict[str, Any]:

@@ -9,11 +9,13 @@ not registered: .parameters(), .to(device) and state_dict() never see them.
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Any, Iterator
 
 import torch
 from torch import nn
 
+from .details import InspectDetails, ModuleRow
 from .findings import ERROR, INFO, finding
 from .harness import inputs_of
 from .job import JobContext
@@ -103,21 +105,21 @@ def _module_rows(model: nn.Module, seen: dict[str, dict]) -> list[dict[str, Any]
     return rows
 
 
-def _tree(rows: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], int]:
+def _tree(rows: list[dict[str, Any]]) -> tuple[list[ModuleRow], int]:
     """The deepest levels that fit in TREE_ROWS rows (at least the top level), compact; and that depth."""
     depth = 1
     while depth < 6 and sum(r["depth"] <= depth + 1 for r in rows) <= TREE_ROWS:
         depth += 1
     shown = [r for r in rows if r["depth"] <= depth][:TREE_ROWS]
     depth = max(r["depth"] for r in shown)
-    compact = []
-    for r in shown:
-        row = {"name": r["name"], "depth": r["depth"], "type": r["type"], "out": r["out"], "params": r["params"]}
-        if r["trainable"] != r["params"]:
-            row["trainable"] = r["trainable"]
-        if r["calls"] > 1:
-            row["calls"] = r["calls"]
-        compact.append(row)
+    compact = [
+        ModuleRow(
+            name=r["name"], depth=r["depth"], type=r["type"], out=r["out"], params=r["params"],
+            trainable=r["trainable"] if r["trainable"] != r["params"] else None,
+            calls=r["calls"] if r["calls"] > 1 else None,
+        )
+        for r in shown
+    ]
     return compact, depth
 
 
@@ -282,18 +284,18 @@ def run(ctx: JobContext) -> dict[str, Any]:
         if r["own_params"]:
             by_type[r["type"]] = by_type.get(r["type"], 0) + r["own_params"]
     top = sorted((r for r in rows if r["own_params"]), key=lambda r: -r["own_params"])[:TOP_MODULES]
-    details = {
-        "counts": counts,
-        "expected_param_count": expected,
-        "shape_trace": _shape_trace(model, seen, input_shape),
-        "tree": tree,
-        "tree_depth": depth,
-        "top_modules": [{"name": r["name"], "type": r["type"], "params": r["own_params"]} for r in top],
-        "params_by_type": by_type,
-        "tied": tied[:LISTED],
-        "unregistered": unregistered[:LISTED],
-        "dtypes": dtypes,
-    }
+    details = InspectDetails(
+        counts=counts,
+        expected_param_count=expected,
+        shape_trace=_shape_trace(model, seen, input_shape),
+        tree=tree,
+        tree_depth=depth,
+        top_modules=[{"name": r["name"], "type": r["type"], "params": r["own_params"]} for r in top],
+        params_by_type=by_type,
+        tied=tied[:LISTED],
+        unregistered=unregistered[:LISTED],
+        dtypes=dtypes,
+    )
     problems = [f for f in findings if f["severity"] != INFO]
     output = seen.get("", {}).get("out")
     summary = (f"{total:,} parameters ({trainable:,} trainable) in {len(rows)} modules"
@@ -304,4 +306,4 @@ def run(ctx: JobContext) -> dict[str, Any]:
     elif expected is not None:
         summary += f"; matches the expected {expected:,} within {ctx.args['tolerance']:.2%}."
     full = {"modules": rows} if len(rows) > len(tree) else None
-    return {"summary": summary, "findings": findings, "details": details, "full_report": full}
+    return {"summary": summary, "findings": findings, "details": asdict(details), "full_report": full}

@@ -1,0 +1,449 @@
+"""The `details` of every tool a worker answers, typed once for both sides.
+
+The worker builds these dataclasses (a misspelt or unknown field is a TypeError there, naming
+it) and sends `dataclasses.asdict()` of them; the server's result models declare them as their
+`details`, so pydantic checks the answer against the same classes (an unknown key is refused,
+not dropped) and the MCP output schema is built from them: each attribute's docstring is its
+field's description. Standard library only: the worker imports it.
+
+compare_metrics and the training-run tools build their details in the server: those stay pydantic
+models beside their tools.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal, TypeVar
+
+T = TypeVar("T")
+
+# Read by pydantic, which validates stdlib dataclasses: descriptions from attribute docstrings, unknown keys refused.
+_PYDANTIC_CONFIG = {"use_attribute_docstrings": True, "extra": "forbid"}
+
+
+def typed_details(cls: type[T]) -> type[T]:
+    """A keyword-only dataclass that pydantic validates strictly and documents from its docstrings."""
+    cls.__pydantic_config__ = _PYDANTIC_CONFIG  # type: ignore[attr-defined]
+    return dataclass(kw_only=True, slots=True)(cls)
+
+
+# ---- shared by several tools ----
+@typed_details
+class Curve:
+    """A loss curve, downsampled: the worker keeps the first and last step and evenly spaced ones between."""
+
+    step: list[int] = field(default_factory=list)
+    """Step indices."""
+    loss: list[float | None] = field(default_factory=list)
+    """Loss at those steps; null where NaN/Inf."""
+
+
+@typed_details
+class HistoryPoint:
+    step: int
+    """Optimisation steps done when evaluate ran (0: before training)."""
+    metrics: dict[str, float | None]
+    """What evaluate returned; null where NaN/Inf."""
+
+
+# ---- inspect_data ----
+@typed_details
+class ChannelStats:
+    """Statistics along dim 1: channels of an image, features of a (B, F) table."""
+
+    count: int
+    """Size of dim 1."""
+    mean_range: list[float | None]
+    """[lowest, highest] per-channel mean."""
+    std_range: list[float | None]
+    """[lowest, highest] per-channel std."""
+    mean: list[float | None] | None = None
+    """Per-channel means (3-D+ inputs, first 16 channels)."""
+    std: list[float | None] | None = None
+    """Per-channel stds (3-D+ inputs, first 16 channels)."""
+
+
+@typed_details
+class LabelStats:
+    num_classes: int | None = None
+    """The harness's num_classes, if it defines one."""
+    min: int | None
+    """Lowest label, padding left out; null when every target is padding."""
+    max: int | None
+    distinct: int
+    """Number of distinct labels in the batch."""
+    histogram: list[list[int]]
+    """[label, count] pairs of the 20 most frequent labels, by label."""
+    other: int = 0
+    """Count of labels not listed in the histogram."""
+    ignored: int = 0
+    """Targets equal to ignore_index: padding, left out of the range and histogram."""
+    ignore_index: int = -100
+    """The harness's ignore_index (PyTorch's -100 by default)."""
+
+
+@typed_details
+class TensorSummary:
+    path: str
+    """Where the tensor sits in the batch, e.g. batch[0] or batch['x']."""
+    role: str | None = None
+    """inputs or targets, as the other tools will read them."""
+    shape: list[int]
+    dtype: str
+    device: str
+    min: float | None = None
+    max: float | None = None
+    mean: float | None = None
+    """Over finite elements."""
+    std: float | None = None
+    """Over finite elements."""
+    nan: int = 0
+    inf: int = 0
+    channels: ChannelStats | None = None
+    """Float tensors of 2+ dims: statistics along dim 1."""
+    labels: LabelStats | None = None
+    """Integer targets: range and histogram."""
+    pixel_levels: int | None = None
+    """16 or 255 when the tensor holds whole numbers in [0, 16] / [0, 255] stored as an image (uint8 or float, or an integer tensor of 3+ dims): raw pixel levels. Integer (B, T) tensors are token ids."""
+
+
+@typed_details
+class SplitSummary:
+    split: str
+    supported: bool
+    """False when get_batch refused the split (ValueError/KeyError...)."""
+    structure: str | None = None
+    """The batch's nesting with dtype[shape] per tensor."""
+    tensors: list[TensorSummary] = field(default_factory=list)
+    """First 16 tensors of the batch."""
+    deterministic: bool | None = None
+    """Whether two get_batch calls returned identical batches."""
+    error: str | None = None
+
+
+@typed_details
+class SplitOverlap:
+    splits: list[str]
+    """[a, b]: examples of b that also appear in a."""
+    sampled: list[int]
+    """Examples hashed from a and from b."""
+    overlapping: int
+    """Examples of b identical to some example of a."""
+    pairs: list[list[int]]
+    """First (index in a, index in b) pairs."""
+
+
+@typed_details
+class DataDetails:
+    batch_size: int
+    splits: list[SplitSummary]
+    overlap: list[SplitOverlap] = field(default_factory=list)
+
+
+# ---- inspect_model ----
+@typed_details
+class ModuleRow:
+    name: str
+    depth: int
+    """0 for the model itself, 1 for its children, ..."""
+    type: str
+    out: str | None = None
+    """Output shape(s) of the first call; null: never called."""
+    params: int
+    """Parameters of this module and its children; a tied tensor counts under every module that uses it, once in counts.total."""
+    trainable: int | None = None
+    """Present only when it differs from params."""
+    calls: int | None = None
+    """Present only when the module ran more than once."""
+
+
+@typed_details
+class InspectDetails:
+    counts: dict[str, int]
+    """total (shared tensors once), trainable, frozen, buffers, modules, counted_twice_by_naive_sum (what torchinfo would add for tied weights), in_unregistered_modules."""
+    expected_param_count: int | None = None
+    shape_trace: list[str] = field(default_factory=list)
+    """input -> each top-level block's output, in run order."""
+    tree: list[ModuleRow] = field(default_factory=list)
+    """Modules to tree_depth; all modules are in full_report."""
+    tree_depth: int = 1
+    top_modules: list[dict[str, Any]] = field(default_factory=list)
+    """Largest modules by their own parameters."""
+    params_by_type: dict[str, int] = field(default_factory=dict)
+    """Own parameters summed per module type."""
+    tied: list[dict[str, Any]] = field(default_factory=list)
+    """Parameter names sharing one tensor, with its size."""
+    unregistered: list[dict[str, Any]] = field(default_factory=list)
+    """Plain-container attributes holding modules."""
+    dtypes: dict[str, int] = field(default_factory=dict)
+    """Parameter count per 'dtype on device'."""
+
+
+# ---- gradient_check ----
+@typed_details
+class ModuleGradient:
+    module: str
+    """Module name (<model> for parameters of the root module)."""
+    depth: int | None
+    """Order in which the forward pass first entered it; null if never."""
+    params: int
+    """Trainable elements owned directly by this module."""
+    grad_norm: float | None
+    """L2 norm over its parameters' gradients; null if any is None/NaN."""
+    param_norm: float | None
+    ratio: float | None
+    """grad_norm / param_norm."""
+    state: Literal["ok", "no_grad", "zero", "non_finite"]
+    """Worst state of its parameters."""
+
+
+@typed_details
+class ParamNorms:
+    name: str
+    grad_norm: float | None
+    param_norm: float | None
+    ratio: float | None
+
+
+@typed_details
+class Trend:
+    first_module: str
+    first_grad_norm: float
+    last_module: str
+    last_grad_norm: float
+    first_last_ratio: float
+    """Input-side over output-side gradient norm along one chain of layers; ~1 is healthy. Tied (shared) tensors and embeddings are left out; towers and heads of several layers are chains of their own."""
+    max_grad_norm: float
+    max_module: str
+
+
+@typed_details
+class ModelGradients:
+    loss: float | None
+    """Loss of the batch; null when NaN/Inf."""
+    counts: dict[str, int]
+    """Parameter tensors by state: ok, no_grad, zero, non_finite."""
+    trend: Trend | None = None
+    modules: list[ModuleGradient]
+    """Per-module aggregates by depth (evenly sampled past 30)."""
+    modules_total: int | None = None
+    largest_grads: list[ParamNorms] = field(default_factory=list)
+    smallest_grads: list[ParamNorms] = field(default_factory=list)
+    term_reach: dict[str, int] | None = None
+    """Loss dicts: per named term, how many parameter tensors it sends a non-zero gradient to."""
+
+
+@typed_details
+class InputError:
+    input: str
+    """input[i] for the i-th argument, or a parameter name of an nn.Module."""
+    shape: list[int]
+    max_abs_error: float | None
+    max_rel_error: float | None
+    mismatched: int
+    """Jacobian entries outside atol + rtol * |numerical|."""
+    detached: bool = False
+    """Every mismatched entry has an analytic gradient of exactly 0: the input is detached or computed under no_grad inside the function."""
+
+
+@typed_details
+class NumericalResult:
+    function: str
+    kind: Literal["function", "autograd.Function", "nn.Module"]
+    passed: bool
+    max_abs_error: float | None
+    max_rel_error: float | None
+    eps: float
+    atol: float
+    rtol: float
+    inputs: list[InputError]
+    worst: dict[str, float | int | str | None]
+    """The Jacobian entry with the largest error."""
+
+
+@typed_details
+class GradientDetails:
+    model: ModelGradients | None = None
+    """Model mode: one forward/backward pass."""
+    numerical: NumericalResult | None = None
+    """Numerical mode: the function against finite differences."""
+
+
+# ---- check_known_values ----
+@typed_details
+class WorstElement:
+    at: str
+    """Where in the output, e.g. output[3] or output['kl'] or output[1][0, 2]."""
+    expected: float
+    got: float | None
+    """null when NaN/Inf."""
+    abs_error: float | None
+    """null when the output is NaN/Inf there."""
+    rel_error: float | None
+    """abs_error / |expected|; null when expected is 0."""
+
+
+@typed_details
+class CaseResult:
+    case: int
+    """Index in `cases`."""
+    verdict: Literal["match", "mismatch", "error"]
+    elements: int = 0
+    """Numbers compared."""
+    mismatched: int = 0
+    """Numbers outside tolerance."""
+    max_abs_error: float | None = None
+    """Largest |got - expected|; null when NaN/Inf."""
+    worst: WorstElement | None = None
+    """The element furthest outside (or closest to) tolerance."""
+    problem: str | None = None
+    """Shape or structure that differs, or the error that stopped the case."""
+    pattern: str | None = None
+    """How the output relates to the expected value, when it is simple."""
+    got: Any = None
+    """The output, as JSON (large tensors: shape and the first values)."""
+    integer_lists: Literal["int64", "float64", "float32"] | None = None
+    """The type lists of integers went in as (int64 first; floats when int64 did not match); null: none."""
+
+
+@typed_details
+class KnownValuesDetails:
+    function: str
+    kind: Literal["function", "autograd.Function", "nn.Module"]
+    rtol: float
+    atol: float
+    dtype: str
+    matched: int
+    """Cases whose every number is within tolerance."""
+    cases: list[CaseResult]
+
+
+# ---- run_overfit_test ----
+@typed_details
+class TermValues:
+    initial: float | None = None
+    """The term at init, on the fixed batch."""
+    final: float | None = None
+    """The term at the last training step."""
+
+
+@typed_details
+class ModeCheck:
+    train_mode_loss: float | None = None
+    """Loss on the batch after training, in train mode."""
+    eval_mode_loss: float | None = None
+    """The same in eval mode (BatchNorm running stats, no dropout)."""
+    buffers_tracked: int | None = None
+    """Running-statistics buffers checked for updates."""
+    skipped: str | None = None
+    """Why the train/eval checks did not run at this size."""
+
+
+@typed_details
+class SizeResult:
+    size: int
+    initial_loss: float | None = None
+    final_loss: float | None = None
+    """Loss at the last step."""
+    end_loss: float | None = None
+    """Median of the last 5 steps: what the verdict uses."""
+    best_loss: float | None = None
+    loss_floor: float | None = None
+    """The harness's loss_floor on this batch."""
+    target_loss: float | None = None
+    """Null for on-policy harnesses: a surrogate has no target."""
+    steps_run: int | None = None
+    steps_to_target: int | None = None
+    """First step at or below the target; null if never."""
+    reached_target: bool = False
+    params_changed: bool | None = None
+    """Whether any parameter moved during training."""
+    batch_statistics: bool | None = None
+    """The model keeps running statistics (BatchNorm)."""
+    unchanged_params: list[str] = field(default_factory=list)
+    """Parameters that never moved (first 10)."""
+    non_finite_at_step: int | None = None
+    terms: dict[str, TermValues] = field(default_factory=dict)
+    """Named terms of a loss or train_step dict."""
+    mode: ModeCheck | None = None
+    """Train-mode vs eval-mode loss and running-statistics buffers."""
+    curve: Curve | None = None
+    error: str | None = None
+    """Set when the user's code raised at this size."""
+
+
+@typed_details
+class OverfitDetails:
+    sizes: list[SizeResult]
+    on_policy: bool = False
+    """get_train_batch takes the model: each size trains on one fixed batch of rollouts, and its surrogate loss is judged only on moving and staying finite."""
+
+
+# ---- run_ablation ----
+@typed_details
+class VariantResult:
+    name: str
+    model_kwargs: dict[str, Any] = field(default_factory=dict)
+    """What this variant changes over the baseline."""
+    params: int | None = None
+    """Parameter count of the built model."""
+    seeds: list[int] = field(default_factory=list)
+    initial_loss: float | None = None
+    """First seed's first step."""
+    final_loss: float | None = None
+    """Mean over seeds of the loss over the last 10 steps; null if NaN/Inf."""
+    best_loss: float | None = None
+    values: list[float] = field(default_factory=list)
+    """The ranked quantity (rank_by) per seed."""
+    mean: float | None = None
+    """Mean of values over seeds: what the ranking sorts."""
+    std: float | None = None
+    """Sample std of values over seeds; null with one seed."""
+    delta_vs_baseline: float | None = None
+    """mean minus the baseline's mean, in rank_by's units."""
+    within_noise: bool | None = None
+    """|delta| within 2 standard errors of the seeds' spread: not a real difference. Null with one seed."""
+    final_loss_delta: float | None = None
+    """final_loss minus the baseline's."""
+    metrics: dict[str, float] = field(default_factory=dict)
+    """evaluate() metrics, mean over seeds (metric ranking)."""
+    terms: list[str] = field(default_factory=list)
+    """Named terms of the loss / train_step dict."""
+    adds_up: bool | None = None
+    """Whether the final loss is the sum of its named terms (first seed); null without terms."""
+    rank: int | None = None
+    """1 = best by rank_by; null when the variant failed."""
+    steps_run: int | None = None
+    non_finite_at_step: int | None = None
+    curve: Curve | None = None
+    """First seed's training loss."""
+    error: str | None = None
+    """Set when build_model or training raised for this variant."""
+
+
+@typed_details
+class AblationDetails:
+    rank_by: str = "loss"
+    """What the ranking sorts: the loss or an evaluate() metric."""
+    mode: str = "min"
+    """min: lower is better; max: higher is better."""
+    seeds: list[int] = field(default_factory=list)
+    ranking: list[str]
+    """Variant names, best first (failed variants left out)."""
+    variants: list[VariantResult]
+    """The baseline first, then the variants in the order given."""
+
+
+# ---- start_training: one seed's answer ----
+@typed_details
+class SeedDetails:
+    """What tools/worker/train_run.py answers for one seed."""
+
+    seed: int
+    steps_run: int
+    final_loss: float | None
+    best_loss: float | None
+    metrics: dict[str, float | None]
+    history: list[HistoryPoint]
+    curve: Curve
+    objective: dict[str, str] | None = None
