@@ -7,7 +7,7 @@ import torch
 import torch.nn.functional as F
 
 from conftest import assert_clean, call, codes, finding_of
-from implement_paper.tools.worker.known_values import Leaf, _pattern
+from implement_paper.tools.worker.known_values import Leaf, pattern
 
 pytestmark = pytest.mark.anyio
 
@@ -176,10 +176,10 @@ def test_patterns_name_the_simple_relations():
     def leaf(got, want):
         return [Leaf("output", torch.tensor(got, dtype=torch.float64), torch.tensor(want, dtype=torch.float64))]
 
-    assert "0.2x" in _pattern(leaf([0.2, 0.4, 0.6], [1.0, 2.0, 3.0]))  # a mean over 5 where the paper sums
-    assert "off by the same 0.918939" in _pattern(leaf([1.918939, 2.918939], [1.0, 2.0]))  # 0.5 * log(2 pi)
-    assert "reversed" in _pattern(leaf([1.0, 2.0, 3.0], [3.0, 2.0, 1.0]))
-    assert _pattern(leaf([1.0, 5.0, 2.0], [1.0, 2.0, 3.0])) is None
+    assert "0.2x" in pattern(leaf([0.2, 0.4, 0.6], [1.0, 2.0, 3.0]))  # a mean over 5 where the paper sums
+    assert "off by the same 0.918939" in pattern(leaf([1.918939, 2.918939], [1.0, 2.0]))  # 0.5 * log(2 pi)
+    assert "reversed" in pattern(leaf([1.0, 2.0, 3.0], [3.0, 2.0, 1.0]))
+    assert pattern(leaf([1.0, 5.0, 2.0], [1.0, 2.0, 3.0])) is None
 
 
 async def test_integer_rewards_are_read_as_floats_when_int64_does_not_match(client):

@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from .envelope import ToolResult
 from .harness_tool import HarnessArgs, harness_tool
+from .worker.details import KnownValuesDetails
 
 MAX_CASES = 64  # hand-worked cases are few; each one is a call of the user's function
 
@@ -96,39 +97,6 @@ class KnownValuesArgs(HarnessArgs):
         description="Float type of the tensors made from float lists; float32 when the function mixes them with "
         "float32 tensors of its own (a module's weights).",
     )
-
-
-class WorstElement(BaseModel):
-    at: str = Field(description="Where in the output, e.g. output[3] or output['kl'] or output[1][0, 2].")
-    expected: float
-    got: float | None = Field(description="null when NaN/Inf.")
-    abs_error: float | None = Field(description="null when the output is NaN/Inf there.")
-    rel_error: float | None = Field(description="abs_error / |expected|; null when expected is 0.")
-
-
-class CaseResult(BaseModel):
-    case: int = Field(description="Index in `cases`.")
-    verdict: Literal["match", "mismatch", "error"]
-    elements: int = Field(0, description="Numbers compared.")
-    mismatched: int = Field(0, description="Numbers outside tolerance.")
-    max_abs_error: float | None = Field(None, description="Largest |got - expected|; null when NaN/Inf.")
-    worst: WorstElement | None = Field(None, description="The element furthest outside (or closest to) tolerance.")
-    problem: str | None = Field(None, description="Shape or structure that differs, or the error that stopped the case.")
-    pattern: str | None = Field(None, description="How the output relates to the expected value, when it is simple.")
-    got: Any = Field(None, description="The output, as JSON (large tensors: shape and the first values).")
-    integer_lists: Literal["int64", "float64", "float32"] | None = Field(
-        None, description="The type lists of integers went in as (int64 first; floats when int64 did not match); null: none."
-    )
-
-
-class KnownValuesDetails(BaseModel):
-    function: str
-    kind: Literal["function", "autograd.Function", "nn.Module"]
-    rtol: float
-    atol: float
-    dtype: str
-    matched: int = Field(description="Cases whose every number is within tolerance.")
-    cases: list[CaseResult]
 
 
 class KnownValuesResult(ToolResult[KnownValuesDetails]):

@@ -61,7 +61,7 @@ def load_module(path: str) -> ModuleType:
     return module
 
 
-def _defined_callables(module: ModuleType) -> list[str]:
+def defined_callables(module: ModuleType) -> list[str]:
     return sorted(
         name
         for name, value in vars(module).items()
@@ -199,7 +199,7 @@ class Harness:
             if not callable(self._lookup(role)):
                 raise HarnessError(
                     f"{os.path.basename(path)} defines no callable `{self._names[role]}` (role {role}); "
-                    f"it defines: {', '.join(_defined_callables(self.module)) or 'no functions'}",
+                    f"it defines: {', '.join(defined_callables(self.module)) or 'no functions'}",
                     where=os.path.basename(path),
                     suggestion=f'Add {role}() to the harness, or map your name with names={{"{role}": "your_function"}}.',
                 )
@@ -228,7 +228,7 @@ class Harness:
         if target is None:
             raise HarnessError(
                 f"{what} {name!r} is not defined in the harness; it defines: "
-                f"{', '.join(_defined_callables(self.module)) or 'no functions'}",
+                f"{', '.join(defined_callables(self.module)) or 'no functions'}",
                 where=name,
             )
         return target

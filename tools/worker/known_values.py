@@ -11,15 +11,16 @@ dict key by key over the keys the case gives.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any, Callable
 
 import torch
 from torch import nn
 
+from .details import CaseResult, KnownValuesDetails, WorstElement
 from .failures import HarnessError
 from .findings import ERROR, finding
-from .harness import _defined_callables
+from .harness import defined_callables
 from .job import JobContext, seed_everything
 
 SHOWN_ELEMENTS = 64  # of an output in details and evidence; larger tensors show their shape and first values
@@ -87,7 +88,7 @@ def _resolve(ctx: JobContext, name: str, device: torch.device, dtype: torch.dtyp
     raise HarnessError(
         f"{name!r} is a {type(target).__name__}, not a callable: name a function of the harness",
         where=name,
-        suggestion=f"Defined functions: {', '.join(_defined_callables(ctx.harness.module)) or 'none'}.",
+        suggestion=f"Defined functions: {', '.join(defined_callables(ctx.harness.module)) or 'none'}.",
     )
 
 
@@ -202,17 +203,13 @@ def _compare(leaves: list[Leaf], rtol: float, atol: float) -> dict[str, Any]:
         if float(score.reshape(-1)[flat]) > worst_score:
             worst_score = float(score.reshape(-1)[flat])
             want, got, err = (float(t.reshape(-1)[flat]) for t in (leaf.expected, leaf.got, error))
-            stats["worst"] = {
-                "at": leaf.at + _index(flat, leaf.got.shape),
-                "expected": want,
-                "got": got,
-                "abs_error": err,
-                "rel_error": err / abs(want) if want else None,
-            }
+            stats["worst"] = WorstElement(
+                at=leaf.at + _index(flat, leaf.got.shape), expected=want, got=got, abs_error=err, rel_error=err / abs(want) if want else None
+            )
     return stats
 
 
-def _pattern(leaves: list[Leaf]) -> str | None:
+def pattern(leaves: list[Leaf]) -> str | None:
     """A simple relation between output and expected value, when one holds over every element:
     it names the bug more directly than the numbers (mean for sum, a missing term, time reversed)."""
     if not leaves:
@@ -253,22 +250,22 @@ def _shown(value: Any) -> Any:
 # ---------------------------------------------------------------- one case, and the run
 
 
-def _judge(got: Any, expected: Any, index: int, ctx: JobContext) -> dict[str, Any]:
+def _judge(got: Any, expected: Any, index: int, ctx: JobContext) -> CaseResult:
     pairing = Pairing()
     _pair(got, expected, "output", pairing)
     stats = _compare(pairing.leaves, ctx.args["rtol"], ctx.args["atol"])
     wrong = pairing.problems or stats["mismatched"]
-    return {
-        "case": index,
-        "verdict": "mismatch" if wrong else "match",
+    return CaseResult(
+        case=index,
+        verdict="mismatch" if wrong else "match",
         **stats,
-        "problem": "; ".join(pairing.problems) or None,
-        "pattern": _pattern(pairing.leaves) if stats["mismatched"] and not pairing.problems else None,
-        "got": _shown(got),
-    }
+        problem="; ".join(pairing.problems) or None,
+        pattern=pattern(pairing.leaves) if stats["mismatched"] and not pairing.problems else None,
+        got=_shown(got),
+    )
 
 
-def _attempt(fn: Callable, case: dict[str, Any], index: int, ctx: JobContext, conversion: Conversion) -> dict[str, Any] | Exception:
+def _attempt(fn: Callable, case: dict[str, Any], index: int, ctx: JobContext, conversion: Conversion) -> CaseResult | Exception:
     try:
         args = [conversion.input(value) for value in case["args"]]
         kwargs = {key: conversion.input(value) for key, value in case["kwargs"].items()}
@@ -276,10 +273,11 @@ def _attempt(fn: Callable, case: dict[str, Any], index: int, ctx: JobContext, co
         result = _judge(fn(*args, **kwargs), case["expected"], index, ctx)
     except Exception as exc:  # noqa: BLE001 - one case raising must not hide the others
         return exc
-    return {**result, "integer_lists": str(conversion.integers).removeprefix("torch.") if conversion.saw_integers else None}
+    result.integer_lists = str(conversion.integers).removeprefix("torch.") if conversion.saw_integers else None
+    return result
 
 
-def _run_case(fn: Callable, case: dict[str, Any], index: int, ctx: JobContext, device: torch.device) -> dict[str, Any] | Exception:
+def _run_case(fn: Callable, case: dict[str, Any], index: int, ctx: JobContext, device: torch.device) -> CaseResult | Exception:
     """The case's result, or the exception it raised. Lists of integers go in as int64 first (indices:
     actions, targets); when that does not match, the case runs again with them as floats. Indices read as
     floats make torch raise (gather, cross_entropy, indexing), so a float reading that runs is kept: the
@@ -287,10 +285,10 @@ def _run_case(fn: Callable, case: dict[str, Any], index: int, ctx: JobContext, d
     floats = getattr(torch, ctx.args["dtype"])
     as_indices = Conversion(floats, torch.int64, device)
     outcome = _attempt(fn, case, index, ctx, as_indices)
-    if not as_indices.saw_integers or (isinstance(outcome, dict) and outcome["verdict"] == "match"):
+    if not as_indices.saw_integers or (isinstance(outcome, CaseResult) and outcome.verdict == "match"):
         return outcome
     retry = _attempt(fn, case, index, ctx, Conversion(floats, floats, device))
-    return retry if isinstance(retry, dict) else outcome
+    return retry if isinstance(retry, CaseResult) else outcome
 
 
 def _integer_note(reading: str | None) -> str:
@@ -302,36 +300,36 @@ def _integer_note(reading: str | None) -> str:
     )
 
 
-def _mismatch_finding(name: str, result: dict[str, Any], case: dict[str, Any], ctx: JobContext) -> dict[str, Any]:
-    where = f"{name} (case {result['case']})"
-    evidence = {"case": result["case"], "expected": case["expected"], "got": result["got"], "integer_lists": result["integer_lists"]}
-    note = _integer_note(result["integer_lists"])
-    if result["problem"]:
+def _mismatch_finding(name: str, result: CaseResult, case: dict[str, Any], ctx: JobContext) -> dict[str, Any]:
+    where = f"{name} (case {result.case})"
+    evidence = {"case": result.case, "expected": case["expected"], "got": result.got, "integer_lists": result.integer_lists}
+    note = _integer_note(result.integer_lists)
+    if result.problem:
         return finding(
             "known_value_mismatch",
             ERROR,
-            f"{name} case {result['case']}: {result['problem']}",
+            f"{name} case {result.case}: {result.problem}",
             where=where,
             evidence=evidence,
             suggestion="A shape that differs is a bug even when the numbers look right: (B, 1) against (B,) "
             "broadcasts to (B, B) in the next subtraction. Squeeze or reshape the output (or fix the expected "
             "value), then call check_known_values again." + note,
         )
-    worst = result["worst"]
-    got = "NaN/Inf" if worst["abs_error"] == float("inf") else f"{worst['got']:.6g}"
+    worst = result.worst
+    got = "NaN/Inf" if worst.abs_error == float("inf") else f"{worst.got:.6g}"
     message = (
-        f"{name} case {result['case']}: {worst['at']} is {got}, expected {worst['expected']:.6g} "
-        f"(abs error {worst['abs_error']:.3g}; {result['mismatched']} of {result['elements']} element(s) outside "
+        f"{name} case {result.case}: {worst.at} is {got}, expected {worst.expected:.6g} "
+        f"(abs error {worst.abs_error:.3g}; {result.mismatched} of {result.elements} element(s) outside "
         f"atol {ctx.args['atol']:g} + rtol {ctx.args['rtol']:g} * |expected|)"
     )
-    if result["pattern"]:
-        message += f"; {result['pattern']}"
+    if result.pattern:
+        message += f"; {result.pattern}"
     return finding(
         "known_value_mismatch",
         ERROR,
         message,
         where=where,
-        evidence={**evidence, "worst": worst, "mismatched": result["mismatched"], "elements": result["elements"], "pattern": result["pattern"]},
+        evidence={**evidence, "worst": asdict(worst), "mismatched": result.mismatched, "elements": result.elements, "pattern": result.pattern},
         suggestion="Work this case by hand once more, then look at the usual suspects: a loop over time run the "
         "wrong way (returns and GAE run backward from the last step, reset at dones), exp vs log "
         "(std = exp(0.5 * logvar)), a sign, gather/log_softmax along the wrong dim (log-probabilities of other "
@@ -350,17 +348,19 @@ def run(ctx: JobContext) -> dict[str, Any]:
         if isinstance(result, Exception):
             found = ctx.error_finding(result, during=f"running {name} on case {index}")
             findings.append(found)
-            results.append({"case": index, "verdict": "error", "problem": found["message"]})
+            results.append(CaseResult(case=index, verdict="error", problem=found["message"]))
             continue
         results.append(result)
-        if result["verdict"] == "mismatch":
+        if result.verdict == "mismatch":
             findings.append(_mismatch_finding(name, result, case, ctx))
-    matched = sum(r["verdict"] == "match" for r in results)
-    details = {"function": name, "kind": kind, "rtol": ctx.args["rtol"], "atol": ctx.args["atol"], "dtype": ctx.args["dtype"], "matched": matched, "cases": results}
+    matched = sum(r.verdict == "match" for r in results)
+    details = KnownValuesDetails(
+        function=name, kind=kind, rtol=ctx.args["rtol"], atol=ctx.args["atol"], dtype=ctx.args["dtype"], matched=matched, cases=results
+    )
     summary = f"{matched} of {len(cases)} cases match"
     if findings:
         summary += f"; first problem: {findings[0]['message']}"
     else:
-        largest = max(r["max_abs_error"] for r in results)
+        largest = max(r.max_abs_error for r in results)
         summary += f": {name} gives the hand-worked values (largest abs error {largest:.2g}; rtol {ctx.args['rtol']:g}, atol {ctx.args['atol']:g})."
-    return {"summary": summary, "findings": findings, "details": details}
+    return {"summary": summary, "findings": findings, "details": asdict(details)}
