@@ -15,12 +15,13 @@ from __future__ import annotations
 
 import math
 import statistics
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import torch
 
 from . import loss_judges, nonfinite
+from .details import ModeCheck, OverfitDetails, SizeResult, TermValues
 from .findings import ERROR, INFO, WARNING, finding
 from .job import JobContext
 from .mode_checks import buffers_not_updated, mode_losses, statistics_buffers, train_eval_gap
@@ -132,29 +133,28 @@ def _train_size(ctx: JobContext, size: int, progress: tuple[int, int]) -> SizeRu
     return SizeRun(model, batch, trace, initial, initial_terms, floor, target, lowest, notes, params_before, buffers_before)
 
 
-def _size_result(size: int, run: SizeRun, unchanged: list[str]) -> dict[str, Any]:
+def _size_result(size: int, run: SizeRun, unchanged: list[str]) -> SizeResult:
     trace = run.trace
     losses = trace.loss
     finite = [v for v in losses if math.isfinite(v)]
-    terms = {name: {"initial": run.initial_terms.get(name), "final": next((v for v in reversed(values) if math.isfinite(v)), None)}
+    terms = {name: TermValues(initial=run.initial_terms.get(name), final=next((v for v in reversed(values) if math.isfinite(v)), None))
              for name, values in trace.terms.items()}
-    return {
-        "size": size,
-        "initial_loss": run.initial,
-        "final_loss": losses[-1] if losses else None,
-        "end_loss": _end_value(finite) if finite else None,
-        "best_loss": min(finite) if finite else None,
-        "loss_floor": run.floor,
-        "target_loss": run.target,
-        "steps_run": len(losses),
-        "steps_to_target": next((i + 1 for i, v in enumerate(losses) if run.target is not None and v <= run.target), None),
-        "reached_target": False,
-        "params_changed": len(unchanged) < len(run.params_before),
-        "batch_statistics": bool(run.buffers_before),
-        "unchanged_params": unchanged[:10],
-        "terms": terms,
-        "curve": downsample(losses),
-    }
+    return SizeResult(
+        size=size,
+        initial_loss=run.initial,
+        final_loss=losses[-1] if losses else None,
+        end_loss=_end_value(finite) if finite else None,
+        best_loss=min(finite) if finite else None,
+        loss_floor=run.floor,
+        target_loss=run.target,
+        steps_run=len(losses),
+        steps_to_target=next((i + 1 for i, v in enumerate(losses) if run.target is not None and v <= run.target), None),
+        params_changed=len(unchanged) < len(run.params_before),
+        batch_statistics=bool(run.buffers_before),
+        unchanged_params=unchanged[:10],
+        terms=terms,
+        curve=downsample(losses),
+    )
 
 
 def _diverged_at(value: float, initial: float, base: float) -> bool:
@@ -162,12 +162,12 @@ def _diverged_at(value: float, initial: float, base: float) -> bool:
     return value > initial + (DIVERGED_FACTOR - 1) * max(abs(initial - base), 1e-8)
 
 
-def _non_finite(ctx: JobContext, size: int, run: SizeRun, result: dict[str, Any]) -> list[dict]:
+def _non_finite(ctx: JobContext, size: int, run: SizeRun, result: SizeResult) -> list[dict]:
     losses, initial = run.trace.loss, run.initial
     finite = [v for v in losses if math.isfinite(v)]
     step = len(losses) if math.isfinite(initial) else 0
     culprit = _locate_non_finite(ctx, size, step)
-    result["non_finite_at_step"] = step
+    result.non_finite_at_step = step
     findings = []
     if finite and _diverged_at(max(finite), initial, run.floor or 0.0):
         # The loss climbed before it overflowed: the cause is the step size, not one op.
@@ -229,13 +229,13 @@ def _params_finding(size: int, steps: int, before: dict, unchanged: list[str]) -
     return None
 
 
-def _progress_findings(ctx: JobContext, size: int, run: SizeRun, result: dict[str, Any]) -> list[dict]:
+def _progress_findings(ctx: JobContext, size: int, run: SizeRun, result: SizeResult) -> list[dict]:
     """diverged, loss_not_decreasing, overfit_failed: how far the loss got towards the target."""
     initial, floor, target = run.initial, run.floor, run.target
-    end, best, steps, where = result["end_loss"], result["best_loss"], result["steps_run"], f"size {size}"
+    end, best, steps, where = result.end_loss, result.best_loss, result.steps_run, f"size {size}"
     base = floor if floor is not None else 0.0
-    if _diverged_at(result["final_loss"], initial, base):
-        return [_diverged(size, initial, result["final_loss"], ctx.args["lr"])]
+    if _diverged_at(result.final_loss, initial, base):
+        return [_diverged(size, initial, result.final_loss, ctx.args["lr"])]
     if ctx.harness.on_policy:
         if best < initial - 1e-6 * max(1.0, abs(initial)):
             return []
@@ -299,18 +299,18 @@ def _settle_running_statistics(ctx: JobContext, model: torch.nn.Module, batch: A
         ctx.harness.loss(model, batch)
 
 
-def _mode_findings(ctx: JobContext, size: int, run: SizeRun, result: dict[str, Any]) -> list[dict]:
+def _mode_findings(ctx: JobContext, size: int, run: SizeRun, result: SizeResult) -> list[dict]:
     """train_eval_gap and buffers_not_updated once the batch is memorised. Skipped for rollouts (no fixed
     target to compare) and for one example with running statistics (its batch statistics are degenerate)."""
     if ctx.harness.on_policy or (size == 1 and run.buffers_before):
-        result["mode"] = {"skipped": "on-policy rollouts" if ctx.harness.on_policy else "BatchNorm on one example"}
+        result.mode = ModeCheck(skipped="on-policy rollouts" if ctx.harness.on_policy else "BatchNorm on one example")
         return []
-    frozen = buffers_not_updated(run.model, run.buffers_before, result["steps_run"], ctx.seed)
+    frozen = buffers_not_updated(run.model, run.buffers_before, result.steps_run, ctx.seed)
     if run.buffers_before:
         _settle_running_statistics(ctx, run.model, run.batch)
     train_loss, eval_loss = mode_losses(ctx.harness, run.model, run.batch)
-    result["mode"] = {"train_mode_loss": train_loss, "eval_mode_loss": eval_loss, "buffers_tracked": len(run.buffers_before)}
-    found = [train_eval_gap(train_loss, eval_loss, result["steps_run"], ctx.seed), frozen]
+    result.mode = ModeCheck(train_mode_loss=train_loss, eval_mode_loss=eval_loss, buffers_tracked=len(run.buffers_before))
+    found = [train_eval_gap(train_loss, eval_loss, result.steps_run, ctx.seed), frozen]
     for item in filter(None, found):  # the shared judges name a training run's seed; here the run is a size
         item["where"] = f"size {size}" if item["code"] == "train_eval_gap" else item["where"]
         item["message"] = item["message"].replace(f"(seed {ctx.seed})", f"(size {size})")
@@ -318,7 +318,7 @@ def _mode_findings(ctx: JobContext, size: int, run: SizeRun, result: dict[str, A
     return [item for item in found if item is not None]
 
 
-def _one_size(ctx: JobContext, size: int, progress: tuple[int, int]) -> tuple[dict[str, Any], list[dict]]:
+def _one_size(ctx: JobContext, size: int, progress: tuple[int, int]) -> tuple[SizeResult, list[dict]]:
     run = _train_size(ctx, size, progress)
     unchanged = _unchanged(run.model, run.params_before)
     result = _size_result(size, run, unchanged)
@@ -335,9 +335,9 @@ def _one_size(ctx: JobContext, size: int, progress: tuple[int, int]) -> tuple[di
     findings += progress_findings + _mode_findings(ctx, size, run, result)
     # Memorised means it ends at the target, by a loss a correct model can have: touching the target and
     # bouncing back up (no zero_grad) is not enough, nor is falling through it (a flipped sign).
-    result["reached_target"] = bool(
+    result.reached_target = bool(
         not impossible and not ctx.harness.on_policy and not any(f["severity"] == ERROR for f in progress_findings)
-        and result["end_loss"] <= run.target
+        and result.end_loss <= run.target
     )
     return result, findings
 
@@ -352,17 +352,17 @@ def _locate_non_finite(ctx: JobContext, size: int, step: int) -> dict[str, Any]:
     return nonfinite.locate(model, lambda: ctx.harness.loss(model, batch))
 
 
-def _degenerate_single_example(per_size: list[dict], findings: list[dict]) -> None:
+def _degenerate_single_example(per_size: list[SizeResult], findings: list[dict]) -> None:
     """One example can give a zero gradient by construction: a normalised advantage of one sample is 0,
     BatchNorm of one example outputs its bias whatever the input. When a larger size trains, the failures
     at size 1 are that, not a bug: they become info and the larger sizes are judged."""
-    single = next((r for r in per_size if r.get("size") == 1 and "initial_loss" in r), None)
-    if single is None or not any(r.get("size", 0) > 1 and r.get("params_changed") for r in per_size):
+    single = next((r for r in per_size if r.size == 1 and r.error is None), None)
+    if single is None or not any(r.size > 1 and r.params_changed for r in per_size):
         return
     why = None
-    if single["batch_statistics"]:
+    if single.batch_statistics:
         why = "BatchNorm of one example normalises every feature to its bias, so the input cannot reach the output"
-    elif not single["params_changed"]:
+    elif not single.params_changed:
         why = "one example gives a zero gradient by construction (e.g. a normalised advantage of one sample is 0)"
     for item in findings:
         if why and item["evidence"].get("size") == 1 and item["code"] in DEGENERATE_AT_ONE:
@@ -370,8 +370,8 @@ def _degenerate_single_example(per_size: list[dict], findings: list[dict]) -> No
             item["message"] += f"; the larger sizes did train: {why}. Judged on those"
 
 
-def _summary(per_size: list[dict], findings: list[dict], on_policy: bool) -> str:
-    memorised = [r["size"] for r in per_size if r.get("reached_target")]
+def _summary(per_size: list[SizeResult], findings: list[dict], on_policy: bool) -> str:
+    memorised = [r.size for r in per_size if r.reached_target]
     problems = [f for f in findings if f["severity"] != INFO]
     if not problems:
         if on_policy:
@@ -405,7 +405,7 @@ def run(ctx: JobContext) -> dict[str, Any]:
         try:
             result, size_findings = _one_size(ctx, size, (index * ctx.args["steps"], total))
         except Exception as exc:  # noqa: BLE001 - one size failing (BatchNorm on 1 example) must not hide the others
-            per_size.append({"size": size, "error": str(exc)[:300]})
+            per_size.append(SizeResult(size=size, error=str(exc)[:300]))
             if skipped := _batchnorm_single(exc, size):
                 findings.append(skipped)
                 continue
@@ -420,4 +420,4 @@ def run(ctx: JobContext) -> dict[str, Any]:
         findings.append(found)
     _degenerate_single_example(per_size, findings)
     return {"summary": _summary(per_size, findings, ctx.harness.on_policy), "findings": findings,
-            "details": {"sizes": per_size, "on_policy": ctx.harness.on_policy}}
+            "details": asdict(OverfitDetails(sizes=per_size, on_policy=ctx.harness.on_policy))}

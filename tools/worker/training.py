@@ -12,19 +12,17 @@ from typing import Any, Callable
 
 import torch
 
+from .compact import evenly_spaced
+from .details import Curve
 from .job import JobContext
 
 CHUNK = 25  # steps between host reads: early-stop checks and progress happen this often
 
 
-def downsample(values: list[float | None], points: int = 60) -> dict[str, list]:
+def downsample(values: list[float | None], points: int = 60) -> Curve:
     """At most `points` (step, value) pairs, always keeping the first and the last step."""
-    if len(values) <= points:
-        steps = list(range(len(values)))
-    else:
-        stride = (len(values) - 1) / (points - 1)
-        steps = sorted({round(i * stride) for i in range(points)})
-    return {"step": steps, "loss": [values[s] for s in steps]}
+    steps = evenly_spaced(len(values), points)
+    return Curve(step=steps, loss=[values[s] for s in steps])
 
 
 def finite(value: float | None) -> bool:
