@@ -1,5 +1,7 @@
 """run_ablation: the baseline and each variant trained alike, ranked by final loss."""
 
+from dataclasses import replace
+
 import pytest
 
 from conftest import assert_clean, call, codes, finding_of
@@ -125,9 +127,10 @@ async def test_bad_variant_names_are_refused(client, variants):
 
 
 def test_a_switch_named_after_a_loss_term_makes_losses_incomparable():
-    from implement_paper.tools.worker.ablation import _changes_loss
+    from implement_paper.tools.worker.ablation import changes_loss
+    from implement_paper.tools.worker.details import VariantResult
 
-    baseline = {"terms": ["kl", "recon"], "adds_up": True, "model_kwargs": {}}
-    assert "a switch on a loss term" in _changes_loss({**baseline, "model_kwargs": {"kl_weight": 0.0}}, baseline)
-    assert "loss terms are" in _changes_loss({**baseline, "terms": ["recon"]}, baseline)
-    assert _changes_loss({**baseline, "model_kwargs": {"hidden": 8}}, baseline) is None
+    baseline = VariantResult(name="baseline", terms=["kl", "recon"], adds_up=True)
+    assert "a switch on a loss term" in changes_loss(replace(baseline, model_kwargs={"kl_weight": 0.0}), baseline)
+    assert "loss terms are" in changes_loss(replace(baseline, terms=["recon"]), baseline)
+    assert changes_loss(replace(baseline, model_kwargs={"hidden": 8}), baseline) is None

@@ -10,12 +10,13 @@ from __future__ import annotations
 from typing import Any
 
 import anyio
-from pydantic import BaseModel, Field, field_validator
+from pydantic import Field, field_validator
 
-from .envelope import Curve, ToolResult
+from .envelope import ToolResult
 from .harness_tool import HarnessArgs, Runtime, Tool, execute
 from .plots import loss_curves_plot
 from .runner import ProgressCallback
+from .worker.details import AblationDetails, TrainedRun, TrainedRuns
 
 BASELINE = "baseline"
 
@@ -66,42 +67,6 @@ class AblationArgs(HarnessArgs):
         return variants
 
 
-class VariantResult(BaseModel):
-    name: str
-    model_kwargs: dict[str, Any] = Field(default_factory=dict, description="What this variant changes over the baseline.")
-    params: int | None = Field(None, description="Parameter count of the built model.")
-    seeds: list[int] = Field(default_factory=list)
-    initial_loss: float | None = Field(None, description="First seed's first step.")
-    final_loss: float | None = Field(None, description="Mean over seeds of the loss over the last 10 steps; null if NaN/Inf.")
-    best_loss: float | None = None
-    values: list[float] = Field(default_factory=list, description="The ranked quantity (rank_by) per seed.")
-    mean: float | None = Field(None, description="Mean of values over seeds: what the ranking sorts.")
-    std: float | None = Field(None, description="Sample std of values over seeds; null with one seed.")
-    delta_vs_baseline: float | None = Field(None, description="mean minus the baseline's mean, in rank_by's units.")
-    within_noise: bool | None = Field(
-        None, description="|delta| within 2 standard errors of the seeds' spread: not a real difference. Null with one seed."
-    )
-    final_loss_delta: float | None = Field(None, description="final_loss minus the baseline's.")
-    metrics: dict[str, float] = Field(default_factory=dict, description="evaluate() metrics, mean over seeds (metric ranking).")
-    terms: list[str] = Field(default_factory=list, description="Named terms of the loss / train_step dict.")
-    adds_up: bool | None = Field(
-        None, description="Whether the final loss is the sum of its named terms (first seed); null without terms."
-    )
-    rank: int | None = Field(None, description="1 = best by rank_by; null when the variant failed.")
-    steps_run: int | None = None
-    non_finite_at_step: int | None = None
-    curve: Curve | None = Field(None, description="First seed's training loss.")
-    error: str | None = Field(None, description="Set when build_model or training raised for this variant.")
-
-
-class AblationDetails(BaseModel):
-    rank_by: str = Field("loss", description="What the ranking sorts: the loss or an evaluate() metric.")
-    mode: str = Field("min", description="min: lower is better; max: higher is better.")
-    seeds: list[int] = Field(default_factory=list)
-    ranking: list[str] = Field(description="Variant names, best first (failed variants left out).")
-    variants: list[VariantResult] = Field(description="The baseline first, then the variants in the order given.")
-
-
 class AblationResult(ToolResult[AblationDetails]):
     pass
 
@@ -120,14 +85,10 @@ class _AblationPart(AblationArgs):
     every run trained, to judge."""
 
     train_only: list[tuple[str, int]] | None = None
-    trained: list[dict[str, Any]] | None = None
+    trained: list[TrainedRun] | None = None
 
 
-class _Runs(BaseModel):
-    runs: list[dict[str, Any]]
-
-
-class _RunsResult(ToolResult[_Runs]):
+class _RunsResult(ToolResult[TrainedRuns]):
     pass
 
 

@@ -15,8 +15,10 @@ from __future__ import annotations
 
 import math
 import statistics
+from dataclasses import asdict
 from typing import Any
 
+from .details import AblationDetails, TrainedRun, TrainedRuns, VariantResult
 from .failures import HarnessError
 from .findings import ERROR, INFO, WARNING, finding
 from .job import JobContext, seed_everything
@@ -33,6 +35,8 @@ CURVE_POINTS = 25  # per variant: up to 17 curves must stay a few KB
 ADDS_UP = 1e-3  # relative: a loss within this of the sum of its terms is that sum
 _UNSET = object()
 OFF = (False, 0, 0.0, None, "none", "off", "")  # values that switch a component off
+
+Losses = dict[str, list[list[float]]]  # per variant name: each seed's loss at every step
 
 
 def _final(losses: list[float]) -> float | None:
@@ -96,7 +100,7 @@ def _spread(values: list[float]) -> tuple[float | None, float | None]:
     return statistics.fmean(values), statistics.stdev(values) if len(values) > 1 else None
 
 
-def _train_variant(ctx: JobContext, name: str, overrides: dict[str, Any], rank_by: str, index: int, count: int) -> dict[str, Any]:
+def _train_variant(ctx: JobContext, name: str, overrides: dict[str, Any], rank_by: str, index: int, count: int) -> tuple[VariantResult, list[list[float]]]:
     seeds, steps = ctx.args["seeds"], ctx.args["steps"]
     runs = []
     for k, seed in enumerate(seeds):
@@ -105,101 +109,100 @@ def _train_variant(ctx: JobContext, name: str, overrides: dict[str, Any], rank_b
     return _variant_result(name, overrides, seeds, runs, rank_by)
 
 
-def _variant_result(name: str, overrides: dict[str, Any], seeds: list[int], runs: list[dict], rank_by: str) -> dict[str, Any]:
-    """One variant's row from its runs, one per seed (trained here, or in separate jobs)."""
+def _variant_result(name: str, overrides: dict[str, Any], seeds: list[int], runs: list[dict], rank_by: str) -> tuple[VariantResult, list[list[float]]]:
+    """One variant's row from its runs, one per seed (trained here, or in separate jobs), and each seed's
+    losses at every step (what tells a variant that changes nothing)."""
     losses = runs[0]["losses"]
     finals = [_final(r["losses"]) for r in runs]
     values = finals if rank_by == "loss" else [r["metrics"].get(rank_by) for r in runs]
     mean, std = _spread([v for v in values if v is not None] if None not in values else [math.nan])
     metric_names = sorted({m for r in runs for m in r["metrics"]})
-    result = {
-        "name": name,
-        "model_kwargs": overrides,
-        "params": runs[0]["params"],
-        "seeds": seeds,
-        "initial_loss": losses[0] if losses else None,
-        "final_loss": statistics.fmean(finals) if None not in finals else None,
-        "best_loss": min((v for r in runs for v in r["losses"] if math.isfinite(v)), default=None),
-        "steps_run": len(losses),
-        "values": [v for v in values if v is not None],
-        "mean": mean,
-        "std": std,
-        "metrics": {m: statistics.fmean(r["metrics"][m] for r in runs if m in r["metrics"]) for m in metric_names},
-        "terms": sorted(runs[0]["terms"]),
-        "adds_up": _adds_up(runs[0]["losses"], runs[0]["terms"]),
-        "curve": downsample(losses, CURVE_POINTS),
-        "_curves": [r["losses"] for r in runs],
-    }
     bad = next((r for r in runs if r["losses"] and not math.isfinite(r["losses"][-1])), None)
-    if bad is not None:
-        result["non_finite_at_step"] = len(bad["losses"]) - 1
-    return result
+    row = VariantResult(
+        name=name,
+        model_kwargs=overrides,
+        params=runs[0]["params"],
+        seeds=seeds,
+        initial_loss=losses[0] if losses else None,
+        final_loss=statistics.fmean(finals) if None not in finals else None,
+        best_loss=min((v for r in runs for v in r["losses"] if math.isfinite(v)), default=None),
+        steps_run=len(losses),
+        values=[v for v in values if v is not None],
+        mean=mean,
+        std=std,
+        metrics={m: statistics.fmean(r["metrics"][m] for r in runs if m in r["metrics"]) for m in metric_names},
+        terms=sorted(runs[0]["terms"]),
+        adds_up=_adds_up(runs[0]["losses"], runs[0]["terms"]),
+        non_finite_at_step=len(bad["losses"]) - 1 if bad is not None else None,
+        curve=downsample(losses, CURVE_POINTS),
+    )
+    return row, [r["losses"] for r in runs]
 
 
-def _variant_findings(ctx: JobContext, result: dict[str, Any]) -> list[dict[str, Any]]:
-    if result.get("non_finite_at_step") is None:
+def _variant_findings(ctx: JobContext, result: VariantResult) -> list[dict[str, Any]]:
+    if result.non_finite_at_step is None:
         return []
-    step = result["non_finite_at_step"]
+    step = result.non_finite_at_step
     return [
         finding(
             "non_finite_loss",
             ERROR,
-            f"variant {result['name']} {result['model_kwargs']}: loss became NaN/Inf at step {step}",
-            where=result["name"],
-            evidence={"variant": result["name"], "model_kwargs": result["model_kwargs"], "step": step},
+            f"variant {result.name} {result.model_kwargs}: loss became NaN/Inf at step {step}",
+            where=result.name,
+            evidence={"variant": result.name, "model_kwargs": result.model_kwargs, "step": step},
             suggestion="Call run_overfit_test with these model_kwargs to find the op that produced it, "
             f"or lower lr (now {ctx.args['lr']:g}).",
         )
     ]
 
 
-def _same_run(a: dict[str, Any], b: dict[str, Any]) -> bool:
+def _same_run(a: VariantResult, b: VariantResult, losses: Losses) -> bool:
     """Every seed's loss curve equal step by step (to float noise): the variant changed nothing that trains."""
-    if len(a["_curves"]) != len(b["_curves"]):
+    if len(losses[a.name]) != len(losses[b.name]):
         return False
-    for x, y in zip(a["_curves"], b["_curves"]):
+    for x, y in zip(losses[a.name], losses[b.name]):
         if len(x) != len(y) or any(not math.isclose(u, v, rel_tol=SAME_CURVE, abs_tol=SAME_CURVE) for u, v in zip(x, y)):
             return False
-    return a["metrics"] == b["metrics"] or not a["metrics"]
+    return a.metrics == b.metrics or not a.metrics
 
 
-def _changes_loss(result: dict[str, Any], baseline: dict[str, Any]) -> str | None:
+def changes_loss(result: VariantResult, baseline: VariantResult) -> str | None:
     """Why this variant's loss is not comparable with the baseline's, or None when it is."""
-    if result["terms"] != baseline["terms"]:
-        return f"its loss terms are {result['terms']}, the baseline's {baseline['terms']}"
-    named = [k for k in result["model_kwargs"] if set(words(k)) & {t.lower() for t in baseline["terms"]}]
+    if result.terms != baseline.terms:
+        return f"its loss terms are {result.terms}, the baseline's {baseline.terms}"
+    named = [k for k in result.model_kwargs if set(words(k)) & {t.lower() for t in baseline.terms}]
     if named:
         return f"it changes {named}, a switch on a loss term"
-    if baseline.get("adds_up") and result.get("adds_up") is False:
-        return f"its loss is no longer the sum of its terms {result['terms']} (one dropped or reweighted)"
+    if baseline.adds_up and result.adds_up is False:
+        return f"its loss is no longer the sum of its terms {result.terms} (one dropped or reweighted)"
     return None
 
 
-def _noise(a: dict[str, Any], b: dict[str, Any]) -> float | None:
+def _noise(a: VariantResult, b: VariantResult) -> float | None:
     """NOISE_SIGMAS standard errors of the difference of two means over seeds; None with one seed."""
-    if a["std"] is None or b["std"] is None:
+    if a.std is None or b.std is None:
         return None
-    return NOISE_SIGMAS * math.sqrt(a["std"] ** 2 / len(a["values"]) + b["std"] ** 2 / len(b["values"]))
+    return NOISE_SIGMAS * math.sqrt(a.std ** 2 / len(a.values) + b.std ** 2 / len(b.values))
 
 
-def _rank(results: list[dict[str, Any]], mode: str) -> list[str]:
+def _rank(results: list[VariantResult], mode: str) -> list[str]:
     """Order by the mean ranked value, best first; fill rank, deltas and within_noise in place."""
     sign = 1 if mode == "min" else -1
-    ranked = sorted((r for r in results if finite(r.get("mean"))), key=lambda r: sign * r["mean"])
+    ranked = sorted((r for r in results if finite(r.mean)), key=lambda r: sign * r.mean)
     baseline = results[0]
     for rank, result in enumerate(ranked, start=1):
-        result["rank"] = rank
-        if finite(baseline.get("mean")):
-            result["delta_vs_baseline"] = result["mean"] - baseline["mean"]
+        result.rank = rank
+        if finite(baseline.mean):
+            result.delta_vs_baseline = result.mean - baseline.mean
             noise = _noise(result, baseline)
-            result["within_noise"] = None if noise is None else abs(result["delta_vs_baseline"]) <= noise
-        if finite(baseline.get("final_loss")) and finite(result.get("final_loss")):
-            result["final_loss_delta"] = result["final_loss"] - baseline["final_loss"]
-    return [r["name"] for r in ranked]
+            result.within_noise = None if noise is None else abs(result.delta_vs_baseline) <= noise
+        if finite(baseline.final_loss) and finite(result.final_loss):
+            result.final_loss_delta = result.final_loss - baseline.final_loss
+    return [r.name for r in ranked]
 
 
-def _stuck(result: dict[str, Any]) -> bool:
-    final, initial = result.get("final_loss"), result.get("initial_loss")
+def _stuck(result: VariantResult) -> bool:
+    final, initial = result.final_loss, result.initial_loss
     return not finite(final) or (finite(initial) and final > STUCK * initial)
 
 
@@ -212,19 +215,19 @@ def _kind(overrides: dict[str, Any]) -> str:
     return "changes"
 
 
-def _better(result: dict[str, Any], baseline: dict[str, Any], mode: str, rank_by: str) -> bool:
+def _better(result: VariantResult, baseline: VariantResult, mode: str, rank_by: str) -> bool:
     """Better than the baseline beyond seed noise (one seed: by a factor of 2 in loss; never by a metric)."""
-    delta = result.get("delta_vs_baseline")
+    delta = result.delta_vs_baseline
     if delta is None or (delta >= 0 if mode == "min" else delta <= 0):
         return False
-    if result.get("within_noise") is not None:
-        return not result["within_noise"]
-    return rank_by == "loss" and result["mean"] < BEATS_FACTOR * baseline["mean"]
+    if result.within_noise is not None:
+        return not result.within_noise
+    return rank_by == "loss" and result.mean < BEATS_FACTOR * baseline.mean
 
 
-def _value_text(result: dict[str, Any], named: bool = True) -> str:
-    spread = f" ± {result['std']:.2g}" if result.get("std") is not None else ""
-    return f"{result['name']} ({result['mean']:.4g}{spread})" if named else f"{result['mean']:.4g}{spread}"
+def _value_text(result: VariantResult, named: bool = True) -> str:
+    spread = f" ± {result.std:.2g}" if result.std is not None else ""
+    return f"{result.name} ({result.mean:.4g}{spread})" if named else f"{result.mean:.4g}{spread}"
 
 
 BETTER_ADVICE = {
@@ -235,35 +238,35 @@ BETTER_ADVICE = {
 }
 
 
-def _no_effect(ctx: JobContext, ran: list[dict[str, Any]], baseline: dict[str, Any]) -> list[dict[str, Any]]:
+def _no_effect(ctx: JobContext, ran: list[VariantResult], baseline: VariantResult, losses: Losses) -> list[VariantResult]:
     """Variants that train exactly like the baseline although they change a keyword. A variant that
     restates the baseline ({"full": {}}) trains like it by construction: no news."""
-    changed = [r for r in ran if any(ctx.model_kwargs.get(k, _UNSET) != v for k, v in r["model_kwargs"].items())]
-    return [r for r in changed if not baseline.get("error") and _same_run(r, baseline)]
+    changed = [r for r in ran if any(ctx.model_kwargs.get(k, _UNSET) != v for k, v in r.model_kwargs.items())]
+    return [r for r in changed if not baseline.error and _same_run(r, baseline, losses)]
 
 
-def _no_effect_finding(result: dict[str, Any], seeds: int) -> dict[str, Any]:
+def _no_effect_finding(result: VariantResult, seeds: int) -> dict[str, Any]:
     return finding(
         "variant_has_no_effect",
         WARNING,
-        f"variant {result['name']} {result['model_kwargs']} trains exactly like the baseline: the same loss at "
-        f"every step of {result['steps_run']} for {seeds} seed(s)",
-        where=result["name"],
-        evidence={"model_kwargs": result["model_kwargs"], "final_loss": result["final_loss"]},
+        f"variant {result.name} {result.model_kwargs} trains exactly like the baseline: the same loss at "
+        f"every step of {result.steps_run} for {seeds} seed(s)",
+        where=result.name,
+        evidence={"model_kwargs": result.model_kwargs, "final_loss": result.final_loss},
         suggestion="The switch does nothing: build_model ignores the keyword, or the branch it selects is "
         "computed and never used (a positional encoding built but never added). Check where build_model reads it.",
     )
 
 
-def _beats_finding(result: dict[str, Any], baseline: dict[str, Any], rank_by: str) -> dict[str, Any]:
+def _beats_finding(result: VariantResult, baseline: VariantResult, rank_by: str) -> dict[str, Any]:
     return finding(
         "variant_beats_baseline",
         INFO,
-        f"variant {result['name']} {result['model_kwargs']} reaches {rank_by} {_value_text(result, named=False)}, "
+        f"variant {result.name} {result.model_kwargs} reaches {rank_by} {_value_text(result, named=False)}, "
         f"the baseline {_value_text(baseline, named=False)}",
-        where=result["name"],
-        evidence={key: result.get(key) for key in ("model_kwargs", "mean", "std", "delta_vs_baseline", "params")},
-        suggestion=BETTER_ADVICE[_kind(result["model_kwargs"])],
+        where=result.name,
+        evidence={key: getattr(result, key) for key in ("model_kwargs", "mean", "std", "delta_vs_baseline", "params")},
+        suggestion=BETTER_ADVICE[_kind(result.model_kwargs)],
     )
 
 
@@ -278,18 +281,18 @@ def _incomparable_text(ctx: JobContext, incomparable: dict[str, str]) -> str:
     return f" The losses are not comparable: {reasons}. Rank by what the paper measures: {advice}."
 
 
-def _verdict_text(ran: list[dict[str, Any]], better: list[dict[str, Any]], mode: str, seeds: int, incomparable: dict[str, str]) -> str:
+def _verdict_text(ran: list[VariantResult], better: list[VariantResult], mode: str, seeds: int, incomparable: dict[str, str]) -> str:
     """Best variant (beyond noise), variants within noise, variants worse beyond noise."""
     line = ""
     if better:
-        best = max(better, key=lambda r: (-1 if mode == "min" else 1) * r["mean"])
-        line += f" Best: {best['name']} {best['model_kwargs']}" + (", beyond seed noise." if seeds > 1 else ".")
+        best = max(better, key=lambda r: (-1 if mode == "min" else 1) * r.mean)
+        line += f" Best: {best.name} {best.model_kwargs}" + (", beyond seed noise." if seeds > 1 else ".")
     elif not incomparable:
         line += " No variant beats the baseline" + (" beyond seed noise." if seeds > 1 else ".")
-    noise = [r["name"] for r in ran if r.get("within_noise")]
+    noise = [r.name for r in ran if r.within_noise]
     if noise:
         line += f" Within seed noise of the baseline: {', '.join(noise)}."
-    worse = [r["name"] for r in ran if r.get("within_noise") is False and r not in better and r["name"] not in incomparable]
+    worse = [r.name for r in ran if r.within_noise is False and r not in better and r.name not in incomparable]
     if worse:
         line += f" Worse than the baseline beyond seed noise: {', '.join(worse)}."
     if seeds == 1:
@@ -297,49 +300,49 @@ def _verdict_text(ran: list[dict[str, Any]], better: list[dict[str, Any]], mode:
     return line
 
 
-def _judge(ctx: JobContext, results: list[dict[str, Any]], ranking: list[str], rank_by: str, mode: str) -> tuple[str, list[dict[str, Any]]]:
+def _judge(ctx: JobContext, results: list[VariantResult], losses: Losses, ranking: list[str], rank_by: str, mode: str) -> tuple[str, list[dict[str, Any]]]:
     """The summary's verdict and the comparison findings."""
-    baseline, by_name = results[0], {r["name"]: r for r in results}
+    baseline, by_name = results[0], {r.name: r for r in results}
     if not ranking:
         return "No variant trained to a finite loss.", []
     seeds = len(ctx.args["seeds"])
     over = f"mean over {seeds} seeds" if seeds > 1 else "one seed"
     line = f"Ranked by {rank_by} ({'lower' if mode == 'min' else 'higher'} is better, {over}): "
     line += ", ".join(_value_text(by_name[name]) for name in ranking) + "."
-    ran = [r for r in results[1:] if not r.get("error")]
-    same = _no_effect(ctx, ran, baseline)
-    incomparable = {r["name"]: why for r in ran if rank_by == "loss" and (why := _changes_loss(r, baseline))}
+    ran = [r for r in results[1:] if not r.error]
+    same = _no_effect(ctx, ran, baseline, losses)
+    incomparable = {r.name: why for r in ran if rank_by == "loss" and (why := changes_loss(r, baseline))}
     if incomparable:
         line += _incomparable_text(ctx, incomparable)
-    better = [r for r in ran if r not in same and r["name"] not in incomparable and _better(r, baseline, mode, rank_by)]
+    better = [r for r in ran if r not in same and r.name not in incomparable and _better(r, baseline, mode, rank_by)]
     line += _verdict_text(ran, better, mode, seeds, incomparable)
     findings = [_no_effect_finding(r, seeds) for r in same] + [_beats_finding(r, baseline, rank_by) for r in better]
     stuck = _stuck_finding(ctx, baseline, better)
     if stuck is not None:
         findings.append(stuck)
-    helped = [r for r in better if _kind(r["model_kwargs"]) == "enables"]
+    helped = [r for r in better if _kind(r.model_kwargs) == "enables"]
     if _stuck(baseline) and helped and stuck is None:
-        line += f" The baseline barely learns in {baseline['steps_run']} steps; {helped[0]['name']} does: the component it switches on helps."
+        line += f" The baseline barely learns in {baseline.steps_run} steps; {helped[0].name} does: the component it switches on helps."
     return line, findings
 
 
-def _stuck_finding(ctx: JobContext, baseline: dict[str, Any], better: list[dict[str, Any]]) -> dict[str, Any] | None:
+def _stuck_finding(ctx: JobContext, baseline: VariantResult, better: list[VariantResult]) -> dict[str, Any] | None:
     """loss_not_decreasing for a baseline that does not learn, unless a variant that switches a component
     on does (the baseline is then the paper's weaker model, not a bug). On-policy losses are surrogates."""
-    if ctx.harness.on_policy or not _stuck(baseline) or not finite(baseline.get("final_loss")):
+    if ctx.harness.on_policy or not _stuck(baseline) or not finite(baseline.final_loss):
         return None
     learners = [r for r in better if not _stuck(r)]
-    if any(_kind(r["model_kwargs"]) == "enables" for r in learners):
+    if any(_kind(r.model_kwargs) == "enables" for r in learners):
         return None
-    culprit = next((r for r in learners if _kind(r["model_kwargs"]) == "disables"), None)
-    helped = f"; {culprit['name']} {culprit['model_kwargs']} does learn: fix the component it switches off" if culprit else ""
+    culprit = next((r for r in learners if _kind(r.model_kwargs) == "disables"), None)
+    helped = f"; {culprit.name} {culprit.model_kwargs} does learn: fix the component it switches off" if culprit else ""
     return finding(
         "loss_not_decreasing",
         ERROR,
-        f"the baseline's loss went from {baseline['initial_loss']:.4g} to only {baseline['final_loss']:.4g} "
-        f"in {baseline['steps_run']} steps{helped}",
+        f"the baseline's loss went from {baseline.initial_loss:.4g} to only {baseline.final_loss:.4g} "
+        f"in {baseline.steps_run} steps{helped}",
         where=BASELINE,
-        evidence={key: baseline[key] for key in ("initial_loss", "final_loss", "best_loss", "steps_run")},
+        evidence={key: getattr(baseline, key) for key in ("initial_loss", "final_loss", "best_loss", "steps_run")},
         suggestion="Remove components one at a time (one variant each) until a variant learns; "
         "call gradient_check on the baseline to see which parameters get no gradient.",
     )
@@ -355,46 +358,49 @@ def _train_part(ctx: JobContext, variants: dict[str, dict], rank_by: str) -> dic
         except HarnessError:
             raise
         except Exception as exc:  # noqa: BLE001 - reported with the variant, as when trained in one job
-            trained = {"error": str(exc)[:300], "finding": ctx.error_finding(exc, during=f"variant {name} {variants[name]}")}
-        runs.append({"variant": name, "seed": seed, **trained})
-    return {"summary": f"trained {len(runs)} run(s)", "findings": [], "details": {"runs": runs}}
+            found = ctx.error_finding(exc, during=f"variant {name} {variants[name]}")
+            runs.append(TrainedRun(variant=name, seed=seed, error=str(exc)[:300], finding=found))
+            continue
+        runs.append(TrainedRun(variant=name, seed=seed, **trained))
+    return {"summary": f"trained {len(runs)} run(s)", "findings": [], "details": asdict(TrainedRuns(runs=runs))}
 
 
 def _nan_for_null(values: list[float | None]) -> list[float]:
     return [math.nan if v is None else v for v in values]  # NaN travels as null between jobs
 
 
-def _from_trained(ctx: JobContext, variants: dict[str, dict], rank_by: str) -> tuple[list[dict], list[dict]]:
-    """Rows and findings from runs trained in other jobs (ctx.args["trained"]), as _train_variant makes them."""
-    seeds, results, findings = ctx.args["seeds"], [], []
+def _from_trained(ctx: JobContext, variants: dict[str, dict], rank_by: str) -> tuple[list[VariantResult], Losses, list[dict]]:
+    """Rows, losses and findings from runs trained in other jobs (ctx.args["trained"]), as _train_variant makes them."""
+    seeds, results, losses, findings = ctx.args["seeds"], [], {}, []
     for name, overrides in variants.items():
         runs = sorted((r for r in ctx.args["trained"] if r["variant"] == name), key=lambda r: seeds.index(r["seed"]))
-        failed = next((r for r in runs if "error" in r), None)
+        failed = next((r for r in runs if r["error"] is not None), None)
         if failed is not None or len(runs) != len(seeds):
-            results.append({"name": name, "model_kwargs": overrides, "error": failed["error"] if failed else "not trained"})
+            results.append(VariantResult(name=name, model_kwargs=overrides, error=failed["error"] if failed else "not trained"))
             findings += [failed["finding"]] if failed else []
             continue
         for r in runs:
             r["losses"], r["terms"] = _nan_for_null(r["losses"]), {k: _nan_for_null(v) for k, v in r["terms"].items()}
-        results.append(_variant_result(name, overrides, seeds, runs, rank_by))
-        findings.extend(_variant_findings(ctx, results[-1]))
-    return results, findings
+        row, losses[name] = _variant_result(name, overrides, seeds, runs, rank_by)
+        results.append(row)
+        findings.extend(_variant_findings(ctx, row))
+    return results, losses, findings
 
 
-def _trained_here(ctx: JobContext, variants: dict[str, dict], rank_by: str) -> tuple[list[dict], list[dict]]:
-    results, findings = [], []
+def _trained_here(ctx: JobContext, variants: dict[str, dict], rank_by: str) -> tuple[list[VariantResult], Losses, list[dict]]:
+    results, losses, findings = [], {}, []
     for index, (name, overrides) in enumerate(variants.items()):
         try:
-            result = _train_variant(ctx, name, overrides, rank_by, index, len(variants))
+            result, losses[name] = _train_variant(ctx, name, overrides, rank_by, index, len(variants))
         except HarnessError:
             raise  # the harness itself (rank_by, evaluate) is wrong: every variant would fail alike
         except Exception as exc:  # noqa: BLE001 - one variant failing (a kwarg build_model rejects) must not hide the others
-            results.append({"name": name, "model_kwargs": overrides, "error": str(exc)[:300]})
+            results.append(VariantResult(name=name, model_kwargs=overrides, error=str(exc)[:300]))
             findings.append(ctx.error_finding(exc, during=f"variant {name} {overrides}"))
             continue
         results.append(result)
         findings.extend(_variant_findings(ctx, result))
-    return results, findings
+    return results, losses, findings
 
 
 def run(ctx: JobContext) -> dict[str, Any]:
@@ -404,16 +410,14 @@ def run(ctx: JobContext) -> dict[str, Any]:
     if ctx.args.get("train_only") is not None:
         return _train_part(ctx, variants, rank_by)
     trained_elsewhere = ctx.args.get("trained") is not None
-    results, findings = (_from_trained if trained_elsewhere else _trained_here)(ctx, variants, rank_by)
+    results, losses, findings = (_from_trained if trained_elsewhere else _trained_here)(ctx, variants, rank_by)
     ranking = _rank(results, mode)
-    summary, comparison = _judge(ctx, results, ranking, rank_by, mode)
-    failed = [r["name"] for r in results if r.get("error")]
+    summary, comparison = _judge(ctx, results, losses, ranking, rank_by, mode)
+    failed = [r.name for r in results if r.error]
     if failed:
         summary += f" Failed to run: {', '.join(failed)} (see findings)."
-    not_finite = [r["name"] for r in results if r.get("non_finite_at_step") is not None]
+    not_finite = [r.name for r in results if r.non_finite_at_step is not None]
     if not_finite:
         summary += f" Loss became NaN/Inf: {', '.join(not_finite)}."
-    for result in results:
-        result.pop("_curves", None)
-    details = {"rank_by": rank_by, "mode": mode, "seeds": ctx.args["seeds"], "ranking": ranking, "variants": results}
-    return {"summary": summary, "findings": findings + comparison, "details": details}
+    details = AblationDetails(rank_by=rank_by, mode=mode, seeds=ctx.args["seeds"], ranking=ranking, variants=results)
+    return {"summary": summary, "findings": findings + comparison, "details": asdict(details)}

@@ -434,6 +434,31 @@ class AblationDetails:
     """The baseline first, then the variants in the order given."""
 
 
+@typed_details
+class TrainedRun:
+    """One (variant, seed) pair trained by a job of a fanned-out ablation, raw, for the job that judges them all."""
+
+    variant: str
+    seed: int
+    params: int | None = None
+    """Parameter count of the built model."""
+    losses: list[float | None] = field(default_factory=list)
+    """The loss at every step; null where NaN/Inf."""
+    terms: dict[str, list[float | None]] = field(default_factory=dict)
+    """Named terms of the loss / train_step dict at every step."""
+    metrics: dict[str, float | None] = field(default_factory=dict)
+    """evaluate() metrics at the end (metric ranking only)."""
+    error: str | None = None
+    """Set when build_model or training raised."""
+    finding: dict[str, Any] | None = None
+    """The finding that says why it raised."""
+
+
+@typed_details
+class TrainedRuns:
+    runs: list[TrainedRun]
+
+
 # ---- start_training: one seed's answer ----
 @typed_details
 class SeedDetails:
