@@ -2,7 +2,7 @@
 
 import math
 
-from implement_paper.tools.envelope import Curve
+from implement_paper.tools.worker.details import Curve
 from implement_paper.tools.run_objective import direction
 from implement_paper.tools.run_store import RunRecord, SeedRun
 from implement_paper.tools.training_jobs import add_points, progress_text

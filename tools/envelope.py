@@ -51,13 +51,6 @@ class Artifact(BaseModel):
     description: str = ""
 
 
-class Curve(BaseModel):
-    """A loss curve, downsampled: the worker keeps the first and last step and evenly spaced ones between."""
-
-    step: list[int] = Field(default_factory=list, description="Step indices.")
-    loss: list[float | None] = Field(default_factory=list, description="Loss at those steps; null where NaN/Inf.")
-
-
 D = TypeVar("D")
 
 

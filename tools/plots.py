@@ -8,7 +8,7 @@ from __future__ import annotations
 import io
 from typing import Any
 
-from .envelope import Curve
+from .worker.details import Curve
 
 
 def _figure(title: str, xlabel: str, ylabel: str):

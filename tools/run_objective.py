@@ -10,7 +10,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from .run_store import Best, HistoryPoint, RunRecord
+from .run_store import Best, RunRecord
+from .worker.details import HistoryPoint
 from .worker.metric_names import guess_mode
 
 

@@ -23,7 +23,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, ValidationError
 
-from .envelope import Curve, Finding
+from .envelope import Finding
+from .worker.details import Curve, HistoryPoint
 from .worker.findings import ERROR, finding
 
 log = logging.getLogger(__name__)
@@ -56,11 +57,6 @@ def record_path(run_id: str) -> str:
 def unknown_run_message(run_id: str) -> str:
     """The one answer to a run id that names no run, for every tool that takes one."""
     return f"no training run {str(run_id)[:80]!r}; list_runs() shows the known runs"
-
-
-class HistoryPoint(BaseModel):
-    step: int = Field(description="Optimisation steps done when evaluate ran (0: before training).")
-    metrics: dict[str, float | None] = Field(description="What evaluate returned; null where NaN/Inf.")
 
 
 class Best(BaseModel):

@@ -24,7 +24,7 @@ from typing import Any, Callable
 import anyio
 from pydantic import BaseModel, Field, model_validator
 
-from .envelope import Artifact, Curve, Finding, ToolResult, sort_findings, status_of
+from .envelope import Artifact, Finding, ToolResult, sort_findings, status_of
 from .harness_tool import HarnessArgs, ProgressCallback, Runtime, Tool, error_result, execute, locate_harness
 from .plots import Series, training_run_plot
 from .run_events import EventLog, tensorboard_available
@@ -32,7 +32,6 @@ from .run_objective import Reach, best_of, reach
 from .run_store import (
     FINISHED,
     RUN_ID_PATTERN,
-    HistoryPoint,
     MetricSummary,
     OwnerLock,
     RunRecord,
@@ -43,6 +42,7 @@ from .run_store import (
     record_path,
     unknown_run_finding,
 )
+from .worker.details import Curve, HistoryPoint, SeedDetails
 from .worker.findings import ERROR, INFO, WARNING, finding
 
 log = logging.getLogger(__name__)
@@ -139,19 +139,6 @@ class SeedProgress(BaseModel):
     points: dict[str, Any] = Field(default_factory=dict)
     history: list[HistoryPoint] = Field(default_factory=list)
     findings: list[Finding] = Field(default_factory=list)
-    objective: dict[str, str] | None = None
-
-
-class SeedDetails(BaseModel):
-    """What tools/worker/train_run.py answers for one seed."""
-
-    seed: int
-    steps_run: int
-    final_loss: float | None
-    best_loss: float | None
-    metrics: dict[str, float | None]
-    history: list[HistoryPoint]
-    curve: Curve
     objective: dict[str, str] | None = None
 
 

@@ -14,9 +14,11 @@ from __future__ import annotations
 
 import math
 import time
+from dataclasses import asdict
 from typing import Any
 
 from . import loss_judges
+from .details import HistoryPoint, SeedDetails
 from .findings import ERROR, INFO, finding
 from .job import JobContext
 from .mode_checks import buffers_not_updated, mode_losses, statistics_buffers, train_eval_gap
@@ -216,14 +218,16 @@ def run(ctx: JobContext) -> dict[str, Any]:
         "summary": f"seed {ctx.seed}: {len(losses)} steps, final loss {losses[-1]:.4g}"
         + (", " + ", ".join(f"{k} {v:.4g}" for k, v in metrics.items()) if metrics else ""),
         "findings": seed_run.stream.all_findings,
-        "details": {
-            "seed": ctx.seed,
-            "steps_run": len(losses),
-            "final_loss": losses[-1] if losses else None,
-            "best_loss": min(finite) if finite else None,
-            "metrics": metrics,
-            "history": history,
-            "curve": downsample(losses),
-            "objective": ctx.harness.objective,
-        },
+        "details": asdict(
+            SeedDetails(
+                seed=ctx.seed,
+                steps_run=len(losses),
+                final_loss=losses[-1] if losses else None,
+                best_loss=min(finite) if finite else None,
+                metrics=metrics,
+                history=[HistoryPoint(**point) for point in history],
+                curve=downsample(losses),
+                objective=ctx.harness.objective,
+            )
+        ),
     }

@@ -1,0 +1,177 @@
+"""The worker/server contract of each tool's details (tools/worker/details.py), checked on what is really sent.
+
+Each tool runs for real through the MCP client on fixtures chosen to fill its details as far as they go.
+The payload the worker sent is caught on its way out of the worker pool and must validate against the
+details class the server declares, with nothing refused, dropped or coerced: dumping what pydantic read
+gives the payload back. Every field of the class (nested ones too) must be filled by some call, except
+the few each test names, so a field the worker stops sending cannot hide here.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import types
+import typing
+from typing import Any, Union, get_args, get_origin, get_type_hints
+
+import pytest
+from pydantic import TypeAdapter
+
+from conftest import call, finding_of
+from implement_paper.tools.runner import WorkerPool
+from implement_paper.tools.worker import details as d
+
+pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture
+def sent(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
+    """Every worker answer (payload) of the test, in the order they came back."""
+    payloads: list[dict[str, Any]] = []
+    original = WorkerPool.run
+
+    async def run(self: WorkerPool, request: dict[str, Any], **kwargs: Any):
+        outcome = await original(self, request, **kwargs)
+        payloads.append(outcome.payload)
+        return outcome
+
+    monkeypatch.setattr(WorkerPool, "run", run)
+    return payloads
+
+
+def _nested(hint: Any, value: Any) -> typing.Iterator[tuple[type, Any]]:
+    """(dataclass, its JSON) for each dataclass inside a value of type `hint`."""
+    if value is None:
+        return
+    if dataclasses.is_dataclass(hint):
+        yield hint, value
+    elif get_origin(hint) is list:
+        for item in value:
+            yield from _nested(get_args(hint)[0], item)
+    elif get_origin(hint) is dict:
+        for item in value.values():
+            yield from _nested(get_args(hint)[1], item)
+    elif get_origin(hint) in (Union, types.UnionType):
+        for arm in get_args(hint):
+            yield from _nested(arm, value)
+
+
+def filled(cls: type, data: dict[str, Any], prefix: str = "") -> set[str]:
+    """Dotted names of the fields (nested too) that hold something: not null, not empty."""
+    names = set()
+    hints = get_type_hints(cls)
+    for field in dataclasses.fields(cls):
+        value = data[field.name]
+        if value is None or value == [] or value == {}:
+            continue
+        names.add(prefix + field.name)
+        for inner, inner_data in _nested(hints[field.name], value):
+            names |= filled(inner, inner_data, f"{prefix}{field.name}.")
+    return names
+
+
+def all_fields(cls: type, prefix: str = "") -> set[str]:
+    names = set()
+    hints = get_type_hints(cls)
+    for field in dataclasses.fields(cls):
+        names.add(prefix + field.name)
+        for arm in _dataclasses_in(hints[field.name]):
+            names |= all_fields(arm, f"{prefix}{field.name}.")
+    return names
+
+
+def _dataclasses_in(hint: Any) -> set[type]:
+    if dataclasses.is_dataclass(hint):
+        return {hint}
+    return {inner for arg in get_args(hint) for inner in _dataclasses_in(arg)}
+
+
+def assert_contract(cls: type, payloads: list[dict[str, Any]], unfilled: set[str] = frozenset()) -> None:
+    """Each payload's details read by the server exactly as sent; every field filled somewhere but `unfilled`."""
+    adapter = TypeAdapter(cls)
+    seen: set[str] = set()
+    for payload in payloads:
+        sent_details = payload["details"]
+        assert sent_details is not None, payload["summary"]
+        read = adapter.validate_python(sent_details)  # extra keys forbidden: an added key fails here
+        assert adapter.dump_python(read, mode="json") == sent_details  # nothing dropped or coerced
+        seen |= filled(cls, sent_details)
+    assert all_fields(cls) - seen == set(unfilled), "fields no fixture filled (or filled that were listed unfilled)"
+
+
+async def test_inspect_data(client, sent):
+    for harness, splits in [
+        ("data_raw_pixels.py", ["train", "test"]),  # images: channels per channel, raw pixel levels, labels
+        ("data_split_overlap.py", ["train", "test"]),  # overlapping pairs
+        ("data_padded_custom_index.py", ["train"]),  # padding: ignored targets
+        ("data_train_only.py", ["train", "test"]),  # a split get_batch refuses: error
+        ("data_nan_feature.py", ["train"]),  # NaN and Inf counts
+    ]:
+        await call(client, "inspect_data", {"harness": harness, "splits": splits, "batch_size": 64, "overlap_sample": 1024})
+    assert_contract(d.DataDetails, sent)
+
+
+async def test_inspect_model(client, sent):
+    for harness in ("inspect_tied_lm.py", "inspect_unregistered.py", "inspect_deep_stack.py"):
+        await call(client, "inspect_model", {"harness": harness, "expected_param_count": 1000})
+    assert_contract(d.InspectDetails, sent, unfilled={"tree.trainable", "tree.calls"})
+
+
+async def test_gradient_check(client, sent):
+    await call(client, "gradient_check", {"harness": "grad_vae_clean.py"})  # a loss dict: term_reach
+    await call(client, "gradient_check", {"harness": "grad_bad_backward.py", "numerical": {"function": "Swish", "input_shapes": [[2, 3]]}})
+    assert_contract(d.GradientDetails, sent)
+
+
+RETURNS_CASE = {"args": [[1, 0, 0, 0, 1], 0.9], "expected": [1.6561, 0.729, 0.81, 0.9, 1.0]}
+
+
+async def test_check_known_values(client, sent):
+    raising = {"args": [[1, 0], 0.9, None, "surplus"], "expected": [1.0, 0.0]}  # too many arguments: an error case
+    await call(client, "check_known_values", {"harness": "known_returns_forward.py", "function": "discounted_returns", "cases": [RETURNS_CASE, raising]})
+    assert_contract(d.KnownValuesDetails, sent)
+
+
+async def test_run_overfit_test(client, sent):
+    await call(client, "run_overfit_test", {"harness": "overfit_tiny_vae.py", "sizes": [1, 4], "steps": 30, "lr": 0.01})
+    await call(client, "run_overfit_test", {"harness": "overfit_batchnorm.py", "sizes": [1, 8], "steps": 30})
+    await call(client, "run_overfit_test", {"harness": "clean_mlp.py", "sizes": [1], "steps": 200, "lr": 0.01})  # memorised
+    await call(client, "run_overfit_test", {"harness": "overfit_log_zero.py", "sizes": [4], "steps": 30})  # non-finite
+    await call(client, "run_overfit_test", {"harness": "no_optimizer_step.py", "sizes": [4], "steps": 10})  # nothing moves
+    await call(client, "run_overfit_test", {"harness": "overfit_reinforce.py", "sizes": [2], "steps": 10})  # on-policy: skipped
+    assert_contract(d.OverfitDetails, sent)
+
+
+async def test_run_ablation(client, sent):
+    args = {"harness": "ablation_vae_kl.py", "variants": {"no_kl": {"beta": 0.0}, "broken": {"no_such_kwarg": 1}}, "steps": 20, "seeds": [0, 1]}
+    await call(client, "run_ablation", args)
+    await call(client, "run_ablation", {"harness": "train_clean.py", "variants": {"wide": {"hidden": 64}}, "steps": 10, "rank_by": "accuracy"})
+    assert_contract(d.AblationDetails, sent, unfilled={"variants.non_finite_at_step"})
+
+
+async def test_training_seed(client, sent):
+    started = await call(client, "start_training", {"harness": "train_clean.py", "steps": 20, "eval_every": 10})
+    for _ in range(30):
+        status = await call(client, "training_status", {"run_id": started["details"]["run_id"], "wait_s": 10})
+        if status["details"]["status"] not in ("queued", "running"):
+            break
+    assert status["details"]["status"] == "completed", status["summary"]
+    assert_contract(d.SeedDetails, sent)
+
+
+async def test_a_renamed_key_is_an_internal_error_naming_it(client, monkeypatch):
+    """A worker answer whose details do not fit (a key renamed on one side only) becomes a finding that
+    names the key, not the SDK's opaque 'Error executing tool'; in the worker, the dataclass refuses it."""
+    original = WorkerPool.run
+
+    async def renaming(self: WorkerPool, request: dict[str, Any], **kwargs: Any):
+        outcome = await original(self, request, **kwargs)
+        outcome.payload["details"]["depth_of_tree"] = outcome.payload["details"].pop("tree_depth")
+        return outcome
+
+    monkeypatch.setattr(WorkerPool, "run", renaming)
+    result = await call(client, "inspect_model", {"harness": "clean_mlp.py"})
+    found = finding_of(result, "internal_error")
+    assert result["status"] == "error" and ("tree_depth" in found["message"] or "depth_of_tree" in found["message"])
+    with pytest.raises(TypeError, match="depth_of_tree"):
+        d.InspectDetails(counts={}, depth_of_tree=1)
