@@ -24,19 +24,29 @@ from implement_paper.tools.worker import details as d
 pytestmark = pytest.mark.anyio
 
 
+@dataclasses.dataclass
+class Sent:
+    answers: list[dict[str, Any]] = dataclasses.field(default_factory=list)  # each job's result payload
+    streamed: list[dict[str, Any]] = dataclasses.field(default_factory=list)  # each progress message's data
+
+
 @pytest.fixture
-def sent(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
-    """Every worker answer (payload) of the test, in the order they came back."""
-    payloads: list[dict[str, Any]] = []
+def sent(monkeypatch: pytest.MonkeyPatch) -> Sent:
+    """What the workers of the test sent, in the order it came."""
+    caught = Sent()
     original = WorkerPool.run
 
-    async def run(self: WorkerPool, request: dict[str, Any], **kwargs: Any):
-        outcome = await original(self, request, **kwargs)
-        payloads.append(outcome.payload)
+    async def run(self: WorkerPool, request: dict[str, Any], *, on_data=None, **kwargs: Any):
+        def keep(data: dict[str, Any]) -> None:
+            caught.streamed.append(data)
+            on_data(data)
+
+        outcome = await original(self, request, on_data=keep if on_data else None, **kwargs)
+        caught.answers.append(outcome.payload)
         return outcome
 
     monkeypatch.setattr(WorkerPool, "run", run)
-    return payloads
+    return caught
 
 
 def _nested(hint: Any, value: Any) -> typing.Iterator[tuple[type, Any]]:
@@ -86,13 +96,18 @@ def _dataclasses_in(hint: Any) -> set[type]:
     return {inner for arg in get_args(hint) for inner in _dataclasses_in(arg)}
 
 
-def assert_contract(cls: type, payloads: list[dict[str, Any]], unfilled: set[str] = frozenset()) -> None:
-    """Each payload's details read by the server exactly as sent; every field filled somewhere but `unfilled`."""
+def assert_contract(cls: type, answers: list[dict[str, Any]], unfilled: set[str] = frozenset()) -> None:
+    """Each answer's details read by the server exactly as sent; every field filled somewhere but `unfilled`."""
+    assert answers
+    for answer in answers:
+        assert answer["details"] is not None, answer["summary"]
+    assert_read_as_sent(cls, [answer["details"] for answer in answers], unfilled)
+
+
+def assert_read_as_sent(cls: type, messages: list[dict[str, Any]], unfilled: set[str]) -> None:
     adapter = TypeAdapter(cls)
     seen: set[str] = set()
-    for payload in payloads:
-        sent_details = payload["details"]
-        assert sent_details is not None, payload["summary"]
+    for sent_details in messages:
         read = adapter.validate_python(sent_details)  # extra keys forbidden: an added key fails here
         assert adapter.dump_python(read, mode="json") == sent_details  # nothing dropped or coerced
         seen |= filled(cls, sent_details)
@@ -108,19 +123,19 @@ async def test_inspect_data(client, sent):
         ("data_nan_feature.py", ["train"]),  # NaN and Inf counts
     ]:
         await call(client, "inspect_data", {"harness": harness, "splits": splits, "batch_size": 64, "overlap_sample": 1024})
-    assert_contract(d.DataDetails, sent)
+    assert_contract(d.DataDetails, sent.answers)
 
 
 async def test_inspect_model(client, sent):
     for harness in ("inspect_tied_lm.py", "inspect_unregistered.py", "inspect_deep_stack.py"):
         await call(client, "inspect_model", {"harness": harness, "expected_param_count": 1000})
-    assert_contract(d.InspectDetails, sent, unfilled={"tree.trainable", "tree.calls"})
+    assert_contract(d.InspectDetails, sent.answers, unfilled={"tree.trainable", "tree.calls"})
 
 
 async def test_gradient_check(client, sent):
     await call(client, "gradient_check", {"harness": "grad_vae_clean.py"})  # a loss dict: term_reach
     await call(client, "gradient_check", {"harness": "grad_bad_backward.py", "numerical": {"function": "Swish", "input_shapes": [[2, 3]]}})
-    assert_contract(d.GradientDetails, sent)
+    assert_contract(d.GradientDetails, sent.answers)
 
 
 RETURNS_CASE = {"args": [[1, 0, 0, 0, 1], 0.9], "expected": [1.6561, 0.729, 0.81, 0.9, 1.0]}
@@ -129,7 +144,7 @@ RETURNS_CASE = {"args": [[1, 0, 0, 0, 1], 0.9], "expected": [1.6561, 0.729, 0.81
 async def test_check_known_values(client, sent):
     raising = {"args": [[1, 0], 0.9, None, "surplus"], "expected": [1.0, 0.0]}  # too many arguments: an error case
     await call(client, "check_known_values", {"harness": "known_returns_forward.py", "function": "discounted_returns", "cases": [RETURNS_CASE, raising]})
-    assert_contract(d.KnownValuesDetails, sent)
+    assert_contract(d.KnownValuesDetails, sent.answers)
 
 
 async def test_run_overfit_test(client, sent):
@@ -139,24 +154,27 @@ async def test_run_overfit_test(client, sent):
     await call(client, "run_overfit_test", {"harness": "overfit_log_zero.py", "sizes": [4], "steps": 30})  # non-finite
     await call(client, "run_overfit_test", {"harness": "no_optimizer_step.py", "sizes": [4], "steps": 10})  # nothing moves
     await call(client, "run_overfit_test", {"harness": "overfit_reinforce.py", "sizes": [2], "steps": 10})  # on-policy: skipped
-    assert_contract(d.OverfitDetails, sent)
+    assert_contract(d.OverfitDetails, sent.answers)
 
 
 async def test_run_ablation(client, sent):
     args = {"harness": "ablation_vae_kl.py", "variants": {"no_kl": {"beta": 0.0}, "broken": {"no_such_kwarg": 1}}, "steps": 20, "seeds": [0, 1]}
     await call(client, "run_ablation", args)
     await call(client, "run_ablation", {"harness": "train_clean.py", "variants": {"wide": {"hidden": 64}}, "steps": 10, "rank_by": "accuracy"})
-    assert_contract(d.AblationDetails, sent, unfilled={"variants.non_finite_at_step"})
+    assert_contract(d.AblationDetails, sent.answers, unfilled={"variants.non_finite_at_step"})
 
 
 async def test_training_seed(client, sent):
-    started = await call(client, "start_training", {"harness": "train_clean.py", "steps": 20, "eval_every": 10})
-    for _ in range(30):
-        status = await call(client, "training_status", {"run_id": started["details"]["run_id"], "wait_s": 10})
-        if status["details"]["status"] not in ("queued", "running"):
-            break
-    assert status["details"]["status"] == "completed", status["summary"]
-    assert_contract(d.SeedDetails, sent)
+    """A seed's answer, and every progress message it streamed (loss terms and findings from a VAE's run)."""
+    for harness in ("train_clean.py", "train_negative_kl.py"):
+        started = await call(client, "start_training", {"harness": harness, "steps": 20, "eval_every": 10})
+        for _ in range(30):
+            status = await call(client, "training_status", {"run_id": started["details"]["run_id"], "wait_s": 10})
+            if status["details"]["status"] not in ("queued", "running"):
+                break
+        assert status["details"]["status"] == "completed", status["summary"]
+    assert_contract(d.SeedDetails, sent.answers)
+    assert_read_as_sent(d.SeedProgress, sent.streamed, unfilled=set())
 
 
 async def test_a_renamed_key_is_an_internal_error_naming_it(client, monkeypatch):

@@ -22,7 +22,7 @@ from datetime import datetime, timezone
 from typing import Any, Callable
 
 import anyio
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, Field, TypeAdapter, model_validator
 
 from .envelope import Artifact, Finding, ToolResult, sort_findings, status_of
 from .harness_tool import HarnessArgs, ProgressCallback, Runtime, Tool, error_result, execute, locate_harness
@@ -42,7 +42,7 @@ from .run_store import (
     record_path,
     unknown_run_finding,
 )
-from .worker.details import Curve, HistoryPoint, SeedDetails
+from .worker.details import Curve, SeedDetails, SeedProgress
 from .worker.findings import ERROR, INFO, WARNING, finding
 
 log = logging.getLogger(__name__)
@@ -131,19 +131,11 @@ class RunListResult(ToolResult[RunList]):
     pass
 
 
-class SeedProgress(BaseModel):
-    """What tools/worker/train_run.py streams while a seed runs (progress `data`)."""
-
-    steps_done: int
-    phase: str
-    points: dict[str, Any] = Field(default_factory=dict)
-    history: list[HistoryPoint] = Field(default_factory=list)
-    findings: list[Finding] = Field(default_factory=list)
-    objective: dict[str, str] | None = None
-
-
 class SeedResult(ToolResult[SeedDetails]):
     pass
+
+
+SEED_PROGRESS = TypeAdapter(SeedProgress)
 
 
 def _now() -> str:
@@ -402,15 +394,16 @@ class TrainingJobs:
         stride = max(1, math.ceil(record.steps / MAX_PARTIAL_POINTS))
 
         def on_data(data: dict[str, Any]) -> None:
-            update = SeedProgress.model_validate(data)  # a bad message fails the seed (supervised)
+            update = SEED_PROGRESS.validate_python(data)  # a bad message fails the seed (supervised)
+            findings = [Finding.model_validate(f) for f in update.findings]
             seed_run.status = "evaluating" if update.phase == "evaluating" else "running"
             seed_run.steps_done = update.steps_done
             if update.objective is not None:
                 record.objective = update.objective
-            add_points(seed_run.curve, update.points.get("step", []), update.points.get("loss", []), stride)
+            add_points(seed_run.curve, update.points.step, update.points.loss, stride)
             seed_run.history += update.history
             seed_run.best = best_of(seed_run.history, record.objective)
-            seed_run.findings += update.findings
+            seed_run.findings += findings
             run.pending[seed_run.seed].append(data)
             run.dirty = True
 

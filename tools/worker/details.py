@@ -459,7 +459,35 @@ class TrainedRuns:
     runs: list[TrainedRun]
 
 
-# ---- start_training: one seed's answer ----
+# ---- start_training: what one seed streams and answers ----
+@typed_details
+class StreamedPoints:
+    """The steps trained since the last message."""
+
+    step: list[int] = field(default_factory=list)
+    """Step indices; a step's loss is measured before its update."""
+    loss: list[float | None] = field(default_factory=list)
+    """The loss at those steps; null where NaN/Inf."""
+    terms: dict[str, list[float | None]] = field(default_factory=dict)
+    """Named terms of the loss / train_step dict at those steps."""
+    lr: list[list[float]] = field(default_factory=list)
+    """[step, learning rate] at the end of each chunk of steps."""
+
+
+@typed_details
+class SeedProgress:
+    """What tools/worker/train_run.py streams while a seed runs (progress `data`)."""
+
+    steps_done: int
+    phase: str
+    points: StreamedPoints = field(default_factory=StreamedPoints)
+    history: list[HistoryPoint] = field(default_factory=list)
+    """Evaluations since the last message."""
+    findings: list[dict[str, Any]] = field(default_factory=list)
+    """Findings known since the last message, as tools/worker/findings.py makes them."""
+    objective: dict[str, str] | None = None
+
+
 @typed_details
 class SeedDetails:
     """What tools/worker/train_run.py answers for one seed."""

@@ -18,7 +18,7 @@ from dataclasses import asdict
 from typing import Any
 
 from . import loss_judges
-from .details import HistoryPoint, SeedDetails
+from .details import HistoryPoint, SeedDetails, SeedProgress, StreamedPoints
 from .findings import ERROR, INFO, finding
 from .job import JobContext
 from .mode_checks import buffers_not_updated, mode_losses, statistics_buffers, train_eval_gap
@@ -34,7 +34,7 @@ class Stream:
 
     def __init__(self, ctx: JobContext, steps: int):
         self.ctx, self.steps = ctx, steps
-        self.points: dict[str, Any] = {"step": [], "loss": [], "terms": {}, "lr": []}
+        self.points = StreamedPoints()
         self.findings: list[dict[str, Any]] = []  # not sent yet
         self.all_findings: list[dict[str, Any]] = []
         self.keys: list[tuple[str, str | None]] = []  # (code, where) of all_findings, in order
@@ -42,11 +42,11 @@ class Stream:
 
     def add(self, start: int, segment: Trace, lr: float) -> None:
         """Losses of steps start, start+1, ... (a step's loss is measured before its update)."""
-        self.points["step"].extend(range(start, start + len(segment)))
-        self.points["loss"].extend(segment.loss)
+        self.points.step.extend(range(start, start + len(segment)))
+        self.points.loss.extend(segment.loss)
         for name, values in segment.terms.items():
-            self.points["terms"].setdefault(name, []).extend(values)
-        self.points["lr"].append([start + len(segment), lr])
+            self.points.terms.setdefault(name, []).extend(values)
+        self.points.lr.append([start + len(segment), lr])
 
     def found(self, items: list[dict[str, Any] | None]) -> None:
         """New findings are streamed once; a later verdict on the same code and place replaces the
@@ -66,9 +66,9 @@ class Stream:
         if not force and time.monotonic() - self.last < STREAM_INTERVAL_S:
             return
         self.last = time.monotonic()
-        data = {"steps_done": done, "phase": phase, "points": self.points, "findings": self.findings, **extra}
+        data = asdict(SeedProgress(steps_done=done, phase=phase, points=self.points, findings=self.findings, **extra))
         self.ctx.progress(done, self.steps, f"seed {self.ctx.seed}: {phase}, step {done}/{self.steps}", data=data, force=True)
-        self.points = {"step": [], "loss": [], "terms": {}, "lr": []}
+        self.points = StreamedPoints()
         self.findings = []
 
 
@@ -129,7 +129,7 @@ class SeedRun:
         self.stream.found([objective_verdict(self.history, self.harness.objective, seed, final=False)])
         if self.done:
             self.stream.found(self.mode_findings())
-        self.stream.send(self.done, "training", force=True, history=[point])
+        self.stream.send(self.done, "training", force=True, history=[HistoryPoint(**point)])
 
     def mode_findings(self) -> list[dict[str, Any] | None]:
         """Frozen running statistics, and a train/eval gap seen at the end or at two evaluations in a row:
