@@ -24,6 +24,7 @@ from .harness_tool import Runtime, Tool
 from .plots import metric_bars_plot
 from .runner import ProgressCallback
 from .run_store import RunStore, record_path, unknown_run_finding
+from .worker.compact import significant
 from .worker.findings import ERROR, INFO, WARNING, finding
 from .worker.metric_names import guess_mode
 
@@ -147,11 +148,6 @@ class CompareMetricsResult(ToolResult[CompareMetricsDetails]):
     pass
 
 
-def _sig(value: float | None) -> float | None:
-    """6 significant digits: 0.05, not 0.04999999999999999."""
-    return None if value is None else float(f"{value:.6g}")
-
-
 def _direction(args: CompareMetricsArgs, name: str, objective: dict[str, str] | None) -> tuple[bool | None, str]:
     """(higher_is_better, where it came from): the argument, else the run's objective, else the name."""
     given = args.for_metric("higher_is_better", name)
@@ -177,7 +173,7 @@ def _compare(args: CompareMetricsArgs, name: str, objective: dict[str, str] | No
         return MetricComparison(name=name, reported=reported, higher_is_better=higher, direction_from=source, verdict="missing")
     values = args.measured[name] if isinstance(args.measured[name], list) else [args.measured[name]]
     mean, std = _mean_std(values)
-    mean, std = _sig(mean), _sig(std)
+    mean, std = significant(mean, 6), significant(std, 6)
     row = MetricComparison(
         name=name, measured_mean=mean, measured_std=std, n=len(values), values=values, higher_is_better=higher,
         direction_from=source, verdict="not_reported",
@@ -188,14 +184,14 @@ def _compare(args: CompareMetricsArgs, name: str, objective: dict[str, str] | No
     row.tolerance_is_default = absolute is None and relative is None
     if row.tolerance_is_default:
         relative = DEFAULT_REL_TOLERANCE
-    gap = _sig(mean - reported)  # inf when the two sit at opposite ends of the float range
+    gap = significant(mean - reported, 6)  # inf when the two sit at opposite ends of the float range
     row.reported, row.gap, row.tolerance, row.rel_tolerance = reported, gap, absolute, relative
-    row.gap_relative = _sig(gap / abs(reported)) if reported != 0 and math.isfinite(gap) else None
+    row.gap_relative = significant(gap / abs(reported), 6) if reported != 0 and math.isfinite(gap) else None
     row.within_tolerance = (absolute is not None and abs(gap) <= absolute) or (
         relative is not None and abs(gap) <= relative * abs(reported)
     )
     if std is not None:
-        row.noise_bound = _sig(_t_975(len(values) - 1) * std / math.sqrt(len(values)))
+        row.noise_bound = significant(_t_975(len(values) - 1) * std / math.sqrt(len(values)), 6)
         row.within_noise = abs(gap) <= row.noise_bound
     if row.within_tolerance:
         row.verdict = "match"

@@ -6,15 +6,13 @@ here, standard library only.
 
 from __future__ import annotations
 
-import math
+from typing import SupportsFloat
 
 
-def significant(value: float | None, digits: int = 4) -> float | None:
-    """`value` to `digits` significant digits (0.05, not 0.04999999999999999); None for None, NaN and Inf,
-    which JSON cannot carry."""
-    if value is None or not math.isfinite(value):
-        return None
-    return float(f"{value:.{digits}g}")
+def significant(value: SupportsFloat | None, digits: int = 4) -> float | None:
+    """`value` to `digits` significant digits: 0.05, not 0.04999999999999999, and half the JSON of a full
+    float. None stays None; NaN and Inf stay themselves (on the wire they become null: protocol.finite_or_none)."""
+    return None if value is None else float(f"{float(value):.{digits}g}")
 
 
 def evenly_spaced(count: int, limit: int) -> list[int]:

@@ -14,6 +14,7 @@ from typing import Any, Iterator
 
 import torch
 
+from .compact import significant
 from .details import ChannelStats, DataDetails, LabelStats, SplitOverlap, SplitSummary, TensorSummary
 from .failures import HarnessError, user_frames
 from .findings import ERROR, INFO, WARNING, finding
@@ -34,12 +35,6 @@ LISTED_TENSORS = 16
 LISTED_PAIRS = 5
 LISTED_ITEMS = 8  # of a list/tuple in the structure string (a list of 256 file names is one line)
 LISTED_COLUMNS = 10
-
-
-def _num(value: float) -> float | None:
-    """Four significant digits; NaN/Inf become None (JSON has no NaN)."""
-    value = float(value)
-    return float(f"{value:.4g}") if value == value and abs(value) != float("inf") else None
 
 
 def leaves(batch: Any, path: str = "batch") -> Iterator[tuple[str, Any]]:
@@ -81,7 +76,7 @@ def _as_float(tensor: torch.Tensor) -> torch.Tensor:
 
 def _range(values: torch.Tensor) -> list[float | None]:
     finite = values[torch.isfinite(values)]
-    return [_num(finite.min()), _num(finite.max())] if finite.numel() else [None, None]
+    return [significant(finite.min()), significant(finite.max())] if finite.numel() else [None, None]
 
 
 def _channels(values: torch.Tensor) -> ChannelStats:
@@ -92,8 +87,8 @@ def _channels(values: torch.Tensor) -> ChannelStats:
     std = (per - mean[:, None]).square().nanmean(dim=1).sqrt()
     stats = ChannelStats(count=values.shape[1], mean_range=_range(mean), std_range=_range(std))
     if values.dim() >= 3:
-        stats.mean = [_num(v) for v in mean[:LISTED_CHANNELS]]
-        stats.std = [_num(v) for v in std[:LISTED_CHANNELS]]
+        stats.mean = [significant(v) for v in mean[:LISTED_CHANNELS]]
+        stats.std = [significant(v) for v in std[:LISTED_CHANNELS]]
     return stats
 
 
@@ -147,8 +142,8 @@ def summarise(path: str, tensor: torch.Tensor, role: str | None, harness: Any) -
     summary.nan = int(values.isnan().sum())
     summary.inf = int(values.isinf().sum())
     if finite.numel():
-        summary.min, summary.max = _num(finite.min()), _num(finite.max())
-        summary.mean, summary.std = _num(finite.mean()), _num(finite.std(correction=0))
+        summary.min, summary.max = significant(finite.min()), significant(finite.max())
+        summary.mean, summary.std = significant(finite.mean()), significant(finite.std(correction=0))
     if tensor.is_floating_point() and tensor.dim() >= 2 and tensor.shape[1] > 0:
         summary.channels = _channels(values)
     if role == "targets" and _is_label_tensor(tensor):

@@ -17,6 +17,7 @@ import torch
 from torch import nn
 
 from . import nonfinite
+from .compact import evenly_spaced, significant
 from .details import GradientDetails, InputError, ModelGradients, ModuleGradient, NumericalResult, ParamNorms, Trend
 from .failures import HarnessError
 from .findings import ERROR, WARNING, finding
@@ -78,19 +79,14 @@ def _param_state(grad: torch.Tensor | None) -> str:
     return "ok"
 
 
-def _sig(value: float) -> float:
-    """4 significant digits: enough to judge a norm, half the JSON of a full float."""
-    return float(f"{value:.4g}")
-
-
 def _norm(t: torch.Tensor | None) -> float | None:
-    return None if t is None else _sig(float(t.detach().double().norm()))
+    return None if t is None else significant(float(t.detach().double().norm()))
 
 
 def _ratio(num: float | None, den: float | None) -> float | None:
     if num is None or den is None or not (math.isfinite(num) and math.isfinite(den)) or den == 0:
         return None
-    return _sig(num / den)
+    return significant(num / den)
 
 
 def _parameter_table(model: nn.Module, order: dict[str, int]) -> list[dict[str, Any]]:
@@ -135,7 +131,7 @@ def _parameter_table(model: nn.Module, order: dict[str, int]) -> list[dict[str, 
 
 
 def _root_sum_square(values: list[float | None]) -> float:
-    return _sig(math.sqrt(sum((v or 0.0) ** 2 for v in values)))
+    return significant(math.sqrt(sum((v or 0.0) ** 2 for v in values)))
 
 
 def _modules(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -172,8 +168,7 @@ def _shown(modules: list[dict[str, Any]]) -> list[dict[str, Any]]:
     if len(modules) <= MAX_MODULES_SHOWN:
         return modules
     flagged = {i for i, m in enumerate(modules) if m["state"] != "ok"}
-    stride = (len(modules) - 1) / (MAX_MODULES_SHOWN - 1)
-    keep = sorted(flagged | {round(i * stride) for i in range(MAX_MODULES_SHOWN)})
+    keep = sorted(flagged | set(evenly_spaced(len(modules), MAX_MODULES_SHOWN)))
     return [modules[i] for i in keep]
 
 
@@ -254,7 +249,7 @@ def _trend(chain: list[dict[str, Any]]) -> Trend:
         first_grad_norm=first["trend_norm"],
         last_module=last["module"],
         last_grad_norm=last["trend_norm"],
-        first_last_ratio=_sig(first["trend_norm"] / last["trend_norm"]),
+        first_last_ratio=significant(first["trend_norm"] / last["trend_norm"]),
         max_grad_norm=largest["trend_norm"],
         max_module=largest["module"],
     )
