@@ -46,7 +46,7 @@ class PromptSpec:
 # Sections: the guides that adapt to an argument are split at their "## " headings.
 
 
-def _split_sections(text: str) -> tuple[str, list[str]]:
+def split_sections(text: str) -> tuple[str, list[str]]:
     """Markdown -> (text before the first '## ' heading, [each '## ' section])."""
     intro, *sections = re.split(r"(?m)^(?=## )", text)
     return intro, sections
@@ -61,7 +61,7 @@ def _move_to_front(text: str, score: Callable[[str], int], note: str) -> str | N
 
     Returns None when no section scores above 0, so the caller can decide what to say instead.
     """
-    intro, sections = _split_sections(text)
+    intro, sections = split_sections(text)
     scores = [score(s) for s in sections]
     if max(scores, default=0) <= 0:
         return None
@@ -83,7 +83,7 @@ def _focus_symptom(text: str, given: Mapping[str, str]) -> str:
         return text
     focused = _move_to_front(text, lambda s: _symptom_score(s, symptom), "start here")
     if focused is None:  # nothing recognisable: the stages in order are the right plan
-        intro, sections = _split_sections(text)
+        intro, sections = split_sections(text)
         note = f"No symptom section below matches '{symptom}', so run the stages in order.\n\n"
         return intro + note + "".join(sections)
     return focused
@@ -97,24 +97,24 @@ def _focus_stage(text: str, given: Mapping[str, str]) -> str:
     return focused or text
 
 
-def _tips_section(paper_type: str) -> str:
+def tips_section(paper_type: str) -> str:
     """The '## Type: <paper_type>' section of paper_type_tips.md, without its heading."""
-    _, sections = _split_sections(read_markdown("paper_type_tips"))
+    _, sections = split_sections(read_markdown("paper_type_tips"))
     section = next(s for s in sections if _heading(s) == f"Type: {paper_type}")
     return section.split("\n", 1)[1].strip() + "\n"
 
 
 def _only_paper_type(text: str, given: Mapping[str, str]) -> str:
     paper_type = given["paper_type"]
-    intro, _ = _split_sections(text)
-    return intro + f"## Tips for {_PAPER_TYPE_TITLES[paper_type]} papers\n\n" + _tips_section(paper_type)
+    intro, _ = split_sections(text)
+    return intro + f"## Tips for {_PAPER_TYPE_TITLES[paper_type]} papers\n\n" + tips_section(paper_type)
 
 
 def _append_paper_type_tips(text: str, given: Mapping[str, str]) -> str:
     paper_type = given.get("paper_type")
     if paper_type not in PAPER_TYPES:  # absent or "other": there is no tips section to add
         return text
-    return text + f"\n## Tips for {_PAPER_TYPE_TITLES[paper_type]} papers\n\n" + _tips_section(paper_type)
+    return text + f"\n## Tips for {_PAPER_TYPE_TITLES[paper_type]} papers\n\n" + tips_section(paper_type)
 
 
 # ---------------------------------------------------------------------------

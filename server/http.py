@@ -59,7 +59,7 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def _interface_addresses() -> set[str]:
+def interface_addresses() -> set[str]:
     """This machine's IPv4 and IPv6 addresses, from /proc (Linux); empty elsewhere."""
     found: set[str] = set()
     try:
@@ -87,7 +87,7 @@ def _interface_addresses() -> set[str]:
 def machine_hosts() -> set[str]:
     """The names and addresses by which a client can reach this machine."""
     names = {socket.gethostname(), socket.getfqdn()}
-    hosts = set(LOOPBACK_NAMES) | names | _interface_addresses()
+    hosts = set(LOOPBACK_NAMES) | names | interface_addresses()
     for name in names:
         try:
             hosts |= {info[4][0] for info in socket.getaddrinfo(name, None)}

@@ -9,7 +9,7 @@ from mcp.server.mcpserver import MCPServer
 from mcp.shared.exceptions import MCPError
 
 from implement_paper.prompts import CATALOG, register_prompts
-from implement_paper.prompts.catalog import _split_sections, _tips_section, read_markdown, render
+from implement_paper.prompts.catalog import split_sections, tips_section, read_markdown, render
 from implement_paper.tools.catalog import TOOLS
 from implement_paper.tools.worker.findings import CODES
 from implement_paper.tools.worker.harness import OPTIONAL, REQUIRED
@@ -243,7 +243,7 @@ def test_skill_md_is_a_valid_skill():
 
 def test_gauntlet_symptom_sections_name_tools_and_codes_that_exist():
     """Each symptom section about training gives ordered checks, a tool and the finding codes to look for."""
-    _, sections = _split_sections(read_markdown("debugging_gauntlet"))
+    _, sections = split_sections(read_markdown("debugging_gauntlet"))
     symptoms = [s for s in sections if s.startswith("## Symptom:") and "reports an error" not in s.splitlines()[0]]
     assert len(symptoms) >= 12
     for section in symptoms:
@@ -265,10 +265,10 @@ def test_tips_name_the_tool_that_catches_each_classic_bug():
         "vision": ["buffers_not_updated", "train_eval_gap", "unnormalized_inputs", "make_scheduler", "objective"],
     }
     for paper_type, words in expected.items():
-        tips = _tips_section(paper_type)
+        tips = tips_section(paper_type)
         for word in words:
             assert word in tips, f"{paper_type} tips lack {word}"
-    assert "anneal" not in _tips_section("generative").split("KL weight")[0], "the VAE paper does not anneal its KL"
+    assert "anneal" not in tips_section("generative").split("KL weight")[0], "the VAE paper does not anneal its KL"
 
 
 def test_python_examples_in_the_guides_compile():

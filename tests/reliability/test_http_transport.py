@@ -13,7 +13,7 @@ import anyio
 import httpx
 import pytest
 
-from implement_paper.server.http import REQUEST_TIMEOUT_S, _interface_addresses, security_settings
+from implement_paper.server.http import REQUEST_TIMEOUT_S, interface_addresses, security_settings
 from reliability_support import (
     SERVER_SCRIPT,
     TOOL,
@@ -130,7 +130,7 @@ def test_a_wildcard_bind_accepts_the_machine_s_names_and_the_listed_ones(host):
     settings = security_settings(host, 9000, ("proxy.example", "lb.example:443"))
     allowed = set(settings.allowed_hosts)
     assert {"localhost:9000", "127.0.0.1:9000", f"{socket.gethostname()}:9000", "proxy.example:9000", "lb.example:443"} <= allowed
-    assert all(f"{address}:9000" in allowed or f"[{address}]:9000" in allowed for address in _interface_addresses())
+    assert all(f"{address}:9000" in allowed or f"[{address}]:9000" in allowed for address in interface_addresses())
     assert not {"0.0.0.0:9000", "[::]:9000", "evil.example:9000"} & allowed
 
 
@@ -142,7 +142,7 @@ def test_a_loopback_bind_accepts_only_loopback_names():
 def test_a_remote_client_of_a_wildcard_bind_gets_in_with_the_token(root):
     # The attack: --host 0.0.0.0 --auth-token T answered 421 to every real Host header.
     with HttpServer(root, "--allowed-hosts", "proxy.example", token=TOKEN, host="0.0.0.0") as server:
-        remote = [a for a in _interface_addresses() if ":" not in a and not a.startswith("127.")]
+        remote = [a for a in interface_addresses() if ":" not in a and not a.startswith("127.")]
         for name in [socket.gethostname(), "localhost", "proxy.example", *remote[:1]]:
             response = post(server, {"Authorization": f"Bearer {TOKEN}", "Host": f"{name}:{server.port}"})
             assert response.status_code == 200, (name, response.status_code, response.text)
