@@ -148,7 +148,7 @@ class CompareMetricsResult(ToolResult[CompareMetricsDetails]):
     pass
 
 
-def _direction(args: CompareMetricsArgs, name: str, objective: dict[str, str] | None) -> tuple[bool | None, str]:
+def metric_direction(args: CompareMetricsArgs, name: str, objective: dict[str, str] | None) -> tuple[bool | None, str]:
     """(higher_is_better, where it came from): the argument, else the run's objective, else the name."""
     given = args.for_metric("higher_is_better", name)
     if given is not None:
@@ -166,8 +166,8 @@ def _mean_std(values: list[float]) -> tuple[float, float | None]:
     return statistics.fmean(scaled) * scale, statistics.stdev(scaled) * scale if len(values) > 1 else None
 
 
-def _compare(args: CompareMetricsArgs, name: str, objective: dict[str, str] | None = None) -> MetricComparison:
-    higher, source = _direction(args, name, objective)
+def compare_metric(args: CompareMetricsArgs, name: str, objective: dict[str, str] | None = None) -> MetricComparison:
+    higher, source = metric_direction(args, name, objective)
     reported = args.reported.get(name)
     if name not in args.measured:
         return MetricComparison(name=name, reported=reported, higher_is_better=higher, direction_from=source, verdict="missing")
@@ -345,7 +345,7 @@ async def _invoke(args: CompareMetricsArgs, runtime: Runtime, progress: Progress
         artifacts = [Artifact(kind="run", path=record_path(args.run_id), description="the compared run")]
         args = CompareMetricsArgs.model_validate({**args.model_dump(exclude={"run_id"}), "measured": measured})
     names = list(args.reported) + [name for name in args.measured if name not in args.reported]
-    rows = [_compare(args, name, objective) for name in names]
+    rows = [compare_metric(args, name, objective) for name in names]
     findings = sort_findings([Finding.model_validate(f) for f in _findings(rows, args)])
     return CompareMetricsResult(
         status=status_of(findings),

@@ -185,7 +185,7 @@ def _noise(a: VariantResult, b: VariantResult) -> float | None:
     return NOISE_SIGMAS * math.sqrt(a.std ** 2 / len(a.values) + b.std ** 2 / len(b.values))
 
 
-def _rank(results: list[VariantResult], mode: str) -> list[str]:
+def rank_variants(results: list[VariantResult], mode: str) -> list[str]:
     """Order by the mean ranked value, best first; fill rank, deltas and within_noise in place."""
     sign = 1 if mode == "min" else -1
     ranked = sorted((r for r in results if finite(r.mean)), key=lambda r: sign * r.mean)
@@ -411,7 +411,7 @@ def run(ctx: JobContext) -> dict[str, Any]:
         return _train_part(ctx, variants, rank_by)
     trained_elsewhere = ctx.args.get("trained") is not None
     results, losses, findings = (_from_trained if trained_elsewhere else _trained_here)(ctx, variants, rank_by)
-    ranking = _rank(results, mode)
+    ranking = rank_variants(results, mode)
     summary, comparison = _judge(ctx, results, losses, ranking, rank_by, mode)
     failed = [r.name for r in results if r.error]
     if failed:
