@@ -22,7 +22,8 @@ _PYDANTIC_CONFIG = {"use_attribute_docstrings": True, "extra": "forbid"}
 
 
 def typed_details(cls: type[T]) -> type[T]:
-    """A keyword-only dataclass that pydantic validates strictly and documents from its docstrings."""
+    """A keyword-only, slotted dataclass: a misspelt field fails whether passed or set. Pydantic refuses
+    unknown keys when it reads one and documents each field from its attribute docstring."""
     cls.__pydantic_config__ = _PYDANTIC_CONFIG  # type: ignore[attr-defined]
     return dataclass(kw_only=True, slots=True)(cls)
 

@@ -531,6 +531,19 @@ def _per_input_errors(
     return per_input
 
 
+def _worst_entry(analytic: torch.Tensor, numeric: torch.Tensor, error: torch.Tensor, labels: list[str], sizes: list[int]) -> dict[str, Any]:
+    """The Jacobian entry with the largest error: which input (or parameter), which element of it."""
+    out_index, in_index = divmod(int(error.argmax()), error.shape[1])
+    worst_input = next(i for i in range(len(sizes)) if in_index < sum(sizes[: i + 1]))
+    return {
+        "input": labels[worst_input],
+        "output_index": out_index,
+        "input_index": in_index - sum(sizes[:worst_input]),
+        "analytic": float(analytic[out_index, in_index]),
+        "numerical": float(numeric[out_index, in_index]),
+    }
+
+
 def _gradcheck_finding(name: str, result: NumericalResult, spec: dict[str, Any]) -> dict[str, Any]:
     wrong = [p for p in result.inputs if p.mismatched]
     detached = [p.input for p in wrong if p.detached]
@@ -576,16 +589,6 @@ def _numerical_check(ctx: JobContext) -> dict[str, Any]:
     error = (analytic - numeric).abs()
     error = torch.where(torch.isfinite(error), error, torch.full_like(error, math.inf))
     per_input = _per_input_errors(analytic, numeric, error, spec, labels, args)
-    worst_flat = int(error.argmax())
-    out_index, in_index = divmod(worst_flat, error.shape[1])
-    worst_input = next(i for i, p in enumerate(per_input) if in_index < sum(sizes[: i + 1]))
-    worst = {
-        "input": labels[worst_input],
-        "output_index": out_index,
-        "input_index": in_index - sum(sizes[:worst_input]),
-        "analytic": float(analytic[out_index, in_index]),
-        "numerical": float(numeric[out_index, in_index]),
-    }
     result = NumericalResult(
         function=name,
         kind=kind,
@@ -596,7 +599,7 @@ def _numerical_check(ctx: JobContext) -> dict[str, Any]:
         atol=spec["atol"],
         rtol=spec["rtol"],
         inputs=per_input,
-        worst=worst,
+        worst=_worst_entry(analytic, numeric, error, labels, sizes),
     )
     findings = [] if result.passed else [_gradcheck_finding(name, result, spec)]
     if findings:

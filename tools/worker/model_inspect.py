@@ -251,6 +251,23 @@ def _findings(ctx: JobContext, model, seen: dict, failure, unregistered: list, t
     return findings
 
 
+def _params_by_type(rows: list[dict[str, Any]]) -> dict[str, int]:
+    by_type: dict[str, int] = {}
+    for r in rows:
+        if r["own_params"]:
+            by_type[r["type"]] = by_type.get(r["type"], 0) + r["own_params"]
+    return by_type
+
+
+def _dtypes(model: nn.Module) -> dict[str, int]:
+    """Parameter count per 'dtype on device'."""
+    dtypes: dict[str, int] = {}
+    for p in model.parameters():
+        key = f"{str(p.dtype).removeprefix('torch.')} on {p.device}"
+        dtypes[key] = dtypes.get(key, 0) + p.numel()
+    return dtypes
+
+
 def run(ctx: JobContext) -> dict[str, Any]:
     model = ctx.build_model()
     batch = ctx.batch(ctx.args["batch_size"], "train")
@@ -263,10 +280,6 @@ def run(ctx: JobContext) -> dict[str, Any]:
     tied = _tied(model)
     unregistered = _unregistered(model)
     hidden = sum(u["hidden_params"] for u in unregistered)
-    dtypes: dict[str, int] = {}
-    for p in model.parameters():
-        key = f"{str(p.dtype).removeprefix('torch.')} on {p.device}"
-        dtypes[key] = dtypes.get(key, 0) + p.numel()
     findings = _findings(ctx, model, seen, failure, unregistered, total, hidden)
     expected = ctx.args.get("expected_param_count")
 
@@ -279,10 +292,6 @@ def run(ctx: JobContext) -> dict[str, Any]:
         "counted_twice_by_naive_sum": sum(t["numel"] * (len(t["names"]) - 1) for t in tied),
         "in_unregistered_modules": hidden,
     }
-    by_type: dict[str, int] = {}
-    for r in rows:
-        if r["own_params"]:
-            by_type[r["type"]] = by_type.get(r["type"], 0) + r["own_params"]
     top = sorted((r for r in rows if r["own_params"]), key=lambda r: -r["own_params"])[:TOP_MODULES]
     details = InspectDetails(
         counts=counts,
@@ -291,10 +300,10 @@ def run(ctx: JobContext) -> dict[str, Any]:
         tree=tree,
         tree_depth=depth,
         top_modules=[{"name": r["name"], "type": r["type"], "params": r["own_params"]} for r in top],
-        params_by_type=by_type,
+        params_by_type=_params_by_type(rows),
         tied=tied[:LISTED],
         unregistered=unregistered[:LISTED],
-        dtypes=dtypes,
+        dtypes=_dtypes(model),
     )
     problems = [f for f in findings if f["severity"] != INFO]
     output = seen.get("", {}).get("out")
