@@ -13,9 +13,11 @@ import anyio
 from pydantic import BaseModel, Field, field_validator
 
 from .envelope import Curve, ToolResult
-from .harness_tool import HarnessArgs, Runtime, Tool, execute
+from .dispatch import execute
+from .harness_tool import HarnessArgs
 from .plots import loss_curves_plot
 from .runner import ProgressCallback
+from .tool import Runtime, Tool
 
 BASELINE = "baseline"
 

@@ -14,7 +14,7 @@ from typing import Any, Iterator
 import torch
 from torch import nn
 
-from .findings import ERROR, INFO, finding
+from .findings import ERROR, INFO, finding, sort_findings
 from .harness import inputs_of
 from .job import JobContext
 
@@ -265,7 +265,7 @@ def run(ctx: JobContext) -> dict[str, Any]:
     for p in model.parameters():
         key = f"{str(p.dtype).removeprefix('torch.')} on {p.device}"
         dtypes[key] = dtypes.get(key, 0) + p.numel()
-    findings = _findings(ctx, model, seen, failure, unregistered, total, hidden)
+    findings = sort_findings(_findings(ctx, model, seen, failure, unregistered, total, hidden))
     expected = ctx.args.get("expected_param_count")
 
     counts = {
