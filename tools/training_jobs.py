@@ -30,7 +30,6 @@ from .envelope import Artifact, Curve, Finding, ToolResult, status_of
 from .harness_tool import HarnessArgs
 from .plots import Series, training_run_plot
 from .run_events import EventLog, tensorboard_available
-from .runner import ProgressCallback
 from .run_objective import Reach, best_of, reach
 from .run_store import (
     FINISHED,
@@ -46,6 +45,7 @@ from .run_store import (
     record_path,
     unknown_run_finding,
 )
+from .runner import ProgressCallback
 from .tool import Runtime, Tool
 from .worker.findings import ERROR, INFO, WARNING, finding, sort_findings
 
