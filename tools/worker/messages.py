@@ -16,10 +16,11 @@ Who sends what:
 from __future__ import annotations
 
 import dataclasses
+import functools
 import types
 import typing
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Literal, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 M = TypeVar("M", bound="Message")
 
@@ -35,8 +36,6 @@ def _fits(value: Any, hint: Any) -> bool:
         return True
     if origin in (typing.Union, types.UnionType):
         return any(_fits(value, option) for option in typing.get_args(hint))
-    if origin is Literal:
-        return value in typing.get_args(hint)
     if hint is type(None):
         return value is None
     if hint in (int, float):  # JSON has one number type; a bool is not a number here
@@ -46,6 +45,12 @@ def _fits(value: Any, hint: Any) -> bool:
 
 def _name(hint: Any) -> str:
     return hint.__name__ if isinstance(hint, type) else str(hint)
+
+
+@functools.cache
+def _hints(cls: type) -> dict[str, Any]:
+    """A message class's field types, evaluated once (progress messages come several times a second)."""
+    return typing.get_type_hints(cls)
 
 
 @dataclass(frozen=True)
@@ -60,7 +65,7 @@ class Message:
     @classmethod
     def from_fields(cls: type[M], data: dict[str, Any]) -> M:
         """The message whose fields `data` holds (its "type" key, if any, ignored); MessageError if they do not fit."""
-        hints = typing.get_type_hints(cls)
+        hints = _hints(cls)
         fields = {f.name: f for f in dataclasses.fields(cls)}
         unknown = sorted(set(data) - set(fields) - {"type"})
         if unknown:
