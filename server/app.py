@@ -1,7 +1,8 @@
 """build_server(): the MCP server, wired from the tools and prompts packages.
 
-Only wiring lives here. The lifespan owns the worker pool, so every worker process is
-killed when the server stops, whatever the transport.
+Only wiring lives here. The lifespan owns the worker pool and the training-jobs service, so
+every worker process is killed and every run stopped when the server stops, whatever the
+transport. The training tools are bound to that service when they are registered.
 """
 
 from __future__ import annotations
@@ -14,10 +15,11 @@ from mcp.server.mcpserver import MCPServer
 from mcp_types import ToolAnnotations
 
 from implement_paper.prompts import register_prompts
-from implement_paper.tools.catalog import TOOLS
-from implement_paper.tools.harness_tool import Runtime, Tool
+from implement_paper.tools.catalog import tools
 from implement_paper.tools.ray_pool import RayOptions, RayPool
+from implement_paper.tools.run_store import RunStore
 from implement_paper.tools.runner import WorkerPool
+from implement_paper.tools.tool import Runtime, Tool
 from implement_paper.tools.training_jobs import TrainingJobs
 
 from .config import ServerConfig
@@ -32,7 +34,6 @@ inspect_data -> inspect_model -> check_initialization -> run_overfit_test -> gra
 -> lr_sweep -> start_training -> compare_metrics. Every result has status, summary, findings
 (stable codes) and compact details. The tools RUN the user's code in a subprocess.
 """
-
 
 
 def annotations_of(tool: Tool) -> ToolAnnotations:
@@ -57,6 +58,8 @@ def executor_for(config: ServerConfig, root, pool: WorkerPool):
 def build_server(config: ServerConfig | None = None) -> MCPServer:
     config = config or ServerConfig()
     root = config.root.resolve()
+    runs = RunStore(root)
+    jobs = TrainingJobs(runs)
 
     @asynccontextmanager
     async def lifespan(_: MCPServer) -> AsyncIterator[Runtime]:
@@ -66,15 +69,18 @@ def build_server(config: ServerConfig | None = None) -> MCPServer:
             max_workers=config.max_workers,
             warm=config.warm_pool,
             threads_per_worker=config.threads_per_worker,
-        ) as pool, executor_for(config, root, pool) as executor:
-            runtime = Runtime(
-                root=root, pool=pool, timeout_s=config.timeout_s, memory_limit_mb=config.memory_limit_mb, executor=executor
+        ) as pool, executor_for(config, root, pool) as executor, jobs:
+            yield Runtime(
+                root=root,
+                pool=pool,
+                timeout_s=config.timeout_s,
+                memory_limit_mb=config.memory_limit_mb,
+                executor=executor,
+                runs=runs,
             )
-            async with TrainingJobs(runtime) as runtime.jobs:
-                yield runtime
 
     server = MCPServer("implement-paper", instructions=INSTRUCTIONS, lifespan=lifespan)
-    for tool in TOOLS:
+    for tool in tools(jobs):
         server.add_tool(tool_function(tool), name=tool.name, annotations=annotations_of(tool))
     register_prompts(server)
     return server

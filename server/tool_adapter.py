@@ -4,7 +4,7 @@ The tool's pydantic arguments model is the single source of its input schema: we
 function a signature built from the model's fields (the SDK reads `__signature__`), then
 validate the call against the whole model, so cross-field rules hold too. The result goes
 back as structured content (schema: the tool's result model), a JSON text copy for
-clients that read only text, and any plots as PNG images. A result whose status is
+clients that read only text, and any plots as PNG images (tools/artifacts.py saves them). A result whose status is
 "error" (the check could not run) is marked isError, with its structured content kept.
 Whatever goes wrong in the server while a call runs becomes an `internal_error` envelope
 that says what happened, never a bare "Error executing tool".
@@ -18,14 +18,15 @@ import logging
 import time
 from typing import Annotated, Any
 
-import anyio
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp_types import CallToolResult, ImageContent, TextContent
 from pydantic import BaseModel, ValidationError
 
-from implement_paper.tools.envelope import Artifact, ToolResult
-from implement_paper.tools.harness_tool import Runtime, Tool, error_result
+from implement_paper.tools.artifacts import plots_for
+from implement_paper.tools.dispatch import error_result
+from implement_paper.tools.envelope import ToolResult
+from implement_paper.tools.tool import Runtime, Tool
 from implement_paper.tools.worker.findings import ERROR, finding
 
 log = logging.getLogger(__name__)
@@ -87,35 +88,8 @@ def progress_reporter(ctx: Context):
     return report
 
 
-def plot_folder(runtime: Runtime, result: ToolResult):
-    """Next to the run record when the result is about a training run, else .implement-paper/plots/."""
-    runs = [artifact for artifact in result.artifacts if artifact.kind == "run"]
-    return (runtime.root / runs[0].path).parent if runs else runtime.output_dir / "plots"
-
-
-async def save_plots(runtime: Runtime, tool_name: str, result: ToolResult, plots: list[tuple[str, bytes]]) -> None:
-    folder = plot_folder(runtime, result)
-    folder.mkdir(parents=True, exist_ok=True)
-    stamp = time.strftime("%Y%m%d-%H%M%S") + f"-{time.monotonic_ns() % 10**6}"
-    for stem, png in plots:
-        path = folder / f"{tool_name}-{stem}-{stamp}.png"
-        await anyio.Path(path).write_bytes(png)
-        result.artifacts.append(Artifact(kind="plot", path=str(path.relative_to(runtime.root)), description=stem))
-
-
-async def saved_plots(runtime: Runtime, result: ToolResult) -> list[bytes]:
-    """PNGs the tool saved itself (a finished run's curves): shown inline too."""
-    paths = [runtime.root / artifact.path for artifact in result.artifacts if artifact.kind == "plot"]
-    return [await anyio.Path(path).read_bytes() for path in paths if path.is_file()]
-
-
-async def tool_result(runtime: Runtime, tool_name: str, result: ToolResult, plot=None) -> CallToolResult:
-    """The wire form of a result: structured content, its JSON as text, and plots as images."""
-    pngs = await saved_plots(runtime, result)
-    plots = await anyio.to_thread.run_sync(plot, result) if plot is not None else []
-    if plots:
-        await save_plots(runtime, tool_name, result, plots)
-        pngs += [png for _, png in plots]
+def wire_result(result: ToolResult, pngs: list[bytes]) -> CallToolResult:
+    """The wire form of a result: structured content, its JSON as text, and its plots as images."""
     images = [ImageContent(type="image", data=base64.b64encode(png).decode(), mime_type="image/png") for png in pngs]
     return CallToolResult(
         content=[TextContent(type="text", text=result.model_dump_json(exclude_none=True)), *images],
@@ -142,9 +116,9 @@ def tool_function(tool: Tool):
         started = time.perf_counter()
         try:
             result = await tool.invoke(args, runtime, progress_reporter(ctx))
-            return await tool_result(runtime, tool.name, result, tool.plot)
+            return wire_result(result, await plots_for(runtime.root, tool.name, result, tool.plot))
         except Exception as exc:  # noqa: BLE001 - e.g. out of file descriptors: say so, keep serving
-            return await tool_result(runtime, tool.name, internal_failure(tool, exc, started))
+            return wire_result(internal_failure(tool, exc, started), [])
 
     call.__name__ = tool.name
     call.__doc__ = tool.description

@@ -17,7 +17,8 @@ from pydantic import ValidationError
 
 from implement_paper.prompts import CATALOG
 from implement_paper.prompts.catalog import read_markdown
-from implement_paper.tools.catalog import TOOLS
+
+from conftest import TOOLS
 
 ROOT = Path(__file__).resolve().parents[1]
 ARGS = {tool.name: tool.args for tool in TOOLS}

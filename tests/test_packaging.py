@@ -22,7 +22,7 @@ from mcp import Client, StdioServerParameters
 
 from implement_paper.server import interpreter
 from implement_paper.server.cli import parse_args
-from implement_paper.tools.catalog import TOOLS
+from conftest import TOOLS
 from test_stdio import INSPECTOR  # one pin for both Inspector checks
 
 REPO = Path(__file__).resolve().parent.parent

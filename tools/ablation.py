@@ -12,10 +12,12 @@ from typing import Any
 import anyio
 from pydantic import Field, field_validator
 
+from .dispatch import execute
 from .envelope import ToolResult
-from .harness_tool import HarnessArgs, Runtime, Tool, execute
+from .harness_tool import HarnessArgs
 from .plots import loss_curves_plot
 from .runner import ProgressCallback
+from .tool import Runtime, Tool
 from .worker.details import AblationDetails, TrainedRun, TrainedRuns
 
 BASELINE = "baseline"

@@ -3,21 +3,22 @@
 from __future__ import annotations
 
 from . import ablation, compare_metrics, data_inspect, dependencies, gradients, initialization, known_values, lr_sweep, model_inspect, overfit, training_jobs
-from .harness_tool import Tool
+from .tool import Tool
+from .training_jobs import TrainingJobs
 
-TOOLS: list[Tool] = [
-    data_inspect.TOOL,
-    model_inspect.TOOL,
-    initialization.TOOL,
-    overfit.TOOL,
-    gradients.TOOL,
-    known_values.TOOL,
-    dependencies.TOOL,
-    lr_sweep.TOOL,
-    ablation.TOOL,
-    training_jobs.START_TRAINING,
-    training_jobs.TRAINING_STATUS,
-    training_jobs.CANCEL_TRAINING,
-    training_jobs.LIST_RUNS,
-    compare_metrics.TOOL,
-]
+
+def tools(jobs: TrainingJobs) -> list[Tool]:
+    """The tools, the training ones running on `jobs` (the service the server's lifespan opens)."""
+    return [
+        data_inspect.TOOL,
+        model_inspect.TOOL,
+        initialization.TOOL,
+        overfit.TOOL,
+        gradients.TOOL,
+        known_values.TOOL,
+        dependencies.TOOL,
+        lr_sweep.TOOL,
+        ablation.TOOL,
+        *training_jobs.tools(jobs),
+        compare_metrics.TOOL,
+    ]

@@ -19,13 +19,13 @@ from typing import Annotated, Literal
 import anyio
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from .envelope import Artifact, Finding, RunInfo, ToolResult, sort_findings, status_of
-from .harness_tool import Runtime, Tool
+from .envelope import Artifact, Finding, RunInfo, ToolResult, status_of
 from .plots import metric_bars_plot
+from .run_store import record_path, unknown_run_finding
 from .runner import ProgressCallback
-from .run_store import RunStore, record_path, unknown_run_finding
+from .tool import Runtime, Tool
 from .worker.compact import significant
-from .worker.findings import ERROR, INFO, WARNING, finding
+from .worker.findings import ERROR, INFO, WARNING, finding, sort_findings
 from .worker.metric_names import guess_mode
 
 DEFAULT_REL_TOLERANCE = 0.05  # with no tolerance given for a metric: within 5% of the paper's value
@@ -320,7 +320,7 @@ def _summary(rows: list[MetricComparison]) -> str:
 def _run_metrics(runtime: Runtime, run_id: str) -> tuple[dict[str, list[float]], dict[str, str] | None] | dict | str:
     """The final metrics over seeds of a finished run and its objective; else the unknown-run finding,
     or why a known run has none. Blocking: call it through anyio.to_thread."""
-    record = RunStore(runtime.root).load(run_id)
+    record = runtime.runs.load(run_id)
     if record is None:
         return unknown_run_finding(run_id)
     if record.status != "completed":

@@ -65,14 +65,6 @@ class ToolResult(BaseModel, Generic[D]):
     artifacts: list[Artifact] = Field(default_factory=list, description="Files written for this call: plots, full reports.")
 
 
-_SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
-
-
-def sort_findings(findings: list[Finding]) -> list[Finding]:
-    """Most severe first; a stable sort keeps each tool's own order within a severity."""
-    return sorted(findings, key=lambda f: _SEVERITY_ORDER[f.severity])
-
-
 def status_of(findings: list[Finding]) -> Status:
     if any(f.code in RUN_FAILURES for f in findings):
         return "error"

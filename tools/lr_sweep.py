@@ -24,12 +24,14 @@ import anyio
 from pydantic import BaseModel, Field, model_validator
 
 from . import lr_judge
-from .envelope import Finding, RunInfo, ToolResult, sort_findings, status_of
-from .harness_tool import HarnessArgs, Runtime, Tool, execute
+from .envelope import Finding, RunInfo, ToolResult, status_of
+from .dispatch import execute
+from .harness_tool import HarnessArgs
 from .lr_judge import GridScores, RangeEvidence, Verdict, finite
 from .plots import lr_sweep_plot
 from .runner import ProgressCallback
-from .worker.findings import ERROR, WARNING, finding
+from .tool import Runtime, Tool
+from .worker.findings import ERROR, WARNING, finding, sort_findings
 
 NAME, CHECK = "lr_sweep", "lr_sweep"
 DEFAULT_NUM_LRS = {"range": 100, "auto": 100, "grid": 8}

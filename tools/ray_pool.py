@@ -14,6 +14,7 @@ an optional extra, imported only when the server is started with `--executor ray
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import queue
@@ -28,6 +29,7 @@ from typing import Any, Callable, Iterator
 import anyio
 
 from .runner import Outcome, ProgressCallback, WorkerPool
+from .worker.messages import JobRequest, read
 
 log = logging.getLogger(__name__)
 
@@ -55,11 +57,11 @@ def import_ray():
 # ------------------------------------------------------------------ the task, on a node
 
 
-def _node_request(request: dict[str, Any], project_path: str | None) -> dict[str, Any]:
-    """The request with its paths rewritten for this node: the project is the task's working
-    directory (uploaded by Ray) unless the server named a shared path."""
+def _node_request(request: dict[str, Any], harness: str, project_path: str | None) -> JobRequest:
+    """The request with its paths rewritten for this node (`harness`: relative to the project): the
+    project is the task's working directory (uploaded by Ray) unless the server named a shared path."""
     root = project_path or os.getcwd()
-    return {**request, "root": root, "harness": os.path.join(root, request["harness_relative"])}
+    return dataclasses.replace(read(request, JobRequest), root=root, harness=os.path.join(root, harness))
 
 
 def _outcome_message(outcome: Outcome) -> dict[str, Any]:
@@ -100,7 +102,7 @@ class NodePool:
             while True:
                 tasks.start_soon(self._one, pool, *await anyio.to_thread.run_sync(self.requests.get))
 
-    async def _one(self, pool: WorkerPool, request: dict, timeout_s: float, memory_limit_mb: float | None, events: queue.Queue) -> None:
+    async def _one(self, pool: WorkerPool, request: JobRequest, timeout_s: float, memory_limit_mb: float | None, events: queue.Queue) -> None:
         async def progress(done: float, total: float | None, message: str | None) -> None:
             events.put({"type": "progress", "done": done, "total": total, "message": message})
 
@@ -118,11 +120,18 @@ class NodePool:
 
 
 def job_events(
-    request: dict[str, Any], timeout_s: float, memory_limit_mb: float | None, project_path: str | None, threads: int
+    request: dict[str, Any],
+    harness: str,
+    timeout_s: float,
+    memory_limit_mb: float | None,
+    project_path: str | None,
+    threads: int,
 ) -> Iterator[dict]:
-    """The Ray task: run one job on this process's warm pool, yielding progress, then the outcome."""
+    """The Ray task: run one job (a JobRequest's fields; its harness path relative to the project) on
+    this process's warm pool, yielding progress, then the outcome."""
     events: queue.Queue = queue.Queue()
-    NodePool.of_this_process(threads).requests.put((_node_request(request, project_path), timeout_s, memory_limit_mb, events))
+    job = _node_request(request, harness, project_path)
+    NodePool.of_this_process(threads).requests.put((job, timeout_s, memory_limit_mb, events))
     while True:
         event = events.get()
         yield {**event, "node": os.uname().nodename}
@@ -219,19 +228,19 @@ class RayPool:
             self._runtime_env = {"working_dir": str(self.root), "excludes": EXCLUDES}
         log.info("ray executor connected: %s", ray.cluster_resources())
 
-    def _submit(self, request: dict[str, Any], timeout_s: float, memory_limit_mb: float | None):
-        relative = os.path.relpath(request["harness"], self.root)
+    def _submit(self, request: JobRequest, timeout_s: float, memory_limit_mb: float | None):
+        relative = os.path.relpath(request.harness, self.root)
         project_path = self.options.project_path or (None if self._runtime_env else str(self.root))
-        options = {"num_cpus": self.threads, "num_gpus": 1 if request.get("device") == "cuda" else 0}
+        options = {"num_cpus": self.threads, "num_gpus": 1 if request.device == "cuda" else 0}
         if self._runtime_env:
             options["runtime_env"] = self._runtime_env
         return self._task.options(**options).remote(
-            {**request, "harness_relative": relative}, timeout_s, memory_limit_mb, project_path, self.threads
+            request.to_dict(), relative, timeout_s, memory_limit_mb, project_path, self.threads
         )
 
     async def run(
         self,
-        request: dict[str, Any],
+        request: JobRequest,
         *,
         timeout_s: float,
         memory_limit_mb: float | None = None,

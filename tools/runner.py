@@ -5,8 +5,9 @@ zygote (tools/worker/zygote.py), which forks a child for it; we relay the child'
 progress, keep the tails of its stdout/stderr, and enforce the wall-clock limit. On
 timeout or cancellation the child's whole process group (and cgroup) is killed before
 `run()` returns or re-raises. If the zygote itself dies, we kill what its jobs left and
-say so. Everything a worker sends is checked: a line that is not JSON, a result without
-its keys, becomes a problem the result reports, never an exception in the server.
+say so. Everything a worker sends is read with tools/worker/messages.py: a line that is not
+JSON, a message without its keys, becomes a problem the result reports, never an exception
+in the server.
 Nothing here imports torch: that happens in the zygote.
 
 Warm mode keeps one zygote alive (started in the background at start-up, restarted if it
@@ -16,6 +17,7 @@ mode starts a zygote per call and closes it after: slower, but nothing outlives 
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import logging
 import os
@@ -32,6 +34,7 @@ import anyio
 from anyio.abc import Process
 
 from .worker import cgroups, protocol
+from .worker.messages import Exited, Job, JobRequest, MessageError, Progress, Ready, Result, Started, read
 
 log = logging.getLogger(__name__)
 
@@ -108,7 +111,7 @@ class _Job:
     exited: anyio.Event = field(default_factory=anyio.Event)
     pid: int | None = None
     cgroup: str | None = None
-    exit: dict[str, Any] | None = None
+    exit: Exited | None = None
     lost: str | None = None
 
     def kill_tree(self) -> None:
@@ -202,18 +205,17 @@ class Zygote:
             if not data:
                 return
             try:
-                self._handle(protocol.decode(data))
-            except (ValueError, KeyError, TypeError, AttributeError) as exc:
-                log.warning("ignored a malformed message from the zygote (%r): %r", exc, data[:200])
+                self._handle(read(protocol.decode(data), Ready, Started, Exited))
+            except ValueError as exc:  # not JSON, or not a message of ours (MessageError)
+                log.warning("ignored a malformed message from the zygote (%s): %r", exc, data[:200])
 
-    def _handle(self, message: dict[str, Any]) -> None:
-        kind = message["type"]
-        if kind == protocol.READY:
+    def _handle(self, message: Ready | Started | Exited) -> None:
+        if isinstance(message, Ready):
             self.ready.set()
-        elif kind == protocol.STARTED and (job := self.jobs.get(message["id"])):
-            job.pid, job.cgroup = int(message["pid"]), message.get("cgroup")
+        elif isinstance(message, Started) and (job := self.jobs.get(message.id)):
+            job.pid, job.cgroup = message.pid, message.cgroup
             job.started.set()
-        elif kind == protocol.EXITED and (job := self.jobs.pop(message["id"], None)):
+        elif isinstance(message, Exited) and (job := self.jobs.pop(message.id, None)):
             job.exit = message
             job.exited.set()
 
@@ -257,20 +259,19 @@ class Zygote:
                 self.start_error or f"the worker interpreter {self.python!r} did not start within {START_TIMEOUT_S:.0f} s"
             )
 
-    def submit(self, job: _Job, request: dict[str, Any], memory_limit_mb: float | None, fds: list[int]) -> None:
+    def submit(self, job: _Job, request: JobRequest, memory_limit_mb: float | None, fds: list[int]) -> None:
         """Send a job; its request travels as a file (any size), its output fds with it."""
         if self.dead:
             raise ConnectionError("the zygote has died")
         request_fd = protocol.request_file(request)
         try:
-            message = {"type": protocol.JOB, "id": job.id, "memory_limit_mb": memory_limit_mb}
-            protocol.send(self._sock, message, [request_fd, *fds])
+            protocol.send(self._sock, Job(job.id, memory_limit_mb), [request_fd, *fds])
         finally:
             os.close(request_fd)
         self.jobs[job.id] = job
 
 
-def _submit(zygote: Zygote, job: _Job, request: dict[str, Any], memory_limit_mb: float | None) -> tuple[int, int, int]:
+def _submit(zygote: Zygote, job: _Job, request: JobRequest, memory_limit_mb: float | None) -> tuple[int, int, int]:
     """Hand the job to the zygote with the write ends of its stdout, stderr and result
     pipes; return the read ends (non-blocking). A job that cannot be handed over is lost."""
     pipes = [os.pipe() for _ in range(3)]
@@ -372,7 +373,7 @@ class WorkerPool:
 
     async def run(
         self,
-        request: dict[str, Any],
+        request: JobRequest,
         *,
         timeout_s: float,
         memory_limit_mb: float | None = None,
@@ -382,7 +383,7 @@ class WorkerPool:
         """Run one job. Raises WorkerStartError when no worker can be started at all.
 
         `on_progress` gets each progress event; `on_data` the numbers some events carry."""
-        request = {**request, "threads": self.threads_per_job()}
+        request = dataclasses.replace(request, threads=self.threads_per_job())
         if self.limiter.available_tokens == 0 and on_progress is not None:
             await on_progress(0, None, f"queued: {self.waiting + 1} call(s) wait for one of {self.max_workers} workers")
         async with self.limiter:
@@ -402,13 +403,13 @@ class WorkerPool:
     async def _run_on(
         self,
         zygote: Zygote,
-        request: dict[str, Any],
+        request: JobRequest,
         timeout_s: float,
         memory_limit_mb: float | None,
         on_progress: ProgressCallback | None,
         on_data: Callable[[dict[str, Any]], None] | None,
     ) -> Outcome:
-        outcome = Outcome(threads=request["threads"])
+        outcome = Outcome(threads=request.threads)
         job = _Job(str(next(self._ids)))
         started = time.perf_counter()
         stdout_r, stderr_r, result_r = _submit(zygote, job, request, memory_limit_mb)
@@ -435,9 +436,9 @@ class WorkerPool:
         outcome.duration_s = time.perf_counter() - started
         outcome.worker_lost = job.lost
         if job.exit is not None:
-            outcome.returncode = job.exit.get("returncode")
-            outcome.killed_for_memory = bool(job.exit.get("killed_for_memory"))
-            outcome.peak_rss_mb = job.exit.get("peak_rss_mb")
+            outcome.returncode = job.exit.returncode
+            outcome.killed_for_memory = job.exit.killed_for_memory
+            outcome.peak_rss_mb = job.exit.peak_rss_mb
         return outcome
 
     async def _drain(self, fd: int, sink: Callable[[bytes], None], done: anyio.Event) -> None:
@@ -477,20 +478,22 @@ class WorkerPool:
     ) -> None:
         """One message from the job: a result, or progress. Anything else is noted, not raised."""
         try:
-            message = protocol.decode(line)
+            data = protocol.decode(line)
         except ValueError as exc:
             outcome.problems.append(f"a line on the result pipe is not JSON ({exc}): {line[:200]!r}")
             return
-        kind = message.get("type") if isinstance(message, dict) else None
-        if kind == protocol.RESULT and isinstance(message.get("payload"), dict):
-            outcome.payload = message["payload"]
-        elif kind == protocol.PROGRESS and _is_progress(message):
-            if on_data is not None and isinstance(message.get("data"), dict):
-                on_data(message["data"])
-            if on_progress is not None:
-                await on_progress(message["done"], message["total"], protocol.clip_strings(message["message"], 500))
-        else:
-            outcome.problems.append(f"an unreadable message on the result pipe: {line[:200]!r}")
+        try:
+            message = read(data, Progress, Result)
+        except MessageError as exc:
+            outcome.problems.append(f"an unreadable message on the result pipe ({exc}): {line[:200]!r}")
+            return
+        if isinstance(message, Result):
+            outcome.payload = message.payload
+            return
+        if on_data is not None and message.data is not None:
+            on_data(message.data)
+        if on_progress is not None:
+            await on_progress(message.done, message.total, protocol.clip_strings(message.message, 500))
 
     async def _kill(self, job: _Job) -> None:
         """Kill the job's process group and wait for the zygote to reap it."""
@@ -502,11 +505,3 @@ class WorkerPool:
             with anyio.move_on_after(5):
                 await job.exited.wait()
 
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
-
-
-def _is_progress(message: dict[str, Any]) -> bool:
-    total, text = message.get("total"), message.get("message")
-    return _is_number(message.get("done")) and (total is None or _is_number(total)) and (text is None or isinstance(text, str))

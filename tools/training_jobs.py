@@ -24,8 +24,10 @@ from typing import Any, Callable
 import anyio
 from pydantic import BaseModel, Field, TypeAdapter, model_validator
 
-from .envelope import Artifact, Finding, ToolResult, sort_findings, status_of
-from .harness_tool import HarnessArgs, ProgressCallback, Runtime, Tool, error_result, execute, locate_harness
+from .artifacts import save_run_plot
+from .dispatch import error_result, execute, locate_harness
+from .envelope import Artifact, Finding, ToolResult, status_of
+from .harness_tool import HarnessArgs
 from .plots import Series, training_run_plot
 from .run_events import EventLog, tensorboard_available
 from .run_objective import Reach, best_of, reach
@@ -42,8 +44,10 @@ from .run_store import (
     record_path,
     unknown_run_finding,
 )
+from .runner import ProgressCallback
+from .tool import Runtime, Tool
 from .worker.details import Curve, SeedDetails, SeedProgress
-from .worker.findings import ERROR, INFO, WARNING, finding
+from .worker.findings import ERROR, INFO, WARNING, finding, sort_findings
 
 log = logging.getLogger(__name__)
 
@@ -242,11 +246,11 @@ class LiveRun:
 
 
 class TrainingJobs:
-    """The runs in flight. Owned by the server's lifespan: closing it cancels them all."""
+    """The runs in flight, kept in `store`. The server's lifespan opens it (`async with`); closing it
+    cancels them all. Each run's seeds run on the runtime of the call that started it."""
 
-    def __init__(self, runtime: Runtime):
-        self.runtime = runtime
-        self.store = RunStore(runtime.root)
+    def __init__(self, store: RunStore):
+        self.store = store
         self.owner = OwnerLock(self.store)
         self.live: dict[str, LiveRun] = {}
         self.tensorboard = False  # whether the tensorboard extra is installed: runs then write events
@@ -292,7 +296,7 @@ class TrainingJobs:
             except OSError as exc:
                 log.warning("could not mark run %s interrupted: %s", record.run_id, exc)
 
-    async def start(self, args: StartTrainingArgs, harness: str) -> RunRecord:
+    async def start(self, args: StartTrainingArgs, harness: str, runtime: Runtime) -> RunRecord:
         record = RunRecord(
             run_id=f"{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(3)}",
             label=args.label,
@@ -311,7 +315,7 @@ class TrainingJobs:
         run = LiveRun(record, self.store)
         self.live[record.run_id] = run
         await run.flush()
-        self._tg.start_soon(self._supervise, run, args)
+        self._tg.start_soon(self._supervise, run, args, runtime)
         return record
 
     def cancel(self, run_id: str) -> bool:
@@ -341,10 +345,10 @@ class TrainingJobs:
                     done = sum(s.steps_done for s in record.seeds)
                     await progress(done, record.steps * len(record.seeds), run_summary(record))
 
-    async def _supervise(self, run: LiveRun, args: StartTrainingArgs) -> None:
+    async def _supervise(self, run: LiveRun, args: StartTrainingArgs, runtime: Runtime) -> None:
         """The whole run; nothing raised in it may reach the server's task group."""
         try:
-            await self._run(run, args)
+            await self._run(run, args, runtime)
         except Exception as exc:  # noqa: BLE001 - a bug of ours must cost this run only
             log.exception("run %s failed inside the server", run.record.run_id)
             run.record.findings.append(internal_error("the run failed inside the server", exc))
@@ -353,7 +357,7 @@ class TrainingJobs:
         finally:
             run.finished.set()
 
-    async def _run(self, run: LiveRun, args: StartTrainingArgs) -> None:
+    async def _run(self, run: LiveRun, args: StartTrainingArgs, runtime: Runtime) -> None:
         run.record.status = "running"
         await run.flush()  # at once: another server on this root reads the record, not our memory
         with anyio.CancelScope() as scope:
@@ -363,13 +367,13 @@ class TrainingJobs:
                     tg.start_soon(run.autosave)
                     async with anyio.create_task_group() as seeds:
                         for seed_run in run.record.seeds:
-                            seeds.start_soon(self._seed, run, seed_run, args)
+                            seeds.start_soon(self._seed, run, seed_run, args, runtime)
                     tg.cancel_scope.cancel()  # every seed is done: stop autosaving
             finally:
                 with anyio.CancelScope(shield=True):
                     await self._finish(run, cancelled=scope.cancel_called)
 
-    async def _seed(self, run: LiveRun, seed_run: SeedRun, args: StartTrainingArgs) -> None:
+    async def _seed(self, run: LiveRun, seed_run: SeedRun, args: StartTrainingArgs, runtime: Runtime) -> None:
         """One seed's worker job. Anything but cancellation fails this seed alone, with internal_error."""
         events = EventLog(self.store.folder / run.record.run_id / f"seed-{seed_run.seed}")
         try:
@@ -377,7 +381,7 @@ class TrainingJobs:
                 run.events[seed_run.seed] = events
             seed_args = args.model_copy(update={"seed": seed_run.seed, "timeout_s": args.timeout_s or 24 * 3600.0})
             on_data = self._on_data(run, seed_run)
-            result = await execute("train_run", "start_training", SeedResult, seed_args, self.runtime, None, on_data, fan_out=True)
+            result = await execute("train_run", "start_training", SeedResult, seed_args, runtime, None, on_data, fan_out=True)
             self._seed_result(run.record, seed_run, result)
         except Exception as exc:  # noqa: BLE001 - supervised: the other seeds and the server carry on
             log.exception("seed %s of run %s failed inside the server", seed_run.seed, run.record.run_id)
@@ -452,9 +456,7 @@ class TrainingJobs:
             return
         title = f"run {record.run_id}" + (f" ({record.label})" if record.label else "")
         png = await anyio.to_thread.run_sync(lambda: training_run_plot(loss, metrics, title=title))
-        plot = self.store.folder / f"{record.run_id}.png"
-        await anyio.Path(plot).write_bytes(png)
-        record.plot = self.store.relative(plot)
+        record.plot = await save_run_plot(self.store, record.run_id, png)
 
 
 def plot_series(record: RunRecord) -> tuple[dict[str, Series], dict[str, dict[str, Series]]]:
@@ -518,38 +520,40 @@ def _unknown_run(run_id: str) -> RunResult:
     return error_result(RunResult, unknown_run_finding(run_id), time.perf_counter())
 
 
-def _jobs(runtime: Runtime) -> TrainingJobs:
-    assert runtime.jobs is not None, "the server's lifespan sets runtime.jobs"
-    return runtime.jobs
+def tools(jobs: TrainingJobs) -> list[Tool]:
+    """start_training, training_status, cancel_training and list_runs, running on `jobs`."""
+
+    async def start(args: StartTrainingArgs, runtime: Runtime, progress: ProgressCallback | None) -> RunResult:
+        harness = locate_harness(runtime, args.harness)
+        if isinstance(harness, dict):
+            return error_result(RunResult, harness, time.perf_counter())
+        return run_result(await jobs.start(args, str(harness.relative_to(runtime.root.resolve())), runtime), jobs)
+
+    async def status(args: StatusArgs, runtime: Runtime, progress: ProgressCallback | None) -> RunResult:
+        if args.wait_s:
+            await jobs.wait(args.run_id, args.wait_s, progress)
+        record = await jobs.record(args.run_id)
+        return run_result(record, jobs, args.reach) if record else _unknown_run(args.run_id)
+
+    async def cancel(args: RunIdArgs, runtime: Runtime, progress: ProgressCallback | None) -> RunResult:
+        if jobs.cancel(args.run_id):
+            await jobs.wait(args.run_id, 10, None)
+        record = await jobs.record(args.run_id)
+        return run_result(record, jobs) if record else _unknown_run(args.run_id)
+
+    async def list_runs(args: ListRunsArgs, runtime: Runtime, progress: ProgressCallback | None) -> RunListResult:
+        return await _list(jobs, args.limit)
+
+    return [
+        Tool(invoke=start, **START_TRAINING),
+        Tool(invoke=status, **TRAINING_STATUS),
+        Tool(invoke=cancel, **CANCEL_TRAINING),
+        Tool(invoke=list_runs, **LIST_RUNS),
+    ]
 
 
-async def _start(args: StartTrainingArgs, runtime: Runtime, progress: ProgressCallback | None) -> RunResult:
-    harness = locate_harness(runtime, args.harness)
-    if isinstance(harness, dict):
-        return error_result(RunResult, harness, time.perf_counter())
-    jobs = _jobs(runtime)
-    return run_result(await jobs.start(args, str(harness.relative_to(runtime.root.resolve()))), jobs)
-
-
-async def _status(args: StatusArgs, runtime: Runtime, progress: ProgressCallback | None) -> RunResult:
-    jobs = _jobs(runtime)
-    if args.wait_s:
-        await jobs.wait(args.run_id, args.wait_s, progress)
-    record = await jobs.record(args.run_id)
-    return run_result(record, jobs, args.reach) if record else _unknown_run(args.run_id)
-
-
-async def _cancel(args: RunIdArgs, runtime: Runtime, progress: ProgressCallback | None) -> RunResult:
-    jobs = _jobs(runtime)
-    if jobs.cancel(args.run_id):
-        await jobs.wait(args.run_id, 10, None)
-    record = await jobs.record(args.run_id)
-    return run_result(record, jobs) if record else _unknown_run(args.run_id)
-
-
-async def _list(args: ListRunsArgs, runtime: Runtime, progress: ProgressCallback | None) -> RunListResult:
-    jobs = _jobs(runtime)
-    records, skipped = await anyio.to_thread.run_sync(jobs.store.newest, args.limit)
+async def _list(jobs: TrainingJobs, limit: int) -> RunListResult:
+    records, skipped = await anyio.to_thread.run_sync(jobs.store.newest, limit)
     records = [jobs.live[r.run_id].record if r.run_id in jobs.live else r for r in records]
     runs = [
         RunListing(
@@ -579,7 +583,8 @@ async def _list(args: ListRunsArgs, runtime: Runtime, progress: ProgressCallback
     return RunListResult(status=status_of(findings), summary=summary, findings=findings, details=RunList(runs=runs, skipped=skipped))
 
 
-START_TRAINING = Tool(
+# What each training tool is, less the function that runs it: tools() binds that to the jobs service.
+START_TRAINING = dict(
     name="start_training",
     args=StartTrainingArgs,
     result=RunResult,
@@ -592,10 +597,9 @@ START_TRAINING = Tool(
         "under .implement-paper/runs/ (TensorBoard events too, with the tensorboard extra). Then poll "
         "training_status(run_id, wait_s=30) and compare_metrics(run_id=...)."
     ),
-    invoke=_start,
 )
 
-TRAINING_STATUS = Tool(
+TRAINING_STATUS = dict(
     name="training_status",
     args=StatusArgs,
     result=RunResult,
@@ -605,24 +609,21 @@ TRAINING_STATUS = Tool(
         "done. reach={metric: value} gives the first step each seed reached that value. wait_s (≤ 50) waits for "
         "completion, reporting progress, before answering."
     ),
-    invoke=_status,
 )
 
-CANCEL_TRAINING = Tool(
+CANCEL_TRAINING = dict(
     name="cancel_training",
     args=RunIdArgs,
     result=RunResult,
     description="Cancel a running training run: its workers are killed; the record stays, marked cancelled.",
-    invoke=_cancel,
     destructive=True,
 )
 
-LIST_RUNS = Tool(
+LIST_RUNS = dict(
     name="list_runs",
     args=ListRunsArgs,
     result=RunListResult,
     description="The training runs recorded under this project (also those of earlier server sessions), newest "
     "first; files under runs/ that are not valid records are skipped and named.",
-    invoke=_list,
     read_only=True,
 )

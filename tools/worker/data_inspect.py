@@ -17,7 +17,7 @@ import torch
 from .compact import significant
 from .details import ChannelStats, DataDetails, LabelStats, SplitOverlap, SplitSummary, TensorSummary
 from .failures import HarnessError, user_frames
-from .findings import ERROR, INFO, WARNING, finding
+from .findings import ERROR, INFO, WARNING, finding, sort_findings
 from .harness import inputs_of, targets_of
 from .job import JobContext, seed_everything
 
@@ -509,7 +509,7 @@ def run(ctx: JobContext) -> dict[str, Any]:
         inspections.append(inspection)
     overlaps, overlap_findings = _split_overlaps(ctx, inspections, sample, batch_size) if sample > 0 else ([], [])
     findings = [f for inspection in inspections for f in inspection.findings] + overlap_findings
-    findings = _first_of_each_note(findings)
+    findings = sort_findings(_first_of_each_note(findings))
     payload = {
         "summary": _summary_line(inspections, overlaps, findings),
         "findings": findings,

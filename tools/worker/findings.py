@@ -6,9 +6,11 @@ validates every finding against `implement_paper.tools.envelope.Finding`.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
 ERROR, WARNING, INFO = "error", "warning", "info"
+SEVERITY_ORDER = {ERROR: 0, WARNING: 1, INFO: 2}
+F = TypeVar("F")
 
 # What a code means, in one line. The README's table and the tool docs come from here.
 CODES: dict[str, str] = {
@@ -112,3 +114,11 @@ def finding(
         "evidence": evidence or {},
         "suggestion": suggestion,
     }
+
+
+def sort_findings(findings: list[F]) -> list[F]:
+    """Most severe first; a stable sort keeps each check's own order within a severity.
+
+    The one order of findings: a check sorts before its summary quotes the first problem, and
+    the server sorts what it receives. Findings as dicts (the worker's) or with a `.severity`."""
+    return sorted(findings, key=lambda f: SEVERITY_ORDER[f["severity"] if isinstance(f, dict) else f.severity])

@@ -20,7 +20,7 @@ from . import nonfinite
 from .compact import evenly_spaced, significant
 from .details import GradientDetails, InputError, ModelGradients, ModuleGradient, NumericalResult, ParamNorms, Trend
 from .failures import HarnessError
-from .findings import ERROR, WARNING, finding
+from .findings import ERROR, WARNING, finding, sort_findings
 from .job import JobContext
 
 # Thresholds start from AUTOTRAINER (Zhang et al., ICSE 2021: first/last layer gradient norm
@@ -425,7 +425,7 @@ def _model_check(ctx: JobContext) -> dict[str, Any]:
         )
     findings += _term_findings(reach, rows)
     trend, trend_findings = _trend_findings(modules)
-    findings += trend_findings
+    findings = sort_findings(findings + trend_findings)
     details, summary = _model_summary(rows, modules, counts, trend, reach, loss_value, findings)
     return {
         "summary": summary,

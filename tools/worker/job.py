@@ -1,8 +1,10 @@
 """One job, run in a forked child of the zygote: load the harness, run one check, answer.
 
-A check is a module of this package with `run(ctx: JobContext) -> dict` returning
-`{"summary": str, "findings": [finding, ...], "details": {...}}`. Whatever goes wrong
-becomes a finding in that same shape, so the server always gets an answer it can read.
+A check is a module of this package with `run(ctx: JobContext) -> dict` returning the fields
+of a `messages.Answer`: `{"summary": str, "findings": [finding, ...], "details": {...}}`, its
+findings in `findings.sort_findings` order when the summary quotes the first. Whatever goes
+wrong (a request that does not read as a `JobRequest` too) becomes a finding in that same
+shape, so the server always gets an answer it can read.
 """
 
 from __future__ import annotations
@@ -22,7 +24,9 @@ import torch
 
 from . import protocol
 from .failures import DeviceUnavailable, HarnessError, exception_finding
+from .findings import ERROR, finding
 from .harness import Harness, to_device
+from .messages import JobRequest, MessageError, Progress, Result, read
 
 PROGRESS_INTERVAL_S = 0.25  # the server relays progress; more often would only cost JSON
 RESULT_FD_CEILING = 1 << 16  # the kernel allocates the fd table up to the highest fd used: stay modest
@@ -51,16 +55,16 @@ def resolve_device(name: str) -> torch.device:
 class JobContext:
     """What a check gets: its arguments, the loaded harness, the device, progress."""
 
-    def __init__(self, request: dict[str, Any], result_fd: int):
+    def __init__(self, request: JobRequest, result_fd: int):
         self.request = request
-        self.args: dict[str, Any] = request.get("args", {})
-        self.root: str = request["root"]
-        self.seed: int = request.get("seed", 0)
-        self.model_kwargs: dict[str, Any] = request.get("model_kwargs") or {}
-        self.device = resolve_device(request.get("device", "auto"))
+        self.args: dict[str, Any] = request.args
+        self.root: str = request.root
+        self.seed: int = request.seed
+        self.model_kwargs: dict[str, Any] = request.model_kwargs or {}
+        self.device = resolve_device(request.device)
         self._result_fd = result_fd
         self._last_progress = 0.0
-        self.harness = Harness(request["harness"], request.get("names")) if request.get("harness") else None
+        self.harness = Harness(request.harness, request.names)
 
     def progress(
         self,
@@ -75,10 +79,7 @@ class JobContext:
         now = time.monotonic()
         if force or now - self._last_progress >= PROGRESS_INTERVAL_S:
             self._last_progress = now
-            event = {"type": protocol.PROGRESS, "done": done, "total": total, "message": message}
-            if data:
-                event["data"] = data
-            protocol.write_line(self._result_fd, event)
+            protocol.write_line(self._result_fd, Progress(done, total, message, data or None))
 
     def build_model(self, **overrides: Any) -> torch.nn.Module:
         """A freshly initialised model: seeded, so every call gives the same weights."""
@@ -103,13 +104,8 @@ class JobContext:
         return exception_finding(exc, self.root, during=during)
 
 
-def _run_info(request: dict[str, Any], device: str | None) -> dict[str, Any]:
-    return {
-        "device": device,
-        "python": platform.python_version(),
-        "torch_version": torch.__version__,
-        "seed": request.get("seed", 0),
-    }
+def _run_info(request: JobRequest, device: str | None) -> dict[str, Any]:
+    return {"device": device, "python": platform.python_version(), "torch_version": torch.__version__, "seed": request.seed}
 
 
 def _failed(finding: dict[str, Any]) -> dict[str, Any]:
@@ -123,28 +119,43 @@ def _highest_fd() -> int:
     return max(3, min(soft, RESULT_FD_CEILING) - 1)
 
 
-def run_job(request: dict[str, Any], result_fd: int) -> int:
+def _bad_request(problem: MessageError) -> dict[str, Any]:
+    return _failed(
+        finding(
+            "internal_error",
+            ERROR,
+            f"the worker could not read its job request: {problem}",
+            suggestion="This is a bug in implement-paper-mcp (the server and worker disagree): report it.",
+        )
+    )
+
+
+def run_job(data: Any, result_fd: int) -> int:
     """Run the requested check and write exactly one result message. Returns the exit code."""
     # Keep the result pipe out of the way of user code that closes or reuses fds: put it
     # as high as the fd limit allows, so even a daemon-style os.closerange(3, 1024) misses it.
     high_fd = fcntl.fcntl(result_fd, fcntl.F_DUPFD_CLOEXEC, _highest_fd())
     os.close(result_fd)
-    torch.set_num_threads(max(1, int(request.get("threads", 1))))
-    os.chdir(request["root"])
+    try:
+        request = read(data, JobRequest)
+    except MessageError as exc:
+        protocol.write_line(high_fd, Result(_bad_request(exc)))
+        return 0
+    torch.set_num_threads(max(1, request.threads))
+    os.chdir(request.root)
     started = time.perf_counter()
     device = None
     try:
         ctx = JobContext(request, high_fd)
         device = str(ctx.device)
-        check = importlib.import_module(f"{__package__}.{request['check']}")
-        payload = check.run(ctx)
+        payload = importlib.import_module(f"{__package__}.{request.check}").run(ctx)
     except (HarnessError, DeviceUnavailable) as exc:
         payload = _failed(exc.to_finding())
     except BaseException as exc:  # noqa: BLE001 - SystemExit and KeyboardInterrupt from user code too
-        payload = _failed(exception_finding(exc, request["root"], during="loading the harness" if device is None else None))
+        payload = _failed(exception_finding(exc, request.root, during="loading the harness" if device is None else None))
     finally:
         sys.stdout.flush()
         sys.stderr.flush()
     payload["run"] = {**_run_info(request, device), "duration_s": round(time.perf_counter() - started, 3)}
-    protocol.write_line(high_fd, {"type": protocol.RESULT, "payload": payload})
+    protocol.write_line(high_fd, Result(payload))
     return 0

@@ -19,7 +19,7 @@ from torch import nn
 
 from .details import CaseResult, KnownValuesDetails, WorstElement
 from .failures import HarnessError
-from .findings import ERROR, finding
+from .findings import ERROR, finding, sort_findings
 from .harness import defined_callables
 from .job import JobContext, seed_everything
 
@@ -358,6 +358,7 @@ def run(ctx: JobContext) -> dict[str, Any]:
         function=name, kind=kind, rtol=ctx.args["rtol"], atol=ctx.args["atol"], dtype=ctx.args["dtype"], matched=matched, cases=results
     )
     summary = f"{matched} of {len(cases)} cases match"
+    findings = sort_findings(findings)
     if findings:
         summary += f"; first problem: {findings[0]['message']}"
     else:

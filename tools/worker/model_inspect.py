@@ -16,7 +16,7 @@ import torch
 from torch import nn
 
 from .details import InspectDetails, ModuleRow
-from .findings import ERROR, INFO, finding
+from .findings import ERROR, INFO, finding, sort_findings
 from .harness import inputs_of
 from .job import JobContext
 
@@ -280,7 +280,7 @@ def run(ctx: JobContext) -> dict[str, Any]:
     tied = _tied(model)
     unregistered = _unregistered(model)
     hidden = sum(u["hidden_params"] for u in unregistered)
-    findings = _findings(ctx, model, seen, failure, unregistered, total, hidden)
+    findings = sort_findings(_findings(ctx, model, seen, failure, unregistered, total, hidden))
     expected = ctx.args.get("expected_param_count")
 
     counts = {

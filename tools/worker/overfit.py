@@ -22,7 +22,7 @@ import torch
 
 from . import loss_judges, nonfinite
 from .details import ModeCheck, OverfitDetails, SizeResult, TermValues
-from .findings import ERROR, INFO, WARNING, finding
+from .findings import ERROR, INFO, WARNING, finding, sort_findings
 from .job import JobContext
 from .mode_checks import buffers_not_updated, mode_losses, statistics_buffers, train_eval_gap
 from .training import Trace, downsample, train
@@ -419,5 +419,6 @@ def run(ctx: JobContext) -> dict[str, Any]:
         found["evidence"]["sizes"] = failed_sizes
         findings.append(found)
     _degenerate_single_example(per_size, findings)
+    findings = sort_findings(findings)
     return {"summary": _summary(per_size, findings, ctx.harness.on_policy), "findings": findings,
             "details": asdict(OverfitDetails(sizes=per_size, on_policy=ctx.harness.on_policy))}

@@ -1,4 +1,4 @@
-"""The messages between the server and its workers, and how they are framed.
+"""How the messages between the server and its workers (messages.py) are framed.
 
 Both sides import this module, so it is standard library only.
 
@@ -21,19 +21,10 @@ import socket
 import tempfile
 from typing import Any
 
+from .messages import JobRequest, Message
+
 MAX_DATAGRAM = 1 << 16  # zygote messages are small: the request travels in its own file
 MAX_STRING_CHARS = 4000  # any string from the user's code is cut to this before it enters a result
-
-# zygote socket, server -> zygote
-JOB = "job"  # {"type": "job", "id", "memory_limit_mb"} with fds [request, stdout_w, stderr_w, result_w]
-JOB_FDS = 4
-# zygote socket, zygote -> server
-READY = "ready"  # {"type": "ready"}: torch is imported, jobs can come
-STARTED = "started"  # {"type": "started", "id", "pid", "cgroup": path or None}
-EXITED = "exited"  # {"type": "exited", "id", "returncode", "peak_rss_mb", "killed_for_memory"}
-# result pipe, job child -> server
-PROGRESS = "progress"  # {"type": "progress", "done", "total", "message", "data"?}
-RESULT = "result"  # {"type": "result", "payload": {...}}
 
 
 def finite_or_none(value: Any) -> Any:
@@ -56,17 +47,17 @@ def decode(data: bytes) -> dict[str, Any]:
     return json.loads(data)
 
 
-def send(sock: socket.socket, message: dict[str, Any], fds: list[int] | None = None) -> None:
+def send(sock: socket.socket, message: Message, fds: list[int] | None = None) -> None:
     if fds:
-        socket.send_fds(sock, [encode(message)], fds)
+        socket.send_fds(sock, [encode(message.to_dict())], fds)
     else:
-        sock.send(encode(message))
+        sock.send(encode(message.to_dict()))
 
 
-def request_file(request: dict[str, Any]) -> int:
+def request_file(request: JobRequest) -> int:
     """A file descriptor holding the request's JSON, to pass with the job message."""
     fd = os.memfd_create("implement-paper-request", os.MFD_CLOEXEC) if hasattr(os, "memfd_create") else _temp_fd()
-    view = memoryview(encode(request))
+    view = memoryview(encode(request.to_dict()))
     while view:
         view = view[os.write(fd, view) :]
     return fd
@@ -78,8 +69,8 @@ def _temp_fd() -> int:
         return os.dup(f.fileno())
 
 
-def read_request(fd: int) -> dict[str, Any]:
-    """The request request_file() wrote, read from the start whatever the fd's offset."""
+def read_request(fd: int) -> Any:
+    """The JSON request_file() wrote, read from the start whatever the fd's offset; messages.read checks it."""
     chunks, offset = [], 0
     while chunk := os.pread(fd, 1 << 20, offset):
         chunks.append(chunk)
@@ -99,8 +90,8 @@ def clip_strings(value: Any, limit: int = MAX_STRING_CHARS) -> Any:
     return value
 
 
-def write_line(fd: int, message: dict[str, Any]) -> None:
-    """Write one JSON line to a pipe, all of it even if the pipe takes it in pieces."""
-    data = encode(message) + b"\n"
+def write_line(fd: int, message: Message) -> None:
+    """Write one message as a JSON line to a pipe, all of it even if the pipe takes it in pieces."""
+    data = encode(message.to_dict()) + b"\n"
     while data:
         data = data[os.write(fd, data) :]

@@ -36,6 +36,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from . import cgroups, protocol
+from .messages import Exited, Job, Ready, Started, read
 
 MEMORY_POLL_S = 0.1
 ORPHAN_WATCH_S = 2.0  # after a job ends or an orphan is killed, how long to keep looking for more
@@ -178,9 +179,9 @@ def _run_spare(zygote_pid: int, inherited: list, cgroup: str | None, handover: s
             signal.signal(signum, signal.SIG_DFL)
         for thing in inherited:  # the zygote's socket and wake-up pipe
             thing.close() if isinstance(thing, socket.socket) else os.close(thing)
-        _, fds, _, _ = socket.recv_fds(handover, protocol.MAX_DATAGRAM, protocol.JOB_FDS)
+        _, fds, _, _ = socket.recv_fds(handover, protocol.MAX_DATAGRAM, Job.FDS)
         handover.close()
-        if len(fds) != protocol.JOB_FDS:
+        if len(fds) != Job.FDS:
             os._exit(0)  # the zygote is shutting down
         request_fd, stdout_w, stderr_w, result_w = fds
         devnull = os.open(os.devnull, os.O_RDONLY)
@@ -222,7 +223,7 @@ class Zygote:
     def serve(self) -> None:
         warm_up()  # the whole point: children inherit torch imported and warmed up
         self._make_spare()
-        self._tell({"type": protocol.READY})  # a server already gone: the socket's end of file follows
+        self._tell(Ready())  # a server already gone: the socket's end of file follows
         selector = selectors.DefaultSelector()
         selector.register(self.sock, selectors.EVENT_READ)
         selector.register(self.wake[0], selectors.EVENT_READ)
@@ -231,10 +232,10 @@ class Zygote:
             ready = selector.select(MEMORY_POLL_S if watching else None)
             for key, _ in ready:
                 if key.fileobj is self.sock:
-                    message, fds, _, _ = socket.recv_fds(self.sock, protocol.MAX_DATAGRAM, protocol.JOB_FDS)
+                    message, fds, _, _ = socket.recv_fds(self.sock, protocol.MAX_DATAGRAM, Job.FDS)
                     if not message:
                         self.shutdown()
-                    self.start(protocol.decode(message), fds)
+                    self.start(message, fds)
                 else:
                     self._drain_wake()
             self.reap()
@@ -249,8 +250,12 @@ class Zygote:
             except BlockingIOError:
                 return
 
-    def start(self, message: dict, fds: list[int]) -> None:
-        if len(fds) != protocol.JOB_FDS:
+    def start(self, data: bytes, fds: list[int]) -> None:
+        try:
+            job = read(protocol.decode(data), Job)
+        except ValueError:  # not JSON, or not a job message
+            job = None
+        if job is None or len(fds) != Job.FDS:
             for fd in fds:
                 os.close(fd)
             return  # not a job message we sent: the server's wait for "started" times out
@@ -267,8 +272,8 @@ class Zygote:
                 os.close(fd)
         spare.handover.close()
         self.spare = None
-        self.children[spare.pid] = Child(message["id"], message.get("memory_limit_mb"), spare.cgroup)
-        self._tell({"type": protocol.STARTED, "id": message["id"], "pid": spare.pid, "cgroup": spare.cgroup})
+        self.children[spare.pid] = Child(job.id, job.memory_limit_mb, spare.cgroup)
+        self._tell(Started(job.id, spare.pid, spare.cgroup))
         self._make_spare()
 
     def _make_spare(self) -> Spare:
@@ -284,7 +289,7 @@ class Zygote:
         self.spare = Spare(pid, cgroup, ours)
         return self.spare
 
-    def _tell(self, message: dict) -> None:
+    def _tell(self, message: Ready | Started | Exited) -> None:
         try:
             protocol.send(self.sock, message)
         except OSError:
@@ -308,15 +313,8 @@ class Zygote:
             if child is not None:
                 # A call shorter than one memory poll was never sampled: its own peak is the floor.
                 child.peak_mb = max(child.peak_mb, usage.ru_maxrss / 1024)
-                self._tell(
-                    {
-                        "type": protocol.EXITED,
-                        "id": child.job_id,
-                        "returncode": os.waitstatus_to_exitcode(status),
-                        "peak_rss_mb": round(child.peak_mb, 1),
-                        "killed_for_memory": child.killed_for_memory,
-                    }
-                )
+                returncode = os.waitstatus_to_exitcode(status)
+                self._tell(Exited(child.job_id, returncode, round(child.peak_mb, 1), child.killed_for_memory))
 
     def _drop_spare(self) -> None:
         spare, self.spare = self.spare, None

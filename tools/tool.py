@@ -1,0 +1,50 @@
+"""A tool as the server registers it, and the runtime each call of it gets.
+
+Every tool is a `Tool`: its name, arguments model, result model and `invoke`. Tools that run
+the user's harness are declared with `harness_tool()` (tools/harness_tool.py); the others
+(compare_metrics, the training tools) build a `Tool` themselves.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Awaitable, Callable
+
+from pydantic import BaseModel
+
+from .envelope import ToolResult
+from .run_store import RunStore
+from .runner import ProgressCallback, WorkerPool
+
+
+@dataclass
+class Runtime:
+    """What the tools need from the running server (made by its lifespan)."""
+
+    root: Path
+    pool: WorkerPool
+    timeout_s: float
+    memory_limit_mb: float | None
+    runs: RunStore  # the training-run records under the root
+    executor: Any = None  # runs the work that fans out (training seeds, grid chunks, ablations): the pool, or Ray
+
+    def __post_init__(self) -> None:
+        self.executor = self.executor or self.pool
+
+
+PlotFn = Callable[[ToolResult], list[tuple[str, bytes]]]
+
+
+@dataclass(frozen=True)
+class Tool:
+    """A tool as the server registers it. `invoke(args, runtime, progress)` does the work."""
+
+    name: str
+    args: type[BaseModel]
+    result: type[ToolResult]
+    description: str
+    invoke: Callable[[Any, Runtime, ProgressCallback | None], Awaitable[ToolResult]]
+    plot: PlotFn | None = None  # draws (file stem, PNG bytes) pairs; tools/artifacts.py saves and returns them
+    read_only: bool = False  # True only for pure computations that write no file
+    destructive: bool = False  # True for tools that stop or delete something
