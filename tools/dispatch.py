@@ -149,8 +149,9 @@ def _run_info(outcome: Outcome, answer: Answer | None, seed: int) -> RunInfo:
 
 def _why_invalid(exc: Exception) -> str:
     if isinstance(exc, ValidationError):
-        first = exc.errors()[0]
-        return f"{exc.error_count()} field(s) rejected, first {'.'.join(map(str, first['loc']))}: {first['msg']}"
+        # A renamed key shows as two errors, the new name unexpected and the old one missing: name both.
+        named = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()[:3])
+        return f"{exc.error_count()} field(s) rejected: {named}"
     return str(exc)
 
 
