@@ -49,15 +49,27 @@ async def test_a_slow_learner_is_inconclusive_in_range_mode_never_no_stable_lr(c
     assert result["summary"].startswith("Inconclusive range test")
 
 
+async def test_a_sigmoid_classifier_dipping_to_ln_c_is_inconclusive_and_its_batchnorm_twin_learns(client):
+    """Seed 0's range test falls 6.7 %, from 1.18 to 1.10 = ln 3: the output bias, which once read as learning."""
+    arguments = {**WIDE, "batch_size": 32, "mode": "range"}
+    plain = await call(client, "lr_sweep", {"harness": "lr_sigmoid_mlp.py", **arguments})
+    assert plain["status"] == "warn" and codes(plain) == {"lr_range_inconclusive"}, plain["summary"]
+    assert "no lower than ln C = 1.099" in finding_of(plain, "lr_range_inconclusive")["message"]
+    assert plain["details"]["suggested_lr"] == pytest.approx(0.4, rel=0.05)
+    bn = await call(client, "lr_sweep", {"harness": "lr_sigmoid_mlp_bn.py", **arguments})
+    assert_clean(bn)
+
+
 async def test_auto_mode_runs_a_grid_over_the_top_when_the_range_test_is_inconclusive(client):
-    result = await call(client, "lr_sweep", {"harness": "lr_deep_tanh_sgd.py", **WIDE, "batch_size": 32, "mode": "auto", "num_lrs": 40})
+    result = await call(client, "lr_sweep", {"harness": "lr_deep_tanh_sgd.py", **WIDE, "batch_size": 32, "mode": "auto"})
     assert_clean(result)
     details = result["details"]
     assert details["mode"] == "grid" and details["requested_mode"] == "auto" and "inconclusive" in details["fallback"]
-    assert details["curve"] is not None and min(p["lr"] for p in details["points"]) == 1e-3
-    assert all(p["steps_run"] == 80 for p in details["points"] if not p["diverged"])  # 2x the range test's steps
-    # 200-step runs of this model train best from 0.1 to 0.5; 80-step runs favour the top of that.
-    assert 0.1 <= details["suggested_lr"] <= 1.0 and details["stable_range"]["low"] >= 0.01
+    # Two rates, one per worker: the top of what ran (1e-6 to 1, nothing blew up) and 0.75 decade below.
+    assert details["curve"] is not None and [p["lr"] for p in details["points"]] == [0.178, 1.0]
+    assert all(p["steps_run"] == 200 for p in details["points"] if not p["diverged"])  # 2x the range test's steps
+    # 200-step runs of this model train best from 0.1 to 0.5 (at 80 steps, lr 1 wins: the grid needs the length).
+    assert 0.1 <= details["suggested_lr"] <= 0.5 and details["stable_range"]["low"] >= 0.01
 
 
 async def test_batchnorm_widens_the_stable_range_of_a_sigmoid_mlp(client):
@@ -186,7 +198,38 @@ def test_a_flat_noisy_curve_is_not_learning_and_its_guess_is_the_top_of_what_ran
     losses = [1.1 + 0.03 * math.sin(7 * i) for i in range(100)]
     evidence = lr_judge.range_evidence(_ramp(100), losses, 100)
     assert not evidence.learned
-    assert lr_judge.judge_inconclusive(evidence, "flat").suggested_lr == pytest.approx(1.0 / 2.5)
+    for family in ("sgd", "momentum", "adaptive"):  # nothing rose: the top of the range, whatever the optimiser
+        verdict = lr_judge.judge_inconclusive(evidence, "flat", family)
+        assert verdict.suggested_lr == pytest.approx(1.0 / 2.5) and verdict.ceiling == pytest.approx(1.0)
+
+
+def _dip_then_rise(lrs: list[float]) -> list[float]:
+    """1.16 falling to 1.10 (ln 3 = 1.0986) by 1e-3, flat, then climbing to 1.8 from lr 0.1."""
+    return [1.16 - 0.06 * min(1.0, max(0.0, math.log10(lr / 1e-5) / 2)) + (0.7 * (lr - 0.1) / 0.9 if lr > 0.1 else 0) for lr in lrs]
+
+
+def test_a_classifier_that_only_reaches_ln_c_has_not_learned():
+    lrs = _ramp(100)
+    losses = _dip_then_rise(lrs)
+    assert lr_judge.range_evidence(lrs, losses, 100).learned  # a 5 % fall, read without the class count
+    evidence = lr_judge.range_evidence(lrs, losses, 100, chance=math.log(3))
+    assert not evidence.learned and evidence.rose
+    assert "ln C = 1.099" in lr_judge.too_little_learning(evidence, 1e-6)
+    # A classifier that goes below ln C has learned, whatever its start.
+    deeper = [v - 0.2 * min(1.0, max(0.0, math.log10(lr / 1e-3))) for lr, v in zip(lrs, losses)]
+    assert lr_judge.range_evidence(lrs, deeper, 100, chance=math.log(3)).learned
+
+
+def test_an_inconclusive_momentum_test_reads_where_the_loss_rose_plain_sgd_the_top():
+    lrs = _ramp(100)
+    evidence = lr_judge.range_evidence(lrs, _dip_then_rise(lrs), 100, chance=math.log(3))
+    momentum = lr_judge.judge_inconclusive(evidence, "no learning", "momentum")
+    assert momentum.ceiling == evidence.diverged_lr and 0.1 < evidence.diverged_lr < 0.5
+    assert momentum.suggested_lr == pytest.approx(evidence.diverged_lr / 5) and momentum.confidence == "low"
+    assert not momentum.blind  # a landmark: auto keeps it instead of running a grid
+    # Plain SGD: a saturating net's loss may rise in a ramp and still train best at the top (measured).
+    plain = lr_judge.judge_inconclusive(evidence, "no learning", "sgd")
+    assert plain.suggested_lr == pytest.approx(1.0 / 2.5) and plain.blind
 
 
 def test_momentum_reads_the_divergence_point_and_adam_the_descent():

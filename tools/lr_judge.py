@@ -17,7 +17,12 @@ problems (docs/benchmarks.md) against the best rate of a fine grid of 200-step r
 * a test that saw too little learning is inconclusive, never "no stable rate": a deep or
   saturating net under plain SGD learns too slowly for a 100-step ramp to show, though the
   top of the range trains. Its suggestion is the top of what ran (lr at the end / 2.5), with
-  low confidence; auto mode runs a grid over the top instead.
+  low confidence; auto mode runs a short grid under that top instead. Under momentum, where the
+  loss rose at the end, 1/5 of where it rose: the landmark the momentum rule reads when the test
+  learned, so auto keeps it rather than pay for a grid.
+* a classifier (the default cross-entropy and a declared num_classes) has learned only when its
+  loss went below ln C, the loss of predicting the class frequencies: a sigmoid net's 3-5 % dip
+  from a too-high initial loss down to ln C is its output bias, not the task.
 
 A grid (or the rates of an objective) is judged by the final loss of each run or by the
 objective after it: the middle of the rates tied with the best.
@@ -56,11 +61,23 @@ class RangeEvidence:
     hard_stop_lr: float | None  # the rate at which the run went NaN/Inf or blew up and was stopped
     drop: float  # fraction of |initial| the smoothed loss fell
     noise: float  # standard error of a smoothed point
+    chance: float | None = None  # a classifier's loss of predicting the class frequencies (ln C)
+
+    @property
+    def start(self) -> float:
+        """What the loss must fall below to show learning: the initial loss, or ln C if that is lower."""
+        return self.initial if self.chance is None else min(self.initial, self.chance)
 
     @property
     def learned(self) -> bool:
-        fall = self.initial - self.smoothed[self.low]
-        return self.drop >= MIN_DROP and fall >= NOISE_SIGMAS * self.noise
+        fall = self.start - self.smoothed[self.low]
+        return fall >= MIN_DROP * abs(self.start) and fall >= NOISE_SIGMAS * self.noise
+
+    @property
+    def rose(self) -> bool:
+        """The smoothed loss ended clearly above its start: the top of the range is past divergence."""
+        margin = max(MIN_DROP * abs(self.initial), NOISE_SIGMAS * self.noise)
+        return self.diverged_lr is not None and max(self.smoothed[self.low :]) > self.initial + margin
 
     @property
     def top_lr(self) -> float:
@@ -79,6 +96,8 @@ class Verdict:
     stable_high: float | None = None
     high_open: bool = False  # nothing diverged above stable_high: the stable range may go on
     inconclusive: str | None = None  # why the sweep could not judge, when it could not
+    ceiling: float | None = None  # inconclusive: the highest rate the test vouches for (auto's grid ends there)
+    blind: bool = False  # inconclusive, and the guess is only the top of the range: no landmark was read
 
 
 def finite(value: float | None) -> bool:
@@ -129,8 +148,11 @@ def _steepest(lrs: list[float], losses: list[float], low: int) -> int | None:
     return best if best is not None and slopes[best] < 0 else None
 
 
-def range_evidence(lrs: list[float], losses: list[float | None], planned: int) -> RangeEvidence | None:
-    """The evidence of a range test of `planned` steps; None when its very first loss is NaN/Inf."""
+def range_evidence(
+    lrs: list[float], losses: list[float | None], planned: int, chance: float | None = None
+) -> RangeEvidence | None:
+    """The evidence of a range test of `planned` steps (`chance`: a classifier's ln C); None when its
+    very first loss is NaN/Inf."""
     stop = next((i for i, v in enumerate(losses) if not finite(v)), len(losses))
     if stop == 0:
         return None
@@ -152,6 +174,7 @@ def range_evidence(lrs: list[float], losses: list[float | None], planned: int) -
         hard_stop_lr=hard,
         drop=(initial - smoothed[low]) / max(abs(initial), 1e-12),
         noise=_noise(raw, smoothed, low),
+        chance=chance,
     )
 
 
@@ -226,24 +249,44 @@ def judge_range(e: RangeEvidence, family: str) -> Verdict:
     )
 
 
-def judge_inconclusive(e: RangeEvidence, why: str) -> Verdict:
-    """A range test that saw too little learning: the best guess is the top of what ran."""
+def judge_inconclusive(e: RangeEvidence, why: str, family: str) -> Verdict:
+    """A range test that saw too little learning: the best guess is the top of what ran, or under
+    momentum the divergence point when the loss rose (the landmark of a test that learned, too)."""
+    blind = not (family == "momentum" and e.rose)
+    if not blind:
+        ceiling, suggested = e.diverged_lr, e.diverged_lr / MOMENTUM_BELOW_DIVERGENCE
+        rule = (
+            f"inconclusive range test under SGD with momentum: 1/{MOMENTUM_BELOW_DIVERGENCE:g} of the rate where "
+            f"its loss rose above the start ({ceiling:.3g}), since nothing below it visibly trained"
+        )
+    else:
+        ceiling, suggested = e.top_lr, e.top_lr / TOP_FRACTION
+        rule = (
+            f"inconclusive range test: 1/{TOP_FRACTION:g} of the highest rate it ran without blowing up "
+            f"({ceiling:.3g}), since nothing below it visibly trained"
+        )
     return Verdict(
-        suggested_lr=e.top_lr / TOP_FRACTION,
-        rule=f"inconclusive range test: 1/{TOP_FRACTION:g} of the highest rate it ran without blowing up "
-        f"({e.top_lr:.3g}), since nothing below it visibly trained",
+        suggested_lr=suggested,
+        rule=rule,
         confidence="low",
         lowest_loss=e.smoothed[e.low],
-        inconclusive=why,  # its readings (steepest, divergence) are noise: none are reported
+        inconclusive=why,  # its other readings (steepest, minimum) are noise: none are reported
+        ceiling=ceiling,
+        blind=blind,
     )
 
 
 def too_little_learning(e: RangeEvidence, min_lr: float) -> str:
-    fall = e.initial - e.smoothed[e.low]
+    fall = e.start - e.smoothed[e.low]
+    if e.chance is not None and e.chance < e.initial and e.smoothed[e.low] >= e.chance * (1 - MIN_DROP):
+        verdict = f"no lower than ln C = {e.chance:.4g}, the loss of predicting the class frequencies"
+    elif fall < NOISE_SIGMAS * e.noise:
+        verdict = "within noise"
+    else:
+        verdict = f"under the {MIN_DROP:.1%} that shows learning"
     return (
         f"the range test lowered the loss only {e.drop:.1%} (from {e.initial:.4g} to {e.smoothed[e.low]:.4g}, "
-        f"batch noise ±{e.noise:.2g}) between lr {min_lr:g} and {e.lrs[-1]:.3g}: "
-        + ("within noise" if fall < NOISE_SIGMAS * e.noise else f"under the {MIN_DROP:.1%} that shows learning")
+        f"batch noise ±{e.noise:.2g}) between lr {min_lr:g} and {e.lrs[-1]:.3g}: {verdict}"
     )
 
 

@@ -8,9 +8,10 @@ result models, and the flow of the three modes:
   an on-policy harness whose surrogate loss says nothing, is `lr_range_inconclusive`.
 * grid: a short run per rate, split over the pool's workers and judged on the merged points
   exactly like a grid run in one piece; on the objective when there is one.
-* auto: the range test, and a grid instead when the range test cannot judge: over the top
-  decades of what ran when it saw too little learning, over the whole range when the harness
-  is on-policy or has a schedule (a ramp cannot sweep a base rate under a schedule).
+* auto: the range test, and a grid instead when the range test cannot judge: two rates at the
+  top of what it ran when it saw too little learning and its guess is only that top (under
+  momentum a rise of the loss is a landmark, and the test's guess stands), over the whole range
+  when the harness is on-policy or has a schedule (a ramp cannot sweep a base rate under one).
 """
 
 from __future__ import annotations
@@ -37,7 +38,12 @@ NAME, CHECK = "lr_sweep", "lr_sweep"
 DEFAULT_NUM_LRS = {"range": 100, "auto": 100, "grid": 8}
 EDGE = 0.1  # a suggestion in the outer 10% of the log range sits on its edge
 CURVE_POINTS = 100  # at most this many range-test points in details
-FALLBACK_DECADES = 3  # auto after an inconclusive test: a grid over the top 3 decades of what ran
+# auto after an inconclusive test: 2 rates, the top of what the test vouches for and 0.75 decade below
+# it, one per parallel worker, 2x the range test's steps each. The slow learners' best 200-step rates
+# sat 1-6x below that top (docs/benchmarks.md); 100-step runs saw no learning on the sigmoid net, and a
+# third rate would double the wall time (two rates in one worker).
+FALLBACK_DECADES = 0.75
+FALLBACK_RATES = 2
 GRID_PER_DECADE = 2  # rates per decade of an auto-mode grid
 MAX_FALLBACK_RATES = 13  # 6 decades at 2 per decade
 
@@ -97,6 +103,7 @@ class HarnessTraits(BaseModel):
     on_policy: bool = False
     scheduler: bool = False
     objective: dict[str, str] | None = None
+    chance_loss: float | None = None  # ln(num_classes) for the default cross-entropy
 
 
 class _GridRun(BaseModel):
@@ -209,16 +216,21 @@ def _no_stable_lr(message: str, initial: float | None, diverged: list[float], gr
     )
 
 
-def _inconclusive(message: str, args: LrSweepArgs, evidence: dict[str, Any]) -> dict:
+def _inconclusive(message: str, args: LrSweepArgs, evidence: dict[str, Any], blind: bool = True) -> dict:
     steps = max(args.steps, 2 * args.num_lrs)
+    call = (
+        f"mode='auto' (a grid over the top of the range when the test is inconclusive) or mode='grid' with steps={steps}"
+        if blind
+        else f"mode='grid' and steps={steps} around the suggested rate (auto keeps it: under momentum, where the loss "
+        "rose is a landmark)"
+    )
     return finding(
         "lr_range_inconclusive",
         WARNING,
         message,
         where="mode",
         evidence=evidence,
-        suggestion=f"Call lr_sweep with mode='auto' (a grid over the top of the range when the test is inconclusive) "
-        f"or mode='grid' with steps={steps}; a slow learner (deep tanh or sigmoid nets under plain SGD) needs "
+        suggestion=f"Call lr_sweep with {call}; a slow learner (deep tanh or sigmoid nets under plain SGD) needs "
         "longer runs per rate than a range test gives it.",
     )
 
@@ -317,7 +329,7 @@ def _judge_range(args: LrSweepArgs, measured: _Measured) -> Judged:
         )
         verdict = Verdict(None, "none: an on-policy harness is judged on its objective, in grid mode", inconclusive=message)
         return Judged(verdict, _details(args, "range", verdict, measured), [_inconclusive(message, args, {})])
-    evidence = lr_judge.range_evidence(measured.lrs, measured.losses, args.num_lrs)
+    evidence = lr_judge.range_evidence(measured.lrs, measured.losses, args.num_lrs, measured.traits.chance_loss)
     if evidence is None:
         message = f"the loss is NaN/Inf at the first step, at lr {args.min_lr:g}"
         return Judged(None, _details(args, "range", None, measured), [_no_stable_lr(message, None, [args.min_lr], False)])
@@ -327,8 +339,9 @@ def _judge_range(args: LrSweepArgs, measured: _Measured) -> Judged:
         found = [_range_edge(verdict.suggested_lr, args, evidence)]
     else:
         why = lr_judge.too_little_learning(evidence, args.min_lr)
-        verdict = lr_judge.judge_inconclusive(evidence, why)
-        found = [_inconclusive(why, args, {"drop": round(evidence.drop, 4), "noise": _sig(evidence.noise, 3)})]
+        verdict = lr_judge.judge_inconclusive(evidence, why, family)
+        evidence_of = {"drop": round(evidence.drop, 4), "noise": _sig(evidence.noise, 3)}
+        found = [_inconclusive(why, args, evidence_of, verdict.blind)]
     if measured.traits.scheduler:
         verdict.rule += "; make_scheduler not applied (the range test sets the rate each step: grid/auto sweep under it)"
     details = _details(
@@ -338,7 +351,8 @@ def _judge_range(args: LrSweepArgs, measured: _Measured) -> Judged:
         measured,
         initial_loss=_sig(evidence.initial),
         lowest_loss=_sig(verdict.lowest_loss),
-        diverged_from_lr=_sig(evidence.diverged_lr if evidence.learned else evidence.hard_stop_lr, 3),
+        # An inconclusive test's rise past its start is noise unless a rule read it (momentum).
+        diverged_from_lr=_sig(evidence.diverged_lr if evidence.learned or not verdict.blind else evidence.hard_stop_lr, 3),
         curve=_curve(measured, evidence),
     )
     return Judged(verdict, details, [f for f in found if f is not None], evidence)
@@ -472,15 +486,16 @@ def _fallback_grid(args: LrSweepArgs, measured: _Measured, judged: Judged) -> tu
         low, high, steps = args.min_lr, args.max_lr, args.steps
         why = "the harness is on-policy" if traits.on_policy else "the harness has make_scheduler"
         reason = f"{why}: a grid sweeps the base rate over the whole range instead of a range test"
-    elif judged.verdict is not None and judged.verdict.inconclusive:
-        top = judged.evidence.top_lr
+        count = min(MAX_FALLBACK_RATES, max(3, round(GRID_PER_DECADE * math.log10(high / low)) + 1))
+    elif judged.verdict is not None and judged.verdict.inconclusive and judged.verdict.blind:
+        top = judged.verdict.ceiling
         low, high, steps = max(args.min_lr, top / 10**FALLBACK_DECADES), top, max(args.steps, 2 * args.num_lrs)
-        reason = f"the range test was inconclusive ({judged.verdict.inconclusive}); a grid over the top of what ran"
+        reason = f"the range test was inconclusive ({judged.verdict.inconclusive}); a grid at the top of what it vouches for"
+        count = FALLBACK_RATES
     else:
         return None
     if low >= high:
         low, high = args.min_lr, args.max_lr
-    count = min(MAX_FALLBACK_RATES, max(3, round(GRID_PER_DECADE * math.log10(high / low)) + 1))
     grid = args.model_copy(update={"mode": "grid", "min_lr": low, "max_lr": high, "num_lrs": count, "steps": steps})
     return grid, f"{reason}: {count} rates from {low:.3g} to {high:.3g}, {steps} steps each"
 

@@ -153,10 +153,14 @@ def _evaluated(ctx: JobContext, model: torch.nn.Module) -> dict[str, float]:
 
 def _harness_traits(ctx: JobContext) -> dict[str, Any]:
     harness = ctx.harness
+    classes = harness.num_classes if harness.uses_default_loss else None
     return {
         "on_policy": harness.on_policy,
         "scheduler": harness.make_scheduler_fn is not None,
         "objective": harness.objective,
+        # The cross-entropy of predicting the class frequencies of balanced classes: a range test that
+        # never beats it learned the output bias, not the task.
+        "chance_loss": math.log(classes) if classes is not None and classes >= 2 else None,
     }
 
 
