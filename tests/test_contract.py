@@ -164,6 +164,21 @@ async def test_run_ablation(client, sent):
     assert_contract(d.AblationDetails, sent.answers, unfilled={"variants.non_finite_at_step"})
 
 
+async def test_lr_sweep(client, sent):
+    """Each job's measurements (a range test, a grid's parallel jobs, auto's skipped range test) and what a grid
+    job streamed as each rate ended."""
+    deep = {"harness": "lr_deep_tanh_sgd.py", "min_lr": 1e-6, "max_lr": 1.0, "batch_size": 32, "num_lrs": 20}
+    ran = await call(client, "lr_sweep", {**deep, "mode": "auto"})  # a classifier (ln C), inconclusive: a grid
+    assert ran["details"]["fallback"] and "inconclusive" in ran["details"]["fallback"], ran["summary"]
+    grid = {"mode": "grid", "min_lr": 1e-3, "max_lr": 1e-1, "num_lrs": 2, "steps": 5}
+    await call(client, "lr_sweep", {"harness": "train_clean.py", **grid})  # an objective: metrics before and after
+    skipped = await call(client, "lr_sweep", {"harness": "lr_scheduled.py", "mode": "auto", "num_lrs": 20, "steps": 5})
+    assert "make_scheduler" in skipped["details"]["fallback"], skipped["summary"]
+    assert_contract(d.LrMeasurements, sent.answers)
+    grid_messages = [data["grid"] for data in sent.streamed if "grid" in data]  # the others: training curve points
+    assert_read_as_sent(d.LrMeasurements, grid_messages, unfilled={"lrs", "losses"})
+
+
 async def test_training_seed(client, sent):
     """A seed's answer, and every progress message it streamed (loss terms and findings from a VAE's run)."""
     for harness in ("train_clean.py", "train_negative_kl.py"):

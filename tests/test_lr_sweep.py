@@ -253,3 +253,12 @@ async def test_a_grid_that_times_out_keeps_the_rates_it_finished(client):
     points = result["details"]["points"]
     assert 0 < len(points) < 16 and result["details"]["suggested_lr"] is not None
     assert [p["lr"] for p in points] == sorted(p["lr"] for p in points)
+
+
+async def test_a_grid_that_times_out_mid_rate_keeps_the_rates_it_finished(client):
+    """Each of the 2 jobs finishes its first rate, then stalls past the training-curve point it streamed at
+    step 25 of its second: the point arriving after the finished rate must not hide it."""
+    arguments = {"harness": "lr_grid_stall.py", "mode": "grid", "num_lrs": 4, "steps": 30, "timeout_s": 5}
+    result = await call(client, "lr_sweep", arguments)
+    assert "rate(s) it finished are judged" in finding_of(result, "timeout")["message"], result["summary"]
+    assert [p["lr"] for p in result["details"]["points"]] == [1e-5, 0.000215]  # each job's first rate (the rates interleave)

@@ -16,13 +16,14 @@ result models, and the flow of the three modes:
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import time
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import anyio
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, Field, TypeAdapter, ValidationError, model_validator
 
 from . import lr_judge
 from .envelope import Finding, RunInfo, ToolResult, status_of
@@ -32,6 +33,8 @@ from .lr_judge import GridScores, RangeEvidence, Verdict, finite
 from .plots import lr_sweep_plot
 from .runner import ProgressCallback
 from .tool import Runtime, Tool
+from .worker.compact import evenly_spaced, significant
+from .worker.details import GridRun, LrMeasurements, OptimizerInfo
 from .worker.findings import ERROR, WARNING, finding, sort_findings
 
 NAME, CHECK = "lr_sweep", "lr_sweep"
@@ -91,40 +94,11 @@ class _GridChunkArgs(LrSweepArgs):
     lr_indices: list[int]
 
 
-class OptimizerInfo(BaseModel):
-    name: str = Field(description="Class of the optimiser make_optimizer returned, e.g. SGD, AdamW.")
-    family: Literal["sgd", "momentum", "adaptive"] = Field(
-        description="sgd: plain; momentum: SGD-like with momentum > 0; adaptive: Adam and kin. Decides the rule."
-    )
-    momentum: float = 0.0
-
-
-class HarnessTraits(BaseModel):
-    on_policy: bool = False
-    scheduler: bool = False
-    objective: dict[str, str] | None = None
-    chance_loss: float | None = None  # ln(num_classes) for the default cross-entropy
-
-
-class _GridRun(BaseModel):
-    index: int
-    lr: float
-    losses: list[float | None]
-    blew_up: bool  # the run ended with its loss far above the initial (the worker's early-stop rule)
-    metrics: dict[str, float | None] = {}
-
-
-class _Measured(BaseModel):
-    lrs: list[float] = []  # range: the rate of each step that ran
-    losses: list[float | None] = []  # range: the loss of each step (null: NaN/Inf)
-    points: list[_GridRun] = []  # grid
-    initial_metrics: dict[str, float | None] = {}  # grid with an objective: evaluate() before training
-    optimizer: OptimizerInfo | None = None
-    traits: HarnessTraits = HarnessTraits()
-
-
-class _MeasuredResult(ToolResult[_Measured]):
+class _MeasuredResult(ToolResult[LrMeasurements]):
     pass
+
+
+_MEASUREMENTS = TypeAdapter(LrMeasurements)  # what a grid job streams as each rate ends
 
 
 class RangeCurve(BaseModel):
@@ -186,10 +160,6 @@ class LrSweepResult(ToolResult[LrSweepDetails]):
     pass
 
 
-def _sig(value: float | None, digits: int = 4) -> float | None:
-    return None if value is None or not math.isfinite(value) else float(f"{value:.{digits}g}")
-
-
 @dataclass
 class Judged:
     """A sweep read by lr_judge, before the envelope."""
@@ -209,7 +179,11 @@ def _no_stable_lr(message: str, initial: float | None, diverged: list[float], gr
         "no_stable_lr",
         ERROR,
         message,
-        evidence={"initial": _sig(initial), "diverged_lrs": [_sig(lr, 3) for lr in diverged]},
+        # A grid's initial score is NaN when unknown, and a result is JSON: no NaN.
+        evidence={
+            "initial": significant(initial) if finite(initial) else None,
+            "diverged_lrs": [significant(lr, 3) for lr in diverged],
+        },
         suggestion="If the loss never moves, suspect a detached graph or a loss that ignores the model: call "
         "gradient_check and run_overfit_test. If every rate diverges, lower min_lr and call check_initialization."
         + longer,
@@ -271,7 +245,7 @@ def _edge_finding(lr: float, args: LrSweepArgs, position: float, where: str) -> 
         WARNING,
         f"{where.format('upper' if upper else 'lower')}: the best rate may lie beyond {bound}",
         where=bound,
-        evidence={"suggested_lr": _sig(lr, 3), "min_lr": args.min_lr, "max_lr": args.max_lr, "position": round(position, 3)},
+        evidence={"suggested_lr": significant(lr, 3), "min_lr": args.min_lr, "max_lr": args.max_lr, "position": round(position, 3)},
         suggestion=f"Call lr_sweep again with {wider}.",
     )
 
@@ -279,41 +253,34 @@ def _edge_finding(lr: float, args: LrSweepArgs, position: float, where: str) -> 
 # ---- details -------------------------------------------------------------------------------------
 
 
-def _thin(count: int, limit: int) -> list[int]:
-    """At most `limit` evenly spread indices of `count`, first and last kept."""
-    if count <= limit:
-        return list(range(count))
-    return sorted({round(i * (count - 1) / (limit - 1)) for i in range(limit)})
-
-
-def _curve(measured: _Measured, evidence: RangeEvidence | None) -> RangeCurve:
-    keep = _thin(len(measured.lrs), CURVE_POINTS)
+def _curve(measured: LrMeasurements, evidence: RangeEvidence | None) -> RangeCurve:
+    keep = evenly_spaced(len(measured.lrs), CURVE_POINTS)
     smoothed = evidence.smoothed if evidence else []
     return RangeCurve(
-        lr=[_sig(measured.lrs[i], 3) for i in keep],
-        loss=[_sig(measured.losses[i]) for i in keep],
-        smoothed=[_sig(smoothed[i]) if i < len(smoothed) else None for i in keep],
+        lr=[significant(measured.lrs[i], 3) for i in keep],
+        loss=[significant(measured.losses[i]) for i in keep],
+        smoothed=[significant(smoothed[i]) if i < len(smoothed) else None for i in keep],
     )
 
 
-def _details(args: LrSweepArgs, mode: str, verdict: Verdict | None, measured: _Measured, **fields) -> LrSweepDetails:
+def _details(args: LrSweepArgs, mode: str, verdict: Verdict | None, measured: LrMeasurements, **fields) -> LrSweepDetails:
     stable = StableRange()
     if verdict is not None and verdict.stable_low is not None:
         stable = StableRange(
-            low=_sig(verdict.stable_low, 3),
-            high=_sig(verdict.stable_high, 3),
+            low=significant(verdict.stable_low, 3),
+            high=significant(verdict.stable_high, 3),
             high_open=verdict.high_open,
             decades=round(math.log10(verdict.stable_high / verdict.stable_low), 2),
         )
     return LrSweepDetails(
         mode=mode,
         requested_mode=args.mode,
-        suggested_lr=_sig(verdict.suggested_lr, 3) if verdict else None,
+        suggested_lr=significant(verdict.suggested_lr, 3) if verdict else None,
         confidence=verdict.confidence if verdict and verdict.suggested_lr is not None else None,
         rule=verdict.rule if verdict else "none: no rate trains",
         optimizer=measured.optimizer,
         stable_range=stable,
-        alternatives={k: _sig(v, 3) for k, v in verdict.alternatives.items()} if verdict else {},
+        alternatives={k: significant(v, 3) for k, v in verdict.alternatives.items()} if verdict else {},
         **fields,
     )
 
@@ -321,7 +288,7 @@ def _details(args: LrSweepArgs, mode: str, verdict: Verdict | None, measured: _M
 # ---- range ---------------------------------------------------------------------------------------
 
 
-def _judge_range(args: LrSweepArgs, measured: _Measured) -> Judged:
+def _judge_range(args: LrSweepArgs, measured: LrMeasurements) -> Judged:
     if measured.traits.on_policy:
         message = (
             "the harness is on-policy (get_train_batch takes the model): its loss is a surrogate whose value does "
@@ -340,7 +307,7 @@ def _judge_range(args: LrSweepArgs, measured: _Measured) -> Judged:
     else:
         why = lr_judge.too_little_learning(evidence, args.min_lr)
         verdict = lr_judge.judge_inconclusive(evidence, why, family)
-        evidence_of = {"drop": round(evidence.drop, 4), "noise": _sig(evidence.noise, 3)}
+        evidence_of = {"drop": round(evidence.drop, 4), "noise": significant(evidence.noise, 3)}
         found = [_inconclusive(why, args, evidence_of, verdict.blind)]
     if measured.traits.scheduler:
         verdict.rule += "; make_scheduler not applied (the range test sets the rate each step: grid/auto sweep under it)"
@@ -349,10 +316,10 @@ def _judge_range(args: LrSweepArgs, measured: _Measured) -> Judged:
         "range",
         verdict,
         measured,
-        initial_loss=_sig(evidence.initial),
-        lowest_loss=_sig(verdict.lowest_loss),
+        initial_loss=significant(evidence.initial),
+        lowest_loss=significant(verdict.lowest_loss),
         # An inconclusive test's rise past its start is noise unless a rule read it (momentum).
-        diverged_from_lr=_sig(evidence.diverged_lr if evidence.learned or not verdict.blind else evidence.hard_stop_lr, 3),
+        diverged_from_lr=significant(evidence.diverged_lr if evidence.learned or not verdict.blind else evidence.hard_stop_lr, 3),
         curve=_curve(measured, evidence),
     )
     return Judged(verdict, details, [f for f in found if f is not None], evidence)
@@ -361,23 +328,23 @@ def _judge_range(args: LrSweepArgs, measured: _Measured) -> Judged:
 # ---- grid ----------------------------------------------------------------------------------------
 
 
-def _grid_point(run: _GridRun, monitor: str | None) -> GridPoint:
+def _grid_point(run: GridRun, monitor: str | None) -> GridPoint:
     losses = run.losses
     all_finite = all(finite(v) for v in losses)
     tail = losses[-max(1, len(losses) // 10) :]
     objective = run.metrics.get(monitor) if monitor else None
     return GridPoint(
-        lr=_sig(run.lr, 3),
-        initial_loss=_sig(losses[0]) if losses else None,
-        final_loss=_sig(sum(tail) / len(tail)) if all_finite and losses else None,
-        best_loss=_sig(min((v for v in losses if finite(v)), default=None)),
-        objective=_sig(objective),
+        lr=significant(run.lr, 3),
+        initial_loss=significant(losses[0]) if losses else None,
+        final_loss=significant(sum(tail) / len(tail)) if all_finite and losses else None,
+        best_loss=significant(min((v for v in losses if finite(v)), default=None)),
+        objective=significant(objective),
         steps_run=len(losses),
         diverged=not all_finite or run.blew_up or (monitor is not None and not finite(objective)),
     )
 
 
-def _grid_scores(runs: list[_GridRun], points: list[GridPoint], measured: _Measured) -> GridScores:
+def _grid_scores(runs: list[GridRun], points: list[GridPoint], measured: LrMeasurements) -> GridScores:
     """Lower is better: the final loss, or the objective signed by its mode."""
     objective = measured.traits.objective
     if objective is None:
@@ -392,7 +359,7 @@ def _grid_scores(runs: list[_GridRun], points: list[GridPoint], measured: _Measu
     )
 
 
-def _judge_grid(args: LrSweepArgs, grid_args: LrSweepArgs, measured: _Measured) -> Judged:
+def _judge_grid(args: LrSweepArgs, grid_args: LrSweepArgs, measured: LrMeasurements) -> Judged:
     runs = sorted(measured.points, key=lambda run: run.index)
     objective = measured.traits.objective
     points = [_grid_point(run, objective["monitor"] if objective else None) for run in runs]
@@ -418,9 +385,9 @@ def _judge_grid(args: LrSweepArgs, grid_args: LrSweepArgs, measured: _Measured) 
         measured,
         judged_on=judged_on,
         initial_loss=points[0].initial_loss if points else None,
-        lowest_loss=_sig(verdict.lowest_loss) if verdict and not objective else None,
-        best_objective=_sig(sign * verdict.lowest_loss) if verdict and objective else None,
-        diverged_from_lr=_sig(min(diverged), 3) if diverged else None,
+        lowest_loss=significant(verdict.lowest_loss) if verdict and not objective else None,
+        best_objective=significant(sign * verdict.lowest_loss) if verdict and objective else None,
+        diverged_from_lr=significant(min(diverged), 3) if diverged else None,
         points=points,
     )
     return Judged(verdict, details, [f for f in found if f is not None])
@@ -443,10 +410,14 @@ async def _measure_grid(args: LrSweepArgs, runtime: Runtime, progress: ProgressC
                 await progress(sum(done), total, message)
 
         finished: list[dict] = []  # the rates this chunk finished, as it streams them
+
+        def keep(data: dict) -> None:
+            # Only a rate's end carries "grid"; the training curve's points stream between them.
+            if "grid" in data:
+                finished.append(data["grid"])
+
         chunk = _GridChunkArgs(**args.model_dump(), lr_indices=list(range(job, args.num_lrs, jobs)))
-        result = await execute(
-            CHECK, NAME, _MeasuredResult, chunk, runtime, relay, lambda data: finished.append(data.get("grid")), fan_out=True
-        )
+        result = await execute(CHECK, NAME, _MeasuredResult, chunk, runtime, relay, keep, fan_out=True)
         results[job] = _with_finished_rates(result, finished)
 
     async with anyio.create_task_group() as tasks:
@@ -455,15 +426,15 @@ async def _measure_grid(args: LrSweepArgs, runtime: Runtime, progress: ProgressC
     return results
 
 
-def _with_finished_rates(result: _MeasuredResult, finished: list[dict | None]) -> _MeasuredResult:
+def _with_finished_rates(result: _MeasuredResult, finished: list[dict]) -> _MeasuredResult:
     """A chunk stopped at its timeout keeps the rates it finished: judged with the others, beside the
     timeout finding (the result stays an error: not every rate ran)."""
     timed_out = any(f.code == "timeout" for f in result.findings)
-    if not timed_out or result.details is not None or not finished or finished[-1] is None:
+    if not timed_out or result.details is not None or not finished:
         return result
     try:
-        details = _Measured.model_validate(finished[-1])
-    except ValueError:
+        details = _MEASUREMENTS.validate_python(finished[-1])
+    except ValidationError:
         return result
     ran = len(details.points)
     for item in result.findings:
@@ -472,14 +443,14 @@ def _with_finished_rates(result: _MeasuredResult, finished: list[dict | None]) -
     return result.model_copy(update={"details": details})
 
 
-def _merged(results: list[_MeasuredResult]) -> _Measured:
+def _merged(results: list[_MeasuredResult]) -> LrMeasurements:
     first = results[0].details
     # In rate order, however the rates were split into jobs (the chunks interleave them).
     points = sorted((p for r in results for p in r.details.points), key=lambda p: p.index)
-    return first.model_copy(update={"points": points})
+    return dataclasses.replace(first, points=points)
 
 
-def _fallback_grid(args: LrSweepArgs, measured: _Measured, judged: Judged) -> tuple[LrSweepArgs, str] | None:
+def _fallback_grid(args: LrSweepArgs, measured: LrMeasurements, judged: Judged) -> tuple[LrSweepArgs, str] | None:
     """auto: the grid to run when the range test could not judge, and why; None when it could."""
     traits = measured.traits
     if traits.on_policy or traits.scheduler:

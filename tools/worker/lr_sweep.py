@@ -14,11 +14,13 @@ here by the shared judges; everything about which rate to use is judged by the s
 from __future__ import annotations
 
 import math
+from dataclasses import asdict
 from typing import Any
 
 import torch
 
 from . import loss_judges
+from .details import GridRun, HarnessTraits, LrMeasurements, OptimizerInfo
 from .job import JobContext
 from .training import Trace, train
 
@@ -42,7 +44,7 @@ def blown_up(losses: list[float]) -> bool:
     return sum(recent) / len(recent) > initial + (BLOWUP_FACTOR - 1) * abs(initial)
 
 
-def optimizer_family(optimizer: torch.optim.Optimizer) -> dict[str, Any]:
+def optimizer_family(optimizer: torch.optim.Optimizer) -> OptimizerInfo:
     """adaptive (Adam and kin: a betas entry or a per-parameter step size), momentum (SGD-like with
     momentum > 0) or sgd: how far below its divergence point a rate trains best depends on it."""
     group = optimizer.param_groups[0]
@@ -51,7 +53,7 @@ def optimizer_family(optimizer: torch.optim.Optimizer) -> dict[str, Any]:
         family = "adaptive"
     else:
         family = "momentum" if momentum > 0 else "sgd"
-    return {"name": type(optimizer).__name__, "family": family, "momentum": momentum}
+    return OptimizerInfo(name=type(optimizer).__name__, family=family, momentum=momentum)
 
 
 def _scale_lr(optimizer: torch.optim.Optimizer, base: list[float], factor: float) -> None:
@@ -79,7 +81,7 @@ class LossVerdicts:
                 self.findings.setdefault(item["code"], item)
 
 
-def _range_test(ctx: JobContext, lrs: list[float], verdicts: LossVerdicts) -> dict[str, Any]:
+def _range_test(ctx: JobContext, lrs: list[float], verdicts: LossVerdicts, traits: HarnessTraits) -> LrMeasurements:
     batch_size = ctx.args["batch_size"]
     model = ctx.build_model()
     optimizer = ctx.harness.make_optimizer(model.parameters(), lrs[0])
@@ -95,7 +97,7 @@ def _range_test(ctx: JobContext, lrs: list[float], verdicts: LossVerdicts) -> di
         progress=(0, len(lrs), "range test"),
     ).loss
     verdicts.judge(losses, f"range test, lr {lrs[0]:.3g} to {lrs[len(losses) - 1]:.3g}")
-    return {"lrs": lrs[: len(losses)], "losses": losses, "optimizer": optimizer_family(optimizer)}
+    return LrMeasurements(lrs=lrs[: len(losses)], losses=losses, optimizer=optimizer_family(optimizer), traits=traits)
 
 
 def _grid_run(ctx: JobContext, lr: float, progress: tuple[float, float, str]) -> tuple[Trace, torch.nn.Module, Any]:
@@ -119,26 +121,24 @@ def _grid_run(ctx: JobContext, lr: float, progress: tuple[float, float, str]) ->
 
 
 def _grid(
-    ctx: JobContext, lrs: list[float], indices: list[int], verdicts: LossVerdicts, traits: dict[str, Any]
-) -> dict[str, Any]:
+    ctx: JobContext, lrs: list[float], indices: list[int], verdicts: LossVerdicts, traits: HarnessTraits
+) -> LrMeasurements:
     steps = ctx.args["steps"]
     objective = ctx.harness.objective
-    points, family = [], None
     # The objective before any training: what a rate must improve on.
-    initial_metrics = _evaluated(ctx, ctx.build_model()) if objective else {}
+    measured = LrMeasurements(initial_metrics=_evaluated(ctx, ctx.build_model()) if objective else {}, traits=traits)
     for done, index in enumerate(indices):
         lr = lrs[index]
         trace, model, optimizer = _grid_run(ctx, lr, (done * steps, len(indices) * steps, f"lr {lr:.3g}"))
-        family = optimizer_family(optimizer)
+        measured.optimizer = optimizer_family(optimizer)
         losses = trace.loss
         verdicts.judge(losses, f"grid run at lr {lr:.3g}")
         finite = all(math.isfinite(v) for v in losses)
         metrics = _evaluated(ctx, model) if objective and finite else {}
         blew_up = not objective and bool(losses) and blown_up(losses)
-        points.append({"index": index, "lr": lr, "losses": losses, "blew_up": blew_up, "metrics": metrics})
-        measured = {"points": points, "optimizer": family, "initial_metrics": initial_metrics, "traits": traits}
+        measured.points.append(GridRun(index=index, lr=lr, losses=losses, blew_up=blew_up, metrics=metrics))
         # What finished so far, so that a chunk stopped at its timeout still gives its rates.
-        ctx.progress((done + 1) * steps, len(indices) * steps, f"lr {lr:.3g} done", data={"grid": measured}, force=True)
+        ctx.progress((done + 1) * steps, len(indices) * steps, f"lr {lr:.3g} done", data={"grid": asdict(measured)}, force=True)
     return measured
 
 
@@ -151,17 +151,17 @@ def _evaluated(ctx: JobContext, model: torch.nn.Module) -> dict[str, float]:
         model.train()
 
 
-def _harness_traits(ctx: JobContext) -> dict[str, Any]:
+def _harness_traits(ctx: JobContext) -> HarnessTraits:
     harness = ctx.harness
     classes = harness.num_classes if harness.uses_default_loss else None
-    return {
-        "on_policy": harness.on_policy,
-        "scheduler": harness.make_scheduler_fn is not None,
-        "objective": harness.objective,
+    return HarnessTraits(
+        on_policy=harness.on_policy,
+        scheduler=harness.make_scheduler_fn is not None,
+        objective=harness.objective,
         # The cross-entropy of predicting the class frequencies of balanced classes: a range test that
         # never beats it learned the output bias, not the task.
-        "chance_loss": math.log(classes) if classes is not None and classes >= 2 else None,
-    }
+        chance_loss=math.log(classes) if classes is not None and classes >= 2 else None,
+    )
 
 
 def run(ctx: JobContext) -> dict[str, Any]:
@@ -169,14 +169,14 @@ def run(ctx: JobContext) -> dict[str, Any]:
     lrs = lr_values(args["min_lr"], args["max_lr"], args["num_lrs"])
     traits = _harness_traits(ctx)
     verdicts = LossVerdicts(ctx)
-    if args["mode"] != "grid" and (traits["on_policy"] or (args["mode"] == "auto" and traits["scheduler"])):
+    if args["mode"] != "grid" and (traits.on_policy or (args["mode"] == "auto" and traits.scheduler)):
         # A range test cannot judge this harness (see tools/lr_sweep.py): the server says why, or runs a grid.
-        return {"summary": "range test skipped", "findings": [], "details": {"traits": traits}}
+        return {"summary": "range test skipped", "findings": [], "details": asdict(LrMeasurements(traits=traits))}
     if args["mode"] == "grid":
         indices = args.get("lr_indices") or list(range(len(lrs)))
         measured = _grid(ctx, lrs, indices, verdicts, traits)
         summary = f"grid ran {len(indices)} learning rate(s)"
     else:
-        measured = _range_test(ctx, lrs, verdicts)
-        summary = f"range test ran {len(measured['losses'])} of {len(lrs)} steps"
-    return {"summary": summary, "findings": list(verdicts.findings.values()), "details": {**measured, "traits": traits}}
+        measured = _range_test(ctx, lrs, verdicts, traits)
+        summary = f"range test ran {len(measured.losses)} of {len(lrs)} steps"
+    return {"summary": summary, "findings": list(verdicts.findings.values()), "details": asdict(measured)}
