@@ -29,7 +29,11 @@ async def test_masked_language_model_is_clean_in_both_modes(client):
     result = await call(client, "check_dependencies", {"harness": "dep_causal_lm.py", "mode": "both"})
     assert_clean(result)
     assert result["details"]["causal"]["max_relative"] == 0.0
-    assert result["details"]["batch"]["checked"] == [0, 1, 2, 3]
+    batch = result["details"]["batch"]
+    assert batch["checked"] == [0, 1, 2, 3] and batch["checked_pairs"] == 12
+    # every pair screened in two backward passes, exact zeros for a clean model; the causal cuts add one
+    assert batch["plan"] == "screen" and batch["max_relative"] == 0.0 and "cancel" in batch["not_ruled_out"]
+    assert result["details"]["cost"]["cotangents"] == 3
 
 
 async def test_view_instead_of_transpose_leaks_at_later_examples_only(client):
@@ -37,6 +41,8 @@ async def test_view_instead_of_transpose_leaks_at_later_examples_only(client):
     assert codes(result, "error") == {"batch_dependence"}
     batch = result["details"]["batch"]
     assert 0 not in batch["affected"] and 3 in batch["affected"]  # example 0 alone would look fine
+    assert batch["plan"] == "rows"  # the screen saw the leak; each example's own gradient located it
+    assert result["details"]["cost"]["cotangents"] > 2 + 4  # screen, rows, then probes to localise
     assert all(i != j for i, j in leak_pairs(result, "batch"))
     assert batch["first_module"] == "1"  # the Block whose forward does the .view
 
@@ -90,7 +96,8 @@ async def test_causal_mode_on_a_classifier_says_what_is_missing(client):
 
 async def test_default_causal_check_costs_a_few_passes_and_exhaustive_one_per_position(client):
     cheap = (await call(client, "check_dependencies", {"harness": "dep_causal_lm.py", "mode": "causal"}))["details"]["cost"]
-    assert cheap["forward_passes"] == 1 and cheap["cotangents"] == 4 and cheap["backward_calls"] == 1 and cheap["batched"]
+    # 4 cuts striped one per example of 4: one cotangent, one input-only backward
+    assert cheap["forward_passes"] == 1 and cheap["cotangents"] == 1 and cheap["backward_calls"] == 1 and cheap["batched"]
     args = {"harness": "dep_causal_lm.py", "mode": "causal", "max_positions": 7}  # >= T-1: every position
     every = await call(client, "check_dependencies", args)
     assert_clean(every)
@@ -188,3 +195,31 @@ def test_attention_recorder_names_the_dim_and_the_mask_pattern():
     assert [(c["dim"], c["mask"]) for c in calls] == [
         (-1, "causal"), (-2, "off_by_1"), (-1, "transposed"), (-1, "causal"), (-1, "causal"), (-1, "none")
     ]
+
+
+def test_batch_screen_gives_exact_zeros_when_clean_and_sees_a_weak_leak():
+    """Two passes, example i weighted 2**i: a clean model's gradients differ by exactly those factors."""
+    from implement_paper.tools.worker import dependencies as deps
+
+    torch.manual_seed(0)
+    x = torch.randn(6, 5, 8, requires_grad=True)
+    weight = torch.randn(8, 8)
+    axis = deps.Axis("batch", 0, 6)
+
+    def screen(output):
+        return deps.batch_screen(deps.Trace(output=output, leaf=x, method="test"), axis, seed=0)
+
+    clean = screen(torch.tanh(x @ weight).softmax(-1))  # a deep-ish nonlinear chain: rounding must not show
+    assert torch.equal(clean, torch.eye(6, dtype=torch.float64))
+    leaky = screen(torch.tanh(x @ weight) + 1e-4 * x.roll(1, dims=0))  # example i reads example i-1, weakly
+    off_diagonal = leaky[~torch.eye(6, dtype=torch.bool)]
+    assert off_diagonal.min() > deps.THRESHOLD  # every example is read by another one
+
+
+async def test_a_leak_between_examples_is_not_called_a_future_leak_in_causal_mode(client):
+    """The default cuts share a backward pass, one per example, so a leak between examples reaches the
+    cut of another example; re-measured alone it vanishes, and it is named for what it is."""
+    result = await call(client, "check_dependencies", {"harness": "dep_batch_view.py", "mode": "causal"})
+    assert codes(result, "error") == {"batch_dependence"}
+    assert 'mode="batch"' in finding_of(result, "batch_dependence")["suggestion"]
+    assert result["details"]["causal"]["leaking_pairs"] == 0

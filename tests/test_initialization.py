@@ -113,9 +113,9 @@ async def test_scaled_attention_with_default_init_is_quiet(client, attention, wh
     result = await call(client, "check_initialization", {"harness": "init_attention_clean.py", "model_kwargs": {"attention": attention}})
     assert_clean(result)
     [row] = result["details"]["attention"]
-    assert row["where"] == where and row["shape"] == [128, 4, 12, 12]
+    assert row["where"] == where and row["shape"] == [1, 4, 12, 12]  # the first example of 128: enough rows, 1/128 the cost
     assert row["mean_max_prob"] < 0.4 and row["mean_entropy_ratio"] > 0.9
-    assert row["rows_with_one_key"] == 128 * 4  # the causal first row: one-hot by construction, left out
+    assert row["rows_with_one_key"] == 4  # each head's causal first row: one-hot by construction, left out
 
 
 @pytest.mark.parametrize(("attention", "where"), [("manual", "attn"), ("sdpa", "attn"), ("mha", "attn.mha")])

@@ -29,7 +29,8 @@ class DependencyArgs(HarnessArgs):
         1, ge=1, le=8, description="Dimension of the input and the output that indexes positions (dim 0 is the batch)."
     )
     batch_size: int = Field(
-        4, ge=2, le=64, description="Examples in the checked batch; every one is checked (one batched backward pass)."
+        4, ge=2, le=64, description="Examples in the checked batch; every one is checked (batch mode: two backward passes "
+        "for up to 24 examples, one per example beyond, or when a leak shows)."
     )
     max_positions: int | None = Field(
         None,
@@ -58,14 +59,15 @@ class AxisResult(BaseModel):
     worst: list[LeakPair] = Field(default_factory=list, description="Worst offending pairs, largest first.")
     affected: list[int] = Field(default_factory=list, description="Output examples or positions that leak.")
     first_module: str | None = Field(None, description="First module whose output carries the leak while its inputs do not.")
-    plan: Literal["rows", "cuts", "columns"] = Field(
-        description="rows: one output index per backward; cuts: every output up to t against inputs after t; "
-        "columns: one perturbed input index per forward (token ids with no embedding)."
+    plan: Literal["rows", "cuts", "columns", "screen"] = Field(
+        description="rows: one output index per example's cotangent; cuts: every output up to t against inputs after t; "
+        "columns: one perturbed input index per forward (token ids with no embedding); screen (batch, clean): every "
+        "example pair at once from two backward passes, the per-example rows measured only when it shows a leak."
     )
     probes: list[int] = Field(description="The rows, cut positions or perturbed columns measured.")
     covered_pairs: int | None = Field(None, description="Causal: (position, later position) pairs the plan rules out.")
     total_pairs: int | None = Field(None, description="Causal: all such pairs, T(T-1)/2.")
-    not_ruled_out: str | None = Field(None, description="Causal: which leaks the plan could not see; null when it saw all.")
+    not_ruled_out: str | None = Field(None, description="Which leaks the plan could not see; null when it saw all.")
     pattern: dict[str, Any] | None = Field(
         None, description="Causal leak: rows measured, leaking and clean rows, fraction seeing every later position, "
         "largest reach, bounded reach (off by one), fraction still seeing the past."
@@ -93,8 +95,9 @@ class PositionResult(BaseModel):
 
 class Cost(BaseModel):
     forward_passes: int
-    cotangents: int = Field(description="Output masks backpropagated, one input-only backward each.")
-    backward_calls: int = Field(description="Batched backward calls that carried them.")
+    cotangents: int = Field(description="Output masks backpropagated, one input-only backward each (causal rows and "
+                            "cuts are striped, one per example, so a batch of 4 carries 4 in one).")
+    backward_calls: int = Field(description="Backward calls that carried them (a batched call carries many).")
     batched: bool = Field(description="False when an op had no vmap rule and the masks went one at a time.")
     seconds: float = Field(description="Wall time of the check in the worker, model build included.")
 
@@ -126,8 +129,9 @@ TOOL = harness_tool(
         "inputs at all (mode='position': shuffles a prefix of positions; unchanged outputs after it mean no "
         "positional encoding reaches the model)? Model in eval mode (BatchNorm's training-time coupling is not "
         "flagged), called through the harness's forward(model, batch); `input` picks the batch element (index or "
-        "dict key). Batch mode checks every example; causal mode checks 4 cuts by default (a few backward passes "
-        "whatever T; exhaustive=true checks every position in batched backward passes and reports the cost). "
+        "dict key). Batch mode checks every example pair (two backward passes); causal mode checks 4 cuts by default "
+        "(one backward pass at the default batch, whatever T; exhaustive=true checks every position in batched "
+        "backward passes and reports the cost). "
         "Token-id inputs are differentiated at the embedding output, or perturbed when no nn.Embedding reads them. "
         "Findings: batch_dependence, future_leakage (worst (output, input) pairs, the first module where it appears, "
         "and the usual causes ranked by the evidence: mask missing, transposed, off by one, softmax over the wrong "

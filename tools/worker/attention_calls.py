@@ -30,13 +30,15 @@ SDPA_PARAMS = ("query", "key", "value", "attn_mask", "dropout_p", "is_causal", "
 @dataclass
 class AttentionCall:
     """One attention call. `allowed()` is True where a query may see a key (broadcastable to the
-    weights); `weights()` is (weights, allowed). Both are computed only when asked for."""
+    weights); `weights(first)` is (weights, allowed), of the first example only (dim 0) when
+    `first`: a fused call's weights are recomputed, and one example's rows cost 1/B of the
+    batch's. Both are computed only when asked for."""
 
     kind: str  # softmax, scaled_dot_product_attention or MultiheadAttention
     dim: int  # the dim the weights are normalised over, from the end: -1 is the keys
     square: bool  # as many queries as keys: self-attention, where a causal mask applies
     allowed: Callable[[], torch.Tensor]
-    weights: Callable[[], tuple[torch.Tensor, torch.Tensor]]
+    weights: Callable[[bool], tuple[torch.Tensor, torch.Tensor]]
 
     def mask(self) -> str:
         """The mask pattern of the first (T, T) score matrix: causal, none, transposed, off_by_<k>, other."""
@@ -72,7 +74,16 @@ def _softmax_call(args: tuple, kwargs: dict, out: torch.Tensor) -> AttentionCall
     square = scores.shape[-1] == scores.shape[-2] and scores.shape[-1] >= 2
     if not (square or (scores.dim() >= 4 and dim == -1)):
         return None
-    return AttentionCall("softmax", dim, square, lambda: scores > MASKED, lambda: (out, scores > MASKED))
+    return AttentionCall("softmax", dim, square, lambda: scores > MASKED,
+                         lambda first: _first((out, scores > MASKED), first))
+
+
+def _first(pair: tuple[torch.Tensor, torch.Tensor], first: bool) -> tuple[torch.Tensor, torch.Tensor]:
+    """(weights, allowed) cut to the first example (dim 0; allowed only where it is not broadcast)."""
+    weights, allowed = pair
+    if not first or weights.dim() < 3:
+        return weights, allowed
+    return weights[:1], allowed[:1] if allowed.dim() == weights.dim() else allowed
 
 
 def _sdpa_allowed(q, k, attn_mask=None, is_causal=False, **_) -> torch.Tensor:
@@ -84,8 +95,13 @@ def _sdpa_allowed(q, k, attn_mask=None, is_causal=False, **_) -> torch.Tensor:
     return allowed
 
 
-def _sdpa_weights(q, k, attn_mask=None, scale=None, enable_gqa=False, **call) -> tuple:
-    """(weights, allowed keys) of F.scaled_dot_product_attention, without its dropout."""
+def _sdpa_weights(q, k, first, attn_mask=None, scale=None, enable_gqa=False, **call) -> tuple:
+    """(weights, allowed keys) of F.scaled_dot_product_attention, without its dropout; of the
+    first example only when `first` (q and k cut before the product: the costly part)."""
+    if first and q.dim() >= 3:
+        if attn_mask is not None and attn_mask.dim() == q.dim() and attn_mask.shape[0] == q.shape[0]:
+            attn_mask = attn_mask[:1]
+        q, k = q[:1], k[:1]
     allowed = _sdpa_allowed(q, k, attn_mask=attn_mask, **call)
     if enable_gqa and k.shape[-3] != q.shape[-3]:
         k = k.repeat_interleave(q.shape[-3] // k.shape[-3], dim=-3)
@@ -102,7 +118,7 @@ def _sdpa_call(args: tuple, kwargs: dict) -> AttentionCall | None:
     if not isinstance(q, torch.Tensor) or not isinstance(k, torch.Tensor):
         return None
     return AttentionCall("scaled_dot_product_attention", -1, q.shape[-2] == k.shape[-2],
-                         lambda: _sdpa_allowed(q, k, **call), lambda: _sdpa_weights(q, k, **call))
+                         lambda: _sdpa_allowed(q, k, **call), lambda first: _sdpa_weights(q, k, first, **call))
 
 
 def _allowed_by(mask: torch.Tensor | None) -> torch.Tensor | None:
@@ -131,7 +147,8 @@ def _mha_weights(func, args: tuple, kwargs: dict) -> tuple:
 def _mha_call(func, args: tuple, kwargs: dict) -> AttentionCall:
     query, key = args[0], args[1]
     return AttentionCall("MultiheadAttention", -1, query.shape[0] == key.shape[0],
-                         lambda: _mha_weights(func, args, kwargs)[1], lambda: _mha_weights(func, args, kwargs))
+                         lambda: _mha_weights(func, args, kwargs)[1],
+                         lambda first: _first(_mha_weights(func, args, kwargs), first))
 
 
 def attention_call(func, args: tuple, kwargs: dict, out: Any) -> AttentionCall | None:

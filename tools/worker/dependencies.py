@@ -5,17 +5,21 @@ dependencies_position.py; the ranking of a leak's likely causes in dependencies_
 Method: a vector-Jacobian product of the outputs, projected on a fixed random direction
 and masked to some output slices, gives the input-gradient norm of every example or
 position at once. The random direction matters: a plain sum can cancel (the outputs of a
-softmax sum to 1, so their sum has no gradient). Several masks go through one batched
-backward (`is_grads_batched`, vmap over the cotangents), chunked to a memory budget.
+softmax sum to 1, so their sum has no gradient). Many masks go through one batched
+backward (`is_grads_batched`, vmap over the cotangents), chunked to a memory budget; a few
+go through plain backward calls, which cost less.
 
-* batch mode: one mask per example: every example is checked.
+* batch mode: a screen of every example pair in two backward passes (batch_screen: the
+  cotangent, and its copy weighted 2**i on example i, must give gradients that differ by
+  exactly those factors); when it shows a leak, one mask per example locates it.
 * causal mode, default: a few *cuts*. Cut t masks every output at positions <= t; its
   gradient on inputs after t must be exactly zero. One cut sees every leak that crosses t,
   and real leaks are systematic (a missing, shifted or transposed mask, a wrong softmax
-  dim, merged heads all cross every cut), so four cuts cost four input-only backward
-  passes however long the sequence. What they cannot see is a leak between two positions
-  inside one gap between cuts; `exhaustive` (or `max_positions`) measures rows instead:
-  one mask per output position, every position when asked.
+  dim, merged heads all cross every cut), so four cuts, striped one per example, cost one
+  input-only backward pass at a batch of 4 however long the sequence. What they cannot see
+  is a leak between two positions inside one gap between cuts; `exhaustive` (or
+  `max_positions`) measures rows instead: one mask per output position, every position
+  when asked, striped too.
 * Token ids cannot be differentiated, so the gradient is taken at the output of the
   embedding that reads them; a model with no such embedding gets its tokens perturbed
   instead, one example or position at a time, and the change of every output is measured.
@@ -28,6 +32,7 @@ module whose output carries it while its inputs do not.
 
 from __future__ import annotations
 
+import bisect
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -50,10 +55,18 @@ EPS_FACTOR = 10  # perturbation compares two forwards: allow ten machine epsilon
 WORST_SHOWN = 8  # offending pairs listed in details and evidence
 MAX_PROBED_TENSORS = 400  # module inputs/outputs probed (one backward each) to localise a leak
 CUTS = 4  # causal cuts of the default check: 0, T-2 and two between
+CONFIRMED = 2  # leaking causal masks re-measured alone, to tell a leak in time from one between examples
 DIAGNOSTIC_ROWS = 16  # rows measured once a cut shows a leak: the pattern that ranks the causes
 PERTURBED_COLUMNS = 8  # default perturbation check: positions whose tokens are changed
 # Cotangents per batched backward: each holds about one copy of the activations' gradients.
 MEMORY_BUDGET_BYTES = 512 * 2**20
+# Up to this many cotangents go through plain backward calls: vmap's batching costs more than it
+# saves for a few (4 cuts at 1M, T=512: 2.83 units vmapped, 2.41 looped).
+LOOPED_COTANGENTS = 4
+# The batch screen weighs example i's cotangent by 2**i: powers of two scale every float exactly,
+# so a clean model's two gradients differ by exactly those factors. Beyond this many examples (or
+# in float16, whose range 2**i would leave) every example gets its own cotangent instead.
+SCREENED_EXAMPLES = 24
 DEFAULT_INPUT_KEYS = ("inputs", "input", "x")
 
 
@@ -81,7 +94,7 @@ class Cost:
 
     forward_passes: int = 0
     cotangents: int = 0  # output masks backpropagated (one input-only backward each)
-    backward_calls: int = 0  # batched backward calls that carried them
+    backward_calls: int = 0  # backward calls that carried them (a batched call carries many)
     batched: bool = True  # False when some op had no vmap rule and the masks went one by one
     seconds: float = 0.0
 
@@ -116,12 +129,21 @@ class Batch:
 
     def with_inputs(self, inputs: torch.Tensor) -> Any:
         """The batch with its input replaced (containers copied, the user's batch untouched)."""
+        return self._rebuilt(lambda key, value: inputs if key == self.key else value)
+
+    def first_example(self) -> Batch:
+        """The batch cut to its first example: every tensor with the input's dim-0 size is sliced."""
+        size = self.inputs.shape[0]
+        sliced = self._rebuilt(lambda _, v: v[:1] if isinstance(v, torch.Tensor) and v.dim() and v.shape[0] == size else v)
+        return Batch(sliced, self.key)
+
+    def _rebuilt(self, change) -> Any:
+        """A copy of the batch with change(key, value) for each element (the batch itself when it is the input)."""
         if self.key is None:
-            return inputs
+            return change(None, self.value)
         if isinstance(self.value, dict):
-            return {**self.value, self.key: inputs}
-        items = list(self.value)
-        items[self.key] = inputs
+            return {key: change(key, value) for key, value in self.value.items()}
+        items = [change(key, value) for key, value in enumerate(self.value)]
         return type(self.value)(*items) if hasattr(self.value, "_fields") else type(self.value)(items)
 
 
@@ -215,9 +237,10 @@ def _direction(tensor: torch.Tensor, seed: int) -> torch.Tensor:
 
 
 def _gradients(tensor: torch.Tensor, leaf: torch.Tensor, cotangents: torch.Tensor, cost: Cost) -> torch.Tensor | None:
-    """d(tensor . cotangent_k)/d leaf for every k: one batched backward, or one per k where an op has no vmap rule."""
+    """d(tensor . cotangent_k)/d leaf for every k: one batched backward, or one per k when they are
+    few or an op has no vmap rule."""
     cost.cotangents += len(cotangents)
-    if cost.batched:
+    if cost.batched and len(cotangents) > LOOPED_COTANGENTS:
         try:
             cost.backward_calls += 1
             (grad,) = torch.autograd.grad(tensor, leaf, cotangents, retain_graph=True, allow_unused=True, is_grads_batched=True)
@@ -256,17 +279,53 @@ def masked_vjp_norms(
     return norms
 
 
-def striped_rows(trace: Trace, axis: Axis, rows: list[int], seed: int) -> torch.Tensor:
-    """(len(rows), size): causal rows measured B at a time, row j on example j mod B. The backward
-    pass costs the same whatever the cotangent selects, so one pass serves every example: the
-    exhaustive check costs (T-1)/B passes instead of T-1. (A leak between examples would read as
-    a causal one here; mode="both" checks the batch first.)"""
+def striped(trace: Trace, axis: Axis, plan: Plan, seed: int) -> torch.Tensor:
+    """(len(plan.indices), size): causal rows or cuts measured B at a time, the j-th on example
+    j mod B. The backward pass costs the same whatever the cotangent selects, so one pass serves
+    every example: the four default cuts cost one pass at a batch of 4, the exhaustive check
+    (T-1)/B instead of T-1. A leak between examples reads as a causal one when masks share a pass,
+    so a leak seen striped is confirmed with `plan.alone` (see confirmed_alone)."""
     examples = trace.output.shape[0]
-    masks = torch.zeros(-(-len(rows) // examples), examples, axis.size, dtype=torch.bool)
-    for j, row in enumerate(rows):
-        masks[j // examples, j % examples, row] = True
+    per_pass = 1 if plan.alone else examples
+    wanted = plan.masks(axis.size)
+    masks = torch.zeros(-(-len(wanted) // per_pass), examples, axis.size, dtype=torch.bool)
+    for j, mask in enumerate(wanted):
+        masks[j // per_pass, j % examples] = mask
     norms = masked_vjp_norms(trace, trace.output, axis, masks, seed, per_example=True)
-    return torch.stack([norms[j // examples, j % examples] for j in range(len(rows))])
+    return torch.stack([norms[j // per_pass, j % examples] for j in range(len(wanted))])
+
+
+def screenable(trace: Trace, axis: Axis) -> bool:
+    """Whether the two-pass batch screen applies: a differentiable leaf, few examples, a wide enough float."""
+    return (trace.leaf is not None and 2 <= axis.size <= SCREENED_EXAMPLES
+            and trace.output.dtype != torch.float16 and trace.leaf.dtype != torch.float16)
+
+
+def batch_screen(trace: Trace, axis: Axis, seed: int) -> torch.Tensor:
+    """(size, size): an upper estimate of every example pair's relative dependence from two backward
+    passes instead of one per example. With the cotangent r and its copy weighted 2**i on example
+    i, a clean model's input gradients satisfy g'_j = 2**j g_j exactly (a VJP is linear, and powers
+    of two scale floats exactly); what example i leaks into example j adds (2**i - 2**j) J_ij r_i
+    to g'_j - 2**j g_j. Column j holds that residue over the largest weight difference and the
+    largest gradient: zero off the diagonal for a clean model, above the threshold when any example
+    leaks into j (only a leak that cancels itself across examples could hide)."""
+    tensor, size = trace.output, axis.size
+    matrix = torch.eye(size, dtype=torch.float64)
+    if not tensor.requires_grad:
+        return matrix
+    shape = (size,) + (1,) * (tensor.dim() - 1)
+    weights = 2.0 ** torch.arange(size, dtype=torch.float64)
+    direction = _direction(tensor, seed)
+    scaled = direction * weights.to(tensor.dtype).view(shape)
+    grads = _gradients(tensor, trace.leaf, torch.stack([direction, scaled]), trace.cost)
+    if grads is None:
+        return matrix
+    plain, weighted = grads.detach().double().reshape(2, size, -1)
+    residue = (weighted - weights.view(-1, 1) * plain).norm(dim=1)
+    spread = (weights.view(-1, 1) - weights.view(1, -1)).abs().max(dim=0).values
+    scale = plain.norm(dim=1).max().clamp_min(torch.finfo(torch.float64).tiny)
+    column = (residue / spread / scale).cpu()
+    return torch.where(matrix.bool(), matrix, column.view(1, -1).expand(size, size))
 
 
 def _spread(low: int, high: int, count: int) -> list[int]:
@@ -290,8 +349,9 @@ class Plan:
     """Which output slices a causal/batch check measures: rows (one output index each) or cuts
     (every output up to t), or perturbed input columns when nothing can be differentiated."""
 
-    kind: str  # "rows", "cuts" or "columns"
+    kind: str  # "rows", "cuts", "columns" or "screen" (batch: every pair at once, see batch_screen)
     indices: list[int]
+    alone: bool = False  # causal: each mask in a backward pass of its own, not striped across the examples
 
     def masks(self, size: int) -> torch.Tensor:
         index = torch.arange(size).view(1, -1)
@@ -299,10 +359,13 @@ class Plan:
         return index <= picked if self.kind == "cuts" else index == picked
 
 
-def plan_for(axis: Axis, args: dict[str, Any], differentiable: bool) -> Plan:
-    """Every example in batch mode; in causal mode the cheap cuts unless rows were asked for."""
+def plan_for(axis: Axis, args: dict[str, Any], trace: Trace) -> Plan:
+    """Every example in batch mode (screened in two passes where possible); in causal mode the
+    cheap cuts unless rows were asked for."""
+    differentiable = trace.leaf is not None
     if axis.mode == "batch":
-        return Plan("rows" if differentiable else "columns", list(range(axis.size)))
+        kind = "screen" if screenable(trace, axis) else "rows" if differentiable else "columns"
+        return Plan(kind, list(range(axis.size)))
     last = axis.size - 1
     cap = last if args.get("exhaustive") else args.get("max_positions")
     if not differentiable:
@@ -320,8 +383,10 @@ def dependence_matrix(
     matrix = torch.full((axis.size, axis.size), float("nan"), dtype=torch.float64)
     if plan.kind != "columns":
         ctx.progress(0, 1, f"{axis.mode}: {len(plan.indices)} {plan.kind} in batched backward passes", force=True)
-        if plan.kind == "rows" and axis.mode == "causal":
-            matrix[plan.indices] = striped_rows(trace, axis, plan.indices, ctx.seed)
+        if axis.mode == "causal":
+            matrix[plan.indices] = striped(trace, axis, plan, ctx.seed)
+        elif plan.kind == "screen":
+            matrix[:] = batch_screen(trace, axis, ctx.seed)
         else:
             matrix[plan.indices] = masked_vjp_norms(trace, trace.output, axis, plan.masks(axis.size), ctx.seed)
         return matrix
@@ -397,19 +462,23 @@ def judge(matrix: torch.Tensor, axis: Axis, threshold: float) -> dict[str, Any]:
 
 def covered_pairs(plan: Plan, size: int) -> tuple[int, int]:
     """(forbidden (t, t' > t) pairs a causal plan rules out, all such pairs). A cut at c covers
-    (t, t') when t <= c < t'; a row covers its own; a perturbed column t' covers every (t, t')."""
-    out_index, in_index = torch.arange(size).view(-1, 1), torch.arange(size).view(1, -1)
-    covered = torch.zeros(size, size, dtype=torch.bool)
-    for index in plan.indices:
-        if plan.kind == "cuts":
-            covered |= (out_index <= index) & (in_index > index)
-        elif plan.kind == "rows":
-            covered[index] |= in_index[0] > index
-        else:
-            covered[:, index] |= out_index[:, 0] < index
-    return int(covered.sum()), size * (size - 1) // 2
+    (t, t') when t <= c < t'; a row covers its own; a perturbed column t' covers every (t, t').
+    Counted, not drawn: a (T, T) mask per cut cost a quarter of a pass at 1M parameters, T=128."""
+    indices = sorted(set(plan.indices))
+    if plan.kind == "rows":
+        covered = sum(size - 1 - row for row in indices)
+    elif plan.kind == "columns":
+        covered = sum(indices)  # column t' covers (t, t') for each t < t'
+    else:  # output t is covered beyond the first cut at or after it
+        firsts = (bisect.bisect_left(indices, t) for t in range(size))
+        covered = sum(size - 1 - indices[k] for k in firsts if k < len(indices))
+    return covered, size * (size - 1) // 2
 
 
+SCREEN_NOTE = (
+    "every example pair was screened at once (two backward passes, example i weighted 2**i); only leaks that "
+    "cancel each other exactly across examples could hide"
+)
 BATCH_CAUSES = (
     "for a mean/var/softmax/sum over dim 0 (the batch), or a view/reshape that should be a transpose/permute "
     "(between (B, T, C) and (T, B, C) layouts, or when splitting and merging heads)."
@@ -495,7 +564,8 @@ def _axes(args: dict[str, Any], inputs: torch.Tensor) -> list[Axis]:
 def _coverage(axis: Axis, plan: Plan) -> dict[str, Any]:
     """What a causal plan checked, and what it leaves open (for cuts: leaks inside one gap)."""
     if axis.mode == "batch":
-        return {"plan": plan.kind, "probes": plan.indices}
+        note = SCREEN_NOTE if plan.kind == "screen" else None
+        return {"plan": plan.kind, "probes": plan.indices, "not_ruled_out": note}
     covered, total = covered_pairs(plan, axis.size)
     open_note = None
     if covered < total:
@@ -529,11 +599,43 @@ def _diagnose(
     return verdict, extra
 
 
+def confirmed_alone(
+    ctx: JobContext, model: nn.Module, batch: Batch, trace: Trace, axis: Axis, threshold: float, plan: Plan, verdict: dict
+) -> bool:
+    """Whether a causal leak seen with masks striped across examples is still there with each mask alone
+    (a few of the leaking ones, one backward pass each); if not, it crossed examples, not time."""
+    if plan.kind == "columns" or trace.output.shape[0] < 2:
+        return True
+    affected = verdict["affected"]
+    picked = [affected[i] for i in _spread(0, len(affected) - 1, CONFIRMED)]
+    alone = Plan(plan.kind, sorted(set(picked)), alone=True)
+    return bool(judge(dependence_matrix(ctx, model, batch, trace, axis, alone), axis, threshold)["leaking_pairs"])
+
+
+def _crossed_examples(axis: Axis, verdict: dict[str, Any]) -> dict[str, Any]:
+    """batch_dependence for what the causal check saw only with its masks striped across examples."""
+    worst = verdict["worst"][0]
+    message = (
+        f"outputs depend on other examples' inputs: with one causal mask per example in a pass, position "
+        f"{worst['input_index']} reached output position {worst['output_index']}, and with each mask alone it did not"
+    )
+    suggestion = f'Call check_dependencies with mode="batch" to name the example pairs, and look {BATCH_CAUSES}'
+    return finding("batch_dependence", ERROR, message, evidence={"worst": verdict["worst"]}, suggestion=suggestion)
+
+
 def _check_axis(ctx: JobContext, model: nn.Module, batch: Batch, trace: Trace, axis: Axis, threshold: float):
     """Measure, judge and localise along one axis: (finding or None, details, summary line, full matrix)."""
     _check_shapes(batch.inputs, trace.output, axis)
-    plan = plan_for(axis, ctx.args, trace.leaf is not None)
+    plan = plan_for(axis, ctx.args, trace)
     verdict = judge(dependence_matrix(ctx, model, batch, trace, axis, plan), axis, threshold)
+    if verdict["leaking_pairs"] and plan.kind == "screen":  # some example leaks: measure each one's own gradient
+        plan = Plan("rows", plan.indices)
+        verdict = judge(dependence_matrix(ctx, model, batch, trace, axis, plan), axis, threshold)
+    if axis.mode == "causal" and verdict["leaking_pairs"]:
+        if not confirmed_alone(ctx, model, batch, trace, axis, threshold, plan, verdict):
+            details = {**_coverage(axis, plan), "checked": verdict["checked"][:64], "checked_pairs": verdict["checked_pairs"],
+                       "leaking_pairs": 0}
+            return _crossed_examples(axis, verdict), details, "causal: no future leak; outputs depend on other examples", None
     module, found, full, extra = None, None, None, {}
     if verdict["leaking_pairs"]:
         if axis.mode == "causal":
@@ -569,29 +671,39 @@ def _mode_summary(axis: Axis, verdict: dict[str, Any], details: dict[str, Any]) 
 
 def _position(ctx: JobContext, model: nn.Module, batch: Batch, cost: Cost):
     """Mode "position": forward passes only, with the shuffled input swapped into the batch; every
-    module's output is kept too, to see which layer first tells the order."""
+    module's output is kept too, to see which layer first tells the order. On the first example:
+    order is a property of the model, not of the example, and the passes cost 1/B."""
 
-    def run_on(inputs: torch.Tensor) -> tuple[torch.Tensor, list[tuple[str, str, torch.Tensor]]]:
-        layers: list[tuple[str, str, torch.Tensor]] = []
+    def runner(checked: Batch):
+        def run_on(inputs: torch.Tensor) -> tuple[torch.Tensor, list[tuple[str, str, torch.Tensor]]]:
+            layers: list[tuple[str, str, torch.Tensor]] = []
 
-        def hook(name: str):
-            def record(module: nn.Module, args: tuple, output: Any) -> None:
-                if isinstance(output, torch.Tensor) and output.is_floating_point():
-                    layers.append((name or "<model>", type(module).__name__, output.detach()))
+            def hook(name: str):
+                def record(module: nn.Module, args: tuple, output: Any) -> None:
+                    if isinstance(output, torch.Tensor) and output.is_floating_point():
+                        layers.append((name or "<model>", type(module).__name__, output.detach()))
 
-            return record
+                return record
 
-        handles = [module.register_forward_hook(hook(name)) for name, module in model.named_modules()]
-        cost.forward_passes += 1
-        torch.manual_seed(ctx.seed)  # code that samples (dropout) samples alike in every pass
-        try:
-            return model_output(ctx, model, batch.with_inputs(inputs)).detach(), layers
-        finally:
-            for handle in handles:
-                handle.remove()
+            handles = [module.register_forward_hook(hook(name)) for name, module in model.named_modules()]
+            cost.forward_passes += 1
+            torch.manual_seed(ctx.seed)  # code that samples (dropout) samples alike in every pass
+            try:
+                return model_output(ctx, model, checked.with_inputs(inputs)).detach(), layers
+            finally:
+                for handle in handles:
+                    handle.remove()
 
+        return run_on
+
+    one = batch.first_example()
     with torch.no_grad():
-        return check_positions(run_on, batch.inputs, ctx.args["seq_dim"], ctx.seed)
+        try:
+            return check_positions(runner(one), one.inputs, ctx.args["seq_dim"], ctx.seed)
+        except HarnessError:
+            raise
+        except Exception:  # noqa: BLE001 - a model that cannot run one example (a squeeze on dim 0): the whole batch
+            return check_positions(runner(batch), batch.inputs, ctx.args["seq_dim"], ctx.seed)
 
 
 def _dependence(ctx: JobContext, model: nn.Module, batch: Batch) -> tuple[list, dict[str, Any], list[str], dict, Trace]:

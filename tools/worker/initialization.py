@@ -26,7 +26,7 @@ from . import loss_judges, nonfinite
 from .attention import AttentionRecorder, attention_findings
 from .data_inspect import scale_problem  # one definition of "unnormalized" for both tools
 from .findings import ERROR, INFO, WARNING, finding
-from .harness import inputs_of, targets_of
+from .harness import default_loss, inputs_of, targets_of
 from .job import JobContext
 
 # AUTOTRAINER (Zhang et al., ICSE 2021) calls a ReLU layer dying at >= 70 % zeros; we count units
@@ -184,6 +184,14 @@ def _forward(ctx: JobContext, model: nn.Module, batch: Any) -> tuple[bool, Any]:
         raise
 
 
+def _loss_of(ctx: JobContext, model: nn.Module, batch: Any, output: Any) -> tuple[Any, dict[str, Any]]:
+    """The loss and its terms. The default loss is read off the observed output (the same
+    forward, the same dropout draw); a custom loss_fn runs its own forward."""
+    if ctx.harness.uses_default_loss:
+        return default_loss(output, batch, ctx.harness.ignore_index), {}
+    return ctx.harness.loss_terms(model, batch)
+
+
 def _observe(ctx: JobContext, model: nn.Module, batch: Any) -> Observation:
     """Activation, layer and attention statistics of harness.forward, and the loss (with its terms)."""
     position = ForwardPosition()
@@ -206,7 +214,7 @@ def _observe(ctx: JobContext, model: nn.Module, batch: Any) -> Observation:
     if ran:
         seen.output = output
         with torch.no_grad():
-            loss, terms = ctx.harness.loss_terms(model, batch)
+            loss, terms = _loss_of(ctx, model, batch, output)
     seen.loss, seen.terms = float(loss), {name: float(value) for name, value in terms.items()}
     seen.activations, seen.attention = recorder.rows, attention.rows
     return seen
