@@ -208,3 +208,24 @@ async def test_a_renamed_key_is_an_internal_error_naming_it(client, monkeypatch)
     assert result["status"] == "error" and ("tree_depth" in found["message"] or "depth_of_tree" in found["message"])
     with pytest.raises(TypeError, match="depth_of_tree"):
         d.InspectDetails(counts={}, depth_of_tree=1)
+
+
+async def test_check_dependencies(client, sent):
+    """A causal leak (its pattern, ranked causes and attention calls), a leak between examples, a clean model's
+    cuts (what they leave open), a blind first layer in position mode; each with its cost."""
+    for args in [
+        {"harness": "dep_no_causal_mask.py", "mode": "causal"},
+        {"harness": "dep_norm_over_batch.py", "mode": "batch"},
+        {"harness": "dep_clean_block.py", "mode": "both", "input": 0},  # the screen's and the cuts' blind spots
+        {"harness": "dep_pe_not_added.py", "mode": "position", "model_kwargs": {"causal": True}},
+    ]:
+        await call(client, "check_dependencies", args)
+    causal_only = {"pattern", "likely_causes", "attention_calls", "covered_pairs", "total_pairs"}
+    assert_contract(d.DependencyDetails, sent.answers, unfilled={f"batch.{name}" for name in causal_only})
+
+
+async def test_check_initialization(client, sent):
+    """Attention rows, dead ReLUs, saturated tanh units, a loss dict's terms."""
+    for harness in ("init_attention_saturated.py", "init_dead_relu.py", "init_huge_tanh.py", "init_tiny_vae_recon_mean.py"):
+        await call(client, "check_initialization", {"harness": harness, "batch_size": 16})
+    assert_contract(d.InitDetails, sent.answers)

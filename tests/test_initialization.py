@@ -127,6 +127,14 @@ async def test_unscaled_attention_with_unit_normal_init_saturates(client, attent
     assert "sqrt(d_k)" in found["suggestion"] and "N(0, 1)" in found["suggestion"]
 
 
+async def test_the_summary_quotes_the_error_before_a_warning_found_earlier(client):
+    """The loss is judged before the attention rows: its warning comes first, the summary still quotes the error."""
+    args = {"harness": "init_attention_saturated.py", "expected_init_loss": 100.0}
+    result = await call(client, "check_initialization", args)
+    assert codes(result, "warning") == {"init_loss_mismatch"} and codes(result, "error") == {"saturated_attention"}
+    assert "first: 1 of 1 attention call(s) start nearly one-hot" in result["summary"]
+
+
 # ------------------------------------------------------------------ custom losses and loss dicts
 
 

@@ -34,16 +34,18 @@ from __future__ import annotations
 
 import bisect
 import time
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import torch
 from torch import nn
 
 from . import dependencies_causes as causes
+from .compact import evenly_spaced, significant
 from .dependencies_position import check_positions
+from .details import AxisResult, Cost, DependencyDetails, LeakPair
 from .failures import HarnessError
-from .findings import ERROR, finding
+from .findings import ERROR, finding, sort_findings
 from .harness import targets_of
 from .job import JobContext
 
@@ -88,15 +90,9 @@ class Axis:
         return tensor.dim() > self.dim and tensor.shape[self.dim] == self.size
 
 
-@dataclass
-class Cost:
-    """What the check spent, reported so the agent can weigh the exhaustive option."""
-
-    forward_passes: int = 0
-    cotangents: int = 0  # output masks backpropagated (one input-only backward each)
-    backward_calls: int = 0  # backward calls that carried them (a batched call carries many)
-    batched: bool = True  # False when some op had no vmap rule and the masks went one by one
-    seconds: float = 0.0
+def _nothing_spent() -> Cost:
+    """What the check spends, counted as it goes and reported so the agent can weigh the exhaustive option."""
+    return Cost(forward_passes=0, cotangents=0, backward_calls=0, batched=True, seconds=0.0)
 
 
 @dataclass
@@ -109,7 +105,7 @@ class Trace:
     # (module name, module type, input tensors, output tensors), in the order the hooks fired
     calls: list[tuple[str, str, list[torch.Tensor], list[torch.Tensor]]] = field(default_factory=list)
     attention: list[dict[str, Any]] = field(default_factory=list)  # softmax / SDPA calls over (T, T) scores
-    cost: Cost = field(default_factory=Cost)
+    cost: Cost = field(default_factory=_nothing_spent)
 
     def activation_bytes(self) -> int:
         unique = {id(t): t for _, _, ins, outs in self.calls for t in ins + outs}
@@ -330,9 +326,7 @@ def batch_screen(trace: Trace, axis: Axis, seed: int) -> torch.Tensor:
 
 def _spread(low: int, high: int, count: int) -> list[int]:
     """At most `count` evenly spaced integers from low to high inclusive."""
-    if high - low + 1 <= count:
-        return list(range(low, high + 1))
-    return sorted({round(low + i * (high - low) / (count - 1)) for i in range(count)}) if count > 1 else [low]
+    return [low + i for i in evenly_spaced(high - low + 1, count)]
 
 
 def _perturbed(inputs: torch.Tensor, axis: Axis, index: int) -> torch.Tensor:
@@ -633,8 +627,8 @@ def _check_axis(ctx: JobContext, model: nn.Module, batch: Batch, trace: Trace, a
         verdict = judge(dependence_matrix(ctx, model, batch, trace, axis, plan), axis, threshold)
     if axis.mode == "causal" and verdict["leaking_pairs"]:
         if not confirmed_alone(ctx, model, batch, trace, axis, threshold, plan, verdict):
-            details = {**_coverage(axis, plan), "checked": verdict["checked"][:64], "checked_pairs": verdict["checked_pairs"],
-                       "leaking_pairs": 0}
+            details = AxisResult(**_coverage(axis, plan), checked=verdict["checked"][:64],
+                                 checked_pairs=verdict["checked_pairs"], leaking_pairs=0)
             return _crossed_examples(axis, verdict), details, "causal: no future leak; outputs depend on other examples", None
     module, found, full, extra = None, None, None, {}
     if verdict["leaking_pairs"]:
@@ -645,24 +639,26 @@ def _check_axis(ctx: JobContext, model: nn.Module, batch: Batch, trace: Trace, a
             module = first_leaking_module(trace, axis, worst["output_index"], worst["input_index"], threshold, ctx.seed)
         found = _leak_finding(axis, verdict, module, trace, extra)
         full = {  # measured rows only
-            str(index): [None if v != v else float(f"{v:.3g}") for v in row]
+            str(index): [None if v != v else significant(v, 3) for v in row]
             for index, row in enumerate(verdict["relative"].tolist())
             if any(v == v for v in row)
         }
-    details = {key: verdict[key] for key in ("checked_pairs", "leaking_pairs", "max_relative", "worst", "affected")}
-    details |= {"checked": verdict["checked"][:64], "first_module": module[0] if module else None, **_coverage(axis, plan)}
-    details |= {key: extra[key] for key in ("pattern", "likely_causes", "attention_calls") if key in extra}
+    details = AxisResult(
+        checked=verdict["checked"][:64], checked_pairs=verdict["checked_pairs"], leaking_pairs=verdict["leaking_pairs"],
+        max_relative=verdict["max_relative"], worst=[LeakPair(**pair) for pair in verdict["worst"]],
+        affected=verdict["affected"], first_module=module[0] if module else None, **_coverage(axis, plan), **extra,
+    )
     return found, details, _mode_summary(axis, verdict, details), full
 
 
-def _mode_summary(axis: Axis, verdict: dict[str, Any], details: dict[str, Any]) -> str:
+def _mode_summary(axis: Axis, verdict: dict[str, Any], details: AxisResult) -> str:
     noun = "example(s)" if axis.mode == "batch" else "position(s)"
     if verdict["leaking_pairs"]:
         return f"{axis.mode}: LEAK in {len(verdict['affected'])} {noun}"
-    if details["plan"] == "cuts" and details["covered_pairs"] < details["total_pairs"]:
+    if details.plan == "cuts" and details.covered_pairs < details.total_pairs:
         return (
-            f"{axis.mode}: clean, largest forbidden dependence {verdict['max_relative']:.2g} at {len(details['probes'])} "
-            f"cuts {details['probes']} ({details['covered_pairs']} of {details['total_pairs']} pairs; a leak confined "
+            f"{axis.mode}: clean, largest forbidden dependence {verdict['max_relative']:.2g} at {len(details.probes)} "
+            f"cuts {details.probes} ({details.covered_pairs} of {details.total_pairs} pairs; a leak confined "
             "to one gap between cuts is not ruled out: exhaustive=true)"
         )
     checked = f"{len(verdict['checked'])} of {axis.size - (axis.mode == 'causal')} {noun} checked"
@@ -707,7 +703,8 @@ def _position(ctx: JobContext, model: nn.Module, batch: Batch, cost: Cost):
 
 
 def _dependence(ctx: JobContext, model: nn.Module, batch: Batch) -> tuple[list, dict[str, Any], list[str], dict, Trace]:
-    """Modes batch / causal / both: (findings, details per axis, summary lines, full matrices, the trace)."""
+    """Modes batch / causal / both: (findings, details per axis and how they were measured, summary lines, full
+    matrices, the trace)."""
     axes = _axes(ctx.args, batch.inputs)
     findings, details, summaries, full = [], {}, [], {}
     with torch.enable_grad():
@@ -734,10 +731,10 @@ def run(ctx: JobContext) -> dict[str, Any]:
     model.eval()
     try:
         if ctx.args["mode"] == "position":
-            cost = Cost()
+            cost = _nothing_spent()
             found, position, line = _position(ctx, model, batch, cost)
-            findings, details, summaries, full = [found] if found else [], {"position": position}, [line], {}
-            details["method"] = "shuffled positions, forward passes only"
+            findings, summaries, full = [found] if found else [], [line], {}
+            details = {"position": position, "method": "shuffled positions, forward passes only"}
         else:
             findings, details, summaries, full, trace = _dependence(ctx, model, batch)
             cost = trace.cost
@@ -745,12 +742,13 @@ def run(ctx: JobContext) -> dict[str, Any]:
         for module, training in modes.items():
             module.training = training
     cost.seconds = round(time.perf_counter() - started, 3)
-    details |= {"input_shape": list(batch.inputs.shape), "input": batch.key, "cost": vars(cost)}
+    checked = DependencyDetails(**details, input_shape=list(batch.inputs.shape), input=batch.key, cost=cost)
+    findings = sort_findings(findings)  # the summary quotes the most severe first
     if findings:
         summary = f"{findings[0]['message']}. " + "; ".join(summaries) + "."
     else:
-        summary = "No dependence problem: " + "; ".join(summaries) + f" ({details['method']}, model in eval mode)."
-    result = {"summary": summary, "findings": findings, "details": details}
+        summary = "No dependence problem: " + "; ".join(summaries) + f" ({checked.method}, model in eval mode)."
+    result = {"summary": summary, "findings": findings, "details": asdict(checked)}
     if full:
         result["full_report"] = {
             "relative_dependence": full,

@@ -32,6 +32,7 @@ from typing import Any, Callable
 
 import torch
 
+from .details import PositionResult
 from .failures import HarnessError
 from .findings import ERROR, finding
 
@@ -114,7 +115,9 @@ def blind_first_layer(layers: list[dict[str, Any]], tolerance: float) -> tuple[s
     return None
 
 
-def check_positions(run: Run, inputs: torch.Tensor, seq_dim: int, seed: int) -> tuple[dict[str, Any] | None, dict[str, Any], str]:
+def check_positions(
+    run: Run, inputs: torch.Tensor, seq_dim: int, seed: int
+) -> tuple[dict[str, Any] | None, PositionResult, str]:
     """(no_positional_information finding or None, details, summary line)."""
     if inputs.dim() <= seq_dim or inputs.shape[seq_dim] < 3:
         raise HarnessError(
@@ -127,24 +130,26 @@ def check_positions(run: Run, inputs: torch.Tensor, seq_dim: int, seed: int) -> 
     tolerance = min(MAX_TOLERANCE, ULPS * torch.finfo(dtype).eps) if dtype.is_floating_point else 0.0
     done = [t for t in measured["trials"] if "skipped" not in t]
     layers = measured.pop("layers")
-    details = {**measured, "tolerance": tolerance, "largest_change": max((t["change_after_prefix"] for t in done), default=None)}
-    details["first_changed_module"] = next((row["module"] for row in layers if row["change"] > tolerance), None)
-    where = "positions after the shuffled prefix" if measured["per_position"] else "the whole output"
+    details = PositionResult(
+        **measured, tolerance=tolerance, largest_change=max((t["change_after_prefix"] for t in done), default=None),
+        first_changed_module=next((row["module"] for row in layers if row["change"] > tolerance), None),
+    )
+    where = "positions after the shuffled prefix" if details.per_position else "the whole output"
     if not done:
         return None, details, "position: not tested, every shuffle left the input unchanged (repeated tokens)"
-    if details["largest_change"] <= tolerance:
+    if details.largest_change <= tolerance:
         line = f"position: NO positional information ({where} unchanged)"
         return _no_position_finding(details, done, where, None), details, line
     blind = blind_first_layer(layers, tolerance)
     if blind:
-        details["blind_first_layer"] = blind[0]
+        details.blind_first_layer = blind[0]
         return _no_position_finding(details, done, where, blind), details, f"position: NO positional information in `{blind[0]}`"
-    moved = details["largest_change"]
+    moved = details.largest_change
     return None, details, f"position: order matters (shuffling a prefix moved {where} by up to {moved:.3g} relative)"
 
 
 def _no_position_finding(
-    details: dict[str, Any], done: list[dict[str, Any]], where: str, blind: tuple[str, str] | None
+    details: PositionResult, done: list[dict[str, Any]], where: str, blind: tuple[str, str] | None
 ) -> dict[str, Any]:
     if blind:
         message = (
@@ -154,8 +159,8 @@ def _no_position_finding(
             "prefix): no positional encoding reaches the model"
         )
         return _position_finding(message, blind[0], details, done)
-    equivariant = all(t.get("change_in_prefix_vs_moved", 1.0) <= details["tolerance"] for t in done)
-    if not details["per_position"]:
+    equivariant = all(t.get("change_in_prefix_vs_moved", 1.0) <= details.tolerance for t in done)
+    if not details.per_position:
         kind = "the output ignores the order of this input (attention over it as a set: an encoder with no positions)"
     elif equivariant:
         kind = "the shuffled positions' outputs moved with their tokens: the model is permutation-equivariant (full "
@@ -164,19 +169,19 @@ def _no_position_finding(
         kind = "each position sees its prefix as a bag of tokens (a causal mask tells how long the prefix is, not its order)"
     message = (
         f"shuffling the input's first positions left {where} unchanged (largest relative change "
-        f"{details['largest_change']:.2g} over {len(done)} shuffle(s), tolerance {details['tolerance']:.2g}): no "
+        f"{details.largest_change:.2g} over {len(done)} shuffle(s), tolerance {details.tolerance:.2g}): no "
         f"positional information reaches the model; {kind}"
     )
     return _position_finding(message, "the model's embedding", details, done)
 
 
-def _position_finding(message: str, where: str, details: dict[str, Any], done: list[dict[str, Any]]) -> dict[str, Any]:
+def _position_finding(message: str, where: str, details: PositionResult, done: list[dict[str, Any]]) -> dict[str, Any]:
     return finding(
         "no_positional_information",
         ERROR,
         message,
         where=where,
-        evidence={"trials": done, "tolerance": details["tolerance"], "first_changed_module": details["first_changed_module"]},
+        evidence={"trials": done, "tolerance": details.tolerance, "first_changed_module": details.first_changed_module},
         suggestion="Add the positional encoding: it is missing, or computed but never added (x = tok_emb(idx) with "
         "pos_emb(...) assigned to a variable nothing uses, or added to a copy), or added after the attention it "
         "should inform. Sinusoidal or learned, it is summed with the token embedding before the first layer. After "

@@ -559,3 +559,183 @@ class LrMeasurements:
     optimizer: OptimizerInfo | None = None
     """Null when no step ran (a range test skipped for the harness's traits)."""
     traits: HarnessTraits
+
+
+# ---- check_dependencies ----
+@typed_details
+class LeakPair:
+    output_index: int
+    """Example (batch) or position (causal) whose output leaks."""
+    input_index: int
+    """Example or later position whose input it must not depend on."""
+    relative: float
+    """Dependence relative to the largest allowed one (own example, or positions <= t)."""
+
+
+@typed_details
+class AxisResult:
+    checked: list[int]
+    """Output examples or positions checked (first 64); for cuts, the cut positions."""
+    checked_pairs: int
+    leaking_pairs: int
+    max_relative: float | None = None
+    """Largest relative dependence over forbidden pairs; 0 means exact zeros."""
+    worst: list[LeakPair] = field(default_factory=list)
+    """Worst offending pairs, largest first."""
+    affected: list[int] = field(default_factory=list)
+    """Output examples or positions that leak."""
+    first_module: str | None = None
+    """First module whose output carries the leak while its inputs do not."""
+    plan: Literal["rows", "cuts", "columns", "screen"]
+    """rows: one output index per example's cotangent; cuts: every output up to t against inputs after t; columns: one perturbed input index per forward (token ids with no embedding); screen (batch, clean): every example pair at once from two backward passes, the per-example rows measured only when it shows a leak."""
+    probes: list[int]
+    """The rows, cut positions or perturbed columns measured."""
+    covered_pairs: int | None = None
+    """Causal: (position, later position) pairs the plan rules out."""
+    total_pairs: int | None = None
+    """Causal: all such pairs, T(T-1)/2."""
+    not_ruled_out: str | None = None
+    """Which leaks the plan could not see; null when it saw all."""
+    pattern: dict[str, Any] | None = None
+    """Causal leak: rows measured, leaking and clean rows, fraction seeing every later position, largest reach, bounded reach (off by one), fraction still seeing the past."""
+    likely_causes: list[str] | None = None
+    """Causal leak: cause keys, most likely first by the evidence."""
+    attention_calls: list[dict[str, Any]] | None = None
+    """Causal leak: distinct softmax-over-(T, T)-scores / scaled_dot_product_attention calls seen: the dim normalised and the mask's pattern (causal, none, transposed, off_by_k, other)."""
+
+
+@typed_details
+class PositionResult:
+    per_position: bool
+    """True: the outputs after the shuffled prefix were compared; False: the whole output."""
+    trials: list[dict[str, Any]]
+    """Per shuffle: prefix length, relative change of the outputs after it, and (per position) how far the prefix's outputs are from the original ones moved with their tokens; or why it was skipped."""
+    tolerance: float
+    """Relative change at or below which the outputs count as unchanged (float error)."""
+    largest_change: float | None = None
+    first_changed_module: str | None = None
+    """First module whose output moved after the shuffled prefix."""
+    blind_first_layer: str | None = None
+    """A first-layer module that stayed blind to order while its later twin moved (causal, no PE)."""
+
+
+@typed_details
+class Cost:
+    forward_passes: int
+    cotangents: int
+    """Output masks backpropagated, one input-only backward each (causal rows and cuts are striped, one per example, so a batch of 4 carries 4 in one)."""
+    backward_calls: int
+    """Backward calls that carried them (a batched call carries many)."""
+    batched: bool
+    """False when an op had no vmap rule and the masks went one at a time."""
+    seconds: float
+    """Wall time of the check in the worker, model build included."""
+
+
+@typed_details
+class DependencyDetails:
+    method: str
+    """Gradient w.r.t. the inputs, at an embedding's output, token perturbation, or shuffles."""
+    input: int | str | None = None
+    """The batch element checked (null: the batch is the input tensor)."""
+    input_shape: list[int]
+    output_shape: list[int] | None = None
+    threshold: float | None = None
+    """Relative dependence above which a forbidden pair counts as a leak."""
+    batch: AxisResult | None = None
+    causal: AxisResult | None = None
+    position: PositionResult | None = None
+    cost: Cost
+
+
+# ---- check_initialization ----
+@typed_details
+class ActivationRow:
+    where: str
+    """Module running the activation; 'module:fn' for a functional call in its forward."""
+    fn: str
+    shape: list[int]
+    pre_std: float | None = None
+    """Std of the pre-activations."""
+    mean: float | None = None
+    std: float | None = None
+    dead_fraction: float | None = None
+    """ReLU-like: units never active over the batch."""
+    saturated_fraction: float | None = None
+    """tanh/sigmoid-like: pre-activations in the flat part."""
+
+
+@typed_details
+class LayerRow:
+    layer: str
+    type: str
+    signal: float | None = None
+    """Per-unit std over the batch of the layer's output."""
+    mean: float | None = None
+
+
+@typed_details
+class WeightRow:
+    layer: str
+    shape: list[int]
+    fan_in: int
+    fan_out: int
+    std: float | None
+    kaiming_std: float
+    """sqrt(2/fan_in): kaiming_normal_ for ReLU."""
+    xavier_std: float
+    """sqrt(2/(fan_in+fan_out)): xavier, gain 1."""
+    default_std: float
+    """1/sqrt(3 fan_in): PyTorch's default for Linear/Conv."""
+    matches: list[str]
+    """Schemes within 15 % of the std; empty: none of them."""
+
+
+@typed_details
+class AttentionRow:
+    where: str
+    """Module running the attention call."""
+    kind: str
+    """softmax, scaled_dot_product_attention or MultiheadAttention."""
+    shape: list[int]
+    """Shape of the attention weights, e.g. (B, heads, T, S)."""
+    rows: int
+    """Rows with at least two keys to attend to: the ones judged."""
+    rows_with_one_key: int
+    """Rows a mask leaves one key (a causal first row): one-hot by construction."""
+    keys: int
+    """Most keys any row may attend to."""
+    mean_max_prob: float
+    """Mean over rows of the largest weight: ~1/keys healthy, ~1 one-hot."""
+    mean_entropy_ratio: float
+    """Mean over rows of entropy / ln(keys): ~1 healthy, ~0 one-hot."""
+    one_hot_fraction: float
+    """Rows whose largest weight is above 0.9."""
+
+
+@typed_details
+class InitDetails:
+    init_loss: float | None = None
+    terms: dict[str, float] = field(default_factory=dict)
+    """The other named terms of a loss dict at init."""
+    expected_loss: float | None = None
+    expected_from: str | None = None
+    """Where the expected loss comes from, or why there is none."""
+    ratio: float | None = None
+    """init_loss / expected_loss."""
+    tolerance: float | None = None
+    inputs: dict[str, Any] | None = None
+    """Mean, std, min, max of the float inputs."""
+    activations: list[ActivationRow] = field(default_factory=list)
+    """In forward order; sampled when many."""
+    layers: list[LayerRow] = field(default_factory=list)
+    """Linear/Conv outputs in forward order."""
+    attention: list[AttentionRow] = field(default_factory=list)
+    """Attention calls in forward order."""
+    trend: dict[str, Any] | None = None
+    """Signal of the last Linear/Conv over the input's."""
+    weights: list[WeightRow] = field(default_factory=list)
+    init_schemes: dict[str, int] = field(default_factory=dict)
+    """Layers matching each init scheme."""
+    rows_total: dict[str, int] = field(default_factory=dict)
+    """Rows before sampling; all are in the report."""

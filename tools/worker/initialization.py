@@ -15,7 +15,7 @@ One forward pass of a training batch, in train mode and without gradients, measu
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import torch
@@ -24,8 +24,10 @@ from torch.overrides import TorchFunctionMode
 
 from . import loss_judges, nonfinite
 from .attention import AttentionRecorder, attention_findings
+from .compact import significant
 from .data_inspect import scale_problem  # one definition of "unnormalized" for both tools
-from .findings import ERROR, INFO, WARNING, finding
+from .details import ActivationRow, AttentionRow, InitDetails, LayerRow, WeightRow
+from .findings import ERROR, INFO, WARNING, finding, sort_findings
 from .harness import default_loss, inputs_of, targets_of
 from .job import JobContext
 
@@ -462,7 +464,7 @@ def _shown(rows: list[dict], flagged) -> list[dict]:
 
 
 def _rounded(row: dict[str, Any]) -> dict[str, Any]:
-    return {k: (float(f"{v:.4g}") if isinstance(v, float) and math.isfinite(v) else v) for k, v in row.items()}
+    return {k: significant(v) if isinstance(v, float) else v for k, v in row.items()}
 
 
 def _summary(loss: float, expected: float | None, source: str, rows: list, trend: dict | None, findings: list) -> str:
@@ -501,29 +503,29 @@ def _findings(ctx: JobContext, seen: Observation, batch: Any, scale: dict | None
 
 
 def _details(ctx: JobContext, seen: Observation, weights: dict, scale: dict | None, trend: dict | None,
-             expected: tuple[float | None, str], findings: list[dict]) -> dict[str, Any]:
+             expected: tuple[float | None, str], findings: list[dict]) -> InitDetails:
     schemes: dict[str, int] = {}
     for row in weights.values():
         for scheme in row["matches"] or ["none"]:
             schemes[scheme] = schemes.get(scheme, 0) + 1
-    flagged_where = {f["where"] for f in findings}
-    return {
-        "init_loss": seen.loss,
-        "terms": seen.terms,
-        "expected_loss": expected[0],
-        "expected_from": expected[1],
-        "ratio": seen.loss / expected[0] if expected[0] else None,
-        "tolerance": ctx.args["tolerance"],
-        "inputs": scale,
-        "activations": [_rounded(r) for r in _shown(seen.activations, lambda r: r["where"] in flagged_where)],
-        "layers": [_rounded(r) for r in _shown(seen.layers, lambda r: r["layer"] in flagged_where)],
-        "attention": [_rounded(r) for r in _shown(seen.attention, lambda r: r["where"] in flagged_where)],
-        "trend": trend,
-        "weights": [_rounded(r) for r in _shown(list(weights.values()), lambda r: not r["matches"])],
-        "init_schemes": schemes,
-        "rows_total": {"activations": len(seen.activations), "layers": len(seen.layers), "weights": len(weights),
-                       "attention": len(seen.attention)},
-    }
+    flagged = {f["where"] for f in findings}
+    return InitDetails(
+        init_loss=seen.loss,
+        terms=seen.terms,
+        expected_loss=expected[0],
+        expected_from=expected[1],
+        ratio=seen.loss / expected[0] if expected[0] else None,
+        tolerance=ctx.args["tolerance"],
+        inputs=scale,
+        activations=[ActivationRow(**_rounded(r)) for r in _shown(seen.activations, lambda r: r["where"] in flagged)],
+        layers=[LayerRow(**_rounded(r)) for r in _shown(seen.layers, lambda r: r["layer"] in flagged)],
+        attention=[AttentionRow(**_rounded(r)) for r in _shown(seen.attention, lambda r: r["where"] in flagged)],
+        trend=trend,
+        weights=[WeightRow(**_rounded(r)) for r in _shown(list(weights.values()), lambda r: not r["matches"])],
+        init_schemes=schemes,
+        rows_total={"activations": len(seen.activations), "layers": len(seen.layers), "weights": len(weights),
+                    "attention": len(seen.attention)},
+    )
 
 
 def run(ctx: JobContext) -> dict[str, Any]:
@@ -540,8 +542,9 @@ def run(ctx: JobContext) -> dict[str, Any]:
     findings = _findings(ctx, seen, batch, scale, trend, expected)
     details = _details(ctx, seen, weights, scale, trend, expected, findings)
     full = None
-    if max(details["rows_total"].values()) > ROWS_SHOWN:
+    if max(details.rows_total.values()) > ROWS_SHOWN:
         full = {"activations": seen.activations, "layers": seen.layers, "weights": list(weights.values()),
                 "attention": seen.attention}
+    findings = sort_findings(findings)  # the summary quotes the most severe first
     return {"summary": _summary(seen.loss, *expected, seen.activations, trend, findings), "findings": findings,
-            "details": details, "full_report": full}
+            "details": asdict(details), "full_report": full}
