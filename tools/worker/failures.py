@@ -2,9 +2,7 @@
 
 An exception in the user's code becomes `user_code_error` naming the user's own frames
 (not ours, not torch's) as `file:line`, with the offending source line. A broken contract
-becomes `harness_error`, raised as `HarnessError` by whoever notices it. An exception that
-our own code raised, with no frame of the user's on the way, is `internal_error`: a bug of
-ours must not send the agent looking for one in its code.
+becomes `harness_error`, raised as `HarnessError` by whoever notices it.
 """
 
 from __future__ import annotations
@@ -60,21 +58,6 @@ def _is_user_file(filename: str, root: str) -> bool:
         path.startswith(root + os.sep)
         and not path.startswith(_OUR_DIR + os.sep)
         and "site-packages" not in path
-    )
-
-
-def _is_ours(filename: str) -> bool:
-    return os.path.abspath(filename).startswith(_OUR_DIR + os.sep)
-
-
-def _our_bug(message: str, evidence: dict[str, Any]) -> dict[str, Any]:
-    return finding(
-        "internal_error",
-        ERROR,
-        f"implement-paper-mcp's own code failed: {message}",
-        evidence=evidence,
-        suggestion="This is not a fault of your code. Report it with the harness and evidence.frames; "
-        "other tools still work.",
     )
 
 
@@ -134,12 +117,10 @@ def exception_finding(exc: BaseException, root: str, *, during: str | None = Non
         )
     if not frames:
         # Nothing of the user's in the traceback: show the last frames so the cause is visible.
-        last = traceback.extract_tb(exc.__traceback__)[-4:]
         evidence["frames"] = [
-            {"where": f"{s.filename}:{s.lineno}", "function": s.name, "line": clip((s.line or "").strip())} for s in last
+            {"where": f"{s.filename}:{s.lineno}", "function": s.name, "line": clip((s.line or "").strip())}
+            for s in traceback.extract_tb(exc.__traceback__)[-4:]
         ]
-        if last and _is_ours(last[-1].filename):
-            return _our_bug(message, evidence)
     return finding(
         "user_code_error",
         ERROR,
