@@ -68,7 +68,10 @@ async def session(agent: Agent, steps: int) -> bool:
             "compare_metrics",
             {"run_id": runs[harness], "reported": {"test_accuracy": paper}, "tolerance": TOLERANCE},
         )
-        measured = finished[harness]["details"]["metrics"]["test_accuracy"]
+        measured = (finished[harness]["details"].get("metrics") or {}).get("test_accuracy")
+        if measured is None:  # e.g. the mnist1d package missing: the run's own summary says why
+            say("", f"  {label}: no test accuracy; the run says: {finished[harness]['summary']}")
+            return False
         rows.append((label, paper, measured["mean"], measured["std"], measured["n"], data["status"]))
 
     say("", "\n== Result ==")
