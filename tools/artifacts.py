@@ -17,10 +17,10 @@ from typing import Any
 import anyio
 
 from .envelope import Artifact, ToolResult
-from .run_store import RunStore
+from .run_store import RUNS_DIR, RunStore
 from .tool import PlotFn
 
-OUTPUT_DIR = ".implement-paper"  # relative to the project root
+OUTPUT_DIR = RUNS_DIR.parent  # .implement-paper, relative to the project root: one name for every output
 
 
 def _stamp() -> str:

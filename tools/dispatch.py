@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
+import anyio
 from pydantic import ValidationError
 
 from .artifacts import save_report
@@ -220,4 +221,5 @@ async def execute(
     except WorkerStartError as exc:
         suggestion = "Start the server with --python pointing at an interpreter that has torch installed."
         return error_result(result_type, finding("worker_start_failed", ERROR, str(exc), suggestion=suggestion), started)
-    return build_result(name, result_type, outcome, runtime, args.seed, timeout_s)
+    # Off the event loop: validating a large answer and writing its full report block other calls' progress.
+    return await anyio.to_thread.run_sync(build_result, name, result_type, outcome, runtime, args.seed, timeout_s)
