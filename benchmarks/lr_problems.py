@@ -11,6 +11,14 @@ HELD_OUT is set aside to guard against tuning the judge to the eleven: three pro
 eleven lack (AdamW with weight decay on a spiral classifier, a 2-D CNN with max-pooling under
 momentum SGD, a GRU regressor under Adam), written before the judge was retuned and scored once,
 after it; their score is reported apart from the eleven's.
+
+ISSUE_SHAPED is a second held-out set: six problems shaped like issue 16's held-out description
+(Adam, AdamW, plain SGD and SGD with momentum on an MLP classifier, two MLP regressors, a 1-D CNN,
+a 2-layer causal transformer and an 8-layer tanh MLP), written by someone who had not seen the
+judge's rules or its benchmark results, and reported apart from the others'. Its first score (range
+22/30) showed one bug: a noisy momentum regressor's range test read its first random crossing of the
+start as divergence (suggestions of 9e-6); the fix (a clear rise, read 0.4 decade under) was scored on
+it again. The Adam rule was checked against it and left as it was.
 """
 
 BATCH_SIZE = 32
@@ -36,4 +44,13 @@ HELD_OUT = [
     "lr_heldout_spiral_mlp_adamw",  # GELU MLP classifier of 3 spirals, AdamW (weight decay 0.05)
     "lr_heldout_bars_cnn_momentum",  # 2-D CNN with max-pooling on 8x8 oriented bars, SGD + momentum 0.9
     "lr_heldout_gru_adam",  # GRU regressor of an alternating-sign sum over 12 steps, Adam
+]
+
+ISSUE_SHAPED = [
+    "lr_issue_mlp_cls_adam",  # ReLU MLP classifier of a 7-class XOR-like Gaussian mixture (24 features), Adam
+    "lr_issue_mlp_reg_momentum",  # SiLU MLP regressor of a smooth 10-feature ridge target, SGD + momentum 0.9
+    "lr_issue_cnn1d_adam",  # 1-D CNN naming one of 5 noisy waveform shapes (64 samples), Adam
+    "lr_issue_transformer2_adamw",  # 2-layer causal transformer, next token of Fibonacci mod 16, AdamW (wd 0.05)
+    "lr_issue_tanh8_sgd",  # 8-layer tanh MLP classifier of a random teacher's labels (4 classes), plain SGD
+    "lr_issue_mlp_reg_adam",  # ReLU MLP regressor of a 2-output gated-product / radial-bump target, Adam
 ]

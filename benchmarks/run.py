@@ -3,7 +3,7 @@
     .venv/bin/python benchmarks/run.py            # everything, a few minutes on 2 cores
     .venv/bin/python benchmarks/run.py --skip-peer # without the Lightning comparison
     .venv/bin/python benchmarks/run.py --lr-only --problems lr_cnn_sgd --seeds 2   # a slice of the LR comparison
-    .venv/bin/python benchmarks/run.py --lr-only --held-out   # the held-out LR problems, scored apart
+    .venv/bin/python benchmarks/run.py --lr-only --set held-out   # a set of LR problems scored apart (held-out, issue-shaped)
 
 Every tool call goes through a real MCP client talking to the console script over stdio.
 Baseline and candidate of each ratio are measured in the same run, interleaved, so that
@@ -33,7 +33,7 @@ from pathlib import Path
 
 import anyio
 
-from lr_problems import BATCH_SIZE, FINDER_STEPS, HELD_OUT, MAX_LR, MIN_LR, PROBLEMS, SEEDS
+from lr_problems import BATCH_SIZE, FINDER_STEPS, HELD_OUT, ISSUE_SHAPED, MAX_LR, MIN_LR, PROBLEMS, SEEDS
 from ray_overhead import TARGET as RAY_TARGET, ray_figures
 from stdio_server import call, children_of, maps_torch, rss_mb, stdio_server
 
@@ -42,6 +42,8 @@ PEER_PYTHON = HERE / ".venv" / "bin" / "python"
 REFERENCE_CACHE = HERE / "lr_reference.json"
 OVERHEAD_BATCH = 64  # examples per step of the overhead benchmark: about 5 ms per Adam step on one core
 THREADS = max(1, (os.cpu_count() or 1) // 2)  # what a job gets under the default --max-workers 2
+
+LR_SETS = {"own": PROBLEMS, "held-out": HELD_OUT, "issue-shaped": ISSUE_SHAPED}
 
 results: list[tuple[str, str, str, bool]] = []
 
@@ -313,8 +315,9 @@ async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--skip-peer", action="store_true", help="leave out the Lightning comparison")
     parser.add_argument("--lr-only", action="store_true", help="only the LR-finder comparison with Lightning")
-    parser.add_argument("--problems", help="comma-separated LR problems (default: all of lr_problems.PROBLEMS)")
-    parser.add_argument("--held-out", action="store_true", help="the held-out LR problems (lr_problems.HELD_OUT), scored apart")
+    parser.add_argument("--problems", help="comma-separated LR problems (default: all of the --set)")
+    parser.add_argument("--set", choices=LR_SETS, default="own",
+                        help="LR problems: own (tuned on), held-out or issue-shaped (scored apart; lr_problems.py)")
     parser.add_argument("--seeds", type=int, default=len(SEEDS), help="seeds per LR problem (default 5; fewer is quicker)")
     options = parser.parse_args()
     with tempfile.TemporaryDirectory() as scratch:
@@ -331,8 +334,8 @@ async def main() -> None:
                 info(f"6-seed training run: local executor {local_s:.1f} s, Ray (local instance, same cores) {ray_s:.1f} s")
                 report("--executor ray over --executor local, 6-seed run", f"{ray_s / local_s:.2f}x", f"<= {RAY_TARGET}x", ray_s / local_s <= RAY_TARGET)
         if not options.skip_peer:
-            problems = options.problems.split(",") if options.problems else HELD_OUT if options.held_out else PROBLEMS
-            await peer_figures(root, problems, SEEDS[: options.seeds], " (held-out)" if options.held_out else "")
+            problems = options.problems.split(",") if options.problems else LR_SETS[options.set]
+            await peer_figures(root, problems, SEEDS[: options.seeds], "" if options.set == "own" else f" ({options.set})")
     failed = [name for name, _, _, passed in results if not passed]
     print(f"{len(results) - len(failed)} passed, {len(failed)} failed", flush=True)
     sys.exit(1 if failed else 0)

@@ -1,4 +1,5 @@
 import math
+import random
 
 import pytest
 
@@ -58,6 +59,19 @@ async def test_a_sigmoid_classifier_dipping_to_ln_c_is_inconclusive_and_its_batc
     assert plain["details"]["suggested_lr"] == pytest.approx(0.4, rel=0.05)
     bn = await call(client, "lr_sweep", {"harness": "lr_sigmoid_mlp_bn.py", **arguments})
     assert_clean(bn)
+
+
+async def test_a_noisy_momentum_regressor_is_read_from_its_clear_rise_not_noise(client):
+    """Seed 1: batch noise hides any fall; the smoothed loss crosses its start at lr 0.0009 by chance and
+    rises clearly from 0.28. 200-step runs end at 0.14, 0.099, 0.092, 0.14, 1.4 at lr 0.01 to 0.2: best
+    0.02-0.05. The first crossing would suggest 0.0002, 100-250x too low."""
+    for mode in ("range", "auto"):  # auto keeps the guess of a clear rise: no grid
+        result = await call(client, "lr_sweep", {"harness": "lr_noisy_momentum.py", **WIDE, "batch_size": 32, "seed": 1, "mode": mode})
+        assert codes(result) == {"lr_range_inconclusive"} and "within noise" in result["summary"]
+        details = result["details"]
+        assert details["mode"] == "range" and 0.1 < details["diverged_from_lr"] < 0.5, details
+        assert details["suggested_lr"] == pytest.approx(details["diverged_from_lr"] / 2.5, rel=0.01)
+        assert 0.02 / 3 <= details["suggested_lr"] <= 0.05 * 3
 
 
 async def test_auto_mode_runs_a_grid_over_the_top_when_the_range_test_is_inconclusive(client):
@@ -213,7 +227,7 @@ def test_a_classifier_that_only_reaches_ln_c_has_not_learned():
     losses = _dip_then_rise(lrs)
     assert lr_judge.range_evidence(lrs, losses, 100).learned  # a 5 % fall, read without the class count
     evidence = lr_judge.range_evidence(lrs, losses, 100, chance=math.log(3))
-    assert not evidence.learned and evidence.rose
+    assert not evidence.learned and evidence.rose_lr is not None
     assert "ln C = 1.099" in lr_judge.too_little_learning(evidence, 1e-6)
     # A classifier that goes below ln C has learned, whatever its start.
     deeper = [v - 0.2 * min(1.0, max(0.0, math.log10(lr / 1e-3))) for lr, v in zip(lrs, losses)]
@@ -224,12 +238,24 @@ def test_an_inconclusive_momentum_test_reads_where_the_loss_rose_plain_sgd_the_t
     lrs = _ramp(100)
     evidence = lr_judge.range_evidence(lrs, _dip_then_rise(lrs), 100, chance=math.log(3))
     momentum = lr_judge.judge_inconclusive(evidence, "no learning", "momentum")
-    assert momentum.ceiling == evidence.diverged_lr and 0.1 < evidence.diverged_lr < 0.5
-    assert momentum.suggested_lr == pytest.approx(evidence.diverged_lr / 5) and momentum.confidence == "low"
+    assert momentum.ceiling == evidence.rose_lr and 0.1 < evidence.rose_lr < 0.5
+    assert momentum.suggested_lr == pytest.approx(evidence.rose_lr / 2.5) and momentum.confidence == "low"
     assert not momentum.blind  # a landmark: auto keeps it instead of running a grid
     # Plain SGD: a saturating net's loss may rise in a ramp and still train best at the top (measured).
     plain = lr_judge.judge_inconclusive(evidence, "no learning", "sgd")
     assert plain.suggested_lr == pytest.approx(1.0 / 2.5) and plain.blind
+
+
+def test_an_inconclusive_momentum_test_reads_a_clear_rise_not_noise_crossing_the_start():
+    # A noisy regressor that never visibly learns: batch losses +-0.3 around 1, crossing their start at
+    # random from the first rates, then rising gently from lr 0.01 (measured: it trains best at 0.05-0.2).
+    noise = random.Random(0)
+    lrs = _ramp(100)
+    losses = [1.0 + 0.3 * noise.gauss(0, 1) + 0.35 * max(0.0, math.log10(lr / 0.01)) for lr in lrs]
+    evidence = lr_judge.range_evidence(lrs, losses, 100)
+    assert not evidence.learned and evidence.diverged_lr < 1e-3  # the first crossing of the start: noise
+    verdict = lr_judge.judge_inconclusive(evidence, "within noise", "momentum")
+    assert 0.03 < verdict.ceiling < 0.5 and verdict.suggested_lr == pytest.approx(verdict.ceiling / 2.5)
 
 
 def test_momentum_reads_the_divergence_point_and_adam_the_descent():

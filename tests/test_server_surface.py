@@ -35,6 +35,19 @@ async def test_every_contract_tool_is_listed_with_schemas(client):
             assert tool.input_schema["required"][0] == "harness", tool.name
 
 
+async def test_worker_details_fields_are_described_by_their_attribute_docstrings(client):
+    """The details the worker sends are stdlib dataclasses (tools/worker/details.py); each attribute's
+    docstring must reach the client as that field's description."""
+    schemas = {t.name: t.output_schema for t in (await client.list_tools()).tools}
+    expected = [  # tool, class, field, its docstring in details.py
+        ("run_overfit_test", "Curve", "step", "Step indices."),
+        ("inspect_data", "ChannelStats", "mean_range", "[lowest, highest] per-channel mean."),
+        ("inspect_data", "LabelStats", "ignore_index", "The harness's ignore_index (PyTorch's -100 by default)."),
+    ]
+    for tool, cls, name, doc in expected:
+        assert schemas[tool]["$defs"][cls]["properties"][name]["description"] == doc, (tool, cls, name)
+
+
 async def test_hints_say_what_each_tool_does(client):
     hints = {t.name: t.annotations for t in (await client.list_tools()).tools}
     # Runner tools run the user's code and write under .implement-paper/: not read-only, not destructive.

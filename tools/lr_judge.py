@@ -17,9 +17,12 @@ problems (docs/benchmarks.md) against the best rate of a fine grid of 200-step r
 * a test that saw too little learning is inconclusive, never "no stable rate": a deep or
   saturating net under plain SGD learns too slowly for a 100-step ramp to show, though the
   top of the range trains. Its suggestion is the top of what ran (lr at the end / 2.5), with
-  low confidence; auto mode runs a short grid under that top instead. Under momentum, where the
-  loss rose at the end, 1/5 of where it rose: the landmark the momentum rule reads when the test
-  learned, so auto keeps it rather than pay for a grid.
+  low confidence; auto mode runs a short grid under that top instead. Under momentum the top it
+  vouches for is where the loss rose clearly above its start (beyond batch noise), and the guess
+  is again 0.4 decade under it, not the 1/5 a test that learned gets: a rise after no visible
+  descent is batch noise growing with the rate as often as divergence (a noisy regressor's loss
+  rose gently from about 0.1 and trained best at 0.05-0.2; a CNN's jumped at 0.25 and trained best
+  at 0.046). auto keeps that guess rather than pay for a grid.
 * a classifier (the default cross-entropy and a declared num_classes) has learned only when its
   loss went below ln C, the loss of predicting the class frequencies: a sigmoid net's 3-5 % dip
   from a too-high initial loss down to ln C is its output bias, not the task.
@@ -41,7 +44,7 @@ MIN_DROP = 0.025
 NOISE_SIGMAS = 3.0  # ... and by more than 3 standard errors of a smoothed point
 NEAR_BEST = 0.05  # grid: rates whose score is within 5% of the total improvement from the best are tied
 MOMENTUM_BELOW_DIVERGENCE = 5.0  # momentum SGD: the best 200-step rate was 2-7x below the range test's divergence
-TOP_FRACTION = 2.5  # inconclusive test: the rate 0.4 decade below the top of what ran
+TOP_FRACTION = 2.5  # inconclusive test: the rate 0.4 decade below the highest rate it vouches for
 AGREE = 3.0  # two readings within 3x of each other make a suggestion "high" confidence
 LEARNING_BEGINS = 0.1  # range: the stable range starts where the loss has made 10% of its drop
 TRAINS_WELL = 0.5  # grid: a rate is in the stable range when it makes half the best rate's improvement
@@ -74,10 +77,13 @@ class RangeEvidence:
         return fall >= MIN_DROP * abs(self.start) and fall >= NOISE_SIGMAS * self.noise
 
     @property
-    def rose(self) -> bool:
-        """The smoothed loss ended clearly above its start: the top of the range is past divergence."""
+    def rose_lr(self) -> float | None:
+        """The first rate past the minimum where the smoothed loss stands clearly above its start (beyond
+        2.5% and beyond batch noise): the highest rate a momentum test that saw no learning vouches for.
+        Merely above the start is no landmark there: a noisy loss that never fell crosses it at random."""
         margin = max(MIN_DROP * abs(self.initial), NOISE_SIGMAS * self.noise)
-        return self.diverged_lr is not None and max(self.smoothed[self.low :]) > self.initial + margin
+        above = (lr for lr, loss in zip(self.lrs[self.low :], self.smoothed[self.low :]) if loss > self.initial + margin)
+        return next(above, None)
 
     @property
     def top_lr(self) -> float:
@@ -250,21 +256,13 @@ def judge_range(e: RangeEvidence, family: str) -> Verdict:
 
 
 def judge_inconclusive(e: RangeEvidence, why: str, family: str) -> Verdict:
-    """A range test that saw too little learning: the best guess is the top of what ran, or under
-    momentum the divergence point when the loss rose (the landmark of a test that learned, too)."""
-    blind = not (family == "momentum" and e.rose)
-    if not blind:
-        ceiling, suggested = e.diverged_lr, e.diverged_lr / MOMENTUM_BELOW_DIVERGENCE
-        rule = (
-            f"inconclusive range test under SGD with momentum: 1/{MOMENTUM_BELOW_DIVERGENCE:g} of the rate where "
-            f"its loss rose above the start ({ceiling:.3g}), since nothing below it visibly trained"
-        )
-    else:
-        ceiling, suggested = e.top_lr, e.top_lr / TOP_FRACTION
-        rule = (
-            f"inconclusive range test: 1/{TOP_FRACTION:g} of the highest rate it ran without blowing up "
-            f"({ceiling:.3g}), since nothing below it visibly trained"
-        )
+    """A range test that saw too little learning: the best guess is 0.4 decade under the highest rate
+    it vouches for: the top of what ran, or under momentum where its loss rose clearly."""
+    blind = not (family == "momentum" and e.rose_lr is not None)
+    ceiling = e.top_lr if blind else e.rose_lr
+    where = "the highest rate it ran without blowing up" if blind else "the rate where its loss rose clearly above the start"
+    suggested = ceiling / TOP_FRACTION
+    rule = f"inconclusive range test: 1/{TOP_FRACTION:g} of {where} ({ceiling:.3g}), since nothing below it visibly trained"
     return Verdict(
         suggested_lr=suggested,
         rule=rule,

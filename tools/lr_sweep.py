@@ -10,7 +10,8 @@ result models, and the flow of the three modes:
   exactly like a grid run in one piece; on the objective when there is one.
 * auto: the range test, and a grid instead when the range test cannot judge: two rates at the
   top of what it ran when it saw too little learning and its guess is only that top (under
-  momentum a rise of the loss is a landmark, and the test's guess stands), over the whole range
+  momentum a clear rise of the loss is a landmark, and the test's guess stands: a two-rate grid
+  from that rise down did no better on a noisy regressor, at 2.7x the time), over the whole range
   when the harness is on-policy or has a schedule (a ramp cannot sweep a base rate under one).
 """
 
@@ -196,7 +197,7 @@ def _inconclusive(message: str, args: LrSweepArgs, evidence: dict[str, Any], bli
         f"mode='auto' (a grid over the top of the range when the test is inconclusive) or mode='grid' with steps={steps}"
         if blind
         else f"mode='grid' and steps={steps} around the suggested rate (auto keeps it: under momentum, where the loss "
-        "rose is a landmark)"
+        "rose clearly is a landmark)"
     )
     return finding(
         "lr_range_inconclusive",
@@ -204,8 +205,8 @@ def _inconclusive(message: str, args: LrSweepArgs, evidence: dict[str, Any], bli
         message,
         where="mode",
         evidence=evidence,
-        suggestion=f"Call lr_sweep with {call}; a slow learner (deep tanh or sigmoid nets under plain SGD) needs "
-        "longer runs per rate than a range test gives it.",
+        suggestion=f"Call lr_sweep with {call}; a slow learner (deep tanh or sigmoid nets under plain SGD) or a "
+        "noisy loss needs longer runs per rate than a range test gives it.",
     )
 
 
@@ -251,6 +252,14 @@ def _edge_finding(lr: float, args: LrSweepArgs, position: float, where: str) -> 
 
 
 # ---- details -------------------------------------------------------------------------------------
+
+
+def _diverged_from(evidence: RangeEvidence, verdict: Verdict) -> float | None:
+    """Where the range test diverged. An inconclusive test's crossing of its start is noise: only a
+    clear rise its rule read (momentum), or the rate at which it blew up, counts there."""
+    if evidence.learned:
+        return evidence.diverged_lr
+    return evidence.hard_stop_lr if verdict.blind else verdict.ceiling
 
 
 def _curve(measured: LrMeasurements, evidence: RangeEvidence | None) -> RangeCurve:
@@ -318,8 +327,7 @@ def _judge_range(args: LrSweepArgs, measured: LrMeasurements) -> Judged:
         measured,
         initial_loss=significant(evidence.initial),
         lowest_loss=significant(verdict.lowest_loss),
-        # An inconclusive test's rise past its start is noise unless a rule read it (momentum).
-        diverged_from_lr=significant(evidence.diverged_lr if evidence.learned or not verdict.blind else evidence.hard_stop_lr, 3),
+        diverged_from_lr=significant(_diverged_from(evidence, verdict), 3),
         curve=_curve(measured, evidence),
     )
     return Judged(verdict, details, [f for f in found if f is not None], evidence)
@@ -527,7 +535,7 @@ def _summary(args: LrSweepArgs, judged: Judged) -> str:
     if verdict.inconclusive and details.mode == "range":
         return (
             f"Inconclusive range test: {verdict.inconclusive}. Best guess lr {details.suggested_lr:.2g} (low confidence: "
-            f"the top of what ran). {judged.findings[0]['suggestion']}"
+            f"0.4 decade under the highest rate the test vouches for, {verdict.ceiling:.2g}). {judged.findings[0]['suggestion']}"
         )
     optimizer = f", {details.optimizer.name} ({details.optimizer.family})" if details.optimizer else ""
     sentences = [f"Suggested lr {details.suggested_lr:.2g} ({details.confidence} confidence; {details.mode}{optimizer})"]
@@ -593,9 +601,10 @@ TOOL = Tool(
         "Which learning rates train, which diverge, which one to use? mode='range': one run whose rate "
         "grows exponentially from min_lr to max_lr, one step per rate (fast, like lr_find), read for the descent, "
         "the minimum and the divergence point by the optimiser's family (SGD with momentum: 1/5 of the divergence "
-        "rate; plain SGD and Adam: the steepest descent on a log-lr axis). mode='grid': a short run of `steps` per "
-        "rate from the same init under make_scheduler, in parallel workers; judged on the harness's objective "
-        "(evaluate after each run) when declared, else the final loss. mode='auto' (default): the range test, then a "
+        "rate; plain SGD: the steepest descent on a log-lr axis; Adam: between that and a third of the minimum's "
+        "rate). mode='grid': a short run of `steps` per rate from the same init under make_scheduler, in parallel "
+        "workers; judged on the harness's objective (evaluate after each run) when declared, else the final loss. "
+        "mode='auto' (default): the range test, then a "
         "grid when it cannot judge (too little learning, on-policy, make_scheduler). details: suggested_lr with its "
         "confidence and rule, stable_range (lowest and highest rate that train), alternatives, the curve and/or "
         "points. Findings: lr_range_inconclusive (use auto or grid), no_stable_lr, lr_at_range_edge (widen the "

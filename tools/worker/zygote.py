@@ -25,7 +25,9 @@ again until none is left, so a chain of escapees cannot outrun it.
 from __future__ import annotations
 
 import ctypes
+import importlib
 import os
+import pkgutil
 import selectors
 import signal
 import socket
@@ -130,11 +132,14 @@ def warm_up() -> None:
     torch imports much of itself lazily: the first optimizer step of a fresh process pulls
     in torch._dynamo and some 800 modules with it (sympy among them), over a second of a
     job's time. Importing them here costs the children nothing. Imports only: running a
-    torch op would start thread pools that do not survive a fork."""
+    torch op would start thread pools that do not survive a fork. Every check too: a job
+    that imported its own (lr_sweep's, with the details' dataclasses) spent a third of a
+    60 ms call on it."""
     import torch  # noqa: F401
     import torch._dynamo  # noqa: F401 - what the first optimizer.step() would import
 
-    from . import job  # noqa: F401 - its imports (numpy, the harness loader) come along
+    for module in pkgutil.iter_modules(sys.modules[__package__].__path__):
+        importlib.import_module(f"{__package__}.{module.name}")  # job, the checks, what they import
 
 
 @dataclass
