@@ -22,15 +22,9 @@ import torch
 
 from harness_loader import load
 from implement_paper.tools import lr_judge
+from implement_paper.tools.worker.lr_sweep import blown_up, lr_values, optimizer_family
 from lr_problems import BATCH_SIZE, HELD_OUT, ISSUE_SHAPED, MAX_LR, MIN_LR, PROBLEMS, SEEDS
 from run import HERE, REFERENCE_CACHE, hit
-
-BLOWUP = 4.0  # the worker's rule: stop once the mean of 5 losses passes 4x |initial| above it
-
-
-def family(optimizer: torch.optim.Optimizer) -> str:
-    group = optimizer.param_groups[0]
-    return "adaptive" if "betas" in group else "momentum" if group.get("momentum") else "sgd"
 
 
 def train(path: str, seed: int, rates: list[float], steps: int, stop: bool) -> tuple[list[float], str]:
@@ -46,19 +40,18 @@ def train(path: str, seed: int, rates: list[float], steps: int, stop: bool) -> t
         optimizer.zero_grad(set_to_none=True)
         loss = problem.loss(model, problem.train_batch(BATCH_SIZE, step))
         losses.append(loss.item())
-        recent = losses[-5:]
-        if not math.isfinite(losses[-1]) or (stop and sum(recent) / len(recent) > losses[0] + (BLOWUP - 1) * abs(losses[0])):
+        if not math.isfinite(losses[-1]) or (stop and blown_up(losses)):  # the worker's rule, checked every step
             break
         loss.backward()
         optimizer.step()
-    return losses, family(optimizer)
+    return losses, optimizer_family(optimizer).family
 
 
 def picks(name: str, seed: int, range_steps: int, probe_steps: int) -> tuple[float | None, float | None]:
     """(the range test's suggestion, the better probe's rate)."""
     torch.set_num_threads(1)
     path = str(HERE / "harnesses" / f"{name}.py")
-    rates = [MIN_LR * (MAX_LR / MIN_LR) ** (i / (range_steps - 1)) for i in range(range_steps)]
+    rates = lr_values(MIN_LR, MAX_LR, range_steps)
     losses, optimizer_family = train(path, seed, rates, range_steps, stop=True)
     classes = getattr(importlib.import_module(name), "num_classes", None)  # load() put its folder on sys.path
     evidence = lr_judge.range_evidence(rates, losses, range_steps, math.log(classes) if classes else None)

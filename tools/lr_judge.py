@@ -82,8 +82,8 @@ class RangeEvidence:
         2.5% and beyond batch noise): the highest rate a momentum test that saw no learning vouches for.
         Merely above the start is no landmark there: a noisy loss that never fell crosses it at random."""
         margin = max(MIN_DROP * abs(self.initial), NOISE_SIGMAS * self.noise)
-        above = (lr for lr, loss in zip(self.lrs[self.low :], self.smoothed[self.low :]) if loss > self.initial + margin)
-        return next(above, None)
+        after = zip(self.lrs[self.low :], self.smoothed[self.low :])
+        return next((lr for lr, loss in after if loss > self.initial + margin), None)
 
     @property
     def top_lr(self) -> float:
@@ -260,9 +260,11 @@ def judge_inconclusive(e: RangeEvidence, why: str, family: str) -> Verdict:
     it vouches for: the top of what ran, or under momentum where its loss rose clearly."""
     blind = not (family == "momentum" and e.rose_lr is not None)
     ceiling = e.top_lr if blind else e.rose_lr
-    where = "the highest rate it ran without blowing up" if blind else "the rate where its loss rose clearly above the start"
+    where = "the highest rate it ran without blowing up" if blind else "where its loss rose clearly above the start"
     suggested = ceiling / TOP_FRACTION
-    rule = f"inconclusive range test: 1/{TOP_FRACTION:g} of {where} ({ceiling:.3g}), since nothing below it visibly trained"
+    rule = (
+        f"inconclusive range test: 1/{TOP_FRACTION:g} of {where} ({ceiling:.3g}), since nothing below it visibly trained"
+    )
     return Verdict(
         suggested_lr=suggested,
         rule=rule,
