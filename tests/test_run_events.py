@@ -41,7 +41,7 @@ def test_writing_events_does_not_import_torch(tmp_path):
     script = (
         "import sys, pathlib\n"
         "from implement_paper.tools import training_jobs, run_events\n"
-        f"log = run_events.EventLog(pathlib.Path({str(tmp_path)!r}))\n"
+        f"log = run_events.EventLog(lambda: pathlib.Path({str(tmp_path)!r}))\n"
         "assert log.open()\n"
         "log.write({'points': {'step': [0, 1], 'loss': [2.0, None], 'terms': {'kl': [0.1, 0.2]}, 'lr': [[2, 0.01]]},"
         " 'history': [{'step': 0, 'metrics': {'accuracy': 50.0}}]})\n"
@@ -55,7 +55,7 @@ def test_writing_events_does_not_import_torch(tmp_path):
 
 def test_without_the_extra_no_events_are_written(tmp_path, monkeypatch):
     monkeypatch.setattr(run_events, "tensorboard_available", lambda: False)
-    log = run_events.EventLog(tmp_path / "seed-0")
+    log = run_events.EventLog(lambda: tmp_path / "seed-0")
     assert not log.open()
     log.write({"points": {"step": [0], "loss": [1.0]}})
     log.close()

@@ -16,11 +16,13 @@ from typing import Any
 
 import anyio
 
-from .envelope import Artifact, ToolResult
+from .envelope import Artifact, Finding, ToolResult
 from .run_store import RUNS_DIR, RunStore
+from .safe_paths import output_folder, read_output
 from .tool import PlotFn
+from .worker.findings import WARNING, finding
 
-OUTPUT_DIR = RUNS_DIR.parent  # .implement-paper, relative to the project root: one name for every output
+MAX_PLOT_BYTES = 16 << 20  # our PNGs are a few hundred kB; a larger file at a plot's path is not ours
 
 
 def _stamp() -> str:
@@ -34,29 +36,26 @@ def _relative(root: Path, path: Path) -> str:
 
 def save_report(root: Path, tool: str, full: dict[str, Any]) -> Artifact:
     """The whole detail of a call as JSON under reports/: a file, not the agent's context."""
-    folder = root / OUTPUT_DIR / "reports"
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{tool}-{_stamp()}.json"
+    path = output_folder(root, "reports") / f"{tool}-{_stamp()}.json"
     path.write_text(json.dumps(full, indent=1))
     return Artifact(kind="report", path=_relative(root, path), description="full detail of this call")
 
 
 async def save_run_plot(store: RunStore, run_id: str, png: bytes) -> str:
     """A training run's curves, beside its record; the path relative to the root."""
-    path = store.folder / f"{run_id}.png"
+    path = output_folder(store.root, RUNS_DIR.name) / f"{run_id}.png"
     await anyio.Path(path).write_bytes(png)
     return store.relative(path)
 
 
 def _plot_folder(root: Path, result: ToolResult) -> Path:
     """Next to the run record when the result is about a training run, else plots/."""
-    runs = [artifact for artifact in result.artifacts if artifact.kind == "run"]
-    return (root / runs[0].path).parent if runs else root / OUTPUT_DIR / "plots"
+    about_run = any(artifact.kind == "run" for artifact in result.artifacts)
+    return output_folder(root, RUNS_DIR.name if about_run else "plots")
 
 
 async def _save_plots(root: Path, tool: str, result: ToolResult, plots: list[tuple[str, bytes]]) -> None:
     folder = _plot_folder(root, result)
-    folder.mkdir(parents=True, exist_ok=True)
     stamp = _stamp()
     for stem, png in plots:
         path = folder / f"{tool}-{stem}-{stamp}.png"
@@ -67,9 +66,23 @@ async def _save_plots(root: Path, tool: str, result: ToolResult, plots: list[tup
 async def plots_for(root: Path, tool: str, result: ToolResult, plot: PlotFn | None) -> list[bytes]:
     """Every PNG of a result: those already saved (a finished run's curves) and those `plot` draws now,
     which are saved and listed in the result's artifacts."""
-    saved = [root / artifact.path for artifact in result.artifacts if artifact.kind == "plot"]
-    pngs = [await anyio.Path(path).read_bytes() for path in saved if path.is_file()]
+    saved = [artifact.path for artifact in result.artifacts if artifact.kind == "plot"]
+    pngs = [png for path in saved if (png := await anyio.to_thread.run_sync(_saved_plot, root, path, result))]
     drawn = await anyio.to_thread.run_sync(plot, result) if plot is not None else []
     if drawn:
         await _save_plots(root, tool, result, drawn)
     return pngs + [png for _, png in drawn]
+
+
+def _saved_plot(root: Path, path: str, result: ToolResult) -> bytes | None:
+    """A saved plot's bytes; None when it is gone, or (reported in `result`) not a file the server
+    wrote: outside .implement-paper/, through a symlink, not a regular file."""
+    try:
+        return read_output(root, path, MAX_PLOT_BYTES)
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError) as exc:
+        message = f"the plot {path[:200]!r} was not read: {exc}"
+        result.findings.append(Finding.model_validate(finding("unsafe_record_path", WARNING, message, where=path[:200])))
+        result.status = "warn" if result.status == "pass" else result.status
+        return None

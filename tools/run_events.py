@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -28,10 +29,12 @@ def tensorboard_available() -> bool:
 
 
 class EventLog:
-    """Scalars of one seed, as TensorBoard events under `folder`. Open it with `open()` (blocking)."""
+    """Scalars of one seed, as TensorBoard events in a folder that `make_folder` creates (checked by the
+    run store: no symlink on the way) when the log opens. Open it with `open()` (blocking)."""
 
-    def __init__(self, folder: Path):
-        self.folder = folder
+    def __init__(self, make_folder: Callable[[], Path]):
+        self.make_folder = make_folder
+        self.folder: Path | None = None
         self._writer: Any = None
 
     def open(self) -> bool:
@@ -40,7 +43,7 @@ class EventLog:
             return False
         from tensorboard.summary.writer.event_file_writer import EventFileWriter
 
-        self.folder.mkdir(parents=True, exist_ok=True)
+        self.folder = self.make_folder()
         self._writer = EventFileWriter(str(self.folder))
         return True
 

@@ -17,20 +17,20 @@ import logging
 import os
 import re
 import secrets
-import stat
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field, ValidationError, model_validator
 
 from .envelope import Finding
+from .safe_paths import OUTPUT_DIR, output_folder, read_regular
 from .worker.details import Curve, HistoryPoint
-from .worker.findings import ERROR, finding
+from .worker.findings import ERROR, WARNING, finding
 
 log = logging.getLogger(__name__)
 
 RUN_ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
-RUNS_DIR = Path(".implement-paper") / "runs"  # relative to the project root
+RUNS_DIR = OUTPUT_DIR / "runs"  # relative to the project root
 MAX_RECORD_BYTES = 32 << 20  # a record is a few hundred kB at most; anything larger is not ours
 
 SeedStatus = Literal["queued", "running", "evaluating", "completed", "failed", "cancelled", "interrupted"]
@@ -106,22 +106,40 @@ class RunRecord(BaseModel):
     events: str | None = Field(None, description="TensorBoard event files (one folder per seed), relative to the root.")
     owner: str | None = Field(None, description="The server process that runs it (its lock under runs/.owners/).")
 
+    @model_validator(mode="after")
+    def _own_files_only(self) -> RunRecord:
+        """A record may come with a clone or from the user's code: a plot or events path other than the
+        run's own is dropped and reported, never followed (an absolute path would read any file)."""
+        for field, own in own_files(self.run_id).items():
+            named = getattr(self, field)
+            if named is not None and named != own:
+                setattr(self, field, None)
+                self.findings.append(Finding.model_validate(unsafe_record_path(self.run_id, field, named, own)))
+        return self
+
+
+def own_files(run_id: str) -> dict[str, str]:
+    """The only plot and events paths a record may name: its own, beside it."""
+    return {"plot": str(RUNS_DIR / f"{run_id}.png"), "events": str(RUNS_DIR / run_id)}
+
+
+def unsafe_record_path(run_id: str, field: str, named: str, own: str) -> dict[str, Any]:
+    return finding(
+        "unsafe_record_path",
+        WARNING,
+        f"run {run_id}'s record names {field} {named[:200]!r}, not its own {own!r}: not followed",
+        where=field,
+        suggestion="Only start_training writes run records: delete the record's file or set the field to null.",
+    )
+
 
 class Skipped(BaseModel):
     file: str = Field(description="The file under .implement-paper/runs/ that was skipped.")
     reason: str
 
 
-def _read_regular(path: Path) -> str:
-    """The text of a regular file, opened without following links or blocking on a FIFO."""
-    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
-    with os.fdopen(fd, "rb") as handle:
-        info = os.fstat(handle.fileno())
-        if not stat.S_ISREG(info.st_mode):
-            raise ValueError("not a regular file")
-        if info.st_size > MAX_RECORD_BYTES:
-            raise ValueError(f"{info.st_size} bytes, larger than any record")
-        return handle.read().decode()
+def _read_record_text(path: Path) -> str:
+    return read_regular(path, MAX_RECORD_BYTES).decode()
 
 
 def _reject_constant(token: str) -> None:
@@ -152,12 +170,20 @@ class RunStore:
     def relative(self, path: Path) -> str:
         return str(path.relative_to(self.root))
 
+    def writable(self) -> Path:
+        """The runs folder, created; UnsafePath when it or .implement-paper/ is a symlink."""
+        return output_folder(self.root, RUNS_DIR.name)
+
+    def events_folder(self, run_id: str, seed: int) -> Path:
+        """A seed's TensorBoard folder, runs/<run_id>/seed-<n>/, created with no symlink on the way."""
+        return output_folder(self.root, RUNS_DIR.name, valid_run_id(run_id), f"seed-{seed}")
+
     def save(self, record: RunRecord) -> None:
         self.write(record.run_id, record.model_dump_json(indent=1))
 
     def write(self, run_id: str, text: str) -> None:
         target = self.path(run_id)
-        self.folder.mkdir(parents=True, exist_ok=True)
+        self.writable()
         tmp = self.folder / f".{run_id}.{os.getpid()}.{secrets.token_hex(4)}.tmp"
         try:
             tmp.write_text(text)
@@ -168,7 +194,7 @@ class RunStore:
     def load(self, run_id: str) -> RunRecord | None:
         """The record, or None when the id is invalid, there is no such run, or its file is not a valid record."""
         try:
-            return parse_record(_read_regular(self.path(run_id)), run_id)
+            return parse_record(_read_record_text(self.path(run_id)), run_id)
         except (OSError, ValueError, UnicodeDecodeError):
             return None
 
@@ -187,7 +213,7 @@ class RunStore:
         """The record in file `name`, or why it is not one."""
         try:
             run_id = valid_run_id(name.removesuffix(".json"))
-            return parse_record(_read_regular(self.folder / name), run_id)
+            return parse_record(_read_record_text(self.folder / name), run_id)
         except ValidationError as exc:
             return Skipped(file=name, reason=f"not a run record: {exc.error_count()} invalid field(s), e.g. {exc.errors()[0]['msg']}")
         except (OSError, ValueError, UnicodeDecodeError) as exc:
@@ -214,12 +240,13 @@ class OwnerLock:
     live server (maybe another process on the same root) and must not be marked interrupted."""
 
     def __init__(self, store: RunStore):
+        self.root = store.root
         self.folder = store.folder / ".owners"
         self.name = f"{os.getpid()}-{secrets.token_hex(4)}"
         self._fd: int | None = None
 
     def acquire(self) -> None:
-        self.folder.mkdir(parents=True, exist_ok=True)
+        output_folder(self.root, RUNS_DIR.name, self.folder.name)
         self._fd = os.open(self.folder / f"{self.name}.lock", os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
         fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
 

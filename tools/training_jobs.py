@@ -19,6 +19,7 @@ import math
 import secrets
 import time
 from datetime import datetime, timezone
+from functools import partial
 from typing import Any, Callable
 
 import anyio
@@ -297,6 +298,7 @@ class TrainingJobs:
                 log.warning("could not mark run %s interrupted: %s", record.run_id, exc)
 
     async def start(self, args: StartTrainingArgs, harness: str, runtime: Runtime) -> RunRecord:
+        await anyio.to_thread.run_sync(self.store.writable)  # a symlinked runs/ refuses the run before it starts
         record = RunRecord(
             run_id=f"{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(3)}",
             label=args.label,
@@ -375,7 +377,7 @@ class TrainingJobs:
 
     async def _seed(self, run: LiveRun, seed_run: SeedRun, args: StartTrainingArgs, runtime: Runtime) -> None:
         """One seed's worker job. Anything but cancellation fails this seed alone, with internal_error."""
-        events = EventLog(self.store.folder / run.record.run_id / f"seed-{seed_run.seed}")
+        events = EventLog(partial(self.store.events_folder, run.record.run_id, seed_run.seed))
         try:
             if self.tensorboard and await anyio.to_thread.run_sync(events.open):
                 run.events[seed_run.seed] = events

@@ -77,6 +77,7 @@ CODES: dict[str, str] = {
     "unknown_run": "no training run has this run_id",
     "run_record_skipped": "a file under .implement-paper/runs/ is not a valid run record; it was skipped",
     "run_elsewhere": "the run belongs to another live server on the same root; this one only reads it",
+    "unsafe_record_path": "a run record names a file that is not its own (absolute, `..`, a symlink, not a regular file): not followed",
 }
 
 # Codes that mean the check itself could not run: the result's status is "error".
