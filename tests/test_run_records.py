@@ -12,7 +12,7 @@ import anyio
 import pytest
 
 from conftest import call, codes, connect
-from implement_paper.tools import training_jobs
+from implement_paper.tools import run_store, training_jobs
 from implement_paper.tools.run_store import RunRecord, RunStore, SeedRun, unknown_run_message
 
 pytestmark = pytest.mark.anyio
@@ -128,3 +128,37 @@ async def test_a_failure_inside_a_run_costs_that_run_not_the_server(tmp_path, mo
         result = await call(client, "training_status", {"run_id": drawn["details"]["run_id"], "wait_s": 30})
         assert result["details"]["status"] == "completed" and "no ink" in result["details"]["findings"][0]["message"]
         assert (await call(client, "list_runs", {}))["status"] == "pass"  # and the server answers on
+
+
+@pytest.mark.slow
+async def test_a_run_with_thousands_of_metric_names_is_capped_and_read_back(tmp_path):
+    root = project(tmp_path)
+    for name in ("train_many_metrics.py", "train_clean.py"):
+        shutil.copy(HARNESSES / name, root / name)
+    args = {"harness": "train_many_metrics.py", "steps": 40, "eval_every": 1, "batch_size": 8}
+    async with connect(root) as client:
+        run_id = (await call(client, "start_training", args))["details"]["run_id"]
+        with anyio.fail_after(300):
+            while (await call(client, "training_status", {"run_id": run_id, "wait_s": 30}))["details"]["status"] != "completed":
+                pass
+    record_file = root / ".implement-paper" / "runs" / f"{run_id}.json"
+    assert record_file.stat().st_size <= run_store.MAX_RECORD_BYTES  # readable: today 36 MB were written
+    async with connect(root) as client:  # a fresh server reads the completed run back from disk
+        result = await call(client, "training_status", {"run_id": run_id})
+    assert result["details"]["status"] == "completed" and "accuracy" in result["details"]["metrics"]  # the objective kept
+    capped = {f["where"]: f for f in result["findings"] if f["code"] == "record_capped"}
+    assert capped["metric"]["evidence"] == {"kept": 51, "dropped": 3950, "cap": 50}
+    assert capped["loss term"]["evidence"] == {"kept": 50, "dropped": 250, "cap": 50}
+    assert "'probe_0050_" in capped["metric"]["message"]  # the first dropped name is quoted
+
+
+def test_a_record_over_the_budget_is_thinned_until_it_fits():
+    history = [{"step": s, "metrics": {f"m{i}_" + "x" * 150: 1.0 for i in range(50)}} for s in range(2001)]
+    seeds = [SeedRun(seed=n, status="completed", history=history) for n in range(16)]
+    big = RunRecord(run_id="r", harness="h.py", status="completed", created_at="2026-01-01", steps=2000, lr=1e-3,
+                    batch_size=8, seeds=seeds, model_kwargs={"table": "y" * (20 << 20)})
+    text = run_store.record_text(big)
+    assert len(text.encode()) <= run_store.RECORD_BUDGET
+    back = run_store.parse_record(text, "r")
+    assert back.model_kwargs is None and back.findings[-1].code == "record_capped"
+    assert [p.step for p in back.seeds[0].history][-1] == 2000  # the last evaluation is kept

@@ -17,7 +17,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from .worker.run_caps import MAX_METRICS, MAX_TERMS
+
 log = logging.getLogger(__name__)
+
+# The workers send at most this many names (tools/worker/run_caps.py); a worker that sends more
+# does not get to grow the event files without bound.
+MAX_TAGS = 2 + MAX_METRICS + MAX_TERMS  # loss, lr, metrics/*, terms/*
 
 
 def tensorboard_available() -> bool:
@@ -35,6 +41,7 @@ class EventLog:
     def __init__(self, make_folder: Callable[[], Path]):
         self.make_folder = make_folder
         self.folder: Path | None = None
+        self.tags: set[str] = set()
         self._writer: Any = None
 
     def open(self) -> bool:
@@ -49,7 +56,7 @@ class EventLog:
 
     def scalars(self, tag: str, steps: list[int], values: list[float | None]) -> None:
         """One point per step; null (NaN/Inf) values are left out."""
-        if self._writer is None:
+        if self._writer is None or not self._tag_kept(tag):
             return
         from tensorboard.compat.proto.event_pb2 import Event
         from tensorboard.compat.proto.summary_pb2 import Summary
@@ -59,6 +66,12 @@ class EventLog:
             if value is not None:
                 summary = Summary(value=[Summary.Value(tag=tag, simple_value=float(value))])
                 self._writer.add_event(Event(wall_time=now, step=int(step), summary=summary))
+
+    def _tag_kept(self, tag: str) -> bool:
+        if tag not in self.tags and len(self.tags) >= MAX_TAGS:
+            return False
+        self.tags.add(tag)
+        return True
 
     def write(self, data: dict[str, Any]) -> None:
         """What a worker's progress data holds: per-step loss and terms, the lr, evaluations."""

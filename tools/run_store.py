@@ -32,6 +32,7 @@ log = logging.getLogger(__name__)
 RUN_ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
 RUNS_DIR = OUTPUT_DIR / "runs"  # relative to the project root
 MAX_RECORD_BYTES = 32 << 20  # a record is a few hundred kB at most; anything larger is not ours
+RECORD_BUDGET = MAX_RECORD_BYTES // 2  # what a written record may take: the reader always takes it back
 
 SeedStatus = Literal["queued", "running", "evaluating", "completed", "failed", "cancelled", "interrupted"]
 RunStatus = Literal["queued", "running", "completed", "failed", "cancelled", "interrupted"]
@@ -133,6 +134,33 @@ def unsafe_record_path(run_id: str, field: str, named: str, own: str) -> dict[st
     )
 
 
+def record_text(record: RunRecord) -> str:
+    """The record as written, within RECORD_BUDGET so that no completed run is lost to the reader's cap.
+    One over it (thousands of evaluations x dozens of metrics x 16 seeds, or megabytes of model_kwargs)
+    keeps every other evaluation of each seed's history (the first and last kept) until it fits, then
+    drops model_kwargs, and says so in a record_capped finding."""
+    text = record.model_dump_json(indent=1)
+    while len(text.encode()) > RECORD_BUDGET and _shrink(record):
+        text = record.model_dump_json(indent=1)
+    return text
+
+
+def _shrink(record: RunRecord) -> bool:
+    """Halve the longest histories, else drop model_kwargs; False when nothing is left to shrink."""
+    long = [seed for seed in record.seeds if len(seed.history) > 2]
+    for seed in long:
+        seed.history = seed.history[:-1:2] + seed.history[-1:]
+    if not long and record.model_kwargs is None:
+        return False
+    if not long:
+        record.model_kwargs = None
+    what = f"every other evaluation of each seed's history ({len(long[0].history)} left)" if long else "model_kwargs"
+    message = f"the run record passed {RECORD_BUDGET >> 20} MiB: dropped {what}, so that it stays readable"
+    kept = [f for f in record.findings if not (f.code == "record_capped" and f.where == "record")]
+    record.findings = kept + [Finding.model_validate(finding("record_capped", WARNING, message, where="record"))]
+    return True
+
+
 class Skipped(BaseModel):
     file: str = Field(description="The file under .implement-paper/runs/ that was skipped.")
     reason: str
@@ -179,7 +207,7 @@ class RunStore:
         return output_folder(self.root, RUNS_DIR.name, valid_run_id(run_id), f"seed-{seed}")
 
     def save(self, record: RunRecord) -> None:
-        self.write(record.run_id, record.model_dump_json(indent=1))
+        self.write(record.run_id, record_text(record))
 
     def write(self, run_id: str, text: str) -> None:
         target = self.path(run_id)

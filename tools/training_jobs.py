@@ -43,6 +43,7 @@ from .run_store import (
     Skipped,
     owner_pid,
     record_path,
+    record_text,
     unknown_run_finding,
 )
 from .runner import ProgressCallback
@@ -224,7 +225,7 @@ class LiveRun:
         costs the file, not the run."""
         async with self._lock:
             self.dirty = False
-            text = self.record.model_dump_json(indent=1)
+            text = record_text(self.record)
             batches = {seed: items for seed, items in self.pending.items() if items}
             self.pending = {seed: [] for seed in self.pending}
             try:

@@ -22,6 +22,7 @@ from .details import HistoryPoint, SeedDetails, SeedProgress, StreamedPoints
 from .findings import ERROR, INFO, finding
 from .job import JobContext
 from .mode_checks import buffers_not_updated, mode_losses, statistics_buffers, train_eval_gap
+from .run_caps import MAX_METRICS, MAX_TERMS, NameCap
 from .run_judges import loss_trend, non_finite_metrics, objective_verdict
 from .training import CHUNK, Trace, downsample, train
 
@@ -39,14 +40,16 @@ class Stream:
         self.all_findings: list[dict[str, Any]] = []
         self.keys: list[tuple[str, str | None]] = []  # (code, where) of all_findings, in order
         self.last = 0.0
+        self.terms = NameCap("loss term", MAX_TERMS)
 
     def add(self, start: int, segment: Trace, lr: float) -> None:
         """Losses of steps start, start+1, ... (a step's loss is measured before its update)."""
         self.points.step.extend(range(start, start + len(segment)))
         self.points.loss.extend(segment.loss)
-        for name, values in segment.terms.items():
+        for name, values in self.terms.apply(segment.terms).items():
             self.points.terms.setdefault(name, []).extend(values)
         self.points.lr.append([start + len(segment), lr])
+        self.found([self.terms.finding(self.ctx.seed)])
 
     def found(self, items: list[dict[str, Any] | None]) -> None:
         """New findings are streamed once; a later verdict on the same code and place replaces the
@@ -86,6 +89,7 @@ class SeedRun:
         self.trace = Trace()
         self.history: list[dict[str, Any]] = []
         self.stream = Stream(ctx, self.steps)
+        self.metrics = NameCap("metric", MAX_METRICS, always=(self.harness.objective or {}).get("monitor"))
         self.gap_before = False  # whether the previous evaluation saw a train/eval gap
 
     @property
@@ -122,10 +126,11 @@ class SeedRun:
             metrics = self.harness.evaluate(self.model)
         finally:
             self.model.train()
-        point = {"step": self.done, "metrics": metrics}
+        point = {"step": self.done, "metrics": self.metrics.apply(metrics)}
         self.history.append(point)
         seed = self.ctx.seed
-        self.stream.found(non_finite_metrics(metrics, self.done, seed))
+        self.stream.found([self.metrics.finding(seed)])
+        self.stream.found(non_finite_metrics(point["metrics"], self.done, seed))
         self.stream.found([objective_verdict(self.history, self.harness.objective, seed, final=False)])
         if self.done:
             self.stream.found(self.mode_findings())
