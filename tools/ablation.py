@@ -12,6 +12,7 @@ from typing import Any
 import anyio
 from pydantic import Field, field_validator
 
+from .bounds import Name, Seed
 from .dispatch import execute
 from .envelope import ToolResult
 from .harness_tool import HarnessArgs
@@ -24,7 +25,7 @@ BASELINE = "baseline"
 
 
 class AblationArgs(HarnessArgs):
-    variants: dict[str, dict[str, Any]] = Field(
+    variants: dict[Name, dict[str, Any]] = Field(
         min_length=1,
         max_length=16,
         description='Variant name -> build_model keyword arguments, merged over model_kwargs (the baseline), '
@@ -34,7 +35,7 @@ class AblationArgs(HarnessArgs):
         200, ge=1, le=20_000, description="Training steps per variant and seed, on get_train_batch's stream when the "
         "harness has one, else on one fixed get_batch batch."
     )
-    seeds: list[int] | None = Field(
+    seeds: list[Seed] | None = Field(
         None,
         min_length=1,
         max_length=8,

@@ -19,6 +19,7 @@ from typing import Annotated, Literal
 import anyio
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from .bounds import MAX_METRICS, MAX_SEED_VALUES, Name, NonNegative
 from .envelope import Artifact, Finding, RunInfo, ToolResult, status_of
 from .plots import metric_bars_plot
 from .run_store import record_path, unknown_run_finding
@@ -35,8 +36,8 @@ DEFAULT_REL_TOLERANCE = 0.05  # with no tolerance given for a metric: within 5% 
 T_975 = {1: 12.706, 2: 4.303, 3: 3.182, 4: 2.776, 5: 2.571, 6: 2.447, 7: 2.365, 8: 2.306, 9: 2.262, 10: 2.228,
          12: 2.179, 15: 2.131, 20: 2.086, 25: 2.060, 30: 2.042, 40: 2.021, 60: 2.000, 120: 1.980}  # fmt: skip
 
-Tolerance = Annotated[float, Field(ge=0, allow_inf_nan=False)]
-PerMetric = Tolerance | dict[str, Tolerance]
+Tolerance = NonNegative
+PerMetric = Tolerance | Annotated[dict[Name, Tolerance], Field(max_length=MAX_METRICS)]
 # JSON has no NaN/Inf: clients send them as null. Null is let through the schema only so that
 # the validator below can refuse it with a message that says why.
 Value = float | None
@@ -51,12 +52,14 @@ def _t_975(df: int) -> float:
 class CompareMetricsArgs(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    reported: dict[str, Value] = Field(
-        min_length=1, description='The paper\'s numbers, e.g. {"test_acc": 0.912, "test_loss": 0.31}.'
+    reported: dict[Name, Value] = Field(
+        min_length=1,
+        max_length=MAX_METRICS, description='The paper\'s numbers, e.g. {"test_acc": 0.912, "test_loss": 0.31}.'
     )
-    measured: dict[str, Value | list[Value]] | None = Field(
+    measured: dict[Name, Value | Annotated[list[Value], Field(max_length=MAX_SEED_VALUES)]] | None = Field(
         None,
         min_length=1,
+        max_length=MAX_METRICS,
         description='Your numbers: one value, or a list over seeds, e.g. {"test_acc": [0.90, 0.91, 0.905]}. '
         "Give this or run_id.",
     )
@@ -73,7 +76,7 @@ class CompareMetricsArgs(BaseModel):
         description="Relative tolerance (0.02 = 2% of the paper's value), one number or {metric: number}. A metric "
         "passes within either tolerance. A metric with neither gets rel_tolerance 0.05.",
     )
-    higher_is_better: bool | dict[str, bool] | None = Field(
+    higher_is_better: bool | Annotated[dict[Name, bool], Field(max_length=MAX_METRICS)] | None = Field(
         None,
         description='Direction of each metric: one bool, or {metric: bool}, e.g. {"test_loss": false}. Left out, it '
         "comes from the run's objective (run_id) or the metric's name: loss, nll, neg_elbo, error, perplexity, "

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pydantic import Field, field_validator
 
+from .bounds import Name
 from .envelope import ToolResult
 from .harness_tool import HarnessArgs, harness_tool
 from .worker.details import DataDetails
@@ -15,7 +16,7 @@ from .worker.details import DataDetails
 
 class DataArgs(HarnessArgs):
     batch_size: int = Field(256, ge=1, le=65_536, description="Examples per get_batch call for the statistics.")
-    splits: list[str] = Field(
+    splits: list[Name] = Field(
         ["train", "test"], min_length=1, max_length=5, description="Splits to inspect, passed to get_batch(n, split)."
     )
     overlap_sample: int = Field(

@@ -4,10 +4,11 @@ positions after t? The work happens in tools/worker/dependencies.py.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field
 
+from .bounds import Name
 from .envelope import ToolResult
 from .harness_tool import HarnessArgs, harness_tool
 from .worker.details import DependencyDetails
@@ -20,7 +21,7 @@ class DependencyArgs(HarnessArgs):
         "both: batch and causal; position: shuffling input positions must change the outputs (a positional "
         "encoding reaches the model).",
     )
-    input: int | str | None = Field(
+    input: Annotated[int, Field(ge=0, le=64)] | Name | None = Field(
         None,
         description="Which element of the batch is the input to differentiate or perturb: an index of a tuple/list "
         "batch or a key of a dict batch (e.g. 'tgt' for an encoder-decoder's decoder tokens). Default: batch[0], or "

@@ -8,8 +8,11 @@ tools/worker/gradients.py.
 from __future__ import annotations
 
 import math
+from typing import Annotated
+
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from .bounds import NAME_MAX, NonNegative
 from .envelope import ToolResult
 from .harness_tool import HarnessArgs, harness_tool
 from .worker.details import GradientDetails
@@ -22,15 +25,16 @@ class NumericalCheck(BaseModel):
 
     function: str = Field(
         min_length=1,
+        max_length=NAME_MAX,
         description="Name in the harness of a function, a torch.autograd.Function subclass (called via .apply) "
         "or an nn.Module class (built with no arguments; its parameters are checked too).",
     )
-    input_shapes: list[list[int]] = Field(
+    input_shapes: list[Annotated[list[int], Field(min_length=1, max_length=8)]] = Field(
         min_length=1, max_length=8, description="Shapes of the float64 random inputs, e.g. [[4, 8]]; one per argument."
     )
     eps: float = Field(1e-6, gt=0, le=0.1, description="Finite-difference step.")
-    atol: float = Field(1e-5, ge=0, description="An element passes when |analytic - numerical| <= atol + rtol * |numerical|.")
-    rtol: float = Field(1e-3, ge=0)
+    atol: NonNegative = Field(1e-5, description="An element passes when |analytic - numerical| <= atol + rtol * |numerical|.")
+    rtol: NonNegative = Field(1e-3)
 
     @field_validator("input_shapes")
     @classmethod

@@ -11,6 +11,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from .bounds import SEED_MAX, Name
 from .dispatch import execute
 from .envelope import ToolResult
 from .runner import ProgressCallback
@@ -28,14 +29,15 @@ class HarnessArgs(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     harness: str = Field(
+        max_length=PATH_MAX_BYTES,
         description="Path of the harness file, relative to the project root (or absolute inside it), "
         "e.g. 'harness.py'. It defines build_model(**model_kwargs) and get_batch(batch_size, split)."
     )
-    names: dict[str, str] | None = Field(
-        None, description='Rename contract callables, e.g. {"build_model": "make_transformer"}.'
+    names: dict[Name, str] | None = Field(
+        None, max_length=32, description='Rename contract callables, e.g. {"build_model": "make_transformer"}.'
     )
     model_kwargs: dict[str, Any] | None = Field(None, description="Keyword arguments passed to build_model.")
-    seed: int = Field(0, ge=0, le=2**31 - 1, description="Seeds torch, numpy and random before build_model.")
+    seed: int = Field(0, ge=0, le=SEED_MAX, description="Seeds torch, numpy and random before build_model.")
     device: Literal["auto", "cpu", "cuda", "mps"] = Field(
         "auto", description="auto picks an accelerator when the worker has one."
     )

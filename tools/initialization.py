@@ -19,7 +19,7 @@ class InitArgs(HarnessArgs):
         128, ge=2, le=65_536, description="Examples in the training batch; dead units are judged over it (>= 2)."
     )
     expected_init_loss: float | None = Field(
-        None, gt=0, description="Loss expected at init (e.g. 64 ln 2 = 44.36 for a Bernoulli decoder on 64 pixels). "
+        None, gt=0, allow_inf_nan=False, description="Loss expected at init (e.g. 64 ln 2 = 44.36 for a Bernoulli decoder on 64 pixels). "
         "Default for the default cross-entropy only: ln(num_classes), or ln(C) from the logits' last dim; a custom "
         "loss_fn is checked only against this value."
     )

@@ -13,6 +13,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from .bounds import NAME_MAX, NonNegative
 from .envelope import ToolResult
 from .harness_tool import HarnessArgs, harness_tool
 from .worker.details import KnownValuesDetails
@@ -82,6 +83,7 @@ class KnownCase(BaseModel):
 class KnownValuesArgs(HarnessArgs):
     function: str = Field(
         min_length=1,
+        max_length=NAME_MAX,
         description="Name in the harness of the function to call (a plain function, an autograd.Function "
         "subclass called via .apply, or an nn.Module class built with no arguments).",
     )
@@ -91,7 +93,7 @@ class KnownValuesArgs(HarnessArgs):
         description='Hand-worked cases, e.g. [{"args": [[1, 0, 0, 0, 1], 0.9], "expected": [1.6561, 0.729, 0.81, 0.9, 1.0]}].',
     )
     rtol: float = Field(1e-4, ge=0, le=1, description="An element matches when |got - expected| <= atol + rtol * |expected|.")
-    atol: float = Field(1e-6, ge=0, description="Absolute tolerance; raise both when the expected values are rounded by hand.")
+    atol: NonNegative = Field(1e-6, description="Absolute tolerance; raise both when the expected values are rounded by hand.")
     dtype: Literal["float64", "float32"] = Field(
         "float64",
         description="Float type of the tensors made from float lists; float32 when the function mixes them with "

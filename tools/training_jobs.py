@@ -26,6 +26,7 @@ import anyio
 from pydantic import BaseModel, Field, TypeAdapter, model_validator
 
 from .artifacts import save_run_plot
+from .bounds import MAX_METRICS, Finite, Name, Seed
 from .dispatch import error_result, execute, locate_harness
 from .envelope import Artifact, Finding, ToolResult, status_of
 from .harness_tool import HarnessArgs
@@ -64,7 +65,7 @@ class StartTrainingArgs(HarnessArgs):
     steps: int = Field(1000, ge=1, le=10_000_000, description="Optimisation steps per seed.")
     lr: float = Field(1e-3, gt=0, le=10, description="Learning rate for make_optimizer.")
     batch_size: int = Field(32, ge=1, le=1_000_000, description="Examples per step (get_train_batch, else get_batch).")
-    seeds: list[int] | None = Field(
+    seeds: list[Seed] | None = Field(
         None, min_length=1, max_length=16, description="One run per seed, in parallel workers; default [seed]."
     )
     eval_every: int | None = Field(
@@ -95,8 +96,9 @@ class StatusArgs(RunIdArgs):
     wait_s: float = Field(
         0, ge=0, le=MAX_WAIT_S, description="Wait up to this long for the run to finish before answering."
     )
-    reach: dict[str, float] | None = Field(
+    reach: dict[Name, Finite] | None = Field(
         None,
+        max_length=MAX_METRICS,
         description='Steps to reach a value: {metric: value}, e.g. {"accuracy": 72}. For each seed, the first '
         "evaluation step at which the metric was at least that good (better = the objective's mode for its "
         "metric, else lower for loss/nll/error/perplexity/neg_elbo names, higher otherwise). Needs eval_every.",
