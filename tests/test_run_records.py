@@ -6,6 +6,8 @@ import json
 import os
 import secrets
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import anyio
@@ -162,3 +164,40 @@ def test_a_record_over_the_budget_is_thinned_until_it_fits():
     back = run_store.parse_record(text, "r")
     assert back.model_kwargs is None and back.findings[-1].code == "record_capped"
     assert [p.step for p in back.seeds[0].history][-1] == 2000  # the last evaluation is kept
+
+
+def start_training_in_a_server_process(root: Path) -> tuple[subprocess.Popen, str]:
+    """A real server over stdio with a long run in flight; its process and the run id."""
+    server = Path(sys.executable).parent / "implement-paper-mcp"
+    process = subprocess.Popen([str(server), "--root", str(root)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                               stderr=subprocess.DEVNULL)
+    initialize = {"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "raw", "version": "0"}}
+    long = {"harness": "train_clean.py", "steps": 1_000_000, "batch_size": 8}
+    for message in ({"id": 1, "method": "initialize", "params": initialize}, {"method": "notifications/initialized"},
+                    {"id": 2, "method": "tools/call", "params": {"name": "start_training", "arguments": long}}):
+        process.stdin.write((json.dumps({"jsonrpc": "2.0", **message}) + "\n").encode())
+    process.stdin.flush()
+    for line in process.stdout:
+        answer = json.loads(line)
+        if answer.get("id") == 2:
+            return process, answer["result"]["structuredContent"]["details"]["run_id"]
+    raise AssertionError("the server closed stdout before answering start_training")
+
+
+async def test_runs_of_a_server_killed_with_sigkill_are_marked_interrupted(tmp_path):
+    root = project(tmp_path)
+    process, run_id = start_training_in_a_server_process(root)
+    record_file = root / ".implement-paper" / "runs" / f"{run_id}.json"
+    with anyio.fail_after(60):
+        while not record_file.exists() or json.loads(record_file.read_text())["seeds"][0]["steps_done"] == 0:
+            await anyio.sleep(0.2)
+    async with connect(root) as client:  # a server already running on the root when the owner dies
+        listed = {r["run_id"]: r for r in (await call(client, "list_runs", {}))["details"]["runs"]}
+        assert listed[run_id]["status"] == "running"  # its owner is alive: left alone
+        process.kill()  # SIGKILL: no lifespan exit, the lock file and the record stay as they were
+        process.wait()
+        listed = {r["run_id"]: r for r in (await call(client, "list_runs", {}))["details"]["runs"]}
+        assert listed[run_id]["status"] == "interrupted"
+        status = await call(client, "training_status", {"run_id": run_id})
+        assert "run_elsewhere" not in codes(status) and "crashed" in codes(status)
+    assert json.loads(record_file.read_text())["status"] == "interrupted"  # saved so, for every later reader

@@ -286,19 +286,25 @@ class TrainingJobs:
             log.warning("cannot lock %s (%s): runs of other servers on this root may be marked interrupted", self.owner.folder, exc)
         records, _ = self.store.newest()
         for record in records:
-            if record.status in FINISHED:
-                continue
-            if self.owner.alive(record.owner):
-                log.warning("run %s is running in another server (pid %s) on this root: left alone", record.run_id, owner_pid(record.owner))
-                continue
-            record.status = "interrupted"
-            for seed in record.seeds:
-                if seed.status not in FINISHED:
-                    seed.status = "interrupted"
-            try:
-                self.store.save(record)
-            except OSError as exc:
-                log.warning("could not mark run %s interrupted: %s", record.run_id, exc)
+            self.orphaned(record)
+
+    def orphaned(self, record: RunRecord) -> RunRecord:
+        """`record`, marked interrupted (and saved) when it is unfinished and its server is gone: not
+        this one, and no live server holds its owner's lock (one killed by SIGKILL holds none)."""
+        if record.status in FINISHED or record.run_id in self.live:
+            return record
+        if self.owner.alive(record.owner):
+            log.info("run %s is running in another server (pid %s) on this root: left alone", record.run_id, owner_pid(record.owner))
+            return record
+        record.status = "interrupted"
+        for seed in record.seeds:
+            if seed.status not in FINISHED:
+                seed.status = "interrupted"
+        try:
+            self.store.save(record)
+        except OSError as exc:
+            log.warning("could not mark run %s interrupted: %s", record.run_id, exc)
+        return record
 
     async def start(self, args: StartTrainingArgs, harness: str, runtime: Runtime) -> RunRecord:
         await anyio.to_thread.run_sync(self.store.writable)  # a symlinked runs/ refuses the run before it starts
@@ -334,7 +340,8 @@ class TrainingJobs:
         """The live record when this server runs it, else the one on disk."""
         if run_id in self.live:
             return self.live[run_id].record
-        return await anyio.to_thread.run_sync(self.store.load, run_id)
+        record = await anyio.to_thread.run_sync(self.store.load, run_id)
+        return await anyio.to_thread.run_sync(self.orphaned, record) if record else None
 
     async def wait(self, run_id: str, timeout_s: float, progress: ProgressCallback | None) -> None:
         """Wait until the run finishes or `timeout_s` passes, reporting progress meanwhile."""
@@ -560,6 +567,7 @@ def tools(jobs: TrainingJobs) -> list[Tool]:
 async def _list(jobs: TrainingJobs, limit: int) -> RunListResult:
     records, skipped = await anyio.to_thread.run_sync(jobs.store.newest, limit)
     records = [jobs.live[r.run_id].record if r.run_id in jobs.live else r for r in records]
+    records = await anyio.to_thread.run_sync(lambda: [jobs.orphaned(r) for r in records])  # owners that died since
     runs = [
         RunListing(
             run_id=r.run_id,
