@@ -15,6 +15,10 @@ Three more guards sit in front of the SDK's app:
 * `CancelOnDisconnect`: a client that drops its connection mid-call cancels the call, on
   every protocol version (the SDK does it only for 2026-07-28).
 * `BearerTokenMiddleware`: 401 without the token.
+* `JsonRpcGate`: what the SDK answers with a bare status or a validation dump gets the
+  JSON-RPC error the spec names: a body over the cap (413, naming it), a batch, a
+  `jsonrpc` other than "2.0" (-32600 Invalid Request), `params` that is not an object
+  (-32602 Invalid params).
 """
 
 from __future__ import annotations
@@ -44,6 +48,7 @@ MAX_CONNECTIONS = 256  # open HTTP connections; well under the usual 1,024 descr
 # uvicorn's 2,048 a flood passes the descriptor limit within one burst.
 ACCEPT_BACKLOG = 128
 SHUTDOWN_GRACE_S = 3  # on SIGTERM, open streams get this long before the server stops anyway
+MAX_BODY_BYTES = DEFAULT_MAX_REQUEST_BODY_SIZE  # the SDK's own cap (4 MiB), answered here with a JSON-RPC error
 
 
 class InsecureBindError(ValueError):
@@ -149,6 +154,66 @@ class BearerTokenMiddleware:
                 await send({"type": "http.response.body", "body": b"missing or wrong bearer token\n"})
                 return
         await self.app(scope, receive, send)
+
+
+INVALID_REQUEST, INVALID_PARAMS = -32600, -32602
+
+
+def rpc_problem(body: bytes) -> tuple[int, str, object] | None:
+    """(code, message, id) when `body` is JSON that is not one MCP request object; None otherwise
+    (the SDK answers unparseable JSON with -32700 itself)."""
+    try:
+        message = json.loads(body)
+    except ValueError:
+        return None
+    if isinstance(message, list):
+        return INVALID_REQUEST, "JSON-RPC batches are not supported (MCP removed them in 2025-06-18): send one request per POST", None
+    if not isinstance(message, dict):
+        return INVALID_REQUEST, "a JSON-RPC request is a JSON object", None
+    request_id = message.get("id") if isinstance(message.get("id"), (str, int)) else None
+    if message.get("jsonrpc") != "2.0":
+        return INVALID_REQUEST, f'"jsonrpc" must be "2.0", got {str(message.get("jsonrpc"))[:20]!r}', request_id
+    if "params" in message and not isinstance(message["params"], dict):
+        return INVALID_PARAMS, "MCP params are an object (by name), not a list or a scalar", request_id
+    return None
+
+
+class JsonRpcGate:
+    """Reads each POST body (at most MAX_BODY_BYTES) and answers what is not one JSON-RPC 2.0 request
+    with the spec's error, then hands the body on to the SDK."""
+
+    def __init__(self, app: ASGIApp):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "POST":
+            return await self.app(scope, receive, send)
+        body = bytearray()
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":
+                return
+            body.extend(message.get("body", b""))
+            if len(body) > MAX_BODY_BYTES:
+                cap = f"the request body is over this server's cap of {MAX_BODY_BYTES} bytes ({MAX_BODY_BYTES >> 20} MiB)"
+                return await _rpc_error(send, 413, INVALID_REQUEST, cap + ": put large data in a file of the project", None)
+            if not message.get("more_body", False):
+                break
+        problem = rpc_problem(bytes(body))
+        if problem is not None:
+            return await _rpc_error(send, 400, *problem)
+        replay = [{"type": "http.request", "body": bytes(body), "more_body": False}]
+
+        async def replayed() -> Message:
+            return replay.pop() if replay else await receive()
+
+        await self.app(scope, replayed, send)
+
+
+async def _rpc_error(send: Send, status: int, code: int, text: str, request_id: object) -> None:
+    payload = json.dumps({"jsonrpc": "2.0", "id": request_id, "error": {"code": code, "message": text}}).encode()
+    await send({"type": "http.response.start", "status": status, "headers": [(b"content-type", b"application/json")]})
+    await send({"type": "http.response.body", "body": payload})
 
 
 class CancelOnDisconnect:
@@ -284,7 +349,7 @@ def http_app(server: MCPServer, config: ServerConfig) -> ASGIApp:
             "--auth-token (or IMPLEMENT_PAPER_TOKEN)"
         )
     settings = security_settings(config.host, config.port, config.allowed_hosts)
-    app = CancelOnDisconnect(server.streamable_http_app(transport_security=settings, host=config.host))
+    app = JsonRpcGate(CancelOnDisconnect(server.streamable_http_app(transport_security=settings, host=config.host)))
     return BearerTokenMiddleware(app, config.auth_token) if config.auth_token else app
 
 

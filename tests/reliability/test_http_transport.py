@@ -4,6 +4,7 @@ non-loopback bind without a token refuses to start, a loopback session works, a 
 disconnects mid-call has its worker killed on every protocol version, and idle or half-sent
 connections cannot use up the server's file descriptors."""
 
+import json
 import socket
 import subprocess
 import time
@@ -13,7 +14,7 @@ import anyio
 import httpx
 import pytest
 
-from implement_paper.server.http import REQUEST_TIMEOUT_S, interface_addresses, security_settings
+from implement_paper.server.http import MAX_BODY_BYTES, REQUEST_TIMEOUT_S, interface_addresses, security_settings
 from reliability_support import (
     SERVER_SCRIPT,
     TOOL,
@@ -189,3 +190,20 @@ async def test_idle_and_half_sent_connections_cannot_exhaust_descriptors(root):
         finally:
             for s in attackers:
                 s.close()
+
+
+@pytest.mark.parametrize(
+    "body, status, code, words",
+    [
+        (json.dumps({**INITIALIZE, "pad": "x" * MAX_BODY_BYTES}), 413, -32600, f"cap of {MAX_BODY_BYTES} bytes"),
+        (json.dumps([INITIALIZE]), 400, -32600, "batches are not supported"),
+        (json.dumps({**INITIALIZE, "jsonrpc": "1.0"}), 400, -32600, '"jsonrpc" must be "2.0"'),
+        (json.dumps({**INITIALIZE, "params": []}), 400, -32602, "params are an object"),
+    ],
+)
+def test_what_is_not_one_json_rpc_request_gets_the_spec_s_error(server, body, status, code, words):
+    headers = {**MCP_HEADERS, "Authorization": f"Bearer {TOKEN}"}
+    response = httpx.post(server.url, content=body, headers=headers, timeout=30)
+    answer = response.json()
+    assert response.status_code == status and answer["jsonrpc"] == "2.0" and answer["error"]["code"] == code
+    assert words in answer["error"]["message"]
