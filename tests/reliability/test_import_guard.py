@@ -69,3 +69,25 @@ async def test_a_sibling_module_linked_from_outside_the_root_is_refused(client, 
 
 async def test_links_inside_the_root_and_installed_packages_import_as_before(client):
     assert_ran(await call(client, TOOL, {"harness": "uses_inside_sibling.py"}))
+
+
+async def test_a_symlinked_site_packages_folder_is_not_a_free_pass(client, root):
+    outside = root.parent / f"{root.name}-outside"
+    (outside / "sp_mod.py").write_text(OUTSIDE)
+    (root / "site-packages").symlink_to(outside, target_is_directory=True)
+    (root / "uses_linked_site_packages.py").write_text(
+        "import os, sys\nsys.path.insert(0, os.path.join(os.path.dirname(__file__), 'site-packages'))\n"
+        "from sp_mod import build_model, get_batch  # noqa: F401\n"
+    )
+    assert_refused(await call(client, TOOL, {"harness": "uses_linked_site_packages.py"}), root, "module 'sp_mod'")
+
+
+async def test_a_symlinked_pycache_is_refused(client, root):
+    cache = root.parent / f"{root.name}-cache"
+    cache.mkdir()
+    (root / "cachepkg").mkdir()
+    shutil.copy(CLEAN_MLP, root / "cachepkg" / "__init__.py")
+    (root / "cachepkg" / "__pycache__").symlink_to(cache, target_is_directory=True)  # bytecode from elsewhere
+    (root / "uses_linked_cache.py").write_text("from cachepkg import build_model, get_batch  # noqa: F401\n")
+    result = await call(client, TOOL, {"harness": "uses_linked_cache.py"})
+    assert finding_codes(result) == ["harness_error"] and "module 'cachepkg'" in result["findings"][0]["message"]

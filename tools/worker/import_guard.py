@@ -4,9 +4,11 @@ The server checks a harness path when a call arrives, but the call may wait in t
 while the file is swapped for a symlink that points out of the root; so the worker checks
 again as it opens the file, on the file it actually opened. The harness's own imports
 go through `ProjectGuard`, first on sys.meta_path: a module found inside the root (a
-sibling file, a package of the project) must really be there once symlinks are resolved.
-Installed packages (site-packages, the interpreter's own library) are found outside the
-root and are not its business.
+sibling file, a package of the project, its __pycache__) must really be there once symlinks
+are resolved, or in the worker interpreter's own environment. Modules found outside the root
+(installed packages, the interpreter's library, and also any folder the user's code adds to
+sys.path) are not checked: the guard stops links out of the root, not code that means to
+import from elsewhere.
 """
 
 from __future__ import annotations
@@ -82,19 +84,18 @@ class ProjectGuard(importlib.abc.MetaPathFinder):
         return None
 
     def _check(self, fullname: str, spec: ModuleSpec) -> None:
+        """Every place the module is found inside the root, its bytecode cache included (a linked
+        __pycache__ would run a .pyc from elsewhere), must really be inside the root or inside an
+        installed environment; a folder's name (`site-packages`) proves nothing."""
         found = [spec.origin] if spec.has_location and spec.origin else []
         found += list(spec.submodule_search_locations or [])
+        found += [spec.cached] if spec.has_location and spec.cached else []
         for location in found:
             location = os.path.abspath(location)
-            if inside(location, self.root) and not self._is_installed(location):
+            if inside(location, self.root):
                 real = os.path.realpath(location)
-                if not inside(real, self.root):
+                if not inside(real, self.root) and not real.startswith(self.installed):
                     raise _refusal(f"module {fullname!r}", location, real, self.root)
-
-    def _is_installed(self, location: str) -> bool:
-        """A package of an environment (a virtualenv may live inside the project)."""
-        parts = location.split(os.sep)
-        return "site-packages" in parts or "dist-packages" in parts or location.startswith(self.installed)
 
 
 def install(root: str) -> None:
