@@ -181,3 +181,25 @@ def test_the_server_never_imports_the_harness_or_torch(root):
         assert "libtorch" not in maps and "torch/_C" not in maps
     finally:
         server.close()
+
+
+def test_numbers_json_cannot_hold_are_refused_by_the_schema(root):
+    """1e999 is valid JSON that parses to Infinity and 10**20 is beyond every seeding function: each is a
+    validation error naming the argument, not a worker failure blamed on the user's code."""
+    server = RawStdioServer(root)
+    try:
+        server.initialize()
+        lines = {
+            "atol": '{"harness": "hostile.py", "function": "build_model", "cases": [{"expected": 1}], "atol": 1e999}',
+            "seeds": '{"harness": "hostile.py", "seeds": [100000000000000000000]}',
+        }
+        for request_id, (name, arguments) in enumerate(lines.items(), start=100):
+            tool = "check_known_values" if name == "atol" else "start_training"
+            raw = f'{{"jsonrpc": "2.0", "id": {request_id}, "method": "tools/call", "params": {{"name": "{tool}", "arguments": {arguments}}}}}\n'
+            server.process.stdin.write(raw.encode())
+            server.process.stdin.flush()
+            result = server.read_response(request_id)["result"]
+            assert result["isError"] and "structuredContent" not in result, result
+            assert "validation error" in result["content"][0]["text"] and name in result["content"][0]["text"]
+    finally:
+        server.close()
