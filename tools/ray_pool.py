@@ -178,7 +178,7 @@ class RayPool:
         self.threads = threads_per_job
         self._ray = None
         self._task = None
-        self._runtime_env: dict[str, Any] = {}
+        self._uploads = False  # joined a cluster without a shared project path: tasks carry the project
         self._stop = threading.Event()
         self._owner: threading.Thread | None = None
 
@@ -211,29 +211,36 @@ class RayPool:
     def _connect(self) -> None:
         ray = import_ray()
         remote = self.options.address is not None
-        env = {"py_modules": [_stage_package()]} if remote else {}
         ray.init(
-            address=self.options.address,
+            # "local", not None: None would join whatever cluster `ray start` last left on this machine.
+            address=self.options.address or "local",
             num_cpus=None if remote else self.options.num_cpus,
-            runtime_env=env or None,
+            # Local directories upload only at the job level (Ray refuses them per task).
+            runtime_env={"py_modules": [_stage_package()]} if remote else None,
             include_dashboard=False,
             log_to_driver=False,
             configure_logging=False,
         )
         self._ray = ray
         self._task = ray.remote(num_returns="streaming", max_retries=0)(job_events)
-        if remote and self.options.project_path is None:
-            # Per task, not per connection: Ray caches the upload by content, and a harness the
-            # agent edits after the server started must reach the nodes as edited.
-            self._runtime_env = {"working_dir": str(self.root), "excludes": EXCLUDES}
+        self._uploads = remote and self.options.project_path is None
         log.info("ray executor connected: %s", ray.cluster_resources())
+
+    def _project_uri(self) -> str:
+        """The project as a package in the cluster's store, by Ray's own packaging (what `ray.init`
+        does for a job's working_dir). Asked per task, so a harness the agent edits reaches the nodes
+        as edited: an unchanged project hashes to the URI already stored and is not sent again."""
+        from ray._private.runtime_env.working_dir import upload_working_dir_if_needed
+
+        env = {"working_dir": str(self.root), "excludes": EXCLUDES}
+        return upload_working_dir_if_needed(env, include_gitignore=True, scratch_dir=tempfile.gettempdir(), logger=log)["working_dir"]
 
     def _submit(self, request: JobRequest, timeout_s: float, memory_limit_mb: float | None):
         relative = os.path.relpath(request.harness, self.root)
-        project_path = self.options.project_path or (None if self._runtime_env else str(self.root))
+        project_path = self.options.project_path or (None if self._uploads else str(self.root))
         options = {"num_cpus": self.threads, "num_gpus": 1 if request.device == "cuda" else 0}
-        if self._runtime_env:
-            options["runtime_env"] = self._runtime_env
+        if self._uploads:
+            options["runtime_env"] = {"working_dir": self._project_uri()}
         return self._task.options(**options).remote(
             request.to_dict(), relative, timeout_s, memory_limit_mb, project_path, self.threads
         )
