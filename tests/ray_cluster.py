@@ -29,7 +29,7 @@ def _ports() -> list[str]:
     return [arg for name in names for arg in (name, str(free_port()))]
 
 
-def _ours(temp_dir: str) -> list[int]:
+def cluster_pids(temp_dir: str) -> list[int]:
     """Every process whose command line names our temp dir: Ray's daemons of this cluster only."""
     pids = []
     for proc in Path("/proc").iterdir():
@@ -43,38 +43,29 @@ def _ours(temp_dir: str) -> list[int]:
 
 @contextmanager
 def ray_head(num_cpus: int = 2, env: dict[str, str] | None = None):
-    """Start a head node; yield its address ("127.0.0.1:port") and the `ray start` process."""
+    """Start a head node; yield its address ("127.0.0.1:port") and its temp dir."""
     temp_dir = tempfile.mkdtemp(prefix="r", dir="/tmp")  # short: Ray's socket paths have a length limit
-    args = [str(RAY), "start", "--head", "--block", "--node-ip-address", "127.0.0.1", "--num-cpus", str(num_cpus), "--temp-dir", temp_dir, "--include-dashboard", "false", *_ports()]
+    args = [str(RAY), "start", "--head", "--node-ip-address", "127.0.0.1", "--num-cpus", str(num_cpus), "--temp-dir", temp_dir, "--include-dashboard", "false", *_ports()]
     address = f"127.0.0.1:{args[args.index('--port') + 1]}"
-    head = subprocess.Popen(args, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env={**os.environ, **(env or {})})
     try:
-        _wait_ready(head, Path(temp_dir))
+        started = subprocess.run(args, capture_output=True, text=True, timeout=120, env={**os.environ, **(env or {})})
+        if started.returncode != 0:
+            raise RuntimeError(f"ray start failed: {started.stderr[-3000:]}")
         yield address, temp_dir
     finally:
-        _stop(head, temp_dir)
+        stop(temp_dir)
         shutil.rmtree(temp_dir, ignore_errors=True)
 
 
-def _wait_ready(head: subprocess.Popen, temp_dir: Path) -> None:
-    deadline = time.monotonic() + 120
-    while not (temp_dir / "ray_current_cluster").exists():
-        if head.poll() is not None:
-            raise RuntimeError(f"ray start failed: {head.stderr.read().decode()[-3000:]}")
-        if time.monotonic() > deadline:
-            raise TimeoutError("ray start did not finish in 120 s")
-        time.sleep(0.2)
-
-
-def _stop(head: subprocess.Popen, temp_dir: str) -> None:
-    """SIGTERM to our `ray start --block` (it stops its daemons), then SIGKILL what is left of ours."""
-    try:
-        os.killpg(head.pid, signal.SIGTERM)
-        head.wait(timeout=10)
-    except (ProcessLookupError, subprocess.TimeoutExpired):
-        pass
-    for pid in _ours(temp_dir):
-        try:
-            os.kill(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
+def stop(temp_dir: str) -> None:
+    """SIGTERM to this cluster's daemons, then SIGKILL to what is left of them (`ray stop` would
+    stop every Ray of this user); its Ray workers exit with their raylet."""
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        for pid in cluster_pids(temp_dir):
+            try:
+                os.kill(pid, sig)
+            except ProcessLookupError:
+                pass
+        deadline = time.monotonic() + 5
+        while cluster_pids(temp_dir) and time.monotonic() < deadline:
+            time.sleep(0.1)

@@ -5,7 +5,12 @@ cluster dies; a dead cluster is reported as gone, with what to do."""
 
 from __future__ import annotations
 
+import itertools
+import json
+import os
 import shutil
+import signal
+import subprocess
 import sys
 from pathlib import Path
 
@@ -13,7 +18,7 @@ import pytest
 from mcp import Client, StdioServerParameters
 
 from conftest import HARNESSES, call, connect
-from ray_cluster import ray_head
+from ray_cluster import cluster_pids, ray_head
 
 pytest.importorskip("ray", reason="the ray extra is not installed")
 pytestmark = pytest.mark.anyio
@@ -23,9 +28,14 @@ TRAIN = {"harness": "train_clean.py", "steps": 200, "lr": 3e-3, "batch_size": 32
 
 
 @pytest.fixture(scope="module")
-def cluster():
+def cluster_dir():
     with ray_head(num_cpus=2) as (address, temp_dir):
-        yield address
+        yield address, temp_dir
+
+
+@pytest.fixture(scope="module")
+def cluster(cluster_dir) -> str:
+    return cluster_dir[0]
 
 
 @pytest.fixture(scope="module")
@@ -60,3 +70,68 @@ async def test_a_joined_cluster_gives_the_local_executors_metrics(cluster, proje
     assert on_ray["status"] == local["status"] == "completed", on_ray
     assert [s["final_loss"] for s in on_ray["seeds"]] == [s["final_loss"] for s in local["seeds"]]
     assert on_ray["metrics"] == local["metrics"]
+
+
+class RawStdio:
+    """The console script over stdio, spoken to line by line: every line on its stdout must be JSON-RPC."""
+
+    def __init__(self, args: list[str]):
+        self.process = subprocess.Popen([str(SERVER), *args], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=open(os.environ.get("W30_ERR", os.devnull), "wb"))
+        self.ids = itertools.count(1)
+        self.request("initialize", {"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "raw", "version": "0"}})
+        self.send({"jsonrpc": "2.0", "method": "notifications/initialized"})
+
+    def send(self, message: dict) -> None:
+        self.process.stdin.write((json.dumps(message) + "\n").encode())
+        self.process.stdin.flush()
+
+    def request(self, method: str, params: dict) -> dict:
+        request_id = next(self.ids)
+        self.send({"jsonrpc": "2.0", "id": request_id, "method": method, "params": params})
+        for line in self.process.stdout:
+            message = json.loads(line)  # a line that is not JSON fails the test here
+            assert message["jsonrpc"] == "2.0", line
+            if message.get("id") == request_id:
+                return message["result"]
+        raise AssertionError("the server closed its stdout")
+
+    def tool(self, name: str, arguments: dict) -> dict:
+        return self.request("tools/call", {"name": name, "arguments": arguments})["structuredContent"]
+
+    def trained(self, args: dict) -> dict:
+        run_id = self.tool("start_training", args)["details"]["run_id"]
+        for _ in range(60):
+            details = self.tool("training_status", {"run_id": run_id, "wait_s": 10})["details"]
+            if details["status"] not in ("queued", "running"):
+                return details
+        raise AssertionError(f"run {run_id} did not finish")
+
+    def close(self) -> list[bytes]:
+        """End of input: the server exits; what it wrote on stdout after the last answer."""
+        self.process.stdin.close()
+        rest = self.process.stdout.readlines()
+        self.process.wait(timeout=60)
+        return rest
+
+
+def kill_raylet(temp_dir: str) -> None:
+    raylets = [pid for pid in cluster_pids(temp_dir) if b"raylet" in Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")[0]]
+    assert raylets, "no raylet of ours found"
+    for pid in raylets:
+        os.kill(pid, signal.SIGKILL)
+
+
+async def test_only_json_rpc_on_stdout_and_a_lost_cluster_is_named(cluster_dir, project):
+    """Last in the module: it kills the cluster's raylet."""
+    address, temp_dir = cluster_dir
+    server = RawStdio(server_args(project, address))
+    try:
+        assert server.trained({**TRAIN, "seeds": [0], "steps": 20})["status"] == "completed"
+        kill_raylet(temp_dir)
+        lost = server.trained({**TRAIN, "seeds": [0], "steps": 20})
+    finally:
+        rest = server.close()
+    assert all(json.loads(line)["jsonrpc"] == "2.0" for line in rest), rest[:5]
+    finding = lost["seeds"][0]["findings"][0]
+    assert finding["code"] == "cluster_lost", finding
+    assert "restart the server" in finding["suggestion"]

@@ -255,7 +255,12 @@ class RayPool:
         on_data: Callable[[dict[str, Any]], None] | None = None,
     ) -> Outcome:
         """Run one job as a Ray task; a lost node or worker becomes an outcome, never an exception."""
-        stream = await anyio.to_thread.run_sync(self._submit, request, timeout_s, memory_limit_mb)
+        try:
+            stream = await anyio.to_thread.run_sync(self._submit, request, timeout_s, memory_limit_mb)
+        except Exception as exc:
+            if not self._cluster_gone(exc):
+                raise
+            return self._lost(exc)
         answered = False
         try:
             with anyio.fail_after(timeout_s + START_SLACK_S):
@@ -277,6 +282,8 @@ class RayPool:
             try:
                 event = await anyio.to_thread.run_sync(self._next_event, stream, abandon_on_cancel=True)
             except self._ray.exceptions.RayError as exc:
+                if self._cluster_gone(exc):
+                    return self._lost(exc)
                 return Outcome(node_lost=f"the Ray task was lost{f' on node {node}' if node else ''}: {type(exc).__name__}: {exc}"[:2000])
             if event is None:
                 return Outcome(node_lost="the Ray task ended without an answer")
@@ -289,6 +296,20 @@ class RayPool:
                 return Outcome(node_lost=f"the job failed on Ray node {node}: {event['message']}")
             elif event["type"] == "outcome":
                 return _outcome_of(event)
+
+    def _cluster_gone(self, exc: BaseException) -> bool:
+        """The raylet this server talks through is dead, or the cluster's head answers no more: every
+        later task would fail too, unlike a lost node or Ray worker."""
+        if isinstance(exc, (self._ray.exceptions.LocalRayletDiedError, self._ray.exceptions.RaySystemError)):
+            return True
+        try:
+            return not any(node["Alive"] for node in self._ray.nodes())
+        except Exception:  # noqa: BLE001 - a head that cannot answer is a lost cluster
+            return True
+
+    @staticmethod
+    def _lost(exc: BaseException) -> Outcome:
+        return Outcome(cluster_lost=f"the server lost its Ray cluster: {type(exc).__name__}: {exc}"[:2000])
 
     def _next_event(self, stream) -> dict[str, Any] | None:
         try:
