@@ -15,7 +15,7 @@ from pathlib import Path
 import anyio
 from mcp.server.stdio import stdio_server
 
-from implement_paper.tools.ray_pool import import_ray
+from implement_paper.tools.ray_pool import check_cluster_access, import_ray
 
 from .app import build_server
 from .config import ServerConfig
@@ -65,6 +65,8 @@ def parse_args(argv: list[str] | None = None) -> ServerConfig:
     if ns.executor == "ray":
         try:
             import_ray()
+            if ns.ray_address:
+                check_cluster_access(ns.ray_address)
         except RuntimeError as exc:
             parser.error(str(exc))
     logging.basicConfig(level=ns.log_level.upper(), stream=sys.stderr, format="%(asctime)s %(name)s %(levelname)s %(message)s")

@@ -135,3 +135,35 @@ async def test_only_json_rpc_on_stdout_and_a_lost_cluster_is_named(cluster_dir, 
     finding = lost["seeds"][0]["findings"][0]
     assert finding["code"] == "cluster_lost", finding
     assert "restart the server" in finding["suggestion"]
+
+
+TOKEN = {"RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN": "implement-paper-test-token-0123456789abcdef"}
+
+
+@pytest.fixture(scope="module")
+def token_cluster(tmp_path_factory):
+    """A second head with Ray's token authentication on; HOME is a temp dir, so no one's
+    ~/.ray/auth_token is read or written."""
+    home = tmp_path_factory.mktemp("home")
+    with ray_head(num_cpus=1, env={**TOKEN, "HOME": str(home)}) as (address, _):
+        yield address, home
+
+
+def bare_env(home: Path) -> dict[str, str]:
+    """What an MCP client passes its server by default: a few variables, no Ray token."""
+    return {"PATH": os.environ["PATH"], "HOME": str(home)}
+
+
+async def test_a_cluster_that_wants_a_token_is_joined_with_one(token_cluster, project):
+    address, home = token_cluster
+    params = StdioServerParameters(command=str(SERVER), args=server_args(project, address), env={**bare_env(home), **TOKEN})
+    async with Client(params) as client:
+        run = await trained(client, {**TRAIN, "seeds": [0], "steps": 20})
+    assert run["status"] == "completed", run
+
+
+def test_a_missing_token_fails_at_once_naming_what_to_set(token_cluster, project):
+    address, home = token_cluster
+    done = subprocess.run([str(SERVER), *server_args(project, address)], env=bare_env(home), stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=60)
+    assert done.returncode != 0 and not done.stdout
+    assert "RAY_AUTH_TOKEN" in done.stderr and "\"env\"" in done.stderr, done.stderr[-2000:]

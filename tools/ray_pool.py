@@ -54,6 +54,32 @@ def import_ray():
     return ray
 
 
+AUTH_HINT = (
+    "the Ray cluster at {address} uses token authentication and refused this server's token (none, or a wrong one): "
+    "set RAY_AUTH_MODE=token and RAY_AUTH_TOKEN=<the cluster's token> (or RAY_AUTH_TOKEN_PATH=<a file holding it>) "
+    "in the server's environment. An MCP client passes the server only the variables its server entry's \"env\" names. "
+    "On the head node, `ray get-auth-token` prints the token."
+)
+
+
+def check_cluster_access(address: str) -> None:
+    """Fail at once, naming what to set, when the cluster refuses us: `ray.init` would retry for
+    ~20 s, then end the process, and an MCP client would see only a closed connection."""
+    ray = import_ray()
+    if address.startswith("ray://"):
+        return  # a Ray Client server: its own handshake reports a refused token
+    from ray._private.services import canonicalize_bootstrap_address
+    from ray._raylet import GcsClient
+
+    gcs = canonicalize_bootstrap_address(address)
+    if gcs is None:
+        return
+    try:
+        GcsClient(address=gcs)  # asks the head for the cluster's id: the first authenticated call
+    except ray.exceptions.AuthenticationError as exc:
+        raise RuntimeError(AUTH_HINT.format(address=gcs)) from exc
+
+
 # ------------------------------------------------------------------ the task, on a node
 
 
