@@ -36,6 +36,7 @@ log = logging.getLogger(__name__)
 INSTALL_HINT = "--executor ray needs Ray: pip install 'implement-paper-mcp[ray]' (or pip install ray)"
 # What never travels with the project to the nodes: our own outputs, environments, VCS data.
 EXCLUDES = [".implement-paper/", ".venv/", "venv/", ".git/", "__pycache__/", "*.pt", "*.ckpt"]
+CANCEL_GRACE_S = 10.0  # how long a cancelled task may take to end its job before its Ray worker is killed
 START_SLACK_S = 120.0  # a task may wait for a node and start an interpreter before its own timeout runs
 
 
@@ -126,23 +127,44 @@ class NodePool:
         pool = WorkerPool(python=sys.executable, root=Path.cwd(), max_workers=1, warm=True, threads_per_worker=self.threads)
         async with pool, anyio.create_task_group() as tasks:
             while True:
-                tasks.start_soon(self._one, pool, *await anyio.to_thread.run_sync(self.requests.get))
+                tasks.start_soon(self._one, pool, await anyio.to_thread.run_sync(self.requests.get))
 
-    async def _one(self, pool: WorkerPool, request: JobRequest, timeout_s: float, memory_limit_mb: float | None, events: queue.Queue) -> None:
+    async def _one(self, pool: WorkerPool, job: NodeJob) -> None:
         async def progress(done: float, total: float | None, message: str | None) -> None:
-            events.put({"type": "progress", "done": done, "total": total, "message": message})
+            job.events.put({"type": "progress", "done": done, "total": total, "message": message})
 
-        try:
-            outcome = await pool.run(
-                request,
-                timeout_s=timeout_s,
-                memory_limit_mb=memory_limit_mb,
-                on_progress=progress,
-                on_data=lambda data: events.put({"type": "data", "data": data}),
-            )
-            events.put(_outcome_message(outcome))
-        except BaseException as exc:  # noqa: BLE001 - the server must hear why, whatever it was
-            events.put({"type": "failed", "message": f"{type(exc).__name__}: {exc}"[:2000]})
+        async def cancel_on_request(scope: anyio.CancelScope) -> None:
+            await anyio.to_thread.run_sync(job.cancel.wait, abandon_on_cancel=True)
+            scope.cancel()
+
+        # Cancelling pool.run kills the job's group and the zygote sweeps its escapees, as locally.
+        async with anyio.create_task_group() as group:
+            group.start_soon(cancel_on_request, group.cancel_scope)
+            try:
+                outcome = await pool.run(
+                    job.request,
+                    timeout_s=job.timeout_s,
+                    memory_limit_mb=job.memory_limit_mb,
+                    on_progress=progress,
+                    on_data=lambda data: job.events.put({"type": "data", "data": data}),
+                )
+                job.events.put(_outcome_message(outcome))
+            except Exception as exc:  # noqa: BLE001 - the server must hear why, whatever it was
+                job.events.put({"type": "failed", "message": f"{type(exc).__name__}: {exc}"[:2000]})
+            group.cancel_scope.cancel()
+        if job.cancel.is_set():
+            job.events.put({"type": "failed", "message": "cancelled"})
+
+
+@dataclass
+class NodeJob:
+    """One job handed to this process's node pool, and the way back."""
+
+    request: JobRequest
+    timeout_s: float
+    memory_limit_mb: float | None
+    events: queue.Queue = dataclasses.field(default_factory=queue.Queue)
+    cancel: threading.Event = dataclasses.field(default_factory=threading.Event)
 
 
 def job_events(
@@ -154,15 +176,30 @@ def job_events(
     threads: int,
 ) -> Iterator[dict]:
     """The Ray task: run one job (a JobRequest's fields; its harness path relative to the project) on
-    this process's warm pool, yielding progress, then the outcome."""
-    events: queue.Queue = queue.Queue()
-    job = _node_request(request, harness, project_path)
-    NodePool.of_this_process(threads).requests.put((job, timeout_s, memory_limit_mb, events))
+    this process's warm pool, yielding progress, then the outcome. Cancelled (Ray raises in here), it
+    ends its job on this node, whole tree and escapees, before answering Ray."""
+    job = NodeJob(_node_request(request, harness, project_path), timeout_s, memory_limit_mb)
+    NodePool.of_this_process(threads).requests.put(job)
+    ended = False
+    try:
+        while not ended:
+            event = _next(job.events)
+            ended = event["type"] in ("outcome", "failed")
+            yield {**event, "node": os.uname().nodename}
+    finally:
+        if not ended:
+            job.cancel.set()
+            while _next(job.events)["type"] not in ("outcome", "failed"):
+                pass
+
+
+def _next(events: queue.Queue) -> dict:
+    # A short timeout keeps this thread waking, so that Ray's cancel (an interrupt) gets in.
     while True:
-        event = events.get()
-        yield {**event, "node": os.uname().nodename}
-        if event["type"] in ("outcome", "failed"):
-            return
+        try:
+            return events.get(timeout=0.2)
+        except queue.Empty:
+            pass
 
 
 # ------------------------------------------------------------------ the server side
@@ -300,7 +337,7 @@ class RayPool:
             # task ended can kill the Ray worker in the middle of the next task it picked up.
             if not answered:
                 with anyio.CancelScope(shield=True):
-                    await anyio.to_thread.run_sync(lambda: self._ray.cancel(stream, force=True))
+                    await anyio.to_thread.run_sync(self._cancel, stream)
 
     async def _follow(self, stream, on_progress, on_data) -> Outcome:
         node = None
@@ -332,6 +369,15 @@ class RayPool:
             return not any(node["Alive"] for node in self._ray.nodes())
         except Exception:  # noqa: BLE001 - a head that cannot answer is a lost cluster
             return True
+
+    def _cancel(self, stream) -> None:
+        """Ask the task to end its job on its node (the job's tree and escapees die there, as
+        locally); kill its Ray worker only if it has not ended within CANCEL_GRACE_S. A force-kill
+        alone would SIGKILL the node's zygote before it could sweep what the job started."""
+        self._ray.cancel(stream, force=False)
+        ended, _ = self._ray.wait([stream.completed()], timeout=CANCEL_GRACE_S)
+        if not ended:
+            self._ray.cancel(stream, force=True)
 
     @staticmethod
     def _lost(exc: BaseException) -> Outcome:
