@@ -28,8 +28,10 @@ TRAIN = {"harness": "train_clean.py", "steps": 200, "lr": 3e-3, "batch_size": 32
 
 
 @pytest.fixture(scope="module")
-def cluster_dir():
-    with ray_head(num_cpus=2) as (address, temp_dir):
+def cluster_dir(tmp_path_factory):
+    """Without token authentication, whatever ~/.ray/auth_token this machine holds."""
+    home = tmp_path_factory.mktemp("plain-home")
+    with ray_head(num_cpus=2, env={"RAY_AUTH_MODE": "disabled", "HOME": str(home)}) as (address, temp_dir):
         yield address, temp_dir
 
 
@@ -76,7 +78,7 @@ class RawStdio:
     """The console script over stdio, spoken to line by line: every line on its stdout must be JSON-RPC."""
 
     def __init__(self, args: list[str]):
-        self.process = subprocess.Popen([str(SERVER), *args], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=open(os.environ.get("W30_ERR", os.devnull), "wb"))
+        self.process = subprocess.Popen([str(SERVER), *args], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
         self.ids = itertools.count(1)
         self.request("initialize", {"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "raw", "version": "0"}})
         self.send({"jsonrpc": "2.0", "method": "notifications/initialized"})

@@ -69,9 +69,12 @@ def check_cluster_access(address: str) -> None:
     ray = import_ray()
     if address.startswith("ray://"):
         return  # a Ray Client server: its own handshake reports a refused token
+    from ray._private.authentication.authentication_token_setup import maybe_enable_token_auth_if_token_available
     from ray._private.services import canonicalize_bootstrap_address
     from ray._raylet import GcsClient
 
+    if address == "auto":  # as ray.init does: a cluster found on this machine may use its token file
+        maybe_enable_token_auth_if_token_available(warn_if_disabled=False)
     gcs = canonicalize_bootstrap_address(address)
     if gcs is None:
         return
