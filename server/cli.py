@@ -65,8 +65,6 @@ def parse_args(argv: list[str] | None = None) -> ServerConfig:
     if ns.executor == "ray":
         try:
             import_ray()
-            if ns.ray_address:
-                check_cluster_access(ns.ray_address)
         except RuntimeError as exc:
             parser.error(str(exc))
     logging.basicConfig(level=ns.log_level.upper(), stream=sys.stderr, format="%(asctime)s %(name)s %(levelname)s %(message)s")
@@ -137,6 +135,11 @@ async def serve_stdio(server, wire: int) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     config = parse_args(argv)
+    if config.executor == "ray" and config.ray_address:
+        try:
+            check_cluster_access(config.ray_address)
+        except RuntimeError as exc:
+            sys.exit(f"implement-paper-mcp: {exc}")
     wire = claim_stdout() if config.transport == "stdio" else None
     raise_fd_limit()
     # SIGTERM should unwind like Ctrl-C, so the lifespan kills every worker on the way out.

@@ -75,7 +75,10 @@ def check_cluster_access(address: str) -> None:
 
     if address == "auto":  # as ray.init does: a cluster found on this machine may use its token file
         maybe_enable_token_auth_if_token_available(warn_if_disabled=False)
-    gcs = canonicalize_bootstrap_address(address)
+    try:
+        gcs = canonicalize_bootstrap_address(address)
+    except (ConnectionError, ValueError):
+        return  # no cluster there, or a malformed address: ray.init says so itself
     if gcs is None:
         return
     try:
