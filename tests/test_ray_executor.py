@@ -5,13 +5,17 @@ kills the tasks' processes; a task killed from outside fails its seed only."""
 import os
 import shutil
 import signal
+import sys
 from pathlib import Path
 
 import anyio
 import pytest
 
+from mcp import Client, StdioServerParameters
+
 from conftest import HARNESSES, call, connect
 
+SERVER = Path(sys.executable).parent / "implement-paper-mcp"
 ray = pytest.importorskip("ray", reason="the ray extra is not installed")
 pytestmark = pytest.mark.anyio
 
@@ -95,6 +99,27 @@ async def test_cancel_kills_the_tasks_processes(ray_client, ray_root):
     cancelled = await call(ray_client, "cancel_training", {"run_id": started["details"]["run_id"]})
     assert cancelled["details"]["status"] == "cancelled"
     with anyio.fail_after(20):
+        while any(alive(pid) for pid in pids):
+            await anyio.sleep(0.1)
+
+
+async def test_cancel_and_server_exit_leave_no_child_or_detached_grandchild(ray_client, ray_root):
+    """The job's child and its setsid grandchild die with a cancel (issue 30: Ray's force-kill of the
+    node's zygote left them), and with the server's exit mid-run."""
+    shutil.rmtree(ray_root / "pids", ignore_errors=True)
+    started = await call(ray_client, "start_training", {"harness": "ray_escapees.py", "steps": 100_000, "seeds": [0]})
+    pids = await job_pids(ray_root, 3)
+    await call(ray_client, "cancel_training", {"run_id": started["details"]["run_id"]})
+    with anyio.fail_after(30):
+        while any(alive(pid) for pid in pids):
+            await anyio.sleep(0.1)
+    shutil.rmtree(ray_root / "pids")
+    # Its own process: this one already holds a Ray driver.
+    params = StdioServerParameters(command=str(SERVER), args=["--root", str(ray_root), "--executor", "ray"])
+    async with Client(params) as client:
+        await call(client, "start_training", {"harness": "ray_escapees.py", "steps": 100_000, "seeds": [0]})
+        pids = await job_pids(ray_root, 3)
+    with anyio.fail_after(30):
         while any(alive(pid) for pid in pids):
             await anyio.sleep(0.1)
 

@@ -103,6 +103,13 @@ def _failure_finding(outcome: Outcome, timeout_s: float, memory_limit_mb: float 
             evidence={"peak_rss_mb": outcome.peak_rss_mb, "limit_mb": memory_limit_mb},
             suggestion="Use a smaller batch_size or model, or start the server with a larger --memory-limit-mb.",
         )
+    if outcome.cluster_lost is not None:
+        return finding(
+            "cluster_lost",
+            ERROR,
+            outcome.cluster_lost,
+            suggestion="Not your code: check the cluster (`ray status`), then restart the server (your MCP client's reconnect) to join it again; until then every Ray task fails this way.",
+        )
     if outcome.node_lost is not None:
         return finding("crashed", ERROR, outcome.node_lost, suggestion="Run it again; if it repeats, check that node's Ray logs.")
     return _crash_finding(outcome.returncode)

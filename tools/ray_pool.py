@@ -36,6 +36,7 @@ log = logging.getLogger(__name__)
 INSTALL_HINT = "--executor ray needs Ray: pip install 'implement-paper-mcp[ray]' (or pip install ray)"
 # What never travels with the project to the nodes: our own outputs, environments, VCS data.
 EXCLUDES = [".implement-paper/", ".venv/", "venv/", ".git/", "__pycache__/", "*.pt", "*.ckpt"]
+CANCEL_GRACE_S = 10.0  # how long a cancelled task may take to end its job before its Ray worker is killed
 START_SLACK_S = 120.0  # a task may wait for a node and start an interpreter before its own timeout runs
 
 
@@ -52,6 +53,38 @@ def import_ray():
     except ImportError as exc:
         raise RuntimeError(INSTALL_HINT) from exc
     return ray
+
+
+AUTH_HINT = (
+    "the Ray cluster at {address} uses token authentication and refused this server's token (none, or a wrong one): "
+    "set RAY_AUTH_MODE=token and RAY_AUTH_TOKEN=<the cluster's token> (or RAY_AUTH_TOKEN_PATH=<a file holding it>) "
+    "in the server's environment. An MCP client passes the server only the variables its server entry's \"env\" names. "
+    "On the head node, `ray get-auth-token` prints the token."
+)
+
+
+def check_cluster_access(address: str) -> None:
+    """Fail at once, naming what to set, when the cluster refuses us: `ray.init` would retry for
+    ~20 s, then end the process, and an MCP client would see only a closed connection."""
+    ray = import_ray()
+    if address.startswith("ray://"):
+        return  # a Ray Client server: its own handshake reports a refused token
+    from ray._private.authentication.authentication_token_setup import maybe_enable_token_auth_if_token_available
+    from ray._private.services import canonicalize_bootstrap_address
+    from ray._raylet import GcsClient
+
+    if address == "auto":  # as ray.init does: a cluster found on this machine may use its token file
+        maybe_enable_token_auth_if_token_available(warn_if_disabled=False)
+    try:
+        gcs = canonicalize_bootstrap_address(address)
+    except (ConnectionError, ValueError):
+        return  # no cluster there, or a malformed address: ray.init says so itself
+    if gcs is None:
+        return
+    try:
+        GcsClient(address=gcs)  # asks the head for the cluster's id: the first authenticated call
+    except ray.exceptions.AuthenticationError as exc:
+        raise RuntimeError(AUTH_HINT.format(address=gcs)) from exc
 
 
 # ------------------------------------------------------------------ the task, on a node
@@ -100,23 +133,44 @@ class NodePool:
         pool = WorkerPool(python=sys.executable, root=Path.cwd(), max_workers=1, warm=True, threads_per_worker=self.threads)
         async with pool, anyio.create_task_group() as tasks:
             while True:
-                tasks.start_soon(self._one, pool, *await anyio.to_thread.run_sync(self.requests.get))
+                tasks.start_soon(self._one, pool, await anyio.to_thread.run_sync(self.requests.get))
 
-    async def _one(self, pool: WorkerPool, request: JobRequest, timeout_s: float, memory_limit_mb: float | None, events: queue.Queue) -> None:
+    async def _one(self, pool: WorkerPool, job: NodeJob) -> None:
         async def progress(done: float, total: float | None, message: str | None) -> None:
-            events.put({"type": "progress", "done": done, "total": total, "message": message})
+            job.events.put({"type": "progress", "done": done, "total": total, "message": message})
 
-        try:
-            outcome = await pool.run(
-                request,
-                timeout_s=timeout_s,
-                memory_limit_mb=memory_limit_mb,
-                on_progress=progress,
-                on_data=lambda data: events.put({"type": "data", "data": data}),
-            )
-            events.put(_outcome_message(outcome))
-        except BaseException as exc:  # noqa: BLE001 - the server must hear why, whatever it was
-            events.put({"type": "failed", "message": f"{type(exc).__name__}: {exc}"[:2000]})
+        async def cancel_on_request(scope: anyio.CancelScope) -> None:
+            await anyio.to_thread.run_sync(job.cancel.wait, abandon_on_cancel=True)
+            scope.cancel()
+
+        # Cancelling pool.run kills the job's group and the zygote sweeps its escapees, as locally.
+        async with anyio.create_task_group() as group:
+            group.start_soon(cancel_on_request, group.cancel_scope)
+            try:
+                outcome = await pool.run(
+                    job.request,
+                    timeout_s=job.timeout_s,
+                    memory_limit_mb=job.memory_limit_mb,
+                    on_progress=progress,
+                    on_data=lambda data: job.events.put({"type": "data", "data": data}),
+                )
+                job.events.put(_outcome_message(outcome))
+            except Exception as exc:  # noqa: BLE001 - the server must hear why, whatever it was
+                job.events.put({"type": "failed", "message": f"{type(exc).__name__}: {exc}"[:2000]})
+            group.cancel_scope.cancel()
+        if job.cancel.is_set():
+            job.events.put({"type": "failed", "message": "cancelled"})
+
+
+@dataclass
+class NodeJob:
+    """One job handed to this process's node pool, and the way back."""
+
+    request: JobRequest
+    timeout_s: float
+    memory_limit_mb: float | None
+    events: queue.Queue = dataclasses.field(default_factory=queue.Queue)
+    cancel: threading.Event = dataclasses.field(default_factory=threading.Event)
 
 
 def job_events(
@@ -128,15 +182,30 @@ def job_events(
     threads: int,
 ) -> Iterator[dict]:
     """The Ray task: run one job (a JobRequest's fields; its harness path relative to the project) on
-    this process's warm pool, yielding progress, then the outcome."""
-    events: queue.Queue = queue.Queue()
-    job = _node_request(request, harness, project_path)
-    NodePool.of_this_process(threads).requests.put((job, timeout_s, memory_limit_mb, events))
+    this process's warm pool, yielding progress, then the outcome. Cancelled (Ray raises in here), it
+    ends its job on this node, whole tree and escapees, before answering Ray."""
+    job = NodeJob(_node_request(request, harness, project_path), timeout_s, memory_limit_mb)
+    NodePool.of_this_process(threads).requests.put(job)
+    ended = False
+    try:
+        while not ended:
+            event = _next(job.events)
+            ended = event["type"] in ("outcome", "failed")
+            yield {**event, "node": os.uname().nodename}
+    finally:
+        if not ended:
+            job.cancel.set()
+            while _next(job.events)["type"] not in ("outcome", "failed"):
+                pass
+
+
+def _next(events: queue.Queue) -> dict:
+    # A short timeout keeps this thread waking, so that Ray's cancel (an interrupt) gets in.
     while True:
-        event = events.get()
-        yield {**event, "node": os.uname().nodename}
-        if event["type"] in ("outcome", "failed"):
-            return
+        try:
+            return events.get(timeout=0.2)
+        except queue.Empty:
+            pass
 
 
 # ------------------------------------------------------------------ the server side
@@ -178,7 +247,7 @@ class RayPool:
         self.threads = threads_per_job
         self._ray = None
         self._task = None
-        self._runtime_env: dict[str, Any] = {}
+        self._uploads = False  # joined a cluster without a shared project path: tasks carry the project
         self._stop = threading.Event()
         self._owner: threading.Thread | None = None
 
@@ -211,29 +280,36 @@ class RayPool:
     def _connect(self) -> None:
         ray = import_ray()
         remote = self.options.address is not None
-        env = {"py_modules": [_stage_package()]} if remote else {}
         ray.init(
-            address=self.options.address,
+            # "local", not None: None would join whatever cluster `ray start` last left on this machine.
+            address=self.options.address or "local",
             num_cpus=None if remote else self.options.num_cpus,
-            runtime_env=env or None,
+            # Local directories upload only at the job level (Ray refuses them per task).
+            runtime_env={"py_modules": [_stage_package()]} if remote else None,
             include_dashboard=False,
             log_to_driver=False,
             configure_logging=False,
         )
         self._ray = ray
         self._task = ray.remote(num_returns="streaming", max_retries=0)(job_events)
-        if remote and self.options.project_path is None:
-            # Per task, not per connection: Ray caches the upload by content, and a harness the
-            # agent edits after the server started must reach the nodes as edited.
-            self._runtime_env = {"working_dir": str(self.root), "excludes": EXCLUDES}
+        self._uploads = remote and self.options.project_path is None
         log.info("ray executor connected: %s", ray.cluster_resources())
+
+    def _project_uri(self) -> str:
+        """The project as a package in the cluster's store, by Ray's own packaging (what `ray.init`
+        does for a job's working_dir). Asked per task, so a harness the agent edits reaches the nodes
+        as edited: an unchanged project hashes to the URI already stored and is not sent again."""
+        from ray._private.runtime_env.working_dir import upload_working_dir_if_needed
+
+        env = {"working_dir": str(self.root), "excludes": EXCLUDES}
+        return upload_working_dir_if_needed(env, include_gitignore=True, scratch_dir=tempfile.gettempdir(), logger=log)["working_dir"]
 
     def _submit(self, request: JobRequest, timeout_s: float, memory_limit_mb: float | None):
         relative = os.path.relpath(request.harness, self.root)
-        project_path = self.options.project_path or (None if self._runtime_env else str(self.root))
+        project_path = self.options.project_path or (None if self._uploads else str(self.root))
         options = {"num_cpus": self.threads, "num_gpus": 1 if request.device == "cuda" else 0}
-        if self._runtime_env:
-            options["runtime_env"] = self._runtime_env
+        if self._uploads:
+            options["runtime_env"] = {"working_dir": self._project_uri()}
         return self._task.options(**options).remote(
             request.to_dict(), relative, timeout_s, memory_limit_mb, project_path, self.threads
         )
@@ -248,7 +324,12 @@ class RayPool:
         on_data: Callable[[dict[str, Any]], None] | None = None,
     ) -> Outcome:
         """Run one job as a Ray task; a lost node or worker becomes an outcome, never an exception."""
-        stream = await anyio.to_thread.run_sync(self._submit, request, timeout_s, memory_limit_mb)
+        try:
+            stream = await anyio.to_thread.run_sync(self._submit, request, timeout_s, memory_limit_mb)
+        except Exception as exc:
+            if not self._cluster_gone(exc):
+                raise
+            return self._lost(exc)
         answered = False
         try:
             with anyio.fail_after(timeout_s + START_SLACK_S):
@@ -262,7 +343,7 @@ class RayPool:
             # task ended can kill the Ray worker in the middle of the next task it picked up.
             if not answered:
                 with anyio.CancelScope(shield=True):
-                    await anyio.to_thread.run_sync(lambda: self._ray.cancel(stream, force=True))
+                    await anyio.to_thread.run_sync(self._cancel, stream)
 
     async def _follow(self, stream, on_progress, on_data) -> Outcome:
         node = None
@@ -270,6 +351,8 @@ class RayPool:
             try:
                 event = await anyio.to_thread.run_sync(self._next_event, stream, abandon_on_cancel=True)
             except self._ray.exceptions.RayError as exc:
+                if self._cluster_gone(exc):
+                    return self._lost(exc)
                 return Outcome(node_lost=f"the Ray task was lost{f' on node {node}' if node else ''}: {type(exc).__name__}: {exc}"[:2000])
             if event is None:
                 return Outcome(node_lost="the Ray task ended without an answer")
@@ -282,6 +365,29 @@ class RayPool:
                 return Outcome(node_lost=f"the job failed on Ray node {node}: {event['message']}")
             elif event["type"] == "outcome":
                 return _outcome_of(event)
+
+    def _cluster_gone(self, exc: BaseException) -> bool:
+        """The raylet this server talks through is dead, or the cluster's head answers no more: every
+        later task would fail too, unlike a lost node or Ray worker."""
+        if isinstance(exc, (self._ray.exceptions.LocalRayletDiedError, self._ray.exceptions.RaySystemError)):
+            return True
+        try:
+            return not any(node["Alive"] for node in self._ray.nodes())
+        except Exception:  # noqa: BLE001 - a head that cannot answer is a lost cluster
+            return True
+
+    def _cancel(self, stream) -> None:
+        """Ask the task to end its job on its node (the job's tree and escapees die there, as
+        locally); kill its Ray worker only if it has not ended within CANCEL_GRACE_S. A force-kill
+        alone would SIGKILL the node's zygote before it could sweep what the job started."""
+        self._ray.cancel(stream, force=False)
+        ended, _ = self._ray.wait([stream.completed()], timeout=CANCEL_GRACE_S)
+        if not ended:
+            self._ray.cancel(stream, force=True)
+
+    @staticmethod
+    def _lost(exc: BaseException) -> Outcome:
+        return Outcome(cluster_lost=f"the server lost its Ray cluster: {type(exc).__name__}: {exc}"[:2000])
 
     def _next_event(self, stream) -> dict[str, Any] | None:
         try:

@@ -101,6 +101,7 @@ class Outcome:
     threads: int | None = None
     worker_lost: str | None = None  # the zygote died, or the job could not reach it: not the user's doing
     node_lost: str | None = None  # --executor ray: the task's node or Ray worker died (the job's seed crashed)
+    cluster_lost: str | None = None  # --executor ray: the server's link to the cluster is gone (no task can run)
     problems: list[str] = field(default_factory=list)  # what the job sent that we could not read
 
 

@@ -25,7 +25,7 @@ HARNESSES = Path(__file__).parent / "harnesses"
 CLEAN_MLP = Path(__file__).parent.parent / "harnesses" / "clean_mlp.py"
 MEMORY_LIMIT_MB = 600  # a job's base resident memory is ~240 MB (torch's pages, shared with the zygote)
 RUN_FAILURES = {
-    "harness_error", "user_code_error", "device_unavailable", "timeout", "out_of_memory", "crashed", "internal_error",
+    "harness_error", "user_code_error", "device_unavailable", "timeout", "out_of_memory", "crashed", "cluster_lost", "internal_error",
     "worker_start_failed",
 }
 SERVER_SCRIPT = Path(sys.executable).parent / "implement-paper-mcp"
