@@ -54,6 +54,13 @@ def parse_args(argv: list[str] | None = None) -> ServerConfig:
     parser.add_argument("--ray-project-path", default=None, help="--executor ray: where the project is on every node (a shared filesystem), so nothing is uploaded")
     parser.add_argument("--log-level", default="WARNING", help="stderr logging level (default: %(default)s)")
     ns = parser.parse_args(argv)
+    _check_args(parser, ns)
+    logging.basicConfig(level=ns.log_level.upper(), stream=sys.stderr, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    return _config(ns)
+
+
+def _check_args(parser: argparse.ArgumentParser, ns: argparse.Namespace) -> None:
+    """Refuse bad options before anything starts, with argparse's usage line."""
     if not ns.root.is_dir():
         parser.error(f"--root {ns.root} is not a directory")
     if ns.max_workers < 1:
@@ -67,7 +74,9 @@ def parse_args(argv: list[str] | None = None) -> ServerConfig:
             import_ray()
         except RuntimeError as exc:
             parser.error(str(exc))
-    logging.basicConfig(level=ns.log_level.upper(), stream=sys.stderr, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+
+
+def _config(ns: argparse.Namespace) -> ServerConfig:
     return ServerConfig(
         root=ns.root.resolve(),
         python=ns.python,
