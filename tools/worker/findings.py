@@ -79,7 +79,7 @@ CODES: dict[str, str] = {
     "run_record_skipped": "a file under .implement-paper/runs/ is not a valid run record; it was skipped",
     "run_elsewhere": "the run belongs to another live server on the same root; this one only reads it",
     "unsafe_record_path": "a run record names a file that is not its own (absolute, `..`, a symlink, not a regular file): not followed",
-    "record_capped": "a run produced more metric or loss-term names than a run records: the first ones were kept, the rest dropped (named)",
+    "record_capped": "a run produced more metric or loss-term names than a run records (50 each; the objective always kept), or its record passed 16 MiB: what was dropped is named",
 }
 
 # Codes that mean the check itself could not run: the result's status is "error".
