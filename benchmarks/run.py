@@ -34,6 +34,7 @@ from pathlib import Path
 import anyio
 
 from lr_problems import BATCH_SIZE, FINDER_STEPS, HELD_OUT, ISSUE_SHAPED, MAX_LR, MIN_LR, PROBLEMS, SEEDS
+from busy_machine import busy_figures
 from ray_overhead import TARGET as RAY_TARGET, ray_figures
 from stdio_server import call, children_of, maps_torch, rss_mb, stdio_server
 
@@ -333,6 +334,7 @@ async def main() -> None:
                 local_s, ray_s = await ray_figures(root)
                 info(f"6-seed training run: local executor {local_s:.1f} s, Ray (local instance, same cores) {ray_s:.1f} s")
                 report("--executor ray over --executor local, 6-seed run", f"{ray_s / local_s:.2f}x", f"<= {RAY_TARGET}x", ray_s / local_s <= RAY_TARGET)
+            await busy_figures(root, report)
         if not options.skip_peer:
             problems = options.problems.split(",") if options.problems else LR_SETS[options.set]
             await peer_figures(root, problems, SEEDS[: options.seeds], "" if options.set == "own" else f" ({options.set})")

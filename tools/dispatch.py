@@ -151,7 +151,8 @@ def _run_info(outcome: Outcome, answer: Answer | None, seed: int) -> RunInfo:
         stdout_tail=outcome.stdout.text(TAIL_CHARS),
         stderr_tail=outcome.stderr.text(TAIL_CHARS),
         peak_rss_mb=outcome.peak_rss_mb,
-        threads=outcome.threads,
+        threads=reported["threads"] if isinstance(reported.get("threads"), int) else outcome.threads,
+        queued_s=round(outcome.queued_s, 3),
     )
 
 

@@ -28,7 +28,12 @@ class Finding(BaseModel):
 
 
 class RunInfo(BaseModel):
-    duration_s: float = Field(description="Wall time of the call, including the wait for a worker.")
+    duration_s: float = Field(description="Wall time of the job on its worker (of the call, when no job ran); queued_s is the wait before.")
+    queued_s: float = Field(
+        0.0,
+        description="Seconds the call waited for a free worker (and for it to start) before its job ran; timeout_s "
+        "does not count them. Training runs have a lane of their own: tool calls never wait behind them.",
+    )
     device: str | None = Field(None, description="Device the check ran on, e.g. cpu or cuda.")
     python: str | None = Field(None, description="Python version of the worker interpreter.")
     torch_version: str | None = None
@@ -41,7 +46,9 @@ class RunInfo(BaseModel):
         "processes share (forks) counted once (PSS); at least the worker's own peak resident memory.",
     )
     threads: int | None = Field(
-        None, description="torch intra-op threads the worker used (the cores shared among --max-workers, or --threads-per-worker)."
+        None,
+        description="torch intra-op threads in use when the check ended: the harness's own setting, or the count "
+        "fitted to the idle cores and the model (at most the cores shared among --max-workers), or --threads-per-worker.",
     )
 
 

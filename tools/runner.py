@@ -34,6 +34,7 @@ import anyio
 from anyio.abc import Process
 
 from .worker import cgroups, protocol
+from .worker.threads import usable_cores
 from .worker.messages import Exited, Job, JobRequest, MessageError, Progress, Ready, Result, Started, read
 
 log = logging.getLogger(__name__)
@@ -45,6 +46,13 @@ TAIL_BYTES = 64 * 1024  # kept per stream; the envelope shows less, the byte cou
 START_TIMEOUT_S = 120.0  # a cold `import torch` on a loaded 2-core machine can take many seconds
 PIPE_GRACE_S = 0.5  # after the child exits, how long its pipes may stay open (escaped grandchildren)
 MAX_LINE_BYTES = 64 * 2**20  # a result line longer than this is not ours: it is dropped, and said so
+# Training seeds hold a worker for minutes or hours: they run in a lane of their own, so a tool
+# call never waits behind them (with --max-workers 1 as well).
+TRAINING_CHECKS = frozenset({"train_run"})
+# OpenMP threads that spin between ops take the cores other processes (and our other jobs) need;
+# passive threads sleep at once. Set before the zygote imports torch; the user's setting wins.
+WORKER_ENV = {"PYTHONUNBUFFERED": "1"}
+WORKER_ENV_DEFAULTS = {"OMP_WAIT_POLICY": "PASSIVE"}
 
 # Loads our worker package under its own name from TOOLS_DIR, whatever the interpreter
 # has installed: the user's `--python` needs only torch and numpy, and a user package
@@ -96,6 +104,7 @@ class Outcome:
     killed_for_memory: bool = False
     peak_rss_mb: float | None = None
     duration_s: float = 0.0
+    queued_s: float = 0.0  # waited for a free worker (and for it to start) before the job ran
     stdout: _Tail = field(default_factory=_Tail)
     stderr: _Tail = field(default_factory=_Tail)
     threads: int | None = None
@@ -163,7 +172,7 @@ class Zygote:
                 stderr=subprocess.PIPE,
                 pass_fds=(theirs.fileno(),),
                 cwd=self.root,
-                env={**os.environ, "PYTHONUNBUFFERED": "1"},
+                env={**WORKER_ENV_DEFAULTS, **os.environ, **WORKER_ENV},
                 start_new_session=True,
             )
         except OSError as exc:
@@ -327,7 +336,8 @@ class WorkerPool:
         self.max_workers = max_workers
         self.warm = warm
         self.threads_per_worker = threads_per_worker
-        self.limiter = anyio.CapacityLimiter(max_workers)
+        self.limiter = anyio.CapacityLimiter(max_workers)  # tool calls (and what they fan out)
+        self.training_limiter = anyio.CapacityLimiter(max_workers)  # training seeds: a lane of their own
         self._ids = itertools.count()
         self._tg: anyio.abc.TaskGroup | None = None
         self._warm_zygote: Zygote | None = None
@@ -353,17 +363,13 @@ class WorkerPool:
     def _interpreter(self) -> str:
         return self.python() if callable(self.python) else self.python
 
-    @property
-    def waiting(self) -> int:
-        return self.limiter.statistics().tasks_waiting
-
     def threads_per_job(self) -> int:
-        """Torch intra-op threads per job: the cores this process may use, shared among
-        --max-workers parallel jobs so that they do not oversubscribe them."""
+        """Torch intra-op threads per job, or their ceiling: the cores this process may use (affinity,
+        cgroup quota), shared among --max-workers parallel jobs so that they do not oversubscribe them.
+        Unless pinned, each job fits it to the load at its start (worker/threads.py)."""
         if self.threads_per_worker:
             return self.threads_per_worker
-        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-        return max(1, cores // self.max_workers)
+        return max(1, usable_cores() // self.max_workers)
 
     async def _ready_warm_zygote(self) -> Zygote:
         """The shared zygote, restarted if it died (killed by hand, or out of memory)."""
@@ -383,21 +389,25 @@ class WorkerPool:
     ) -> Outcome:
         """Run one job. Raises WorkerStartError when no worker can be started at all.
 
-        `on_progress` gets each progress event; `on_data` the numbers some events carry."""
-        request = dataclasses.replace(request, threads=self.threads_per_job())
-        if self.limiter.available_tokens == 0 and on_progress is not None:
-            await on_progress(0, None, f"queued: {self.waiting + 1} call(s) wait for one of {self.max_workers} workers")
-        async with self.limiter:
+        `on_progress` gets each progress event, and one when the job starts after its wait for a
+        worker; `on_data` the numbers some events carry. timeout_s counts from that start."""
+        request = dataclasses.replace(request, threads=self.threads_per_job(), auto_threads=not self.threads_per_worker)
+        limiter = self.training_limiter if request.check in TRAINING_CHECKS else self.limiter
+        if limiter.available_tokens == 0 and on_progress is not None:
+            waiting = limiter.statistics().tasks_waiting + 1
+            await on_progress(0, None, f"queued: {waiting} call(s) wait for one of {self.max_workers} workers")
+        arrived = time.perf_counter()
+        async with limiter:
             if self.warm:
                 zygote = await self._ready_warm_zygote()
-                return await self._run_on(zygote, request, timeout_s, memory_limit_mb, on_progress, on_data)
+                return await self._run_on(zygote, request, timeout_s, memory_limit_mb, on_progress, on_data, arrived)
             python = self._interpreter()  # outside the task group, which would wrap its error
             async with anyio.create_task_group() as tg:
                 zygote = Zygote(python, self.root)
                 await tg.start(zygote.run)
                 try:
                     await zygote.wait_ready()
-                    return await self._run_on(zygote, request, timeout_s, memory_limit_mb, on_progress, on_data)
+                    return await self._run_on(zygote, request, timeout_s, memory_limit_mb, on_progress, on_data, arrived)
                 finally:
                     tg.cancel_scope.cancel()
 
@@ -409,10 +419,13 @@ class WorkerPool:
         memory_limit_mb: float | None,
         on_progress: ProgressCallback | None,
         on_data: Callable[[dict[str, Any]], None] | None,
+        arrived: float,
     ) -> Outcome:
-        outcome = Outcome(threads=request.threads)
-        job = _Job(str(next(self._ids)))
         started = time.perf_counter()
+        outcome = Outcome(threads=request.threads, queued_s=started - arrived)
+        if on_progress is not None:
+            await on_progress(0, None, f"started on a worker after waiting {outcome.queued_s:.1f} s")
+        job = _Job(str(next(self._ids)))
         stdout_r, stderr_r, result_r = _submit(zygote, job, request, memory_limit_mb)
         readers_done = [anyio.Event() for _ in range(3)]
         try:

@@ -218,6 +218,7 @@ class LiveRun:
         self.dirty = False
         self.scope: anyio.CancelScope | None = None
         self.finished = anyio.Event()
+        self.started = anyio.Event()  # a seed's job began on a worker: the run is no longer queued
         self.events: dict[int, EventLog] = {}
         self.pending: dict[int, list[dict[str, Any]]] = {s.seed: [] for s in record.seeds}
         self._lock = anyio.Lock()
@@ -241,6 +242,11 @@ class LiveRun:
                 if seed in self.events:
                     self.events[seed].write(data)
         self.store.write(self.record.run_id, text)
+
+    async def save_start(self) -> None:
+        """Write the record as soon as it runs: another server on this root reads the disk, not our memory."""
+        await self.started.wait()
+        await self.flush()
 
     async def autosave(self) -> None:
         while True:
@@ -370,13 +376,13 @@ class TrainingJobs:
             run.finished.set()
 
     async def _run(self, run: LiveRun, args: StartTrainingArgs, runtime: Runtime) -> None:
-        run.record.status = "running"
         await run.flush()  # at once: another server on this root reads the record, not our memory
         with anyio.CancelScope() as scope:
             run.scope = scope
             try:
                 async with anyio.create_task_group() as tg:
                     tg.start_soon(run.autosave)
+                    tg.start_soon(run.save_start)
                     async with anyio.create_task_group() as seeds:
                         for seed_run in run.record.seeds:
                             seeds.start_soon(self._seed, run, seed_run, args, runtime)
@@ -413,6 +419,9 @@ class TrainingJobs:
             update = SEED_PROGRESS.validate_python(data)  # a bad message fails the seed (supervised)
             findings = [Finding.model_validate(f) for f in update.findings]
             seed_run.status = "evaluating" if update.phase == "evaluating" else "running"
+            if record.status == "queued":  # its first seed's job has started on a worker
+                record.status = "running"
+                run.started.set()
             seed_run.steps_done = update.steps_done
             if update.objective is not None:
                 record.objective = update.objective

@@ -47,15 +47,20 @@ def _own_cgroup() -> str | None:
     return None
 
 
-def base_dir() -> str | None:
-    """The directory job cgroups are made in (our own cgroup), or None without cgroup v2."""
-    if os.environ.get("IMPLEMENT_PAPER_CGROUPS", "1") == "0":
-        return None
+def own_dir() -> str | None:
+    """This process's cgroup v2 directory, or None without cgroup v2."""
     mount, own = _mount_point(), _own_cgroup()
     if mount is None or own is None:
         return None
     path = os.path.join(mount, own.lstrip("/"))
     return path if os.path.isdir(path) else None
+
+
+def base_dir() -> str | None:
+    """The directory job cgroups are made in (our own cgroup), or None without cgroup v2."""
+    if os.environ.get("IMPLEMENT_PAPER_CGROUPS", "1") == "0":
+        return None
+    return own_dir()
 
 
 def create(base: str | None, name: str) -> str | None:

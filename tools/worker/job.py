@@ -27,6 +27,7 @@ from .failures import DeviceUnavailable, HarnessError, exception_finding
 from .findings import ERROR, finding
 from .harness import Harness, to_device
 from .messages import JobRequest, MessageError, Progress, Result, read
+from .threads import Trial, start_threads
 
 PROGRESS_INTERVAL_S = 0.25  # the server relays progress; more often would only cost JSON
 RESULT_FD_CEILING = 1 << 16  # the kernel allocates the fd table up to the highest fd used: stay modest
@@ -65,6 +66,9 @@ class JobContext:
         self._result_fd = result_fd
         self._last_progress = 0.0
         self.harness = Harness(request.harness, request.names)
+        # Only a CPU job's speed depends on its intra-op threads; a pinned count is not second-guessed.
+        trial = request.auto_threads and self.device.type == "cpu"
+        self.threads = Trial(torch.get_num_threads() if trial else 1, torch.set_num_threads)
 
     def progress(
         self,
@@ -105,7 +109,14 @@ class JobContext:
 
 
 def _run_info(request: JobRequest, device: str | None) -> dict[str, Any]:
-    return {"device": device, "python": platform.python_version(), "torch_version": torch.__version__, "seed": request.seed}
+    # Threads read after the check: the harness (or the thread trial) may have changed them.
+    return {
+        "device": device,
+        "python": platform.python_version(),
+        "torch_version": torch.__version__,
+        "seed": request.seed,
+        "threads": torch.get_num_threads(),
+    }
 
 
 def _failed(finding: dict[str, Any]) -> dict[str, Any]:
@@ -141,7 +152,8 @@ def run_job(data: Any, result_fd: int) -> int:
     except MessageError as exc:
         protocol.write_line(high_fd, Result(_bad_request(exc)))
         return 0
-    torch.set_num_threads(max(1, request.threads))
+    threads = max(1, request.threads)
+    torch.set_num_threads(start_threads(threads) if request.auto_threads else threads)
     os.chdir(request.root)
     started = time.perf_counter()
     device = None

@@ -108,6 +108,7 @@ class JobRequest(Message):
     device: str = "auto"
     args: dict[str, Any] = field(default_factory=dict)  # the check's own arguments
     threads: int = 1  # torch intra-op threads; the pool sets it
+    auto_threads: bool = False  # `threads` is a ceiling the job fits to the load (worker/threads.py), not a pinned count
 
 
 @dataclass(frozen=True)

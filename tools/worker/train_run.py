@@ -213,6 +213,7 @@ def _contract_notes(seed_run: SeedRun) -> list[dict[str, Any] | None]:
 
 def run(ctx: JobContext) -> dict[str, Any]:
     seed_run = SeedRun(ctx)
+    seed_run.stream.send(0, "starting", force=True)  # the server shows the seed (and its run) running, no longer queued
     seed_run.run()
     seed_run.stream.found(_contract_notes(seed_run) + _loss_findings(seed_run))
     seed_run.stream.send(seed_run.done, "finishing", force=True)  # the last steps reach the curves and events too

@@ -90,7 +90,8 @@ def train(
     for step in range(steps):
         if before_step is not None:
             before_step(step)
-        pending.append(ctx.harness.train_step(model, batch_for_step(step), optimizer))
+        batch = batch_for_step(step)
+        pending.append(ctx.threads.step(lambda: ctx.harness.train_step(model, batch, optimizer)))
         if scheduler is not None:
             scheduler.step()
         if len(pending) == CHUNK or step == steps - 1:
