@@ -77,8 +77,13 @@ CODES: dict[str, str] = {
     "internal_error": "the server could not read or validate what a worker or a file gave it",
     "unknown_run": "no training run has this run_id",
     "run_record_skipped": "a file under .implement-paper/runs/ is not a valid run record; it was skipped",
+    "nothing_measured": "the check ran but measured nothing it can judge (every size skipped, an all-zero Jacobian): status inconclusive, never pass",
     "run_elsewhere": "the run belongs to another live server on the same root; this one only reads it",
 }
+
+# Codes that mean the check ran and measured nothing it can judge: the result's status is "inconclusive",
+# never "pass" (unless a finding says error or fail).
+NOTHING_MEASURED = frozenset({"nothing_measured"})
 
 # Codes that mean the check itself could not run: the result's status is "error".
 RUN_FAILURES = frozenset(
