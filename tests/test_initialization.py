@@ -192,3 +192,9 @@ async def test_own_cross_entropy_loss_is_compared_with_ln_c(client):
     assert mismatch["evidence"]["likely_cause"] == "oversized_weights"  # not "a sum over D=10", a chance match
     oversized = finding_of(result, "oversized_weights")
     assert oversized["where"] == "9" and 40 < oversized["evidence"]["times_default"] < 60
+
+
+async def test_raw_pixels_alone_are_not_called_the_cause_of_findings_that_do_not_exist(client):
+    result = await call(client, "check_initialization", {"harness": "init_raw_pixels_layernorm.py"})
+    assert codes(result, "warning") == {"unnormalized_inputs"}
+    assert "other findings" not in finding_of(result, "unnormalized_inputs")["message"]

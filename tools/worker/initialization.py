@@ -482,11 +482,12 @@ def _trend_findings(trend: dict[str, Any] | None, layer_rows: list[dict]) -> lis
     return []
 
 
-def _inputs_finding(scale: dict[str, Any]) -> dict[str, Any]:
+def _inputs_finding(scale: dict[str, Any], blamed: bool) -> dict[str, Any]:
     return finding(
         "unnormalized_inputs", WARNING,
         f"the inputs have mean {scale['mean']:.4g} and std {scale['std']:.4g} (range [{scale['min']:.4g}, "
-        f"{scale['max']:.4g}]), far from unit scale: the likely cause of the other findings here",
+        f"{scale['max']:.4g}]), far from unit scale"
+        + (": the likely cause of the other findings here" if blamed else " (nothing else at init suffers from it yet)"),
         where="get_batch", evidence=scale,
         suggestion="Normalise in get_batch (pixels: /255, then subtract the training set's mean and divide by its "
         "std), then call check_initialization again; inspect_data shows the per-channel statistics.",
@@ -551,8 +552,9 @@ def _findings(ctx: JobContext, seen: Observation, batch: Any, scale: dict | None
     if not any(f["code"] == "dead_activations" and f["severity"] == ERROR for f in findings):
         findings += _trend_findings(trend, seen.layers)  # a fully dead layer already explains a zero signal
     if _unnormalized(scale):
-        _blame_inputs([f for f in findings if f["severity"] != INFO and f["code"] != "negative_kl"])
-        findings.insert(0, _inputs_finding(scale))
+        blamed = [f for f in findings if f["severity"] != INFO and f["code"] != "negative_kl"]
+        _blame_inputs(blamed)
+        findings.insert(0, _inputs_finding(scale, bool(blamed)))
     return findings
 
 
