@@ -184,3 +184,20 @@ async def test_zero_analytic_gradient_means_a_detached_input(client, harness, de
     found = finding_of(result, "gradcheck_failed")
     assert found["where"] == "gated (input[1])" and "detached or computed under no_grad" in found["suggestion"]
     assert [i["detached"] for i in result["details"]["numerical"]["inputs"]] == [False, True]
+
+
+async def test_all_zero_jacobian_is_inconclusive_not_a_match(client):
+    """softmax(1000 x) is one-hot at random inputs: both Jacobians are zero and "max abs error 0" compares nothing."""
+    args = {"harness": "grad_numerical_traps.py", "numerical": {"function": "saturated_softmax", "input_shapes": [[3, 4]]}}
+    result = await call(client, "gradient_check", args)
+    assert result["status"] == "inconclusive" and codes(result) == {"nothing_measured"}
+    assert not result["details"]["numerical"]["passed"] and "compared nothing" in result["summary"]
+
+
+async def test_float32_cast_is_named_as_the_cause_of_a_gradcheck_error(client):
+    args = {"harness": "grad_numerical_traps.py", "numerical": {"function": "float32_swish", "input_shapes": [[3, 4]]}}
+    found = finding_of(await call(client, "gradient_check", args), "gradcheck_failed")
+    assert found["evidence"]["low_precision"] == {"op": "float", "dtype": "float32"}
+    assert "computes in float32" in found["message"] and "Re-derive" not in found["suggestion"]
+    clean = {"harness": "grad_numerical_traps.py", "numerical": {"function": "float64_swish", "input_shapes": [[3, 4]]}}
+    assert_clean(await call(client, "gradient_check", clean))

@@ -176,3 +176,25 @@ async def test_far_below_without_a_dimension_names_more_than_leakage(client):
     found = finding_of(result, "init_loss_mismatch")
     assert found["evidence"]["dimension"] is None
     assert "a mean where it sums" in found["suggestion"] and "missing" in found["suggestion"] and "leak" in found["suggestion"]
+
+
+async def test_own_cross_entropy_loss_is_compared_with_ln_c(client):
+    """A loss_fn that is F.cross_entropy (label smoothing, ignore_index) is checked like the default loss."""
+    clean = await call(client, "check_initialization", {"harness": "init_custom_ce_clean.py"})
+    assert_clean(clean)
+    assert clean["details"]["expected_loss"] == pytest.approx(math.log(10), rel=1e-5)
+    assert "cross_entropy(ignore_index=-1, label_smoothing=0.1)" in clean["details"]["expected_from"]
+    assert abs(clean["details"]["ratio"] - 1) < 0.1
+    result = await call(client, "check_initialization", {"harness": "init_custom_ce_oversized.py"})
+    assert codes(result, "warning") == {"init_loss_mismatch", "oversized_weights"}
+    mismatch = finding_of(result, "init_loss_mismatch")
+    assert mismatch["evidence"]["expected"] == pytest.approx(math.log(10), rel=1e-5) and result["details"]["ratio"] > 5
+    assert mismatch["evidence"]["likely_cause"] == "oversized_weights"  # not "a sum over D=10", a chance match
+    oversized = finding_of(result, "oversized_weights")
+    assert oversized["where"] == "9" and 40 < oversized["evidence"]["times_default"] < 60
+
+
+async def test_raw_pixels_alone_are_not_called_the_cause_of_findings_that_do_not_exist(client):
+    result = await call(client, "check_initialization", {"harness": "init_raw_pixels_layernorm.py"})
+    assert codes(result, "warning") == {"unnormalized_inputs"}
+    assert "other findings" not in finding_of(result, "unnormalized_inputs")["message"]

@@ -90,6 +90,15 @@ async def test_batchnorm_cannot_run_one_example_so_size_1_is_skipped_not_blamed(
     assert per_size[1]["error"] and per_size[10]["reached_target"] and per_size[100]["reached_target"]
 
 
+async def test_every_size_skipped_is_inconclusive_not_a_pass(client):
+    """BatchNorm at size 1 only: nothing was trained, so no "Memorised  example(s)" pass."""
+    result = await call(client, "run_overfit_test", {"harness": "overfit_batchnorm.py", "sizes": [1]})
+    assert result["status"] == "inconclusive"
+    found = finding_of(result, "nothing_measured")
+    assert found["evidence"]["skipped"] == [1] and "sizes=[2, 10, 100]" in found["suggestion"]
+    assert result["summary"].startswith("1 problem(s); first: no size was trained")
+
+
 @pytest.mark.parametrize(
     ("harness", "raising_line"),
     [("overfit_build_raises.py", "raise ValueError"), ("overfit_batch_raises.py", 'SEEDS[split + "ing"]')],

@@ -12,9 +12,9 @@ from typing import Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from .worker.findings import RUN_FAILURES
+from .worker.findings import NOTHING_MEASURED, RUN_FAILURES
 
-Status = Literal["pass", "warn", "fail", "error"]
+Status = Literal["pass", "warn", "fail", "error", "inconclusive"]
 Severity = Literal["error", "warning", "info"]
 
 
@@ -64,7 +64,10 @@ D = TypeVar("D")
 class ToolResult(BaseModel, Generic[D]):
     model_config = ConfigDict(extra="forbid")
 
-    status: Status = Field(description="pass | warn | fail | error (error: the user's code or harness failed to run).")
+    status: Status = Field(
+        description="pass | warn | fail | error | inconclusive (error: the user's code or harness failed to run; "
+        "inconclusive: it ran but measured nothing it can judge, see the nothing_measured finding)."
+    )
     summary: str = Field(description="One or two sentences an agent can act on.")
     findings: list[Finding] = Field(default_factory=list, description="Most important first.")
     details: D | None = Field(None, description="The tool's own numbers, compact.")
@@ -77,6 +80,8 @@ def status_of(findings: list[Finding]) -> Status:
         return "error"
     if any(f.severity == "error" for f in findings):
         return "fail"
+    if any(f.code in NOTHING_MEASURED for f in findings):
+        return "inconclusive"
     if any(f.severity == "warning" for f in findings):
         return "warn"
     return "pass"

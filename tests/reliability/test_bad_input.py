@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from conftest import connect
 from reliability_support import TOOL, RawStdioServer, hostile, make_root
 
-RUN_STATUSES = {"pass", "warn", "fail", "error"}
+RUN_STATUSES = {"pass", "warn", "fail", "error", "inconclusive"}
 
 
 @pytest.fixture(scope="module")

@@ -29,10 +29,11 @@ CODES: dict[str, str] = {
     "lr_at_range_edge": "the best learning rate sits on the edge of the swept range",
     "lr_range_inconclusive": "the range test saw too little learning to judge (or cannot judge an on-policy harness): use mode auto or grid",
     "init_loss_mismatch": "loss at init far from the expected value",
-    "init_loss_unchecked": "no expected loss at init is known (regression, custom loss): pass expected_init_loss",
+    "init_loss_unchecked": "no expected loss at init is known (regression, a custom loss that is not a cross-entropy alone): pass expected_init_loss",
     "dead_activations": "ReLU-like units never active",
     "saturated_activations": "tanh/sigmoid-like units pinned at their limits",
     "exploding_activations": "activation scale grows layer over layer",
+    "oversized_weights": "a layer's weights start far above every usual init scale",
     "vanishing_activations": "activation scale shrinks layer over layer",
     "param_count_mismatch": "total parameters differ from the paper's count",
     "unregistered_modules": "modules kept in plain lists/dicts, invisible to .parameters()",
@@ -77,10 +78,15 @@ CODES: dict[str, str] = {
     "internal_error": "the server could not read or validate what a worker or a file gave it",
     "unknown_run": "no training run has this run_id",
     "run_record_skipped": "a file under .implement-paper/runs/ is not a valid run record; it was skipped",
+    "nothing_measured": "the check ran but measured nothing it can judge (every size skipped, an all-zero Jacobian): status inconclusive, never pass",
     "run_elsewhere": "the run belongs to another live server on the same root; this one only reads it",
     "unsafe_record_path": "a run record names a file that is not its own (absolute, `..`, a symlink, not a regular file): not followed",
     "record_capped": "a run produced more metric or loss-term names than a run records (50 each; the objective always kept), or its record passed 16 MiB: what was dropped is named",
 }
+
+# Codes that mean the check ran and measured nothing it can judge: the result's status is "inconclusive",
+# never "pass" (unless a finding says error or fail).
+NOTHING_MEASURED = frozenset({"nothing_measured"})
 
 # Codes that mean the check itself could not run: the result's status is "error".
 RUN_FAILURES = frozenset(

@@ -15,6 +15,7 @@ from typing import Any, Callable
 
 import torch
 from torch import nn
+from torch.overrides import TorchFunctionMode
 
 from . import nonfinite
 from .compact import evenly_spaced, significant
@@ -506,6 +507,31 @@ def _numerical_jacobian(fn: Callable, args: list[torch.Tensor], eps: float, name
     return torch.stack(columns, dim=1)
 
 
+class _PrecisionWatch(TorchFunctionMode):
+    """The first op that returns a floating tensor below float64 while the function runs on float64 inputs."""
+
+    def __init__(self):
+        super().__init__()
+        self.first: dict[str, str] | None = None
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        out = func(*args, **(kwargs or {}))
+        if self.first is None:
+            low = next((t for t in nonfinite.tensors(out) if t.is_floating_point() and t.dtype != torch.float64), None)
+            if low is not None:
+                self.first = {"op": getattr(func, "__name__", str(func)), "dtype": str(low.dtype).removeprefix("torch.")}
+        return out
+
+
+def _low_precision(fn: Callable, args: list[torch.Tensor], name: str) -> dict[str, str] | None:
+    """Where the function leaves float64 (a .float() cast, a float32 buffer, autocast), if it does: finite
+    differences at eps 1e-6 are then the lower precision's rounding noise, whatever the backward."""
+    watch = _PrecisionWatch()
+    with torch.no_grad(), watch:
+        _flat_output(fn, [a.detach() for a in args], name)
+    return watch.first
+
+
 def _per_input_errors(
     analytic: torch.Tensor, numeric: torch.Tensor, error: torch.Tensor, spec: dict[str, Any], labels: list[str], args: list[torch.Tensor]
 ) -> list[InputError]:
@@ -544,7 +570,7 @@ def _worst_entry(analytic: torch.Tensor, numeric: torch.Tensor, error: torch.Ten
     }
 
 
-def _gradcheck_finding(name: str, result: NumericalResult, spec: dict[str, Any]) -> dict[str, Any]:
+def _gradcheck_finding(name: str, result: NumericalResult, spec: dict[str, Any], cast: dict[str, str] | None) -> dict[str, Any]:
     wrong = [p for p in result.inputs if p.mismatched]
     detached = [p.input for p in wrong if p.detached]
     return finding(
@@ -552,19 +578,29 @@ def _gradcheck_finding(name: str, result: NumericalResult, spec: dict[str, Any])
         ERROR,
         f"the analytic gradient of {name} disagrees with finite differences w.r.t. "
         f"{', '.join(p.input for p in wrong)}: max abs error {result.max_abs_error:.3g}, "
-        f"max rel error {result.max_rel_error:.3g} (atol {spec['atol']:g}, rtol {spec['rtol']:g})",
+        f"max rel error {result.max_rel_error:.3g} (atol {spec['atol']:g}, rtol {spec['rtol']:g})"
+        + (f"; the function computes in {cast['dtype']} ({cast['op']}), which explains such an error" if cast and not detached else ""),
         where=f"{name} ({wrong[0].input})",
         evidence={k: getattr(result, k) for k in ("max_abs_error", "max_rel_error", "worst")}
-        | {"mismatched": {p.input: p.mismatched for p in wrong}},
+        | {"mismatched": {p.input: p.mismatched for p in wrong}, "low_precision": cast},
         suggestion=(
             f"The analytic gradient w.r.t. {', '.join(detached)} is exactly zero where finite differences "
             "are not: that input is detached or computed under no_grad inside the function (.detach(), "
             "torch.no_grad(), .item(), a numpy round trip), so autograd never sees it. Keep it in the graph."
             if detached
+            else _cast_suggestion(cast)
+            if cast
             else "Re-derive the backward for the named input (product and chain rule, the reduction "
             "over broadcast dimensions); compare against the same forward written with plain torch ops."
         ),
     )
+
+
+def _cast_suggestion(cast: dict[str, str]) -> str:
+    return (f"The function computes in {cast['dtype']} ({cast['op']} returns {cast['dtype']} from float64 inputs): "
+            f"finite differences at this eps are then {cast['dtype']} rounding noise, so the error says nothing about "
+            "the backward. Keep the function in float64 (no .float(), float32 buffers or autocast inside) and call "
+            "gradient_check again; re-derive the backward only if it still fails.")
 
 
 def _numerical_check(ctx: JobContext) -> dict[str, Any]:
@@ -583,16 +619,19 @@ def _numerical_check(ctx: JobContext) -> dict[str, Any]:
             f"pass per element, so keep them at most {MAX_JACOBIAN_SIDE} (smaller input_shapes or layer sizes)",
             where=name,
         )
+    cast = _low_precision(fn, args, name)
     analytic = _analytic_jacobian(fn, args, name)
     ctx.progress(1, 2, "analytic Jacobian done", force=True)
     numeric = _numerical_jacobian(fn, args, spec["eps"], name)
     error = (analytic - numeric).abs()
     error = torch.where(torch.isfinite(error), error, torch.full_like(error, math.inf))
     per_input = _per_input_errors(analytic, numeric, error, spec, labels, args)
+    # both Jacobians under atol everywhere (a saturated softmax): they agree on nothing, so nothing passed
+    zero = bool(analytic.abs().max() <= spec["atol"]) and bool(numeric.abs().max() <= spec["atol"])
     result = NumericalResult(
         function=name,
         kind=kind,
-        passed=all(p.mismatched == 0 for p in per_input),
+        passed=not zero and all(p.mismatched == 0 for p in per_input),
         max_abs_error=max(p.max_abs_error for p in per_input),
         max_rel_error=max(p.max_rel_error for p in per_input),
         eps=spec["eps"],
@@ -601,15 +640,27 @@ def _numerical_check(ctx: JobContext) -> dict[str, Any]:
         inputs=per_input,
         worst=_worst_entry(analytic, numeric, error, labels, sizes),
     )
-    findings = [] if result.passed else [_gradcheck_finding(name, result, spec)]
-    if findings:
-        summary = f"gradcheck failed: {findings[0]['message']}."
-    else:
-        summary = (
-            f"The analytic gradient of {name} ({kind}) matches central finite differences in float64 w.r.t. "
-            f"all {len(per_input)} input(s)/parameter(s): max abs error {result.max_abs_error:.2g}."
-        )
-    return {"summary": summary, "findings": findings, "details": asdict(GradientDetails(numerical=result))}
+    return {**_numerical_verdict(result, spec, cast, zero), "details": asdict(GradientDetails(numerical=result))}
+
+
+def _numerical_verdict(result: NumericalResult, spec: dict[str, Any], cast: dict[str, str] | None, zero: bool) -> dict[str, Any]:
+    """Summary and findings: a mismatch, a Jacobian that is zero on both sides (nothing compared), or a match."""
+    if zero:
+        found = finding(
+            "nothing_measured", WARNING,
+            f"both Jacobians of {result.function} are zero (every entry under atol {spec['atol']:g}) at the "
+            "random N(0, 1) inputs: the function is flat there (a saturated softmax, a ReLU off everywhere, a "
+            "constant), so the check compared nothing",
+            where=result.function, evidence={"atol": spec["atol"], "max_abs_error": result.max_abs_error},
+            suggestion="Check it where it has a gradient: a function of scaled inputs (e.g. x / 1000 for a "
+            "temperature of 1/1000) or a smaller temperature, then call gradient_check again.")
+        return {"summary": f"Inconclusive: {found['message']}.", "findings": [found]}
+    if not result.passed:
+        found = _gradcheck_finding(result.function, result, spec, cast)
+        return {"summary": f"gradcheck failed: {found['message']}.", "findings": [found]}
+    return {"summary": f"The analytic gradient of {result.function} ({result.kind}) matches central finite differences in "
+            f"float64 w.r.t. all {len(result.inputs)} input(s)/parameter(s): max abs error {result.max_abs_error:.2g}.",
+            "findings": []}
 
 
 def run(ctx: JobContext) -> dict[str, Any]:

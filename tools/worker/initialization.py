@@ -22,7 +22,7 @@ import torch
 from torch import nn
 from torch.overrides import TorchFunctionMode
 
-from . import loss_judges, nonfinite
+from . import loss_calls, loss_judges, nonfinite
 from .attention import AttentionRecorder, attention_findings
 from .compact import significant
 from .data_inspect import scale_problem  # one definition of "unnormalized" for both tools
@@ -47,6 +47,9 @@ VANISHING_SHRINK = 1e-5
 CONFIDENT_LOGITS = 0.25  # init loss this far above ln C (within tolerance): worth an info, not a warning
 DIMENSION_MATCH = 1.5  # loss/expected within 1.5x of 1/D (or D): averaged (or summed) over D elements
 SCHEME_MATCH = 0.15  # a weight std within 15 % of a scheme's "matches" it
+# A weight std this many times the largest usual scheme (kaiming, xavier, lecun, the default) is outside all
+# of them: N(0, 1) on a fan-in of 64 is 5.7x kaiming; the default init scaled by 50 is 20x.
+OVERSIZED = 10.0
 ROWS_SHOWN = 10  # activation / layer / weight rows in details; the full tables go to full_report
 
 
@@ -146,6 +149,7 @@ class Observation:
     activations: list[dict] = field(default_factory=list)
     layers: list[dict] = field(default_factory=list)  # Linear/Conv outputs in forward order
     attention: list[dict] = field(default_factory=list)  # one row per attention call
+    loss_calls: list[loss_calls.LossCall] = field(default_factory=list)  # the loss's cross-entropy calls
 
 
 def _position_hooks(model: nn.Module, position: ForwardPosition, seen: Observation) -> list:
@@ -201,6 +205,7 @@ def _observe(ctx: JobContext, model: nn.Module, batch: Any) -> Observation:
     handles = _position_hooks(model, position, seen)
     recorder = ActivationRecorder(position)
     attention = AttentionRecorder(lambda: position.running[-1][0] if position.running else "<model>")
+    losses = loss_calls.LossCallRecorder()  # what a custom loss_fn computes, for its expected value
     model.train()  # what the first training step sees (dropout on, batch statistics)
     try:
         with torch.no_grad(), attention, recorder:
@@ -209,15 +214,17 @@ def _observe(ctx: JobContext, model: nn.Module, batch: Any) -> Observation:
                 position.running.clear()
                 for rows in (recorder.rows, attention.rows, seen.layers):
                     rows.clear()
-                loss, terms = ctx.harness.loss_terms(model, batch)
+                with losses:
+                    loss, terms = ctx.harness.loss_terms(model, batch)
     finally:
         for handle in handles:
             handle.remove()
     if ran:
         seen.output = output
-        with torch.no_grad():
+        with torch.no_grad(), losses:
             loss, terms = _loss_of(ctx, model, batch, output)
     seen.loss, seen.terms = float(loss), {name: float(value) for name, value in terms.items()}
+    seen.loss_calls = losses.calls
     seen.activations, seen.attention = recorder.rows, attention.rows
     return seen
 
@@ -225,15 +232,21 @@ def _observe(ctx: JobContext, model: nn.Module, batch: Any) -> Observation:
 # ---------------------------------------------------------------- what the numbers should be
 
 
-def _expected_loss(ctx: JobContext, batch: Any, output: Any) -> tuple[float | None, str]:
+def _expected_loss(ctx: JobContext, batch: Any, seen: Observation) -> tuple[float | None, str]:
     """(expected loss, where that number comes from) or (None, why it cannot be known).
 
-    Theory gives the loss at init only for the default cross-entropy (ln C); a custom loss_fn (an ELBO,
-    a policy-gradient surrogate) is checked only against the user's expected_init_loss."""
+    Theory gives the loss at init for a cross-entropy (ln C): the default loss, or a custom loss_fn whose
+    value is its cross-entropy calls' (loss_calls.py). Any other loss_fn (an ELBO, a policy-gradient
+    surrogate) is checked only against the user's expected_init_loss."""
     if ctx.args.get("expected_init_loss") is not None:
         return float(ctx.args["expected_init_loss"]), "expected_init_loss"
     if not ctx.harness.uses_default_loss:
-        return None, "the harness defines its own loss_fn, whose value at init only you know (num_classes alone does not say)"
+        found = loss_calls.expected_value(seen.loss_calls, seen.loss)
+        if found is not None:
+            return found
+        return None, ("the harness's own loss_fn is not a cross-entropy alone (no cross_entropy, nll_loss or "
+                      "binary_cross_entropy_with_logits call whose value is the loss): its value at init only you know")
+    output = seen.output
     targets = targets_of(batch)
     if targets is None or targets.is_floating_point():
         return None, "the default loss is MSE here (float targets): its value at init depends on the targets' scale"
@@ -288,6 +301,30 @@ def _weight_row(name: str, module: nn.Module) -> dict[str, Any]:
             "default_std": schemes["pytorch_default"], "matches": matches}
 
 
+def _oversized_findings(weights: dict[str, dict]) -> list[dict]:
+    """Layers whose weight std is OVERSIZED times every usual scheme's: not a scheme, a scale bug."""
+    rows = []
+    for row in weights.values():
+        largest = max(row["kaiming_std"], row["xavier_std"], row["default_std"], 1 / math.sqrt(row["fan_in"]))
+        if row["std"] > OVERSIZED * largest:
+            rows.append({**row, "times_largest_scheme": row["std"] / largest})
+    if not rows:
+        return []
+    worst = max(rows, key=lambda r: r["times_largest_scheme"])
+    return [finding(
+        "oversized_weights", WARNING,
+        f"{len(rows)} layer(s) start with weights far above every usual init; worst {worst['layer']}: std "
+        f"{worst['std']:.3g}, {worst['std'] / worst['default_std']:.3g}x the PyTorch default "
+        f"({worst['default_std']:.3g}) and {worst['times_largest_scheme']:.3g}x the largest scheme",
+        where=worst["layer"],
+        evidence={"layers": {r["layer"]: significant(r["std"]) for r in rows[:8]}, "default_std": worst["default_std"],
+                  "kaiming_std": worst["kaiming_std"], "times_default": worst["std"] / worst["default_std"]},
+        suggestion="Find where those weights are set or scaled after construction (an init meant for another "
+        "scale, a multiplier applied twice); keep the default init or kaiming/xavier, then call "
+        "check_initialization again.",
+    )]
+
+
 def _input_scale(batch: Any) -> dict[str, Any] | None:
     try:
         inputs = inputs_of(batch)
@@ -326,7 +363,8 @@ def _mismatch_suggestion(ratio: float, dimension: int | None) -> str:
             "each term with check_known_values on a hand-worked case.")
 
 
-def _loss_findings(loss: float, expected: float | None, source: str, tolerance: float, dims: set[int]) -> list[dict]:
+def _loss_findings(loss: float, expected: float | None, source: str, tolerance: float, dims: set[int],
+                   oversized: list[dict]) -> list[dict]:
     if expected is None:
         return [finding("init_loss_unchecked", INFO, f"the loss at init is {loss:.4g}; no expected value: {source}",
                         evidence={"init_loss": loss},
@@ -335,6 +373,8 @@ def _loss_findings(loss: float, expected: float | None, source: str, tolerance: 
     ratio = loss / expected
     evidence = {"init_loss": loss, "expected": expected, "expected_from": source, "ratio": ratio, "tolerance": tolerance}
     if ratio > 1 + tolerance or ratio < 1 / (1 + tolerance):
+        if ratio > 1 and oversized:  # oversized weights explain a loss far above: not a reduction that matches by chance
+            return [_oversized_loss_finding(loss, expected, source, evidence, oversized[0])]
         dimension = _matching_dimension(ratio, dims) if ratio > 0 else None
         return [finding(
             "init_loss_mismatch", WARNING,
@@ -343,7 +383,7 @@ def _loss_findings(loss: float, expected: float | None, source: str, tolerance: 
             where="loss_fn", evidence={**evidence, "dimension": dimension},
             suggestion=_mismatch_suggestion(ratio, dimension),
         )]
-    if ratio > 1 + CONFIDENT_LOGITS and source.startswith("ln("):
+    if ratio > 1 + CONFIDENT_LOGITS and source != "expected_init_loss":
         return [finding(
             "init_loss_mismatch", INFO,
             f"loss at init is {loss:.4g}, {ratio:.3g}x ln C = {expected:.4g}: within tolerance, but the logits start "
@@ -352,6 +392,18 @@ def _loss_findings(loss: float, expected: float | None, source: str, tolerance: 
             suggestion="Optional: initialise the last layer smaller (or zero) so the loss starts at ln C.",
         )]
     return []
+
+
+def _oversized_loss_finding(loss: float, expected: float, source: str, evidence: dict, oversized: dict) -> dict:
+    layer = oversized["where"]
+    return finding(
+        "init_loss_mismatch", WARNING,
+        f"loss at init is {loss:.4g}, {evidence['ratio']:.3g}x the expected {expected:.4g} ({source}); likely cause: "
+        f"the oversized weights of {layer} (see oversized_weights), which make the logits start large",
+        where="loss_fn", evidence={**evidence, "dimension": None, "likely_cause": "oversized_weights", "layer": layer},
+        suggestion=f"Initialise {layer} at its default scale (or zero, which gives the expected value exactly), "
+        "then call check_initialization again.",
+    )
 
 
 def _activation_findings(rows: list[dict]) -> list[dict]:
@@ -430,11 +482,12 @@ def _trend_findings(trend: dict[str, Any] | None, layer_rows: list[dict]) -> lis
     return []
 
 
-def _inputs_finding(scale: dict[str, Any]) -> dict[str, Any]:
+def _inputs_finding(scale: dict[str, Any], blamed: bool) -> dict[str, Any]:
     return finding(
         "unnormalized_inputs", WARNING,
         f"the inputs have mean {scale['mean']:.4g} and std {scale['std']:.4g} (range [{scale['min']:.4g}, "
-        f"{scale['max']:.4g}]), far from unit scale: the likely cause of the other findings here",
+        f"{scale['max']:.4g}]), far from unit scale"
+        + (": the likely cause of the other findings here" if blamed else " (nothing else at init suffers from it yet)"),
         where="get_batch", evidence=scale,
         suggestion="Normalise in get_batch (pixels: /255, then subtract the training set's mean and divide by its "
         "std), then call check_initialization again; inspect_data shows the per-channel statistics.",
@@ -489,16 +542,19 @@ def _non_finite_result(ctx: JobContext, model: nn.Module, batch: Any, loss: floa
 
 
 def _findings(ctx: JobContext, seen: Observation, batch: Any, scale: dict | None, trend: dict | None,
-              expected: tuple[float | None, str]) -> list[dict]:
+              expected: tuple[float | None, str], weights: dict[str, dict]) -> list[dict]:
     findings = loss_judges.negative_kl({name: [value] for name, value in seen.terms.items()}, [seen.loss], "at init")
-    findings += _loss_findings(seen.loss, *expected, ctx.args["tolerance"], _dimensions(seen.output, batch))
+    oversized = _oversized_findings(weights)
+    findings += _loss_findings(seen.loss, *expected, ctx.args["tolerance"], _dimensions(seen.output, batch), oversized)
+    findings += oversized
     findings += attention_findings(seen.attention)
     findings += _activation_findings(seen.activations)
     if not any(f["code"] == "dead_activations" and f["severity"] == ERROR for f in findings):
         findings += _trend_findings(trend, seen.layers)  # a fully dead layer already explains a zero signal
     if _unnormalized(scale):
-        _blame_inputs([f for f in findings if f["severity"] != INFO and f["code"] != "negative_kl"])
-        findings.insert(0, _inputs_finding(scale))
+        blamed = [f for f in findings if f["severity"] != INFO and f["code"] != "negative_kl"]
+        _blame_inputs(blamed)
+        findings.insert(0, _inputs_finding(scale, bool(blamed)))
     return findings
 
 
@@ -538,8 +594,8 @@ def run(ctx: JobContext) -> dict[str, Any]:
     weights = {name: _weight_row(name, m) for name, m in _weight_layers(model).items()}
     scale = _input_scale(batch)
     trend = _trend(seen.layers, weights, scale)
-    expected = _expected_loss(ctx, batch, seen.output)
-    findings = _findings(ctx, seen, batch, scale, trend, expected)
+    expected = _expected_loss(ctx, batch, seen)
+    findings = _findings(ctx, seen, batch, scale, trend, expected, weights)
     details = _details(ctx, seen, weights, scale, trend, expected, findings)
     full = None
     if max(details.rows_total.values()) > ROWS_SHOWN:

@@ -22,7 +22,7 @@ import torch
 
 from . import loss_judges, nonfinite
 from .details import ModeCheck, OverfitDetails, SizeResult, TermValues
-from .findings import ERROR, INFO, WARNING, finding, sort_findings
+from .findings import ERROR, INFO, RUN_FAILURES, WARNING, finding, sort_findings
 from .job import JobContext
 from .mode_checks import buffers_not_updated, mode_losses, statistics_buffers, train_eval_gap
 from .training import Trace, downsample, train
@@ -396,6 +396,21 @@ def _batchnorm_single(exc: BaseException, size: int) -> dict[str, Any] | None:
     )
 
 
+def _nothing_trained(per_size: list[SizeResult], findings: list[dict]) -> list[dict]:
+    """Every size skipped: nothing was measured, so the verdict is inconclusive, never a pass."""
+    if any(r.error is None for r in per_size) or any(f["code"] in RUN_FAILURES for f in findings):
+        return []
+    skipped = [r.size for r in per_size]
+    return [finding(
+        "nothing_measured", WARNING,
+        f"no size was trained: {', '.join(map(str, skipped))} example(s) all skipped, so nothing says whether the "
+        "model can learn",
+        where="sizes", evidence={"skipped": skipped},
+        suggestion="Call run_overfit_test again with sizes it can run (BatchNorm needs at least 2 examples: "
+        "sizes=[2, 10, 100]).",
+    )]
+
+
 def run(ctx: JobContext) -> dict[str, Any]:
     sizes: list[int] = ctx.args["sizes"]
     total = len(sizes) * ctx.args["steps"]
@@ -419,6 +434,6 @@ def run(ctx: JobContext) -> dict[str, Any]:
         found["evidence"]["sizes"] = failed_sizes
         findings.append(found)
     _degenerate_single_example(per_size, findings)
-    findings = sort_findings(findings)
+    findings = sort_findings(findings + _nothing_trained(per_size, findings))
     return {"summary": _summary(per_size, findings, ctx.harness.on_policy), "findings": findings,
             "details": asdict(OverfitDetails(sizes=per_size, on_policy=ctx.harness.on_policy))}
