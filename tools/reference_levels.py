@@ -15,6 +15,7 @@ from typing import Annotated, Any
 from pydantic import Field
 
 from .worker.findings import ERROR, WARNING, finding
+from .worker.metric_names import guess_mode
 
 HALF_WAY = 0.5  # a value that closed less of the way from baseline to ceiling sits nearer the baseline
 DECADE_SPAN = 100.0  # levels two decades apart or more (a distance 180 -> 0.05) read on a log scale
@@ -32,7 +33,8 @@ def levels_field(doc: str) -> Any:
 
 
 def direction(baseline: float | None, ceiling: float | None, higher: bool | None) -> bool | None:
-    """Which way is better: two levels say it themselves (the ceiling is the better end), else `higher`."""
+    """Which way is better: two levels say it themselves (the ceiling is the better end), else `higher`
+    (a guess from the name). A direction someone declared (an argument, the objective) comes first."""
     if baseline is not None and ceiling is not None and baseline != ceiling:
         return ceiling > baseline
     return higher
@@ -58,7 +60,6 @@ def level_findings(name: str, value: float, baseline: float | None, ceiling: flo
                    what: str) -> list[dict[str, Any]]:
     """below_baseline, beyond_ceiling or far_from_ceiling for `value`, the `what` of metric `name`
     (e.g. 'mean over 3 seeds'); nothing when the direction is unknown or no level is given."""
-    higher = direction(baseline, ceiling, higher)
     if higher is None:
         return []
     evidence = {"value": value, "baseline": baseline, "ceiling": ceiling, "higher_is_better": higher}
@@ -93,3 +94,23 @@ def level_findings(name: str, value: float, baseline: float | None, ceiling: flo
         suggestion="Improvement from an untrained start is not success: train longer, tune the lr (lr_sweep), "
         "or compare with the paper's number (compare_metrics) before calling it reproduced.",
     )]  # fmt: skip
+
+
+def run_level_findings(metrics: dict[str, Any], baseline: dict[str, float] | None, ceiling: dict[str, float] | None,
+                       objective: dict[str, str] | None) -> list[dict[str, Any]]:
+    """The level findings of a finished run's final metrics (MetricSummary by name), mean over seeds.
+    Which way is better: the two levels, else the objective's mode for its metric, else the name."""
+    found = []
+    for name in sorted(set(baseline or {}) | set(ceiling or {})):
+        summary = metrics.get(name)
+        if summary is None:
+            continue
+        base, top = (baseline or {}).get(name), (ceiling or {}).get(name)
+        if objective and objective.get("monitor") == name:
+            higher = objective.get("mode") == "max"
+        else:
+            guessed = guess_mode(name)
+            higher = direction(base, top, None if guessed is None else guessed == "max")
+        what = f"final mean over {summary.n} seeds" if summary.n > 1 else "final"
+        found += level_findings(name, summary.mean, base, top, higher, what)
+    return found
