@@ -134,3 +134,30 @@ def test_a_switch_named_after_a_loss_term_makes_losses_incomparable():
     assert "a switch on a loss term" in changes_loss(replace(baseline, model_kwargs={"kl_weight": 0.0}), baseline)
     assert "loss terms are" in changes_loss(replace(baseline, terms=["recon"]), baseline)
     assert changes_loss(replace(baseline, model_kwargs={"hidden": 8}), baseline) is None
+
+
+async def test_a_variant_whose_loss_blows_up_gets_a_finding(client):
+    args = {"harness": "ablation_grad_sign.py", "variants": {"straight_through": {"straight_through": True}}, "steps": 100, "lr": 0.05}
+    result = await call(client, "run_ablation", args)
+    found = finding_of(result, "diverged")
+    assert found["where"] == "straight_through" and found["severity"] == "warning"
+    assert found["evidence"]["final_loss"] > 3 * found["evidence"]["initial_loss"]
+
+
+async def test_a_variant_that_restates_the_baseline_is_not_trained_again(client):
+    args = {"harness": "clean_mlp.py", "model_kwargs": {"hidden": 32}, "variants": {"full": {}, "again": {"hidden": 32}, "wide": {"hidden": 48}}, "steps": 30}
+    result = await call(client, "run_ablation", args)
+    variants = by_name(result)
+    assert variants["full"]["restates_baseline"] and variants["again"]["restates_baseline"]
+    assert not variants["wide"]["restates_baseline"] and "full, again restate(s) the baseline" in result["summary"]
+
+
+async def test_the_summary_agrees_with_the_ranking(client):
+    # Ranked by accuracy with one seed, variants ahead of the baseline are never "better" (only a loss halved
+    # is): the summary must name them, not say "No variant beats the baseline" beside a ranking they lead.
+    args = {"harness": "train_clean.py", "variants": {"wide": {"hidden": 128}, "narrow": {"hidden": 8}}, "steps": 40}
+    result = await call(client, "run_ablation", args)
+    ranking = result["details"]["ranking"]
+    ahead = [name for name in ranking[: ranking.index("baseline")] if by_name(result)[name]["delta_vs_baseline"]]
+    assert ahead and "No variant beats the baseline." not in result["summary"]
+    assert f"{', '.join(ahead)} rank(s) above the baseline" in result["summary"]

@@ -2,7 +2,7 @@ import math
 
 import pytest
 
-from conftest import assert_clean, call, codes
+from conftest import assert_clean, call, codes, finding_of
 
 pytestmark = pytest.mark.anyio
 
@@ -134,3 +134,63 @@ async def test_a_run_takes_the_direction_from_its_objective(client):
     result = await call(client, "compare_metrics", {"run_id": run_id, "reported": {"spread": 0.0}, "tolerance": 1.0})
     row = metric(result, "spread")
     assert row["direction_from"] == "objective" and row["higher_is_better"] is False and row["verdict"] == "worse"
+
+
+async def _finished(client, args: dict) -> str:
+    run_id = (await call(client, "start_training", args))["details"]["run_id"]
+    for _ in range(30):
+        status = await call(client, "training_status", {"run_id": run_id, "wait_s": 10})
+        if status["details"]["status"] not in ("queued", "running"):
+            break
+    return run_id
+
+
+async def test_seed_noise_is_never_wider_than_the_metric_range(client):
+    # Returns over three seeds that disagree wildly: a bare t-interval is ±600 on a return in [0, 500].
+    args = {"reported": {"return": 480.0}, "measured": {"return": [20.0, 450.0, 500.0]}}
+    unbounded = metric(await call(client, "compare_metrics", args), "return")
+    bounded = await call(client, "compare_metrics", {**args, "bounds": {"return": [0, 500]}})
+    row = metric(bounded, "return")
+    assert unbounded["noise_bound"] > 500 and row["noise_bound"] == 500 and row["noise_spans_range"]
+    assert "decide nothing" in finding_of(bounded, "metric_mismatch")["message"]
+
+
+async def test_every_seed_below_the_target_is_not_seed_noise(client):
+    result = await call(client, "compare_metrics", {"reported": {"return": 200.0}, "measured": {"return": [60.0, 190.0, 120.0]}})
+    row = metric(result, "return")
+    assert abs(row["gap"]) <= row["noise_bound"] and not row["within_noise"] and row["verdict"] == "worse"
+    assert codes(result, "error") == {"metric_mismatch"} and "every seed is worse" in result["findings"][0]["message"]
+
+
+async def test_a_reference_that_is_not_the_paper_is_named_so(client):
+    args = {"reported": {"acc": 0.90}, "measured": {"acc": 0.80}, "reported_is": "reference"}
+    result = await call(client, "compare_metrics", args)
+    assert "paper" not in result["summary"] + result["findings"][0]["message"]
+    assert "the reference's 0.9" in result["findings"][0]["message"]
+
+
+async def test_a_metric_measured_nan_says_nan_not_missing(client):
+    run_id = await _finished(client, {"harness": "train_bad_metric.py", "steps": 20, "lr": 3e-3, "seeds": [0, 1]})
+    result = await call(client, "compare_metrics", {"run_id": run_id, "reported": {"precision": 0.9}})
+    assert metric(result, "precision")["verdict"] == "non_finite" and codes(result, "error") == {"non_finite_metric"}
+    assert "NaN/Inf on 2 seed(s)" in finding_of(result, "non_finite_metric")["message"]
+
+
+@pytest.mark.parametrize(
+    ("measured", "code"),
+    [(9.5, "below_baseline"), (600.0, "beyond_ceiling"), (120.0, "far_from_ceiling"), (400.0, None)],
+)
+async def test_a_metric_is_judged_against_its_baseline_and_ceiling(client, measured, code):
+    # A DQN return: random play gets 22, the environment caps it at 500; the name gives no direction.
+    args = {"reported": {"score": 450.0}, "measured": {"score": measured}, "baseline": {"score": 22.0},
+            "ceiling": {"score": 500.0}, "tolerance": 100}  # fmt: skip
+    result = await call(client, "compare_metrics", args)
+    assert metric(result, "score")["direction_from"] == "levels"
+    assert {c for c in codes(result) if c in ("below_baseline", "beyond_ceiling", "far_from_ceiling")} == ({code} if code else set())
+
+
+async def test_far_from_ceiling_is_measured_on_a_log_scale_across_decades(client):
+    # An untrained sampler at SWD 180, a data floor of 0.05: 25.98 is most of the way in linear terms only.
+    args = {"reported": {"swd": 0.5}, "measured": {"swd": 25.98}, "baseline": {"swd": 180.0}, "ceiling": {"swd": 0.05}}
+    found = finding_of(await call(client, "compare_metrics", args), "far_from_ceiling")
+    assert found["evidence"]["progress"] == pytest.approx(0.236, abs=0.01) and "log scale" in found["message"]

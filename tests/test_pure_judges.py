@@ -10,6 +10,7 @@ import math
 import pytest
 
 from implement_paper.tools.compare_metrics import CompareMetricsArgs, compare_metric, metric_direction
+from implement_paper.tools.reference_levels import level_findings, progress
 from implement_paper.tools.run_objective import best_of, first_reach
 from implement_paper.tools.worker.ablation import rank_variants
 from implement_paper.tools.worker.compact import evenly_spaced, significant
@@ -128,3 +129,17 @@ def test_compact_numbers_and_samples():
     assert evenly_spaced(5, 10) == [0, 1, 2, 3, 4]
     assert evenly_spaced(101, 5) == [0, 25, 50, 75, 100]
     assert evenly_spaced(10, 1) == [0] and evenly_spaced(0, 3) == []
+
+
+@pytest.mark.parametrize(
+    ("value", "baseline", "ceiling", "expected"),
+    [(25.98, 180.0, 0.05, 0.236), (120.0, 22.0, 500.0, 0.205), (261.0, 22.0, 500.0, 0.5)],
+)
+def test_progress_from_baseline_to_ceiling_reads_a_log_scale_across_decades(value, baseline, ceiling, expected):
+    assert progress(value, baseline, ceiling) == pytest.approx(expected, abs=0.005)
+
+
+def test_a_value_at_random_level_is_below_baseline_whatever_its_improvement():
+    # DQN returns 9.1 -> 9.5 "improved", but a random policy gets 22.
+    found = level_findings("return", 9.5, 22.0, 500.0, True, "final")
+    assert [f["code"] for f in found] == ["below_baseline"] and level_findings("return", 9.5, 22.0, None, None, "x") == []

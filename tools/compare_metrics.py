@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from .bounds import MAX_METRICS, MAX_SEED_VALUES, Name, NonNegative
 from .envelope import Artifact, Finding, RunInfo, ToolResult, status_of
 from .plots import metric_bars_plot
+from .reference_levels import BASELINE_DOC, CEILING_DOC, Level, direction, level_findings, levels_field
 from .run_store import record_path, unknown_run_finding
 from .runner import ProgressCallback
 from .tool import Runtime, Tool
@@ -83,6 +84,19 @@ class CompareMetricsArgs(BaseModel):
         "bpd, mse, fid... lower; accuracy, return, reward, elbo, bleu, f1, auc... higher. An ambiguous name is "
         "said so in the result.",
     )
+    baseline: dict[str, Level] | None = levels_field(BASELINE_DOC)
+    ceiling: dict[str, Level] | None = levels_field(CEILING_DOC)
+    bounds: dict[str, tuple[Level, Level]] | None = Field(
+        None,
+        max_length=64,
+        description='{metric: [low, high]}, the values the metric can take, e.g. {"return": [0, 500]}: the seed-noise '
+        "band is never wider than this range, and one that spans it is said to decide nothing.",
+    )
+    reported_is: Literal["paper", "reference"] = Field(
+        "paper",
+        description="What reported holds: the paper's numbers, or another reference (a baseline, an earlier run); "
+        "messages name it so.",
+    )
 
     @field_validator("reported", "measured")
     @classmethod
@@ -105,12 +119,23 @@ class CompareMetricsArgs(BaseModel):
         if self.run_id is not None:
             return self  # the run's metric names are known only once its record is read
         known = set(self.reported) | set(self.measured)
-        for field_name in ("tolerance", "rel_tolerance", "higher_is_better"):
+        for field_name in ("tolerance", "rel_tolerance", "higher_is_better", "baseline", "ceiling", "bounds"):
             value = getattr(self, field_name)
             unknown = sorted(set(value) - known) if isinstance(value, dict) else []
             if unknown:
                 raise ValueError(f"{field_name} names unknown metric(s) {unknown}; the metrics are {sorted(known)}")
+        return self._ordered_bounds()
+
+    def _ordered_bounds(self) -> CompareMetricsArgs:
+        for name, (low, high) in (self.bounds or {}).items():
+            if not low < high:
+                raise ValueError(f"bounds[{name!r}] = [{low}, {high}]: give [low, high] with low < high")
         return self
+
+    @property
+    def source(self) -> str:
+        """Whose numbers reported holds, as messages say it: "the paper's 0.9", "the reference's 0.9"."""
+        return f"the {self.reported_is}'s"
 
     def for_metric(self, field_name: str, metric: str):
         """The value of a per-metric argument for `metric` (None when a dict leaves it out)."""
@@ -132,14 +157,23 @@ class MetricComparison(BaseModel):
     tolerance_is_default: bool = False
     within_tolerance: bool | None = None
     noise_bound: float | None = Field(None, description="t(0.975, n-1) * std / sqrt(n): the gap seed noise explains.")
-    within_noise: bool | None = Field(None, description="|gap| <= noise_bound; null with one value.")
+    within_noise: bool | None = Field(
+        None, description="|gap| <= noise_bound and not every seed on the worse side; null with one value."
+    )
+    noise_spans_range: bool = Field(
+        False, description="The t-interval is wider than the metric's bounds: noise_bound is capped to the range."
+    )
+    baseline: float | None = None
+    ceiling: float | None = None
     higher_is_better: bool | None = Field(None, description="null: the direction is unknown (an ambiguous name).")
-    direction_from: Literal["argument", "objective", "name", "unknown"] = Field(
-        "unknown", description="Where higher_is_better came from: the argument, the run's objective, or the name."
+    direction_from: Literal["argument", "objective", "levels", "name", "unknown"] = Field(
+        "unknown",
+        description="Where higher_is_better came from: the argument, the run's objective, the baseline and ceiling "
+        "(the ceiling is the better end), or the name.",
     )
-    verdict: Literal["match", "better", "worse", "worse_within_noise", "differs", "missing", "not_reported"] = Field(
-        description="differs: outside tolerance, and the direction is unknown."
-    )
+    verdict: Literal[
+        "match", "better", "worse", "worse_within_noise", "differs", "missing", "non_finite", "not_reported"
+    ] = Field(description="differs: outside tolerance, and the direction is unknown; non_finite: the run measured NaN/Inf.")
 
 
 class CompareMetricsDetails(BaseModel):
@@ -158,6 +192,9 @@ def metric_direction(args: CompareMetricsArgs, name: str, objective: dict[str, s
         return given, "argument"
     if objective and objective.get("monitor") == name and objective.get("mode") in ("max", "min"):
         return objective["mode"] == "max", "objective"
+    levels = direction(args.for_metric("baseline", name), args.for_metric("ceiling", name), None)
+    if levels is not None:
+        return levels, "levels"
     mode = guess_mode(name)
     return (None, "unknown") if mode is None else (mode == "max", "name")
 
@@ -169,17 +206,34 @@ def _mean_std(values: list[float]) -> tuple[float, float | None]:
     return statistics.fmean(scaled) * scale, statistics.stdev(scaled) * scale if len(values) > 1 else None
 
 
-def compare_metric(args: CompareMetricsArgs, name: str, objective: dict[str, str] | None = None) -> MetricComparison:
+def _seed_noise(row: MetricComparison, bounds: tuple[float, float] | None) -> None:
+    """noise_bound and within_noise of a row with several seeds. The band is capped to the metric's
+    bounds (a return in [0, 500] cannot be off by ±600), and seeds that all land on the worse side
+    of the reference show a consistent gap, not noise."""
+    n = len(row.values)
+    row.noise_bound = significant(_t_975(n - 1) * row.measured_std / math.sqrt(n), 6)
+    if bounds is not None and row.noise_bound > bounds[1] - bounds[0]:
+        row.noise_bound, row.noise_spans_range = significant(bounds[1] - bounds[0], 6), True
+    all_worse = row.higher_is_better is not None and all(
+        (v < row.reported) == row.higher_is_better and v != row.reported for v in row.values
+    )
+    row.within_noise = abs(row.gap) <= row.noise_bound and not all_worse
+
+
+def compare_metric(args: CompareMetricsArgs, name: str, objective: dict[str, str] | None = None,
+                   non_finite: frozenset[str] = frozenset()) -> MetricComparison:  # fmt: skip
     higher, source = metric_direction(args, name, objective)
     reported = args.reported.get(name)
     if name not in args.measured:
-        return MetricComparison(name=name, reported=reported, higher_is_better=higher, direction_from=source, verdict="missing")
+        verdict = "non_finite" if name in non_finite else "missing"
+        return MetricComparison(name=name, reported=reported, higher_is_better=higher, direction_from=source, verdict=verdict)
     values = args.measured[name] if isinstance(args.measured[name], list) else [args.measured[name]]
     mean, std = _mean_std(values)
     mean, std = significant(mean, 6), significant(std, 6)
     row = MetricComparison(
         name=name, measured_mean=mean, measured_std=std, n=len(values), values=values, higher_is_better=higher,
-        direction_from=source, verdict="not_reported",
+        direction_from=source, verdict="not_reported", baseline=args.for_metric("baseline", name),
+        ceiling=args.for_metric("ceiling", name),
     )  # fmt: skip
     if reported is None:
         return row
@@ -194,8 +248,7 @@ def compare_metric(args: CompareMetricsArgs, name: str, objective: dict[str, str
         relative is not None and abs(gap) <= relative * abs(reported)
     )
     if std is not None:
-        row.noise_bound = significant(_t_975(len(values) - 1) * std / math.sqrt(len(values)), 6)
-        row.within_noise = abs(gap) <= row.noise_bound
+        _seed_noise(row, args.for_metric("bounds", name))
     if row.within_tolerance:
         row.verdict = "match"
     elif higher is None:
@@ -223,11 +276,11 @@ def _gap_text(row: MetricComparison) -> str:
     return f"gap {row.gap:+.4g}{relative}"
 
 
-def _direction_unknown(row: MetricComparison, evidence: dict) -> dict:
+def _direction_unknown(row: MetricComparison, evidence: dict, source: str) -> dict:
     return finding(
         "metric_mismatch",
         WARNING,
-        f"{row.name}: measured {_measured_text(row)} vs the paper's {row.reported:g}, {_gap_text(row)}, outside "
+        f"{row.name}: measured {_measured_text(row)} vs {source} {row.reported:g}, {_gap_text(row)}, outside "
         f"{_allowed(row)}; whether that is better or worse is unknown: the name {row.name!r} does not say which way "
         "is better",
         where=row.name,
@@ -241,20 +294,39 @@ def _missing(row: MetricComparison, args: CompareMetricsArgs) -> dict:
     return finding(
         "metric_missing",
         ERROR,
-        f"the paper reports {row.name} = {row.reported:g}, but measured has no {row.name!r}"
+        f"{args.source[:-2]} reports {row.name} = {row.reported:g}, but measured has no {row.name!r}"
         + (f" (did you mean {close[0]!r}?)" if close else ""),
         where=row.name,
         suggestion=f"Measure {row.name} (the harness's evaluate, or training_status of a run) and pass it in measured.",
     )
 
 
-def _row_finding(row: MetricComparison, evidence: dict) -> dict | None:
+def _non_finite(row: MetricComparison, seeds: int) -> dict:
+    return finding(
+        "non_finite_metric",
+        ERROR,
+        f"{row.name}: the run measured NaN/Inf on {seeds} seed(s), so there is no value to compare with {row.reported:g}",
+        where=row.name,
+        evidence={"seeds": seeds},
+        suggestion="training_status(run_id) names the step it went NaN: a diverged model (lower lr, lr_sweep), "
+        "or a division by zero or log(0) in evaluate.",
+    )
+
+
+def _noise_text(row: MetricComparison) -> str:
+    if row.noise_spans_range:
+        return f"but seed noise spans the metric's whole range (±{row.noise_bound:.3g}): these seeds decide nothing"
+    return f"but within seed noise (±{row.noise_bound:.3g})"
+
+
+def _row_finding(row: MetricComparison, evidence: dict, source: str) -> dict | None:
     """The finding a compared metric gets for its verdict (none for a match)."""
     if row.verdict == "worse":
         return finding(
             "metric_mismatch",
             ERROR,
-            f"{row.name}: measured {_measured_text(row)} vs the paper's {row.reported:g}, {_gap_text(row)}, outside {_allowed(row)}",
+            f"{row.name}: measured {_measured_text(row)} vs {source} {row.reported:g}, {_gap_text(row)}, outside {_allowed(row)}"
+            + ("; every seed is worse" if row.n > 1 and row.noise_bound is not None and abs(row.gap) <= row.noise_bound else ""),
             where=row.name,
             evidence=evidence,
             suggestion="Check the evaluation protocol (split, preprocessing, metric definition) against the "
@@ -264,19 +336,19 @@ def _row_finding(row: MetricComparison, evidence: dict) -> dict | None:
         return finding(
             "metric_mismatch",
             WARNING,
-            f"{row.name}: measured {_measured_text(row)} is {abs(row.gap):.4g} below the paper's "
-            f"{row.reported:g}, outside {_allowed(row)}, but within seed noise (±{row.noise_bound:.3g})",
+            f"{row.name}: measured {_measured_text(row)} is {abs(row.gap):.4g} worse than {source} "
+            f"{row.reported:g}, outside {_allowed(row)}, {_noise_text(row)}",
             where=row.name,
             evidence=evidence,
             suggestion="Run more seeds to tell a real gap from noise.",
         )
     if row.verdict == "differs":
-        return _direction_unknown(row, evidence)
+        return _direction_unknown(row, evidence, source)
     if row.verdict == "better":
         return finding(
             "metric_exceeds_reported",
             INFO,
-            f"{row.name}: measured {_measured_text(row)} beats the paper's {row.reported:g} by {abs(row.gap):.4g}",
+            f"{row.name}: measured {_measured_text(row)} beats {source} {row.reported:g} by {abs(row.gap):.4g}",
             where=row.name,
             evidence=evidence,
             suggestion="Fine if expected (longer training, a better setup); if surprising, rule out test data "
@@ -285,15 +357,17 @@ def _row_finding(row: MetricComparison, evidence: dict) -> dict | None:
     return None
 
 
-def _findings(rows: list[MetricComparison], args: CompareMetricsArgs) -> list[dict]:
+def _findings(rows: list[MetricComparison], args: CompareMetricsArgs, non_finite: dict[str, int]) -> list[dict]:
     found = []
     for row in rows:
-        if row.verdict == "missing":
-            found.append(_missing(row, args))
+        if row.verdict in ("missing", "non_finite"):
+            found.append(_missing(row, args) if row.verdict == "missing" else _non_finite(row, non_finite[row.name]))
             continue
         evidence = row.model_dump(include={"reported", "measured_mean", "measured_std", "n", "gap", "gap_relative", "noise_bound"})
-        if (item := _row_finding(row, evidence)) is not None:
+        if (item := _row_finding(row, evidence, args.source)) is not None:
             found.append(item)
+        what = f"mean over {row.n} seeds" if row.n > 1 else "measured"
+        found += level_findings(row.name, row.measured_mean, row.baseline, row.ceiling, row.higher_is_better, what)
     unreported = [row.name for row in rows if row.verdict == "not_reported"]
     if unreported:
         found.append(
@@ -307,12 +381,12 @@ def _findings(rows: list[MetricComparison], args: CompareMetricsArgs) -> list[di
     return found
 
 
-def _summary(rows: list[MetricComparison]) -> str:
-    verdicts = ("match", "better", "worse", "worse_within_noise", "differs", "missing")
+def _summary(rows: list[MetricComparison], reference: str) -> str:
+    verdicts = ("match", "better", "worse", "worse_within_noise", "differs", "missing", "non_finite")
     counts = {verdict: [r.name for r in rows if r.verdict == verdict] for verdict in verdicts}
     compared = sum(len(names) for names in counts.values())
-    parts = [f"{len(counts['match'])} of {compared} reported metric(s) match the paper"]
-    labels = {"better": "better than the paper", "worse": "worse beyond tolerance", "worse_within_noise": "worse but within seed noise", "differs": "outside tolerance, direction unknown", "missing": "not measured"}
+    parts = [f"{len(counts['match'])} of {compared} reported metric(s) match {reference}"]
+    labels = {"better": f"better than {reference}", "worse": "worse beyond tolerance", "worse_within_noise": "worse but within seed noise", "differs": "outside tolerance, direction unknown", "missing": "not measured", "non_finite": "NaN/Inf in the run"}
     parts += [f"{label}: {', '.join(counts[v])}" for v, label in labels.items() if counts[v]]
     unknown = [r.name for r in rows if r.direction_from == "unknown" and r.reported is not None]
     if unknown:
@@ -320,22 +394,31 @@ def _summary(rows: list[MetricComparison]) -> str:
     return "; ".join(parts) + "."
 
 
-def _run_metrics(runtime: Runtime, run_id: str) -> tuple[dict[str, list[float]], dict[str, str] | None] | dict | str:
-    """The final metrics over seeds of a finished run and its objective; else the unknown-run finding,
-    or why a known run has none. Blocking: call it through anyio.to_thread."""
+RunMetrics = tuple[dict[str, list[float]], dict[str, str] | None, dict[str, int]]
+
+
+def _run_metrics(runtime: Runtime, run_id: str) -> RunMetrics | dict | str:
+    """The final metrics over seeds of a finished run, its objective and how many seeds measured each
+    metric NaN/Inf (kept as null); else the unknown-run finding, or why a known run has none.
+    Blocking: call it through anyio.to_thread."""
     record = runtime.runs.load(run_id)
     if record is None:
         return unknown_run_finding(run_id)
     if record.status != "completed":
         return f"run {run_id} is {record.status}: wait for it with training_status(run_id={run_id!r}, wait_s=30)"
-    if not record.metrics:
+    non_finite: dict[str, int] = {}
+    for seed in record.seeds:
+        for name in (name for name, value in seed.metrics.items() if value is None):
+            non_finite[name] = non_finite.get(name, 0) + 1
+    if not record.metrics and not non_finite:
         return f"run {run_id} has no metrics: its harness defines no evaluate(model) -> dict[str, float]"
-    return {name: summary.values for name, summary in record.metrics.items()}, getattr(record, "objective", None)
+    measured = {name: summary.values for name, summary in record.metrics.items()}
+    return measured, getattr(record, "objective", None), non_finite
 
 
 async def _invoke(args: CompareMetricsArgs, runtime: Runtime, progress: ProgressCallback | None) -> CompareMetricsResult:
     started = time.perf_counter()
-    artifacts, objective = [], None
+    artifacts, objective, non_finite = [], None, {}
     if args.run_id is not None:
         found = await anyio.to_thread.run_sync(_run_metrics, runtime, args.run_id)
         if isinstance(found, dict):
@@ -344,15 +427,17 @@ async def _invoke(args: CompareMetricsArgs, runtime: Runtime, progress: Progress
         if isinstance(found, str):
             problem = Finding.model_validate(finding("metric_missing", ERROR, found, where=args.run_id))
             return CompareMetricsResult(status="fail", summary=found, findings=[problem])
-        measured, objective = found
+        measured, objective, non_finite = found
         artifacts = [Artifact(kind="run", path=record_path(args.run_id), description="the compared run")]
-        args = CompareMetricsArgs.model_validate({**args.model_dump(exclude={"run_id"}), "measured": measured})
+        # A run whose every metric is NaN has nothing to validate: its rows all say non_finite.
+        args = (CompareMetricsArgs.model_validate({**args.model_dump(exclude={"run_id"}), "measured": measured})
+                if measured else args.model_copy(update={"run_id": None, "measured": {}}))
     names = list(args.reported) + [name for name in args.measured if name not in args.reported]
-    rows = [compare_metric(args, name, objective) for name in names]
-    findings = sort_findings([Finding.model_validate(f) for f in _findings(rows, args)])
+    rows = [compare_metric(args, name, objective, frozenset(non_finite)) for name in names]
+    findings = sort_findings([Finding.model_validate(f) for f in _findings(rows, args, non_finite)])
     return CompareMetricsResult(
         status=status_of(findings),
-        summary=_summary(rows),
+        summary=_summary(rows, args.source[:-2]),
         findings=findings,
         details=CompareMetricsDetails(metrics=rows),
         run=RunInfo(duration_s=round(time.perf_counter() - started, 4)),

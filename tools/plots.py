@@ -156,9 +156,11 @@ def _seed_band(ax: Any, series: dict[str, Series], color: str) -> None:
     ax.plot(grid, stacked.mean(axis=0), color=color, linewidth=2.0, label=f"mean of {len(clean)} seeds")
 
 
-def training_run_plot(loss: dict[str, Series], metrics: dict[str, dict[str, Series]], *, title: str) -> bytes:
+def training_run_plot(loss: dict[str, Series], metrics: dict[str, dict[str, Series]], *, title: str,
+                      levels: dict[str, dict[str, float]] | None = None) -> bytes:  # fmt: skip
     """A training run: the loss per step, then one panel per monitored metric over its evaluation
-    steps; every seed, with the mean and the spread over seeds."""
+    steps; every seed, with the mean and the spread over seeds, its baseline and ceiling as dashed
+    lines, on a log axis when the values span decades (an untrained SWD of 180 against a floor of 0.05)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -177,6 +179,11 @@ def training_run_plot(loss: dict[str, Series], metrics: dict[str, dict[str, Seri
             ax.plot([s for s, v in zip(steps, values) if v is not None], [v for v in values if v is not None],
                     "o", markersize=2.5, color="tab:green", alpha=0.6)
         ax.set(xlabel="step", ylabel=name)
+        marks = (levels or {}).get(name, {})
+        for (label, value), color in zip(marks.items(), ("tab:red", "tab:purple")):
+            ax.axhline(value, color=color, linestyle="--", linewidth=1.2, label=f"{label} {value:.4g}")
+        if _spans_decades(*(values for _, values in series.values()), list(marks.values())):
+            _log_scale(ax, "y")
     for ax in axes[0]:
         ax.grid(True, alpha=0.3)
         _legend(ax)

@@ -100,6 +100,8 @@ class RunRecord(BaseModel):
     eval_every: int | None = None
     model_kwargs: dict[str, Any] | None = None
     objective: dict[str, str] | None = Field(None, description="The harness's objective {monitor, mode}, once known.")
+    baseline: dict[str, float] | None = Field(None, description="A trivial method's level per metric (start_training).")
+    ceiling: dict[str, float] | None = Field(None, description="The best achievable value per metric (start_training).")
     seeds: list[SeedRun]
     metrics: dict[str, MetricSummary] = Field(default_factory=dict, description="Final metrics over seeds.")
     findings: list[Finding] = Field(default_factory=list, description="About the run as a whole (not one seed).")

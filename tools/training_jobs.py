@@ -32,6 +32,7 @@ from .envelope import Artifact, Finding, ToolResult, status_of
 from .harness_tool import HarnessArgs
 from .plots import Series, training_run_plot
 from .run_events import EventLog, tensorboard_available
+from .reference_levels import BASELINE_DOC, CEILING_DOC, Level, levels_field, run_level_findings
 from .run_objective import Reach, best_of, reach
 from .run_store import (
     FINISHED,
@@ -75,6 +76,8 @@ class StartTrainingArgs(HarnessArgs):
         "history (the objective's curve, steps to reach a value). Default: evaluate at the end only.",
     )
     label: str | None = Field(None, max_length=80, description="A name for the run, e.g. 'cnn-baseline'.")
+    baseline: dict[str, Level] | None = levels_field(BASELINE_DOC + " Judged on the final metrics.")
+    ceiling: dict[str, Level] | None = levels_field(CEILING_DOC)
     timeout_s: float | None = Field(
         None, gt=0, le=7 * 24 * 3600, description="Wall-clock limit per seed; default 24 hours."
     )
@@ -103,6 +106,8 @@ class StatusArgs(RunIdArgs):
         "evaluation step at which the metric was at least that good (better = the objective's mode for its "
         "metric, else lower for loss/nll/error/perplexity/neg_elbo names, higher otherwise). Needs eval_every.",
     )
+    baseline: dict[str, Level] | None = levels_field(BASELINE_DOC + " Overrides start_training's, metric by metric.")
+    ceiling: dict[str, Level] | None = levels_field(CEILING_DOC)
 
 
 class ListRunsArgs(BaseModel):
@@ -324,6 +329,8 @@ class TrainingJobs:
             batch_size=args.batch_size,
             eval_every=args.eval_every,
             model_kwargs=args.model_kwargs,
+            baseline=args.baseline,
+            ceiling=args.ceiling,
             seeds=[SeedRun(seed=s) for s in args.seeds or [args.seed]],
             owner=self.owner.name,
         )
@@ -472,26 +479,29 @@ class TrainingJobs:
         await run.flush()
 
     async def _plot(self, record: RunRecord) -> None:
-        loss, metrics = plot_series(record)
+        loss, metrics, levels = plot_series(record)
         if not loss:
             return
         title = f"run {record.run_id}" + (f" ({record.label})" if record.label else "")
-        png = await anyio.to_thread.run_sync(lambda: training_run_plot(loss, metrics, title=title))
+        png = await anyio.to_thread.run_sync(lambda: training_run_plot(loss, metrics, title=title, levels=levels))
         record.plot = await save_run_plot(self.store, record.run_id, png)
 
 
-def plot_series(record: RunRecord) -> tuple[dict[str, Series], dict[str, dict[str, Series]]]:
-    """Each seed's loss curve, and the monitored metric over evaluation steps per seed: the
-    objective when the harness declares one, else every metric (at most MAX_METRIC_PANELS)."""
+def plot_series(record: RunRecord) -> tuple[dict[str, Series], dict[str, dict[str, Series]], dict[str, dict[str, float]]]:
+    """Each seed's loss curve, the monitored metric over evaluation steps per seed (the objective when
+    the harness declares one, else every metric, at most MAX_METRIC_PANELS) and each panel's
+    baseline and ceiling, drawn as lines."""
     loss = {f"seed {s.seed}": (s.curve.step, s.curve.loss) for s in record.seeds if s.curve.step}
     measured = sorted({m for s in record.seeds for p in s.history for m in p.metrics})
     objective = record.objective or {}
     names = [objective["monitor"]] if objective.get("monitor") in measured else measured[:MAX_METRIC_PANELS]
-    metrics = {}
+    metrics, levels = {}, {}
     for name in names:
         panel = name + (f" (objective, {objective['mode']})" if name == objective.get("monitor") else "")
         metrics[panel] = {f"seed {s.seed}": ([p.step for p in s.history], [p.metrics.get(name) for p in s.history]) for s in record.seeds}
-    return loss, metrics
+        given = {"baseline": (record.baseline or {}).get(name), "ceiling": (record.ceiling or {}).get(name)}
+        levels[panel] = {label: value for label, value in given.items() if value is not None}
+    return loss, metrics, levels
 
 
 def _unique(findings: list[Finding]) -> list[Finding]:
@@ -500,8 +510,12 @@ def _unique(findings: list[Finding]) -> list[Finding]:
     return [f for f in findings if (f.code, f.message) not in seen and not seen.add((f.code, f.message))]
 
 
-def run_result(record: RunRecord, jobs: TrainingJobs, reach_targets: dict[str, float] | None = None) -> RunResult:
-    findings = sort_findings(_unique(record.findings + [f for s in record.seeds for f in s.findings]))
+def run_result(record: RunRecord, jobs: TrainingJobs, asked: StatusArgs | None = None) -> RunResult:
+    baseline = {**(record.baseline or {}), **(asked.baseline if asked and asked.baseline else {})}
+    ceiling = {**(record.ceiling or {}), **(asked.ceiling if asked and asked.ceiling else {})}
+    levels = run_level_findings(record.metrics, baseline, ceiling, record.objective)
+    levels = [Finding.model_validate(f) for f in levels] if record.status == "completed" else []
+    findings = sort_findings(_unique(record.findings + levels + [f for s in record.seeds for f in s.findings]))
     if record.status == "interrupted":
         findings.insert(
             0,
@@ -527,7 +541,7 @@ def run_result(record: RunRecord, jobs: TrainingJobs, reach_targets: dict[str, f
     artifacts = [Artifact(kind="run", path=record_path(record.run_id))]
     if record.plot:
         artifacts.append(Artifact(kind="plot", path=record.plot, description="training loss and objective per seed"))
-    view = RunView(**dict(record), progress=progress_text(record), reach=reach(record, reach_targets or {}))
+    view = RunView(**dict(record), progress=progress_text(record), reach=reach(record, (asked.reach if asked else None) or {}))
     return RunResult(
         status="pass" if record.status == "cancelled" else status_of(findings),
         summary=summary,
@@ -554,7 +568,7 @@ def tools(jobs: TrainingJobs) -> list[Tool]:
         if args.wait_s:
             await jobs.wait(args.run_id, args.wait_s, progress)
         record = await jobs.record(args.run_id)
-        return run_result(record, jobs, args.reach) if record else _unknown_run(args.run_id)
+        return run_result(record, jobs, args) if record else _unknown_run(args.run_id)
 
     async def cancel(args: RunIdArgs, runtime: Runtime, progress: ProgressCallback | None) -> RunResult:
         if jobs.cancel(args.run_id):

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 import statistics
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from typing import Any
 
 from .details import AblationDetails, TrainedRun, TrainedRuns, VariantResult
@@ -23,6 +23,7 @@ from .failures import HarnessError
 from .findings import ERROR, INFO, WARNING, finding
 from .job import JobContext, seed_everything
 from .metric_names import guess_mode, words
+from .run_judges import DIVERGED_FACTOR
 from .training import downsample, finite, train
 
 BASELINE = "baseline"
@@ -139,9 +140,27 @@ def _variant_result(name: str, overrides: dict[str, Any], seeds: list[int], runs
     return row, [r["losses"] for r in runs]
 
 
+def _blew_up(result: VariantResult) -> dict[str, Any] | None:
+    """diverged: a finite loss that ended far above where it began (0.58 -> 9,475)."""
+    initial, final = result.initial_loss, result.final_loss
+    if not (finite(initial) and finite(final)) or initial <= 0 or final <= DIVERGED_FACTOR * initial:
+        return None
+    return finding(
+        "diverged",
+        ERROR if result.name == BASELINE else WARNING,
+        f"variant {result.name} {result.model_kwargs}: loss rose from {initial:.4g} to {final:.4g} in "
+        f"{result.steps_run} steps (best {result.best_loss:.4g}): it blew up, so its rank says nothing about the component",
+        where=result.name,
+        evidence={key: getattr(result, key) for key in ("model_kwargs", "initial_loss", "final_loss", "best_loss", "steps_run")},
+        suggestion="Expected only if the component is what keeps training stable (a norm layer, a residual); else "
+        "look for a sign error or a scale the variant changes, and try a lower lr for every variant.",
+    )
+
+
 def _variant_findings(ctx: JobContext, result: VariantResult) -> list[dict[str, Any]]:
     if result.non_finite_at_step is None:
-        return []
+        blew_up = _blew_up(result)
+        return [blew_up] if blew_up else []
     step = result.non_finite_at_step
     return [
         finding(
@@ -238,10 +257,15 @@ BETTER_ADVICE = {
 }
 
 
+def restates(ctx: JobContext, overrides: dict[str, Any]) -> bool:
+    """Keywords that change nothing over model_kwargs ({"full": {}}): the baseline itself."""
+    return all(ctx.model_kwargs.get(k, _UNSET) == v for k, v in overrides.items())
+
+
 def _no_effect(ctx: JobContext, ran: list[VariantResult], baseline: VariantResult, losses: Losses) -> list[VariantResult]:
     """Variants that train exactly like the baseline although they change a keyword. A variant that
-    restates the baseline ({"full": {}}) trains like it by construction: no news."""
-    changed = [r for r in ran if any(ctx.model_kwargs.get(k, _UNSET) != v for k, v in r.model_kwargs.items())]
+    restates the baseline trains like it by construction: no news."""
+    changed = [r for r in ran if not restates(ctx, r.model_kwargs)]
     return [r for r in changed if not baseline.error and _same_run(r, baseline, losses)]
 
 
@@ -281,6 +305,15 @@ def _incomparable_text(ctx: JobContext, incomparable: dict[str, str]) -> str:
     return f" The losses are not comparable: {reasons}. Rank by what the paper measures: {advice}."
 
 
+def _none_better_text(ran: list[VariantResult], mode: str, seeds: int) -> str:
+    """No variant beats the baseline: said so, unless one ranks above it, then said why that is not a win."""
+    ahead = [r.name for r in ran if finite(r.delta_vs_baseline) and (r.delta_vs_baseline < 0 if mode == "min" else r.delta_vs_baseline > 0)]
+    if not ahead:
+        return " No variant beats the baseline" + (" beyond seed noise." if seeds > 1 else ".")
+    why = "within seed noise" if seeds > 1 else "by too little to tell from noise with one seed"
+    return f" {', '.join(ahead)} rank(s) above the baseline, but {why}: no variant beats it for sure."
+
+
 def _verdict_text(ran: list[VariantResult], better: list[VariantResult], mode: str, seeds: int, incomparable: dict[str, str]) -> str:
     """Best variant (beyond noise), variants within noise, variants worse beyond noise."""
     line = ""
@@ -288,7 +321,7 @@ def _verdict_text(ran: list[VariantResult], better: list[VariantResult], mode: s
         best = max(better, key=lambda r: (-1 if mode == "min" else 1) * r.mean)
         line += f" Best: {best.name} {best.model_kwargs}" + (", beyond seed noise." if seeds > 1 else ".")
     elif not incomparable:
-        line += " No variant beats the baseline" + (" beyond seed noise." if seeds > 1 else ".")
+        line += _none_better_text(ran, mode, seeds)
     noise = [r.name for r in ran if r.within_noise]
     if noise:
         line += f" Within seed noise of the baseline: {', '.join(noise)}."
@@ -390,6 +423,10 @@ def _from_trained(ctx: JobContext, variants: dict[str, dict], rank_by: str) -> t
 def _trained_here(ctx: JobContext, variants: dict[str, dict], rank_by: str) -> tuple[list[VariantResult], Losses, list[dict]]:
     results, losses, findings = [], {}, []
     for index, (name, overrides) in enumerate(variants.items()):
+        if index and restates(ctx, overrides) and not results[0].error:  # the same seeds, data and model: same run
+            results.append(replace(results[0], name=name, model_kwargs=overrides, restates_baseline=True))
+            losses[name] = losses[BASELINE]
+            continue
         try:
             result, losses[name] = _train_variant(ctx, name, overrides, rank_by, index, len(variants))
         except HarnessError:
@@ -416,6 +453,9 @@ def run(ctx: JobContext) -> dict[str, Any]:
     failed = [r.name for r in results if r.error]
     if failed:
         summary += f" Failed to run: {', '.join(failed)} (see findings)."
+    restated = [r.name for r in results if r.restates_baseline]
+    if restated:
+        summary += f" {', '.join(restated)} restate(s) the baseline's model_kwargs: its runs, not trained again."
     not_finite = [r.name for r in results if r.non_finite_at_step is not None]
     if not_finite:
         summary += f" Loss became NaN/Inf: {', '.join(not_finite)}."

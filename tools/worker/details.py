@@ -457,6 +457,8 @@ class VariantResult:
     """First seed's training loss."""
     error: str | None = None
     """Set when build_model or training raised for this variant."""
+    restates_baseline: bool = False
+    """Its keywords restate the baseline's ({"full": {}}): the baseline's runs, not trained again."""
 
 
 @typed_details
