@@ -29,14 +29,15 @@ def build_model():
 
 
 def get_batch(batch_size: int, split: str = "train"):
-    """Transitions (s, a, r, s', done) from a fixed random walk: the same call gives the same batch."""
+    """Transitions (s, a, r, s', done) of one random walk, each s' the next transition's s; the reward is a
+    smooth function of the state. The same call gives the same batch."""
     g = torch.Generator().manual_seed({"train": 0, "test": 1}[split])
-    x = torch.randn(batch_size, OBS, generator=g)
+    walk = torch.randn(batch_size + 1, OBS, generator=g).mul(0.3).cumsum(0)  # (B + 1, OBS)
     return {
-        "x": x,
+        "x": walk[:-1],
         "action": torch.randint(ACTIONS, (batch_size,), generator=g),
-        "reward": torch.randn(batch_size, generator=g).sign(),
-        "next_x": x + 0.1 * torch.randn(batch_size, OBS, generator=g),
+        "reward": torch.tanh(walk[:-1, 0]),
+        "next_x": walk[1:],
         "done": (torch.rand(batch_size, generator=g) < 0.2).float(),
     }
 
