@@ -73,3 +73,16 @@ async def test_a_target_never_synced_over_a_long_run(client):
     assert found["severity"] == "warning" and found["where"] == "target"
     clean = await call(client, "run_overfit_test", {"harness": "copy_dqn_clean.py", **args})
     assert not codes(clean) & {"copy_never_synced", "copy_not_lagging", "grad_reaches_copy", "optimizer_updates_copy"}
+
+
+async def test_a_declared_copy_is_counted_apart(client):
+    result = await call(client, "inspect_model", {"harness": "copy_declared.py", "expected_param_count": EMA_NET})
+    assert_clean(result)
+    assert result["details"]["copies"] == [{"copy": "lagged", "source": "net", "params": EMA_NET, "declared": True}]
+
+
+async def test_a_declaration_naming_no_module_is_a_harness_error(client):
+    result = await call(client, "inspect_model", {"harness": "copy_declared_wrong.py"})
+    assert result["status"] == "error"
+    found = finding_of(result, "harness_error")
+    assert "'targt'" in found["message"] and "online, target" in found["message"]

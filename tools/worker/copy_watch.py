@@ -79,7 +79,7 @@ def _gradient(t: CopyTrace) -> dict[str, Any]:
         "teacher prediction) and must carry no graph",
         where=t.copy, evidence={"size": t.size, "steps": t.steps, "grad_abs_sum": t.grad_abs_sum},
         suggestion=f"Compute the target under torch.no_grad() (or .detach() it), keep every loss term off "
-        f"`{t.copy}`, and freeze it: {t.copy}.requires_grad_(False) after the deepcopy.",
+        f"`{t.copy}`, and freeze it: self.{t.copy}.requires_grad_(False) after the deepcopy.",
     )
 
 
@@ -89,7 +89,7 @@ def _optimizer(t: CopyTrace) -> dict[str, Any]:
         f"the optimizer steps the copy `{t.copy}`'s parameters (it holds them and updated them): a copy of "
         f"`{t.source}` must change only by its sync (a hard copy or an EMA), never by gradient steps",
         where=t.copy, evidence={"size": t.size, "steps": t.steps},
-        suggestion=f"Freeze it ({t.copy}.requires_grad_(False)) so no gradient reaches it, or build the optimizer "
+        suggestion=f"Freeze it (self.{t.copy}.requires_grad_(False)) so no gradient reaches it, or build the optimizer "
         f"over the source's parameters only.",
     )
 
@@ -103,7 +103,7 @@ def _never_synced(t: CopyTrace) -> dict[str, Any]:
         + ("" if long_enough else f"; a hard sync every > {t.steps} steps looks the same, so this is judged only "
            f"from {SYNC_JUDGED_STEPS} steps"),
         where=t.copy, evidence={"size": t.size, "steps": t.steps},
-        suggestion=f"Sync it in train_step: {t.copy}.load_state_dict({t.source}.state_dict()) every K steps, or "
+        suggestion=f"Sync it in train_step: model.{t.copy}.load_state_dict(model.{t.source}.state_dict()) every K steps, or "
         f"an EMA update (torch._foreach_lerp_ of its parameters towards {t.source}'s) after optimizer.step().",
     )
 
