@@ -284,23 +284,10 @@ def _dtypes(model: nn.Module) -> dict[str, int]:
     return dtypes
 
 
-def run(ctx: JobContext) -> dict[str, Any]:
-    model = ctx.build_model()
-    batch = ctx.batch(ctx.args["batch_size"], "train")
-    ctx.progress(0, 1, "forward pass with shape hooks", force=True)
-    seen, input_shape, failure = _trace_forward(ctx, model, batch)
-    rows = _module_rows(model, seen)
-    tree, depth = _tree(rows)
+def _counts(model: nn.Module, rows: list[dict], tied: list[dict], hidden: int, copies: list[Copy]) -> dict[str, int]:
     total = _numel(model.parameters())
     trainable = _numel(p for p in model.parameters() if p.requires_grad)
-    tied = _tied(model)
-    unregistered = _unregistered(model)
-    hidden = sum(u["hidden_params"] for u in unregistered)
-    copies = find_copies(model, ctx.harness.frozen_copies)
-    findings = sort_findings(_findings(ctx, model, seen, failure, unregistered, total, hidden, copies))
-    expected = ctx.args.get("expected_param_count")
-
-    counts = {
+    return {
         "total": total,
         "trainable": trainable,
         "frozen": total - trainable,
@@ -310,6 +297,23 @@ def run(ctx: JobContext) -> dict[str, Any]:
         "in_unregistered_modules": hidden,
         "in_frozen_copies": sum(c.params for c in copies),
     }
+
+
+def run(ctx: JobContext) -> dict[str, Any]:
+    model = ctx.build_model()
+    batch = ctx.batch(ctx.args["batch_size"], "train")
+    ctx.progress(0, 1, "forward pass with shape hooks", force=True)
+    seen, input_shape, failure = _trace_forward(ctx, model, batch)
+    rows = _module_rows(model, seen)
+    tree, depth = _tree(rows)
+    total = _numel(model.parameters())
+    tied = _tied(model)
+    unregistered = _unregistered(model)
+    hidden = sum(u["hidden_params"] for u in unregistered)
+    copies = find_copies(model, ctx.harness.frozen_copies)
+    findings = sort_findings(_findings(ctx, model, seen, failure, unregistered, total, hidden, copies))
+    expected = ctx.args.get("expected_param_count")
+    counts = _counts(model, rows, tied, hidden, copies)
     top = sorted((r for r in rows if r["own_params"]), key=lambda r: -r["own_params"])[:TOP_MODULES]
     details = InspectDetails(
         counts=counts,
@@ -326,7 +330,7 @@ def run(ctx: JobContext) -> dict[str, Any]:
     )
     problems = [f for f in findings if f["severity"] != INFO]
     output = seen.get("", {}).get("out")
-    summary = (f"{total:,} parameters ({trainable:,} trainable) in {len(rows)} modules"
+    summary = (f"{total:,} parameters ({counts['trainable']:,} trainable) in {len(rows)} modules"
                + (f", {counts['in_frozen_copies']:,} of them in frozen copies ({_copies_text(copies)})" if copies else "")
                + (f", {len(tied)} tied group(s) counted once" if tied else "")
                + (f"; output {output}" if output else ""))
