@@ -67,7 +67,7 @@ class CopyWatch:
             copy=c.copy, source=c.source, size=size, steps=self.steps, grad_abs_sum=float(self.grad[c.copy]),
             optimizer_stepped=self._stepped(c), changed=not _same(_params(self.model, c.copy), self.start[c.copy]),
             source_changed=not _same(_params(self.model, c.source), self.source_start[c.copy]),
-            equal_to_source_every_step=self.steps > 1 and self.always_equal[c.copy],
+            equal_to_source_every_step=self.steps > 1 and self.always_equal[c.copy], equal_at_build=c.equal_at_build,
         ) for c in self.copies]
 
 
@@ -127,7 +127,8 @@ def copy_findings(traces: list[CopyTrace]) -> list[dict[str, Any]]:
             found.append(_gradient(t))
         if t.optimizer_stepped:
             found.append(_optimizer(t))
-        if t.source_changed and not t.changed and not t.optimizer_stepped:
+        # A copy that differs from its source at build (a fixed teacher loaded apart) is not meant to sync.
+        if t.equal_at_build and t.source_changed and not t.changed and not t.optimizer_stepped:
             found.append(_never_synced(t))
         if t.source_changed and t.equal_to_source_every_step:
             found.append(_not_lagging(t))

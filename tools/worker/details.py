@@ -431,6 +431,8 @@ class CopyTrace:
     source_changed: bool
     equal_to_source_every_step: bool
     """After every step the copy was identical to its source: no lag."""
+    equal_at_build: bool = True
+    """The copy equalled its source at build (a deepcopy): only such a copy is expected to sync."""
 
 
 @typed_details

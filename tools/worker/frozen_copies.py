@@ -30,6 +30,7 @@ class Copy:
     source: str  # the module it mirrors
     params: int  # elements in the copy
     declared: bool  # from the harness's frozen_copies, not inferred
+    equal_at_build: bool  # made as a copy (deepcopy); a fixed teacher loaded apart is frozen but never synced
 
 
 def _signature(module: nn.Module) -> tuple:
@@ -102,5 +103,6 @@ def find_copies(model: nn.Module, declared: Any = None) -> list[Copy]:
     """The model's copies and the modules they mirror: the harness's declaration, else inferred."""
     pairs = _declared(model, declared) if declared is not None else _inferred(model)
     modules = dict(model.named_modules())
-    return [Copy(copy, source, sum(p.numel() for p in modules[copy].parameters()), declared is not None)
+    return [Copy(copy, source, sum(p.numel() for p in modules[copy].parameters()), declared is not None,
+                 all(torch.equal(p, q) for p, q in zip(modules[copy].parameters(), modules[source].parameters())))
             for copy, source in pairs]
