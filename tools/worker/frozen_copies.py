@@ -34,7 +34,11 @@ class Copy:
 
 
 def _signature(module: nn.Module) -> tuple:
-    return tuple((name, tuple(p.shape)) for name, p in module.named_parameters())
+    """Parameter names and shapes; empty (never a copy) while a lazy module has no shapes yet."""
+    params = list(module.named_parameters())
+    if any(nn.parameter.is_lazy(p) for _, p in params):
+        return ()
+    return tuple((name, tuple(p.shape)) for name, p in params)
 
 
 def _frozen(module: nn.Module) -> bool:
