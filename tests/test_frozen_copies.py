@@ -66,12 +66,12 @@ async def test_an_ema_with_decay_zero_does_not_lag(client):
     assert found["where"] == "ema" and "does not lag" in found["message"]
 
 
-async def test_a_target_never_synced_over_a_long_run(client):
-    args = {"sizes": [10], "steps": 500, "target_loss": 1e-30}  # run all 500 steps: a hard sync has time to happen
-    buggy = await call(client, "run_overfit_test", {"harness": "copy_dqn_never_synced.py", **args})
+async def test_a_target_never_synced_is_caught_at_the_defaults(client):
+    # Size 1 memorises within 25 steps; it goes on to 500 steps so that a hard sync had its chance.
+    buggy = await call(client, "run_overfit_test", {"harness": "copy_dqn_never_synced.py", "sizes": [1, 10]})
     found = finding_of(buggy, "copy_never_synced")
-    assert found["severity"] == "warning" and found["where"] == "target"
-    clean = await call(client, "run_overfit_test", {"harness": "copy_dqn_clean.py", **args})
+    assert found["severity"] == "warning" and found["where"] == "target" and found["evidence"]["steps"] == 500
+    clean = await call(client, "run_overfit_test", {"harness": "copy_dqn_clean.py", "sizes": [1, 10]})
     assert not codes(clean) & {"copy_never_synced", "copy_not_lagging", "grad_reaches_copy", "optimizer_updates_copy"}
 
 

@@ -55,6 +55,11 @@ class CopyWatch:
             if self.always_equal[c.copy]:
                 self.always_equal[c.copy] = _same(_params(self.model, c.copy), _params(self.model, c.source))
 
+    def waiting_for_sync(self) -> bool:
+        """A copy made as a copy that has not changed yet while its source has: a sync may still be due."""
+        return any(c.equal_at_build and _same(_params(self.model, c.copy), self.start[c.copy])
+                   and not _same(_params(self.model, c.source), self.source_start[c.copy]) for c in self.copies)
+
     def _stepped(self, c: Copy) -> bool:
         held = {id(p) for group in self.optimizer.param_groups for p in group["params"]}
         mine = [p for p in _params(self.model, c.copy) if id(p) in held]

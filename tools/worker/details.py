@@ -419,7 +419,7 @@ class CopyTrace:
     source: str
     """The module it mirrors."""
     size: int
-    """The overfit size whose run was watched (the longest one)."""
+    """The overfit size whose run was watched (the longest one; the smallest size trains on to `steps` while a copy has not changed)."""
     steps: int
     """train_step calls watched."""
     grad_abs_sum: float

@@ -114,7 +114,7 @@ class SizeRun:
     notes: list[dict]  # info findings from setting the target
     params_before: dict[str, torch.Tensor]
     buffers_before: dict[str, torch.Tensor]  # running statistics, after our own forward at init
-    copies: list[CopyTrace]  # what train_step did to the model's frozen copies
+    watch: CopyWatch  # what train_step does to the model's frozen copies
 
 
 def _train_size(ctx: JobContext, size: int, progress: tuple[int, int]) -> SizeRun:
@@ -138,7 +138,7 @@ def _train_size(ctx: JobContext, size: int, progress: tuple[int, int]) -> SizeRu
     trace = train(ctx, model, optimizer, lambda step: batch, ctx.args["steps"], scheduler=scheduler, stop=stop,
                   after_step=watch.after_step, progress=(progress[0], progress[1], f"size {size}"))
     return SizeRun(model, batch, trace, initial, initial_terms, floor, target, lowest, notes, params_before,
-                   buffers_before, watch.close(size))
+                   buffers_before, watch)
 
 
 def _size_result(size: int, run: SizeRun, unchanged: list[str]) -> SizeResult:
@@ -329,7 +329,12 @@ def _mode_findings(ctx: JobContext, size: int, run: SizeRun, result: SizeResult)
 def _one_size(ctx: JobContext, size: int, progress: tuple[int, int]) -> tuple[SizeResult, list[dict], list[CopyTrace]]:
     run = _train_size(ctx, size, progress)
     result, findings = _judge_size(ctx, size, run)
-    return result, findings, run.copies
+    if size == min(ctx.args["sizes"]) and run.watch.waiting_for_sync():
+        # A hard sync every K steps shows only after K steps, and a run stops at its target: the smallest
+        # batch (the cheapest steps) goes on to `steps` in all, for the copies' sake only.
+        train(ctx, run.model, run.watch.optimizer, lambda step: run.batch, ctx.args["steps"] - run.watch.steps,
+              after_step=run.watch.after_step)
+    return result, findings, run.watch.close(size)
 
 
 def _judge_size(ctx: JobContext, size: int, run: SizeRun) -> tuple[SizeResult, list[dict]]:
