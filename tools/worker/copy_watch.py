@@ -108,7 +108,8 @@ def _never_synced(t: CopyTrace) -> dict[str, Any]:
         + ("" if long_enough else f"; a hard sync every > {t.steps} steps looks the same, so this is judged only "
            f"from {SYNC_JUDGED_STEPS} steps"),
         where=t.copy, evidence={"size": t.size, "steps": t.steps},
-        suggestion=f"Sync it in train_step: model.{t.copy}.load_state_dict(model.{t.source}.state_dict()) every K steps, or "
+        suggestion=f"Sync it in train_step: model.{t.copy}.load_state_dict(model.{t.source}.state_dict()) every K "
+        "steps, or "
         f"an EMA update (torch._foreach_lerp_ of its parameters towards {t.source}'s) after optimizer.step().",
     )
 

@@ -331,7 +331,8 @@ def run(ctx: JobContext) -> dict[str, Any]:
     problems = [f for f in findings if f["severity"] != INFO]
     output = seen.get("", {}).get("out")
     summary = (f"{total:,} parameters ({counts['trainable']:,} trainable) in {len(rows)} modules"
-               + (f", {counts['in_frozen_copies']:,} of them in frozen copies ({_copies_text(copies)})" if copies else "")
+               + (f", {counts['in_frozen_copies']:,} of them in frozen copies ({_copies_text(copies)})"
+                  if copies else "")
                + (f", {len(tied)} tied group(s) counted once" if tied else "")
                + (f"; output {output}" if output else ""))
     if problems:

@@ -326,7 +326,9 @@ def _mode_findings(ctx: JobContext, size: int, run: SizeRun, result: SizeResult)
     return [item for item in found if item is not None]
 
 
-def _one_size(ctx: JobContext, size: int, progress: tuple[int, int]) -> tuple[SizeResult, list[dict], list[CopyTrace]]:
+def _one_size(
+    ctx: JobContext, size: int, progress: tuple[int, int]
+) -> tuple[SizeResult, list[dict], list[CopyTrace]]:
     run = _train_size(ctx, size, progress)
     result, findings = _judge_size(ctx, size, run)
     if size == min(ctx.args["sizes"]) and run.watch.waiting_for_sync():
