@@ -127,9 +127,9 @@ async def test_inspect_data(client, sent):
 
 
 async def test_inspect_model(client, sent):
-    for harness in ("inspect_tied_lm.py", "inspect_unregistered.py", "inspect_deep_stack.py"):
+    for harness in ("inspect_tied_lm.py", "inspect_unregistered.py", "inspect_deep_stack.py", "copy_dqn_clean.py"):
         await call(client, "inspect_model", {"harness": harness, "expected_param_count": 1000})
-    assert_contract(d.InspectDetails, sent.answers, unfilled={"tree.trainable", "tree.calls"})
+    assert_contract(d.InspectDetails, sent.answers, unfilled={"tree.calls"})  # a frozen target: tree.trainable
 
 
 async def test_gradient_check(client, sent):
@@ -154,6 +154,7 @@ async def test_run_overfit_test(client, sent):
     await call(client, "run_overfit_test", {"harness": "overfit_log_zero.py", "sizes": [4], "steps": 30})  # non-finite
     await call(client, "run_overfit_test", {"harness": "no_optimizer_step.py", "sizes": [4], "steps": 10})  # nothing moves
     await call(client, "run_overfit_test", {"harness": "overfit_reinforce.py", "sizes": [2], "steps": 10})  # on-policy: skipped
+    await call(client, "run_overfit_test", {"harness": "copy_dqn_clean.py", "sizes": [4], "steps": 10})  # a target network
     assert_contract(d.OverfitDetails, sent.answers)
 
 

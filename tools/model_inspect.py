@@ -35,7 +35,8 @@ TOOL = harness_tool(
     description=(
         "What is the model made of? Runs one small batch through it and returns the shape trace (input -> each "
         "top-level block's output), a module tree with output shapes and parameter counts, the total / trainable / "
-        "frozen / buffer counts (tied weights counted once), and modules hidden in plain lists/dicts. "
+        "frozen / buffer counts (tied weights counted once), frozen copies (a target network or EMA copy, compared "
+        "with the paper's count without them), and modules hidden in plain lists/dicts. "
         "Findings: param_count_mismatch (pass expected_param_count from the paper), unregistered_modules. "
         "Call it right after writing the model; then check_initialization."
     ),

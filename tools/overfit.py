@@ -56,7 +56,9 @@ TOOL = harness_tool(
         "(the harness's train_step/make_optimizer if defined) and judges the loss, not accuracy. "
         "With a loss_floor the target sits above it; a loss below the floor, falling without limit or with a negative "
         "KL term is a sign error, never memorised. Findings: overfit_failed, loss_not_decreasing, params_not_updated, "
-        "diverged, non_finite_loss, loss_below_floor, loss_unbounded, negative_kl, train_eval_gap, buffers_not_updated. "
+        "diverged, non_finite_loss, loss_below_floor, loss_unbounded, negative_kl, train_eval_gap, buffers_not_updated; "
+        "for a frozen copy in the model (target network, EMA copy, teacher) grad_reaches_copy, optimizer_updates_copy, "
+        "copy_never_synced, copy_not_lagging. "
         "Run it first when training misbehaves; if it fails, call gradient_check next."
     ),
     plot=_plot,

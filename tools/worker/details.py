@@ -198,7 +198,7 @@ class ModuleRow:
 @typed_details
 class InspectDetails:
     counts: dict[str, int]
-    """total (shared tensors once), trainable, frozen, buffers, modules, counted_twice_by_naive_sum (what torchinfo would add for tied weights), in_unregistered_modules."""
+    """total (shared tensors once), trainable, frozen, buffers, modules, counted_twice_by_naive_sum (what torchinfo would add for tied weights), in_unregistered_modules, in_frozen_copies (target networks, EMA copies: compared with the paper's count without them)."""
     expected_param_count: int | None = None
     shape_trace: list[str] = field(default_factory=list)
     """input -> each top-level block's output, in run order."""
@@ -215,6 +215,8 @@ class InspectDetails:
     """Plain-container attributes holding modules."""
     dtypes: dict[str, int] = field(default_factory=dict)
     """Parameter count per 'dtype on device'."""
+    copies: list[dict[str, Any]] = field(default_factory=list)
+    """Frozen copies (target network, EMA, teacher): copy module, the source it mirrors, its parameters, whether the harness declared it (frozen_copies) or it was inferred."""
 
 
 # ---- gradient_check ----
@@ -411,8 +413,33 @@ class SizeResult:
 
 
 @typed_details
+class CopyTrace:
+    copy: str
+    """The copy's module name (a target network, an EMA copy, a teacher)."""
+    source: str
+    """The module it mirrors."""
+    size: int
+    """The overfit size whose run was watched (the longest one; the smallest size trains on to `steps` while a copy has not changed)."""
+    steps: int
+    """train_step calls watched."""
+    grad_abs_sum: float
+    """Sum of |gradient| that reached the copy's parameters over those steps; 0 for a detached target."""
+    optimizer_stepped: bool
+    """The optimizer holds the copy's parameters and updated them (state or gradients)."""
+    changed: bool
+    """The copy's values differ at the end of the run from its values at the start."""
+    source_changed: bool
+    equal_to_source_every_step: bool
+    """After every step the copy was identical to its source: no lag."""
+    equal_at_build: bool = True
+    """The copy equalled its source at build (a deepcopy): only such a copy is expected to sync."""
+
+
+@typed_details
 class OverfitDetails:
     sizes: list[SizeResult]
+    copies: list[CopyTrace] = field(default_factory=list)
+    """Frozen copies (inferred, or the harness's frozen_copies) and what train_step did to them."""
     on_policy: bool = False
     """get_train_batch takes the model: each size trains on one fixed batch of rollouts, and its surrogate loss is judged only on moving and staying finite."""
 

@@ -37,6 +37,7 @@ OPTIONAL = (
     "objective",
     "make_scheduler",
     "ignore_index",
+    "frozen_copies",
 )
 DEFAULT_IGNORE_INDEX = -100  # PyTorch's cross_entropy default: padding targets
 
@@ -215,6 +216,7 @@ class Harness:
         self.num_classes = self._int_attribute("num_classes", None)
         self.ignore_index = self._int_attribute("ignore_index", DEFAULT_IGNORE_INDEX)
         self.objective = self._objective()
+        self.frozen_copies = self._lookup("frozen_copies")  # {"target": "online"}: copy module -> source module
         # get_train_batch takes the model: the data come from the model itself (RL rollouts), so the
         # loss is a surrogate whose value says little; the `objective` says whether it works.
         self.on_policy = self.get_train_batch_fn is not None and _takes_model(self.get_train_batch_fn)

@@ -17,6 +17,7 @@ from torch import nn
 
 from .details import InspectDetails, ModuleRow
 from .findings import ERROR, INFO, finding, sort_findings
+from .frozen_copies import Copy, find_copies
 from .harness import inputs_of
 from .job import JobContext
 
@@ -208,8 +209,17 @@ def _unregistered_finding(found: list[dict[str, Any]]) -> dict[str, Any]:
     )
 
 
-def _count_finding(total: int, expected: int, tolerance: float, blocks: dict[str, int], hidden: int) -> dict | None:
-    diff = total - expected
+def _copies_text(copies: list[Copy]) -> str:
+    return ", ".join(f"{c.copy} mirrors {c.source}" for c in copies[:3])
+
+
+def _count_finding(total: int, expected: int, tolerance: float, blocks: dict[str, int], hidden: int,
+                   copies: list[Copy]) -> dict | None:
+    """The model's count against the paper's: the total, or the total less its frozen copies (a target
+    network or an EMA copy is a second copy of the paper's parameters, not more of them)."""
+    in_copies = sum(c.params for c in copies)
+    counted = min((total, total - in_copies), key=lambda n: abs(n - expected))
+    diff = counted - expected
     relative = abs(diff) / expected
     if diff == 0:
         return None
@@ -217,10 +227,14 @@ def _count_finding(total: int, expected: int, tolerance: float, blocks: dict[str
                 "tolerance": tolerance, "top_level_blocks": blocks}
     if hidden:
         evidence["hidden_in_unregistered_modules"] = hidden
+    has = f"{total:,} parameters"
+    if in_copies:
+        evidence.update(in_copies=in_copies, without_copies=total - in_copies)
+        has += f" ({in_copies:,} in frozen copies: {_copies_text(copies)}; {total - in_copies:,} without them)"
     if relative > tolerance:
         return finding(
             "param_count_mismatch", ERROR,
-            f"the model has {total:,} parameters, the paper {expected:,}: {diff:+,} ({relative:.2%}, tolerance "
+            f"the model has {has}, the paper {expected:,}: {diff:+,} ({relative:.2%}, tolerance "
             f"{tolerance:.2%})" + (f"; {hidden:,} more sit in unregistered modules" if hidden else ""),
             evidence=evidence,
             suggestion="Compare the per-block counts in details.tree with the paper's layer sizes: a wrong width, "
@@ -228,13 +242,14 @@ def _count_finding(total: int, expected: int, tolerance: float, blocks: dict[str
         )
     return finding(
         "param_count_mismatch", INFO,
-        f"the model has {total:,} parameters, {diff:+,} ({relative:.3%}) from the expected {expected:,}: within tolerance "
+        f"the model has {has}, {diff:+,} ({relative:.3%}) from the expected {expected:,}: within tolerance "
         f"{tolerance:.2%}; if the paper's count is exact, pass tolerance=0",
         evidence=evidence,
     )
 
 
-def _findings(ctx: JobContext, model, seen: dict, failure, unregistered: list, total: int, hidden: int) -> list[dict]:
+def _findings(ctx: JobContext, model, seen: dict, failure, unregistered: list, total: int, hidden: int,
+              copies: list[Copy]) -> list[dict]:
     """A forward pass that raised, modules .parameters() cannot see, a count off the paper's."""
     findings = []
     if failure is not None:
@@ -245,7 +260,8 @@ def _findings(ctx: JobContext, model, seen: dict, failure, unregistered: list, t
     expected = ctx.args.get("expected_param_count")
     if expected is not None:
         blocks = {name: _numel(child.parameters()) for name, child in model.named_children()}
-        mismatch = _count_finding(total, expected, ctx.args["tolerance"], dict(list(blocks.items())[:LISTED]), hidden)
+        mismatch = _count_finding(total, expected, ctx.args["tolerance"], dict(list(blocks.items())[:LISTED]), hidden,
+                                  copies)
         if mismatch is not None:
             findings.append(mismatch)
     return findings
@@ -268,6 +284,21 @@ def _dtypes(model: nn.Module) -> dict[str, int]:
     return dtypes
 
 
+def _counts(model: nn.Module, rows: list[dict], tied: list[dict], hidden: int, copies: list[Copy]) -> dict[str, int]:
+    total = _numel(model.parameters())
+    trainable = _numel(p for p in model.parameters() if p.requires_grad)
+    return {
+        "total": total,
+        "trainable": trainable,
+        "frozen": total - trainable,
+        "buffers": _numel(model.buffers()),
+        "modules": len(rows),
+        "counted_twice_by_naive_sum": sum(t["numel"] * (len(t["names"]) - 1) for t in tied),
+        "in_unregistered_modules": hidden,
+        "in_frozen_copies": sum(c.params for c in copies),
+    }
+
+
 def run(ctx: JobContext) -> dict[str, Any]:
     model = ctx.build_model()
     batch = ctx.batch(ctx.args["batch_size"], "train")
@@ -276,22 +307,13 @@ def run(ctx: JobContext) -> dict[str, Any]:
     rows = _module_rows(model, seen)
     tree, depth = _tree(rows)
     total = _numel(model.parameters())
-    trainable = _numel(p for p in model.parameters() if p.requires_grad)
     tied = _tied(model)
     unregistered = _unregistered(model)
     hidden = sum(u["hidden_params"] for u in unregistered)
-    findings = sort_findings(_findings(ctx, model, seen, failure, unregistered, total, hidden))
+    copies = find_copies(model, ctx.harness.frozen_copies)
+    findings = sort_findings(_findings(ctx, model, seen, failure, unregistered, total, hidden, copies))
     expected = ctx.args.get("expected_param_count")
-
-    counts = {
-        "total": total,
-        "trainable": trainable,
-        "frozen": total - trainable,
-        "buffers": _numel(model.buffers()),
-        "modules": len(rows),
-        "counted_twice_by_naive_sum": sum(t["numel"] * (len(t["names"]) - 1) for t in tied),
-        "in_unregistered_modules": hidden,
-    }
+    counts = _counts(model, rows, tied, hidden, copies)
     top = sorted((r for r in rows if r["own_params"]), key=lambda r: -r["own_params"])[:TOP_MODULES]
     details = InspectDetails(
         counts=counts,
@@ -304,10 +326,13 @@ def run(ctx: JobContext) -> dict[str, Any]:
         tied=tied[:LISTED],
         unregistered=unregistered[:LISTED],
         dtypes=_dtypes(model),
+        copies=[asdict(c) for c in copies[:LISTED]],
     )
     problems = [f for f in findings if f["severity"] != INFO]
     output = seen.get("", {}).get("out")
-    summary = (f"{total:,} parameters ({trainable:,} trainable) in {len(rows)} modules"
+    summary = (f"{total:,} parameters ({counts['trainable']:,} trainable) in {len(rows)} modules"
+               + (f", {counts['in_frozen_copies']:,} of them in frozen copies ({_copies_text(copies)})"
+                  if copies else "")
                + (f", {len(tied)} tied group(s) counted once" if tied else "")
                + (f"; output {output}" if output else ""))
     if problems:

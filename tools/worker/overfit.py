@@ -21,8 +21,10 @@ from typing import Any
 import torch
 
 from . import loss_judges, nonfinite
-from .details import ModeCheck, OverfitDetails, SizeResult, TermValues
+from .copy_watch import CopyWatch, copy_findings
+from .details import CopyTrace, ModeCheck, OverfitDetails, SizeResult, TermValues
 from .findings import ERROR, INFO, RUN_FAILURES, WARNING, finding, sort_findings
+from .frozen_copies import find_copies
 from .job import JobContext
 from .mode_checks import buffers_not_updated, mode_losses, statistics_buffers, train_eval_gap
 from .training import Trace, downsample, train
@@ -38,8 +40,10 @@ SETTLE_PASSES = 100  # train-mode forwards before comparing modes: 0.9^100 = 3e-
 END_STEPS = 5  # the run's end value is the median of its last steps: one noisy sample decides nothing
 
 
-def _snapshot(model: torch.nn.Module) -> dict[str, torch.Tensor]:
-    return {name: p.detach().clone() for name, p in model.named_parameters() if p.requires_grad}
+def _snapshot(model: torch.nn.Module, copies: tuple[str, ...]) -> dict[str, torch.Tensor]:
+    """Trainable parameters, less the frozen copies': those change by their sync, judged by copy_watch."""
+    return {name: p.detach().clone() for name, p in model.named_parameters()
+            if p.requires_grad and not name.startswith(tuple(c + "." for c in copies))}
 
 
 def _unchanged(model: torch.nn.Module, before: dict[str, torch.Tensor]) -> list[str]:
@@ -110,6 +114,7 @@ class SizeRun:
     notes: list[dict]  # info findings from setting the target
     params_before: dict[str, torch.Tensor]
     buffers_before: dict[str, torch.Tensor]  # running statistics, after our own forward at init
+    watch: CopyWatch  # what train_step does to the model's frozen copies
 
 
 def _train_size(ctx: JobContext, size: int, progress: tuple[int, int]) -> SizeRun:
@@ -117,7 +122,8 @@ def _train_size(ctx: JobContext, size: int, progress: tuple[int, int]) -> SizeRu
     model = ctx.build_model()
     batch = _fixed_batch(ctx, size, model)
     optimizer, scheduler = ctx.optimizer_for(model, ctx.args["lr"], ctx.args["steps"])
-    params_before = _snapshot(model)
+    copies = find_copies(model, ctx.harness.frozen_copies)
+    params_before = _snapshot(model, tuple(c.copy for c in copies))
     with torch.no_grad():
         model.train()
         loss, terms = ctx.harness.loss_terms(model, batch)
@@ -128,9 +134,11 @@ def _train_size(ctx: JobContext, size: int, progress: tuple[int, int]) -> SizeRu
     lowest = _lowest_plausible(floor, initial)
     stop = _stopper(target, lowest, initial, floor or 0.0) if target is not None and math.isfinite(initial) else None
     buffers_before = statistics_buffers(model)  # after our own forward: training must move them further
+    watch = CopyWatch(model, optimizer, copies)
     trace = train(ctx, model, optimizer, lambda step: batch, ctx.args["steps"], scheduler=scheduler, stop=stop,
-                  progress=(progress[0], progress[1], f"size {size}"))
-    return SizeRun(model, batch, trace, initial, initial_terms, floor, target, lowest, notes, params_before, buffers_before)
+                  after_step=watch.after_step, progress=(progress[0], progress[1], f"size {size}"))
+    return SizeRun(model, batch, trace, initial, initial_terms, floor, target, lowest, notes, params_before,
+                   buffers_before, watch)
 
 
 def _size_result(size: int, run: SizeRun, unchanged: list[str]) -> SizeResult:
@@ -318,8 +326,20 @@ def _mode_findings(ctx: JobContext, size: int, run: SizeRun, result: SizeResult)
     return [item for item in found if item is not None]
 
 
-def _one_size(ctx: JobContext, size: int, progress: tuple[int, int]) -> tuple[SizeResult, list[dict]]:
+def _one_size(
+    ctx: JobContext, size: int, progress: tuple[int, int]
+) -> tuple[SizeResult, list[dict], list[CopyTrace]]:
     run = _train_size(ctx, size, progress)
+    result, findings = _judge_size(ctx, size, run)
+    if size == min(ctx.args["sizes"]) and run.watch.waiting_for_sync():
+        # A hard sync every K steps shows only after K steps, and a run stops at its target: the smallest
+        # batch (the cheapest steps) goes on to `steps` in all, for the copies' sake only.
+        train(ctx, run.model, run.watch.optimizer, lambda step: run.batch, ctx.args["steps"] - run.watch.steps,
+              after_step=run.watch.after_step)
+    return result, findings, run.watch.close(size)
+
+
+def _judge_size(ctx: JobContext, size: int, run: SizeRun) -> tuple[SizeResult, list[dict]]:
     unchanged = _unchanged(run.model, run.params_before)
     result = _size_result(size, run, unchanged)
     findings = list(run.notes)
@@ -415,10 +435,11 @@ def run(ctx: JobContext) -> dict[str, Any]:
     sizes: list[int] = ctx.args["sizes"]
     total = len(sizes) * ctx.args["steps"]
     per_size, findings = [], []
+    copies: list[CopyTrace] = []  # the longest run's: the most steps to see a sync in
     errors: dict[tuple[str, str], tuple[BaseException, list[int]]] = {}  # one finding per distinct exception
     for index, size in enumerate(sizes):
         try:
-            result, size_findings = _one_size(ctx, size, (index * ctx.args["steps"], total))
+            result, size_findings, traces = _one_size(ctx, size, (index * ctx.args["steps"], total))
         except Exception as exc:  # noqa: BLE001 - one size failing (BatchNorm on 1 example) must not hide the others
             per_size.append(SizeResult(size=size, error=str(exc)[:300]))
             if skipped := _batchnorm_single(exc, size):
@@ -428,12 +449,14 @@ def run(ctx: JobContext) -> dict[str, Any]:
             continue
         per_size.append(result)
         findings.extend(size_findings)
+        if traces and (not copies or traces[0].steps > copies[0].steps):
+            copies = traces
     for exc, failed_sizes in errors.values():
         found = ctx.error_finding(exc, during=f"training on {', '.join(map(str, failed_sizes))} example(s)")
         found["where"] = found["where"] or f"size {failed_sizes[0]}"  # raised inside torch: name the run
         found["evidence"]["sizes"] = failed_sizes
         findings.append(found)
     _degenerate_single_example(per_size, findings)
-    findings = sort_findings(findings + _nothing_trained(per_size, findings))
+    findings = sort_findings(findings + _nothing_trained(per_size, findings) + copy_findings(copies))
     return {"summary": _summary(per_size, findings, ctx.harness.on_policy), "findings": findings,
-            "details": asdict(OverfitDetails(sizes=per_size, on_policy=ctx.harness.on_policy))}
+            "details": asdict(OverfitDetails(sizes=per_size, copies=copies, on_policy=ctx.harness.on_policy))}

@@ -77,12 +77,14 @@ def train(
     scheduler: Any = None,
     stop: Callable[[list[float]], bool] | None = None,
     before_step: Callable[[int], None] | None = None,
+    after_step: Callable[[int], None] | None = None,
     progress: tuple[float, float, str] | None = None,
 ) -> Trace:
     """Run up to `steps` steps; return the loss (and named terms) of each step that ran.
 
     Stops early at a non-finite loss, or when `stop(losses)` says so (checked per chunk).
-    `scheduler` (the harness's make_scheduler) is stepped after every optimiser step.
+    `scheduler` (the harness's make_scheduler) is stepped after every optimiser step; `after_step(step)`
+    runs after it (a watch on the model's frozen copies).
     `progress` = (done before this run, total, label) for the job's progress reports."""
     model.train()
     trace = Trace()
@@ -94,6 +96,8 @@ def train(
         pending.append(ctx.threads.step(lambda: ctx.harness.train_step(model, batch, optimizer)))
         if scheduler is not None:
             scheduler.step()
+        if after_step is not None:
+            after_step(step)
         if len(pending) == CHUNK or step == steps - 1:
             losses, terms = _read_chunk(pending)
             pending.clear()
