@@ -44,7 +44,7 @@ from . import dependencies_causes as causes
 from . import dependencies_mechanisms as mechanisms
 from .compact import evenly_spaced, significant
 from .dependencies_position import check_positions
-from .dependencies_roles import Roles, roles_of
+from .dependencies_roles import Roles, roles_of, zero_one
 from .details import AxisResult, Cost, DependencyDetails, LeakPair
 from .failures import HarnessError
 from .findings import ERROR, INFO, finding, sort_findings
@@ -145,17 +145,21 @@ class Batch:
         return type(self.value)(*items) if hasattr(self.value, "_fields") else type(self.value)(items)
 
 
-def _first_input(batch: dict) -> list[Any]:
-    """A dict with none of the default keys (a diffusion batch {x0, t, noise}, tokens {input_ids, ...}): its first
-    float tensor, else its first tensor that is not the targets."""
-    tensors = [key for key, value in batch.items() if isinstance(value, torch.Tensor) and value.dim()]
-    floats = [key for key in tensors if batch[key].is_floating_point()]
+def _first_input(batch: dict, guess: bool) -> list[Any]:
+    """A dict with none of the default keys (a diffusion batch {x0, t, noise}, tokens {input_ids, attention_mask,
+    labels}): its only tensor of 2+ dims that is neither the targets nor a 0/1 mask; with `guess` (batch mode: any
+    input shows a leak between examples), else its first float tensor, else its first tensor but the targets."""
     targets = targets_of(batch)
-    return floats[:1] or [key for key in tensors if batch[key] is not targets][:1]
+    tensors = [k for k, v in batch.items() if isinstance(v, torch.Tensor) and v.dim() and v is not targets]
+    sequences = [k for k in tensors if batch[k].dim() >= 2 and not zero_one(batch[k])]
+    if len(sequences) == 1 or not guess:
+        return sequences if len(sequences) == 1 else []
+    return [k for k in tensors if batch[k].is_floating_point()][:1] or tensors[:1]
 
 
-def _input_key(batch: Any, which: int | str | None) -> int | str | None:
-    """Where the input is: `which` when given, else batch[0] or the inputs/x key (the contract's default)."""
+def _input_key(batch: Any, which: int | str | None, guess: bool = False) -> int | str | None:
+    """Where the input is: `which` when given, else batch[0] or the inputs/x key (the contract's default); with
+    `guess` (batch mode: any input shows a leak between examples), a dict's first float tensor."""
     if isinstance(batch, torch.Tensor) and which is None:
         return None
     if isinstance(batch, (tuple, list)):
@@ -163,7 +167,8 @@ def _input_key(batch: Any, which: int | str | None) -> int | str | None:
         if isinstance(key, int) and -len(batch) <= key < len(batch) and isinstance(batch[key], torch.Tensor):
             return key % len(batch)
     elif isinstance(batch, dict):
-        keys = [which] if which is not None else [k for k in DEFAULT_INPUT_KEYS if k in batch] or _first_input(batch)
+        keys = [which] if which is not None else [k for k in DEFAULT_INPUT_KEYS if k in batch]
+        keys = keys or _first_input(batch, guess)
         if keys and isinstance(batch.get(keys[0]), torch.Tensor):
             return keys[0]
     shape = f"a dict with keys {sorted(map(str, batch))}" if isinstance(batch, dict) else type(batch).__name__
@@ -760,7 +765,7 @@ def run(ctx: JobContext) -> dict[str, Any]:
     started = time.perf_counter()
     model = ctx.build_model()
     value = ctx.batch(ctx.args["batch_size"], "train")
-    batch = Batch(value, _input_key(value, ctx.args.get("input")))
+    batch = Batch(value, _input_key(value, ctx.args.get("input"), guess=ctx.args["mode"] == "batch"))
     roles = roles_of(ctx, value, batch.key)  # a bad batch_roles declaration fails here, before any work
     modes = {module: module.training for module in model.modules()}
     model.eval()

@@ -11,8 +11,9 @@ Undeclared roles are inferred from the batch, and only where the batch itself sa
 * attention: integer targets of the inputs' shape that equal the inputs shifted by one are a
   causal LM's; targets mostly ignore_index, or equal to the inputs at most but not all positions
   (an MLM whose unselected labels were not ignored), are a masked-LM encoder's;
-* conditions: batch keys named like a timestep or a condition (t, timestep, sigma, cond, class_label...);
-  every tensor the model itself is called with is probed too (dependencies_mechanisms).
+* conditions: every tensor the model itself is called with beyond its first (dependencies_mechanisms);
+  a key that forward never passes to the model (x_t built in get_batch, t dropped) must be declared:
+  batch keys are not guessed by name, since an RL batch's "time" or "action" rightly never reaches the output.
 """
 
 from __future__ import annotations
@@ -25,10 +26,6 @@ import torch
 from .failures import HarnessError
 from .harness import targets_of
 
-CONDITION_NAMES = frozenset(
-    {"t", "timestep", "timesteps", "time", "times", "sigma", "sigmas", "noise_level", "cond", "condition",
-     "conditioning", "class_label", "class_labels", "context", "c"}
-)
 ATTENTION = ("causal", "bidirectional")
 SHIFTED = 0.9  # of scored positions: targets equal to the inputs shifted by one read as a causal LM
 MOSTLY = 0.5  # of positions: ignored labels (or labels equal to the inputs) read as a masked LM
@@ -92,11 +89,15 @@ def _declared(ctx, batch: Any) -> dict[str, Any]:
     return value | {"conditions": conditions}
 
 
+def zero_one(tensor: torch.Tensor) -> bool:
+    """A bool tensor, or one holding only 0s and 1s: a mask."""
+    return tensor.dtype == torch.bool or bool(((tensor == 0) | (tensor == 1)).all())
+
+
 def _is_mask(value: Any, inputs: torch.Tensor) -> bool:
-    if not isinstance(value, torch.Tensor) or value.is_floating_point() and not bool(((value == 0) | (value == 1)).all()):
-        return False
-    fits = inputs.dim() >= 2 and value.shape == inputs.shape[:2]
-    return fits and (value.dtype == torch.bool or bool(((value == 0) | (value == 1)).all()))
+    """A (B, T) mask beside (B, T, ...) inputs."""
+    fits = isinstance(value, torch.Tensor) and inputs.dim() >= 2 and value.shape == inputs.shape[:2]
+    return fits and zero_one(value)
 
 
 def _real_positions(mask: torch.Tensor, key: int | str, inputs: torch.Tensor) -> tuple[torch.Tensor, str]:
@@ -168,7 +169,4 @@ def roles_of(ctx, batch: Any, input_key: int | str | None) -> Roles:
         found.attention, found.why["attention"] = _attention(inputs, targets_of(batch), ctx.harness.ignore_index)
     if "conditions" in declared:
         found.conditions, found.declared_conditions = declared["conditions"], True
-    else:
-        named = [k for k, v in elements(batch).items() if isinstance(k, str) and k.lower() in CONDITION_NAMES]
-        found.conditions = [k for k in named if k not in (input_key, target, key) and isinstance(batch[k], torch.Tensor)]
     return found
