@@ -68,7 +68,11 @@ TOOL = harness_tool(
         "Token-id inputs are differentiated at the embedding output, or perturbed when no nn.Embedding reads them. "
         "Findings: batch_dependence, future_leakage (worst (output, input) pairs, the first module where it appears, "
         "and the usual causes ranked by the evidence: mask missing, transposed, off by one, softmax over the wrong "
-        "dim, heads merged without transpose, targets not shifted), no_positional_information. Use it on any "
+        "dim, heads merged without transpose, targets not shifted; an encoder's leak is info: it is meant to see both "
+        "sides), no_positional_information. Modes batch/both also probe the batch's roles (inferred, or the harness's "
+        "batch_roles): unused_input (a timestep/condition the model is called with never changes its output), "
+        "encoder_not_bidirectional, padding_leak, loss_on_unselected_positions; a batch that shows a causal LM also "
+        "gets the causal cuts. Use it on any "
         "attention or normalisation code, and when the training loss falls suspiciously fast; after fixing, "
         "call it again, then run_overfit_test."
     ),

@@ -41,11 +41,13 @@ import torch
 from torch import nn
 
 from . import dependencies_causes as causes
+from . import dependencies_mechanisms as mechanisms
 from .compact import evenly_spaced, significant
 from .dependencies_position import check_positions
+from .dependencies_roles import Roles, roles_of, zero_one
 from .details import AxisResult, Cost, DependencyDetails, LeakPair
 from .failures import HarnessError
-from .findings import ERROR, finding, sort_findings
+from .findings import ERROR, INFO, finding, sort_findings
 from .harness import targets_of
 from .job import JobContext
 
@@ -143,8 +145,21 @@ class Batch:
         return type(self.value)(*items) if hasattr(self.value, "_fields") else type(self.value)(items)
 
 
-def _input_key(batch: Any, which: int | str | None) -> int | str | None:
-    """Where the input is: `which` when given, else batch[0] or the inputs/x key (the contract's default)."""
+def _first_input(batch: dict, guess: bool) -> list[Any]:
+    """A dict with none of the default keys (a diffusion batch {x0, t, noise}, tokens {input_ids, attention_mask,
+    labels}): its only tensor of 2+ dims that is neither the targets nor a 0/1 mask; with `guess` (batch mode: any
+    input shows a leak between examples), else its first float tensor, else its first tensor but the targets."""
+    targets = targets_of(batch)
+    tensors = [k for k, v in batch.items() if isinstance(v, torch.Tensor) and v.dim() and v is not targets]
+    sequences = [k for k in tensors if batch[k].dim() >= 2 and not zero_one(batch[k])]
+    if len(sequences) == 1 or not guess:
+        return sequences if len(sequences) == 1 else []
+    return [k for k in tensors if batch[k].is_floating_point()][:1] or tensors[:1]
+
+
+def _input_key(batch: Any, which: int | str | None, guess: bool = False) -> int | str | None:
+    """Where the input is: `which` when given, else batch[0] or the inputs/x key (the contract's default); with
+    `guess` (batch mode: any input shows a leak between examples), a dict's first float tensor."""
     if isinstance(batch, torch.Tensor) and which is None:
         return None
     if isinstance(batch, (tuple, list)):
@@ -153,6 +168,7 @@ def _input_key(batch: Any, which: int | str | None) -> int | str | None:
             return key % len(batch)
     elif isinstance(batch, dict):
         keys = [which] if which is not None else [k for k in DEFAULT_INPUT_KEYS if k in batch]
+        keys = keys or _first_input(batch, guess)
         if keys and isinstance(batch.get(keys[0]), torch.Tensor):
             return keys[0]
     shape = f"a dict with keys {sorted(map(str, batch))}" if isinstance(batch, dict) else type(batch).__name__
@@ -509,7 +525,10 @@ def _leak_finding(
         suggestion = f"Look in `{where or 'the model'}` {BATCH_CAUSES}"
         return finding("batch_dependence", ERROR, message, where=where, evidence=evidence, suggestion=suggestion)
     suggestion = causes.suggestion(extra["likely_causes"], where or "the model")
-    return finding("future_leakage", ERROR, message, where=where, evidence=evidence | extra, suggestion=suggestion)
+    severity = ERROR
+    if extra["likely_causes"][0] == "encoder_by_design":  # a correct encoder checked as if it were a decoder
+        severity, message = INFO, f"{message}; the batch shows an encoder ({extra['encoder']}), which is meant to see both sides"
+    return finding("future_leakage", severity, message, where=where, evidence=evidence | extra, suggestion=suggestion)
 
 
 def _unshifted_finding(inputs: torch.Tensor) -> dict[str, Any]:
@@ -576,7 +595,8 @@ def _coverage(axis: Axis, plan: Plan) -> dict[str, Any]:
 
 
 def _diagnose(
-    ctx: JobContext, model: nn.Module, batch: Batch, trace: Trace, axis: Axis, threshold: float, verdict: dict, plan: Plan
+    ctx: JobContext, model: nn.Module, batch: Batch, trace: Trace, axis: Axis, threshold: float, verdict: dict, plan: Plan,
+    roles: Roles,
 ):
     """After a causal leak: rows (one output position each) for the exact pairs and the pattern; the ranked causes."""
     if plan.kind == "cuts":
@@ -588,8 +608,10 @@ def _diagnose(
     extra = {
         "pattern": shape,
         "attention_calls": causes.attention_summary(trace.attention),
-        "likely_causes": causes.rank(shape, trace.attention, unshifted),
+        "likely_causes": causes.rank(shape, trace.attention, unshifted, roles.attention == "bidirectional"),
     }
+    if roles.attention == "bidirectional":
+        extra["encoder"] = roles.why["attention"]
     return verdict, extra
 
 
@@ -617,7 +639,9 @@ def _crossed_examples(axis: Axis, verdict: dict[str, Any]) -> dict[str, Any]:
     return finding("batch_dependence", ERROR, message, evidence={"worst": verdict["worst"]}, suggestion=suggestion)
 
 
-def _check_axis(ctx: JobContext, model: nn.Module, batch: Batch, trace: Trace, axis: Axis, threshold: float):
+def _check_axis(
+    ctx: JobContext, model: nn.Module, batch: Batch, trace: Trace, axis: Axis, threshold: float, roles: Roles
+):
     """Measure, judge and localise along one axis: (finding or None, details, summary line, full matrix)."""
     _check_shapes(batch.inputs, trace.output, axis)
     plan = plan_for(axis, ctx.args, trace)
@@ -633,7 +657,7 @@ def _check_axis(ctx: JobContext, model: nn.Module, batch: Batch, trace: Trace, a
     module, found, full, extra = None, None, None, {}
     if verdict["leaking_pairs"]:
         if axis.mode == "causal":
-            verdict, extra = _diagnose(ctx, model, batch, trace, axis, threshold, verdict, plan)
+            verdict, extra = _diagnose(ctx, model, batch, trace, axis, threshold, verdict, plan, roles)
         worst = verdict["worst"][0]
         if trace.leaf is not None:
             module = first_leaking_module(trace, axis, worst["output_index"], worst["input_index"], threshold, ctx.seed)
@@ -702,9 +726,20 @@ def _position(ctx: JobContext, model: nn.Module, batch: Batch, cost: Cost):
             return check_positions(runner(batch), batch.inputs, ctx.args["seq_dim"], ctx.seed)
 
 
-def _dependence(ctx: JobContext, model: nn.Module, batch: Batch) -> tuple[list, dict[str, Any], list[str], dict, Trace]:
+def _implied_axes(ctx: JobContext, inputs: torch.Tensor, trace: Trace, roles: Roles) -> list[Axis]:
+    """The default mode checks a batch that shows a causal LM for future leaks too (the 4 cuts: one backward)."""
+    seq_dim = ctx.args["seq_dim"]
+    if ctx.args["mode"] != "batch" or roles.attention != "causal":
+        return []
+    axis = Axis("causal", seq_dim, inputs.shape[seq_dim]) if inputs.dim() > seq_dim else None
+    return [axis] if axis is not None and axis.size >= 2 and axis.fits(trace.output) else []
+
+
+def _dependence(
+    ctx: JobContext, model: nn.Module, batch: Batch, roles: Roles
+) -> tuple[list, dict[str, Any], list[str], dict, Trace]:
     """Modes batch / causal / both: (findings, details per axis and how they were measured, summary lines, full
-    matrices, the trace)."""
+    matrices, the trace); batch and both run the mechanism probes the batch's roles call for."""
     axes = _axes(ctx.args, batch.inputs)
     findings, details, summaries, full = [], {}, [], {}
     with torch.enable_grad():
@@ -712,10 +747,14 @@ def _dependence(ctx: JobContext, model: nn.Module, batch: Batch) -> tuple[list, 
         threshold = THRESHOLD
         if trace.leaf is None and trace.output.dtype.is_floating_point:
             threshold = max(THRESHOLD, EPS_FACTOR * torch.finfo(trace.output.dtype).eps)
-        for axis in axes:
-            found, details[axis.mode], line, full[axis.mode] = _check_axis(ctx, model, batch, trace, axis, threshold)
+        for axis in axes + _implied_axes(ctx, batch.inputs, trace, roles):
+            found, details[axis.mode], line, full[axis.mode] = _check_axis(ctx, model, batch, trace, axis, threshold, roles)
             findings += [found] if found else []
             summaries.append(line)
+        if ctx.args["mode"] in ("batch", "both"):
+            found, details["mechanisms"] = mechanisms.probe(ctx, model, batch, trace, roles, threshold)
+            findings += found
+            summaries += mechanisms.summary(details["mechanisms"])
     if "causal" in details and causes.targets_unshifted(batch.inputs, targets_of(batch.value), ctx.harness.ignore_index):
         findings.append(_unshifted_finding(batch.inputs))
     details |= {"method": trace.method, "output_shape": list(trace.output.shape), "threshold": threshold}
@@ -726,7 +765,8 @@ def run(ctx: JobContext) -> dict[str, Any]:
     started = time.perf_counter()
     model = ctx.build_model()
     value = ctx.batch(ctx.args["batch_size"], "train")
-    batch = Batch(value, _input_key(value, ctx.args.get("input")))
+    batch = Batch(value, _input_key(value, ctx.args.get("input"), guess=ctx.args["mode"] == "batch"))
+    roles = roles_of(ctx, value, batch.key)  # a bad batch_roles declaration fails here, before any work
     modes = {module: module.training for module in model.modules()}
     model.eval()
     try:
@@ -736,13 +776,15 @@ def run(ctx: JobContext) -> dict[str, Any]:
             findings, summaries, full = [found] if found else [], [line], {}
             details = {"position": position, "method": "shuffled positions, forward passes only"}
         else:
-            findings, details, summaries, full, trace = _dependence(ctx, model, batch)
+            findings, details, summaries, full, trace = _dependence(ctx, model, batch, roles)
             cost = trace.cost
     finally:
         for module, training in modes.items():
             module.training = training
     cost.seconds = round(time.perf_counter() - started, 3)
-    checked = DependencyDetails(**details, input_shape=list(batch.inputs.shape), input=batch.key, cost=cost)
+    checked = DependencyDetails(
+        **details, input_shape=list(batch.inputs.shape), input=batch.key, cost=cost, roles=roles.described()
+    )
     findings = sort_findings(findings)  # the summary quotes the most severe first
     if findings:
         summary = f"{findings[0]['message']}. " + "; ".join(summaries) + "."

@@ -49,6 +49,10 @@ CAUSES = {
     "queries, and the normaliser mixes in later queries; use dim=-1 (the keys)",
     "heads_merged": "the heads are merged with view/reshape without the transpose back: (B, nh, T, hs) needs "
     "y.transpose(1, 2).contiguous().view(B, T, C), else position t reads other positions' channels",
+    "encoder_by_design": "this looks like an encoder, and an encoder is meant to see both sides: every position "
+    "depending on later ones is correct there, and mode='causal' applies to decoders only (the default mode checks an "
+    "encoder: batch, both sides, padding, supervised positions); declare batch_roles = {'attention': 'causal'} if it "
+    "is a decoder",
     "targets_unshifted": "the targets are the inputs themselves: a language model's target at t is the token at "
     "t+1 (x = tokens[:, :-1], y = tokens[:, 1:])",
 }
@@ -128,9 +132,11 @@ def _pattern_scores(shape: dict[str, Any], score: dict[str, float]) -> None:
     score["heads_merged"] += 3 * (shape["irregular_reach"] or (bool(shape["clean_rows"]) and not shape["bounded_reach"]))
 
 
-def _scores(shape: dict[str, Any], attention: list[dict[str, Any]], unshifted: bool) -> dict[str, float]:
-    """Evidence for each cause; higher ranks first. Attention calls weigh more than the pattern."""
+def _scores(shape: dict[str, Any], attention: list[dict[str, Any]], unshifted: bool, encoder: bool) -> dict[str, float]:
+    """Evidence for each cause; higher ranks first. Attention calls weigh more than the pattern; a batch that
+    shows an encoder (masked-LM labels, or declared) outweighs them all."""
     score = dict.fromkeys(CAUSES, 0.0)
+    score["encoder_by_design"] += 10 * encoder
     masks = {call["mask"] for call in attention}
     score["softmax_dim"] += 4 * any(call["dim"] == -2 for call in attention)
     score["mask_missing"] += 4 * ("none" in masks)
@@ -146,10 +152,10 @@ def _scores(shape: dict[str, Any], attention: list[dict[str, Any]], unshifted: b
     return score
 
 
-def rank(shape: dict[str, Any], attention: list[dict[str, Any]], unshifted: bool) -> list[str]:
+def rank(shape: dict[str, Any], attention: list[dict[str, Any]], unshifted: bool, encoder: bool = False) -> list[str]:
     """Cause keys, most likely first (ties keep the usual order: missing, transposed, off by one, ...)."""
-    score = _scores(shape, attention, unshifted)
-    order = list(CAUSES)
+    score = _scores(shape, attention, unshifted, encoder)
+    order = [cause for cause in CAUSES if encoder or cause != "encoder_by_design"]
     return sorted(order, key=lambda cause: (-score[cause], order.index(cause)))
 
 

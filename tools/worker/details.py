@@ -667,6 +667,8 @@ class AxisResult:
     """Causal leak: cause keys, most likely first by the evidence."""
     attention_calls: list[dict[str, Any]] | None = None
     """Causal leak: distinct softmax-over-(T, T)-scores / scaled_dot_product_attention calls seen: the dim normalised and the mask's pattern (causal, none, transposed, off_by_k, other)."""
+    encoder: str | None = None
+    """Causal leak on a batch that shows an encoder (masked-LM labels, or declared): what shows it. An encoder is meant to see both sides."""
 
 
 @typed_details
@@ -698,6 +700,19 @@ class Cost:
 
 
 @typed_details
+class MechanismResult:
+    probe: Literal["condition", "bidirectional", "padding", "supervised_positions"]
+    """condition: an input the model is called with (or a batch condition key) perturbed alone; bidirectional: an encoder's first position against its later ones; padding: real outputs against padded inputs; supervised_positions: the loss's gradient at ignored labels."""
+    subject: str
+    """What was probed: the argument or batch key, the pad mask, the labels."""
+    measured: bool
+    relative: float | None = None
+    """condition: relative change of the output; bidirectional: dependence on later positions; padding and supervised_positions: dependence on what must be ignored. 0 means exact zeros."""
+    note: str | None = None
+    """Why nothing was measured."""
+
+
+@typed_details
 class DependencyDetails:
     method: str
     """Gradient w.r.t. the inputs, at an embedding's output, token perturbation, or shuffles."""
@@ -710,6 +725,10 @@ class DependencyDetails:
     batch: AxisResult | None = None
     causal: AxisResult | None = None
     position: PositionResult | None = None
+    mechanisms: list[MechanismResult] = field(default_factory=list)
+    """Mechanism probes run on the roles the batch shows (batch and both modes)."""
+    roles: dict[str, Any] | None = None
+    """Batch roles used by the probes: conditions, pad_mask, attention (causal / bidirectional) and how each was found."""
     cost: Cost
 
 
