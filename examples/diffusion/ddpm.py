@@ -35,9 +35,9 @@ EVAL_SAMPLES = 2000
 objective = {"monitor": "swd", "mode": "min"}
 
 
-def beta_schedule() -> torch.Tensor:
-    """(T,) beta_1 .. beta_T, linear; index i holds beta at step t = i + 1 of the paper."""
-    return torch.linspace(BETA_1, BETA_T, T)
+def beta_schedule(steps: int = T, first: float = BETA_1, last: float = BETA_T) -> torch.Tensor:
+    """(steps,) beta_1 .. beta_T, linear from first to last; index i holds beta at step t = i + 1 of the paper."""
+    return torch.linspace(first, last, steps)
 
 
 def alpha_bar(betas: torch.Tensor) -> torch.Tensor:
@@ -179,7 +179,15 @@ def sliced_wasserstein(a: torch.Tensor, b: torch.Tensor, projections: int = 128)
 
 @torch.no_grad()
 def evaluate(model: nn.Module) -> dict[str, float]:
-    """SWD between EVAL_SAMPLES samples and as many held-out data points."""
+    """SWD between EVAL_SAMPLES samples and as many held-out points, beside its two references:
+    the floor (a second data draw of the same size) and a Gaussian fitted to the data."""
     data = sample_data(EVAL_SAMPLES, torch.Generator().manual_seed(2))
+    other = sample_data(EVAL_SAMPLES, torch.Generator().manual_seed(4))
+    fit = torch.distributions.MultivariateNormal(other.mean(0), torch.cov(other.T))
+    gaussian = fit.sample((EVAL_SAMPLES,))  # drawn under the tools' seeding, like the samples
     samples = sample(model, EVAL_SAMPLES, torch.Generator().manual_seed(3))
-    return {"swd": sliced_wasserstein(samples, data).item()}
+    return {
+        "swd": sliced_wasserstein(samples, data).item(),
+        "swd_floor": sliced_wasserstein(other, data).item(),
+        "swd_gaussian": sliced_wasserstein(gaussian, data).item(),
+    }

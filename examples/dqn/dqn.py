@@ -61,8 +61,11 @@ def epsilon(updates: int) -> float:
     return EPS_END + (EPS_START - EPS_END) * max(0.0, 1 - updates / EPS_DECAY)
 
 
-def td_target(rewards: torch.Tensor, next_q: torch.Tensor, terminal: torch.Tensor, gamma: float) -> torch.Tensor:
-    """y = r + gamma * (1 - terminal) * max_a' Q_target(s', a'): (N,), (N, A), (N,) -> (N,)."""
+def td_target(
+    rewards: torch.Tensor, next_q: torch.Tensor, terminal: torch.Tensor, gamma: float | None = None
+) -> torch.Tensor:
+    """y = r + gamma * (1 - terminal) * max_a' Q_target(s', a'): (N,), (N, A), (N,) -> (N,); gamma: GAMMA."""
+    gamma = GAMMA if gamma is None else gamma
     return rewards + gamma * (1 - terminal) * next_q.max(dim=-1).values
 
 
@@ -154,7 +157,7 @@ def get_train_batch(batch_size: int, step: int, model: nn.Module) -> dict[str, t
 def loss_fn(model: nn.Module, batch: dict[str, torch.Tensor]) -> torch.Tensor:
     """Huber loss between Q(s, a) and the TD target from the frozen target network."""
     with torch.no_grad():
-        y = td_target(batch["rewards"], model.target(batch["next_states"]), batch["terminal"], GAMMA)
+        y = td_target(batch["rewards"], model.target(batch["next_states"]), batch["terminal"])
     return F.smooth_l1_loss(chosen_q(model(batch["inputs"]), batch["actions"]), y)
 
 
@@ -172,7 +175,9 @@ def train_step(model: nn.Module, batch: dict[str, torch.Tensor], optimizer: torc
 
 @torch.no_grad()
 def evaluate(model: nn.Module) -> dict[str, float]:
-    """Mean return of the greedy policy over EVAL_EPISODES episodes (fixed starts)."""
+    """Mean return of the greedy policy over EVAL_EPISODES episodes (fixed starts), and of a uniformly
+    random policy from the same starts: the baseline the paper's claim is measured against."""
+    greedy = pole.episode_returns(_greedy(model, 0.0, np.random.default_rng(123)), EVAL_EPISODES, np.random.default_rng(123))
     rng = np.random.default_rng(123)
-    returns = pole.episode_returns(_greedy(model, 0.0, rng), EVAL_EPISODES, rng)
-    return {"return": float(returns.mean())}
+    uniform = pole.episode_returns(lambda s: rng.integers(0, 2, len(s)), EVAL_EPISODES, rng)
+    return {"return": float(greedy.mean()), "random_return": float(uniform.mean())}

@@ -104,13 +104,13 @@ def sequences(n: int, generator: torch.Generator) -> tuple[torch.Tensor, torch.T
     return tokens.masked_fill(~real, PAD), real
 
 
-def corrupt(tokens: torch.Tensor, real: torch.Tensor, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
-    """BERT's selection: (corrupted inputs, labels with -100 everywhere but the selected positions)."""
-    draw = torch.rand(tokens.shape, generator=generator)
+def corrupt(
+    tokens: torch.Tensor, real: torch.Tensor, draw: torch.Tensor, how: torch.Tensor, random_tokens: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """BERT's selection from uniform draws (all (B, L)): a real position is selected when draw < 0.15;
+    a selected one becomes [MASK] when how < 0.8, random_tokens when how < 0.9, else stays.
+    Returns (corrupted inputs, labels: the token at selected positions, -100 everywhere else)."""
     selected = (draw < SELECT) & real
-    selected[:, 0] |= ~selected.any(dim=1)  # at least one supervised position per sequence
-    how = torch.rand(tokens.shape, generator=generator)  # < 0.8: [MASK]; < 0.9: random; else kept
-    random_tokens = torch.randint(FIRST, VOCAB, tokens.shape, generator=generator)
     inputs = torch.where(selected & (how < TO_MASK), MASK, tokens)
     inputs = torch.where(selected & (how >= TO_MASK) & (how < TO_MASK + TO_RANDOM), random_tokens, inputs)
     return inputs, tokens.masked_fill(~selected, ignore_index)
@@ -118,7 +118,11 @@ def corrupt(tokens: torch.Tensor, real: torch.Tensor, generator: torch.Generator
 
 def mlm_batch(n: int, generator: torch.Generator) -> dict[str, torch.Tensor]:
     tokens, real = sequences(n, generator)
-    inputs, labels = corrupt(tokens, real, generator)
+    draw = torch.rand(tokens.shape, generator=generator)
+    draw[:, 0] = torch.where((draw < SELECT).logical_and(real).any(dim=1), draw[:, 0], 0.0)  # one selected at least
+    how = torch.rand(tokens.shape, generator=generator)
+    random_tokens = torch.randint(FIRST, VOCAB, tokens.shape, generator=generator)
+    inputs, labels = corrupt(tokens, real, draw, how, random_tokens)
     return {"inputs": inputs, "pad_mask": real, "labels": labels}  # (B, L) int, (B, L) bool, (B, L) int
 
 
@@ -155,8 +159,8 @@ def unigram_accuracy(batch: dict[str, torch.Tensor]) -> float:
 
 @torch.no_grad()
 def evaluate(model: nn.Module) -> dict[str, float]:
-    """Accuracy on the selected positions of 1000 held-out sequences."""
+    """Accuracy on the selected positions of 1000 held-out sequences, and the unigram baseline's."""
     batch = get_batch(1000, "test")
     chosen = batch["labels"] != ignore_index
     right = forward(model, batch).argmax(-1)[chosen] == batch["labels"][chosen]
-    return {"masked_accuracy": right.float().mean().item()}
+    return {"masked_accuracy": right.float().mean().item(), "unigram_accuracy": unigram_accuracy(batch)}
