@@ -113,3 +113,35 @@ def run_session(
             return verdict(reproduced, agent)
 
     sys.exit(anyio.run(run))
+
+
+QUICK_TOOLS = ("inspect_data", "inspect_model", "check_initialization", "gradient_check", "check_dependencies", "run_overfit_test")
+
+
+async def quick_tools(agent: Agent, harness: str) -> None:
+    """Every quick tool at its defaults on correct code: any error or warning is a false alarm."""
+    say("", "\n== Scaffold and gauntlet: every quick tool at its defaults ==")
+    for tool in QUICK_TOOLS:
+        await agent.tool(tool, {"harness": harness}, clean=True)
+
+
+async def hand_worked(agent: Agent, harness: str, known: dict[str, dict], bugs: dict[str, str]) -> bool:
+    """The hand-worked cases on the clean harness (they must match), then each planted bug against
+    the case that covers it (it must mismatch). Whether every bug was caught."""
+    say("", "\n== Known values: the hand-worked cases, then the planted bugs they cover ==")
+    for function, case in known.items():
+        await agent.tool("check_known_values", {"harness": harness, "function": function, "cases": [case]}, clean=True)
+    caught = []
+    for bug, function in bugs.items():
+        data = await agent.tool("check_known_values", {"harness": bug, "function": function, "cases": [known[function]]})
+        caught.append("known_value_mismatch" in {f["code"] for f in data["findings"]})
+    return all(caught)
+
+
+async def train(agent: Agent, args: dict[str, Any]) -> dict[str, dict]:
+    """start_training, wait for the end; the metrics of training_status (name -> mean, std, n over seeds)."""
+    say("", f"\n== Training: {json.dumps(args)} ==")
+    run_id = (await agent.tool("start_training", args))["details"]["run_id"]
+    await agent.wait_for(run_id)
+    status = await agent.tool("training_status", {"run_id": run_id}, clean=True)
+    return status["details"]["metrics"]

@@ -1,0 +1,43 @@
+"""The diffusion worked example (examples/diffusion): the clean harness draws no warning from any quick tool at
+its defaults, its hand-worked pieces match, each planted bug they cover mismatches, and the
+session reproduces the paper's qualitative result."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+
+from conftest import example_client
+from example_family import QUICK_TOOLS, clean_at_defaults, cases, known_value, session_verdict
+
+pytestmark = pytest.mark.anyio
+
+H = "ddpm.py"
+CASES = cases("diffusion")
+
+
+@pytest.fixture(scope="module")
+async def family(tmp_path_factory) -> AsyncIterator:
+    async with example_client(tmp_path_factory, "diffusion", timeout_s=300) as client:
+        yield client
+
+
+@pytest.mark.parametrize("tool", QUICK_TOOLS)
+async def test_clean_harness_draws_no_warning_at_defaults(family, tool):
+    await clean_at_defaults(family, H, tool)
+
+
+@pytest.mark.parametrize("function", list(CASES.KNOWN))
+async def test_clean_pieces_give_the_hand_worked_values(family, function):
+    await known_value(family, H, function, CASES.KNOWN[function], matches=True)
+
+
+@pytest.mark.parametrize("bug, function", list(CASES.BUGS.items()))
+async def test_planted_bug_fails_its_known_value(family, bug, function):
+    await known_value(family, bug, function, CASES.KNOWN[function], matches=False)
+
+
+@pytest.mark.slow
+def test_session_reproduces(tmp_path):
+    assert session_verdict("diffusion", steps=3000, tmp=tmp_path) == "reproduced: yes"
