@@ -81,7 +81,7 @@ CallTimeout = Annotated[
 
 
 class HarnessArgs(BaseModel):
-    """Arguments every runner tool takes (shared/design/contract.md §1)."""
+    """Arguments every runner tool takes (docs/harness-contract.md)."""
 
     model_config = ConfigDict(extra="forbid")
 
