@@ -72,7 +72,7 @@ def _one_seed(ctx: JobContext, overrides: dict[str, Any], seed: int, rank_by: st
     model = ctx.harness.build_model(**{**ctx.model_kwargs, **overrides}).to(ctx.device)
     optimizer, scheduler = ctx.optimizer_for(model, ctx.args["lr"], steps)
     if ctx.harness.get_train_batch_fn is not None:
-        batch_for_step = lambda step: ctx.train_batch(batch_size, step, model)  # noqa: E731
+        batch_for_step = lambda step: ctx.train_batch(batch_size, step, model, seed)  # noqa: E731
     else:
         fixed = ctx.batch(batch_size, "train")
         batch_for_step = lambda step: fixed  # noqa: E731

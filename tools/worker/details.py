@@ -567,6 +567,8 @@ class SeedDetails:
     history: list[HistoryPoint]
     curve: Curve
     objective: dict[str, str] | None = None
+    data_digest: str | None = None
+    """sha256 of the first get_train_batch batches (null on-policy or without get_train_batch): seeds that agree share their data."""
 
 
 # ---- lr_sweep: what a job measures (the server judges it, tools/lr_sweep.py) ----
