@@ -145,7 +145,7 @@ class SeedRun:
         self.history.append(point)
         seed = self.ctx.seed
         self.stream.found([self.metrics.finding(seed)])
-        self.stream.found(non_finite_metrics(point["metrics"], self.done, seed))
+        self.stream.found(non_finite_metrics(self.history, seed))
         self.stream.found([objective_verdict(self.history, self.harness.objective, seed, final=False)])
         if self.done:
             self.stream.found(self.mode_findings())
