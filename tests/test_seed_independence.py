@@ -42,3 +42,13 @@ async def test_an_evaluate_that_reseeds_is_caught_and_kept_off_the_training_stre
     assert "seeds_share_data" not in codes(result)
     digests = [s["data_digest"] for s in result["details"]["seeds"]]
     assert len(set(digests)) == 3
+
+
+@pytest.mark.parametrize(("harness", "shared"), [("seeds_clean.py", False), ("seeds_fixed_data.py", True)])
+async def test_an_ablation_over_seeds_that_share_their_data_says_so(client, harness, shared):
+    """run_ablation calls a difference within the seed spread noise: a spread over one data stream is too narrow."""
+    args = {"harness": harness, "variants": {"wider": {"hidden": 68}}, "steps": 20, "seeds": [0, 1]}
+    result = await call(client, "run_ablation", args)
+    assert ("seeds_share_data" in codes(result, "warning")) == shared, result["summary"]
+    if shared:
+        assert finding_of(result, "seeds_share_data")["evidence"]["groups"] == [[0, 1]]

@@ -49,10 +49,10 @@ from .run_store import (
     unknown_run_finding,
 )
 from .runner import ProgressCallback
-from .seed_data import shared_data_finding
 from .tool import Runtime, Tool
 from .worker.details import Curve, SeedDetails, SeedProgress
 from .worker.findings import ERROR, INFO, WARNING, finding, sort_findings
+from .worker.shared_data import shared_data_finding
 
 log = logging.getLogger(__name__)
 
@@ -464,7 +464,7 @@ class TrainingJobs:
             if seed_run.status not in FINISHED:
                 seed_run.status = "cancelled" if cancelled else "interrupted"
         record.metrics = summarise_metrics([s for s in record.seeds if s.status == "completed"])
-        shared = shared_data_finding(record.seeds)
+        shared = shared_data_finding({s.seed: s.data_digest for s in record.seeds})
         if shared is not None:
             record.findings.append(Finding.model_validate(shared))
         if cancelled:

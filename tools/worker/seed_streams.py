@@ -17,6 +17,7 @@ import numpy as np
 import torch
 
 from .findings import WARNING, finding
+from .job import seed_everything
 
 DIGEST_STEPS = 3  # the first batches decide: step-seeded data agree from step 0
 
@@ -51,6 +52,18 @@ class BatchDigest:
 
     def hexdigest(self) -> str | None:
         return self._hash.hexdigest() if self.steps else None
+
+
+def first_batches_digest(ctx: Any, seed: int, batch_size: int) -> str | None:
+    """The digest of the batches `seed` trains on first, drawn as a training loop draws them (the global
+    RNG just seeded); None when the data come from the model (on-policy) or from the fixed get_batch."""
+    if ctx.harness.get_train_batch_fn is None or ctx.harness.on_policy:
+        return None
+    seed_everything(seed)
+    digest = BatchDigest()
+    for step in range(DIGEST_STEPS):
+        digest.add(step, ctx.train_batch(batch_size, step, None, seed))
+    return digest.hexdigest()
 
 
 def rng_states() -> tuple[Any, ...]:

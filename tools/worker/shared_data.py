@@ -1,23 +1,24 @@
-"""Seeds that trained on the same data: a run's mean ± std over them is initialisation noise only.
+"""Seeds that trained on the same data: a mean ± std over them is initialisation noise only.
 
-Each seed's worker hashes its first get_train_batch batches (tools/worker/seed_streams.py); seeds
-whose digests agree drew identical batches, as a get_train_batch seeded by the step alone does.
+The digests of each seed's first get_train_batch batches (seed_streams.py) are compared here;
+seeds whose digests agree drew identical batches, as a get_train_batch seeded by the step alone
+does. Torch-free: the server judges a training run's seeds with it, the worker an ablation's.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from .run_store import SeedRun
-from .worker.findings import WARNING, finding
+from .findings import WARNING, finding
 
 
-def shared_data_finding(seeds: list[SeedRun]) -> dict[str, Any] | None:
-    """A warning naming the seeds that drew identical first batches; None when every seed's differ."""
+def shared_data_finding(digests: dict[int, str | None]) -> dict[str, Any] | None:
+    """A warning naming the seeds that drew identical first batches; None when every seed's differ
+    (a seed without a digest, on-policy or without get_train_batch, is left out)."""
     groups: dict[str, list[int]] = {}
-    for seed_run in seeds:
-        if seed_run.data_digest is not None:
-            groups.setdefault(seed_run.data_digest, []).append(seed_run.seed)
+    for seed, digest in digests.items():
+        if digest is not None:
+            groups.setdefault(digest, []).append(seed)
     shared = [sorted(group) for group in groups.values() if len(group) > 1]
     if not shared:
         return None
