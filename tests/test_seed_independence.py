@@ -22,6 +22,8 @@ async def _run(client, harness: str) -> dict:
 async def test_a_get_train_batch_with_a_seed_parameter_gets_each_seed_its_own_data(client):
     result = await _run(client, "seeds_clean.py")
     assert_clean(result)
+    compared = await call(client, "compare_metrics", {"reported": {"accuracy": 50.0}, "run_id": result["details"]["run_id"]})
+    assert "seeds_share_data" not in codes(compared)
     digests = [s["data_digest"] for s in result["details"]["seeds"]]
     assert None not in digests and len(set(digests)) == 3
 
@@ -32,6 +34,10 @@ async def test_step_seeded_data_is_the_same_for_every_seed(client):
     found = finding_of(result, "seeds_share_data")
     assert found["evidence"]["groups"] == [[0, 1, 2]] and "seeds 0, 1, 2" in found["message"]
     assert "seed` parameter" in found["suggestion"]
+    # compare_metrics judges seed noise on this run: it carries the warning along
+    run_id = result["details"]["run_id"]
+    compared = await call(client, "compare_metrics", {"reported": {"accuracy": 50.0}, "run_id": run_id})
+    assert "seeds_share_data" in codes(compared, "warning")
 
 
 async def test_an_evaluate_that_reseeds_is_caught_and_kept_off_the_training_stream(client):
