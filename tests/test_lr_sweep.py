@@ -310,6 +310,9 @@ async def test_every_rate_below_the_baseline_is_said_and_never_high_confidence(c
     assert finding_of(result, "below_baseline")["evidence"]["baseline"] == 0.01
     beaten = await call(client, "lr_sweep", {**args, "baseline": {"loss": 1.5}})  # ln 4 = 1.39 is beaten
     assert "below_baseline" not in codes(beaten) and beaten["details"]["confidence"] != "low"
+    # a baseline for a metric the sweep does not judge on is said to be unused, not silently dropped
+    unused = await call(client, "lr_sweep", {**args, "baseline": {"accuracy": 90.0}})
+    assert "Baseline for accuracy not used: this sweep is judged on loss" in unused["summary"]
 
 
 def test_the_grid_plot_names_the_metric_it_plots():

@@ -229,11 +229,12 @@ def _below_baseline(args: LrSweepArgs, metric: str, sign: float, scores: list[fl
         return None
     verdict.confidence = "low"
     values = sorted(sign * s for s in scores)
+    seen = f"{values[0]:.4g} to {values[-1]:.4g} over the rates" if len(values) > 1 else f"at best {values[0]:.4g} (smoothed)"
     return finding(
         "below_baseline",
         WARNING,
-        f"every learning rate is below the baseline: {metric} {values[0]:.4g} to {values[-1]:.4g} over the rates, "
-        f"against {level:g} for a trivial method; the ranking orders runs that have not yet beaten it",
+        f"every learning rate is below the baseline: {metric} {seen}, against {level:g} for a trivial method; "
+        "the ranking orders runs that have not yet beaten it",
         where=metric,
         evidence={"baseline": level, "lowest": values[0], "highest": values[-1]},
         suggestion="Train each rate longer (steps) before ranking them, and check that the method learns at all "
@@ -564,6 +565,25 @@ async def _sweep(args: LrSweepArgs, runtime: Runtime, progress: ProgressCallback
     return by_grid, [first, *results]
 
 
+def _caveats(args: LrSweepArgs, judged: Judged) -> list[str]:
+    """What keeps the suggestion from being trusted: scores within noise, no rate above the baseline, and
+    a baseline given for a metric the sweep does not judge on."""
+    details, sentences = judged.details, []
+    if details.score_noise is not None:
+        sentences.append(
+            f"The rates' {details.judged_on} differ by no more than run-to-run noise (±{details.score_noise:.2g}): "
+            "one run per rate cannot rank them"
+        )
+    below = next((f for f in judged.findings if f["code"] == "below_baseline"), None)
+    if below is not None:
+        sentences.append(below["message"][0].upper() + below["message"][1:])
+    metric = "loss" if details.judged_on == "loss" else details.judged_on.split("'")[1]
+    unused = sorted(set(args.baseline or {}) - {metric})
+    if unused:
+        sentences.append(f"Baseline for {', '.join(unused)} not used: this sweep is judged on {metric}")
+    return sentences
+
+
 def _summary(args: LrSweepArgs, judged: Judged) -> str:
     details, verdict = judged.details, judged.verdict
     if details.suggested_lr is None:
@@ -583,14 +603,7 @@ def _summary(args: LrSweepArgs, judged: Judged) -> str:
         sentences.append(f"Trains from lr {stable.low:.2g} to {top} ({stable.decades:.1f} decades); {limit}")
     else:
         sentences[0] += f"; {limit}"
-    if details.score_noise is not None:
-        sentences.append(
-            f"The rates' {details.judged_on} differ by no more than run-to-run noise (±{details.score_noise:.2g}): "
-            "one run per rate cannot rank them"
-        )
-    below = next((f for f in judged.findings if f["code"] == "below_baseline"), None)
-    if below is not None:
-        sentences.append(below["message"][0].upper() + below["message"][1:])
+    sentences += _caveats(args, judged)
     if details.fallback:
         sentences.append(f"auto: {details.fallback}")
     others = ", ".join(f"{name} {lr:.2g}" for name, lr in details.alternatives.items() if lr is not None)
