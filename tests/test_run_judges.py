@@ -42,7 +42,7 @@ def test_loss_trend():
     assert loss_trend([1.0 * 1.1**i for i in range(steps)], 0)["code"] == "diverged"
     assert loss_trend([1.386] * 20, 0) is None  # too short to say
     assert loss_trend([-5.0] * steps, 0) is None  # a negative loss has no scale to judge here
-    assert [f["where"] for f in non_finite_metrics({"a": 1.0, "b": math.nan, "c": math.inf}, 5, 0)] == ["b", "c"]
+    assert [f["where"] for f in non_finite_metrics([{"step": 5, "metrics": {"a": 1.0, "b": math.nan, "c": math.inf}}], 0)] == ["b", "c"]
 
 
 def test_running_curve_keeps_a_grid_plus_the_latest_step_and_never_folds_back():

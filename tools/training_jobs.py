@@ -52,6 +52,7 @@ from .runner import ProgressCallback
 from .tool import Runtime, Tool
 from .worker.details import Curve, SeedDetails, SeedProgress
 from .worker.findings import ERROR, INFO, WARNING, finding, sort_findings
+from .worker.shared_data import shared_data_finding
 
 log = logging.getLogger(__name__)
 
@@ -451,6 +452,7 @@ class TrainingJobs:
             seed_run.metrics = details.metrics
             seed_run.curve = details.curve
             seed_run.history = details.history
+            seed_run.data_digest = details.data_digest
             record.objective = details.objective or record.objective
             seed_run.best = best_of(seed_run.history, record.objective)
         stopped_early = details is None or details.steps_run < record.steps
@@ -462,6 +464,9 @@ class TrainingJobs:
             if seed_run.status not in FINISHED:
                 seed_run.status = "cancelled" if cancelled else "interrupted"
         record.metrics = summarise_metrics([s for s in record.seeds if s.status == "completed"])
+        shared = shared_data_finding({s.seed: s.data_digest for s in record.seeds})
+        if shared is not None:
+            record.findings.append(Finding.model_validate(shared))
         if cancelled:
             record.status = "cancelled"
         elif all(s.status == "completed" for s in record.seeds):

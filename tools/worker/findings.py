@@ -58,6 +58,8 @@ CODES: dict[str, str] = {
     "inputs_not_found": "no input tensor in the batch (batch[0], or an inputs/x key); checks on it were skipped",
     "evaluate_missing": "the harness defines no evaluate(model), so a run reports no metrics",
     "train_batch_missing": "no get_train_batch(batch_size, step): training reused the fixed get_batch batch",
+    "seeds_share_data": "different seeds of a run trained on identical batches: their spread is not seed variance",
+    "evaluate_reseeds": "evaluate() calls torch.manual_seed: every seed would restart from one random state after it",
     "known_value_mismatch": "a harness function's output differs from the hand-worked expected value",
     "unused_input": "an input the model is called with (a timestep, a condition, a label) does not change its output",
     "encoder_not_bidirectional": "an encoder's positions do not see later positions: a causal mask left in",
