@@ -14,6 +14,7 @@ from typing import Any, Iterator
 
 import torch
 
+from .batch_mechanisms import label_leak, label_leak_finding, shared_noise_findings, shared_rows
 from .compact import significant
 from .details import ChannelStats, DataDetails, LabelStats, SplitOverlap, SplitSummary, TensorSummary
 from .failures import HarnessError, user_frames
@@ -408,6 +409,31 @@ class SplitInspection:
                 if scale:
                     self.findings.append(scale)
         self.summary.tensors = self.all_tensors[:LISTED_TENSORS]
+        self._check_label_leak()
+
+    def _check_label_leak(self) -> None:
+        """An integer input that shows its own target at the supervised positions (batch_mechanisms)."""
+        targets = targets_of(self.batch)
+        try:
+            inputs = inputs_of(self.batch)
+        except HarnessError:
+            return
+        if targets is None or inputs is targets:
+            return
+        evidence = label_leak(inputs, targets, self.ctx.harness.ignore_index)
+        if evidence is not None:
+            paths = {id(leaf): path for path, leaf in leaves(self.batch)}
+            self.findings.append(label_leak_finding(self.split, paths[id(inputs)], paths[id(targets)], evidence))
+
+    def shared_rows(self) -> dict[str, torch.Tensor]:
+        """path -> the row every example of this split's batch repeats (a candidate shared draw)."""
+        if self.batch is None:
+            return {}
+        try:
+            inputs = inputs_of(self.batch)
+        except HarnessError:
+            return {}
+        return shared_rows(list(leaves(self.batch)), inputs)
 
     def _check_determinism(self, batch_size: int, again: Any) -> None:
         differing = _differences(self.batch, again)
@@ -508,7 +534,8 @@ def run(ctx: JobContext) -> dict[str, Any]:
         inspection.inspect(batch_size)
         inspections.append(inspection)
     overlaps, overlap_findings = _split_overlaps(ctx, inspections, sample, batch_size) if sample > 0 else ([], [])
-    findings = [f for inspection in inspections for f in inspection.findings] + overlap_findings
+    shared = shared_noise_findings({i.split: i.shared_rows() for i in inspections})
+    findings = [f for inspection in inspections for f in inspection.findings] + overlap_findings + shared
     findings = sort_findings(_first_of_each_note(findings))
     payload = {
         "summary": _summary_line(inspections, overlaps, findings),

@@ -52,6 +52,8 @@ CODES: dict[str, str] = {
     "split_overlap": "identical examples appear in two splits",
     "nondeterministic_batch": "two calls of get_batch(n, split) return different examples",
     "unnormalized_inputs": "float inputs far from zero mean / unit scale",
+    "noise_shared_across_batch": "a random float tensor of the batch is one draw repeated in every example (a different draw in another split): noise broadcast instead of drawn per example",
+    "input_carries_target": "integer inputs equal their targets at (almost) every supervised position: the input shows what it is asked to predict (a masked-LM input never masked)",
     "split_unsupported": "get_batch does not support a requested split",
     "num_classes_inferred": "the harness defines no num_classes; the label range implies one",
     "inputs_not_found": "no input tensor in the batch (batch[0], or an inputs/x key); checks on it were skipped",
