@@ -43,6 +43,11 @@ async def test_shared_noise_is_flagged_by_inspect_data(family):
     assert found["where"] == "batch['noise']" and "drawn once and broadcast" in found["message"]
 
 
+async def test_constant_beta_is_flagged_by_inspect_model(family):
+    found = await flagged(family, "bug_constant_beta.py", "inspect_model", "schedule_constant")
+    assert found["where"] == "online.betas" and found["evidence"]["slots"] == 100
+
+
 @pytest.mark.slow
 def test_session_reproduces(tmp_path):
     assert session_verdict("diffusion", steps=3000, tmp=tmp_path) == "reproduced: yes"

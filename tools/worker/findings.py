@@ -79,6 +79,7 @@ CODES: dict[str, str] = {
     "optimizer_updates_copy": "the optimizer steps a frozen copy's parameters; a copy must change only by its sync",
     "copy_never_synced": "a frozen copy never changed during training while its source did: train_step never syncs it",
     "copy_not_lagging": "a frozen copy equals its source after every step: no lag (EMA decay 0, a sync every step)",
+    "schedule_constant": "a schedule never moves: a train_step metric named like one (epsilon, lr, a KL weight) is flat over the whole run, or a schedule buffer (betas) holds one value in every slot",
     "size_skipped": "an overfit size that cannot run by construction (BatchNorm on one example); judged on the others (info)",
     "harness_error": "the harness breaks the contract",
     "user_code_error": "an exception in the user's code",
