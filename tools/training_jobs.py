@@ -523,8 +523,12 @@ def term_series(record: RunRecord) -> dict[str, dict[str, Series]]:
     """A panel per value train_step returns beside the loss (epsilon, a KL weight; at most MAX_TERM_PANELS),
     each seed's over the steps of its loss curve."""
     names = sorted({name for s in record.seeds for name in (s.curve.terms or {})})[:MAX_TERM_PANELS]
-    return {f"{name} (train_step)": {f"seed {s.seed}": (s.curve.step, (s.curve.terms or {}).get(name, [None] * len(s.curve.step)))
-                                     for s in record.seeds if s.curve.step} for name in names}
+    seeds = [s for s in record.seeds if s.curve.step]
+
+    def series(s: SeedRun, name: str) -> Series:
+        return s.curve.step, (s.curve.terms or {}).get(name, [None] * len(s.curve.step))
+
+    return {f"{name} (train_step)": {f"seed {s.seed}": series(s, name) for s in seeds} for name in names}
 
 
 def _unique(findings: list[Finding]) -> list[Finding]:
@@ -563,7 +567,8 @@ def run_result(record: RunRecord, jobs: TrainingJobs, asked: StatusArgs | None =
         summary = f"(running in another server, pid {pid}) {summary}"
     artifacts = [Artifact(kind="run", path=record_path(record.run_id))]
     if record.plot:
-        artifacts.append(Artifact(kind="plot", path=record.plot, description="training loss, objective and train_step's values per seed"))
+        artifacts.append(Artifact(kind="plot", path=record.plot,
+                                  description="training loss, objective and train_step's values per seed"))
     view = RunView(**dict(record), progress=progress_text(record), reach=reach(record, (asked.reach if asked else None) or {}))
     return RunResult(
         status="pass" if record.status == "cancelled" else status_of(findings),

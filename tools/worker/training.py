@@ -25,7 +25,7 @@ def downsample(values: list[float | None], points: int = 60, terms: dict[str, li
     steps = evenly_spaced(len(values), points)
     curve = Curve(step=steps, loss=[values[s] for s in steps])
     if terms:
-        curve.terms = {name: [v if finite(v) else None for v in (column[s] for s in steps)] for name, column in terms.items()}
+        curve.terms = {name: [column[s] if finite(column[s]) else None for s in steps] for name, column in terms.items()}
     return curve
 
 
