@@ -41,6 +41,7 @@ async def test_planted_bug_fails_its_known_value(family, bug, function):
 async def test_label_leak_is_flagged_by_inspect_data(family):
     found = await flagged(family, "bug_label_leak.py", "inspect_data", "input_carries_target")
     assert found["evidence"]["share"] == 1.0 and "masked-LM" in found["message"]
+    assert found["where"] == "train batch['inputs']"  # said once, for the first split, not again for test
 
 
 @pytest.mark.slow
