@@ -148,3 +148,9 @@ async def test_every_input_of_a_dict_batch_is_judged(client):
     assert codes(result, "warning") == {"unnormalized_inputs"}
     found = finding_of(result, "unnormalized_inputs")
     assert found["where"] == "train batch['image']" and found["evidence"]["pixel_levels"] == 255
+
+
+async def test_shared_noise_without_a_test_split_is_compared_with_a_later_training_batch(client):
+    result = await call(client, "inspect_data", {"harness": "data_shared_noise_train_only.py"})
+    found = finding_of(result, "noise_shared_across_batch")
+    assert found["severity"] == "warning" and found["evidence"]["splits"] == ["train", "get_train_batch step 1"]

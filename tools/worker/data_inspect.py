@@ -525,6 +525,23 @@ def _split_overlaps(
     return overlaps, findings
 
 
+def _shared_draws(
+    ctx: JobContext, inspections: list[SplitInspection], batch_size: int
+) -> dict[str, dict[str, torch.Tensor]]:
+    """split -> path -> the row each of its batch's examples repeats. With one split only (a harness without
+    a test split), get_train_batch's step 1 is the second draw to compare with (not an on-policy one: no model)."""
+    shared = {i.split: i.shared_rows() for i in inspections}
+    harness = ctx.harness
+    if sum(bool(rows) for rows in shared.values()) != 1 or harness.get_train_batch_fn is None or harness.on_policy:
+        return shared
+    step = SplitInspection(ctx, "get_train_batch step 1")
+    try:
+        step.batch = ctx.train_batch(batch_size, 1)
+    except Exception:  # noqa: BLE001 - get_train_batch is judged by the tools that train; here it only helps
+        return shared
+    return {**shared, step.split: step.shared_rows()}
+
+
 def run(ctx: JobContext) -> dict[str, Any]:
     batch_size, splits, sample = ctx.args["batch_size"], ctx.args["splits"], ctx.args["overlap_sample"]
     seed_everything(ctx.seed)  # once: reseeding between the two calls would hide a get_batch on the global RNG
@@ -535,7 +552,7 @@ def run(ctx: JobContext) -> dict[str, Any]:
         inspection.inspect(batch_size)
         inspections.append(inspection)
     overlaps, overlap_findings = _split_overlaps(ctx, inspections, sample, batch_size) if sample > 0 else ([], [])
-    shared = shared_noise_findings({i.split: i.shared_rows() for i in inspections})
+    shared = shared_noise_findings(_shared_draws(ctx, inspections, batch_size))
     findings = [f for inspection in inspections for f in inspection.findings] + overlap_findings + shared
     findings = sort_findings(_first_of_each_note(findings))
     payload = {
