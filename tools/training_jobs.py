@@ -668,8 +668,9 @@ TRAINING_STATUS = dict(
     args=StatusArgs,
     result=RunResult,
     description=(
-        "Progress of a training run: status, seeds x steps done, partial loss curve and evaluation history per "
-        "seed, the objective's best value and step, findings so far, final metrics (mean ± std over seeds) when "
+        "Progress of a training run: status, seeds x steps done, partial loss curve (with what train_step returns "
+        "beside the loss: epsilon, a KL weight, in curve.terms) and evaluation history per seed, the objective's "
+        "best value and step, findings so far, final metrics (mean ± std over seeds) when "
         "done. reach={metric: value} gives the first step each seed reached that value. wait_s (≤ 50) waits for "
         "completion, reporting progress, before answering."
     ),
