@@ -2,7 +2,7 @@
 
 import math
 
-from implement_paper.tools.worker.details import Curve
+from implement_paper.tools.worker.details import Curve, StreamedPoints
 from implement_paper.tools.run_objective import direction
 from implement_paper.tools.run_store import RunRecord, SeedRun
 from implement_paper.tools.training_jobs import add_points, progress_text
@@ -47,12 +47,13 @@ def test_loss_trend():
 
 def test_running_curve_keeps_a_grid_plus_the_latest_step_and_never_folds_back():
     curve = Curve()
-    add_points(curve, list(range(0, 7)), [1.0] * 7, stride=3)
-    assert curve.step == [0, 3, 6]
-    add_points(curve, [7, 8], [0.5, math.nan], stride=3)
+    add_points(curve, StreamedPoints(step=list(range(0, 7)), loss=[1.0] * 7), stride=3)
+    assert curve.step == [0, 3, 6] and curve.terms is None
+    add_points(curve, StreamedPoints(step=[7, 8], loss=[0.5, math.nan], terms={"epsilon": [0.9, 0.8]}), stride=3)
     assert curve.step == [0, 3, 6, 8] and curve.loss[-1] is None
-    add_points(curve, [2, 9], [9.0, 0.4], stride=3)  # a stale point is ignored; 9 replaces 8 off the grid
-    assert curve.step == [0, 3, 6, 9]
+    assert curve.terms == {"epsilon": [None, None, None, 0.8]}  # logged from step 7 on; 8 kept as the latest
+    add_points(curve, StreamedPoints(step=[2, 9], loss=[9.0, 0.4], terms={"epsilon": [0.1, 0.7]}), stride=3)
+    assert curve.step == [0, 3, 6, 9] and curve.terms == {"epsilon": [None, None, None, 0.7]}
 
 
 def test_progress_reads_seeds_times_steps():

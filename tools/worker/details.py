@@ -74,6 +74,9 @@ class Curve:
     """Step indices."""
     loss: list[float | None] = field(default_factory=list)
     """Loss at those steps; null where NaN/Inf."""
+    terms: dict[str, list[float | None]] | None = None
+    """A training run's other per-step values at those steps: what train_step returns beside the loss
+    (an epsilon, a behaviour return, a KL weight) and the terms of a loss dict; null where NaN/Inf or not logged."""
 
 
 @typed_details

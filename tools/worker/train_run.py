@@ -247,7 +247,7 @@ def run(ctx: JobContext) -> dict[str, Any]:
                 best_loss=min(finite) if finite else None,
                 metrics=metrics,
                 history=[HistoryPoint(**point) for point in history],
-                curve=downsample(losses),
+                curve=downsample(losses, terms=seed_run.stream.terms.apply(seed_run.trace.terms)),
                 objective=ctx.harness.objective,
                 data_digest=seed_run.digest.hexdigest() if seed_run.digest is not None else None,
             )
