@@ -155,14 +155,14 @@ async def test_run_overfit_test(client, sent):
     await call(client, "run_overfit_test", {"harness": "no_optimizer_step.py", "sizes": [4], "steps": 10})  # nothing moves
     await call(client, "run_overfit_test", {"harness": "overfit_reinforce.py", "sizes": [2], "steps": 10})  # on-policy: skipped
     await call(client, "run_overfit_test", {"harness": "copy_dqn_clean.py", "sizes": [4], "steps": 10})  # a target network
-    assert_contract(d.OverfitDetails, sent.answers)
+    assert_contract(d.OverfitDetails, sent.answers, unfilled={"sizes.curve.terms"})  # train_step values: training runs only
 
 
 async def test_run_ablation(client, sent):
     args = {"harness": "ablation_vae_kl.py", "variants": {"no_kl": {"beta": 0.0}, "broken": {"no_such_kwarg": 1}}, "steps": 20, "seeds": [0, 1]}
     await call(client, "run_ablation", args)
     await call(client, "run_ablation", {"harness": "train_clean.py", "variants": {"wide": {"hidden": 64}}, "steps": 10, "rank_by": "accuracy"})
-    assert_contract(d.AblationDetails, sent.answers, unfilled={"variants.non_finite_at_step"})
+    assert_contract(d.AblationDetails, sent.answers, unfilled={"variants.non_finite_at_step", "variants.curve.terms"})
 
 
 async def test_lr_sweep(client, sent):
