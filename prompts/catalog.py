@@ -77,23 +77,54 @@ def _move_to_front(text: str, score: Callable[[str], int], note: str) -> str | N
     return intro + first + "".join(sections)
 
 
-def _symptom_score(section: str, symptom: str) -> int:
-    """How many of the section's 'Sounds like:' phrases start a word in the symptom."""
+def _sounds_like(section: str) -> list[str]:
     match = re.search(r"(?m)^Sounds like: (.+)$", section)
-    phrases = [p.strip().lower() for p in match.group(1).split(",")] if match else []
-    return sum(bool(re.search(r"\b" + re.escape(p), symptom.lower())) for p in phrases if p)
+    return [p.strip().lower() for p in match.group(1).split(",") if p.strip()] if match else []
+
+
+def _symptom_score(section: str, symptom: str) -> int:
+    """How many of the section's 'Sounds like:' phrases start a word in the symptom; a symptom
+    that is part of the heading (copied from the list of sections) counts too."""
+    symptom = symptom.lower()
+    in_heading = len(symptom) > 3 and symptom in _heading(section).lower().removeprefix("symptom:")
+    return in_heading + sum(bool(re.search(r"\b" + re.escape(p), symptom)) for p in _sounds_like(section))
+
+
+def _stage_calls(sections: list[str], wanted: Callable[[str], bool]) -> str:
+    """One line per stage section that `wanted` accepts: its heading and its first call."""
+    lines = []
+    for section in sections:
+        heading = _heading(section)
+        if heading.startswith("Stage") and wanted(heading):
+            call = next((line for line in section.splitlines() if line.startswith("`")), "")
+            lines.append(f"- **{heading}**: {call}")
+    return "\n".join(lines) + "\n"
+
+
+_FULL_TEXT = ("The whole gauntlet (what each finding of every stage means) is this prompt without `symptom`, "
+              "or the resource guide://debugging_gauntlet.\n")
 
 
 def _focus_symptom(text: str, given: Mapping[str, str]) -> str:
+    """The matching symptom's section and the calls of the stages it names; the full text without a symptom;
+    the list of symptom sections when none matches, so the caller can ask again in their words."""
     symptom = given.get("symptom")
     if not symptom:
         return text
-    focused = _move_to_front(text, lambda s: _symptom_score(s, symptom), "start here")
-    if focused is None:  # nothing recognisable: the stages in order are the right plan
-        intro, sections = split_sections(text)
-        note = f"No symptom section below matches '{symptom}', so run the stages in order.\n\n"
-        return intro + note + "".join(sections)
-    return focused
+    intro, sections = split_sections(text)
+    symptoms = [s for s in sections if _heading(s).startswith("Symptom:")]
+    scores = [_symptom_score(s, symptom) for s in symptoms]
+    if max(scores, default=0) <= 0:
+        menu = "\n".join(f"- **{_heading(s).removeprefix('Symptom: ')}** (sounds like: "
+                         f"{', '.join(_sounds_like(s)[:4])})" for s in symptoms)
+        return (intro + f"## No symptom section matches '{symptom}'\n\nThe sections, with words that select each "
+                f"(pass one as `symptom`):\n\n{menu}\n\nOr run the stages in order:\n\n"
+                + _stage_calls(sections, lambda heading: True) + "\n" + _FULL_TEXT)
+    chosen = symptoms[scores.index(max(scores))]  # the first of equals wins
+    named = set(re.findall(r"(?i)\bstages? (\d+)", chosen))
+    stages = _stage_calls(sections, lambda heading: heading.split(":")[0].removeprefix("Stage ") in named)
+    tail = f"## The stages named above\n\n{stages}\n" if named else ""
+    return intro + chosen.rstrip("\n") + "\n\n" + tail + _FULL_TEXT
 
 
 def _focus_stage(text: str, given: Mapping[str, str]) -> str:

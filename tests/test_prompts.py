@@ -123,7 +123,7 @@ async def test_every_prompt_renders_without_leftover_placeholders(server, name):
         if value not in ("transformer", "debugging"):  # choices are shown as section headings instead
             assert value in full
     for tool in STEP_TOOLS.get(name, []):
-        assert tool in full
+        assert tool in minimal  # the gauntlet without a symptom: the whole text
 
 
 @pytest.mark.anyio
@@ -174,7 +174,7 @@ async def test_resources_list_and_read(server):
 # --- rendering rules ------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("symptom", "first_section"), [
+SYMPTOMS = [
     ("loss flat", "loss is flat"),
     ("NaN", "NaN or Inf"),
     ("diverges", "diverges"),
@@ -187,18 +187,64 @@ async def test_resources_list_and_read(server):
     ("KL collapses to 0", "KL collapses"),
     ("teacher-forced accuracy high, free-running accuracy low", "free-running accuracy low"),
     ("training loss low, eval metrics bad", "eval metrics bad"),
-])
-def test_gauntlet_puts_the_symptom_section_first(symptom, first_section):
-    text = render("debugging_gauntlet", {"symptom": symptom})
-    first_heading = re.search(r"(?m)^## (.*)$", text).group(1)
-    assert first_section in first_heading and first_heading.endswith("(start here)")
-    assert text.count(first_section) >= 1 and text.count("## Stage 1") == 1  # moved, not duplicated
+    ("DQN Q-values explode", "Q-values grow without bound"),
+    ("the DQN return stays at the random policy's", "Q-values grow without bound"),
+    ("epsilon never decays", "Q-values grow without bound"),
+    ("diffusion samples look like noise", "diffusion samples"),
+    ("DDPM misses modes", "diffusion samples"),
+    ("MLM masked accuracy at the unigram baseline", "masked-token accuracy"),
+    ("BERT ignores padding?", "masked-token accuracy"),
+]
 
 
-def test_gauntlet_without_a_matching_symptom_keeps_the_stage_order():
-    text = render("debugging_gauntlet", {"symptom": "something odd"})
-    assert re.search(r"(?m)^## (.*)$", text).group(1).startswith("Stage 1")
-    assert "No symptom section below matches 'something odd'" in text
+def headings(text):
+    return re.findall(r"(?m)^## (.*)$", text)
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(("symptom", "section"), SYMPTOMS)
+async def test_gauntlet_with_a_symptom_returns_that_section_alone(server, symptom, section):
+    async with Client(server) as client:
+        text = text_of(await client.get_prompt("debugging_gauntlet", {"symptom": symptom}))
+        full = text_of(await client.get_prompt("debugging_gauntlet", {}))
+    found = headings(text)
+    assert section in found[0] and found[0].startswith("Symptom:"), found
+    assert all(not h.startswith(("Symptom:", "Stage")) for h in found[1:]), found  # no other section
+    assert len(text) < len(full) / 4
+    for stage in re.findall(r"(?i)\bstage (\d)", text.split("## The stages named above")[0]):
+        stage_call = re.search(rf"(?m)^## Stage {stage}:[^\n]*\n+(`[^\n]*`)$", full).group(1)
+        assert stage_call in text, f"stage {stage}'s call is given with the section"
+
+
+@pytest.mark.anyio
+async def test_gauntlet_without_a_symptom_is_the_whole_guide(server):
+    async with Client(server) as client:
+        text = text_of(await client.get_prompt("debugging_gauntlet", {}))
+        resource = (await client.read_resource("guide://debugging_gauntlet")).contents[0].text
+    assert text == resource
+    _, sections = split_sections(read_markdown("debugging_gauntlet"))
+    assert headings(text) == [s.splitlines()[0].removeprefix("## ") for s in sections]
+
+
+@pytest.mark.anyio
+async def test_gauntlet_with_an_unknown_symptom_lists_the_sections(server):
+    async with Client(server) as client:
+        text = text_of(await client.get_prompt("debugging_gauntlet", {"symptom": "something odd"}))
+    assert "No symptom section matches 'something odd'" in text
+    _, sections = split_sections(read_markdown("debugging_gauntlet"))
+    for section in sections:
+        heading = section.splitlines()[0].removeprefix("## ")
+        if heading.startswith("Symptom:"):
+            assert f"**{heading.removeprefix('Symptom: ')}** (sounds like: " in text  # listed, not shown
+            assert "Order:" not in text
+        else:
+            assert f"**{heading}**: `" in text  # each stage with its call: the plan when nothing matches
+
+
+def test_a_listed_section_name_selects_its_section():
+    listed = render("debugging_gauntlet", {"symptom": "something odd"})
+    for name in re.findall(r"(?m)^- \*\*(.+?)\*\* \(sounds like: ", listed):
+        assert headings(render("debugging_gauntlet", {"symptom": name}))[0] == f"Symptom: {name}"
 
 
 def test_stage_puts_its_questions_first():
