@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parents[1]
 TOOL_ARGS = {tool.name: set(tool.args.model_fields) for tool in TOOLS}
 # Codes the guides name that parallel branches of issue 25 add (label leak, shared noise, constant schedule,
 # seeds sharing data); each is checked against CODES once its branch is merged, by dropping it from here.
-PARALLEL_CODES = {"noise_shared_across_batch", "schedule_constant", "seeds_share_data"} - set(CODES)
+PARALLEL_CODES = {"noise_shared_across_batch", "input_carries_target", "schedule_constant", "seeds_share_data"} - set(CODES)
 FINDING_CODES = set(CODES) | PARALLEL_CODES
 # batch_roles is read by check_dependencies alone (tools/worker/dependencies_roles.py), not by the harness loader.
 HARNESS_NAMES = set(REQUIRED + OPTIONAL) | {"batch_roles"}
@@ -377,11 +377,11 @@ FAMILY_TIPS = {
                   '"function": "beta_schedule"', '"function": "posterior_mean"', '"function": "predict_x0"',
                   'check_dependencies {"harness": "harness.py"}', "unused_input", '"conditions": ["t"]',
                   "noise_shared_across_batch", "nondeterministic_batch", "copy_never_synced", "register_buffer",
-                  '"t": t, "noise": eps', "ε, x₀ or v"],
+                  '"t": t, "noise": eps', "ε, x₀ or v", "schedule_constant"],
     "encoder": ['check_known_values {"harness": "harness.py", "function": "corrupt"', "80/10/10",
                 'check_dependencies {"harness": "harness.py"}', "encoder_not_bidirectional", "padding_leak",
                 "loss_on_unselected_positions", '"mode": "position"', "no_positional_information", "batch_roles",
-                "ignore_index", "unigram"],
+                "ignore_index", "unigram", "input_carries_target"],
 }
 # Each mechanism, the call that probes it and the codes that call gives: the section every family ends with.
 MECHANISM_CHECKS = {
@@ -390,11 +390,12 @@ MECHANISM_CHECKS = {
     "Conditioning inputs": ['check_dependencies {"harness": "harness.py"}', "unused_input", '"conditions"'],
     "Attention direction": ['"mode": "both"', "future_leakage", "encoder_not_bidirectional", '"attention"'],
     "Padded positions": ["padding_leak", '"pad_mask"'],
-    "Supervised positions": ["loss_on_unselected_positions", "ignore_index"],
+    "Supervised positions": ["loss_on_unselected_positions", "ignore_index", "input_carries_target"],
     "Order": ['"mode": "position"', "no_positional_information"],
     "Per-step randomness": ['inspect_data {"harness": "harness.py"', "nondeterministic_batch",
                             "noise_shared_across_batch", "seeds_share_data"],
-    "Schedules": ["check_known_values", "schedule_constant"],
+    "Schedules": ["check_known_values", 'run_overfit_test {"harness": "harness.py"', "inspect_model",
+                  "schedule_constant"],
     "Bootstrapped targets": ['check_known_values {"harness": "harness.py"', "done=1", "grad_reaches_copy"],
 }
 
