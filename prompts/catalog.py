@@ -222,9 +222,11 @@ PROMPTS: tuple[PromptSpec, ...] = (
     PromptSpec(
         "debugging_gauntlet", "The debugging gauntlet",
         "When training does not work: the ordered tool calls (overfit, gradients, init, learning "
-        "rate, dependencies, ablation) and which finding codes to look for, starting from the symptom.",
-        (Argument("symptom", "What goes wrong, e.g. 'loss flat', 'NaN', 'diverges', 'plateaus above "
-                             "the paper', 'train/val gap', 'accuracy fine but loss high'.",
+        "rate, dependencies, ablation) and which finding codes to look for. Given a symptom, that "
+        "symptom's section alone; an unrecognised symptom lists the sections; none, the whole guide.",
+        (Argument("symptom", "What goes wrong, in your words, e.g. 'loss flat', 'NaN', 'diverges', 'plateaus "
+                             "above the paper', 'train/val gap', 'DQN Q-values explode', 'diffusion samples "
+                             "are noise', 'masked accuracy at the unigram baseline'.",
                   default="not stated (run the stages in order)"),),
         arrange=_focus_symptom,
     ),
