@@ -456,7 +456,8 @@ def known_value_cases(text, function):
 
 
 @pytest.mark.parametrize(("family", "example", "function"), [
-    ("value_rl", "dqn", "td_target"), ("value_rl", "dqn", "chosen_q"), ("diffusion", "diffusion", "alpha_bar"),
+    ("value_rl", "dqn", "td_target"), ("value_rl", "dqn", "chosen_q"), ("value_rl", "dqn", "epsilon"),
+    ("diffusion", "diffusion", "alpha_bar"),
     ("diffusion", "diffusion", "beta_schedule"), ("encoder", "mlm", "corrupt")])
 def test_the_tips_cases_are_the_ones_the_worked_examples_sign_off(family, example, function):
     """The worked examples run these cases through check_known_values on their harness and its bug twins
