@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import fcntl
-import io
 import logging
 import os
 import resource
@@ -13,13 +11,13 @@ import sys
 from pathlib import Path
 
 import anyio
-from mcp.server.stdio import stdio_server
 
 from implement_paper.tools.ray_pool import check_cluster_access, import_ray
 
 from .app import build_server
 from .config import ServerConfig
 from .http import InsecureBindError, serve_http
+from .stdio import claim_stdio, serve_stdio
 
 DESCRIPTION = """\
 MCP server for implementing research papers from scratch: phase guides as prompts, and
@@ -111,37 +109,6 @@ def _interrupt(signum, frame) -> None:
     raise KeyboardInterrupt
 
 
-def claim_stdout() -> int:
-    """Keep the protocol on a private copy of fd 1 and point fd 1 and sys.stdout at stderr, before
-    anything starts (Ray's daemons inherit fd 1, and its listener threads print to sys.stdout, up to
-    the interpreter's exit): nothing but JSON-RPC can then reach the client."""
-    wire = fcntl.fcntl(1, fcntl.F_DUPFD_CLOEXEC, 3)
-    os.dup2(2, 1)
-    sys.stdout = sys.stderr
-    return wire
-
-
-async def _serve_on(server, wire: int) -> None:
-    stdout = anyio.wrap_file(io.TextIOWrapper(os.fdopen(wire, "wb"), encoding="utf-8"))
-    async with stdio_server(stdout=stdout) as (read, write):
-        # MCPServer.run_stdio_async() takes no streams; this is its body with ours.
-        lowlevel = server._lowlevel_server
-        await lowlevel.run(read, write, lowlevel.create_initialization_options())
-
-
-async def serve_stdio(server, wire: int) -> None:
-    try:
-        await _serve_on(server, wire)
-    except BaseException as exc:
-        # Interrupted (SIGTERM, Ctrl-C) or failed: by now the lifespan has closed and every
-        # worker is dead. But the SDK reads stdin in a thread that only end-of-file wakes, and
-        # asyncio joins its threads on the way out, so the process would hang: leave right away.
-        if not isinstance(exc, (KeyboardInterrupt, anyio.get_cancelled_exc_class())):
-            logging.getLogger(__name__).error("the server stopped: %r", exc, exc_info=exc)
-        sys.stderr.flush()
-        os._exit(0)
-
-
 def main(argv: list[str] | None = None) -> None:
     config = parse_args(argv)
     if config.executor == "ray" and config.ray_address:
@@ -149,14 +116,14 @@ def main(argv: list[str] | None = None) -> None:
             check_cluster_access(config.ray_address)
         except RuntimeError as exc:
             sys.exit(f"implement-paper-mcp: {exc}")
-    wire = claim_stdout() if config.transport == "stdio" else None
+    wires = claim_stdio() if config.transport == "stdio" else None
     raise_fd_limit()
     # SIGTERM should unwind like Ctrl-C, so the lifespan kills every worker on the way out.
     signal.signal(signal.SIGTERM, _interrupt)
     server = build_server(config)
     try:
         if config.transport == "stdio":
-            anyio.run(serve_stdio, server, wire)
+            anyio.run(serve_stdio, server, wires)
         else:
             anyio.run(serve_http, server, config)
     except InsecureBindError as exc:

@@ -16,9 +16,9 @@ Three more guards sit in front of the SDK's app:
   every protocol version (the SDK does it only for 2026-07-28).
 * `BearerTokenMiddleware`: 401 without the token.
 * `JsonRpcGate`: what the SDK answers with a bare status or a validation dump gets the
-  JSON-RPC error the spec names: a body over the cap (413, naming it), a batch, a
-  `jsonrpc` other than "2.0" (-32600 Invalid Request), `params` that is not an object
-  (-32602 Invalid params).
+  JSON-RPC error the spec names (server/jsonrpc.py, shared with stdio): a body over the cap
+  (413, naming it), a batch, a `jsonrpc` other than "2.0" (-32600 Invalid Request), `params`
+  that is not an object (-32602 Invalid params).
 """
 
 from __future__ import annotations
@@ -32,11 +32,13 @@ import socket
 import anyio
 from mcp.server.mcpserver import MCPServer
 from mcp.server.transport_security import DEFAULT_MAX_REQUEST_BODY_SIZE, TransportSecuritySettings
+from mcp_types import INVALID_REQUEST
 from mcp_types.version import HANDSHAKE_PROTOCOL_VERSIONS
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from .config import ServerConfig
+from .jsonrpc import RpcProblem, rpc_problem
 
 log = logging.getLogger(__name__)
 
@@ -156,28 +158,6 @@ class BearerTokenMiddleware:
         await self.app(scope, receive, send)
 
 
-INVALID_REQUEST, INVALID_PARAMS = -32600, -32602
-
-
-def rpc_problem(body: bytes) -> tuple[int, str, object] | None:
-    """(code, message, id) when `body` is JSON that is not one MCP request object; None otherwise
-    (the SDK answers unparseable JSON with -32700 itself)."""
-    try:
-        message = json.loads(body)
-    except ValueError:
-        return None
-    if isinstance(message, list):
-        return INVALID_REQUEST, "JSON-RPC batches are not supported (MCP removed them in 2025-06-18): send one request per POST", None
-    if not isinstance(message, dict):
-        return INVALID_REQUEST, "a JSON-RPC request is a JSON object", None
-    request_id = message.get("id") if isinstance(message.get("id"), (str, int)) else None
-    if message.get("jsonrpc") != "2.0":
-        return INVALID_REQUEST, f'"jsonrpc" must be "2.0", got {str(message.get("jsonrpc"))[:20]!r}', request_id
-    if "params" in message and not isinstance(message["params"], dict):
-        return INVALID_PARAMS, "MCP params are an object (by name), not a list or a scalar", request_id
-    return None
-
-
 class JsonRpcGate:
     """Reads each POST body (at most MAX_BODY_BYTES) and answers what is not one JSON-RPC 2.0 request
     with the spec's error, then hands the body on to the SDK."""
@@ -196,12 +176,13 @@ class JsonRpcGate:
             body.extend(message.get("body", b""))
             if len(body) > MAX_BODY_BYTES:
                 cap = f"the request body is over this server's cap of {MAX_BODY_BYTES} bytes ({MAX_BODY_BYTES >> 20} MiB)"
-                return await _rpc_error(send, 413, INVALID_REQUEST, cap + ": put large data in a file of the project", None)
+                problem = RpcProblem(INVALID_REQUEST, cap + ": put large data in a file of the project")
+                return await _rpc_error(send, 413, problem)
             if not message.get("more_body", False):
                 break
         problem = rpc_problem(bytes(body))
         if problem is not None:
-            return await _rpc_error(send, 400, *problem)
+            return await _rpc_error(send, 400, problem)
         replay = [{"type": "http.request", "body": bytes(body), "more_body": False}]
 
         async def replayed() -> Message:
@@ -210,8 +191,8 @@ class JsonRpcGate:
         await self.app(scope, replayed, send)
 
 
-async def _rpc_error(send: Send, status: int, code: int, text: str, request_id: object) -> None:
-    payload = json.dumps({"jsonrpc": "2.0", "id": request_id, "error": {"code": code, "message": text}}).encode()
+async def _rpc_error(send: Send, status: int, problem: RpcProblem) -> None:
+    payload = problem.answer().model_dump_json(by_alias=True, exclude_unset=True).encode()
     await send({"type": "http.response.start", "status": status, "headers": [(b"content-type", b"application/json")]})
     await send({"type": "http.response.body", "body": payload})
 

@@ -4,7 +4,9 @@ The server never imports torch, so under `uvx` its own environment has none: the
 to run where the user's torch is. Without `--python`, that is the first of the project's
 `.venv`, `venv` and `.conda`, then the active `$VIRTUAL_ENV` and `$CONDA_PREFIX`, then the
 server's own interpreter, that can import torch and numpy. The search runs each time a worker
-starts, so an environment made after the server started is found without a restart.
+starts, so an environment made after the server started is found without a restart. Probing an
+interpreter starts it (about 0.1 s), so each answer is kept until the environment changes: its
+interpreter file or its site-packages folders (which change when a package is installed or removed).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import importlib.util
 import os
 import subprocess
 import sys
+from functools import lru_cache
 from pathlib import Path
 
 from implement_paper.tools.runner import WorkerStartError
@@ -35,23 +38,44 @@ def candidates(root: Path) -> list[tuple[str, Path]]:
     return [(origin, path) for path, origin in first.items()]
 
 
+def environment_state(python: Path) -> tuple:
+    """What changes when `python`'s environment is made again or a package is added or removed."""
+    try:
+        own = os.lstat(python)
+    except OSError:
+        return ()
+    site = sorted(python.parent.parent.glob("lib*/python3*/site-packages"))
+    return (own.st_ino, own.st_mtime_ns, *((str(folder), folder.stat().st_mtime_ns) for folder in site))
+
+
+def _verdict(missing: list[str]) -> str | None:
+    return f"no {' and no '.join(missing)}" if missing else None
+
+
+@lru_cache(maxsize=64)
+def _probe(python: Path, state: tuple, modules: tuple[str, ...]) -> str | None:
+    """Why `python` cannot run the worker, asked of a fresh interpreter and kept for each `state`.
+    Raises OSError when it did not run: that is not kept, a loaded machine may time out once."""
+    try:
+        command = [str(python), "-c", PROBE, *modules]
+        done = subprocess.run(command, capture_output=True, text=True, timeout=PROBE_TIMEOUT_S)
+    except subprocess.TimeoutExpired as exc:
+        raise OSError(str(exc)) from None
+    if done.returncode != 0:
+        raise OSError(f"exit status {done.returncode}")
+    return _verdict(done.stdout.split())
+
+
 def why_not(python: Path) -> str | None:
     """Why `python` cannot run the worker, or None when it can."""
     if python == Path(sys.executable):
-        missing = [name for name in WORKER_MODULES if importlib.util.find_spec(name) is None]
-    elif not python.exists():
+        return _verdict([name for name in WORKER_MODULES if importlib.util.find_spec(name) is None])
+    if not python.exists():
         return "not there"
-    else:
-        try:
-            done = subprocess.run(
-                [str(python), "-c", PROBE, *WORKER_MODULES], capture_output=True, text=True, timeout=PROBE_TIMEOUT_S
-            )
-        except (OSError, subprocess.TimeoutExpired) as exc:
-            return f"did not run: {exc}"
-        if done.returncode != 0:
-            return f"did not run: exit status {done.returncode}"
-        missing = done.stdout.split()
-    return f"no {' and no '.join(missing)}" if missing else None
+    try:
+        return _probe(python, environment_state(python), WORKER_MODULES)
+    except OSError as exc:
+        return f"did not run: {exc}"
 
 
 def find_worker_python(root: Path) -> str:

@@ -1,6 +1,7 @@
 """A real Ray cluster for tests: `ray start --head --block` on free ports in its own short temp
 dir and its own process group, so that stopping it ends only our processes, never another test's
-Ray on the same machine (`ray stop` would stop every Ray of this user)."""
+Ray on the same machine (`ray stop` would stop every Ray of this user). And `finished`, the wait
+for a training run that the Ray tests share."""
 
 from __future__ import annotations
 
@@ -14,6 +15,8 @@ import tempfile
 import time
 from contextlib import contextmanager
 from pathlib import Path
+
+from conftest import call
 
 RAY = Path(sys.executable).parent / "ray"
 
@@ -69,3 +72,12 @@ def stop(temp_dir: str) -> None:
         deadline = time.monotonic() + 5
         while cluster_pids(temp_dir) and time.monotonic() < deadline:
             time.sleep(0.1)
+
+
+async def finished(client, run_id: str) -> dict:
+    """The details of run `run_id` once it has ended (training_status waits up to 10 s a call)."""
+    for _ in range(60):
+        result = await call(client, "training_status", {"run_id": run_id, "wait_s": 10})
+        if result["details"]["status"] not in ("queued", "running"):
+            return result["details"]
+    raise AssertionError(f"run {run_id} did not finish")

@@ -233,3 +233,52 @@ async def test_check_initialization(client, sent):
     for harness in ("init_attention_saturated.py", "init_dead_relu.py", "init_huge_tanh.py", "init_tiny_vae_recon_mean.py"):
         await call(client, "check_initialization", {"harness": harness, "batch_size": 16})
     assert_contract(d.InitDetails, sent.answers)
+
+
+# The public interface as of issue 29: tool names and their arguments may be extended, never renamed
+# or removed, and no argument may become required.
+COMMON = ["harness", "names", "model_kwargs", "seed", "device", "timeout_s"]
+ARGUMENTS = {
+    "inspect_data": [*COMMON, "batch_size", "overlap_sample", "splits"],
+    "inspect_model": [*COMMON, "batch_size", "expected_param_count", "tolerance"],
+    "check_initialization": [*COMMON, "batch_size", "expected_init_loss", "tolerance"],
+    "run_overfit_test": [*COMMON, "lr", "sizes", "steps", "target_loss"],
+    "gradient_check": [*COMMON, "batch_size", "numerical"],
+    "check_known_values": [*COMMON, "atol", "cases", "dtype", "function", "rtol"],
+    "check_dependencies": [*COMMON, "batch_size", "exhaustive", "input", "max_positions", "mode", "seq_dim"],
+    "lr_sweep": [*COMMON, "batch_size", "max_lr", "min_lr", "mode", "num_lrs", "steps"],
+    "run_ablation": [*COMMON, "batch_size", "lr", "rank_by", "seeds", "steps", "variants"],
+    "start_training": [*COMMON, "baseline", "batch_size", "ceiling", "eval_every", "label", "lr", "seeds", "steps"],
+    "training_status": ["baseline", "ceiling", "reach", "run_id", "wait_s"],
+    "cancel_training": ["run_id"],
+    "list_runs": ["limit"],
+    "compare_metrics": [
+        "baseline", "bounds", "ceiling", "higher_is_better", "measured", "rel_tolerance", "reported", "reported_is",
+        "run_id", "tolerance",
+    ],
+}
+REQUIRED = {"check_known_values": {"harness", "function", "cases"}, "run_ablation": {"harness", "variants"},
+            "compare_metrics": {"reported"}, "training_status": {"run_id"}, "cancel_training": {"run_id"},
+            "list_runs": set()}
+ENVELOPE = {"status", "summary", "findings", "details", "run", "artifacts"}
+
+
+async def test_tools_and_their_arguments_are_only_ever_extended(client):
+    listed = {tool.name: tool for tool in (await client.list_tools()).tools}
+    assert set(ARGUMENTS) <= set(listed)
+    for name, arguments in ARGUMENTS.items():
+        schema = listed[name].input_schema
+        assert set(arguments) <= set(schema["properties"]), name
+        assert set(schema.get("required", [])) <= REQUIRED.get(name, {"harness"}), name
+        assert ENVELOPE <= set(listed[name].output_schema["properties"]), name
+
+
+async def test_the_common_parameters_are_declared_once_for_every_runner_tool(client):
+    """One typed declaration (tools/harness_tool.py): the same schema, bounds and description everywhere,
+    but where a tool declares its own (start_training's timeout_s is per seed, up to a week)."""
+    own = {"start_training": {"timeout_s"}}
+    listed = [tool for tool in (await client.list_tools()).tools if "harness" in tool.input_schema["properties"]]
+    first = listed[0].input_schema["properties"]
+    for tool in listed[1:]:
+        shared = [name for name in COMMON if name not in own.get(tool.name, set())]
+        assert {k: tool.input_schema["properties"][k] for k in shared} == {k: first[k] for k in shared}, tool.name

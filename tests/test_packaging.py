@@ -15,6 +15,7 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -22,6 +23,7 @@ from mcp import Client, StdioServerParameters
 
 from implement_paper.server import interpreter
 from implement_paper.server.cli import parse_args
+from implement_paper.tools.runner import WorkerPool
 from conftest import TOOLS
 from test_stdio import INSPECTOR  # one pin for both Inspector checks
 
@@ -65,10 +67,14 @@ def _venv(where: Path, with_torch: bool) -> Path:
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(where)], check=True)
     python = where / "bin" / "python"
     if with_torch:
-        purelib = _run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"]).stdout.strip()
-        torch_dir = Path(importlib.util.find_spec("torch").origin).parent.parent
-        (Path(purelib) / "this_torch.pth").write_text(f"{torch_dir}\n")
+        _add_this_torch(python)
     return python
+
+
+def _add_this_torch(python: Path) -> None:
+    purelib = _run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"]).stdout.strip()
+    torch_dir = Path(importlib.util.find_spec("torch").origin).parent.parent
+    (Path(purelib) / "this_torch.pth").write_text(f"{torch_dir}\n")
 
 
 # -- the plugin and the manifests agree with the package (fast, no network) -------------------
@@ -118,6 +124,35 @@ def test_the_project_venv_with_torch_runs_the_worker(tmp_path, monkeypatch):
     python = _venv(tmp_path / "venv", with_torch=True)
     assert interpreter.find_worker_python(tmp_path) == str(python)
     assert interpreter.why_not(tmp_path / ".venv" / "bin" / "python") == "no torch and no numpy"
+
+
+def test_a_probe_is_kept_until_the_environment_changes(tmp_path, monkeypatch):
+    python = _venv(tmp_path / ".venv", with_torch=False)
+    probes, run = [], subprocess.run
+
+    def counted(command, **kwargs):
+        probes.extend([command] if interpreter.PROBE in command else [])
+        return run(command, **kwargs)
+
+    monkeypatch.setattr(subprocess, "run", counted)
+    assert interpreter.why_not(python) == "no torch and no numpy"
+    assert interpreter.why_not(python) == "no torch and no numpy"
+    assert len(probes) == 1  # the second answer came without starting the interpreter again
+    _add_this_torch(python)  # installing a package changes site-packages: asked again, found
+    assert interpreter.why_not(python) is None and len(probes) == 2
+
+
+@pytest.mark.anyio
+async def test_the_interpreter_search_runs_off_the_event_loop(tmp_path):
+    searched_in = []
+
+    def search() -> str:
+        searched_in.append(threading.current_thread())
+        return sys.executable
+
+    async with WorkerPool(python=search, root=tmp_path, warm=True):
+        pass
+    assert searched_in and threading.main_thread() not in searched_in
 
 
 def test_no_interpreter_with_torch_names_each_one_tried(tmp_path, monkeypatch):

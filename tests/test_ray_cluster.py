@@ -18,7 +18,7 @@ import pytest
 from mcp import Client, StdioServerParameters
 
 from conftest import HARNESSES, call, connect
-from ray_cluster import cluster_pids, ray_head
+from ray_cluster import cluster_pids, finished, ray_head
 
 pytest.importorskip("ray", reason="the ray extra is not installed")
 pytestmark = pytest.mark.anyio
@@ -49,14 +49,6 @@ def project(tmp_path_factory) -> Path:
 
 def server_args(project: Path, address: str) -> list[str]:
     return ["--root", str(project), "--executor", "ray", "--ray-address", address, "--timeout-s", "120"]
-
-
-async def finished(client, run_id: str) -> dict:
-    for _ in range(60):
-        result = await call(client, "training_status", {"run_id": run_id, "wait_s": 10})
-        if result["details"]["status"] not in ("queued", "running"):
-            return result["details"]
-    raise AssertionError(f"run {run_id} did not finish")
 
 
 async def trained(client, args: dict) -> dict:

@@ -14,6 +14,7 @@ import pytest
 from mcp import Client, StdioServerParameters
 
 from conftest import HARNESSES, call, connect
+from ray_cluster import finished
 
 SERVER = Path(sys.executable).parent / "implement-paper-mcp"
 ray = pytest.importorskip("ray", reason="the ray extra is not installed")
@@ -37,14 +38,6 @@ async def ray_client(ray_root):
 async def local_client(ray_root):
     async with connect(ray_root, timeout_s=120) as client:
         yield client
-
-
-async def finished(client, run_id: str) -> dict:
-    for _ in range(60):
-        result = await call(client, "training_status", {"run_id": run_id, "wait_s": 10})
-        if result["details"]["status"] not in ("queued", "running"):
-            return result["details"]
-    raise AssertionError(f"run {run_id} did not finish")
 
 
 def alive(pid: int) -> bool:

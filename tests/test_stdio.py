@@ -1,14 +1,17 @@
 """The installed console script over stdio (issue 2): a real subprocess speaks MCP, lists
 tools with output schemas, writes nothing but protocol to stdout even when the harness
-floods fd 1, and passes the MCP Inspector's CLI."""
+floods fd 1, answers each malformed message with the JSON-RPC error the spec names and keeps
+serving (issue 28), and passes the MCP Inspector's CLI."""
 
 from __future__ import annotations
 
 import json
 import os
+import queue
 import shutil
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -39,11 +42,46 @@ def _rpc(request_id, method, params):
     return json.dumps({"jsonrpc": "2.0", "id": request_id, "method": method, "params": params}) + "\n"
 
 
+HELLO = {"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "raw", "version": "0"}}
+INITIALIZE = _rpc(1, "initialize", HELLO)
+INITIALIZED = json.dumps({"jsonrpc": "2.0", "method": "notifications/initialized"}) + "\n"
+ANSWER_WITHIN_S = 60  # a hang fails the test instead of blocking the suite
+
+
+class RawClient:
+    """The console script driven with raw lines on its stdin, its stdout read message by message
+    (by a thread, so that a missing answer fails the test instead of blocking it)."""
+
+    def __init__(self, root: Path, stderr):
+        self.process = subprocess.Popen(
+            [str(SERVER), "--root", str(root)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=stderr
+        )
+        self.lines: queue.Queue[bytes] = queue.Queue()
+        threading.Thread(target=lambda: [self.lines.put(line) for line in self.process.stdout], daemon=True).start()
+        self.send(INITIALIZE + INITIALIZED)
+        assert self.next_message()["id"] == 1
+
+    def send(self, text: str) -> None:
+        self.process.stdin.write(text.encode())
+        self.process.stdin.flush()
+
+    def next_message(self) -> dict:
+        try:
+            return json.loads(self.lines.get(timeout=ANSWER_WITHIN_S))
+        except queue.Empty:
+            status = self.process.poll()
+            raise AssertionError(f"no answer within {ANSWER_WITHIN_S} s (server exit status: {status})") from None
+
+    def close(self) -> None:
+        self.process.stdin.close()  # end of input: the server exits
+        self.process.wait(timeout=30)
+
+
 def test_stdout_carries_only_protocol_when_the_harness_floods_fd_1(root):
     flood = {"harness": "hostile.py", "model_kwargs": {"action": "flood_output"}}
     exchange = (
-        _rpc(1, "initialize", {"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "raw", "version": "0"}})
-        + json.dumps({"jsonrpc": "2.0", "method": "notifications/initialized"}) + "\n"
+        INITIALIZE
+        + INITIALIZED
         + _rpc(2, "tools/call", {"name": "inspect_model", "arguments": flood})
         + _rpc(3, "tools/call", {"name": "inspect_model", "arguments": {"harness": "hostile.py"}})
     )
@@ -66,6 +104,48 @@ def test_stdout_carries_only_protocol_when_the_harness_floods_fd_1(root):
     flooded = answered[2]["result"]["structuredContent"]["run"]
     assert flooded["stdout_tail"].endswith("LAST STDOUT LINE\n")  # the flood went to the tail, not the wire
     assert answered[3]["result"]["structuredContent"]["status"] != "error"
+
+
+@pytest.fixture(scope="module")
+def raw_client(root, tmp_path_factory):
+    with open(tmp_path_factory.mktemp("stderr") / "stderr.log", "w+") as stderr:
+        client = RawClient(root, stderr)
+        yield client
+        client.close()
+        stderr.seek(0)
+        assert "Traceback" not in stderr.read()
+        assert client.process.returncode == 0
+
+
+@pytest.mark.parametrize(
+    "line, code, request_id, words",
+    [
+        (json.dumps([json.loads(_rpc(7, "tools/list", {}))]), -32600, None, "batches are not supported"),
+        (json.dumps({"jsonrpc": "1.0", "id": 8, "method": "tools/list"}), -32600, 8, '"jsonrpc" must be "2.0"'),
+        (_rpc(9, "tools/list", []), -32602, 9, "params are an object"),
+        (_rpc("ten", "tools/call", ["inspect_model", {"harness": "x.py"}]), -32602, "ten", "params are an object"),
+        (_rpc(11, "ping", "x"), -32602, 11, "params are an object"),
+        ('{"jsonrpc": "2.0", "id": 12, "method": "tools/li', -32700, None, "not JSON"),
+        ("[" * 100_000, -32700, None, "nested too deeply"),
+        ("42", -32600, None, "a JSON object"),
+        (json.dumps({"jsonrpc": "2.0", "id": 13}), -32600, 13, "not a JSON-RPC request"),
+        (json.dumps({"jsonrpc": "2.0", "id": {"no": 1}, "method": "ping"}), -32600, None, '"id" must be'),
+    ],
+)
+def test_a_malformed_message_gets_the_spec_s_error_and_the_next_one_an_answer(
+    raw_client, line, code, request_id, words
+):
+    raw_client.send(line.rstrip("\n") + "\n" + _rpc(100, "tools/list", {}))
+    error, listed = None, None
+    while error is None or listed is None:  # the two answers may come in either order
+        message = raw_client.next_message()
+        assert message["jsonrpc"] == "2.0"
+        if message.get("id") == 100:
+            listed = message
+        else:
+            error = message
+    assert error["id"] == request_id and error["error"]["code"] == code and words in error["error"]["message"], error
+    assert listed["result"]["tools"]
 
 
 def _inspector_available() -> str | None:

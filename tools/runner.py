@@ -341,6 +341,7 @@ class WorkerPool:
         self._ids = itertools.count()
         self._tg: anyio.abc.TaskGroup | None = None
         self._warm_zygote: Zygote | None = None
+        self._warm_start = anyio.Lock()  # one restart at a time: the interpreter search awaits
 
     async def __aenter__(self) -> WorkerPool:
         self._tg = anyio.create_task_group()
@@ -357,11 +358,12 @@ class WorkerPool:
         await self._tg.__aexit__(*exc_info)
 
     async def _start_warm(self) -> None:
-        self._warm_zygote = Zygote(self._interpreter(), self.root)
+        self._warm_zygote = Zygote(await self._interpreter(), self.root)
         await self._tg.start(self._warm_zygote.run)
 
-    def _interpreter(self) -> str:
-        return self.python() if callable(self.python) else self.python
+    async def _interpreter(self) -> str:
+        # The search may start interpreters to probe them: in a thread, so other calls go on meanwhile.
+        return await anyio.to_thread.run_sync(self.python) if callable(self.python) else self.python
 
     def threads_per_job(self) -> int:
         """Torch intra-op threads per job, or their ceiling: the cores this process may use (affinity,
@@ -373,8 +375,9 @@ class WorkerPool:
 
     async def _ready_warm_zygote(self) -> Zygote:
         """The shared zygote, restarted if it died (killed by hand, or out of memory)."""
-        if self._warm_zygote is None or self._warm_zygote.dead:
-            await self._start_warm()
+        async with self._warm_start:
+            if self._warm_zygote is None or self._warm_zygote.dead:
+                await self._start_warm()
         await self._warm_zygote.wait_ready()
         return self._warm_zygote
 
@@ -401,7 +404,7 @@ class WorkerPool:
             if self.warm:
                 zygote = await self._ready_warm_zygote()
                 return await self._run_on(zygote, request, timeout_s, memory_limit_mb, on_progress, on_data, arrived)
-            python = self._interpreter()  # outside the task group, which would wrap its error
+            python = await self._interpreter()  # outside the task group, which would wrap its error
             async with anyio.create_task_group() as tg:
                 zygote = Zygote(python, self.root)
                 await tg.start(zygote.run)

@@ -199,6 +199,8 @@ async def test_idle_and_half_sent_connections_cannot_exhaust_descriptors(root):
         (json.dumps([INITIALIZE]), 400, -32600, "batches are not supported"),
         (json.dumps({**INITIALIZE, "jsonrpc": "1.0"}), 400, -32600, '"jsonrpc" must be "2.0"'),
         (json.dumps({**INITIALIZE, "params": []}), 400, -32602, "params are an object"),
+        (json.dumps({**INITIALIZE, "id": {"no": 1}}), 400, -32600, '"id" must be a string or an integer'),
+        (json.dumps(INITIALIZE)[:-2], 400, -32700, "not JSON"),
     ],
 )
 def test_what_is_not_one_json_rpc_request_gets_the_spec_s_error(server, body, status, code, words):
