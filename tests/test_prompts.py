@@ -22,9 +22,10 @@ ROOT = Path(__file__).resolve().parents[1]
 
 # The tool surface, from the code: tool -> the arguments an example call may use.
 TOOL_ARGS = {tool.name: set(tool.args.model_fields) for tool in TOOLS}
-# Codes the guides name that parallel branches of issue 25 add (label leak, shared noise, constant schedule,
-# seeds sharing data); each is checked against CODES once its branch is merged, by dropping it from here.
-PARALLEL_CODES = {"noise_shared_across_batch", "input_carries_target", "schedule_constant", "seeds_share_data"} - set(CODES)
+# Codes the guides name that parallel branches of issues 25 and 26 add; once a branch is merged its codes are in
+# CODES and drop out of this set, so the check below holds them to the code list again.
+PARALLEL_CODES = {"noise_shared_across_batch", "input_carries_target", "schedule_constant", "seeds_share_data",
+                  "unused_batch_key", "undiscounted_target", "gradient_through_target", "schedule_off_by_one"} - set(CODES)
 FINDING_CODES = set(CODES) | PARALLEL_CODES
 # batch_roles is read by check_dependencies alone (tools/worker/dependencies_roles.py), not by the harness loader.
 HARNESS_NAMES = set(REQUIRED + OPTIONAL) | {"batch_roles"}
@@ -374,12 +375,13 @@ FAMILY_TIPS = {
                  "γ", '"function": "chosen_q"', '"function": "epsilon"', "replay",
                  'run_overfit_test {"harness": "harness.py", "sizes": [10]}', "grad_reaches_copy",
                  "optimizer_updates_copy", "copy_never_synced", "copy_not_lagging", "frozen_copies",
-                 "schedule_constant", "seeds_share_data", "objective", "start_training {"],
+                 "schedule_constant", "seeds_share_data", "objective", "start_training {", "gradient_through_target",
+                 "unused_batch_key", "undiscounted_target"],
     "diffusion": ['check_known_values {"harness": "harness.py", "function": "alpha_bar"', "t = 0 and t = T−1",
                   '"function": "beta_schedule"', '"function": "posterior_mean"', '"function": "predict_x0"',
                   'check_dependencies {"harness": "harness.py"}', "unused_input", '"conditions": ["t"]',
                   "noise_shared_across_batch", "nondeterministic_batch", "copy_never_synced", "register_buffer",
-                  '"t": t, "noise": eps', "ε, x₀ or v", "schedule_constant"],
+                  '"t": t, "noise": eps', "ε, x₀ or v", "schedule_constant", "schedule_off_by_one"],
     "encoder": ['check_known_values {"harness": "harness.py", "function": "corrupt"', "80/10/10",
                 'check_dependencies {"harness": "harness.py"}', "encoder_not_bidirectional", "padding_leak",
                 "loss_on_unselected_positions", '"mode": "position"', "no_positional_information", "batch_roles",
@@ -398,7 +400,8 @@ MECHANISM_CHECKS = {
                             "noise_shared_across_batch", "seeds_share_data"],
     "Schedules": ["check_known_values", 'run_overfit_test {"harness": "harness.py"', "inspect_model",
                   "schedule_constant"],
-    "Bootstrapped targets": ['check_known_values {"harness": "harness.py"', "done=1", "grad_reaches_copy"],
+    "Bootstrapped targets": ['check_known_values {"harness": "harness.py"', "done=1", "grad_reaches_copy",
+                             "gradient_through_target", "unused_batch_key", "undiscounted_target"],
 }
 
 
