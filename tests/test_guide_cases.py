@@ -12,10 +12,9 @@ import json
 import re
 
 import pytest
+from conftest import EXAMPLES, assert_clean, call, example_client
 
 from implement_paper.prompts.catalog import read_markdown, tips_section
-
-from conftest import EXAMPLES, assert_clean, call, example_client
 
 pytestmark = pytest.mark.anyio
 
