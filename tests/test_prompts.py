@@ -12,14 +12,7 @@ from mcp.server.mcpserver import MCPServer
 from mcp.shared.exceptions import MCPError
 
 from implement_paper.prompts import CATALOG, register_prompts
-from implement_paper.prompts.catalog import (
-    MECHANISMS,
-    PAPER_TYPES,
-    read_markdown,
-    render,
-    split_sections,
-    tips_section,
-)
+from implement_paper.prompts.catalog import MECHANISMS, PAPER_TYPES, read_markdown, render, split_sections, tips_section
 from implement_paper.tools.worker.findings import CODES
 from implement_paper.tools.worker.harness import OPTIONAL, REQUIRED
 
