@@ -27,6 +27,13 @@ async def clean_at_defaults(client, harness: str, tool: str) -> None:
     assert_clean(await call(client, tool, {"harness": harness}))
 
 
+async def flagged(client, harness: str, tool: str, code: str) -> dict:
+    """`tool` at its defaults on a planted bug warns with `code`; the finding, for its message."""
+    result = await call(client, tool, {"harness": harness})
+    assert code in codes(result, "warning") | codes(result, "error"), result["summary"]
+    return next(f for f in result["findings"] if f["code"] == code)
+
+
 async def known_value(client, harness: str, function: str, case: dict, *, matches: bool) -> None:
     result = await call(client, "check_known_values", {"harness": harness, "function": function, "cases": [case]})
     if matches:

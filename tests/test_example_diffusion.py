@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from conftest import example_client
-from example_family import QUICK_TOOLS, clean_at_defaults, cases, known_value, session_verdict
+from example_family import QUICK_TOOLS, cases, clean_at_defaults, flagged, known_value, session_verdict
 
 pytestmark = pytest.mark.anyio
 
@@ -36,6 +36,16 @@ async def test_clean_pieces_give_the_hand_worked_values(family, function):
 @pytest.mark.parametrize("bug, function", list(CASES.BUGS.items()))
 async def test_planted_bug_fails_its_known_value(family, bug, function):
     await known_value(family, bug, function, CASES.KNOWN[function], matches=False)
+
+
+async def test_shared_noise_is_flagged_by_inspect_data(family):
+    found = await flagged(family, "bug_shared_noise.py", "inspect_data", "noise_shared_across_batch")
+    assert found["where"] == "batch['noise']" and "drawn once and broadcast" in found["message"]
+
+
+async def test_constant_beta_is_flagged_by_inspect_model(family):
+    found = await flagged(family, "bug_constant_beta.py", "inspect_model", "schedule_constant")
+    assert found["where"] == "online.betas" and found["evidence"]["slots"] == 100
 
 
 @pytest.mark.slow

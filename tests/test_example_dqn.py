@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from conftest import example_client
-from example_family import QUICK_TOOLS, clean_at_defaults, cases, known_value, session_verdict
+from example_family import QUICK_TOOLS, cases, clean_at_defaults, flagged, known_value, session_verdict
 
 pytestmark = pytest.mark.anyio
 
@@ -36,6 +36,12 @@ async def test_clean_pieces_give_the_hand_worked_values(family, function):
 @pytest.mark.parametrize("bug, function", list(CASES.BUGS.items()))
 async def test_planted_bug_fails_its_known_value(family, bug, function):
     await known_value(family, bug, function, CASES.KNOWN[function], matches=False)
+
+
+async def test_epsilon_stuck_is_flagged_by_run_overfit_test(family):
+    found = await flagged(family, "bug_epsilon_stuck.py", "run_overfit_test", "schedule_constant")
+    assert found["evidence"]["metric"] == "epsilon" and found["evidence"]["value"] == 1.0
+    assert "uniformly at random" in found["message"]
 
 
 @pytest.mark.slow

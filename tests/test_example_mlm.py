@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from conftest import example_client
-from example_family import QUICK_TOOLS, clean_at_defaults, cases, known_value, session_verdict
+from example_family import QUICK_TOOLS, cases, clean_at_defaults, flagged, known_value, session_verdict
 
 pytestmark = pytest.mark.anyio
 
@@ -36,6 +36,12 @@ async def test_clean_pieces_give_the_hand_worked_values(family, function):
 @pytest.mark.parametrize("bug, function", list(CASES.BUGS.items()))
 async def test_planted_bug_fails_its_known_value(family, bug, function):
     await known_value(family, bug, function, CASES.KNOWN[function], matches=False)
+
+
+async def test_label_leak_is_flagged_by_inspect_data(family):
+    found = await flagged(family, "bug_label_leak.py", "inspect_data", "input_carries_target")
+    assert found["evidence"]["share"] == 1.0 and "masked-LM" in found["message"]
+    assert found["where"] == "train batch['inputs']"  # said once, for the first split, not again for test
 
 
 @pytest.mark.slow

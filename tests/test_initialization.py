@@ -118,6 +118,15 @@ async def test_scaled_attention_with_default_init_is_quiet(client, attention, wh
     assert row["rows_with_one_key"] == 4  # each head's causal first row: one-hot by construction, left out
 
 
+async def test_rows_a_padding_mask_leaves_two_keys_are_peaked_by_the_mask_not_the_scale(client):
+    """BERT's additive mask (-10000 plus the score) over 2 real tokens of 12: every row sees two keys, so
+    its largest weight is at least 1/2 whatever the scale; no saturated_attention, the rows counted apart."""
+    result = await call(client, "check_initialization", {"harness": "init_attention_padded_clean.py"})
+    assert_clean(result)
+    [row] = result["details"]["attention"]
+    assert row["keys"] == 2 and row["rows"] == 0 and row["rows_with_two_keys"] == 48 and row["mean_max_prob"] is None
+
+
 @pytest.mark.parametrize(("attention", "where"), [("manual", "attn"), ("sdpa", "attn"), ("mha", "attn.mha")])
 async def test_unscaled_attention_with_unit_normal_init_saturates(client, attention, where):
     result = await call(client, "check_initialization", {"harness": "init_attention_saturated.py", "model_kwargs": {"attention": attention}})

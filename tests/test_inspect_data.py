@@ -21,6 +21,12 @@ async def test_clean_standardised_data_gets_no_warning(client, harness):
     assert result["details"]["overlap"][0]["overlapping"] == 0
 
 
+async def test_shared_table_and_shifted_lm_labels_are_not_mechanism_bugs(client):
+    """A positional table repeated per example (the same in every split) is no shared noise draw; labels that
+    are the input ids on one response span per row (loss_fn shifts them) are no label leak."""
+    assert_clean(await call(client, "inspect_data", {"harness": "data_mechanism_lookalikes.py"}))
+
+
 async def test_image_batch_reports_per_channel_stats_and_label_histogram(client):
     result = await call(client, "inspect_data", {"harness": "data_clean_images.py", "batch_size": 64})
     inputs = _tensor(result, "train", "batch[0]")
@@ -142,3 +148,9 @@ async def test_every_input_of_a_dict_batch_is_judged(client):
     assert codes(result, "warning") == {"unnormalized_inputs"}
     found = finding_of(result, "unnormalized_inputs")
     assert found["where"] == "train batch['image']" and found["evidence"]["pixel_levels"] == 255
+
+
+async def test_shared_noise_without_a_test_split_is_compared_with_a_later_training_batch(client):
+    result = await call(client, "inspect_data", {"harness": "data_shared_noise_train_only.py"})
+    found = finding_of(result, "noise_shared_across_batch")
+    assert found["severity"] == "warning" and found["evidence"]["splits"] == ["train", "get_train_batch step 1"]

@@ -92,3 +92,8 @@ async def test_shape_trace_goes_through_the_harness_forward(client):
     trace = result["details"]["shape_trace"]
     assert trace[0] == "input {image: (2, 1, 8, 8), meta: (2, 4), label: (2,)}"
     assert trace[-1] == "output (2, 4)" and any(step.startswith("head:") for step in trace)
+
+
+async def test_a_per_feature_beta_buffer_is_no_schedule(client):
+    """A hand-written LayerNorm's `beta` (zeros, one per feature) is not a diffusion schedule held constant."""
+    assert_clean(await call(client, "inspect_model", {"harness": "schedule_lookalikes.py"}))

@@ -93,6 +93,19 @@ async def test_log_variance_used_as_std_is_caught(client):
     assert found["evidence"]["worst"]["at"] == "output[0]" and "exp(0.5 * logvar)" in found["suggestion"]
 
 
+# mu = [0, 1, 0], logvar = [0, 0, ln 2]: KL = 0.5 * (mu^2 + e^logvar - 1 - logvar) = [0, 0.5, 0.5 * (1 - ln 2)]
+KL_CASE = {"args": [[0.0, 1.0, 0.0], [0.0, 0.0, math.log(2)]], "expected": [0.0, 0.5, 0.5 * (1 - math.log(2))]}
+
+
+async def test_a_wrong_coefficient_is_named_a_scale_not_a_constant_term(client):
+    """The KL without its 0.5: 2x the expected value, though the prior's KL is 0 (no ratio there)."""
+    assert_clean(await call(client, "check_known_values", known("known_kl.py", "gaussian_kl", [KL_CASE])))
+    result = await call(client, "check_known_values", known("known_kl_missing_half.py", "gaussian_kl", [KL_CASE]))
+    found = finding_of(result, "known_value_mismatch")
+    assert found["evidence"]["pattern"].startswith("every element is 2x the expected value: a scale factor")
+    assert "constant term" not in found["message"]
+
+
 async def test_softmax_over_the_batch_is_caught_in_the_smoothed_loss(client):
     result = await call(client, "check_known_values", known("known_label_smoothing_wrong_dim.py", "label_smoothed_ce", [SMOOTHING_CASE]))
     found = finding_of(result, "known_value_mismatch")
@@ -179,6 +192,8 @@ def test_patterns_name_the_simple_relations():
     assert "0.2x" in pattern(leaf([0.2, 0.4, 0.6], [1.0, 2.0, 3.0]))  # a mean over 5 where the paper sums
     assert "off by the same 0.918939" in pattern(leaf([1.918939, 2.918939], [1.0, 2.0]))  # 0.5 * log(2 pi)
     assert "reversed" in pattern(leaf([1.0, 2.0, 3.0], [3.0, 2.0, 1.0]))
+    assert "2x the expected value: a scale factor" in pattern(leaf([0.0, 1.0, 3.0], [0.0, 0.5, 1.5]))  # a zero does not hide it
+    assert "2x the expected value + 1" in pattern(leaf([3.0, 5.0, 7.0], [1.0, 2.0, 3.0]))  # a coefficient and an offset
     assert pattern(leaf([1.0, 5.0, 2.0], [1.0, 2.0, 3.0])) is None
 
 

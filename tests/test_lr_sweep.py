@@ -288,3 +288,36 @@ async def test_a_grid_that_times_out_mid_rate_keeps_the_rates_it_finished(client
     result = await call(client, "lr_sweep", arguments)
     assert "rate(s) it finished are judged" in finding_of(result, "timeout")["message"], result["summary"]
     assert [p["lr"] for p in result["details"]["points"]] == [1e-5, 0.000215]  # each job's first rate (the rates interleave)
+
+
+async def test_a_grid_whose_scores_differ_by_noise_is_low_confidence(client):
+    """Random labels: no rate learns, and the test accuracy moves by a few points from run to run."""
+    args = {"harness": "lr_noise_objective.py", "mode": "grid", "min_lr": 1e-4, "max_lr": 1.0, "steps": 30, "num_lrs": 8}
+    result = await call(client, "lr_sweep", args)
+    details = result["details"]
+    assert details["confidence"] == "low" and details["score_noise"] > 0, result["summary"]
+    assert "differ by no more than run-to-run noise" in result["summary"]
+    # the clean twin's loss falls and rises along the rates: a valley, no noise, a confident pick
+    clean = await call(client, "lr_sweep", {**args, "harness": "clean_mlp.py"})
+    assert clean["details"]["confidence"] == "high" and clean["details"]["score_noise"] is None
+
+
+async def test_every_rate_below_the_baseline_is_said_and_never_high_confidence(client):
+    args = {"harness": "clean_mlp.py", "mode": "grid", "steps": 10, "num_lrs": 6}
+    result = await call(client, "lr_sweep", {**args, "baseline": {"loss": 0.01}})
+    assert result["details"]["confidence"] == "low" and "below_baseline" in codes(result, "warning")
+    assert "Every learning rate is below the baseline" in result["summary"]
+    assert finding_of(result, "below_baseline")["evidence"]["baseline"] == 0.01
+    beaten = await call(client, "lr_sweep", {**args, "baseline": {"loss": 1.5}})  # ln 4 = 1.39 is beaten
+    assert "below_baseline" not in codes(beaten) and beaten["details"]["confidence"] != "low"
+    # a baseline for a metric the sweep does not judge on is said to be unused, not silently dropped
+    unused = await call(client, "lr_sweep", {**args, "baseline": {"accuracy": 90.0}})
+    assert "Baseline for accuracy not used: this sweep is judged on loss" in unused["summary"]
+
+
+def test_the_grid_plot_names_the_metric_it_plots():
+    from implement_paper.tools.lr_sweep import LrSweepDetails, plotted_metric
+
+    on_objective = LrSweepDetails(mode="grid", requested_mode="grid", rule="r", judged_on="objective 'return' (max)")
+    assert plotted_metric(on_objective) == "return (max)"
+    assert plotted_metric(on_objective.model_copy(update={"judged_on": "loss"})) == "final loss"

@@ -219,3 +219,12 @@ async def test_reinforce_nan_advantage_of_one_sample_is_non_finite(client):
     result = await call(client, "run_overfit_test", {"harness": "overfit_reinforce_nan_advantage.py", "sizes": [1, 10], "steps": 30})
     assert codes(result, "error") == {"non_finite_loss"}
     assert finding_of(result, "non_finite_loss")["evidence"]["size"] == 1 and sizes_of(result)[10]["params_changed"]
+
+
+async def test_schedule_names_held_fixed_by_design_are_notes_not_warnings(client):
+    """A flat lr with no make_scheduler and a fixed temperature are what the paper may prescribe: a note for the
+    lr (were it meant to anneal, it does not), no warning; the dqn example's epsilon stuck at 1 is the warning."""
+    result = await call(client, "run_overfit_test", {"harness": "schedule_lookalikes.py", "sizes": [10], "steps": 300})
+    assert_clean(result)
+    note = finding_of(result, "schedule_constant")
+    assert note["severity"] == "info" and note["evidence"]["metric"] == "lr"

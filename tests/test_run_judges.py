@@ -2,7 +2,7 @@
 
 import math
 
-from implement_paper.tools.worker.details import Curve
+from implement_paper.tools.worker.details import Curve, StreamedPoints
 from implement_paper.tools.run_objective import direction
 from implement_paper.tools.run_store import RunRecord, SeedRun
 from implement_paper.tools.training_jobs import add_points, progress_text
@@ -42,17 +42,18 @@ def test_loss_trend():
     assert loss_trend([1.0 * 1.1**i for i in range(steps)], 0)["code"] == "diverged"
     assert loss_trend([1.386] * 20, 0) is None  # too short to say
     assert loss_trend([-5.0] * steps, 0) is None  # a negative loss has no scale to judge here
-    assert [f["where"] for f in non_finite_metrics({"a": 1.0, "b": math.nan, "c": math.inf}, 5, 0)] == ["b", "c"]
+    assert [f["where"] for f in non_finite_metrics([{"step": 5, "metrics": {"a": 1.0, "b": math.nan, "c": math.inf}}], 0)] == ["b", "c"]
 
 
 def test_running_curve_keeps_a_grid_plus_the_latest_step_and_never_folds_back():
     curve = Curve()
-    add_points(curve, list(range(0, 7)), [1.0] * 7, stride=3)
-    assert curve.step == [0, 3, 6]
-    add_points(curve, [7, 8], [0.5, math.nan], stride=3)
+    add_points(curve, StreamedPoints(step=list(range(0, 7)), loss=[1.0] * 7), stride=3)
+    assert curve.step == [0, 3, 6] and curve.terms is None
+    add_points(curve, StreamedPoints(step=[7, 8], loss=[0.5, math.nan], terms={"epsilon": [0.9, 0.8]}), stride=3)
     assert curve.step == [0, 3, 6, 8] and curve.loss[-1] is None
-    add_points(curve, [2, 9], [9.0, 0.4], stride=3)  # a stale point is ignored; 9 replaces 8 off the grid
-    assert curve.step == [0, 3, 6, 9]
+    assert curve.terms == {"epsilon": [None, None, None, 0.8]}  # logged from step 7 on; 8 kept as the latest
+    add_points(curve, StreamedPoints(step=[2, 9], loss=[9.0, 0.4], terms={"epsilon": [0.1, 0.7]}), stride=3)
+    assert curve.step == [0, 3, 6, 9] and curve.terms == {"epsilon": [None, None, None, 0.7]}
 
 
 def test_progress_reads_seeds_times_steps():

@@ -68,6 +68,10 @@ async def test_a_nan_metric_is_a_finding_and_the_server_carries_on(client, proje
     record = result["details"]
     assert record["status"] == "completed" and {"non_finite_metric"} == codes(result, "error")
     assert {f["where"] for f in result["findings"]} == {"precision", "ratio"}
+    # NaN since the first evaluation: the finding names step 0, not the last evaluation's step
+    nan = finding_of(result, "non_finite_metric")
+    assert nan["evidence"]["step"] == 0 and nan["evidence"]["latest_step"] == 300
+    assert "from step 0 on (still" in nan["message"]
     assert set(record["metrics"]) == {"accuracy"}  # means over seeds of the finite metrics only
     assert record["seeds"][0]["history"][0]["metrics"]["precision"] is None  # NaN is stored as null
     # the server still answers, and the record on disk is one it can read back

@@ -8,6 +8,8 @@ import anyio
 import pytest
 
 from conftest import assert_clean, call, connect
+from implement_paper.tools.run_store import RunRecord
+from implement_paper.tools.training_jobs import plot_series
 
 pytestmark = pytest.mark.anyio
 
@@ -151,3 +153,17 @@ async def test_compare_metrics_takes_a_finished_run(client):
     assert "metric_exceeds_reported" in {f["code"] for f in far["findings"]}
     both = await client.call_tool("compare_metrics", {"run_id": run_id, "measured": {"a": 1}, "reported": {"a": 1}})
     assert both.is_error and "exactly one" in both.content[0].text
+
+
+async def test_train_step_values_reach_the_record_and_the_plot(client, project_root):
+    """What train_step returns beside the loss (an epsilon, a KL weight) is on the seed's curve, step for step,
+    in training_status and in the saved record, and each gets a panel of the run's plot."""
+    args = {"harness": "train_step_metrics.py", "steps": 150, "lr": 3e-3, "batch_size": 32}
+    result = await wait_finished(client, (await call(client, "start_training", args))["details"]["run_id"])
+    curve = result["details"]["seeds"][0]["curve"]
+    assert set(curve["terms"]) == {"epsilon", "kl_weight"} and len(curve["terms"]["epsilon"]) == len(curve["step"])
+    epsilon = dict(zip(curve["step"], curve["terms"]["epsilon"]))
+    assert epsilon[0] == pytest.approx(0.991) and epsilon[curve["step"][-1]] == pytest.approx(0.1)  # step 0's update is the first
+    saved = RunRecord.model_validate_json((project_root / ".implement-paper" / "runs" / f"{result['details']['run_id']}.json").read_text())
+    assert saved.seeds[0].curve.terms["kl_weight"][-1] == 1.0
+    assert {"epsilon (train_step)", "kl_weight (train_step)"} <= set(plot_series(saved)[1])

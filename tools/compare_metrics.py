@@ -394,7 +394,7 @@ def _summary(rows: list[MetricComparison], reference: str) -> str:
     return "; ".join(parts) + "."
 
 
-RunMetrics = tuple[dict[str, list[float]], dict[str, str] | None, dict[str, int]]
+RunMetrics = tuple[dict[str, list[float]], dict[str, str] | None, dict[str, int], list[Finding]]
 
 
 def _run_metrics(runtime: Runtime, run_id: str) -> RunMetrics | dict | str:
@@ -413,12 +413,14 @@ def _run_metrics(runtime: Runtime, run_id: str) -> RunMetrics | dict | str:
     if not record.metrics and not non_finite:
         return f"run {run_id} has no metrics: its harness defines no evaluate(model) -> dict[str, float]"
     measured = {name: summary.values for name, summary in record.metrics.items()}
-    return measured, getattr(record, "objective", None), non_finite
+    # Seeds that trained on one data stream: the seed-noise band below is initialisation noise only.
+    shared = [f for f in record.findings if f.code == "seeds_share_data"]
+    return measured, getattr(record, "objective", None), non_finite, shared
 
 
 async def _invoke(args: CompareMetricsArgs, runtime: Runtime, progress: ProgressCallback | None) -> CompareMetricsResult:
     started = time.perf_counter()
-    artifacts, objective, non_finite = [], None, {}
+    artifacts, objective, non_finite, shared = [], None, {}, []
     if args.run_id is not None:
         found = await anyio.to_thread.run_sync(_run_metrics, runtime, args.run_id)
         if isinstance(found, dict):
@@ -427,14 +429,14 @@ async def _invoke(args: CompareMetricsArgs, runtime: Runtime, progress: Progress
         if isinstance(found, str):
             problem = Finding.model_validate(finding("metric_missing", ERROR, found, where=args.run_id))
             return CompareMetricsResult(status="fail", summary=found, findings=[problem])
-        measured, objective, non_finite = found
+        measured, objective, non_finite, shared = found
         artifacts = [Artifact(kind="run", path=record_path(args.run_id), description="the compared run")]
         # A run whose every metric is NaN has nothing to validate: its rows all say non_finite.
         args = (CompareMetricsArgs.model_validate({**args.model_dump(exclude={"run_id"}), "measured": measured})
                 if measured else args.model_copy(update={"run_id": None, "measured": {}}))
     names = list(args.reported) + [name for name in args.measured if name not in args.reported]
     rows = [compare_metric(args, name, objective, frozenset(non_finite)) for name in names]
-    findings = sort_findings([Finding.model_validate(f) for f in _findings(rows, args, non_finite)])
+    findings = sort_findings([Finding.model_validate(f) for f in _findings(rows, args, non_finite)] + shared)
     return CompareMetricsResult(
         status=status_of(findings),
         summary=_summary(rows, args.source[:-2]),

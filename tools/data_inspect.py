@@ -54,7 +54,9 @@ TOOL = harness_tool(
         "(rows of the input tensor hashed over overlap_sample examples)? Findings: non_finite_inputs, "
         "label_out_of_range, split_overlap, nondeterministic_batch, unnormalized_inputs (float inputs far from "
         "zero mean / unit std, or raw pixel levels 0..16 / 0..255 whatever their std, in any input of a tuple or "
-        "dict batch; integer (B, T) token ids are never judged); split_unsupported (info) "
+        "dict batch; integer (B, T) token ids are never judged), noise_shared_across_batch (one random draw "
+        "repeated in every example), input_carries_target (inputs equal their targets at the supervised "
+        "positions: an MLM input never masked); split_unsupported (info) "
         "for a split get_batch refuses. When it passes, call inspect_model next."
     ),
 )

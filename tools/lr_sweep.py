@@ -32,6 +32,7 @@ from .dispatch import execute
 from .harness_tool import HarnessArgs
 from .lr_judge import GridScores, RangeEvidence, Verdict, finite
 from .plots import lr_sweep_plot
+from .reference_levels import BASELINE_DOC, Level, levels_field
 from .runner import ProgressCallback
 from .tool import Runtime, Tool
 from .worker.compact import evenly_spaced, significant
@@ -72,6 +73,10 @@ class LrSweepArgs(HarnessArgs):
         "grid: a short run per rate from the same init (slower, run in parallel workers, judged on the objective "
         "when the harness declares one). auto falls back to a grid after too little learning, and for an "
         "on-policy harness or a make_scheduler.",
+    )
+    baseline: dict[str, Level] | None = levels_field(
+        BASELINE_DOC + " lr_sweep compares every rate with the level of what it judges on (the objective's metric, "
+        "or 'loss'): when no rate beats it, the ranking is low confidence and below_baseline (warning) says so."
     )
 
     @model_validator(mode="after")
@@ -136,11 +141,17 @@ class LrSweepDetails(BaseModel):
     confidence: Literal["high", "medium", "low"] | None = Field(
         None,
         description="high: two independent readings agree within 3x (range) or the best rate lies inside the grid; "
-        "medium: they disagree, or the best grid rate is its end; low: the range test was inconclusive.",
+        "medium: they disagree, or the best grid rate is its end; low: the range test was inconclusive, the grid's "
+        "scores differ by noise, or no rate beats the baseline.",
     )
     rule: str = Field(description="How suggested_lr was chosen.")
     fallback: str | None = Field(None, description="auto: why a grid was run after (or instead of) the range test.")
     judged_on: str = Field("loss", description="'loss', or the objective the grid was judged on.")
+    score_noise: float | None = Field(
+        None,
+        description="grid: run-to-run noise of the scores (from how unevenly neighbouring rates score), set when the "
+        "best rate leads the typical one by less than 3 of it: one run per rate cannot rank them (low confidence).",
+    )
     optimizer: OptimizerInfo | None = None
     stable_range: StableRange = Field(default_factory=StableRange)
     alternatives: dict[str, float | None] = Field(
@@ -207,6 +218,27 @@ def _inconclusive(message: str, args: LrSweepArgs, evidence: dict[str, Any], bli
         evidence=evidence,
         suggestion=f"Call lr_sweep with {call}; a slow learner (deep tanh or sigmoid nets under plain SGD) or a "
         "noisy loss needs longer runs per rate than a range test gives it.",
+    )
+
+
+def _below_baseline(args: LrSweepArgs, metric: str, sign: float, scores: list[float], verdict: Verdict | None) -> dict | None:
+    """Every rate's score (lower is better, `sign` * the metric) worse than the baseline's: the ranking
+    orders runs no better than a trivial method, so the suggestion is low confidence."""
+    level = (args.baseline or {}).get(metric)
+    if level is None or verdict is None or not scores or min(scores) <= sign * level:
+        return None
+    verdict.confidence = "low"
+    values = sorted(sign * s for s in scores)
+    seen = f"{values[0]:.4g} to {values[-1]:.4g} over the rates" if len(values) > 1 else f"at best {values[0]:.4g} (smoothed)"
+    return finding(
+        "below_baseline",
+        WARNING,
+        f"every learning rate is below the baseline: {metric} {seen}, against {level:g} for a trivial method; "
+        "the ranking orders runs that have not yet beaten it",
+        where=metric,
+        evidence={"baseline": level, "lowest": values[0], "highest": values[-1]},
+        suggestion="Train each rate longer (steps) before ranking them, and check that the method learns at all "
+        "(run_overfit_test, gradient_check, start_training at a middle rate) before tuning its lr.",
     )
 
 
@@ -320,6 +352,8 @@ def _judge_range(args: LrSweepArgs, measured: LrMeasurements) -> Judged:
         found = [_inconclusive(why, args, evidence_of, verdict.blind)]
     if measured.traits.scheduler:
         verdict.rule += "; make_scheduler not applied (the range test sets the rate each step: grid/auto sweep under it)"
+    lowest = [evidence.smoothed[evidence.low]]
+    found.append(_below_baseline(args, "loss", 1.0, lowest, verdict if verdict.suggested_lr is not None else None))
     details = _details(
         args,
         "range",
@@ -386,6 +420,9 @@ def _judge_grid(args: LrSweepArgs, grid_args: LrSweepArgs, measured: LrMeasureme
     else:
         found.append(_grid_edge(verdict.suggested_lr, args, grid_args, [r.lr for r in runs]))
     sign = -1.0 if objective and objective["mode"] == "max" else 1.0
+    metric = objective["monitor"] if objective else "loss"
+    below = _below_baseline(args, metric, sign, [s for s in scores.scores if s is not None], verdict)
+    found.append(below)
     details = _details(
         args,
         "grid",
@@ -397,6 +434,7 @@ def _judge_grid(args: LrSweepArgs, grid_args: LrSweepArgs, measured: LrMeasureme
         best_objective=significant(sign * verdict.lowest_loss) if verdict and objective else None,
         diverged_from_lr=significant(min(diverged), 3) if diverged else None,
         points=points,
+        score_noise=significant(verdict.noise) if verdict and verdict.noise is not None else None,
     )
     return Judged(verdict, details, [f for f in found if f is not None])
 
@@ -527,6 +565,25 @@ async def _sweep(args: LrSweepArgs, runtime: Runtime, progress: ProgressCallback
     return by_grid, [first, *results]
 
 
+def _caveats(args: LrSweepArgs, judged: Judged) -> list[str]:
+    """What keeps the suggestion from being trusted: scores within noise, no rate above the baseline, and
+    a baseline given for a metric the sweep does not judge on."""
+    details, sentences = judged.details, []
+    if details.score_noise is not None:
+        sentences.append(
+            f"The rates' {details.judged_on} differ by no more than run-to-run noise (±{details.score_noise:.2g}): "
+            "one run per rate cannot rank them"
+        )
+    below = next((f for f in judged.findings if f["code"] == "below_baseline"), None)
+    if below is not None:
+        sentences.append(below["message"][0].upper() + below["message"][1:])
+    metric = "loss" if details.judged_on == "loss" else details.judged_on.split("'")[1]
+    unused = sorted(set(args.baseline or {}) - {metric})
+    if unused:
+        sentences.append(f"Baseline for {', '.join(unused)} not used: this sweep is judged on {metric}")
+    return sentences
+
+
 def _summary(args: LrSweepArgs, judged: Judged) -> str:
     details, verdict = judged.details, judged.verdict
     if details.suggested_lr is None:
@@ -546,6 +603,7 @@ def _summary(args: LrSweepArgs, judged: Judged) -> str:
         sentences.append(f"Trains from lr {stable.low:.2g} to {top} ({stable.decades:.1f} decades); {limit}")
     else:
         sentences[0] += f"; {limit}"
+    sentences += _caveats(args, judged)
     if details.fallback:
         sentences.append(f"auto: {details.fallback}")
     others = ", ".join(f"{name} {lr:.2g}" for name, lr in details.alternatives.items() if lr is not None)
@@ -571,24 +629,32 @@ async def _invoke(args: LrSweepArgs, runtime: Runtime, progress: ProgressCallbac
     return LrSweepResult(status=status_of(findings), summary=summary, findings=findings, details=judged.details, run=run)
 
 
+def plotted_metric(details: LrSweepDetails) -> str:
+    """What a grid's plot shows on its y axis: 'final loss', or the objective, e.g. 'return (max)'."""
+    if details.judged_on == "loss":
+        return "final loss"
+    return details.judged_on.removeprefix("objective ").replace("'", "")
+
+
 def _plot(result: LrSweepResult) -> list[tuple[str, bytes]]:
     details = result.details
     if details is None or (details.curve is None and not details.points):
         return []
-    title = f"lr_sweep ({details.mode}): loss against learning rate"
     if details.mode == "range":
         png = lr_sweep_plot(
-            details.curve.lr, details.curve.loss, smoothed=details.curve.smoothed, suggested_lr=details.suggested_lr, title=title
-        )
+            details.curve.lr, details.curve.loss, smoothed=details.curve.smoothed, suggested_lr=details.suggested_lr,
+            title="lr_sweep (range): loss against learning rate", metric="loss",
+        )  # fmt: skip
     else:
         stable = [p for p in details.points if not p.diverged]
-        on_objective = details.judged_on != "loss"
+        metric = plotted_metric(details)
         png = lr_sweep_plot(
             [p.lr for p in stable],
-            [p.objective if on_objective else p.final_loss for p in stable],
+            [p.objective if details.judged_on != "loss" else p.final_loss for p in stable],
             suggested_lr=details.suggested_lr,
             diverged_lrs=[p.lr for p in details.points if p.diverged],
-            title=f"lr_sweep (grid): {details.judged_on if on_objective else 'final loss'} per rate",
+            title=f"lr_sweep (grid): {metric} per rate",
+            metric=metric,
         )
     return [("lr_sweep", png)]
 

@@ -58,7 +58,8 @@ TOOL = harness_tool(
         "KL term is a sign error, never memorised. Findings: overfit_failed, loss_not_decreasing, params_not_updated, "
         "diverged, non_finite_loss, loss_below_floor, loss_unbounded, negative_kl, train_eval_gap, buffers_not_updated; "
         "for a frozen copy in the model (target network, EMA copy, teacher) grad_reaches_copy, optimizer_updates_copy, "
-        "copy_never_synced, copy_not_lagging. "
+        "copy_never_synced, copy_not_lagging; schedule_constant for a train_step value named like a schedule "
+        "(epsilon, lr, a KL weight) that never moves. "
         "Run it first when training misbehaves; if it fails, call gradient_check next."
     ),
     plot=_plot,

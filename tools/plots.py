@@ -86,14 +86,16 @@ def lr_sweep_plot(
     smoothed: list[float | None] | None = None,
     suggested_lr: float | None = None,
     diverged_lrs: list[float] = (),
+    metric: str = "loss",
 ) -> bytes:
-    """Loss against learning rate on a log axis: the suggestion as a dashed line, diverged rates as red crosses."""
-    fig, ax = _figure(title, "learning rate", "loss")
+    """`metric` (the loss, or the objective a grid was judged on) against learning rate on a log axis:
+    the suggestion as a dashed line, diverged rates as red crosses."""
+    fig, ax = _figure(title, "learning rate", metric)
     _log_scale(ax, "x")
     points = [(r, v) for r, v in zip(lrs, loss) if v is not None]
     if points:
         style = {"linewidth": 0.8, "alpha": 0.5} if smoothed else {"marker": "o", "linewidth": 1.6}
-        ax.plot(*zip(*points), label="loss", **style)
+        ax.plot(*zip(*points), label=metric, **style)
     if smoothed:
         ax.plot(*zip(*[(r, v) for r, v in zip(lrs, smoothed) if v is not None]), label="smoothed", linewidth=1.8)
     if _spans_decades(loss, smoothed or []):

@@ -78,6 +78,7 @@ class SeedRun(BaseModel):
     curve: Curve = Field(default_factory=Curve, description="Training loss per step, thinned; partial while running.")
     duration_s: float | None = None
     findings: list[Finding] = Field(default_factory=list)
+    data_digest: str | None = Field(None, description="Digest of the first training batches: seeds that agree shared their data.")
 
 
 class MetricSummary(BaseModel):

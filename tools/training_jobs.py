@@ -50,8 +50,9 @@ from .run_store import (
 )
 from .runner import ProgressCallback
 from .tool import Runtime, Tool
-from .worker.details import Curve, SeedDetails, SeedProgress
+from .worker.details import Curve, SeedDetails, SeedProgress, StreamedPoints
 from .worker.findings import ERROR, INFO, WARNING, finding, sort_findings
+from .worker.shared_data import shared_data_finding
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +61,7 @@ MAX_WAIT_S = 50.0  # training_status may wait, but must answer before clients gi
 MAX_PARTIAL_POINTS = 120  # of a running seed's loss curve: the record stays small however long the run
 MAX_EVALUATIONS = 2000  # per seed: the history lives in the record
 MAX_METRIC_PANELS = 3  # metrics drawn beside the loss when no objective says which one matters
+MAX_TERM_PANELS = 3  # train_step's other values (epsilon, a KL weight) drawn after the metrics
 
 
 class StartTrainingArgs(HarnessArgs):
@@ -190,16 +192,30 @@ def run_summary(record: RunRecord) -> str:
     return text
 
 
-def add_points(curve: Curve, steps: list[int], losses: list[float | None], stride: int) -> None:
-    """Append streamed losses to a running curve, keeping only steps on a `stride` grid plus the latest."""
-    for step, loss in zip(steps, losses):
+def _kept(value: float | None) -> float | None:
+    return value if value is not None and math.isfinite(value) else None
+
+
+def add_points(curve: Curve, points: StreamedPoints, stride: int) -> None:
+    """Append streamed losses, and train_step's other values, to a running curve, keeping only steps
+    on a `stride` grid plus the latest."""
+    terms = curve.terms if curve.terms is not None else {}
+    for index, (step, loss) in enumerate(zip(points.step, points.loss)):
         if curve.step and step <= curve.step[-1]:
             continue
         if curve.step and curve.step[-1] % stride:  # the previous latest point, off the grid
             curve.step.pop()
             curve.loss.pop()
+            for column in terms.values():
+                column.pop()
+        for name in points.terms.keys() - terms.keys():  # a term first logged now: absent before
+            terms[name] = [None] * len(curve.step)
         curve.step.append(step)
-        curve.loss.append(loss if loss is not None and math.isfinite(loss) else None)
+        curve.loss.append(_kept(loss))
+        for name, column in terms.items():
+            values = points.terms.get(name)
+            column.append(_kept(values[index]) if values is not None and index < len(values) else None)
+    curve.terms = terms or None
 
 
 def internal_error(what: str, exc: BaseException, where: str | None = None) -> Finding:
@@ -432,7 +448,7 @@ class TrainingJobs:
             seed_run.steps_done = update.steps_done
             if update.objective is not None:
                 record.objective = update.objective
-            add_points(seed_run.curve, update.points.step, update.points.loss, stride)
+            add_points(seed_run.curve, update.points, stride)
             seed_run.history += update.history
             seed_run.best = best_of(seed_run.history, record.objective)
             seed_run.findings += findings
@@ -451,6 +467,7 @@ class TrainingJobs:
             seed_run.metrics = details.metrics
             seed_run.curve = details.curve
             seed_run.history = details.history
+            seed_run.data_digest = details.data_digest
             record.objective = details.objective or record.objective
             seed_run.best = best_of(seed_run.history, record.objective)
         stopped_early = details is None or details.steps_run < record.steps
@@ -462,6 +479,9 @@ class TrainingJobs:
             if seed_run.status not in FINISHED:
                 seed_run.status = "cancelled" if cancelled else "interrupted"
         record.metrics = summarise_metrics([s for s in record.seeds if s.status == "completed"])
+        shared = shared_data_finding({s.seed: s.data_digest for s in record.seeds})
+        if shared is not None:
+            record.findings.append(Finding.model_validate(shared))
         if cancelled:
             record.status = "cancelled"
         elif all(s.status == "completed" for s in record.seeds):
@@ -490,7 +510,7 @@ class TrainingJobs:
 def plot_series(record: RunRecord) -> tuple[dict[str, Series], dict[str, dict[str, Series]], dict[str, dict[str, float]]]:
     """Each seed's loss curve, the monitored metric over evaluation steps per seed (the objective when
     the harness declares one, else every metric, at most MAX_METRIC_PANELS) and each panel's
-    baseline and ceiling, drawn as lines."""
+    baseline and ceiling, drawn as lines; then train_step's other values per step."""
     loss = {f"seed {s.seed}": (s.curve.step, s.curve.loss) for s in record.seeds if s.curve.step}
     measured = sorted({m for s in record.seeds for p in s.history for m in p.metrics})
     objective = record.objective or {}
@@ -501,7 +521,19 @@ def plot_series(record: RunRecord) -> tuple[dict[str, Series], dict[str, dict[st
         metrics[panel] = {f"seed {s.seed}": ([p.step for p in s.history], [p.metrics.get(name) for p in s.history]) for s in record.seeds}
         given = {"baseline": (record.baseline or {}).get(name), "ceiling": (record.ceiling or {}).get(name)}
         levels[panel] = {label: value for label, value in given.items() if value is not None}
-    return loss, metrics, levels
+    return loss, {**metrics, **term_series(record)}, levels
+
+
+def term_series(record: RunRecord) -> dict[str, dict[str, Series]]:
+    """A panel per value train_step returns beside the loss (epsilon, a KL weight; at most MAX_TERM_PANELS),
+    each seed's over the steps of its loss curve."""
+    names = sorted({name for s in record.seeds for name in (s.curve.terms or {})})[:MAX_TERM_PANELS]
+    seeds = [s for s in record.seeds if s.curve.step]
+
+    def series(s: SeedRun, name: str) -> Series:
+        return s.curve.step, (s.curve.terms or {}).get(name, [None] * len(s.curve.step))
+
+    return {f"{name} (train_step)": {f"seed {s.seed}": series(s, name) for s in seeds} for name in names}
 
 
 def _unique(findings: list[Finding]) -> list[Finding]:
@@ -540,7 +572,8 @@ def run_result(record: RunRecord, jobs: TrainingJobs, asked: StatusArgs | None =
         summary = f"(running in another server, pid {pid}) {summary}"
     artifacts = [Artifact(kind="run", path=record_path(record.run_id))]
     if record.plot:
-        artifacts.append(Artifact(kind="plot", path=record.plot, description="training loss and objective per seed"))
+        artifacts.append(Artifact(kind="plot", path=record.plot,
+                                  description="training loss, objective and train_step's values per seed"))
     view = RunView(**dict(record), progress=progress_text(record), reach=reach(record, (asked.reach if asked else None) or {}))
     return RunResult(
         status="pass" if record.status == "cancelled" else status_of(findings),
@@ -640,8 +673,9 @@ TRAINING_STATUS = dict(
     args=StatusArgs,
     result=RunResult,
     description=(
-        "Progress of a training run: status, seeds x steps done, partial loss curve and evaluation history per "
-        "seed, the objective's best value and step, findings so far, final metrics (mean ± std over seeds) when "
+        "Progress of a training run: status, seeds x steps done, partial loss curve (with what train_step returns "
+        "beside the loss: epsilon, a KL weight, in curve.terms) and evaluation history per seed, the objective's "
+        "best value and step, findings so far, final metrics (mean ± std over seeds) when "
         "done. reach={metric: value} gives the first step each seed reached that value. wait_s (≤ 50) waits for "
         "completion, reporting progress, before answering."
     ),

@@ -113,9 +113,9 @@ def get_batch(batch_size: int, split: str = "train") -> dict[str, torch.Tensor]:
     return diffusion_batch(batch_size, torch.Generator().manual_seed({"train": 0, "test": 1}[split]))
 
 
-def get_train_batch(batch_size: int, step: int) -> dict[str, torch.Tensor]:
-    """Fresh x0, t and noise every step, reproducible per step."""
-    return diffusion_batch(batch_size, torch.Generator().manual_seed(10_000 + step))
+def get_train_batch(batch_size: int, step: int, seed: int = 0) -> dict[str, torch.Tensor]:
+    """Fresh x0, t and noise every step, reproducible per step and seed."""
+    return diffusion_batch(batch_size, torch.Generator().manual_seed(10_000 + step + 1_000_003 * seed))
 
 
 # --- loss, step and sampler ---------------------------------------------------------------------

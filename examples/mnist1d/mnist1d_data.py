@@ -77,8 +77,8 @@ def get_batch(batch_size: int, split: str = "train"):
     return x[idx], y[idx]
 
 
-def get_train_batch(batch_size: int, step: int):
-    """Batch number `step` of the epoch-shuffled train stream -> (x (B,40), y (B,))."""
+def get_train_batch(batch_size: int, step: int, seed: int = 0):
+    """Batch number `step` of the epoch-shuffled train stream of `seed` -> (x (B,40), y (B,))."""
     x, y = _dataset()["train"]
     n = x.shape[0]
     # stream positions of this batch; a batch may straddle two epochs
@@ -86,7 +86,7 @@ def get_train_batch(batch_size: int, step: int):
     epochs = pos // n
     idx = torch.empty_like(pos)
     for e in epochs.unique().tolist():
-        perm = torch.randperm(n, generator=torch.Generator().manual_seed(STREAM_SEED + e))
+        perm = torch.randperm(n, generator=torch.Generator().manual_seed(STREAM_SEED + e + 1_000_003 * seed))
         m = epochs == e
         idx[m] = perm[pos[m] % n]
     return x[idx], y[idx]

@@ -125,9 +125,9 @@ def get_batch(batch_size: int, split: str = "train"):
     return _examples(batch_size, torch.Generator().manual_seed({"train": 0, "test": 1}[split]))
 
 
-def get_train_batch(batch_size: int, step: int):
-    """Fresh sequences at every step (seeds far from the fixed splits' 0 and 1)."""
-    return _examples(batch_size, torch.Generator().manual_seed(1000 + step))
+def get_train_batch(batch_size: int, step: int, seed: int = 0):
+    """Fresh sequences at every step, per seed (generator seeds far from the fixed splits' 0 and 1)."""
+    return _examples(batch_size, torch.Generator().manual_seed(1000 + step + 1_000_003 * seed))
 
 
 def loss_fn(model, batch):

@@ -35,11 +35,11 @@ def get_batch(batch_size, split="train"):
     return {"x": images[:batch_size]}
 
 
-def get_train_batch(batch_size, step):
+def get_train_batch(batch_size, step, seed=0):
     images = _splits()["train"]
     per_epoch = len(images) // batch_size
     epoch, index = divmod(step, per_epoch)
-    order = torch.randperm(len(images), generator=torch.Generator().manual_seed(epoch))
+    order = torch.randperm(len(images), generator=torch.Generator().manual_seed(epoch + 1_000_003 * seed))
     return {"x": images[order[index * batch_size:(index + 1) * batch_size]]}
 
 

@@ -57,12 +57,12 @@ def get_batch(batch_size: int, split: str = "train"):
     return x[pick], y[pick]
 
 
-def get_train_batch(batch_size: int, step: int):
-    """Minibatch `step` of an endless stream that reshuffles the training set every epoch."""
+def get_train_batch(batch_size: int, step: int, seed: int = 0):
+    """Minibatch `step` of an endless stream that reshuffles the training set every epoch (its own order per seed)."""
     x, y = digits()["train"]
     per_epoch = len(y) // batch_size
     epoch, index = divmod(step, per_epoch)
-    order = torch.randperm(len(y), generator=torch.Generator().manual_seed(STREAM_SEED + epoch))
+    order = torch.randperm(len(y), generator=torch.Generator().manual_seed(STREAM_SEED + epoch + 1_000_003 * seed))
     pick = order[index * batch_size : (index + 1) * batch_size]
     return x[pick], y[pick]
 

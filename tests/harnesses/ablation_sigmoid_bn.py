@@ -31,9 +31,9 @@ def get_batch(batch_size: int, split: str = "train"):
     return _data(split, batch_size)
 
 
-def get_train_batch(batch_size: int, step: int):
+def get_train_batch(batch_size: int, step: int, seed: int = 0):
     x, y = _data("train", 1024)
-    pick = torch.randperm(1024, generator=torch.Generator().manual_seed(step))[:batch_size]
+    pick = torch.randperm(1024, generator=torch.Generator().manual_seed(step + 1_000_003 * seed))[:batch_size]
     return x[pick], y[pick]
 
 

@@ -23,10 +23,10 @@ def _spawn(marks: Path) -> None:
         (marks / str(pid)).write_text("")
 
 
-def get_train_batch(batch_size: int, step: int):
+def get_train_batch(batch_size: int, step: int, seed: int = 0):
     if step == 0:
         marks = Path(os.environ.get("PID_MARK_DIR", "pids"))
         marks.mkdir(exist_ok=True)
         _spawn(marks)
     time.sleep(0.02)  # slow enough to be cancelled mid-run
-    return _fresh_batch(batch_size, step)
+    return _fresh_batch(batch_size, step, seed)

@@ -29,8 +29,8 @@ def get_batch(batch_size: int, split: str = "train"):
     return _data(batch_size, torch.Generator().manual_seed({"train": 0, "test": 1}[split]))
 
 
-def get_train_batch(batch_size: int, step: int):
-    return _data(batch_size, torch.Generator().manual_seed(1000 + step))
+def get_train_batch(batch_size: int, step: int, seed: int = 0):
+    return _data(batch_size, torch.Generator().manual_seed(1000 + step + 1_000_003 * seed))
 
 
 @torch.no_grad()

@@ -8,8 +8,8 @@ from clean_mlp import build_model, get_batch, num_classes  # noqa: F401
 objective = {"monitor": "accuracy", "mode": "max"}
 
 
-def get_train_batch(batch_size: int, step: int):
-    g = torch.Generator().manual_seed(1000 + step)  # a new batch every step, reproducible
+def get_train_batch(batch_size: int, step: int, seed: int = 0):
+    g = torch.Generator().manual_seed(1000 + step + 1_000_003 * seed)  # a new batch every step and seed, reproducible
     teacher = torch.randn(16, num_classes, generator=torch.Generator().manual_seed(42))
     x = torch.randn(batch_size, 16, generator=g)
     return x, (x @ teacher).argmax(dim=1)

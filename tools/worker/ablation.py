@@ -2,7 +2,7 @@
 
 Every variant is built and trained from the same seeds (so layers whose shapes agree start
 from the same weights and dropout masks agree), on the same data (the harness's training
-stream when it has one, else one fixed batch) with the same optimiser, lr and schedule.
+stream of that seed when it has one, else one fixed batch) with the same optimiser, lr and schedule.
 Only the model differs, so the curves compare the components, not luck; and with several
 seeds, a difference smaller than the seed spread is called noise.
 
@@ -22,6 +22,8 @@ from .details import AblationDetails, TrainedRun, TrainedRuns, VariantResult
 from .failures import HarnessError
 from .findings import ERROR, INFO, WARNING, finding
 from .job import JobContext, seed_everything
+from .seed_streams import first_batches_digest
+from .shared_data import shared_data_finding
 from .metric_names import guess_mode, words
 from .run_judges import DIVERGED_FACTOR
 from .training import downsample, finite, train
@@ -72,7 +74,7 @@ def _one_seed(ctx: JobContext, overrides: dict[str, Any], seed: int, rank_by: st
     model = ctx.harness.build_model(**{**ctx.model_kwargs, **overrides}).to(ctx.device)
     optimizer, scheduler = ctx.optimizer_for(model, ctx.args["lr"], steps)
     if ctx.harness.get_train_batch_fn is not None:
-        batch_for_step = lambda step: ctx.train_batch(batch_size, step, model)  # noqa: E731
+        batch_for_step = lambda step: ctx.train_batch(batch_size, step, model, seed)  # noqa: E731
     else:
         fixed = ctx.batch(batch_size, "train")
         batch_for_step = lambda step: fixed  # noqa: E731
@@ -456,6 +458,9 @@ def run(ctx: JobContext) -> dict[str, Any]:
     restated = [r.name for r in results if r.restates_baseline]
     if restated:
         summary += f" {', '.join(restated)} restate(s) the baseline's model_kwargs: its runs, not trained again."
+    if len(ctx.args["seeds"]) > 1:  # the seed spread is the noise every verdict here is judged against
+        digests = {seed: first_batches_digest(ctx, seed, ctx.args["batch_size"]) for seed in ctx.args["seeds"]}
+        findings += [f for f in [shared_data_finding(digests)] if f is not None]
     not_finite = [r.name for r in results if r.non_finite_at_step is not None]
     if not_finite:
         summary += f" Loss became NaN/Inf: {', '.join(not_finite)}."

@@ -22,7 +22,9 @@ import torch
 from torch.nn import functional as F
 from torch.overrides import TorchFunctionMode
 
-MASKED = -1e4  # a score at or below this is a masked key: exp() of it is 0 in float32 next to any real score
+# A score at or below this is a masked key: exp() of it is 0 in float32 next to any real score. Half of
+# BERT's additive -10000, so that -10000 plus a real score (just above -1e4) still reads as masked.
+MASKED = -5e3
 SOFTMAXES = (F.softmax, torch.softmax, torch.Tensor.softmax)  # nn.Softmax calls F.softmax
 SDPA_PARAMS = ("query", "key", "value", "attn_mask", "dropout_p", "is_causal", "scale", "enable_gqa")
 

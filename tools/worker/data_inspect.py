@@ -14,6 +14,7 @@ from typing import Any, Iterator
 
 import torch
 
+from .batch_mechanisms import label_leak, label_leak_finding, shared_noise_findings, shared_rows
 from .compact import significant
 from .details import ChannelStats, DataDetails, LabelStats, SplitOverlap, SplitSummary, TensorSummary
 from .failures import HarnessError, user_frames
@@ -28,7 +29,8 @@ LARGE_SCALE = 10.0  # |mean| or std of the inputs above this: raw units (0-255 p
 SMALL_STD = 0.01  # std below this with every |x| below SMALL_MAX: the signal was scaled away (/255 twice)
 SMALL_MAX = 0.1
 PIXEL_LEVELS = (16, 255)  # whole numbers up to these, stored as pixels: 4-bit (8x8 digits) and 8-bit images
-HARNESS_NOTES = frozenset({"num_classes_inferred", "inputs_not_found"})  # said once, not per split
+# Said once, not per split: notes about the harness, and a leak that get_batch builds into every split alike.
+HARNESS_NOTES = frozenset({"num_classes_inferred", "inputs_not_found", "input_carries_target"})
 LISTED_CHANNELS = 16
 LISTED_LABELS = 20
 LISTED_TENSORS = 16
@@ -408,6 +410,31 @@ class SplitInspection:
                 if scale:
                     self.findings.append(scale)
         self.summary.tensors = self.all_tensors[:LISTED_TENSORS]
+        self._check_label_leak()
+
+    def _check_label_leak(self) -> None:
+        """An integer input that shows its own target at the supervised positions (batch_mechanisms)."""
+        targets = targets_of(self.batch)
+        try:
+            inputs = inputs_of(self.batch)
+        except HarnessError:
+            return
+        if targets is None or inputs is targets:
+            return
+        evidence = label_leak(inputs, targets, self.ctx.harness.ignore_index)
+        if evidence is not None:
+            paths = {id(leaf): path for path, leaf in leaves(self.batch)}
+            self.findings.append(label_leak_finding(self.split, paths[id(inputs)], paths[id(targets)], evidence))
+
+    def shared_rows(self) -> dict[str, torch.Tensor]:
+        """path -> the row every example of this split's batch repeats (a candidate shared draw)."""
+        if self.batch is None:
+            return {}
+        try:
+            inputs = inputs_of(self.batch)
+        except HarnessError:
+            return {}
+        return shared_rows(list(leaves(self.batch)), inputs)
 
     def _check_determinism(self, batch_size: int, again: Any) -> None:
         differing = _differences(self.batch, again)
@@ -498,6 +525,23 @@ def _split_overlaps(
     return overlaps, findings
 
 
+def _shared_draws(
+    ctx: JobContext, inspections: list[SplitInspection], batch_size: int
+) -> dict[str, dict[str, torch.Tensor]]:
+    """split -> path -> the row each of its batch's examples repeats. With one split only (a harness without
+    a test split), get_train_batch's step 1 is the second draw to compare with (not an on-policy one: no model)."""
+    shared = {i.split: i.shared_rows() for i in inspections}
+    harness = ctx.harness
+    if sum(bool(rows) for rows in shared.values()) != 1 or harness.get_train_batch_fn is None or harness.on_policy:
+        return shared
+    step = SplitInspection(ctx, "get_train_batch step 1")
+    try:
+        step.batch = ctx.train_batch(batch_size, 1)
+    except Exception:  # noqa: BLE001 - get_train_batch is judged by the tools that train; here it only helps
+        return shared
+    return {**shared, step.split: step.shared_rows()}
+
+
 def run(ctx: JobContext) -> dict[str, Any]:
     batch_size, splits, sample = ctx.args["batch_size"], ctx.args["splits"], ctx.args["overlap_sample"]
     seed_everything(ctx.seed)  # once: reseeding between the two calls would hide a get_batch on the global RNG
@@ -508,7 +552,8 @@ def run(ctx: JobContext) -> dict[str, Any]:
         inspection.inspect(batch_size)
         inspections.append(inspection)
     overlaps, overlap_findings = _split_overlaps(ctx, inspections, sample, batch_size) if sample > 0 else ([], [])
-    findings = [f for inspection in inspections for f in inspection.findings] + overlap_findings
+    shared = shared_noise_findings(_shared_draws(ctx, inspections, batch_size))
+    findings = [f for inspection in inspections for f in inspection.findings] + overlap_findings + shared
     findings = sort_findings(_first_of_each_note(findings))
     payload = {
         "summary": _summary_line(inspections, overlaps, findings),

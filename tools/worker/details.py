@@ -74,6 +74,9 @@ class Curve:
     """Step indices."""
     loss: list[float | None] = field(default_factory=list)
     """Loss at those steps; null where NaN/Inf."""
+    terms: dict[str, list[float | None]] | None = None
+    """A training run's other per-step values at those steps: what train_step returns beside the loss
+    (an epsilon, a behaviour return, a KL weight) and the terms of a loss dict; null where NaN/Inf or not logged."""
 
 
 @typed_details
@@ -567,6 +570,8 @@ class SeedDetails:
     history: list[HistoryPoint]
     curve: Curve
     objective: dict[str, str] | None = None
+    data_digest: str | None = None
+    """sha256 of the first get_train_batch batches (null on-policy or without get_train_batch): seeds that agree share their data."""
 
 
 # ---- lr_sweep: what a job measures (the server judges it, tools/lr_sweep.py) ----
@@ -784,17 +789,19 @@ class AttentionRow:
     shape: list[int]
     """Shape of the attention weights, e.g. (B, heads, T, S)."""
     rows: int
-    """Rows with at least two keys to attend to: the ones judged."""
+    """Rows with at least three keys to attend to: the ones judged."""
     rows_with_one_key: int
     """Rows a mask leaves one key (a causal first row): one-hot by construction."""
+    rows_with_two_keys: int
+    """Rows a mask leaves two keys: their largest weight is at least 1/2 whatever the scale, left out too."""
     keys: int
     """Most keys any row may attend to."""
-    mean_max_prob: float
-    """Mean over rows of the largest weight: ~1/keys healthy, ~1 one-hot."""
-    mean_entropy_ratio: float
-    """Mean over rows of entropy / ln(keys): ~1 healthy, ~0 one-hot."""
-    one_hot_fraction: float
-    """Rows whose largest weight is above 0.9."""
+    mean_max_prob: float | None
+    """Mean over rows of the largest weight: ~1/keys healthy, ~1 one-hot; null when no row has three keys."""
+    mean_entropy_ratio: float | None
+    """Mean over rows of entropy / ln(keys): ~1 healthy, ~0 one-hot; null when no row has three keys."""
+    one_hot_fraction: float | None
+    """Rows whose largest weight is above 0.9; null when no row has three keys."""
 
 
 @typed_details

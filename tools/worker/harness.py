@@ -175,14 +175,25 @@ def split_terms(value: Any, where: str, keep_graph: bool = False) -> tuple[Any, 
     return value["loss"], terms
 
 
-def _takes_model(fn: Any) -> bool:
-    """Whether get_train_batch wants the current model (on-policy data): a `model` parameter or a third one."""
+def _parameters(fn: Any) -> dict[str, inspect.Parameter]:
     try:
-        params = inspect.signature(fn).parameters
+        return dict(inspect.signature(fn).parameters)
     except (TypeError, ValueError):
-        return False
-    positional = [p for p in params.values() if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+        return {}
+
+
+def _takes_model(fn: Any) -> bool:
+    """Whether get_train_batch wants the current model (on-policy data): a `model` parameter or a third
+    positional one other than `seed`."""
+    params = _parameters(fn)
+    positional = [p for p in params.values() if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) and p.name != "seed"]
     return "model" in params or len(positional) >= 3
+
+
+def _takes_seed(fn: Any) -> bool:
+    """Whether get_train_batch has a `seed` parameter: it is then given the seed of the run it feeds."""
+    found = _parameters(fn).get("seed")
+    return found is not None and found.kind != found.POSITIONAL_ONLY
 
 
 class Harness:
@@ -220,6 +231,7 @@ class Harness:
         # get_train_batch takes the model: the data come from the model itself (RL rollouts), so the
         # loss is a surrogate whose value says little; the `objective` says whether it works.
         self.on_policy = self.get_train_batch_fn is not None and _takes_model(self.get_train_batch_fn)
+        self.takes_seed = self.get_train_batch_fn is not None and _takes_seed(self.get_train_batch_fn)
         self._loss_floor = self._lookup("loss_floor")
         if self._loss_floor is not None and not callable(self._loss_floor):
             self._loss_floor = float(_scalar(self._loss_floor, "loss_floor", "loss_floor"))
@@ -355,14 +367,16 @@ class Harness:
             where="train_step",
         )
 
-    def train_batch(self, batch_size: int, step: int, model: nn.Module | None = None) -> Any:
+    def train_batch(self, batch_size: int, step: int, model: nn.Module | None = None, seed: int = 0) -> Any:
         """The batch for training step `step`: get_train_batch when defined (given the model when it
-        asks for one: on-policy data), else the fixed get_batch batch."""
+        asks for one: on-policy data; the run's seed when it has a `seed` parameter), else the fixed
+        get_batch batch."""
         if self.get_train_batch_fn is None:
             return self.get_batch(batch_size, "train")
+        extra = {"seed": seed} if self.takes_seed else {}
         if self.on_policy:
-            return self.get_train_batch_fn(batch_size, step, model)
-        return self.get_train_batch_fn(batch_size, step)
+            return self.get_train_batch_fn(batch_size, step, model, **extra)
+        return self.get_train_batch_fn(batch_size, step, **extra)
 
     def evaluate(self, model: nn.Module) -> dict[str, float]:
         """The harness's metrics; values may be NaN or Inf (callers judge them: non_finite_metric)."""

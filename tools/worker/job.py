@@ -93,9 +93,10 @@ class JobContext:
     def batch(self, batch_size: int, split: str = "train") -> Any:
         return to_device(self.harness.get_batch(batch_size, split), self.device)
 
-    def train_batch(self, batch_size: int, step: int, model: torch.nn.Module | None = None) -> Any:
-        """Training data for `step`; an on-policy get_train_batch gets the current model."""
-        return to_device(self.harness.train_batch(batch_size, step, model), self.device)
+    def train_batch(self, batch_size: int, step: int, model: torch.nn.Module | None = None, seed: int | None = None) -> Any:
+        """Training data for `step`; an on-policy get_train_batch gets the current model, one with a
+        `seed` parameter the seed it trains from (the job's unless given: an ablation trains several)."""
+        return to_device(self.harness.train_batch(batch_size, step, model, self.seed if seed is None else seed), self.device)
 
     def optimizer_for(self, model: torch.nn.Module, lr: float, total_steps: int) -> tuple[torch.optim.Optimizer, Any]:
         """The harness's optimizer at `lr` and its scheduler (or None) for a run of `total_steps`."""

@@ -223,14 +223,50 @@ def pattern(leaves: list[Leaf]) -> str | None:
     only = leaves[0]
     if len(leaves) == 1 and only.got.dim() >= 1 and torch.allclose(only.got.flip(-1), only.expected, rtol=1e-6, atol=1e-9 * scale):
         return "the output is the expected value reversed along its last dim: a loop over time that runs the wrong way"
-    if bool((want != 0).all()):
-        ratio = got / want
-        if float(ratio.std()) <= PATTERN_TOL * float(ratio.abs().mean()) and abs(float(ratio.mean()) - 1) > PATTERN_TOL:
-            return f"every element is {float(ratio.mean()):.6g}x the expected value: a scale factor (mean vs sum, a missing 0.5, 1/N or 1/sqrt(d))"
+    return _scale(got, want, scale) or _offset(got, want, scale) or _affine(got, want, scale)
+
+
+def _scale(got: torch.Tensor, want: torch.Tensor, scale: float) -> str | None:
+    """A constant ratio over the nonzero expected values (at least two), with the zeros still zero: the
+    whole expression is scaled, e.g. a missing 0.5. Zeros (a return after the episode, the KL of the
+    prior itself) do not hide it."""
+    nonzero = want != 0
+    if int(nonzero.sum()) < 2 or float(got[~nonzero].abs().sum()) > PATTERN_TOL * scale:
+        return None
+    ratio = got[nonzero] / want[nonzero]
+    if float(ratio.std()) <= PATTERN_TOL * float(ratio.abs().mean()) and abs(float(ratio.mean()) - 1) > PATTERN_TOL:
+        return f"every element is {float(ratio.mean()):.6g}x the expected value: a scale factor (mean vs sum, a missing 0.5, 1/N or 1/sqrt(d))"
+    return None
+
+
+def _offset(got: torch.Tensor, want: torch.Tensor, scale: float) -> str | None:
+    """A constant difference (and no constant ratio): a term with the same value in every element is
+    missing, extra or weighted wrong; the numbers alone cannot tell which."""
     offset = got - want
     if float(offset.std()) <= PATTERN_TOL * scale and abs(float(offset.mean())) > PATTERN_TOL * scale:
-        return f"every element is off by the same {float(offset.mean()):.6g}: a missing or extra constant term"
+        return (
+            f"every element is off by the same {float(offset.mean()):.6g} (the difference is constant, the ratio is not): a "
+            "constant term missing or extra (0.5*log(2*pi), a +1), or a wrong coefficient on a term that has the same value "
+            "in every element checked; add a case where that term varies to tell which"
+        )
     return None
+
+
+def _affine(got: torch.Tensor, want: torch.Tensor, scale: float) -> str | None:
+    """got = a * expected + b exactly, with a != 1 and b != 0: a scale and an offset both (a coefficient wrong
+    on the part that varies, and a constant term off), e.g. 2 * KL written without its 0.5 and its +1."""
+    if want.numel() < 3:
+        return None
+    want, got = want.double().cpu(), got.double().cpu()
+    design = torch.stack([want, torch.ones_like(want)], dim=1)
+    a, b = (float(v) for v in torch.linalg.lstsq(design, got.unsqueeze(1)).solution.reshape(-1))
+    residual = float((got - (a * want + b)).abs().max())
+    if residual > PATTERN_TOL * scale or abs(a - 1) <= PATTERN_TOL or abs(b) <= PATTERN_TOL * scale:
+        return None
+    return (
+        f"every element is {a:.6g}x the expected value {'+' if b > 0 else '-'} {abs(b):.6g}: a wrong coefficient on the "
+        "part that varies between elements and a constant term off as well"
+    )
 
 
 def _shown(value: Any) -> Any:

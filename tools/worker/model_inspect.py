@@ -16,6 +16,7 @@ import torch
 from torch import nn
 
 from .details import InspectDetails, ModuleRow
+from . import schedules
 from .findings import ERROR, INFO, finding, sort_findings
 from .frozen_copies import Copy, find_copies
 from .harness import inputs_of
@@ -257,6 +258,8 @@ def _findings(ctx: JobContext, model, seen: dict, failure, unregistered: list, t
         findings.append(ctx.error_finding(failure, during=f"the forward pass (last module entered: {last or 'none'})"))
     if unregistered:
         findings.append(_unregistered_finding(unregistered))
+    if (flat := schedules.buffer_finding(model)) is not None:
+        findings.append(flat)
     expected = ctx.args.get("expected_param_count")
     if expected is not None:
         blocks = {name: _numel(child.parameters()) for name, child in model.named_children()}

@@ -20,7 +20,7 @@ from typing import Any
 
 import torch
 
-from . import loss_judges, nonfinite
+from . import loss_judges, nonfinite, schedules
 from .copy_watch import CopyWatch, copy_findings
 from .details import CopyTrace, ModeCheck, OverfitDetails, SizeResult, TermValues
 from .findings import ERROR, INFO, RUN_FAILURES, WARNING, finding, sort_findings
@@ -328,7 +328,7 @@ def _mode_findings(ctx: JobContext, size: int, run: SizeRun, result: SizeResult)
 
 def _one_size(
     ctx: JobContext, size: int, progress: tuple[int, int]
-) -> tuple[SizeResult, list[dict], list[CopyTrace]]:
+) -> tuple[SizeResult, list[dict], list[CopyTrace], Trace]:
     run = _train_size(ctx, size, progress)
     result, findings = _judge_size(ctx, size, run)
     if size == min(ctx.args["sizes"]) and run.watch.waiting_for_sync():
@@ -336,7 +336,7 @@ def _one_size(
         # batch (the cheapest steps) goes on to `steps` in all, for the copies' sake only.
         train(ctx, run.model, run.watch.optimizer, lambda step: run.batch, ctx.args["steps"] - run.watch.steps,
               after_step=run.watch.after_step)
-    return result, findings, run.watch.close(size)
+    return result, findings, run.watch.close(size), run.trace
 
 
 def _judge_size(ctx: JobContext, size: int, run: SizeRun) -> tuple[SizeResult, list[dict]]:
@@ -436,10 +436,11 @@ def run(ctx: JobContext) -> dict[str, Any]:
     total = len(sizes) * ctx.args["steps"]
     per_size, findings = [], []
     copies: list[CopyTrace] = []  # the longest run's: the most steps to see a sync in
+    longest = Trace()  # the most steps to see a schedule move in
     errors: dict[tuple[str, str], tuple[BaseException, list[int]]] = {}  # one finding per distinct exception
     for index, size in enumerate(sizes):
         try:
-            result, size_findings, traces = _one_size(ctx, size, (index * ctx.args["steps"], total))
+            result, size_findings, traces, trace = _one_size(ctx, size, (index * ctx.args["steps"], total))
         except Exception as exc:  # noqa: BLE001 - one size failing (BatchNorm on 1 example) must not hide the others
             per_size.append(SizeResult(size=size, error=str(exc)[:300]))
             if skipped := _batchnorm_single(exc, size):
@@ -451,12 +452,15 @@ def run(ctx: JobContext) -> dict[str, Any]:
         findings.extend(size_findings)
         if traces and (not copies or traces[0].steps > copies[0].steps):
             copies = traces
+        longest = max(longest, trace, key=len)
     for exc, failed_sizes in errors.values():
         found = ctx.error_finding(exc, during=f"training on {', '.join(map(str, failed_sizes))} example(s)")
         found["where"] = found["where"] or f"size {failed_sizes[0]}"  # raised inside torch: name the run
         found["evidence"]["sizes"] = failed_sizes
         findings.append(found)
     _degenerate_single_example(per_size, findings)
-    findings = sort_findings(findings + _nothing_trained(per_size, findings) + copy_findings(copies))
+    scheduled = ctx.harness.make_scheduler_fn is not None
+    findings = sort_findings(findings + _nothing_trained(per_size, findings) + copy_findings(copies)
+                             + schedules.metric_findings(longest.terms, scheduled))
     return {"summary": _summary(per_size, findings, ctx.harness.on_policy), "findings": findings,
             "details": asdict(OverfitDetails(sizes=per_size, copies=copies, on_policy=ctx.harness.on_policy))}

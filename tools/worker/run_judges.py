@@ -109,18 +109,26 @@ def objective_verdict(history: list[dict[str, Any]], objective: dict[str, str] |
     )
 
 
-def non_finite_metrics(metrics: dict[str, float], step: int, seed: int) -> list[dict[str, Any]]:
-    """non_finite_metric for each metric evaluate returned as NaN or Inf at `step`."""
-    return [
-        finding(
-            "non_finite_metric",
-            ERROR,
-            f"evaluate returned {value} for {name!r} at step {step} (seed {seed}); the run carries on",
-            where=name,
-            evidence={"metric": name, "value": str(value), "step": step, "seed": seed},
-            suggestion="A metric computed from a NaN/Inf output (the model diverged: check the loss curve), a "
-            "division by zero or a log(0) in evaluate (an empty split, a zero count).",
+def non_finite_metrics(history: list[dict[str, Any]], seed: int) -> list[dict[str, Any]]:
+    """non_finite_metric for each metric the latest evaluation of `history` ({"step", "metrics"} points)
+    returned as NaN or Inf, naming the first step it was non-finite (a metric NaN since step 0 is not news
+    of step 600)."""
+    latest = history[-1]
+    found = []
+    for name, value in latest["metrics"].items():
+        if math.isfinite(value):
+            continue
+        first = next(p["step"] for p in history if not math.isfinite(p["metrics"].get(name, 0.0)))
+        since = f"at step {first}" if first == latest["step"] else f"from step {first} on (still {value} at step {latest['step']})"
+        found.append(
+            finding(
+                "non_finite_metric",
+                ERROR,
+                f"evaluate returned {value} for {name!r} {since} (seed {seed}); the run carries on",
+                where=name,
+                evidence={"metric": name, "value": str(value), "step": first, "latest_step": latest["step"], "seed": seed},
+                suggestion="A metric computed from a NaN/Inf output (the model diverged: check the loss curve), a "
+                "division by zero or a log(0) in evaluate (an empty split, a zero count).",
+            )
         )
-        for name, value in metrics.items()
-        if not math.isfinite(value)
-    ]
+    return found

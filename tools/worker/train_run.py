@@ -17,6 +17,8 @@ import time
 from dataclasses import asdict
 from typing import Any
 
+import torch
+
 from . import loss_judges
 from .details import HistoryPoint, SeedDetails, SeedProgress, StreamedPoints
 from .findings import ERROR, INFO, finding
@@ -24,6 +26,7 @@ from .job import JobContext
 from .mode_checks import buffers_not_updated, mode_losses, statistics_buffers, train_eval_gap
 from .run_caps import MAX_METRICS, MAX_TERMS, NameCap
 from .run_judges import loss_trend, non_finite_metrics, objective_verdict
+from .seed_streams import BatchDigest, evaluate_reseeded, restore_rng, rng_states
 from .training import CHUNK, Trace, downsample, train
 
 STREAM_INTERVAL_S = 0.5  # between data messages while training; evaluations are sent at once
@@ -91,6 +94,8 @@ class SeedRun:
         self.stream = Stream(ctx, self.steps)
         self.metrics = NameCap("metric", MAX_METRICS, always=(self.harness.objective or {}).get("monitor"))
         self.gap_before = False  # whether the previous evaluation saw a train/eval gap
+        # On-policy data depend on the model (different per seed by construction); a fixed batch is said apart.
+        self.digest = BatchDigest() if self.harness.get_train_batch_fn is not None and not self.harness.on_policy else None
 
     @property
     def done(self) -> int:
@@ -110,7 +115,7 @@ class SeedRun:
             self.ctx,
             self.model,
             self.optimizer,
-            lambda step: self.ctx.train_batch(self.batch_size, start + step, self.model),
+            lambda step: self.batch(start + step),
             stop - start,
             scheduler=self.scheduler,
         )
@@ -118,19 +123,29 @@ class SeedRun:
         self.stream.add(start, segment, self.optimizer.param_groups[0]["lr"])
         return math.isfinite(segment.loss[-1])
 
+    def batch(self, step: int) -> Any:
+        batch = self.ctx.train_batch(self.batch_size, step, self.model)
+        if self.digest is not None:
+            self.digest.add(step, batch)
+        return batch
+
     def evaluate(self) -> None:
         """evaluate(model) in eval mode, then the checks that need a trained model; all streamed at once."""
         self.stream.send(self.done, "evaluating", force=True)
         self.model.eval()
+        seeded, states = torch.initial_seed(), rng_states()
         try:
             metrics = self.harness.evaluate(self.model)
         finally:
             self.model.train()
+        if torch.initial_seed() != seeded:  # torch.manual_seed inside evaluate: keep this seed's own stream
+            self.stream.found([evaluate_reseeded(seeded, torch.initial_seed(), self.ctx.seed)])
+            restore_rng(states)
         point = {"step": self.done, "metrics": self.metrics.apply(metrics)}
         self.history.append(point)
         seed = self.ctx.seed
         self.stream.found([self.metrics.finding(seed)])
-        self.stream.found(non_finite_metrics(point["metrics"], self.done, seed))
+        self.stream.found(non_finite_metrics(self.history, seed))
         self.stream.found([objective_verdict(self.history, self.harness.objective, seed, final=False)])
         if self.done:
             self.stream.found(self.mode_findings())
@@ -232,8 +247,9 @@ def run(ctx: JobContext) -> dict[str, Any]:
                 best_loss=min(finite) if finite else None,
                 metrics=metrics,
                 history=[HistoryPoint(**point) for point in history],
-                curve=downsample(losses),
+                curve=downsample(losses, terms=seed_run.stream.terms.apply(seed_run.trace.terms)),
                 objective=ctx.harness.objective,
+                data_digest=seed_run.digest.hexdigest() if seed_run.digest is not None else None,
             )
         ),
     }

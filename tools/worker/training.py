@@ -19,10 +19,14 @@ from .job import JobContext
 CHUNK = 25  # steps between host reads: early-stop checks and progress happen this often
 
 
-def downsample(values: list[float | None], points: int = 60) -> Curve:
-    """At most `points` (step, value) pairs, always keeping the first and the last step."""
+def downsample(values: list[float | None], points: int = 60, terms: dict[str, list[float]] | None = None) -> Curve:
+    """At most `points` (step, value) pairs, always keeping the first and the last step; `terms`
+    (a run's train_step metrics) thinned to the same steps, NaN/Inf as None."""
     steps = evenly_spaced(len(values), points)
-    return Curve(step=steps, loss=[values[s] for s in steps])
+    curve = Curve(step=steps, loss=[values[s] for s in steps])
+    if terms:
+        curve.terms = {name: [column[s] if finite(column[s]) else None for s in steps] for name, column in terms.items()}
+    return curve
 
 
 def finite(value: float | None) -> bool:
