@@ -13,9 +13,15 @@ from dataclasses import dataclass, field
 from importlib.resources import files
 from string import Template
 
-PAPER_TYPES = ("transformer", "rl", "generative", "vision")
+# The families a tips section exists for: the four worked types first, then the families that share their
+# mechanisms but not their bugs (DQN-style value RL, diffusion, masked-LM encoders).
+PAPER_TYPES = ("transformer", "rl", "generative", "vision", "value_rl", "diffusion", "encoder")
 _PAPER_TYPE_TITLES = {"transformer": "transformer", "rl": "RL / policy-gradient",
-                      "generative": "generative-model", "vision": "computer-vision"}
+                      "generative": "generative-model", "vision": "computer-vision",
+                      "value_rl": "value-based RL (DQN)", "diffusion": "diffusion-model",
+                      "encoder": "encoder / masked-LM"}
+# The mechanisms section that every family's tips end with, and the only tips for a family no section names.
+MECHANISMS = "Mechanisms: every family"
 STAGES = ("understanding", "implementation", "debugging")
 
 
@@ -30,6 +36,7 @@ class Argument:
     required: bool = False
     default: str = ""  # phrase rendered when the argument is absent, so no `$name` is left over
     choices: tuple[str, ...] = ()  # when set, any other value is refused with the list of valid ones
+    aliases: tuple[tuple[str, str], ...] = ()  # (other name, choice): names an agent is likely to try first
 
 
 @dataclass(frozen=True)
@@ -70,23 +77,54 @@ def _move_to_front(text: str, score: Callable[[str], int], note: str) -> str | N
     return intro + first + "".join(sections)
 
 
-def _symptom_score(section: str, symptom: str) -> int:
-    """How many of the section's 'Sounds like:' phrases start a word in the symptom."""
+def _sounds_like(section: str) -> list[str]:
     match = re.search(r"(?m)^Sounds like: (.+)$", section)
-    phrases = [p.strip().lower() for p in match.group(1).split(",")] if match else []
-    return sum(bool(re.search(r"\b" + re.escape(p), symptom.lower())) for p in phrases if p)
+    return [p.strip().lower() for p in match.group(1).split(",") if p.strip()] if match else []
+
+
+def _symptom_score(section: str, symptom: str) -> int:
+    """How many of the section's 'Sounds like:' phrases start a word in the symptom; a symptom
+    that is part of the heading (copied from the list of sections) counts too."""
+    symptom = symptom.lower()
+    in_heading = len(symptom) > 3 and symptom in _heading(section).lower().removeprefix("symptom:")
+    return in_heading + sum(bool(re.search(r"\b" + re.escape(p), symptom)) for p in _sounds_like(section))
+
+
+def _stage_calls(sections: list[str], wanted: Callable[[str], bool]) -> str:
+    """One line per stage section that `wanted` accepts: its heading and its first call."""
+    lines = []
+    for section in sections:
+        heading = _heading(section)
+        if heading.startswith("Stage") and wanted(heading):
+            call = next((line for line in section.splitlines() if line.startswith("`")), "")
+            lines.append(f"- **{heading}**: {call}")
+    return "\n".join(lines) + "\n"
+
+
+_FULL_TEXT = ("The whole gauntlet (what each finding of every stage means) is this prompt without `symptom`, "
+              "or the resource guide://debugging_gauntlet.\n")
 
 
 def _focus_symptom(text: str, given: Mapping[str, str]) -> str:
+    """The matching symptom's section and the calls of the stages it names; the full text without a symptom;
+    the list of symptom sections when none matches, so the caller can ask again in their words."""
     symptom = given.get("symptom")
     if not symptom:
         return text
-    focused = _move_to_front(text, lambda s: _symptom_score(s, symptom), "start here")
-    if focused is None:  # nothing recognisable: the stages in order are the right plan
-        intro, sections = split_sections(text)
-        note = f"No symptom section below matches '{symptom}', so run the stages in order.\n\n"
-        return intro + note + "".join(sections)
-    return focused
+    intro, sections = split_sections(text)
+    symptoms = [s for s in sections if _heading(s).startswith("Symptom:")]
+    scores = [_symptom_score(s, symptom) for s in symptoms]
+    if max(scores, default=0) <= 0:
+        menu = "\n".join(f"- **{_heading(s).removeprefix('Symptom: ')}** (sounds like: "
+                         f"{', '.join(_sounds_like(s)[:4])})" for s in symptoms)
+        return (intro + f"## No symptom section matches '{symptom}'\n\nThe sections, with words that select each "
+                f"(pass one as `symptom`):\n\n{menu}\n\nOr run the stages in order:\n\n"
+                + _stage_calls(sections, lambda heading: True) + "\n" + _FULL_TEXT)
+    chosen = symptoms[scores.index(max(scores))]  # the first of equals wins
+    named = set(re.findall(r"(?i)\bstages? (\d+)", chosen))
+    stages = _stage_calls(sections, lambda heading: heading.split(":")[0].removeprefix("Stage ") in named)
+    tail = f"## The stages named above\n\n{stages}\n" if named else ""
+    return intro + chosen.rstrip("\n") + "\n\n" + tail + _FULL_TEXT
 
 
 def _focus_stage(text: str, given: Mapping[str, str]) -> str:
@@ -97,24 +135,37 @@ def _focus_stage(text: str, given: Mapping[str, str]) -> str:
     return focused or text
 
 
-def tips_section(paper_type: str) -> str:
-    """The '## Type: <paper_type>' section of paper_type_tips.md, without its heading."""
-    _, sections = split_sections(read_markdown("paper_type_tips"))
-    section = next(s for s in sections if _heading(s) == f"Type: {paper_type}")
+def _section_body(guide: str, heading: str) -> str:
+    _, sections = split_sections(read_markdown(guide))
+    section = next(s for s in sections if _heading(s) == heading)
     return section.split("\n", 1)[1].strip() + "\n"
 
 
+def tips_section(paper_type: str) -> str:
+    """The '## Type: <paper_type>' section of paper_type_tips.md, without its heading."""
+    return _section_body("paper_type_tips", f"Type: {paper_type}")
+
+
+def tips_for(paper_type: str) -> str:
+    """The family's tips under one heading, then the mechanisms every family shares.
+
+    "other" (a family no section names) gets the mechanisms alone: they are what carries over."""
+    mechanisms = f"## {MECHANISMS}\n\n" + _section_body("paper_type_tips", MECHANISMS)
+    if paper_type not in PAPER_TYPES:
+        return mechanisms
+    return f"## Tips for {_PAPER_TYPE_TITLES[paper_type]} papers\n\n" + tips_section(paper_type) + "\n" + mechanisms
+
+
 def _only_paper_type(text: str, given: Mapping[str, str]) -> str:
-    paper_type = given["paper_type"]
     intro, _ = split_sections(text)
-    return intro + f"## Tips for {_PAPER_TYPE_TITLES[paper_type]} papers\n\n" + tips_section(paper_type)
+    return intro + tips_for(given["paper_type"])
 
 
 def _append_paper_type_tips(text: str, given: Mapping[str, str]) -> str:
     paper_type = given.get("paper_type")
-    if paper_type not in PAPER_TYPES:  # absent or "other": there is no tips section to add
+    if not paper_type:
         return text
-    return text + f"\n## Tips for {_PAPER_TYPE_TITLES[paper_type]} papers\n\n" + tips_section(paper_type)
+    return text + "\n" + tips_for(paper_type)
 
 
 # ---------------------------------------------------------------------------
@@ -126,6 +177,10 @@ _PAPER_OPTIONAL = Argument("paper", "The paper being implemented (title or arXiv
                            default="the paper from this conversation")
 _NOTES = Argument("notes", "Anything else: constraints, compute budget, which result to reproduce.",
                   default="none")
+# A paper is often named by its method rather than its family: map those names to the family's tips.
+_PAPER_TYPE_ALIASES = (("dqn", "value_rl"), ("q_learning", "value_rl"), ("ddpm", "diffusion"),
+                       ("mlm", "encoder"), ("bert", "encoder"))
+_FAMILIES = ", ".join(PAPER_TYPES)
 _COMPONENT = Argument("component", "What is being built at this step, e.g. 'patch embedding'.",
                       default="the component you are building now")
 
@@ -135,10 +190,10 @@ PROMPTS: tuple[PromptSpec, ...] = (
         "Entry point: the whole plan from analysis through scaffold, debugging, comparison and "
         "report, with the tool call that checks each step.",
         (_PAPER,
-         Argument("paper_type", "One of transformer, rl, generative, vision, other; adds that type's tips.",
-                  default="not stated (if it is one of transformer, rl, generative, vision, "
-                          "use the paper_type_tips prompt)",
-                  choices=PAPER_TYPES + ("other",)),
+         Argument("paper_type", f"One of {_FAMILIES}, other; adds that family's tips and the mechanism "
+                                "checks every family shares (other: the mechanisms alone).",
+                  default=f"not stated (if it is one of {_FAMILIES}, use the paper_type_tips prompt)",
+                  choices=PAPER_TYPES + ("other",), aliases=_PAPER_TYPE_ALIASES),
          _NOTES),
         arrange=_append_paper_type_tips,
     ),
@@ -167,9 +222,11 @@ PROMPTS: tuple[PromptSpec, ...] = (
     PromptSpec(
         "debugging_gauntlet", "The debugging gauntlet",
         "When training does not work: the ordered tool calls (overfit, gradients, init, learning "
-        "rate, dependencies, ablation) and which finding codes to look for, starting from the symptom.",
-        (Argument("symptom", "What goes wrong, e.g. 'loss flat', 'NaN', 'diverges', 'plateaus above "
-                             "the paper', 'train/val gap', 'accuracy fine but loss high'.",
+        "rate, dependencies, ablation) and which finding codes to look for. Given a symptom, that "
+        "symptom's section alone; an unrecognised symptom lists the sections; none, the whole guide.",
+        (Argument("symptom", "What goes wrong, in your words, e.g. 'loss flat', 'NaN', 'diverges', 'plateaus "
+                             "above the paper', 'train/val gap', 'DQN Q-values explode', 'diffusion samples "
+                             "are noise', 'masked accuracy at the unigram baseline'.",
                   default="not stated (run the stages in order)"),),
         arrange=_focus_symptom,
     ),
@@ -185,9 +242,12 @@ PROMPTS: tuple[PromptSpec, ...] = (
     ),
     PromptSpec(
         "paper_type_tips", "Tips by paper type",
-        "The silent bugs of one family of papers and the tool calls that expose them.",
-        (Argument("paper_type", "One of transformer, rl, generative, vision.", required=True,
-                  default="", choices=PAPER_TYPES),),
+        "The silent bugs of one family of papers and the tool calls that expose them, then the mechanisms "
+        "every family shares (frozen copies, conditioning inputs, attention direction, padding, supervised "
+        "positions, per-step randomness, schedules) with the check that probes each.",
+        (Argument("paper_type", f"One of {_FAMILIES}; or other, for the mechanism checks alone "
+                                "(aliases: dqn, ddpm, mlm, bert).", required=True,
+                  default="", choices=PAPER_TYPES + ("other",), aliases=_PAPER_TYPE_ALIASES),),
         arrange=_only_paper_type,
     ),
     PromptSpec(
@@ -233,7 +293,7 @@ def _given(spec: PromptSpec, arguments: Mapping[str, str | None]) -> dict[str, s
             continue
         arg = known[name]
         if arg.choices:
-            value = value.lower()
+            value = dict(arg.aliases).get(value.lower(), value.lower())
             if value not in arg.choices:
                 raise PromptArgumentError(
                     f"Invalid {name} {value!r} for prompt '{spec.name}'; "

@@ -5,7 +5,7 @@ toy scale: samples match the data, i.e. their sliced Wasserstein distance (SWD) 
 sits near the floor two data draws reach (within 3x) and far below a Gaussian fitted to the data
 (under a third of its SWD).
 
-The agent reads the workflow prompt for paper_type "generative", runs every quick tool at its
+The agent reads the workflow prompt for paper_type "diffusion", runs every quick tool at its
 defaults on the correct harness (ddpm.py), checks the schedule by hand (abar at t=0 and at the
 last step, the ends of the beta schedule) and shows the planted bugs those cases catch, trains,
 and compares the samples with the data.
@@ -29,7 +29,7 @@ H = "ddpm.py"
 
 
 async def session(agent: Agent, steps: int) -> bool:
-    await agent.prompt("implement_paper", {"paper": PAPER, "paper_type": "generative"}, 10)
+    await agent.prompt("implement_paper", {"paper": PAPER, "paper_type": "diffusion"}, 10)
     await quick_tools(agent, H)
     bugs_caught = await hand_worked(agent, H, KNOWN, BUGS)
     metrics = await train(agent, {"harness": H, "steps": steps, "lr": 2e-3, "batch_size": 256,

@@ -4,7 +4,7 @@ Paper: Mnih et al. (2015), "Human-level control through deep reinforcement learn
 memory, a target network synced every C updates, epsilon-greedy). The claim checked at toy scale on
 CartPole-v1 (pole.py): the greedy policy's return is far above a random policy's (at least 5x).
 
-The agent reads the workflow prompt for paper_type "rl", runs every quick tool at its
+The agent reads the workflow prompt for paper_type "value_rl", runs every quick tool at its
 defaults on the correct harness (dqn.py), checks by hand a TD target with a done=1 transition and
 gamma, the action index of Q(s, a) and epsilon halfway through its decay, shows the planted bugs
 those cases catch, trains with epsilon on the curves, and compares with a random policy.
@@ -28,7 +28,7 @@ H = "dqn.py"
 
 
 async def session(agent: Agent, steps: int) -> bool:
-    await agent.prompt("implement_paper", {"paper": PAPER, "paper_type": "rl"}, 10)
+    await agent.prompt("implement_paper", {"paper": PAPER, "paper_type": "value_rl"}, 10)
     await quick_tools(agent, H)
     bugs_caught = await hand_worked(agent, H, KNOWN, BUGS)
     metrics = await train(agent, {"harness": H, "steps": steps, "lr": 1e-3, "batch_size": 64, "seeds": [0, 1],

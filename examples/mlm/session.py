@@ -5,7 +5,7 @@ Understanding" (the masked-LM objective: bidirectional encoder, padding masked o
 15 % of tokens selected with the 80/10/10 rule, the loss on the selected positions only). The claim
 checked at toy scale: masked-token accuracy far above the unigram baseline (>= 0.8 and >= 4x it).
 
-The agent reads the workflow prompt for paper_type "transformer", runs every quick tool at its
+The agent reads the workflow prompt for paper_type "encoder", runs every quick tool at its
 defaults on the correct harness (bert.py), checks a masked row by hand (which positions are
 selected, what each becomes, which labels stay -100), shows the planted bugs that case catches,
 trains and compares with the unigram baseline.
@@ -29,7 +29,7 @@ H = "bert.py"
 
 
 async def session(agent: Agent, steps: int) -> bool:
-    await agent.prompt("implement_paper", {"paper": PAPER, "paper_type": "transformer"}, 10)
+    await agent.prompt("implement_paper", {"paper": PAPER, "paper_type": "encoder"}, 10)
     await quick_tools(agent, H)
     bugs_caught = await hand_worked(agent, H, KNOWN, BUGS)
     metrics = await train(agent, {"harness": H, "steps": steps, "lr": 1e-3, "batch_size": 64,
