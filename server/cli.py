@@ -155,7 +155,7 @@ def main(argv: list[str] | None = None) -> None:
     signal.signal(signal.SIGTERM, _interrupt)
     server = build_server(config)
     try:
-        if config.transport == "stdio":
+        if wire is not None:  # stdio
             anyio.run(serve_stdio, server, wire)
         else:
             anyio.run(serve_http, server, config)

@@ -23,6 +23,7 @@ Three more guards sit in front of the SDK's app:
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import ipaddress
 import json
@@ -95,7 +96,7 @@ def machine_hosts() -> set[str]:
     hosts = set(LOOPBACK_NAMES) | names | interface_addresses()
     for name in names:
         try:
-            hosts |= {info[4][0] for info in socket.getaddrinfo(name, None)}
+            hosts |= {str(info[4][0]) for info in socket.getaddrinfo(name, None)}
         except OSError:
             continue
     return {h for h in hosts if h and h not in WILDCARDS}
@@ -299,9 +300,9 @@ class GuardedH11Protocol(H11Protocol):
     evicted = 0
     last_warning = float("-inf")
 
-    def connection_made(self, transport) -> None:  # type: ignore[override]
+    def connection_made(self, transport) -> None:
         super().connection_made(transport)
-        self._deadline = None
+        self._deadline: asyncio.TimerHandle | None = None
         self._arm_deadline()
         open_ = [c for c in self.connections if isinstance(c, GuardedH11Protocol) and not c.transport.is_closing()]
         if len(open_) > MAX_CONNECTIONS:

@@ -3,7 +3,6 @@
 from dataclasses import replace
 
 import pytest
-
 from conftest import assert_clean, call, codes, finding_of
 
 pytestmark = pytest.mark.anyio

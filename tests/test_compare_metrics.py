@@ -1,7 +1,6 @@
 import math
 
 import pytest
-
 from conftest import assert_clean, call, codes, finding_of
 
 pytestmark = pytest.mark.anyio

@@ -15,9 +15,9 @@ import typing
 from typing import Any, Union, get_args, get_origin, get_type_hints
 
 import pytest
+from conftest import call, finding_of
 from pydantic import TypeAdapter
 
-from conftest import call, finding_of
 from implement_paper.tools.runner import WorkerPool
 from implement_paper.tools.worker import details as d
 

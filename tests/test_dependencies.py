@@ -4,8 +4,8 @@ import json
 
 import pytest
 import torch
-
 from conftest import assert_clean, call, codes, finding_of
+
 from implement_paper.tools.worker import dependencies_causes as causes
 
 pytestmark = pytest.mark.anyio

@@ -7,9 +7,8 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import pytest
-
 from conftest import example_client
-from example_family import QUICK_TOOLS, clean_at_defaults, cases, known_value, session_verdict
+from example_family import QUICK_TOOLS, cases, clean_at_defaults, known_value, session_verdict
 
 pytestmark = pytest.mark.anyio
 

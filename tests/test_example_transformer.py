@@ -2,7 +2,6 @@
 bug is caught by the tool the paper-type tips name (short settings: about a minute)."""
 
 import pytest
-
 from conftest import assert_clean, call, codes, example_client, finding_of
 
 pytestmark = pytest.mark.anyio

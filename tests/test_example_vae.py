@@ -7,7 +7,6 @@ import math
 from collections.abc import AsyncIterator
 
 import pytest
-
 from conftest import assert_clean, call, codes, example_client, finding_of
 
 pytestmark = pytest.mark.anyio

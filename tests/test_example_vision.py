@@ -3,7 +3,6 @@ that applies, each planted bug through the tool that must catch it, and the pape
 in miniature (BN trains at a 10x higher rate; reaches 90 % test accuracy in far fewer steps)."""
 
 import pytest
-
 from conftest import assert_clean, call, codes, example_client
 
 pytestmark = pytest.mark.anyio

@@ -5,7 +5,6 @@ import json
 
 import pytest
 import torch
-
 from conftest import assert_clean, call, codes, finding_of
 
 pytestmark = pytest.mark.anyio

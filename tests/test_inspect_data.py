@@ -1,7 +1,6 @@
 """inspect_data on buggy fixtures and their clean twins, through the MCP client."""
 
 import pytest
-
 from conftest import assert_clean, call, codes, finding_of
 
 pytestmark = pytest.mark.anyio

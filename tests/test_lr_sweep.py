@@ -2,7 +2,6 @@ import math
 import random
 
 import pytest
-
 from conftest import assert_clean, call, codes, connect, finding_of
 
 from implement_paper.tools import lr_judge

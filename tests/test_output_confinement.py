@@ -8,8 +8,7 @@ import secrets
 from pathlib import Path
 
 import pytest
-
-from conftest import call, codes, connect, finding_of
+from conftest import codes, connect, finding_of
 from test_run_records import project, record
 
 pytestmark = pytest.mark.anyio

@@ -1,7 +1,6 @@
 """run_overfit_test on buggy fixtures and their clean twins (tests/harnesses/overfit_*.py and friends)."""
 
 import pytest
-
 from conftest import assert_clean, call, codes, finding_of
 
 pytestmark = pytest.mark.anyio

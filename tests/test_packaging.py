@@ -18,12 +18,12 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import TOOLS
 from mcp import Client, StdioServerParameters
+from test_stdio import INSPECTOR  # one pin for both Inspector checks
 
 from implement_paper.server import interpreter
 from implement_paper.server.cli import parse_args
-from conftest import TOOLS
-from test_stdio import INSPECTOR  # one pin for both Inspector checks
 
 REPO = Path(__file__).resolve().parent.parent
 HARNESS = Path(__file__).parent / "harnesses" / "clean_mlp.py"

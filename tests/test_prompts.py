@@ -4,16 +4,15 @@ import re
 from pathlib import Path
 
 import pytest
+from conftest import TOOLS
 from mcp import Client
 from mcp.server.mcpserver import MCPServer
 from mcp.shared.exceptions import MCPError
 
 from implement_paper.prompts import CATALOG, register_prompts
-from implement_paper.prompts.catalog import split_sections, tips_section, read_markdown, render
+from implement_paper.prompts.catalog import read_markdown, render, split_sections, tips_section
 from implement_paper.tools.worker.findings import CODES
 from implement_paper.tools.worker.harness import OPTIONAL, REQUIRED
-
-from conftest import TOOLS
 
 ROOT = Path(__file__).resolve().parents[1]
 

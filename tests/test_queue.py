@@ -3,7 +3,6 @@ result says how long it waited for a worker, and runs that wait show `queued`.""
 
 import anyio
 import pytest
-
 from conftest import call, connect
 
 pytestmark = pytest.mark.anyio

@@ -15,9 +15,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from mcp import Client, StdioServerParameters
-
 from conftest import HARNESSES, call, connect
+from mcp import Client, StdioServerParameters
 from ray_cluster import cluster_pids, ray_head
 
 pytest.importorskip("ray", reason="the ray extra is not installed")

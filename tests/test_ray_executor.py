@@ -10,10 +10,8 @@ from pathlib import Path
 
 import anyio
 import pytest
-
-from mcp import Client, StdioServerParameters
-
 from conftest import HARNESSES, call, connect
+from mcp import Client, StdioServerParameters
 
 SERVER = Path(sys.executable).parent / "implement-paper-mcp"
 ray = pytest.importorskip("ray", reason="the ray extra is not installed")

@@ -3,7 +3,6 @@ achievable): an improvement from an untrained start is not success, and a score 
 achievable is a leak."""
 
 import pytest
-
 from conftest import call, codes, finding_of
 
 pytestmark = pytest.mark.anyio

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import anyio
 import pytest
-
 from conftest import call, codes, connect
+
 from implement_paper.tools import run_store, training_jobs
 from implement_paper.tools.run_store import RunRecord, RunStore, SeedRun, unknown_run_message
 

@@ -4,8 +4,8 @@ import subprocess
 import sys
 
 import pytest
-
 from conftest import assert_clean, call, connect, finding_of
+
 from implement_paper.server.cli import parse_args
 
 pytestmark = pytest.mark.anyio

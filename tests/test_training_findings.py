@@ -5,7 +5,6 @@ import math
 
 import anyio
 import pytest
-
 from conftest import assert_clean, call, codes, finding_of
 
 pytestmark = pytest.mark.anyio

@@ -6,7 +6,6 @@ import re
 
 import anyio
 import pytest
-
 from conftest import assert_clean, call, connect
 
 pytestmark = pytest.mark.anyio
@@ -83,7 +82,7 @@ async def test_a_running_run_streams_history_and_counts_steps_right_then_cancels
     assert seed["steps_done"] >= 80 and seed["status"] in ("running", "evaluating")
     assert_increasing(seed["curve"]["step"])
     assert seed["curve"]["step"][-1] >= 79
-    assert re.fullmatch(rf"1 seed x 50,000 steps: [\d,]+ of 50,000 steps done \(seed 0 [\d,]+ (running|evaluating)\)",
+    assert re.fullmatch(r"1 seed x 50,000 steps: [\d,]+ of 50,000 steps done \(seed 0 [\d,]+ (running|evaluating)\)",
                         status["details"]["progress"]), status["details"]["progress"]
     assert status["details"]["progress"] in status["summary"]
     evaluating = await poll_until(client, run_id, lambda s: s["details"]["seeds"][0]["status"] == "evaluating")

@@ -26,16 +26,17 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Awaitable, Callable
+from typing import Any
 
 import anyio
 from anyio.abc import Process
 
 from .worker import cgroups, protocol
-from .worker.threads import usable_cores
 from .worker.messages import Exited, Job, JobRequest, MessageError, Progress, Ready, Result, Started, read
+from .worker.threads import usable_cores
 
 log = logging.getLogger(__name__)
 
@@ -281,7 +282,7 @@ class Zygote:
         self.jobs[job.id] = job
 
 
-def _submit(zygote: Zygote, job: _Job, request: JobRequest, memory_limit_mb: float | None) -> tuple[int, int, int]:
+def _submit(zygote: Zygote, job: _Job, request: JobRequest, memory_limit_mb: float | None) -> tuple[int, ...]:
     """Hand the job to the zygote with the write ends of its stdout, stderr and result
     pipes; return the read ends (non-blocking). A job that cannot be handed over is lost."""
     pipes = [os.pipe() for _ in range(3)]

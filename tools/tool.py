@@ -7,9 +7,10 @@ the user's harness are declared with `harness_tool()` (tools/harness_tool.py); t
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Awaitable, Callable
+from typing import Any
 
 from pydantic import BaseModel
 
@@ -33,7 +34,7 @@ class Runtime:
         self.executor = self.executor or self.pool
 
 
-PlotFn = Callable[[ToolResult], list[tuple[str, bytes]]]
+PlotFn = Callable[[Any], list[tuple[str, bytes]]]  # takes its tool's own result type
 
 
 @dataclass(frozen=True)

@@ -222,9 +222,9 @@ class HttpServer:
 
     def client(self, token: str | None = "default"):
         """An MCP client on this server, sending `token` (by default the server's)."""
+        import httpx2
         from mcp import Client
         from mcp.client.streamable_http import streamable_http_client
-        import httpx2
 
         token = self.token if token == "default" else token
         headers = {"Authorization": f"Bearer {token}"} if token else {}

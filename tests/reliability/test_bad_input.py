@@ -5,13 +5,11 @@ and the harness is imported only in a worker, never in the server."""
 import math
 import os
 
-import anyio
 import pytest
 from anyio.from_thread import start_blocking_portal
+from conftest import connect
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
-from conftest import connect
 from reliability_support import TOOL, RawStdioServer, hostile, make_root
 
 RUN_STATUSES = {"pass", "warn", "fail", "error", "inconclusive"}

@@ -7,7 +7,6 @@ import time
 
 import anyio
 import pytest
-
 from conftest import connect
 from reliability_support import (
     TOOL,

@@ -9,9 +9,7 @@ import signal
 
 import anyio
 import pytest
-
 from conftest import call, connect
-from implement_paper.tools.worker import cgroups
 from reliability_support import (
     TOOL,
     alive,
@@ -24,6 +22,8 @@ from reliability_support import (
     wait_dead,
     wait_for_pids,
 )
+
+from implement_paper.tools.worker import cgroups
 
 pytestmark = pytest.mark.anyio
 

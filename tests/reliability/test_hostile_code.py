@@ -11,7 +11,6 @@ import resource
 
 import anyio
 import pytest
-
 from conftest import call, connect
 from reliability_support import (
     MEMORY_LIMIT_MB,

@@ -13,8 +13,6 @@ from pathlib import Path
 import anyio
 import httpx
 import pytest
-
-from implement_paper.server.http import MAX_BODY_BYTES, REQUEST_TIMEOUT_S, interface_addresses, security_settings
 from reliability_support import (
     SERVER_SCRIPT,
     TOOL,
@@ -25,6 +23,8 @@ from reliability_support import (
     wait_dead,
     wait_for_pids,
 )
+
+from implement_paper.server.http import MAX_BODY_BYTES, REQUEST_TIMEOUT_S, interface_addresses, security_settings
 
 pytestmark = pytest.mark.anyio
 
@@ -66,7 +66,7 @@ def test_the_right_token_is_let_in(server):
 
 
 @pytest.mark.parametrize(
-    "forged", [{"Host": "evil.example:80"}, {"Origin": "http://evil.example"}, {"Host": f"127.0.0.1.evil.example"}]
+    "forged", [{"Host": "evil.example:80"}, {"Origin": "http://evil.example"}, {"Host": "127.0.0.1.evil.example"}]
 )
 def test_forged_host_or_origin_is_refused(server, forged):
     response = post(server, {"Authorization": f"Bearer {TOKEN}", **forged})

@@ -7,7 +7,6 @@ import shutil
 
 import anyio
 import pytest
-
 from conftest import call, connect
 from reliability_support import CLEAN_MLP, TOOL, assert_ran, finding_codes, hostile, make_root, wait_for_pids
 

@@ -4,9 +4,8 @@ returns to its baseline after 200 calls."""
 
 import anyio
 import pytest
-
 from conftest import connect
-from reliability_support import TOOL, HttpServer, assert_ran, hostile, make_root, tree_rss_mb
+from reliability_support import TOOL, HttpServer, assert_ran, make_root, tree_rss_mb
 
 pytestmark = pytest.mark.anyio
 

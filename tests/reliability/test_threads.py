@@ -5,11 +5,11 @@ without a pin a job never takes more threads than its ceiling (the cores shared 
 import os
 
 import pytest
-
 from conftest import call, connect
+from reliability_support import TOOL, hostile, make_root
+
 from implement_paper.tools.runner import WorkerPool
 from implement_paper.tools.worker.threads import idle_cores, usable_cores
-from reliability_support import TOOL, hostile, make_root
 
 pytestmark = pytest.mark.anyio
 

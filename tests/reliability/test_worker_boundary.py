@@ -9,16 +9,24 @@ import os
 
 import anyio
 import pytest
-
+from conftest import call, connect
 from mcp import Client
 from mcp.server.mcpserver import MCPServer
+from reliability_support import (
+    MEMORY_LIMIT_MB,
+    TOOL,
+    assert_ran,
+    finding_codes,
+    hostile,
+    make_root,
+    take_pids,
+    wait_dead,
+)
 
-from conftest import call, connect
 from implement_paper.server.tool_adapter import tool_function
-from implement_paper.tools.tool import Tool
 from implement_paper.tools.model_inspect import InspectArgs, InspectResult
 from implement_paper.tools.runner import WorkerPool
-from reliability_support import MEMORY_LIMIT_MB, TOOL, assert_ran, finding_codes, hostile, make_root, take_pids, wait_dead
+from implement_paper.tools.tool import Tool
 
 pytestmark = pytest.mark.anyio
 

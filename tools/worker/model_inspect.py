@@ -9,8 +9,9 @@ not registered: .parameters(), .to(device) and state_dict() never see them.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from dataclasses import asdict
-from typing import Any, Iterator
+from typing import Any
 
 import torch
 from torch import nn
@@ -39,7 +40,7 @@ def _shape(value: Any) -> str:
     return type(value).__name__
 
 
-def _numel(params: Iterator[torch.Tensor]) -> int:
+def _numel(params: Iterable[torch.Tensor]) -> int:
     return sum(p.numel() for p in params)  # .parameters() already yields a shared tensor once
 
 
@@ -75,7 +76,7 @@ def _trace_forward(ctx: JobContext, model: nn.Module, batch: Any) -> tuple[dict[
                 ctx.harness.forward(model, batch)
             else:
                 ctx.harness.loss(model, batch)  # the only way we know the model is called
-    except Exception as exc:  # noqa: BLE001 - report how far it got, and the counts anyway
+    except Exception as exc:
         return seen, input_shape, exc
     finally:
         for handle in handles:

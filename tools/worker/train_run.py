@@ -126,7 +126,7 @@ class SeedRun:
             metrics = self.harness.evaluate(self.model)
         finally:
             self.model.train()
-        point = {"step": self.done, "metrics": self.metrics.apply(metrics)}
+        point: dict[str, Any] = {"step": self.done, "metrics": self.metrics.apply(metrics)}
         self.history.append(point)
         seed = self.ctx.seed
         self.stream.found([self.metrics.finding(seed)])
