@@ -113,6 +113,14 @@ def _failure_finding(outcome: Outcome, timeout_s: float, memory_limit_mb: float 
             outcome.cluster_lost,
             suggestion="Not your code: check the cluster (`ray status`), then restart the server (your MCP client's reconnect) to join it again; until then every Ray task fails this way.",
         )
+    if outcome.task_error is not None:
+        return finding(
+            "internal_error",
+            ERROR,
+            f"{outcome.task_error}. Its node is still there: the server's task code raised before your code answered",
+            evidence={"task_error": outcome.task_error},
+            suggestion="Not your code: see the server's stderr log and that node's Ray logs; --executor local runs the same job on this machine.",
+        )
     if outcome.node_lost is not None:
         return finding("crashed", ERROR, outcome.node_lost, suggestion="Run it again; if it repeats, check that node's Ray logs.")
     return _crash_finding(outcome.returncode)

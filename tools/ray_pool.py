@@ -29,7 +29,7 @@ from typing import Any
 
 import anyio
 
-from .runner import Outcome, ProgressCallback, WorkerPool
+from .runner import Outcome, ProgressCallback, Tail, WorkerPool, WorkerStartError
 from .worker.messages import JobRequest, read
 
 log = logging.getLogger(__name__)
@@ -156,6 +156,8 @@ class NodePool:
                     on_data=lambda data: job.events.put({"type": "data", "data": data}),
                 )
                 job.events.put(_outcome_message(outcome))
+            except WorkerStartError as exc:  # the node's interpreter cannot run a worker: as locally
+                job.events.put({"type": "failed", "start": True, "message": str(exc)[:2000]})
             except Exception as exc:
                 job.events.put({"type": "failed", "message": f"{type(exc).__name__}: {exc}"[:2000]})
             group.cancel_scope.cancel()
@@ -229,9 +231,7 @@ def _outcome_of(message: dict[str, Any]) -> Outcome:
         peak_rss_mb=message["peak_rss_mb"],
         duration_s=message["duration_s"],
     )
-    for tail, (data, total) in ((outcome.stdout, message["stdout"]), (outcome.stderr, message["stderr"])):
-        tail.add(data)
-        tail.total = total
+    outcome.stdout, outcome.stderr = Tail.restored(*message["stdout"]), Tail.restored(*message["stderr"])
     return outcome
 
 
@@ -354,9 +354,7 @@ class RayPool:
             try:
                 event = await anyio.to_thread.run_sync(self._next_event, stream, abandon_on_cancel=True)
             except self._ray.exceptions.RayError as exc:
-                if self._cluster_gone(exc):
-                    return self._lost(exc)
-                return Outcome(node_lost=f"the Ray task was lost{f' on node {node}' if node else ''}: {type(exc).__name__}: {exc}"[:2000])
+                return self._task_failure(exc, node)
             if event is None:
                 return Outcome(node_lost="the Ray task ended without an answer")
             node = event["node"]
@@ -364,10 +362,23 @@ class RayPool:
                 await on_progress(event["done"], event["total"], event["message"])
             elif event["type"] == "data" and on_data is not None:
                 on_data(event["data"])
+            elif event["type"] == "failed" and event.get("start"):
+                raise WorkerStartError(f"on Ray node {node}: {event['message']}")
             elif event["type"] == "failed":
-                return Outcome(node_lost=f"the job failed on Ray node {node}: {event['message']}")
+                return Outcome(task_error=f"the job's Ray task failed on node {node}: {event['message']}"[:2000])
             elif event["type"] == "outcome":
                 return _outcome_of(event)
+
+    def _task_failure(self, exc: BaseException, node: str | None) -> Outcome:
+        """A Python exception raised in the task is the task's error; only a node, Ray worker or
+        raylet that went away is a lost node (or a lost cluster)."""
+        where = f" on node {node}" if node else ""
+        if isinstance(exc, self._ray.exceptions.RayTaskError):
+            cause = exc.cause if isinstance(exc.cause, BaseException) else exc
+            return Outcome(task_error=f"the job's Ray task raised{where}: {type(cause).__name__}: {cause}"[:2000])
+        if self._cluster_gone(exc):
+            return self._lost(exc)
+        return Outcome(node_lost=f"the Ray task was lost{where}: {type(exc).__name__}: {exc}"[:2000])
 
     def _cluster_gone(self, exc: BaseException) -> bool:
         """The raylet this server talks through is dead, or the cluster's head answers no more: every

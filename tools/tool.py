@@ -16,7 +16,7 @@ from pydantic import BaseModel
 
 from .envelope import ToolResult
 from .run_store import RunStore
-from .runner import ProgressCallback, WorkerPool
+from .runner import Executor, ProgressCallback, WorkerPool
 
 
 @dataclass
@@ -28,10 +28,7 @@ class Runtime:
     timeout_s: float
     memory_limit_mb: float | None
     runs: RunStore  # the training-run records under the root
-    executor: Any = None  # runs the work that fans out (training seeds, grid chunks, ablations): the pool, or Ray
-
-    def __post_init__(self) -> None:
-        self.executor = self.executor or self.pool
+    executor: Executor  # runs the work that fans out (training seeds, grid chunks, ablations): the pool, or Ray
 
 
 PlotFn = Callable[[Any], list[tuple[str, bytes]]]  # takes its tool's own result type
