@@ -34,8 +34,7 @@ from pathlib import Path
 import anyio
 from busy_machine import busy_figures
 from lr_problems import BATCH_SIZE, FINDER_STEPS, HELD_OUT, ISSUE_SHAPED, MAX_LR, MIN_LR, PROBLEMS, SEEDS
-from ray_overhead import TARGET as RAY_TARGET
-from ray_overhead import ray_figures
+from ray_overhead import TARGET as RAY_TARGET, ray_figures
 from stdio_server import call, children_of, maps_torch, rss_mb, stdio_server
 
 HERE = Path(__file__).resolve().parent

@@ -117,7 +117,7 @@ def tool_function(tool: Tool):
         try:
             result = await tool.invoke(args, runtime, progress_reporter(ctx))
             return wire_result(result, await plots_for(runtime.root, tool.name, result, tool.plot))
-        except Exception as exc:
+        except Exception as exc:  # e.g. out of file descriptors: say so, keep serving
             return wire_result(internal_failure(tool, exc, started), [])
 
     call.__name__ = tool.name

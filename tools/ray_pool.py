@@ -158,7 +158,7 @@ class NodePool:
                 job.events.put(_outcome_message(outcome))
             except WorkerStartError as exc:  # the node's interpreter cannot run a worker: as locally
                 job.events.put({"type": "failed", "start": True, "message": str(exc)[:2000]})
-            except Exception as exc:
+            except Exception as exc:  # the server must hear why, whatever it was
                 job.events.put({"type": "failed", "message": f"{type(exc).__name__}: {exc}"[:2000]})
             group.cancel_scope.cancel()
         if job.cancel.is_set():
@@ -272,7 +272,7 @@ class RayPool:
     def _own(self, ready: threading.Event, failed: list) -> None:
         try:
             self._connect()
-        except BaseException as exc:
+        except BaseException as exc:  # handed to __aenter__, which raises it
             failed.append(exc)
             return
         finally:
@@ -387,7 +387,7 @@ class RayPool:
             return True
         try:
             return not any(node["Alive"] for node in self._ray.nodes())
-        except Exception:
+        except Exception:  # a head that cannot answer is a lost cluster
             return True
 
     def _cancel(self, stream) -> None:

@@ -239,7 +239,7 @@ class LiveRun:
             self.pending = {seed: [] for seed in self.pending}
             try:
                 await anyio.to_thread.run_sync(self._write, text, batches)
-            except Exception:
+            except Exception:  # logged; the next flush tries again
                 log.exception("could not save run %s", self.record.run_id)
 
     def _write(self, text: str, batches: dict[int, list[dict[str, Any]]]) -> None:
@@ -275,7 +275,7 @@ class TrainingJobs:
     async def __aenter__(self) -> TrainingJobs:
         try:
             await anyio.to_thread.run_sync(self._adopt_orphans)
-        except Exception:
+        except Exception:  # whatever lies under runs/, the server starts
             log.exception("could not look through the runs of %s", self.store.folder)
         self.tensorboard = await anyio.to_thread.run_sync(tensorboard_available)  # its import takes a while
         self._tg = anyio.create_task_group()
@@ -375,7 +375,7 @@ class TrainingJobs:
         """The whole run; nothing raised in it may reach the server's task group."""
         try:
             await self._run(run, args, runtime)
-        except Exception as exc:
+        except Exception as exc:  # a bug of ours must cost this run only
             log.exception("run %s failed inside the server", run.record.run_id)
             run.record.findings.append(internal_error("the run failed inside the server", exc))
             run.record.status = "failed"
@@ -409,7 +409,7 @@ class TrainingJobs:
             on_data = self._on_data(run, seed_run)
             result = await execute("train_run", "start_training", SeedResult, seed_args, runtime, None, on_data, fan_out=True)
             self._seed_result(run.record, seed_run, result)
-        except Exception as exc:
+        except Exception as exc:  # supervised: the other seeds and the server carry on
             log.exception("seed %s of run %s failed inside the server", seed_run.seed, run.record.run_id)
             seed_run.findings.append(internal_error(f"seed {seed_run.seed} failed inside the server", exc, f"seed {seed_run.seed}"))
             seed_run.status = "failed"
@@ -474,7 +474,7 @@ class TrainingJobs:
         record.finished_at = _now()
         try:
             await self._plot(record)
-        except Exception as exc:
+        except Exception as exc:  # a plot is not worth a run
             log.exception("could not plot run %s", record.run_id)
             record.findings.append(internal_error("the run's plot could not be drawn", exc))
         await run.flush()

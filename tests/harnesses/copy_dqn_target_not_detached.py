@@ -5,8 +5,7 @@ run_overfit_test must raise grad_reaches_copy naming `target`."""
 
 import copy
 
-from copy_dqn_clean import GAMMA, get_batch, sync  # noqa: F401 - get_batch is the contract's
-from copy_dqn_clean import build_model as _clean_model
+from copy_dqn_clean import GAMMA, build_model as _clean_model, get_batch, sync  # noqa: F401 - get_batch is the contract's
 from torch import nn
 
 

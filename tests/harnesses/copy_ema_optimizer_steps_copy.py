@@ -4,9 +4,7 @@ EMA update. run_overfit_test must raise optimizer_updates_copy naming `ema`."""
 
 import copy
 
-from copy_ema_clean import build_model as _clean_model
-from copy_ema_clean import loss_fn as _noise_loss
-from copy_ema_clean import update_ema
+from copy_ema_clean import build_model as _clean_model, get_batch, loss_fn as _noise_loss, update_ema  # noqa: F401
 
 WEIGHT_DECAY = 1e-3
 

@@ -1,8 +1,7 @@
 """Bug: the class ids are stored numbered 1..4 (as in the dataset's CSV) and never shifted
 to 0..3, although num_classes = 4: label 4 is out of range for 4 logits."""
 
-from clean_mlp import build_model, num_classes  # noqa: F401 - the harness exports them
-from clean_mlp import get_batch as zero_based_batch
+from clean_mlp import build_model, get_batch as zero_based_batch, num_classes  # noqa: F401 - the harness exports them
 
 
 def get_batch(batch_size: int, split: str = "train"):

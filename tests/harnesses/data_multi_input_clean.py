@@ -1,7 +1,6 @@
 """Clean twin of data_multi_input.py: the image scaled to [0, 1] and standardised."""
 
-from data_multi_input import build_model, forward, num_classes  # noqa: F401 - contract names
-from data_multi_input import get_batch as raw_batch
+from data_multi_input import build_model, forward, get_batch as raw_batch, num_classes  # noqa: F401 - contract names
 
 
 def get_batch(batch_size: int, split: str = "train"):

@@ -2,8 +2,7 @@
 reaches the model. Nothing passes t to the model, so only the declaration names it:
 check_dependencies at its defaults reports unused_input (error) for batch['t']."""
 
-from dep_denoiser import Denoiser, noisy
-from dep_denoiser import get_batch as clean_batch
+from dep_denoiser import Denoiser, get_batch as clean_batch, noisy
 
 batch_roles = {"conditions": ["t"]}
 

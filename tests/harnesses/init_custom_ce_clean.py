@@ -3,8 +3,7 @@ ignored label (-1) marks some examples as unlabelled. At uniform logits it is st
 labelled example: check_initialization reads that off the loss_fn's cross_entropy call."""
 
 import torch
-from init_clean_cnn import build_model, num_classes  # noqa: F401 - the same model
-from init_clean_cnn import get_batch as labelled_batch
+from init_clean_cnn import build_model, get_batch as labelled_batch, num_classes  # noqa: F401 - the same model
 from torch.nn import functional as F
 
 UNLABELLED = -1

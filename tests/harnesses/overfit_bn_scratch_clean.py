@@ -3,8 +3,7 @@ nn.BatchNorm1d does. Inputs are offset and scaled, so the statistics are far fro
 run_overfit_test must find no train/eval gap and no frozen buffer at any size."""
 
 import torch
-from clean_mlp import get_batch as teacher_batch
-from clean_mlp import num_classes
+from clean_mlp import get_batch as teacher_batch, num_classes  # the clean twin's task
 from torch import nn
 
 

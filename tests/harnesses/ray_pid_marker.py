@@ -4,8 +4,7 @@ import os
 import time
 from pathlib import Path
 
-from train_clean import build_model, evaluate, get_batch, num_classes  # noqa: F401
-from train_clean import get_train_batch as _fresh_batch
+from train_clean import build_model, evaluate, get_batch, get_train_batch as _fresh_batch, num_classes  # noqa: F401
 
 
 def get_train_batch(batch_size: int, step: int):

@@ -8,8 +8,7 @@ import os
 import pytest
 from anyio.from_thread import start_blocking_portal
 from conftest import connect
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, given, settings, strategies as st
 from reliability_support import TOOL, RawStdioServer, hostile, make_root
 
 RUN_STATUSES = {"pass", "warn", "fail", "error", "inconclusive"}

@@ -390,7 +390,7 @@ def _train_part(ctx: JobContext, variants: dict[str, dict], rank_by: str) -> dic
             trained = _one_seed(ctx, variants[name], seed, rank_by, f"{name} seed {seed}", k * ctx.args["steps"], len(pairs) * ctx.args["steps"])
         except HarnessError:
             raise
-        except Exception as exc:
+        except Exception as exc:  # reported with the variant, as when trained in one job
             found = ctx.error_finding(exc, during=f"variant {name} {variants[name]}")
             runs.append(TrainedRun(variant=name, seed=seed, error=str(exc)[:300], finding=found))
             continue
@@ -433,7 +433,7 @@ def _trained_here(ctx: JobContext, variants: dict[str, dict], rank_by: str) -> t
             result, losses[name] = _train_variant(ctx, name, overrides, rank_by, index, len(variants))
         except HarnessError:
             raise  # the harness itself (rank_by, evaluate) is wrong: every variant would fail alike
-        except Exception as exc:
+        except Exception as exc:  # one variant failing (a kwarg build_model rejects) must not hide the others
             results.append(VariantResult(name=name, model_kwargs=overrides, error=str(exc)[:300]))
             findings.append(ctx.error_finding(exc, during=f"variant {name} {overrides}"))
             continue

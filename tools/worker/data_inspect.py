@@ -334,7 +334,7 @@ class SplitInspection:
         """get_batch(size, split); a refused split or a failure becomes a finding and None."""
         try:
             return self.ctx.harness.get_batch(size, self.split)
-        except Exception as exc:
+        except Exception as exc:  # the user's data code: every failure is reported, not raised
             self.summary.error = f"{type(exc).__name__}: {exc}"[:300]
             if self.split != "train" and isinstance(exc, UNSUPPORTED_SPLIT):
                 self.summary.supported = False
@@ -439,7 +439,7 @@ class SplitInspection:
         if sample > batch_size:
             try:
                 batch = self.ctx.harness.get_batch(sample, self.split)
-            except Exception:
+            except Exception:  # a harness may refuse more examples than it has: hash what we inspected
                 pass
         try:
             inputs = inputs_of(batch)

@@ -127,7 +127,7 @@ def conditions(ctx, model: nn.Module, batch: dep.Batch, roles: Roles, threshold:
                 changed, _ = _output(ctx, model, batch.value, cost, swap=(where, moved))
             else:
                 changed, _ = _output(ctx, model, dep.Batch(batch.value, where).with_inputs(moved), cost)
-        except Exception as error:
+        except Exception as error:  # a perturbed value the model refuses (an id out of range)
             results.append(MechanismResult(probe="condition", subject=label, measured=False, note=f"{error}"[:200]))
             continue
         relative = _change(changed, base)

@@ -184,7 +184,7 @@ def _forward(ctx: JobContext, model: nn.Module, batch: Any) -> tuple[bool, Any]:
     guessing = ctx.harness.forward_fn is None and not ctx.harness.uses_default_loss
     try:
         return True, ctx.harness.forward(model, batch)
-    except Exception:
+    except Exception:  # the user's model called the wrong way by our guess
         if guessing:
             return False, None
         raise
@@ -328,7 +328,7 @@ def _oversized_findings(weights: dict[str, dict]) -> list[dict]:
 def _input_scale(batch: Any) -> dict[str, Any] | None:
     try:
         inputs = inputs_of(batch)
-    except Exception:
+    except Exception:  # a dict batch without an inputs key: nothing to judge
         return None
     if not inputs.is_floating_point() or inputs.numel() < 2:
         return None  # token ids, masks: not a scale question

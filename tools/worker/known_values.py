@@ -272,7 +272,7 @@ def _attempt(fn: Callable, case: dict[str, Any], index: int, ctx: JobContext, co
         kwargs = {key: conversion.input(value) for key, value in case["kwargs"].items()}
         seed_everything(ctx.seed)  # a function that draws noise gives the same draw whatever the case order
         result = _judge(fn(*args, **kwargs), case["expected"], index, ctx)
-    except Exception as exc:
+    except Exception as exc:  # one case raising must not hide the others
         return exc
     # the dtype integer lists went in as: one of the names the field allows
     result.integer_lists = str(conversion.integers).removeprefix("torch.") if conversion.saw_integers else None  # type: ignore[assignment]

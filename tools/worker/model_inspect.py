@@ -76,7 +76,7 @@ def _trace_forward(ctx: JobContext, model: nn.Module, batch: Any) -> tuple[dict[
                 ctx.harness.forward(model, batch)
             else:
                 ctx.harness.loss(model, batch)  # the only way we know the model is called
-    except Exception as exc:
+    except Exception as exc:  # report how far it got, and the counts anyway
         return seen, input_shape, exc
     finally:
         for handle in handles:

@@ -440,7 +440,7 @@ def run(ctx: JobContext) -> dict[str, Any]:
     for index, size in enumerate(sizes):
         try:
             result, size_findings, traces = _one_size(ctx, size, (index * ctx.args["steps"], total))
-        except Exception as exc:
+        except Exception as exc:  # one size failing (BatchNorm on 1 example) must not hide the others
             per_size.append(SizeResult(size=size, error=str(exc)[:300]))
             if skipped := _batchnorm_single(exc, size):
                 findings.append(skipped)

@@ -199,7 +199,7 @@ def _run_spare(zygote_pid: int, inherited: list, cgroup: str | None, handover: s
         from .job import run_job
 
         code = run_job(request, result_w)
-    except BaseException:
+    except BaseException:  # report, then exit without running the zygote's cleanup
         traceback.print_exc()
     finally:
         try:
