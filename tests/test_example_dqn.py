@@ -10,7 +10,8 @@ import pytest
 from conftest import example_client
 from example_family import QUICK_TOOLS, cases, clean_at_defaults, known_value, session_verdict
 
-pytestmark = pytest.mark.anyio
+# A worked paper: its own server and worker, real training: the whole module is slow.
+pytestmark = [pytest.mark.anyio, pytest.mark.slow]
 
 H = "dqn.py"
 CASES = cases("dqn")
@@ -37,6 +38,5 @@ async def test_planted_bug_fails_its_known_value(family, bug, function):
     await known_value(family, bug, function, CASES.KNOWN[function], matches=False)
 
 
-@pytest.mark.slow
 def test_session_reproduces(tmp_path):
     assert session_verdict("dqn", steps=2000, tmp=tmp_path) == "reproduced: yes"

@@ -5,7 +5,8 @@ in miniature (BN trains at a 10x higher rate; reaches 90 % test accuracy in far 
 import pytest
 from conftest import assert_clean, call, codes, example_client
 
-pytestmark = pytest.mark.anyio
+# A worked paper: its own server and worker, real training: the whole module is slow.
+pytestmark = [pytest.mark.anyio, pytest.mark.slow]
 
 NO_BN = {"batch_norm": False}
 

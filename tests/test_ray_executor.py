@@ -15,7 +15,8 @@ from mcp import Client, StdioServerParameters
 
 SERVER = Path(sys.executable).parent / "implement-paper-mcp"
 ray = pytest.importorskip("ray", reason="the ray extra is not installed")
-pytestmark = pytest.mark.anyio
+# Each module starts Ray (seconds before the first task runs): the whole module is slow.
+pytestmark = [pytest.mark.anyio, pytest.mark.slow]
 
 
 @pytest.fixture(scope="module")

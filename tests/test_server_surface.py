@@ -84,6 +84,7 @@ async def test_long_work_reports_progress(client):
     assert "size 10" in events[-1][2]
 
 
+@pytest.mark.slow
 async def test_a_project_with_its_own_tools_and_server_packages(tmp_path):
     """ML repos often have top-level `tools/` and `server/` packages: ours must not collide."""
     (tmp_path / "tools").mkdir()

@@ -27,6 +27,7 @@ def root(tmp_path_factory) -> Path:
 
 
 @pytest.mark.anyio
+@pytest.mark.slow
 async def test_console_script_lists_tools_with_output_schemas(root):
     async with Client(StdioServerParameters(command=str(SERVER), args=["--root", str(root)])) as client:
         tools = (await client.list_tools()).tools
@@ -39,6 +40,7 @@ def _rpc(request_id, method, params):
     return json.dumps({"jsonrpc": "2.0", "id": request_id, "method": method, "params": params}) + "\n"
 
 
+@pytest.mark.slow
 def test_stdout_carries_only_protocol_when_the_harness_floods_fd_1(root):
     flood = {"harness": "hostile.py", "model_kwargs": {"action": "flood_output"}}
     exchange = (
@@ -82,6 +84,7 @@ def _inspector_available() -> str | None:
 
 
 @pytest.mark.parametrize("method, key", [("tools/list", "tools"), ("prompts/list", "prompts")])
+@pytest.mark.slow
 def test_mcp_inspector_cli(root, method, key):
     if reason := _inspector_available():
         pytest.skip(f"MCP Inspector CLI: {reason} (set CI=1 to require it)")

@@ -39,6 +39,7 @@ async def finished_runs(client) -> dict[str, dict]:
 
 
 @pytest.mark.parametrize("harness", list(CASES))
+@pytest.mark.slow
 async def test_each_bug_is_flagged_and_each_twin_is_clean(finished_runs, harness):
     result = finished_runs[harness]
     assert result["details"]["status"] == "completed", result["summary"]

@@ -96,6 +96,7 @@ async def test_a_running_run_streams_history_and_counts_steps_right_then_cancels
     assert record["progress"].startswith("1 seed x 50,000 steps: ") and "cancelled" in record["progress"]
 
 
+@pytest.mark.slow
 async def test_runs_survive_a_server_restart(project_root, tmp_path):
     root = tmp_path / "proj"
     root.mkdir()

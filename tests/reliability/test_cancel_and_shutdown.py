@@ -29,6 +29,7 @@ def root(tmp_path_factory):
     return make_root(tmp_path_factory)
 
 
+@pytest.mark.slow
 async def test_cancelled_call_has_its_worker_tree_killed(root):
     async with connect(root, timeout_s=60) as client:
         with anyio.CancelScope() as scope:
@@ -52,6 +53,7 @@ def _started_hanging_job(root, *args):
 
 
 @pytest.mark.parametrize("how", ["SIGTERM", "stdin closed", "SIGKILL"])
+@pytest.mark.slow
 def test_server_going_away_leaves_no_worker_behind(root, how):
     server, pids = _started_hanging_job(root)
     try:

@@ -57,6 +57,7 @@ def chain(hang: bool = False):
     return {"harness": "hostile.py", "model_kwargs": {"action": "setsid_chain", "n": CHAIN, "hang": hang}}
 
 
+@pytest.mark.slow
 async def test_a_chain_of_setsid_escapees_dies_with_its_call(client, root, mechanism):
     take_pids(root)
     assert_ran(await call(client, TOOL, chain()))
@@ -66,6 +67,7 @@ async def test_a_chain_of_setsid_escapees_dies_with_its_call(client, root, mecha
     print(f"{mechanism}: {CHAIN} escapees dead {1000 * latency:.0f} ms after the call returned")
 
 
+@pytest.mark.slow
 async def test_a_chain_of_escapees_dies_when_the_server_stops(root, mechanism):
     take_pids(root)
     async with connect(root, timeout_s=60) as client:
@@ -85,6 +87,7 @@ def _parent_of(pid: int) -> int:
         return int(f.read().rsplit(")", 1)[1].split()[1])
 
 
+@pytest.mark.slow
 async def test_a_killed_zygote_takes_its_jobs_along_and_is_not_blamed_on_the_user(client, root):
     take_pids(root)
     async with anyio.create_task_group() as tg:
@@ -110,6 +113,7 @@ async def test_a_killed_zygote_takes_its_jobs_along_and_is_not_blamed_on_the_use
     assert_ran(await call(client, TOOL, hostile("none")))  # a fresh zygote serves the next call
 
 
+@pytest.mark.slow
 async def test_the_next_call_s_process_killed_from_outside_is_replaced(client, root):
     # The zygote forks each call's process one call ahead (it settles into its cgroup meanwhile).
     take_pids(root)

@@ -49,6 +49,7 @@ async def run_then_recover(client, action, **extra):
 @pytest.mark.parametrize(
     "action", ["busy_loop", "c_pause_signals_blocked", "c_sleep", "torch_loop", "spawn_and_hang"]
 )
+@pytest.mark.slow
 async def test_endless_code_times_out_and_its_tree_is_killed(client, root, action):
     take_pids(root)
     result = await run_then_recover(client, action, timeout_s=2)
@@ -67,6 +68,7 @@ async def test_a_crash_names_its_signal(client, action, signal_name):
 
 
 @pytest.mark.parametrize("action", ["memory_hog", "memory_hog_in_children"])
+@pytest.mark.slow
 async def test_memory_cap_covers_the_whole_process_tree(client, root, action):
     # memory_hog_in_children: two children of 512 MB each, each under the 600 MB cap alone:
     # only a cap on the sum over the job's process group catches them.
@@ -92,6 +94,7 @@ async def test_a_daemon_that_leaves_the_group_and_session_is_killed_too(client, 
     await wait_dead([daemon])  # the zygote, its subreaper, kills it once orphaned
 
 
+@pytest.mark.slow
 async def test_sigterm_in_one_job_leaves_a_concurrent_job_alone(client, root):
     """A job inherits the zygote's bookkeeping; its SIGTERM must not kill other jobs."""
     take_pids(root)

@@ -56,6 +56,7 @@ def post(server, headers):
 
 @pytest.mark.parametrize("method", ["POST", "GET", "DELETE"])
 @pytest.mark.parametrize("authorization", [None, "Bearer wrong", f"Basic {TOKEN}", f"Bearer {TOKEN}x"])
+@pytest.mark.slow
 def test_every_request_needs_the_token(server, method, authorization):
     headers = {**MCP_HEADERS, **({"Authorization": authorization} if authorization else {})}
     response = httpx.request(method, server.url, json=INITIALIZE if method == "POST" else None, headers=headers, timeout=10)
@@ -74,6 +75,7 @@ def test_forged_host_or_origin_is_refused(server, forged):
     assert response.status_code in (400, 403, 421), response.text
 
 
+@pytest.mark.slow
 def test_non_loopback_bind_without_token_refuses_to_start(root):
     # 192.0.2.1 is TEST-NET: even without the check, nothing could be served there.
     done = subprocess.run(
@@ -84,6 +86,7 @@ def test_non_loopback_bind_without_token_refuses_to_start(root):
     assert "refusing to bind 192.0.2.1" in done.stderr and "--auth-token" in done.stderr
 
 
+@pytest.mark.slow
 async def test_loopback_session_lists_and_calls_tools(server):
     async with server.client() as client:
         assert TOOL in {tool.name for tool in (await client.list_tools()).tools}
@@ -140,6 +143,7 @@ def test_a_loopback_bind_accepts_only_loopback_names():
     assert "localhost:9000" in allowed and f"{socket.gethostname()}:9000" not in allowed
 
 
+@pytest.mark.slow
 def test_a_remote_client_of_a_wildcard_bind_gets_in_with_the_token(root):
     # The attack: --host 0.0.0.0 --auth-token T answered 421 to every real Host header.
     with HttpServer(root, "--allowed-hosts", "proxy.example", token=TOKEN, host="0.0.0.0") as server:

@@ -43,6 +43,7 @@ def assert_refused(result, root, words):
     assert not (root / "OUTSIDE_CODE_RAN").exists()
 
 
+@pytest.mark.slow
 async def test_a_harness_swapped_for_a_symlink_while_queued_is_refused(client, root):
     swapped = root / "swapped.py"
     shutil.copy(CLEAN_MLP, swapped)

@@ -55,6 +55,7 @@ async def client(root):
         yield client
 
 
+@pytest.mark.slow
 async def test_arguments_larger_than_a_datagram_reach_the_worker(client):
     # Item 1: 300 KB of model_kwargs used to fail with EMSGSIZE on the zygote's socket.
     blob = "x" * 300_000
@@ -131,6 +132,7 @@ async def test_a_line_too_long_for_any_answer_is_dropped_and_said(client):
     assert "over 64 MiB on the result pipe was dropped" in result["findings"][0]["message"]
 
 
+@pytest.mark.slow
 async def test_forks_sharing_their_pages_are_not_counted_once_each(client, root):
     # 60 idle forks of a ~250 MB job: summed RSS says ~15 GB, their proportional share ~300 MB.
     take_pids(root)
