@@ -28,6 +28,7 @@ async def test_hidden_sizes_of_a_clean_mlp_all_train(client):
     assert any(a["kind"] == "plot" for a in result["artifacts"])
 
 
+@pytest.mark.slow
 async def test_removing_the_broken_component_makes_it_train(client):
     result = await call(
         client, "run_ablation", {"harness": "ablation_feature_mask.py", "variants": {"no_mask": {"use_mask": False}}}

@@ -124,6 +124,7 @@ def test_the_command_line_takes_a_thread_budget_and_more_allowed_hosts(tmp_path)
         parse_args(["--root", str(tmp_path), "--threads-per-worker", "0"])
 
 
+@pytest.mark.slow
 def test_executor_ray_without_ray_says_how_to_install_it(tmp_path):
     """The ray extra is optional: without it, --executor ray stops at once with the install command."""
     hide_ray = "import sys; sys.modules['ray'] = None; from implement_paper.server.cli import main; main(sys.argv[1:])"

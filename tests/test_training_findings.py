@@ -49,6 +49,7 @@ async def test_each_bug_is_flagged_and_each_twin_is_clean(finished_runs, harness
         assert CASES[harness] <= codes(result, "error"), result["findings"]
 
 
+@pytest.mark.slow
 async def test_findings_carry_the_numbers(finished_runs):
     frozen = finding_of(finished_runs["train_bn_frozen.py"], "buffers_not_updated")
     assert frozen["evidence"]["steps"] == 300 and "running_mean" in frozen["message"]  # the final verdict, not step 100

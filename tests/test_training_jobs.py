@@ -72,6 +72,7 @@ async def test_reach_gives_the_first_step_each_seed_crossed_a_value(client):
     assert error == {**error, "mode": "min", "mode_from": "name", "steps": [None, None], "reached": 0, "mean_step": None}
 
 
+@pytest.mark.slow
 async def test_a_running_run_streams_history_and_counts_steps_right_then_cancels(client, project_root):
     """Absolute steps in every state: not restarting after an evaluation, not folding back on cancel."""
     args = {"harness": "train_slow_eval.py", "steps": 50_000, "batch_size": 16, "eval_every": 40}
@@ -132,6 +133,7 @@ async def test_unknown_run_and_bad_arguments(client):
     assert traversal.is_error and "run_id" in traversal.content[0].text
 
 
+@pytest.mark.slow
 async def test_compare_metrics_takes_a_finished_run(client):
     run_id = (await call(client, "start_training", {"harness": "train_clean.py", "steps": 200, "seeds": [0, 1]}))[
         "details"

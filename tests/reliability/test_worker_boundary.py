@@ -64,6 +64,7 @@ async def test_arguments_larger_than_a_datagram_reach_the_worker(client):
     assert "blob of 300000 characters" in result["run"]["stdout_tail"]
 
 
+@pytest.mark.slow
 async def test_start_training_takes_large_model_kwargs(client):
     kwargs = {"action": "kwargs_size", "blob": "y" * 300_000}
     started = await call(client, "start_training", {"harness": "hostile.py", "model_kwargs": kwargs, "steps": 2, "batch_size": 4})
