@@ -16,7 +16,7 @@ import base64
 import inspect
 import logging
 import time
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
@@ -78,7 +78,7 @@ def signature_of(model: type[BaseModel], result: type[ToolResult]) -> inspect.Si
 
 
 def runtime_of(ctx: Context) -> Runtime:
-    return ctx.request_context.lifespan_context
+    return cast(Runtime, ctx.request_context.lifespan_context)  # what the lifespan yields (server/app.py)
 
 
 def progress_reporter(ctx: Context):
@@ -117,10 +117,10 @@ def tool_function(tool: Tool):
         try:
             result = await tool.invoke(args, runtime, progress_reporter(ctx))
             return wire_result(result, await plots_for(runtime.root, tool.name, result, tool.plot))
-        except Exception as exc:  # noqa: BLE001 - e.g. out of file descriptors: say so, keep serving
+        except Exception as exc:  # e.g. out of file descriptors: say so, keep serving
             return wire_result(internal_failure(tool, exc, started), [])
 
     call.__name__ = tool.name
     call.__doc__ = tool.description
-    call.__signature__ = signature_of(tool.args, tool.result)
+    call.__signature__ = signature_of(tool.args, tool.result)  # type: ignore[attr-defined]
     return call

@@ -4,8 +4,8 @@ import json
 
 import pytest
 import torch
-
 from conftest import assert_clean, call, codes, finding_of
+
 from implement_paper.tools.worker import dependencies_causes as causes
 
 pytestmark = pytest.mark.anyio
@@ -197,6 +197,7 @@ def test_attention_recorder_names_the_dim_and_the_mask_pattern():
     ]
 
 
+@pytest.mark.slow
 def test_batch_screen_gives_exact_zeros_when_clean_and_sees_a_weak_leak():
     """Two passes, example i weighted 2**i: a clean model's gradients differ by exactly those factors."""
     from implement_paper.tools.worker import dependencies as deps

@@ -3,7 +3,6 @@ fixture makes one): conditions reach the output, an encoder sees both sides, pad
 ignored, the loss scores only the supervised positions. Clean twins draw nothing."""
 
 import pytest
-
 from conftest import assert_clean, call, codes, finding_of
 
 pytestmark = pytest.mark.anyio

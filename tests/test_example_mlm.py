@@ -7,11 +7,11 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import pytest
-
 from conftest import example_client
 from example_family import QUICK_TOOLS, cases, clean_at_defaults, flagged, known_value, session_verdict
 
-pytestmark = pytest.mark.anyio
+# A worked paper: its own server and worker, real training: the whole module is slow.
+pytestmark = [pytest.mark.anyio, pytest.mark.slow]
 
 H = "bert.py"
 CASES = cases("mlm")

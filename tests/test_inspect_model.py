@@ -3,7 +3,6 @@
 import json
 
 import pytest
-
 from conftest import HARNESSES, assert_clean, call, codes, finding_of
 
 pytestmark = pytest.mark.anyio

@@ -40,8 +40,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from . import dependencies_causes as causes
-from . import dependencies_mechanisms as mechanisms
+from . import dependencies_causes as causes, dependencies_mechanisms as mechanisms
 from .compact import evenly_spaced, significant
 from .dependencies_position import check_positions
 from .dependencies_roles import Roles, roles_of, zero_one
@@ -722,7 +721,7 @@ def _position(ctx: JobContext, model: nn.Module, batch: Batch, cost: Cost):
             return check_positions(runner(one), one.inputs, ctx.args["seq_dim"], ctx.seed)
         except HarnessError:
             raise
-        except Exception:  # noqa: BLE001 - a model that cannot run one example (a squeeze on dim 0): the whole batch
+        except Exception:  # a model that cannot run one example (a squeeze on dim 0): the whole batch
             return check_positions(runner(batch), batch.inputs, ctx.args["seq_dim"], ctx.seed)
 
 
@@ -773,7 +772,8 @@ def run(ctx: JobContext) -> dict[str, Any]:
         if ctx.args["mode"] == "position":
             cost = _nothing_spent()
             found, position, line = _position(ctx, model, batch, cost)
-            findings, summaries, full = [found] if found else [], [line], {}
+            findings, summaries = [found] if found else [], [line]
+            full: dict[str, Any] = {}
             details = {"position": position, "method": "shuffled positions, forward passes only"}
         else:
             findings, details, summaries, full, trace = _dependence(ctx, model, batch, roles)

@@ -24,8 +24,8 @@ import torch
 from torch import nn
 
 from . import dependencies as dep
-from .details import MechanismResult
 from .dependencies_roles import MOSTLY, Roles, copied_labels, elements, targets_key
+from .details import MechanismResult
 from .findings import ERROR, WARNING, finding
 from .harness import targets_of
 
@@ -49,7 +49,8 @@ class CallArguments:
     """Records the tensors of the model's first top-level call, or swaps one of them for another."""
 
     def __init__(self, model: nn.Module, swap: tuple[int | str, torch.Tensor] | None = None):
-        self.model, self.swap, self.seen = model, swap, None
+        self.model, self.swap = model, swap
+        self.seen: dict[Any, Any] | None = None
 
     def __enter__(self):
         self.handle = self.model.register_forward_pre_hook(self.hook, with_kwargs=True)
@@ -126,7 +127,7 @@ def conditions(ctx, model: nn.Module, batch: dep.Batch, roles: Roles, threshold:
                 changed, _ = _output(ctx, model, batch.value, cost, swap=(where, moved))
             else:
                 changed, _ = _output(ctx, model, dep.Batch(batch.value, where).with_inputs(moved), cost)
-        except Exception as error:  # noqa: BLE001 - a perturbed value the model refuses (an id out of range)
+        except Exception as error:  # a perturbed value the model refuses (an id out of range)
             results.append(MechanismResult(probe="condition", subject=label, measured=False, note=f"{error}"[:200]))
             continue
         relative = _change(changed, base)

@@ -20,14 +20,24 @@ import inspect
 import sys
 import types
 from dataclasses import dataclass, field
-from typing import Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
+
+if TYPE_CHECKING:  # tells type checkers what typed_details makes; the worker needs no typing_extensions
+    from typing_extensions import dataclass_transform
+else:
+
+    def dataclass_transform(**_: object):
+        return lambda decorator: decorator
+
 
 T = TypeVar("T")
+FunctionKind = Literal["function", "autograd.Function", "nn.Module"]  # what a harness attribute resolved to
 
 # Read by pydantic, which validates stdlib dataclasses: unknown keys refused.
 _PYDANTIC_CONFIG = {"extra": "forbid"}
 
 
+@dataclass_transform(kw_only_default=True)
 def typed_details(cls: type[T]) -> type[T]:
     """A keyword-only, slotted dataclass: a misspelt field fails whether passed or set. Pydantic refuses
     unknown keys when it reads one and describes each field by its attribute docstring, which this
@@ -292,7 +302,7 @@ class InputError:
 @typed_details
 class NumericalResult:
     function: str
-    kind: Literal["function", "autograd.Function", "nn.Module"]
+    kind: FunctionKind
     passed: bool
     max_abs_error: float | None
     max_rel_error: float | None
@@ -352,7 +362,7 @@ class CaseResult:
 @typed_details
 class KnownValuesDetails:
     function: str
-    kind: Literal["function", "autograd.Function", "nn.Module"]
+    kind: FunctionKind
     rtol: float
     atol: float
     dtype: str

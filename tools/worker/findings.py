@@ -6,11 +6,18 @@ validates every finding against `implement_paper.tools.envelope.Finding`.
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 ERROR, WARNING, INFO = "error", "warning", "info"
 SEVERITY_ORDER = {ERROR: 0, WARNING: 1, INFO: 2}
-F = TypeVar("F")
+
+
+class _HasSeverity(Protocol):
+    @property
+    def severity(self) -> str: ...
+
+
+F = TypeVar("F", bound="dict[str, Any] | _HasSeverity")
 
 # What a code means, in one line. The tool docs come from here; docs/results.md's table repeats it (a test
 # keeps the two equal).

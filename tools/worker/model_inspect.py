@@ -9,14 +9,15 @@ not registered: .parameters(), .to(device) and state_dict() never see them.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from dataclasses import asdict
-from typing import Any, Iterator
+from typing import Any
 
 import torch
 from torch import nn
 
-from .details import InspectDetails, ModuleRow
 from . import schedules
+from .details import InspectDetails, ModuleRow
 from .findings import ERROR, INFO, finding, sort_findings
 from .frozen_copies import Copy, find_copies
 from .harness import inputs_of
@@ -40,7 +41,7 @@ def _shape(value: Any) -> str:
     return type(value).__name__
 
 
-def _numel(params: Iterator[torch.Tensor]) -> int:
+def _numel(params: Iterable[torch.Tensor]) -> int:
     return sum(p.numel() for p in params)  # .parameters() already yields a shared tensor once
 
 
@@ -76,7 +77,7 @@ def _trace_forward(ctx: JobContext, model: nn.Module, batch: Any) -> tuple[dict[
                 ctx.harness.forward(model, batch)
             else:
                 ctx.harness.loss(model, batch)  # the only way we know the model is called
-    except Exception as exc:  # noqa: BLE001 - report how far it got, and the counts anyway
+    except Exception as exc:  # report how far it got, and the counts anyway
         return seen, input_shape, exc
     finally:
         for handle in handles:

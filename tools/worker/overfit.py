@@ -441,7 +441,7 @@ def run(ctx: JobContext) -> dict[str, Any]:
     for index, size in enumerate(sizes):
         try:
             result, size_findings, traces, trace = _one_size(ctx, size, (index * ctx.args["steps"], total))
-        except Exception as exc:  # noqa: BLE001 - one size failing (BatchNorm on 1 example) must not hide the others
+        except Exception as exc:  # one size failing (BatchNorm on 1 example) must not hide the others
             per_size.append(SizeResult(size=size, error=str(exc)[:300]))
             if skipped := _batchnorm_single(exc, size):
                 findings.append(skipped)
@@ -453,8 +453,8 @@ def run(ctx: JobContext) -> dict[str, Any]:
         if traces and (not copies or traces[0].steps > copies[0].steps):
             copies = traces
         longest = max(longest, trace, key=len)
-    for exc, failed_sizes in errors.values():
-        found = ctx.error_finding(exc, during=f"training on {', '.join(map(str, failed_sizes))} example(s)")
+    for error, failed_sizes in errors.values():
+        found = ctx.error_finding(error, during=f"training on {', '.join(map(str, failed_sizes))} example(s)")
         found["where"] = found["where"] or f"size {failed_sizes[0]}"  # raised inside torch: name the run
         found["evidence"]["sizes"] = failed_sizes
         findings.append(found)
