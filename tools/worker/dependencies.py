@@ -47,7 +47,7 @@ from .dependencies_position import check_positions
 from .dependencies_roles import Roles, roles_of, zero_one
 from .details import AxisResult, Cost, DependencyDetails, LeakPair
 from .failures import HarnessError
-from .findings import ERROR, INFO, finding, sort_findings
+from .findings import ERROR, INFO, WARNING, finding, sort_findings
 from .harness import targets_of
 from .job import JobContext
 
@@ -655,7 +655,9 @@ def _check_axis(
                                  checked_pairs=verdict["checked_pairs"], leaking_pairs=0)
             return _crossed_examples(axis, verdict), details, "causal: no future leak; outputs depend on other examples", None
     module, found, full, extra = None, None, None, {}
-    if verdict["leaking_pairs"]:
+    if verdict["max_relative"] is None:  # every forbidden pair came out NaN: nothing to judge, never "clean"
+        found = _unmeasured_finding(axis)
+    elif verdict["leaking_pairs"]:
         if axis.mode == "causal":
             verdict, extra = _diagnose(ctx, model, batch, trace, axis, threshold, verdict, plan, roles)
         worst = verdict["worst"][0]
@@ -675,8 +677,19 @@ def _check_axis(
     return found, details, _mode_summary(axis, verdict, details), full
 
 
+def _unmeasured_finding(axis: Axis) -> dict[str, Any]:
+    message = (
+        f"{axis.mode}: nothing measured: the dependence of the output on other "
+        f"{'examples' if axis.mode == 'batch' else 'positions'} came out NaN for every pair (a non-finite backward)"
+    )
+    suggestion = "Call gradient_check to find the non-finite gradient, fix it, then call check_dependencies again."
+    return finding("nothing_measured", WARNING, message, suggestion=suggestion)
+
+
 def _mode_summary(axis: Axis, verdict: dict[str, Any], details: AxisResult) -> str:
     noun = "example(s)" if axis.mode == "batch" else "position(s)"
+    if verdict["max_relative"] is None:
+        return f"{axis.mode}: nothing measured (NaN dependence)"
     if verdict["leaking_pairs"]:
         return f"{axis.mode}: LEAK in {len(verdict['affected'])} {noun}"
     if details.plan == "cuts" and details.covered_pairs < details.total_pairs:
