@@ -4,8 +4,9 @@ Side by side in one process, on the clean harness of each mechanism example (exa
 at check_dependencies' default batch (4), model in eval mode as the check runs it:
 
 * one forward and backward pass of the harness's loss (the unit the issue's budget is counted in);
-* the mechanism probes alone (dependencies_mechanisms.probe: conditions, padding, bidirectional,
-  supervised positions, bootstrap targets, ...), on the trace the batch check already made;
+* the mechanism probes alone (dependencies.mechanism_probes: conditions, padding, bidirectional, positions,
+  supervised positions; on a transition batch the bootstrap target and the batch keys), on the trace the
+  batch check already made;
 * the whole check_dependencies job at its defaults (model build and batch included), for context.
 
 Each time is the median of REPEATS runs after one warm-up. The ratio probes / forward+backward must stay <= 3.
@@ -25,7 +26,6 @@ import torch
 
 from implement_paper.tools.dependencies import DependencyArgs
 from implement_paper.tools.worker import dependencies as dep
-from implement_paper.tools.worker import dependencies_mechanisms as mechanisms
 from implement_paper.tools.worker.dependencies_roles import roles_of
 from implement_paper.tools.worker.job import JobContext
 from implement_paper.tools.worker.messages import JobRequest
@@ -66,7 +66,7 @@ def measure(name: str, harness: str, result_fd: int) -> tuple[float, float, floa
         with torch.enable_grad():
             trace = dep._trace(ctx, model, batch)  # the batch check's forward: not the probes' cost
             started = time.perf_counter()
-            mechanisms.probe(ctx, model, batch, trace, roles, dep.THRESHOLD)
+            dep.mechanism_probes(ctx, model, batch, trace, roles, dep.THRESHOLD)
             return time.perf_counter() - started
 
     forward_backward = _median_s(lambda: ctx.harness.loss(model, value).backward())

@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from conftest import example_client
+from conftest import call, codes, example_client
 from example_family import QUICK_TOOLS, clean_at_defaults, cases, known_value, session_verdict
 
 pytestmark = pytest.mark.anyio
@@ -41,3 +41,11 @@ async def test_planted_bug_fails_its_known_value(family, bug, function):
 @pytest.mark.slow
 def test_session_reproduces(tmp_path):
     assert session_verdict("dqn", steps=2000, tmp=tmp_path) == "reproduced: yes"
+
+
+@pytest.mark.parametrize("bug, code", [("bug_target_not_detached.py", "gradient_through_target"),
+                                       ("bug_no_terminal_mask.py", "unused_batch_key")])
+async def test_check_dependencies_names_the_mechanism_of_the_twin(family, bug, code):
+    result = await call(family, "check_dependencies", {"harness": bug})
+    assert code in codes(result), result["summary"]
+    assert "next_states" in result["summary"] or "terminal" in result["summary"]

@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from conftest import example_client
+from conftest import call, codes, example_client, finding_of
 from example_family import QUICK_TOOLS, clean_at_defaults, cases, known_value, session_verdict
 
 pytestmark = pytest.mark.anyio
@@ -41,3 +41,9 @@ async def test_planted_bug_fails_its_known_value(family, bug, function):
 @pytest.mark.slow
 def test_session_reproduces(tmp_path):
     assert session_verdict("mlm", steps=600, tmp=tmp_path) == "reproduced: yes"
+
+
+async def test_check_dependencies_sees_an_encoder_without_positions(family):
+    result = await call(family, "check_dependencies", {"harness": "bug_no_positions.py"})
+    assert codes(result, "error") == {"no_positional_information"}, result["summary"]
+    assert "permut" in finding_of(result, "no_positional_information")["message"]

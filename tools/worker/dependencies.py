@@ -41,6 +41,7 @@ import torch
 from torch import nn
 
 from . import dependencies_causes as causes
+from . import dependencies_loss as loss_probes
 from . import dependencies_mechanisms as mechanisms
 from .compact import evenly_spaced, significant
 from .dependencies_position import check_positions
@@ -748,6 +749,13 @@ def _implied_axes(ctx: JobContext, inputs: torch.Tensor, trace: Trace, roles: Ro
     return [axis] if axis is not None and axis.size >= 2 and axis.fits(trace.output) else []
 
 
+def mechanism_probes(ctx: JobContext, model: nn.Module, batch: Batch, trace: Trace, roles: Roles, threshold: float):
+    """(findings, results) of the probes on the model's inputs (dependencies_mechanisms) and on the loss (dependencies_loss)."""
+    found, results = mechanisms.probe(ctx, model, batch, trace, roles, threshold)
+    on_loss, measured = loss_probes.probe(ctx, model, batch.value, threshold, trace.cost)
+    return found + on_loss, results + measured
+
+
 def _dependence(
     ctx: JobContext, model: nn.Module, batch: Batch, roles: Roles
 ) -> tuple[list, dict[str, Any], list[str], dict, Trace]:
@@ -765,7 +773,7 @@ def _dependence(
             findings += [found] if found else []
             summaries.append(line)
         if ctx.args["mode"] in ("batch", "both"):
-            found, details["mechanisms"] = mechanisms.probe(ctx, model, batch, trace, roles, threshold)
+            found, details["mechanisms"] = mechanism_probes(ctx, model, batch, trace, roles, threshold)
             findings += found
             summaries += mechanisms.summary(details["mechanisms"])
     if "causal" in details and causes.targets_unshifted(batch.inputs, targets_of(batch.value), ctx.harness.ignore_index):
