@@ -49,3 +49,10 @@ async def test_check_dependencies_names_the_mechanism_of_the_twin(family, bug, c
     result = await call(family, "check_dependencies", {"harness": bug})
     assert code in codes(result), result["summary"]
     assert "next_states" in result["summary"] or "terminal" in result["summary"]
+
+
+async def test_overfit_memorises_fixed_transitions_of_a_replay_agent(family):
+    """get_train_batch acts with the model, but the batch holds transitions: off-policy, judged on its TD loss."""
+    result = await call(family, "run_overfit_test", {"harness": H})
+    assert result["details"]["on_policy"] is False, result["summary"]
+    assert all(size["reached_target"] for size in result["details"]["sizes"]), result["summary"]

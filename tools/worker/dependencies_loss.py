@@ -23,6 +23,7 @@ from torch.overrides import TorchFunctionMode
 from .dependencies_roles import elements
 from .details import MechanismResult
 from .findings import ERROR, WARNING, finding
+from .harness import next_state_key
 
 # Names of metadata a batch may carry for logging or evaluation only; the loss rightly never reads them.
 METADATA = ("id", "ids", "index", "indices", "idx", "name", "names", "path", "paths", "meta", "metadata")
@@ -70,10 +71,6 @@ def batch_keys(batch: Any, reads: Reads) -> tuple[list, list]:
     return [_unread_finding(key, value) for key, value in parts.items() if key not in reads.read], results
 
 
-def _next_key(batch: Any) -> Any:
-    return next((k for k, v in elements(batch).items() if isinstance(v, torch.Tensor) and "next" in str(k).lower()), None)
-
-
 def _calls_on(ctx, model: nn.Module, batch: Any, value: torch.Tensor, cost) -> tuple[torch.Tensor, list[torch.Tensor], Reads]:
     """(the loss, outputs of the model's top-level calls on `value`, which batch tensors the loss read), with gradients on."""
     outputs: list[torch.Tensor] = []
@@ -113,7 +110,7 @@ def bootstrap_target(key: Any, loss: torch.Tensor, outputs: list[torch.Tensor], 
 
 
 def probe(ctx, model: nn.Module, batch: Any, threshold: float, cost) -> tuple[list, list]:
-    key = _next_key(batch)
+    key = next_state_key(batch)
     if key is None:
         return [], []
     loss, outputs, reads = _calls_on(ctx, model, batch, elements(batch)[key], cost)  # one forward for both probes

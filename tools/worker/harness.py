@@ -10,14 +10,17 @@ Everything here runs in the worker.
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import inspect
 import math
 import os
+import random
 import sys
 from types import ModuleType
 from typing import Any
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -175,6 +178,14 @@ def split_terms(value: Any, where: str, keep_graph: bool = False) -> tuple[Any, 
     return value["loss"], terms
 
 
+def next_state_key(batch: Any) -> Any:
+    """The key of a dict batch's next states (its name contains "next": next_states, next_obs, obs_next): a batch
+    of transitions for a bootstrapped (TD) loss; None for any other batch."""
+    if not isinstance(batch, dict):
+        return None
+    return next((k for k, v in batch.items() if isinstance(v, torch.Tensor) and "next" in str(k).lower()), None)
+
+
 def _takes_model(fn: Any) -> bool:
     """Whether get_train_batch wants the current model (on-policy data): a `model` parameter or a third one."""
     try:
@@ -217,9 +228,7 @@ class Harness:
         self.ignore_index = self._int_attribute("ignore_index", DEFAULT_IGNORE_INDEX)
         self.objective = self._objective()
         self.frozen_copies = self._lookup("frozen_copies")  # {"target": "online"}: copy module -> source module
-        # get_train_batch takes the model: the data come from the model itself (RL rollouts), so the
-        # loss is a surrogate whose value says little; the `objective` says whether it works.
-        self.on_policy = self.get_train_batch_fn is not None and _takes_model(self.get_train_batch_fn)
+        self.takes_model = self.get_train_batch_fn is not None and _takes_model(self.get_train_batch_fn)
         self._loss_floor = self._lookup("loss_floor")
         if self._loss_floor is not None and not callable(self._loss_floor):
             self._loss_floor = float(_scalar(self._loss_floor, "loss_floor", "loss_floor"))
@@ -234,6 +243,24 @@ class Harness:
                 where=name,
             )
         return target
+
+    @functools.cached_property
+    def on_policy(self) -> bool:
+        """get_train_batch takes the model (the data come from the model itself) and get_batch's batch is no set
+        of transitions: the loss is a surrogate on rollouts (REINFORCE) whose value says little; the `objective`
+        says whether it works. A replay-based agent (DQN) acts with the model too, but its batch holds transitions
+        (a next-state key) and its TD loss is a regression that a fixed batch can be memorised on."""
+        if not self.takes_model:
+            return False
+        state = random.getstate(), np.random.get_state()
+        try:
+            with torch.random.fork_rng(devices=[]):  # peeking at a batch must not move the user's random streams
+                return next_state_key(self.get_batch(2, "train")) is None
+        except Exception:  # noqa: BLE001 - a get_batch that fails is reported by the tool that draws its batch
+            return True
+        finally:
+            random.setstate(state[0])
+            np.random.set_state(state[1])
 
     def _lookup(self, role: str) -> Any:
         return getattr(self.module, self._names[role], None)
@@ -360,7 +387,7 @@ class Harness:
         asks for one: on-policy data), else the fixed get_batch batch."""
         if self.get_train_batch_fn is None:
             return self.get_batch(batch_size, "train")
-        if self.on_policy:
+        if self.takes_model:
             return self.get_train_batch_fn(batch_size, step, model)
         return self.get_train_batch_fn(batch_size, step)
 
