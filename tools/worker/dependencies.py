@@ -109,6 +109,7 @@ class Trace:
     calls: list[tuple[str, str, list[torch.Tensor], list[torch.Tensor]]] = field(default_factory=list)
     attention: list[dict[str, Any]] = field(default_factory=list)  # softmax / SDPA calls over (T, T) scores
     cost: Cost = field(default_factory=_nothing_spent)
+    arguments: dict[int | str, Any] = field(default_factory=dict)  # the model's top-level call: position or name -> value
 
     def activation_bytes(self) -> int:
         unique = {id(t): t for _, _, ins, outs in self.calls for t in ins + outs}
@@ -227,8 +228,9 @@ def _trace(ctx: JobContext, model: nn.Module, batch: Batch) -> Trace:
         return record
 
     handles = [module.register_forward_hook(hook(name)) for name, module in model.named_modules()]
+    torch.manual_seed(ctx.seed)  # as every probe's forward: code that samples samples alike, so outputs compare
     try:
-        with causes.AttentionRecorder(trace.attention):
+        with causes.AttentionRecorder(trace.attention), mechanisms.CallArguments(model) as call:
             if inputs.is_floating_point():
                 trace.leaf = inputs.detach().clone().requires_grad_()
                 trace.method = "gradient with respect to the inputs"
@@ -241,6 +243,7 @@ def _trace(ctx: JobContext, model: nn.Module, batch: Batch) -> Trace:
         for handle in handles:
             handle.remove()
     trace.cost.forward_passes += 1
+    trace.arguments = call.seen or {}
     return trace
 
 

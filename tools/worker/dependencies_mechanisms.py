@@ -118,11 +118,12 @@ def _unused(label: str, value: torch.Tensor, declared: bool) -> dict[str, Any]:
     )
 
 
-def conditions(ctx, model: nn.Module, batch: dep.Batch, roles: Roles, threshold: float, cost):
-    """(findings, results): perturb each conditioning input alone; an unchanged output means it is unused."""
-    base, seen = _output(ctx, model, batch.value, cost)
+def conditions(ctx, model: nn.Module, batch: dep.Batch, trace: dep.Trace, roles: Roles, threshold: float):
+    """(findings, results): perturb each conditioning input alone; an unchanged output means it is unused.
+    The unperturbed output is the trace's (the same seeded forward), so each input costs one forward."""
+    base, cost = trace.output.detach(), trace.cost
     findings, results = [], []
-    for label, kind, where, value in _condition_subjects(seen, batch, roles):
+    for label, kind, where, value in _condition_subjects(trace.arguments, batch, roles):
         moved = _perturbed(value, ctx.seed)
         try:
             if kind == "argument":
@@ -303,7 +304,7 @@ def _scored_finding(message: str, evidence: dict[str, Any], where: str, severity
 def probe(ctx, model: nn.Module, batch: dep.Batch, trace: dep.Trace, roles: Roles, threshold: float):
     """(findings, results) of every probe the roles call for. Padding goes first: real positions that attend only
     to the padding (an inverted mask) also see no later real position, which is that one bug, not a causal mask."""
-    findings, results = conditions(ctx, model, batch, roles, threshold, trace.cost)
+    findings, results = conditions(ctx, model, batch, trace, roles, threshold)
     if roles.pad_mask is not None:
         found, measured = padding(trace, roles, threshold, ctx.seed)
         findings, results = findings + found, results + measured
