@@ -755,7 +755,7 @@ def _implied_axes(ctx: JobContext, inputs: torch.Tensor, trace: Trace, roles: Ro
 def mechanism_probes(ctx: JobContext, model: nn.Module, batch: Batch, trace: Trace, roles: Roles, threshold: float):
     """(findings, results) of the probes on the model's inputs (dependencies_mechanisms) and on the loss (dependencies_loss)."""
     found, results = mechanisms.probe(ctx, model, batch, trace, roles, threshold)
-    on_loss, measured = loss_probes.probe(ctx, model, batch.value, threshold, trace.cost)
+    on_loss, measured = loss_probes.probe(ctx, model, batch.value, batch.key, threshold, trace.cost)
     return found + on_loss, results + measured
 
 

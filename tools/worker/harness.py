@@ -229,6 +229,9 @@ class Harness:
         self.objective = self._objective()
         self.frozen_copies = self._lookup("frozen_copies")  # {"target": "online"}: copy module -> source module
         self.takes_model = self.get_train_batch_fn is not None and _takes_model(self.get_train_batch_fn)
+        # get_train_batch takes the model: the data come from the model itself (RL), so the loss (a surrogate,
+        # or a TD loss whose targets move) says little over a run; the `objective` says whether it works.
+        self.on_policy = self.takes_model
         self._loss_floor = self._lookup("loss_floor")
         if self._loss_floor is not None and not callable(self._loss_floor):
             self._loss_floor = float(_scalar(self._loss_floor, "loss_floor", "loss_floor"))
@@ -245,12 +248,11 @@ class Harness:
         return target
 
     @functools.cached_property
-    def on_policy(self) -> bool:
-        """get_train_batch takes the model (the data come from the model itself) and get_batch's batch is no set
-        of transitions: the loss is a surrogate on rollouts (REINFORCE) whose value says little; the `objective`
-        says whether it works. A replay-based agent (DQN) acts with the model too, but its batch holds transitions
-        (a next-state key) and its TD loss is a regression that a fixed batch can be memorised on."""
-        if not self.takes_model:
+    def rollouts(self) -> bool:
+        """Whether a fixed batch to memorise is one of rollouts (REINFORCE: a surrogate loss with no floor): on-policy
+        data and get_batch's batch is no set of transitions. A replay-based agent (DQN) acts with the model too, but
+        get_batch holds transitions (a next-state key) and its TD loss on them is a regression it can memorise."""
+        if not self.on_policy:
             return False
         state = random.getstate(), np.random.get_state()
         try:
