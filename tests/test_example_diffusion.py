@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from conftest import example_client
+from conftest import call, codes, example_client, finding_of
 from example_family import QUICK_TOOLS, clean_at_defaults, cases, known_value, session_verdict
 
 pytestmark = pytest.mark.anyio
@@ -41,3 +41,9 @@ async def test_planted_bug_fails_its_known_value(family, bug, function):
 @pytest.mark.slow
 def test_session_reproduces(tmp_path):
     assert session_verdict("diffusion", steps=3000, tmp=tmp_path) == "reproduced: yes"
+
+
+async def test_inspect_model_sees_alpha_bar_one_step_behind(family):
+    result = await call(family, "inspect_model", {"harness": "bug_abar_off_by_one.py"})
+    assert codes(result, "warning") == {"schedule_off_by_one"}, result["summary"]
+    assert "first noise level adds no noise" in finding_of(result, "schedule_off_by_one")["message"]

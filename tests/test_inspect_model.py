@@ -92,3 +92,8 @@ async def test_shape_trace_goes_through_the_harness_forward(client):
     trace = result["details"]["shape_trace"]
     assert trace[0] == "input {image: (2, 1, 8, 8), meta: (2, 4), label: (2,)}"
     assert trace[-1] == "output (2, 4)" and any(step.startswith("head:") for step in trace)
+
+
+async def test_a_shifted_alpha_bar_kept_beside_the_product_is_no_off_by_one(client):
+    """alphas_cumprod_prev (the product over s < t) is what a sampler needs, beside alphas_cumprod itself."""
+    assert_clean(await call(client, "inspect_model", {"harness": "schedule_prev_buffer.py"}))

@@ -17,6 +17,7 @@ from torch import nn
 
 from .details import InspectDetails, ModuleRow
 from .findings import ERROR, INFO, finding, sort_findings
+from .schedules import schedule_findings
 from .frozen_copies import Copy, find_copies
 from .harness import inputs_of
 from .job import JobContext
@@ -311,7 +312,8 @@ def run(ctx: JobContext) -> dict[str, Any]:
     unregistered = _unregistered(model)
     hidden = sum(u["hidden_params"] for u in unregistered)
     copies = find_copies(model, ctx.harness.frozen_copies)
-    findings = sort_findings(_findings(ctx, model, seen, failure, unregistered, total, hidden, copies))
+    findings = sort_findings(_findings(ctx, model, seen, failure, unregistered, total, hidden, copies)
+                             + schedule_findings(model))
     expected = ctx.args.get("expected_param_count")
     counts = _counts(model, rows, tied, hidden, copies)
     top = sorted((r for r in rows if r["own_params"]), key=lambda r: -r["own_params"])[:TOP_MODULES]
