@@ -169,7 +169,10 @@ def discount(ctx, model: nn.Module, batch: Any, keys: tuple[Any, Any], base: flo
                                     note="the loss has no gradient along a shift of the states' Q-values")]
     parts = elements(batch)
     delta = DISCOUNT_SHIFT
-    both = _shifted_loss(ctx, model, batch, [parts[keys[0]], parts[keys[1]]], delta, cost) - base
+    try:
+        both = _shifted_loss(ctx, model, batch, [parts[keys[0]], parts[keys[1]]], delta, cost) - base
+    except Exception as error:  # noqa: BLE001 - outputs the loss cannot take shifted (used as indices): no verdict
+        return [], [MechanismResult(probe="discount", subject="Q-values shifted", measured=False, note=f"{error}"[:200])]
     relative = abs(both) / abs(slope * delta)
     result = MechanismResult(probe="discount", subject="Q-values shifted", measured=True, relative=relative)
     if relative > DISCOUNT_INVARIANT:
