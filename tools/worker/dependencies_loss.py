@@ -21,6 +21,7 @@ from torch import nn
 from torch.nn.modules.module import register_module_forward_hook, register_module_forward_pre_hook
 from torch.overrides import TorchFunctionMode
 
+from . import dependencies as dep
 from .dependencies_roles import elements
 from .details import MechanismResult
 from .findings import ERROR, WARNING, finding
@@ -85,7 +86,7 @@ def _calls_on(ctx, model: nn.Module, batch: Any, watched: dict[str, torch.Tensor
                 outputs[name].append(output)
 
     cost.forward_passes += 1
-    torch.manual_seed(ctx.seed)
+    dep.reseed(ctx.seed)
     handle = model.register_forward_hook(record)
     try:
         with torch.enable_grad(), Reads(elements(batch)) as reads:
@@ -152,7 +153,7 @@ def _shifted_loss(ctx, model: nn.Module, batch: Any, watched: list[torch.Tensor]
     shift = Shift(model, watched, delta)
     try:
         cost.forward_passes += 1
-        torch.manual_seed(ctx.seed)
+        dep.reseed(ctx.seed)
         with torch.no_grad():
             return float(ctx.harness.loss(model, batch).double())
     finally:

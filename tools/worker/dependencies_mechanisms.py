@@ -75,7 +75,7 @@ class CallArguments:
 
 def _output(ctx, model: nn.Module, batch: Any, cost, swap=None) -> tuple[torch.Tensor, dict]:
     cost.forward_passes += 1
-    torch.manual_seed(ctx.seed)  # code that samples (dropout) samples alike in every pass
+    dep.reseed(ctx.seed)  # code that samples (dropout) samples alike in every pass
     with torch.no_grad(), CallArguments(model, swap) as call:
         output = dep.model_output(ctx, model, batch).detach()
     return output, call.seen or {}
@@ -227,7 +227,7 @@ def positions(ctx, model: nn.Module, batch: dep.Batch, trace: dep.Trace, roles: 
     index = _permutation(_real(trace, roles), ctx.seed).to(inputs.device)
     spread = lambda t, i: i.view(*i.shape, *[1] * (t.dim() - 2)).expand(*i.shape, *t.shape[2:])  # noqa: E731
     cost.forward_passes += 1
-    torch.manual_seed(ctx.seed)
+    dep.reseed(ctx.seed)
     with torch.no_grad():
         moved = dep.model_output(ctx, model, batch.with_inputs(inputs.gather(1, spread(inputs, index))))
     difference = (moved - output.gather(1, spread(output, index))).abs().max() / output.abs().max().clamp_min(1e-30)
@@ -249,7 +249,7 @@ def _loss_gradient(ctx, model: nn.Module, batch: Any, shape: torch.Size, cost) -
     cost.forward_passes += 1
     captured: list[torch.Tensor] = []
     handle = model.register_forward_hook(lambda module, args, output: captured.append(dep.output_tensor(output)))
-    torch.manual_seed(ctx.seed)
+    dep.reseed(ctx.seed)
     try:
         with torch.enable_grad():
             loss = ctx.harness.loss(model, batch)
