@@ -27,10 +27,14 @@ from .details import MechanismResult
 from .findings import ERROR, WARNING, finding
 from .harness import next_state_key
 
-# Names of metadata a batch may carry for logging or evaluation only; the loss rightly never reads them.
 DISCOUNT_SHIFT = 0.1  # small: the loss's change is compared with its slope along the shift
 DISCOUNT_INVARIANT = 1e-5  # gamma = 0.99 moves the loss by ~1e-2 of the states-only shift, 0.9999 by ~1e-4; rounding ~1e-7
-METADATA = ("id", "ids", "index", "indices", "idx", "name", "names", "path", "paths", "meta", "metadata")
+# Words of the keys a transition batch may carry for bookkeeping only, which a correct TD loss rightly never reads:
+# ids and indices (prioritised replay updates priorities in train_step), episode and time counters, and the
+# truncation flag (a time-limit cut is no terminal: bootstrapping through it is right, so the target ignores it).
+METADATA = frozenset({"id", "ids", "index", "indices", "idx", "name", "names", "path", "paths", "meta", "metadata",
+                      "info", "infos", "episode", "episodes", "time", "timestep", "timesteps", "truncated",
+                      "truncation", "truncations", "timeout", "timeouts"})
 
 
 class Reads(TorchFunctionMode):
@@ -69,7 +73,8 @@ def _unread_finding(key: Any, value: torch.Tensor) -> dict[str, Any]:
 
 def batch_keys(batch: Any, reads: Reads) -> tuple[list, list]:
     """(findings, results): every tensor of a transition batch must be read by the loss."""
-    parts = {k: v for k, v in elements(batch).items() if isinstance(v, torch.Tensor) and str(k).lower() not in METADATA}
+    parts = {k: v for k, v in elements(batch).items()
+             if isinstance(v, torch.Tensor) and not METADATA & set(str(k).lower().replace("-", "_").split("_"))}
     results = [MechanismResult(probe="batch_key", subject=f"batch[{key!r}]", measured=True, relative=float(key in reads.read))
                for key in parts]
     return [_unread_finding(key, value) for key, value in parts.items() if key not in reads.read], results
