@@ -1,6 +1,6 @@
 """A harness file as plain callables, for the processes that run outside the tools: the fine
-grid reference and the Lightning peer. Mirrors the contract's defaults (shared/design/
-contract.md §1): cross-entropy for integer targets, MSE for float ones, Adam."""
+grid reference and the Lightning peer. Mirrors the contract's defaults (docs/harness-contract.md):
+cross-entropy for integer targets, MSE for float ones, Adam."""
 
 from __future__ import annotations
 

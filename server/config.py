@@ -1,4 +1,4 @@
-"""The server's options (shared/design/contract.md §2), as one typed object."""
+"""The server's options (docs/install.md, "Server options"), as one typed object."""
 
 from __future__ import annotations
 

@@ -1,8 +1,8 @@
-"""Every example tool call in the guides, SKILL.md and the README is a call the server accepts.
+"""Every example tool call in the guides, SKILL.md, the README and docs/ is a call the server accepts.
 
 The convention (one, so that it can be checked): a call is the tool's name followed by its
 arguments as one JSON object, `tool_name {"harness": "harness.py", ...}` in prose and code
-blocks, or `tool_name({...})` in the README's transcript of the demo. Each is validated
+blocks, or `tool_name({...})` in the transcripts of the demo (README.md, docs/examples.md). Each is validated
 against the tool's own pydantic arguments model, the one the server validates with, so an
 example can neither name an argument that does not exist nor break a rule such as lr_sweep's
 "a range test needs num_lrs >= 20". Tool names and argument models come from the code.
@@ -28,9 +28,10 @@ PYTHON_STYLE = re.compile(r"`(" + "|".join(ARGS) + r")\((?!\{|\))[^`]*`")
 
 
 def documents():
-    """(label, text) of every guide, SKILL.md and the README."""
+    """(label, text) of every guide, SKILL.md, the README and every page of docs/."""
     texts = [(f"prompts/{name}.md", read_markdown(name)) for name in CATALOG]
-    return texts + [(name, (ROOT / name).read_text(encoding="utf-8")) for name in ("SKILL.md", "README.md")]
+    pages = ["SKILL.md", "README.md"] + sorted(str(p.relative_to(ROOT)) for p in (ROOT / "docs").rglob("*.md"))
+    return texts + [(name, (ROOT / name).read_text(encoding="utf-8")) for name in pages]
 
 
 def example_calls():
@@ -66,7 +67,8 @@ def test_example_call_is_valid(label, tool, arguments):
         pytest.fail(f"{label}: {tool} {json.dumps(arguments)} is refused:\n{exc}")
 
 
-@pytest.mark.parametrize("label", [label for label, _ in documents() if label != "README.md"])
+# The guides and SKILL.md, which agents read; the README and docs/ are the reference, for people.
+@pytest.mark.parametrize("label", [label for label, _ in documents() if not label.startswith(("README.md", "docs/"))])
 def test_guides_write_calls_one_way(label):
     """Guides are read by agents, which copy what they see: no Python-style calls beside the JSON ones."""
     text = dict(documents())[label]

@@ -299,9 +299,11 @@ def test_harness_guide_example_runs():
     assert abs(metrics["test_loss"] - 1.609) < 0.2  # ln(5) at init, as the guide says
 
 
-def test_readme_findings_table_is_the_code_list():
-    """The README's finding-codes table says what tools/worker/findings.py says, code for code."""
-    readme = (Path(__file__).parent.parent / "README.md").read_text()
-    section = readme[readme.index("### Finding codes") : readme.index("\n## ", readme.index("### Finding codes"))]
+def test_docs_findings_table_is_the_code_list():
+    """The finding-codes table of docs/results.md says what tools/worker/findings.py says, code for code."""
+    page = (Path(__file__).parent.parent / "docs" / "results.md").read_text()
+    start = page.index("\n## Finding codes\n")
+    end = page.find("\n## ", start + 1)
+    section = page[start : end if end != -1 else len(page)]
     table = dict(re.findall(r"^\| `([a-z_]+)` \| (.*) \|$", section, re.M))
     assert table == CODES

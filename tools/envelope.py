@@ -1,4 +1,4 @@
-"""The result envelope every tool returns (shared/design/contract.md §3).
+"""The result envelope every tool returns (docs/results.md).
 
 status, summary and findings come first because an agent with a small context reads
 from the top; details hold the tool's compact numbers; run says how and where it ran.
@@ -19,7 +19,7 @@ Severity = Literal["error", "warning", "info"]
 
 
 class Finding(BaseModel):
-    code: str = Field(description="Stable finding code; see the README's findings table.")
+    code: str = Field(description="Stable finding code; see the findings table of docs/results.md.")
     severity: Severity
     message: str = Field(description="What is wrong, with the numbers that show it.")
     where: str | None = Field(None, description="A parameter/module name, or file:line in the user's code.")

@@ -24,7 +24,7 @@ MODEL_KWARGS_MAX_BYTES = 32 * 2**20  # JSON size; larger data belongs in a file 
 
 
 class HarnessArgs(BaseModel):
-    """Arguments every runner tool takes (shared/design/contract.md §1)."""
+    """Arguments every runner tool takes (docs/harness-contract.md)."""
 
     model_config = ConfigDict(extra="forbid")
 

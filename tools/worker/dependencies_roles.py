@@ -1,6 +1,6 @@
 """Which element of the batch plays which role, for check_dependencies' mechanism probes.
 
-A harness may declare them (module-level `batch_roles`, README "The harness contract"):
+A harness may declare them (module-level `batch_roles`, docs/harness-contract.md):
 
     batch_roles = {"conditions": ["t"], "pad_mask": "attention_mask", "attention": "bidirectional"}
 

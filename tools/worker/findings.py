@@ -1,6 +1,6 @@
 """Finding codes and the plain-dict form a check returns them in.
 
-The codes are public (shared/design/contract.md §4): extend, never rename. The server
+The codes are public (docs/results.md, "Finding codes"): extend, never rename. The server
 validates every finding against `implement_paper.tools.envelope.Finding`.
 """
 
@@ -12,7 +12,8 @@ ERROR, WARNING, INFO = "error", "warning", "info"
 SEVERITY_ORDER = {ERROR: 0, WARNING: 1, INFO: 2}
 F = TypeVar("F")
 
-# What a code means, in one line. The README's table and the tool docs come from here.
+# What a code means, in one line. The tool docs come from here; docs/results.md's table repeats it (a test
+# keeps the two equal).
 CODES: dict[str, str] = {
     "overfit_failed": "loss did not reach the target on N examples",
     "loss_not_decreasing": "parameters move but the loss does not improve",

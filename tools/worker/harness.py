@@ -2,7 +2,7 @@
 
 The harness is one ordinary Python file exposing `build_model` and `get_batch`, and
 optionally `loss_fn`, `make_optimizer`, `train_step`, `num_classes`, `evaluate`,
-`get_train_batch` (shared/design/contract.md §1), plus the paper-type hooks of §5:
+`get_train_batch` (docs/harness-contract.md), plus the paper-type hooks:
 `forward`, `loss_floor`, `objective`, `make_scheduler`, `ignore_index`, loss and
 train-step dicts, and an on-policy `get_train_batch(batch_size, step, model)`.
 Everything here runs in the worker.
