@@ -60,7 +60,7 @@ CODES: dict[str, str] = {
     "train_batch_missing": "no get_train_batch(batch_size, step): training reused the fixed get_batch batch",
     "known_value_mismatch": "a harness function's output differs from the hand-worked expected value",
     "unused_input": "an input the model is called with (a timestep, a condition, a label) does not change its output",
-    "unused_batch_key": "the loss does not change when one tensor of the batch changes: loss_fn never reads it (a done flag left out of a TD target)",
+    "unused_batch_key": "a transition batch's tensor that no torch operation of the loss reads (a done flag left out of the TD target, actions never gathered)",
     "schedule_off_by_one": "a buffer holds alpha-bar one step behind its betas (the product over s < t): alpha-bar_0 = 1, the first noise level adds no noise",
     "undiscounted_target": "a TD loss unchanged when one constant is added to every Q-value: a discount of 1 with no terminal, nothing anchors the Q-values",
     "gradient_through_target": "the loss has a gradient through the model's output on the next states: a bootstrapped (TD) target not detached",
