@@ -37,7 +37,8 @@ TOOL = harness_tool(
         "top-level block's output), a module tree with output shapes and parameter counts, the total / trainable / "
         "frozen / buffer counts (tied weights counted once), frozen copies (a target network or EMA copy, compared "
         "with the paper's count without them), and modules hidden in plain lists/dicts. "
-        "Findings: param_count_mismatch (pass expected_param_count from the paper), unregistered_modules. "
+        "Findings: param_count_mismatch (pass expected_param_count from the paper), unregistered_modules, "
+        "schedule_off_by_one (a diffusion alpha-bar buffer one step behind its betas). "
         "Call it right after writing the model; then check_initialization."
     ),
 )

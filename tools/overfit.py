@@ -58,7 +58,8 @@ TOOL = harness_tool(
         "KL term is a sign error, never memorised. Findings: overfit_failed, loss_not_decreasing, params_not_updated, "
         "diverged, non_finite_loss, loss_below_floor, loss_unbounded, negative_kl, train_eval_gap, buffers_not_updated; "
         "for a frozen copy in the model (target network, EMA copy, teacher) grad_reaches_copy, optimizer_updates_copy, "
-        "copy_never_synced, copy_not_lagging. "
+        "copy_never_synced, copy_not_lagging. A replay agent (get_batch holding transitions with a next_states key) "
+        "memorises fixed transitions; on-policy rollouts are judged on moving and staying finite. "
         "Run it first when training misbehaves; if it fails, call gradient_check next."
     ),
     plot=_plot,
