@@ -22,6 +22,7 @@ from .findings import ERROR, INFO, finding, sort_findings
 from .frozen_copies import Copy, find_copies
 from .harness import inputs_of
 from .job import JobContext
+from .schedule_offset import schedule_findings
 
 TREE_ROWS = 30  # modules in the details' tree; the deepest level that fits is shown, the rest is in full_report
 TOP_MODULES = 5  # largest modules by their own parameters; params_by_type aggregates the rest
@@ -315,7 +316,8 @@ def run(ctx: JobContext) -> dict[str, Any]:
     unregistered = _unregistered(model)
     hidden = sum(u["hidden_params"] for u in unregistered)
     copies = find_copies(model, ctx.harness.frozen_copies)
-    findings = sort_findings(_findings(ctx, model, seen, failure, unregistered, total, hidden, copies))
+    findings = sort_findings(_findings(ctx, model, seen, failure, unregistered, total, hidden, copies)
+                             + schedule_findings(model))
     expected = ctx.args.get("expected_param_count")
     counts = _counts(model, rows, tied, hidden, copies)
     top = sorted((r for r in rows if r["own_params"]), key=lambda r: -r["own_params"])[:TOP_MODULES]
