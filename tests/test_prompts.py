@@ -23,9 +23,7 @@ ROOT = Path(__file__).resolve().parents[1]
 TOOL_ARGS = {tool.name: set(tool.args.model_fields) for tool in TOOLS}
 # Codes the guides name that parallel branches of issues 25 and 26 add; once a branch is merged its codes are in
 # CODES and drop out of this set, so the check below holds them to the code list again.
-PARALLEL_CODES = {"noise_shared_across_batch", "input_carries_target", "schedule_constant", "seeds_share_data",
-                  "unused_batch_key", "undiscounted_target", "gradient_through_target", "schedule_off_by_one"} - set(CODES)
-FINDING_CODES = set(CODES) | PARALLEL_CODES
+FINDING_CODES = set(CODES)
 # batch_roles is read by check_dependencies alone (tools/worker/dependencies_roles.py), not by the harness loader.
 HARNESS_NAMES = set(REQUIRED + OPTIONAL) | {"batch_roles"}
 # Other snake_case names the guides legitimately put in backticks (code the user writes).
