@@ -543,7 +543,7 @@ def _shared_draws(
 
 
 def run(ctx: JobContext) -> dict[str, Any]:
-    batch_size, splits, sample = ctx.args["batch_size"], ctx.args["splits"], ctx.args["overlap_sample"]
+    batch_size, splits, sample = ctx.req.batch_size, ctx.req.splits, ctx.req.overlap_sample
     seed_everything(ctx.seed)  # once: reseeding between the two calls would hide a get_batch on the global RNG
     inspections = []
     for index, split in enumerate(splits):

@@ -392,7 +392,7 @@ def _model_check(ctx: JobContext) -> dict[str, Any]:
     if not any(p.requires_grad for p in model.parameters()):
         raise HarnessError("the model has no trainable parameters: nothing to check", where="build_model")
     model.train()
-    batch = ctx.batch(ctx.args["batch_size"], "train")
+    batch = ctx.batch(ctx.req.batch_size, "train")
     forward_loss = lambda: ctx.harness.loss(model, batch)  # noqa: E731 - nonfinite.locate re-runs it
     model.zero_grad(set_to_none=True)
     (loss, terms), order = _forward_order(model, lambda: ctx.harness.loss_terms(model, batch, keep_graph=True))
@@ -604,7 +604,7 @@ def _cast_suggestion(cast: dict[str, str]) -> str:
 
 
 def _numerical_check(ctx: JobContext) -> dict[str, Any]:
-    spec = ctx.args["numerical"]
+    spec = ctx.req.numerical
     name = spec["function"]
     device = torch.device("cpu") if ctx.device.type == "mps" else ctx.device  # MPS has no float64
     torch.manual_seed(ctx.seed)
@@ -664,6 +664,6 @@ def _numerical_verdict(result: NumericalResult, spec: dict[str, Any], cast: dict
 
 
 def run(ctx: JobContext) -> dict[str, Any]:
-    if ctx.args.get("numerical"):
+    if ctx.req.numerical:
         return _numerical_check(ctx)
     return _model_check(ctx)

@@ -82,12 +82,11 @@ class SeedRun:
     """One seed's model, optimiser, loss trace and evaluation history."""
 
     def __init__(self, ctx: JobContext):
-        args = ctx.args
         self.ctx, self.harness = ctx, ctx.harness
-        self.steps, self.batch_size = args["steps"], args["batch_size"]
-        self.eval_every = args.get("eval_every")
+        self.steps, self.batch_size = ctx.req.steps, ctx.req.batch_size
+        self.eval_every = ctx.req.eval_every
         self.model = ctx.build_model()
-        self.optimizer, self.scheduler = ctx.optimizer_for(self.model, args["lr"], self.steps)
+        self.optimizer, self.scheduler = ctx.optimizer_for(self.model, ctx.req.lr, self.steps)
         self.buffers = statistics_buffers(self.model)
         self.trace = Trace()
         self.history: list[dict[str, Any]] = []
