@@ -22,6 +22,7 @@ from .details import AblationDetails, TrainedRun, TrainedRuns, VariantResult
 from .failures import HarnessError
 from .findings import ERROR, INFO, WARNING, finding
 from .job import JobContext, seed_everything
+from .messages import AblationRequest
 from .seed_streams import first_batches_digest
 from .shared_data import shared_data_finding
 from .metric_names import guess_mode, words
@@ -442,9 +443,10 @@ def _trained_here(ctx: JobContext, variants: dict[str, dict], rank_by: str) -> t
     return results, losses, findings
 
 
-def run(ctx: JobContext) -> dict[str, Any]:
+def run(ctx: JobContext[AblationRequest]) -> dict[str, Any]:
     variants = {BASELINE: {}, **ctx.req.variants}
-    ctx.req = replace(ctx.req, seeds=ctx.req.seeds or [ctx.seed])
+    seeds = ctx.req.seeds or [ctx.seed]
+    ctx.req = replace(ctx.req, seeds=seeds)  # the helpers read the seeds trained, not the argument
     rank_by, mode = _rank_by(ctx)
     if ctx.req.train_only is not None:
         return _train_part(ctx, variants, rank_by)
@@ -458,11 +460,11 @@ def run(ctx: JobContext) -> dict[str, Any]:
     restated = [r.name for r in results if r.restates_baseline]
     if restated:
         summary += f" {', '.join(restated)} restate(s) the baseline's model_kwargs: its runs, not trained again."
-    if len(ctx.req.seeds) > 1:  # the seed spread is the noise every verdict here is judged against
-        digests = {seed: first_batches_digest(ctx, seed, ctx.req.batch_size) for seed in ctx.req.seeds}
+    if len(seeds) > 1:  # the seed spread is the noise every verdict here is judged against
+        digests = {seed: first_batches_digest(ctx, seed, ctx.req.batch_size) for seed in seeds}
         findings += [f for f in [shared_data_finding(digests)] if f is not None]
     not_finite = [r.name for r in results if r.non_finite_at_step is not None]
     if not_finite:
         summary += f" Loss became NaN/Inf: {', '.join(not_finite)}."
-    details = AblationDetails(rank_by=rank_by, mode=mode, seeds=ctx.req.seeds, ranking=ranking, variants=results)
+    details = AblationDetails(rank_by=rank_by, mode=mode, seeds=seeds, ranking=ranking, variants=results)
     return {"summary": summary, "findings": findings + comparison, "details": asdict(details)}

@@ -762,7 +762,7 @@ def _dependence(
     return findings, details, summaries, {m: v for m, v in full.items() if v is not None}, trace
 
 
-def run(ctx: JobContext) -> dict[str, Any]:
+def run(ctx: JobContext[DependencyRequest]) -> dict[str, Any]:
     started = time.perf_counter()
     model = ctx.build_model()
     value = ctx.batch(ctx.req.batch_size, "train")

@@ -23,6 +23,7 @@ from .details import GradientDetails, InputError, ModelGradients, ModuleGradient
 from .failures import HarnessError
 from .findings import ERROR, WARNING, finding, sort_findings
 from .job import JobContext
+from .messages import GradientRequest
 
 # Thresholds start from AUTOTRAINER (Zhang et al., ICSE 2021: first/last layer gradient norm
 # ratio < 1e-3 vanishing, > 70 exploding) and TheDeepChecker (Ben Braiek & Khomh: absolute
@@ -663,7 +664,7 @@ def _numerical_verdict(result: NumericalResult, spec: dict[str, Any], cast: dict
             "findings": []}
 
 
-def run(ctx: JobContext) -> dict[str, Any]:
+def run(ctx: JobContext[GradientRequest]) -> dict[str, Any]:
     if ctx.req.numerical:
         return _numerical_check(ctx)
     return _model_check(ctx)

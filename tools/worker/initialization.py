@@ -30,6 +30,7 @@ from .details import ActivationRow, AttentionRow, InitDetails, LayerRow, WeightR
 from .findings import ERROR, INFO, WARNING, finding, sort_findings
 from .harness import default_loss, inputs_of, targets_of
 from .job import JobContext
+from .messages import InitRequest
 
 # AUTOTRAINER (Zhang et al., ICSE 2021) calls a ReLU layer dying at >= 70 % zeros; we count units
 # never active over the whole batch, which a healthy layer almost never has (0 % on the fixtures).
@@ -584,7 +585,7 @@ def _details(ctx: JobContext, seen: Observation, weights: dict, scale: dict | No
     )
 
 
-def run(ctx: JobContext) -> dict[str, Any]:
+def run(ctx: JobContext[InitRequest]) -> dict[str, Any]:
     model = ctx.build_model()
     batch = ctx.batch(ctx.req.batch_size, "train")
     ctx.progress(0, 1, "forward pass at init", force=True)

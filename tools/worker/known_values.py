@@ -22,6 +22,7 @@ from .failures import HarnessError
 from .findings import ERROR, finding, sort_findings
 from .harness import defined_callables
 from .job import JobContext, seed_everything
+from .messages import KnownValuesRequest
 
 SHOWN_ELEMENTS = 64  # of an output in details and evidence; larger tensors show their shape and first values
 PATTERN_TOL = 1e-6  # relative spread under which a ratio or offset counts as constant
@@ -373,7 +374,7 @@ def _mismatch_finding(name: str, result: CaseResult, case: dict[str, Any], ctx: 
     )
 
 
-def run(ctx: JobContext) -> dict[str, Any]:
+def run(ctx: JobContext[KnownValuesRequest]) -> dict[str, Any]:
     name = ctx.req.function
     device = torch.device("cpu") if ctx.device.type == "mps" else ctx.device  # MPS has no float64
     fn, kind = _resolve(ctx, name, device, getattr(torch, ctx.req.dtype))

@@ -22,6 +22,7 @@ import torch
 from . import loss_judges
 from .details import GridRun, HarnessTraits, LrMeasurements, OptimizerInfo
 from .job import JobContext
+from .messages import LrSweepRequest
 from .training import Trace, train
 
 BLOWUP_FACTOR = 4.0  # recent loss this many times |initial| above the initial: the run has blown up, stop it
@@ -164,7 +165,7 @@ def _harness_traits(ctx: JobContext) -> HarnessTraits:
     )
 
 
-def run(ctx: JobContext) -> dict[str, Any]:
+def run(ctx: JobContext[LrSweepRequest]) -> dict[str, Any]:
     args = ctx.req
     lrs = lr_values(args.min_lr, args.max_lr, args.num_lrs)
     traits = _harness_traits(ctx)

@@ -21,6 +21,7 @@ from .findings import ERROR, INFO, finding, sort_findings
 from .frozen_copies import Copy, find_copies
 from .harness import inputs_of
 from .job import JobContext
+from .messages import InspectRequest
 
 TREE_ROWS = 30  # modules in the details' tree; the deepest level that fits is shown, the rest is in full_report
 TOP_MODULES = 5  # largest modules by their own parameters; params_by_type aggregates the rest
@@ -302,7 +303,7 @@ def _counts(model: nn.Module, rows: list[dict], tied: list[dict], hidden: int, c
     }
 
 
-def run(ctx: JobContext) -> dict[str, Any]:
+def run(ctx: JobContext[InspectRequest]) -> dict[str, Any]:
     model = ctx.build_model()
     batch = ctx.batch(ctx.req.batch_size, "train")
     ctx.progress(0, 1, "forward pass with shape hooks", force=True)

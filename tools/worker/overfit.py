@@ -26,6 +26,7 @@ from .details import CopyTrace, ModeCheck, OverfitDetails, SizeResult, TermValue
 from .findings import ERROR, INFO, RUN_FAILURES, WARNING, finding, sort_findings
 from .frozen_copies import find_copies
 from .job import JobContext
+from .messages import OverfitRequest
 from .mode_checks import buffers_not_updated, mode_losses, statistics_buffers, train_eval_gap
 from .training import Trace, downsample, train
 
@@ -431,7 +432,7 @@ def _nothing_trained(per_size: list[SizeResult], findings: list[dict]) -> list[d
     )]
 
 
-def run(ctx: JobContext) -> dict[str, Any]:
+def run(ctx: JobContext[OverfitRequest]) -> dict[str, Any]:
     sizes: list[int] = ctx.req.sizes
     total = len(sizes) * ctx.req.steps
     per_size, findings = [], []

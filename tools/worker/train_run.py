@@ -23,6 +23,7 @@ from . import loss_judges
 from .details import HistoryPoint, SeedDetails, SeedProgress, StreamedPoints
 from .findings import ERROR, INFO, finding
 from .job import JobContext
+from .messages import TrainRequest
 from .mode_checks import buffers_not_updated, mode_losses, statistics_buffers, train_eval_gap
 from .run_caps import MAX_METRICS, MAX_TERMS, NameCap
 from .run_judges import loss_trend, non_finite_metrics, objective_verdict
@@ -225,7 +226,7 @@ def _contract_notes(seed_run: SeedRun) -> list[dict[str, Any] | None]:
     return notes
 
 
-def run(ctx: JobContext) -> dict[str, Any]:
+def run(ctx: JobContext[TrainRequest]) -> dict[str, Any]:
     seed_run = SeedRun(ctx)
     seed_run.stream.send(0, "starting", force=True)  # the server shows the seed (and its run) running, no longer queued
     seed_run.run()
