@@ -13,15 +13,17 @@ that says what happened, never a bare "Error executing tool".
 from __future__ import annotations
 
 import base64
+import copy
 import inspect
 import logging
 import time
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp_types import CallToolResult, ImageContent, TextContent
-from pydantic import BaseModel, ValidationError
+from pydantic import AfterValidator, BaseModel, BeforeValidator, PlainValidator, ValidationError, WrapValidator
+from pydantic.fields import FieldInfo
 
 from implement_paper.tools.artifacts import plots_for
 from implement_paper.tools.dispatch import error_result
@@ -30,6 +32,7 @@ from implement_paper.tools.tool import Runtime, Tool
 from implement_paper.tools.worker.findings import ERROR, finding
 
 log = logging.getLogger(__name__)
+CHECKS = (AfterValidator, BeforeValidator, PlainValidator, WrapValidator)
 
 
 def validation_message(error: ValidationError) -> str:
@@ -62,13 +65,21 @@ def validate(model: type[BaseModel], arguments: dict[str, Any]) -> BaseModel:
         raise ToolError(validation_message(exc)) from None
 
 
+def _schema_only(info: FieldInfo) -> FieldInfo:
+    """The field as the SDK sees it: its schema without its checks. validate() runs those on the
+    whole model, so a bad value is refused in our words, not as the SDK's "Error executing tool"."""
+    kept = copy.copy(info)
+    kept.metadata = [item for item in info.metadata if not isinstance(item, CHECKS)]
+    return kept
+
+
 def signature_of(model: type[BaseModel], result: type[ToolResult]) -> inspect.Signature:
     """A keyword-only signature mirroring the model's fields, plus the MCP context."""
     parameters = [
         inspect.Parameter(
             name,
             inspect.Parameter.KEYWORD_ONLY,
-            annotation=Annotated[info.annotation, info],
+            annotation=Annotated[info.annotation, _schema_only(info)],
             default=inspect.Parameter.empty if info.is_required() else info.get_default(call_default_factory=True),
         )
         for name, info in model.model_fields.items()
@@ -78,7 +89,7 @@ def signature_of(model: type[BaseModel], result: type[ToolResult]) -> inspect.Si
 
 
 def runtime_of(ctx: Context) -> Runtime:
-    return ctx.request_context.lifespan_context
+    return cast(Runtime, ctx.request_context.lifespan_context)  # what the lifespan yields (server/app.py)
 
 
 def progress_reporter(ctx: Context):
@@ -117,10 +128,10 @@ def tool_function(tool: Tool):
         try:
             result = await tool.invoke(args, runtime, progress_reporter(ctx))
             return wire_result(result, await plots_for(runtime.root, tool.name, result, tool.plot))
-        except Exception as exc:  # noqa: BLE001 - e.g. out of file descriptors: say so, keep serving
+        except Exception as exc:  # e.g. out of file descriptors: say so, keep serving
             return wire_result(internal_failure(tool, exc, started), [])
 
     call.__name__ = tool.name
     call.__doc__ = tool.description
-    call.__signature__ = signature_of(tool.args, tool.result)
+    call.__signature__ = signature_of(tool.args, tool.result)  # type: ignore[attr-defined]
     return call

@@ -8,7 +8,15 @@ from dataclasses import fields
 
 import pytest
 
-from implement_paper.tools import data_inspect, dependencies, gradients, initialization, known_values, model_inspect, overfit
+from implement_paper.tools import (
+    data_inspect,
+    dependencies,
+    gradients,
+    initialization,
+    known_values,
+    model_inspect,
+    overfit,
+)
 from implement_paper.tools.ablation import AblationArgs, _AblationPart
 from implement_paper.tools.envelope import Finding
 from implement_paper.tools.harness_tool import HarnessArgs

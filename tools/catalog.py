@@ -2,7 +2,19 @@
 
 from __future__ import annotations
 
-from . import ablation, compare_metrics, data_inspect, dependencies, gradients, initialization, known_values, lr_sweep, model_inspect, overfit, training_jobs
+from . import (
+    ablation,
+    compare_metrics,
+    data_inspect,
+    dependencies,
+    gradients,
+    initialization,
+    known_values,
+    lr_sweep,
+    model_inspect,
+    overfit,
+    training_jobs,
+)
 from .tool import Tool
 from .training_jobs import TrainingJobs
 

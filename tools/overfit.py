@@ -60,6 +60,8 @@ TOOL = harness_tool(
         "for a frozen copy in the model (target network, EMA copy, teacher) grad_reaches_copy, optimizer_updates_copy, "
         "copy_never_synced, copy_not_lagging; schedule_constant for a train_step value named like a schedule "
         "(epsilon, lr, a KL weight) that never moves. "
+        "A replay agent (get_batch holding transitions with a next_states key) "
+        "memorises fixed transitions; on-policy rollouts are judged on moving and staying finite. "
         "Run it first when training misbehaves; if it fails, call gradient_check next."
     ),
     plot=_plot,

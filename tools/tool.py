@@ -7,15 +7,16 @@ the user's harness are declared with `harness_tool()` (tools/harness_tool.py); t
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Awaitable, Callable
+from typing import Any
 
 from pydantic import BaseModel
 
 from .envelope import ToolResult
 from .run_store import RunStore
-from .runner import ProgressCallback, WorkerPool
+from .runner import Executor, ProgressCallback, WorkerPool
 
 
 @dataclass
@@ -27,13 +28,10 @@ class Runtime:
     timeout_s: float
     memory_limit_mb: float | None
     runs: RunStore  # the training-run records under the root
-    executor: Any = None  # runs the work that fans out (training seeds, grid chunks, ablations): the pool, or Ray
-
-    def __post_init__(self) -> None:
-        self.executor = self.executor or self.pool
+    executor: Executor  # runs the work that fans out (training seeds, grid chunks, ablations): the pool, or Ray
 
 
-PlotFn = Callable[[ToolResult], list[tuple[str, bytes]]]
+PlotFn = Callable[[Any], list[tuple[str, bytes]]]  # takes its tool's own result type
 
 
 @dataclass(frozen=True)
