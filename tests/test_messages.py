@@ -132,6 +132,9 @@ def test_every_worker_check_has_a_request_type():
         ("model_inspect", {"batch_size": 2, "expected_param_count": None}, "has no 'tolerance'"),
         ("model_inspect", {"batch_size": 2, "expected_param_count": None, "tolerance": 0.01, "tolerence": 0.1}, "unknown key 'tolerence'"),
         ("known_values", {"function": "f", "cases": {"args": []}, "rtol": 0, "atol": 0, "dtype": "float64"}, "'cases' must be list"),
+        ("overfit", {"sizes": [1, "8"], "steps": 5, "lr": 0.1, "target_loss": None}, "'sizes' must be list[int]"),
+        ("lr_sweep", {"min_lr": 1e-5, "max_lr": 1, "num_lrs": None, "steps": 5, "batch_size": 8, "mode": "grid",
+                      "baseline": {"accuracy": "high"}}, "'baseline' must be dict[str, float] | None"),
         ("no_such_check", {}, "no worker check 'no_such_check'"),
     ],
 )

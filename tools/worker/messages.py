@@ -43,7 +43,14 @@ def _fits(value: Any, hint: Any) -> bool:
         return value is None
     if hint in (int, float):  # JSON has one number type; a bool is not a number here
         return isinstance(value, (int, float) if hint is float else int) and not isinstance(value, bool)
-    return isinstance(value, origin or hint)
+    if not isinstance(value, origin or hint):
+        return False
+    if origin is list:  # the items too: a check reads `sizes` as ints, not as whatever came
+        return all(_fits(item, typing.get_args(hint)[0]) for item in value)
+    if origin is dict:
+        key, item = typing.get_args(hint)
+        return all(_fits(k, key) and _fits(v, item) for k, v in value.items())
+    return True
 
 
 def _name(hint: Any) -> str:
