@@ -1,6 +1,6 @@
 """One job, run in a forked child of the zygote: load the harness, run one check, answer.
 
-A check is a module of this package with `run(ctx: JobContext) -> dict` returning the fields
+A check is a module of this package with `run(ctx: JobContext[ItsRequest]) -> dict` returning the fields
 of a `messages.Answer`: `{"summary": str, "findings": [finding, ...], "details": {...}}`, its
 findings in `findings.sort_findings` order when the summary quotes the first. Whatever goes
 wrong (a request that does not read as a `JobRequest`, or its `args` as the check's request
