@@ -1,17 +1,32 @@
 """The worker protocol's messages (tools/worker/messages.py): each one survives the trip, and a
-message that does not fit its type is refused with the key named, on either side."""
+message that does not fit its type is refused with the key named, on either side. Each check's
+arguments are a message too: the server's arguments model and the worker's request type agree."""
 
+import dataclasses
 import os
 from dataclasses import fields
 
 import pytest
 
+from implement_paper.tools import (
+    data_inspect,
+    dependencies,
+    gradients,
+    initialization,
+    known_values,
+    model_inspect,
+    overfit,
+)
+from implement_paper.tools.ablation import AblationArgs, _AblationPart
 from implement_paper.tools.envelope import Finding
 from implement_paper.tools.harness_tool import HarnessArgs
+from implement_paper.tools.lr_sweep import LrSweepArgs, _GridChunkArgs
+from implement_paper.tools.training_jobs import StartTrainingArgs
 from implement_paper.tools.worker import protocol
 from implement_paper.tools.worker.findings import ERROR, INFO, WARNING, finding, sort_findings
-from implement_paper.tools.worker.job import run_job
+from implement_paper.tools.worker.job import _highest_fd, run_job
 from implement_paper.tools.worker.messages import (
+    CHECK_REQUESTS,
     Answer,
     Exited,
     Job,
@@ -62,14 +77,72 @@ def test_the_request_carries_every_harness_argument():
     assert set(HarnessArgs.model_fields) - {"timeout_s"} <= carried  # the timeout is the server's to enforce
 
 
-def test_a_request_the_worker_cannot_read_is_answered_as_an_internal_error():
+def _answer_to(request: dict) -> Answer:
     read_end, write_end = os.pipe()
-    assert run_job({"type": "request", "check": "overfit", "harness": "/h.py"}, write_end) == 0
+    assert run_job(request, write_end) == 0
+    os.close(_highest_fd())  # where run_job moved the pipe, for the job's exit to close; this process goes on
     with os.fdopen(read_end, "rb") as pipe:
-        result = read(protocol.decode(pipe.readline()), Result)
-    answer = Answer.from_fields(result.payload)
+        return Answer.from_fields(read(protocol.decode(pipe.readline()), Result).payload)
+
+
+def test_a_request_the_worker_cannot_read_is_answered_as_an_internal_error():
+    answer = _answer_to({"type": "request", "check": "overfit", "harness": "/h.py"})
     assert [f["code"] for f in answer.findings] == ["internal_error"]
     assert "the request message has no 'root'" in answer.summary
+
+
+# Worker check -> (the tool's public arguments, the widest model the server sends it: a fanned-out part's).
+SERVER_ARGS = {
+    "ablation": (AblationArgs, _AblationPart),
+    "data_inspect": (data_inspect.DataArgs,) * 2,
+    "dependencies": (dependencies.DependencyArgs,) * 2,
+    "gradients": (gradients.GradientArgs,) * 2,
+    "initialization": (initialization.InitArgs,) * 2,
+    "known_values": (known_values.KnownValuesArgs,) * 2,
+    "lr_sweep": (LrSweepArgs, _GridChunkArgs),
+    "model_inspect": (model_inspect.InspectArgs,) * 2,
+    "overfit": (overfit.OverfitArgs,) * 2,
+    "train_run": (StartTrainingArgs,) * 2,
+}
+
+
+def _own_fields(model: type[HarnessArgs]) -> set[str]:
+    return set(model.model_fields) - set(HarnessArgs.model_fields)
+
+
+@pytest.mark.parametrize("check", sorted(SERVER_ARGS))
+def test_each_check_reads_every_argument_its_tool_sends(check):
+    """Every field check_args() sends is a field of the worker's request (else the worker refuses it),
+    and only the fields a public call lacks have a worker-side default."""
+    public, widest = SERVER_ARGS[check]
+    request = {f.name: f for f in fields(CHECK_REQUESTS[check])}
+    assert set(request) == _own_fields(widest)
+    defaulted = {name for name, f in request.items() if f.default is not dataclasses.MISSING}
+    assert defaulted == _own_fields(widest) - _own_fields(public)
+
+
+def test_every_worker_check_has_a_request_type():
+    assert set(CHECK_REQUESTS) == set(SERVER_ARGS)
+
+
+@pytest.mark.parametrize(
+    "check, args, words",
+    [
+        ("model_inspect", {"batch_size": "2", "expected_param_count": None, "tolerance": 0.01}, "'batch_size' must be int"),
+        ("model_inspect", {"batch_size": 2, "expected_param_count": None}, "has no 'tolerance'"),
+        ("model_inspect", {"batch_size": 2, "expected_param_count": None, "tolerance": 0.01, "tolerence": 0.1}, "unknown key 'tolerence'"),
+        ("known_values", {"function": "f", "cases": {"args": []}, "rtol": 0, "atol": 0, "dtype": "float64"}, "'cases' must be list"),
+        ("overfit", {"sizes": [1, "8"], "steps": 5, "lr": 0.1, "target_loss": None}, "'sizes' must be list[int]"),
+        ("lr_sweep", {"min_lr": 1e-5, "max_lr": 1, "num_lrs": None, "steps": 5, "batch_size": 8, "mode": "grid",
+                      "baseline": {"accuracy": "high"}}, "'baseline' must be dict[str, float] | None"),
+        ("no_such_check", {}, "no worker check 'no_such_check'"),
+    ],
+)
+def test_arguments_the_worker_cannot_read_are_an_internal_error_naming_the_key(check, args, words):
+    """Read once, before the harness loads: a check never meets a missing or mistyped argument mid-run."""
+    answer = _answer_to(JobRequest(check=check, root="/p", harness="/p/h.py", args=args).to_dict())
+    assert [f["code"] for f in answer.findings] == ["internal_error"]
+    assert words in answer.summary
 
 
 def test_findings_have_one_order_on_both_sides():

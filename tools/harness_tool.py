@@ -2,7 +2,8 @@
 
 A runner tool is declared with `harness_tool()`: its name, the worker module that does the
 work (tools/worker/<check>.py), an arguments model (a subclass of `HarnessArgs`) and a result
-model. Calling it runs the check through tools/dispatch.py.
+model. Calling it runs the check through tools/dispatch.py. The check reads the model's own fields
+(`check_args()`) as its request type, `messages.CHECK_REQUESTS[check]`: a field added here is added there.
 """
 
 from __future__ import annotations
@@ -93,7 +94,7 @@ class HarnessArgs(BaseModel):
     timeout_s: CallTimeout = None
 
     def check_args(self) -> dict[str, Any]:
-        """The tool's own arguments, as the worker check reads them."""
+        """The tool's own arguments, as the worker check reads them (its type in messages.CHECK_REQUESTS)."""
         return self.model_dump(exclude=set(HarnessArgs.model_fields))
 
 

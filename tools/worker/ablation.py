@@ -22,6 +22,7 @@ from .details import AblationDetails, TrainedRun, TrainedRuns, VariantResult
 from .failures import HarnessError
 from .findings import ERROR, INFO, WARNING, finding
 from .job import JobContext, seed_everything
+from .messages import AblationRequest
 from .metric_names import guess_mode, words
 from .run_judges import DIVERGED_FACTOR
 from .seed_streams import first_batches_digest
@@ -50,7 +51,7 @@ def _final(losses: list[float]) -> float | None:
 def _rank_by(ctx: JobContext) -> tuple[str, str]:
     """(what to rank by, "min" or "max"): the argument, else the objective, else the loss."""
     objective = ctx.harness.objective
-    rank_by = ctx.args.get("rank_by") or (objective["monitor"] if objective else "loss")
+    rank_by = ctx.req.rank_by or (objective["monitor"] if objective else "loss")
     if rank_by == "loss":
         return rank_by, "min"
     if ctx.harness.evaluate_fn is None:
@@ -69,10 +70,10 @@ def _rank_by(ctx: JobContext) -> tuple[str, str]:
 
 def _one_seed(ctx: JobContext, overrides: dict[str, Any], seed: int, rank_by: str, label: str, done: int, total: int) -> dict[str, Any]:
     """Train one variant from one seed; its losses, terms and (when ranking by a metric) its metrics."""
-    steps, batch_size = ctx.args["steps"], ctx.args["batch_size"]
+    steps, batch_size = ctx.req.steps, ctx.req.batch_size
     seed_everything(seed)
     model = ctx.harness.build_model(**{**ctx.model_kwargs, **overrides}).to(ctx.device)
-    optimizer, scheduler = ctx.optimizer_for(model, ctx.args["lr"], steps)
+    optimizer, scheduler = ctx.optimizer_for(model, ctx.req.lr, steps)
     if ctx.harness.get_train_batch_fn is not None:
         batch_for_step = lambda step: ctx.train_batch(batch_size, step, model, seed)  # noqa: E731
     else:
@@ -104,7 +105,7 @@ def _spread(values: list[float]) -> tuple[float | None, float | None]:
 
 
 def _train_variant(ctx: JobContext, name: str, overrides: dict[str, Any], rank_by: str, index: int, count: int) -> tuple[VariantResult, list[list[float]]]:
-    seeds, steps = ctx.args["seeds"], ctx.args["steps"]
+    seeds, steps = ctx.req.seeds, ctx.req.steps
     runs = []
     for k, seed in enumerate(seeds):
         label = f"{name} seed {seed}" if len(seeds) > 1 else name
@@ -172,7 +173,7 @@ def _variant_findings(ctx: JobContext, result: VariantResult) -> list[dict[str, 
             where=result.name,
             evidence={"variant": result.name, "model_kwargs": result.model_kwargs, "step": step},
             suggestion="Call run_overfit_test with these model_kwargs to find the op that produced it, "
-            f"or lower lr (now {ctx.args['lr']:g}).",
+            f"or lower lr (now {ctx.req.lr:g}).",
         )
     ]
 
@@ -340,7 +341,7 @@ def _judge(ctx: JobContext, results: list[VariantResult], losses: Losses, rankin
     baseline, by_name = results[0], {r.name: r for r in results}
     if not ranking:
         return "No variant trained to a finite loss.", []
-    seeds = len(ctx.args["seeds"])
+    seeds = len(ctx.req.seeds)
     over = f"mean over {seeds} seeds" if seeds > 1 else "one seed"
     line = f"Ranked by {rank_by} ({'lower' if mode == 'min' else 'higher'} is better, {over}): "
     line += ", ".join(_value_text(by_name[name]) for name in ranking) + "."
@@ -386,10 +387,10 @@ def _stuck_finding(ctx: JobContext, baseline: VariantResult, better: list[Varian
 def _train_part(ctx: JobContext, variants: dict[str, dict], rank_by: str) -> dict[str, Any]:
     """Train only the (variant, seed) pairs asked for, and return the raw runs: the server fans an
     ablation out this way (a Ray task per pair) and judges all runs in one more job."""
-    runs, pairs = [], ctx.args["train_only"]
+    runs, pairs = [], ctx.req.train_only
     for k, (name, seed) in enumerate(pairs):
         try:
-            trained = _one_seed(ctx, variants[name], seed, rank_by, f"{name} seed {seed}", k * ctx.args["steps"], len(pairs) * ctx.args["steps"])
+            trained = _one_seed(ctx, variants[name], seed, rank_by, f"{name} seed {seed}", k * ctx.req.steps, len(pairs) * ctx.req.steps)
         except HarnessError:
             raise
         except Exception as exc:  # reported with the variant, as when trained in one job
@@ -405,10 +406,10 @@ def _nan_for_null(values: list[float | None]) -> list[float]:
 
 
 def _from_trained(ctx: JobContext, variants: dict[str, dict], rank_by: str) -> tuple[list[VariantResult], Losses, list[dict]]:
-    """Rows, losses and findings from runs trained in other jobs (ctx.args["trained"]), as _train_variant makes them."""
-    seeds, results, losses, findings = ctx.args["seeds"], [], {}, []
+    """Rows, losses and findings from runs trained in other jobs (ctx.req.trained), as _train_variant makes them."""
+    seeds, results, losses, findings = ctx.req.seeds, [], {}, []
     for name, overrides in variants.items():
-        runs = sorted((r for r in ctx.args["trained"] if r["variant"] == name), key=lambda r: seeds.index(r["seed"]))
+        runs = sorted((r for r in ctx.req.trained if r["variant"] == name), key=lambda r: seeds.index(r["seed"]))
         failed = next((r for r in runs if r["error"] is not None), None)
         if failed is not None or len(runs) != len(seeds):
             results.append(VariantResult(name=name, model_kwargs=overrides, error=failed["error"] if failed else "not trained"))
@@ -444,13 +445,14 @@ def _trained_here(ctx: JobContext, variants: dict[str, dict], rank_by: str) -> t
     return results, losses, findings
 
 
-def run(ctx: JobContext) -> dict[str, Any]:
-    variants = {BASELINE: {}, **ctx.args["variants"]}
-    ctx.args["seeds"] = ctx.args.get("seeds") or [ctx.seed]
+def run(ctx: JobContext[AblationRequest]) -> dict[str, Any]:
+    variants = {BASELINE: {}, **ctx.req.variants}
+    seeds = ctx.req.seeds or [ctx.seed]
+    ctx.req = replace(ctx.req, seeds=seeds)  # the helpers read the seeds trained, not the argument
     rank_by, mode = _rank_by(ctx)
-    if ctx.args.get("train_only") is not None:
+    if ctx.req.train_only is not None:
         return _train_part(ctx, variants, rank_by)
-    trained_elsewhere = ctx.args.get("trained") is not None
+    trained_elsewhere = ctx.req.trained is not None
     results, losses, findings = (_from_trained if trained_elsewhere else _trained_here)(ctx, variants, rank_by)
     ranking = rank_variants(results, mode)
     summary, comparison = _judge(ctx, results, losses, ranking, rank_by, mode)
@@ -460,11 +462,11 @@ def run(ctx: JobContext) -> dict[str, Any]:
     restated = [r.name for r in results if r.restates_baseline]
     if restated:
         summary += f" {', '.join(restated)} restate(s) the baseline's model_kwargs: its runs, not trained again."
-    if len(ctx.args["seeds"]) > 1:  # the seed spread is the noise every verdict here is judged against
-        digests = {seed: first_batches_digest(ctx, seed, ctx.args["batch_size"]) for seed in ctx.args["seeds"]}
+    if len(seeds) > 1:  # the seed spread is the noise every verdict here is judged against
+        digests = {seed: first_batches_digest(ctx, seed, ctx.req.batch_size) for seed in seeds}
         findings += [f for f in [shared_data_finding(digests)] if f is not None]
     not_finite = [r.name for r in results if r.non_finite_at_step is not None]
     if not_finite:
         summary += f" Loss became NaN/Inf: {', '.join(not_finite)}."
-    details = AblationDetails(rank_by=rank_by, mode=mode, seeds=ctx.args["seeds"], ranking=ranking, variants=results)
+    details = AblationDetails(rank_by=rank_by, mode=mode, seeds=seeds, ranking=ranking, variants=results)
     return {"summary": summary, "findings": findings + comparison, "details": asdict(details)}

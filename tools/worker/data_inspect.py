@@ -22,6 +22,7 @@ from .failures import HarnessError, user_frames
 from .findings import ERROR, INFO, WARNING, finding, sort_findings
 from .harness import inputs_of, targets_of
 from .job import JobContext, seed_everything
+from .messages import DataRequest
 
 # What a harness raises for a split it does not have: {"train": 0}[split], a ValueError
 # naming the known splits, `assert split in (...)`.
@@ -543,8 +544,8 @@ def _shared_draws(
     return {**shared, step.split: step.shared_rows()}
 
 
-def run(ctx: JobContext) -> dict[str, Any]:
-    batch_size, splits, sample = ctx.args["batch_size"], ctx.args["splits"], ctx.args["overlap_sample"]
+def run(ctx: JobContext[DataRequest]) -> dict[str, Any]:
+    batch_size, splits, sample = ctx.req.batch_size, ctx.req.splits, ctx.req.overlap_sample
     seed_everything(ctx.seed)  # once: reseeding between the two calls would hide a get_batch on the global RNG
     inspections = []
     for index, split in enumerate(splits):

@@ -49,6 +49,7 @@ from .failures import HarnessError
 from .findings import ERROR, INFO, WARNING, finding, sort_findings
 from .harness import targets_of
 from .job import JobContext
+from .messages import DependencyRequest
 
 # Relative dependence counted as a leak. Gradients through a correct model are exact zeros
 # off the allowed pattern; a real leak measured 0.05-0.6 on the fixtures, and shrinks like
@@ -382,7 +383,7 @@ class Plan:
         return index <= picked if self.kind == "cuts" else index == picked
 
 
-def plan_for(axis: Axis, args: dict[str, Any], trace: Trace) -> Plan:
+def plan_for(axis: Axis, args: DependencyRequest, trace: Trace) -> Plan:
     """Every example in batch mode (screened in two passes where possible); in causal mode the
     cheap cuts unless rows were asked for."""
     differentiable = trace.leaf is not None
@@ -390,7 +391,7 @@ def plan_for(axis: Axis, args: dict[str, Any], trace: Trace) -> Plan:
         kind = "screen" if screenable(trace, axis) else "rows" if differentiable else "columns"
         return Plan(kind, list(range(axis.size)))
     last = axis.size - 1
-    cap = last if args.get("exhaustive") else args.get("max_positions")
+    cap = last if args.exhaustive else args.max_positions
     if not differentiable:
         return Plan("columns", _spread(1, last, cap or PERTURBED_COLUMNS))
     if cap is None:
@@ -571,12 +572,12 @@ def _check_shapes(inputs: torch.Tensor, output: torch.Tensor, axis: Axis) -> Non
         )
 
 
-def _axes(args: dict[str, Any], inputs: torch.Tensor) -> list[Axis]:
+def _axes(args: DependencyRequest, inputs: torch.Tensor) -> list[Axis]:
     axes = []
-    if args["mode"] in ("batch", "both"):
+    if args.mode in ("batch", "both"):
         axes.append(Axis("batch", 0, inputs.shape[0]))
-    if args["mode"] in ("causal", "both"):
-        seq_dim = args["seq_dim"]
+    if args.mode in ("causal", "both"):
+        seq_dim = args.seq_dim
         if inputs.dim() <= seq_dim or inputs.shape[seq_dim] < 2:
             raise HarnessError(
                 f"causal mode needs a sequence of 2 or more positions at seq_dim={seq_dim}, but the input has "
@@ -657,7 +658,7 @@ def _check_axis(
 ):
     """Measure, judge and localise along one axis: (finding or None, details, summary line, full matrix)."""
     _check_shapes(batch.inputs, trace.output, axis)
-    plan = plan_for(axis, ctx.args, trace)
+    plan = plan_for(axis, ctx.req, trace)
     verdict = judge(dependence_matrix(ctx, model, batch, trace, axis, plan), axis, threshold)
     if verdict["leaking_pairs"] and plan.kind == "screen":  # some example leaks: measure each one's own gradient
         plan = Plan("rows", plan.indices)
@@ -745,17 +746,17 @@ def _position(ctx: JobContext, model: nn.Module, batch: Batch, cost: Cost):
     one = batch.first_example()
     with torch.no_grad():
         try:
-            return check_positions(runner(one), one.inputs, ctx.args["seq_dim"], ctx.seed)
+            return check_positions(runner(one), one.inputs, ctx.req.seq_dim, ctx.seed)
         except HarnessError:
             raise
         except Exception:  # a model that cannot run one example (a squeeze on dim 0): the whole batch
-            return check_positions(runner(batch), batch.inputs, ctx.args["seq_dim"], ctx.seed)
+            return check_positions(runner(batch), batch.inputs, ctx.req.seq_dim, ctx.seed)
 
 
 def _implied_axes(ctx: JobContext, inputs: torch.Tensor, trace: Trace, roles: Roles) -> list[Axis]:
     """The default mode checks a batch that shows a causal LM for future leaks too (the 4 cuts: one backward)."""
-    seq_dim = ctx.args["seq_dim"]
-    if ctx.args["mode"] != "batch" or roles.attention != "causal":
+    seq_dim = ctx.req.seq_dim
+    if ctx.req.mode != "batch" or roles.attention != "causal":
         return []
     axis = Axis("causal", seq_dim, inputs.shape[seq_dim]) if inputs.dim() > seq_dim else None
     return [axis] if axis is not None and axis.size >= 2 and axis.fits(trace.output) else []
@@ -773,7 +774,7 @@ def _dependence(
 ) -> tuple[list, dict[str, Any], list[str], dict, Trace]:
     """Modes batch / causal / both: (findings, details per axis and how they were measured, summary lines, full
     matrices, the trace); batch and both run the mechanism probes the batch's roles call for."""
-    axes = _axes(ctx.args, batch.inputs)
+    axes = _axes(ctx.req, batch.inputs)
     findings, details, summaries, full = [], {}, [], {}
     with torch.enable_grad():
         trace = _trace(ctx, model, batch)
@@ -784,7 +785,7 @@ def _dependence(
             found, details[axis.mode], line, full[axis.mode] = _check_axis(ctx, model, batch, trace, axis, threshold, roles)
             findings += [found] if found else []
             summaries.append(line)
-        if ctx.args["mode"] in ("batch", "both"):
+        if ctx.req.mode in ("batch", "both"):
             found, details["mechanisms"] = mechanism_probes(ctx, model, batch, trace, roles, threshold)
             findings += found
             summaries += mechanisms.summary(details["mechanisms"])
@@ -794,16 +795,16 @@ def _dependence(
     return findings, details, summaries, {m: v for m, v in full.items() if v is not None}, trace
 
 
-def run(ctx: JobContext) -> dict[str, Any]:
+def run(ctx: JobContext[DependencyRequest]) -> dict[str, Any]:
     started = time.perf_counter()
     model = ctx.build_model()
-    value = ctx.batch(ctx.args["batch_size"], "train")
-    batch = Batch(value, _input_key(value, ctx.args.get("input"), guess=ctx.args["mode"] == "batch"))
+    value = ctx.batch(ctx.req.batch_size, "train")
+    batch = Batch(value, _input_key(value, ctx.req.input, guess=ctx.req.mode == "batch"))
     roles = roles_of(ctx, value, batch.key)  # a bad batch_roles declaration fails here, before any work
     modes = {module: module.training for module in model.modules()}
     model.eval()
     try:
-        if ctx.args["mode"] == "position":
+        if ctx.req.mode == "position":
             cost = _nothing_spent()
             found, position, line = _position(ctx, model, batch, cost)
             findings, summaries = [found] if found else [], [line]

@@ -33,6 +33,7 @@ from .details import (
 from .failures import HarnessError
 from .findings import ERROR, WARNING, finding, sort_findings
 from .job import JobContext
+from .messages import GradientRequest
 
 # Thresholds start from AUTOTRAINER (Zhang et al., ICSE 2021: first/last layer gradient norm
 # ratio < 1e-3 vanishing, > 70 exploding) and TheDeepChecker (Ben Braiek & Khomh: absolute
@@ -402,7 +403,7 @@ def _model_check(ctx: JobContext) -> dict[str, Any]:
     if not any(p.requires_grad for p in model.parameters()):
         raise HarnessError("the model has no trainable parameters: nothing to check", where="build_model")
     model.train()
-    batch = ctx.batch(ctx.args["batch_size"], "train")
+    batch = ctx.batch(ctx.req.batch_size, "train")
     forward_loss = lambda: ctx.harness.loss(model, batch)  # noqa: E731 - nonfinite.locate re-runs it
     model.zero_grad(set_to_none=True)
     (loss, terms), order = _forward_order(model, lambda: ctx.harness.loss_terms(model, batch, keep_graph=True))
@@ -616,7 +617,7 @@ def _cast_suggestion(cast: dict[str, str]) -> str:
 
 
 def _numerical_check(ctx: JobContext) -> dict[str, Any]:
-    spec = ctx.args["numerical"]
+    spec = ctx.req.numerical
     name = spec["function"]
     device = torch.device("cpu") if ctx.device.type == "mps" else ctx.device  # MPS has no float64
     torch.manual_seed(ctx.seed)
@@ -675,7 +676,7 @@ def _numerical_verdict(result: NumericalResult, spec: dict[str, Any], cast: dict
             "findings": []}
 
 
-def run(ctx: JobContext) -> dict[str, Any]:
-    if ctx.args.get("numerical"):
+def run(ctx: JobContext[GradientRequest]) -> dict[str, Any]:
+    if ctx.req.numerical:
         return _numerical_check(ctx)
     return _model_check(ctx)

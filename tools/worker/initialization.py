@@ -30,6 +30,7 @@ from .details import ActivationRow, AttentionRow, InitDetails, LayerRow, WeightR
 from .findings import ERROR, INFO, WARNING, finding, sort_findings
 from .harness import default_loss, inputs_of, targets_of
 from .job import JobContext
+from .messages import InitRequest
 
 # AUTOTRAINER (Zhang et al., ICSE 2021) calls a ReLU layer dying at >= 70 % zeros; we count units
 # never active over the whole batch, which a healthy layer almost never has (0 % on the fixtures).
@@ -238,8 +239,8 @@ def _expected_loss(ctx: JobContext, batch: Any, seen: Observation) -> tuple[floa
     Theory gives the loss at init for a cross-entropy (ln C): the default loss, or a custom loss_fn whose
     value is its cross-entropy calls' (loss_calls.py). Any other loss_fn (an ELBO, a policy-gradient
     surrogate) is checked only against the user's expected_init_loss."""
-    if ctx.args.get("expected_init_loss") is not None:
-        return float(ctx.args["expected_init_loss"]), "expected_init_loss"
+    if ctx.req.expected_init_loss is not None:
+        return float(ctx.req.expected_init_loss), "expected_init_loss"
     if not ctx.harness.uses_default_loss:
         found = loss_calls.expected_value(seen.loss_calls, seen.loss)
         if found is not None:
@@ -545,7 +546,7 @@ def _findings(ctx: JobContext, seen: Observation, batch: Any, scale: dict | None
               expected: tuple[float | None, str], weights: dict[str, dict]) -> list[dict]:
     findings = loss_judges.negative_kl({name: [value] for name, value in seen.terms.items()}, [seen.loss], "at init")
     oversized = _oversized_findings(weights)
-    findings += _loss_findings(seen.loss, *expected, ctx.args["tolerance"], _dimensions(seen.output, batch), oversized)
+    findings += _loss_findings(seen.loss, *expected, ctx.req.tolerance, _dimensions(seen.output, batch), oversized)
     findings += oversized
     findings += attention_findings(seen.attention)
     findings += _activation_findings(seen.activations)
@@ -571,7 +572,7 @@ def _details(ctx: JobContext, seen: Observation, weights: dict, scale: dict | No
         expected_loss=expected[0],
         expected_from=expected[1],
         ratio=seen.loss / expected[0] if expected[0] else None,
-        tolerance=ctx.args["tolerance"],
+        tolerance=ctx.req.tolerance,
         inputs=scale,
         activations=[ActivationRow(**_rounded(r)) for r in _shown(seen.activations, lambda r: r["where"] in flagged)],
         layers=[LayerRow(**_rounded(r)) for r in _shown(seen.layers, lambda r: r["layer"] in flagged)],
@@ -584,9 +585,9 @@ def _details(ctx: JobContext, seen: Observation, weights: dict, scale: dict | No
     )
 
 
-def run(ctx: JobContext) -> dict[str, Any]:
+def run(ctx: JobContext[InitRequest]) -> dict[str, Any]:
     model = ctx.build_model()
-    batch = ctx.batch(ctx.args["batch_size"], "train")
+    batch = ctx.batch(ctx.req.batch_size, "train")
     ctx.progress(0, 1, "forward pass at init", force=True)
     seen = _observe(ctx, model, batch)
     if not math.isfinite(seen.loss):

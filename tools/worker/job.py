@@ -1,10 +1,10 @@
 """One job, run in a forked child of the zygote: load the harness, run one check, answer.
 
-A check is a module of this package with `run(ctx: JobContext) -> dict` returning the fields
+A check is a module of this package with `run(ctx: JobContext[ItsRequest]) -> dict` returning the fields
 of a `messages.Answer`: `{"summary": str, "findings": [finding, ...], "details": {...}}`, its
 findings in `findings.sort_findings` order when the summary quotes the first. Whatever goes
-wrong (a request that does not read as a `JobRequest` too) becomes a finding in that same
-shape, so the server always gets an answer it can read.
+wrong (a request that does not read as a `JobRequest`, or its `args` as the check's request
+type, too) becomes a finding in that same shape, so the server always gets an answer it can read.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import random
 import resource
 import sys
 import time
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import numpy as np
 import torch
@@ -26,11 +26,13 @@ from . import protocol
 from .failures import DeviceUnavailable, HarnessError, exception_finding
 from .findings import ERROR, finding
 from .harness import Harness, to_device
-from .messages import JobRequest, MessageError, Progress, Result, read
+from .messages import JobRequest, Message, MessageError, Progress, Result, check_request, read
 from .threads import Trial, start_threads
 
 PROGRESS_INTERVAL_S = 0.25  # the server relays progress; more often would only cost JSON
 RESULT_FD_CEILING = 1 << 16  # the kernel allocates the fd table up to the highest fd used: stay modest
+
+R = TypeVar("R", bound=Message)
 
 
 def seed_everything(seed: int) -> None:
@@ -53,12 +55,12 @@ def resolve_device(name: str) -> torch.device:
     return torch.device(name)
 
 
-class JobContext:
-    """What a check gets: its arguments, the loaded harness, the device, progress."""
+class JobContext(Generic[R]):
+    """What a check gets: its typed arguments `req` (messages.CHECK_REQUESTS), the loaded harness, the device, progress."""
 
-    def __init__(self, request: JobRequest, result_fd: int):
+    def __init__(self, request: JobRequest, req: R, result_fd: int):
         self.request = request
-        self.args: dict[str, Any] = request.args
+        self.req = req
         self.root: str = request.root
         self.seed: int = request.seed
         self.model_kwargs: dict[str, Any] = request.model_kwargs or {}
@@ -150,6 +152,7 @@ def run_job(data: Any, result_fd: int) -> int:
     os.close(result_fd)
     try:
         request = read(data, JobRequest)
+        req = check_request(request)
     except MessageError as exc:
         protocol.write_line(high_fd, Result(_bad_request(exc)))
         return 0
@@ -159,7 +162,7 @@ def run_job(data: Any, result_fd: int) -> int:
     started = time.perf_counter()
     device = None
     try:
-        ctx = JobContext(request, high_fd)
+        ctx = JobContext(request, req, high_fd)
         device = str(ctx.device)
         payload = importlib.import_module(f"{__package__}.{request.check}").run(ctx)
     except (HarnessError, DeviceUnavailable) as exc:

@@ -23,6 +23,7 @@ from .failures import HarnessError
 from .findings import ERROR, finding, sort_findings
 from .harness import defined_callables
 from .job import JobContext, seed_everything
+from .messages import KnownValuesRequest
 
 SHOWN_ELEMENTS = 64  # of an output in details and evidence; larger tensors show their shape and first values
 PATTERN_TOL = 1e-6  # relative spread under which a ratio or offset counts as constant
@@ -290,7 +291,7 @@ def _shown(value: Any) -> Any:
 def _judge(got: Any, expected: Any, index: int, ctx: JobContext) -> CaseResult:
     pairing = Pairing()
     _pair(got, expected, "output", pairing)
-    stats = _compare(pairing.leaves, ctx.args["rtol"], ctx.args["atol"])
+    stats = _compare(pairing.leaves, ctx.req.rtol, ctx.req.atol)
     wrong = pairing.problems or stats["mismatched"]
     return CaseResult(
         case=index,
@@ -320,7 +321,7 @@ def _run_case(fn: Callable, case: dict[str, Any], index: int, ctx: JobContext, d
     actions, targets); when that does not match, the case runs again with them as floats. Indices read as
     floats make torch raise (gather, cross_entropy, indexing), so a float reading that runs is kept: the
     integers were values (rewards, dones)."""
-    floats = getattr(torch, ctx.args["dtype"])
+    floats = getattr(torch, ctx.req.dtype)
     as_indices = Conversion(floats, torch.int64, device)
     outcome = _attempt(fn, case, index, ctx, as_indices)
     if not as_indices.saw_integers or (isinstance(outcome, CaseResult) and outcome.verdict == "match"):
@@ -358,7 +359,7 @@ def _mismatch_finding(name: str, result: CaseResult, case: dict[str, Any], ctx: 
     message = (
         f"{name} case {result.case}: {worst.at} is {got}, expected {worst.expected:.6g} "
         f"(abs error {worst.abs_error:.3g}; {result.mismatched} of {result.elements} element(s) outside "
-        f"atol {ctx.args['atol']:g} + rtol {ctx.args['rtol']:g} * |expected|)"
+        f"atol {ctx.req.atol:g} + rtol {ctx.req.rtol:g} * |expected|)"
     )
     if result.pattern:
         message += f"; {result.pattern}"
@@ -375,11 +376,11 @@ def _mismatch_finding(name: str, result: CaseResult, case: dict[str, Any], ctx: 
     )
 
 
-def run(ctx: JobContext) -> dict[str, Any]:
-    name = ctx.args["function"]
+def run(ctx: JobContext[KnownValuesRequest]) -> dict[str, Any]:
+    name = ctx.req.function
     device = torch.device("cpu") if ctx.device.type == "mps" else ctx.device  # MPS has no float64
-    fn, kind = _resolve(ctx, name, device, getattr(torch, ctx.args["dtype"]))
-    cases, results, findings = ctx.args["cases"], [], []
+    fn, kind = _resolve(ctx, name, device, getattr(torch, ctx.req.dtype))
+    cases, results, findings = ctx.req.cases, [], []
     for index, case in enumerate(cases):
         ctx.progress(index, len(cases), f"case {index}")
         result = _run_case(fn, case, index, ctx, device)
@@ -393,7 +394,7 @@ def run(ctx: JobContext) -> dict[str, Any]:
             findings.append(_mismatch_finding(name, result, case, ctx))
     matched = sum(r.verdict == "match" for r in results)
     details = KnownValuesDetails(
-        function=name, kind=kind, rtol=ctx.args["rtol"], atol=ctx.args["atol"], dtype=ctx.args["dtype"], matched=matched, cases=results
+        function=name, kind=kind, rtol=ctx.req.rtol, atol=ctx.req.atol, dtype=ctx.req.dtype, matched=matched, cases=results
     )
     summary = f"{matched} of {len(cases)} cases match"
     findings = sort_findings(findings)
@@ -401,5 +402,5 @@ def run(ctx: JobContext) -> dict[str, Any]:
         summary += f"; first problem: {findings[0]['message']}"
     else:
         largest = max(r.max_abs_error for r in results)
-        summary += f": {name} gives the hand-worked values (largest abs error {largest:.2g}; rtol {ctx.args['rtol']:g}, atol {ctx.args['atol']:g})."
+        summary += f": {name} gives the hand-worked values (largest abs error {largest:.2g}; rtol {ctx.req.rtol:g}, atol {ctx.req.atol:g})."
     return {"summary": summary, "findings": findings, "details": asdict(details)}

@@ -22,6 +22,7 @@ import torch
 from . import loss_judges
 from .details import GridRun, HarnessTraits, LrMeasurements, OptimizerInfo
 from .job import JobContext
+from .messages import LrSweepRequest
 from .training import Trace, train
 
 BLOWUP_FACTOR = 4.0  # recent loss this many times |initial| above the initial: the run has blown up, stop it
@@ -69,7 +70,7 @@ class LossVerdicts:
 
     def __init__(self, ctx: JobContext):
         harness = ctx.harness
-        self.floor = harness.loss_floor(ctx.batch(ctx.args["batch_size"])) if harness.defines["loss_floor"] else None
+        self.floor = harness.loss_floor(ctx.batch(ctx.req.batch_size)) if harness.defines["loss_floor"] else None
         self.on_policy = harness.on_policy  # a surrogate loss has no bound on a fixed batch
         self.findings: dict[str, dict[str, Any]] = {}
 
@@ -83,7 +84,7 @@ class LossVerdicts:
 
 
 def _range_test(ctx: JobContext, lrs: list[float], verdicts: LossVerdicts, traits: HarnessTraits) -> LrMeasurements:
-    batch_size = ctx.args["batch_size"]
+    batch_size = ctx.req.batch_size
     model = ctx.build_model()
     optimizer = ctx.harness.make_optimizer(model.parameters(), lrs[0])
     base = [group["lr"] for group in optimizer.param_groups]
@@ -102,7 +103,7 @@ def _range_test(ctx: JobContext, lrs: list[float], verdicts: LossVerdicts, trait
 
 
 def _grid_run(ctx: JobContext, lr: float, progress: tuple[float, float, str]) -> tuple[Trace, torch.nn.Module, Any]:
-    steps, batch_size = ctx.args["steps"], ctx.args["batch_size"]
+    steps, batch_size = ctx.req.steps, ctx.req.batch_size
     model = ctx.build_model()  # seeded: every rate starts from the same weights
     optimizer, scheduler = ctx.optimizer_for(model, lr, steps)  # the base rate, under the harness's schedule
     # Judged on an objective, a growing loss may be the method working (a value loss grows with
@@ -124,7 +125,7 @@ def _grid_run(ctx: JobContext, lr: float, progress: tuple[float, float, str]) ->
 def _grid(
     ctx: JobContext, lrs: list[float], indices: list[int], verdicts: LossVerdicts, traits: HarnessTraits
 ) -> LrMeasurements:
-    steps = ctx.args["steps"]
+    steps = ctx.req.steps
     objective = ctx.harness.objective
     # The objective before any training: what a rate must improve on.
     measured = LrMeasurements(initial_metrics=_evaluated(ctx, ctx.build_model()) if objective else {}, traits=traits)
@@ -165,16 +166,16 @@ def _harness_traits(ctx: JobContext) -> HarnessTraits:
     )
 
 
-def run(ctx: JobContext) -> dict[str, Any]:
-    args = ctx.args
-    lrs = lr_values(args["min_lr"], args["max_lr"], args["num_lrs"])
+def run(ctx: JobContext[LrSweepRequest]) -> dict[str, Any]:
+    args = ctx.req
+    lrs = lr_values(args.min_lr, args.max_lr, args.num_lrs)
     traits = _harness_traits(ctx)
     verdicts = LossVerdicts(ctx)
-    if args["mode"] != "grid" and (traits.on_policy or (args["mode"] == "auto" and traits.scheduler)):
+    if args.mode != "grid" and (traits.on_policy or (args.mode == "auto" and traits.scheduler)):
         # A range test cannot judge this harness (see tools/lr_sweep.py): the server says why, or runs a grid.
         return {"summary": "range test skipped", "findings": [], "details": asdict(LrMeasurements(traits=traits))}
-    if args["mode"] == "grid":
-        indices = args.get("lr_indices") or list(range(len(lrs)))
+    if args.mode == "grid":
+        indices = args.lr_indices or list(range(len(lrs)))
         measured = _grid(ctx, lrs, indices, verdicts, traits)
         summary = f"grid ran {len(indices)} learning rate(s)"
     else:

@@ -7,7 +7,8 @@ raises `MessageError` naming it, never a KeyError deep in the code that uses the
 protocol.py frames them on the wire.
 
 Who sends what:
-* server -> zygote (socket): `Job`, with the job's fds; its `JobRequest` travels as a file;
+* server -> zygote (socket): `Job`, with the job's fds; its `JobRequest` travels as a file,
+  its `args` the fields of the check's request type (`CHECK_REQUESTS`), read once by the job;
 * zygote -> server (socket): `Ready`, `Started`, `Exited`;
 * job child -> server (result pipe): `Progress` any number of times, then one `Result`,
   whose payload is an `Answer`.
@@ -42,7 +43,14 @@ def _fits(value: Any, hint: Any) -> bool:
         return value is None
     if hint in (int, float):  # JSON has one number type; a bool is not a number here
         return isinstance(value, (int, float) if hint is float else int) and not isinstance(value, bool)
-    return isinstance(value, origin or hint)
+    if not isinstance(value, origin or hint):
+        return False
+    if origin is list:  # the items too: a check reads `sizes` as ints, not as whatever came
+        return all(_fits(item, typing.get_args(hint)[0]) for item in value)
+    if origin is dict:
+        key, item = typing.get_args(hint)
+        return all(_fits(k, key) and _fits(v, item) for k, v in value.items())
+    return True
 
 
 def _name(hint: Any) -> str:
@@ -127,6 +135,135 @@ class Job(Message):
     FDS: ClassVar[int] = 4
     id: str
     memory_limit_mb: float | None = None
+
+
+# ------------------------------------------------------------------ server -> job: each check's own arguments
+# The fields of a tool's arguments model less the common ones (HarnessArgs.check_args), as the server
+# dumps them: every field is sent, so only the fields some jobs of a tool lack have a default. Bounds
+# and defaults live in the server's models; these say what the worker may rely on.
+
+
+@dataclass(frozen=True)
+class AblationRequest(Message):
+    TYPE: ClassVar[str] = "run_ablation arguments"
+    variants: dict[str, dict[str, Any]]
+    steps: int
+    seeds: list[int] | None
+    rank_by: str | None
+    lr: float
+    batch_size: int
+    train_only: list[list[Any]] | None = None  # a fanned-out job's (variant, seed) pairs to train
+    trained: list[dict[str, Any]] | None = None  # the judging job's runs, trained by the others (details.TrainedRun)
+
+
+@dataclass(frozen=True)
+class DataRequest(Message):
+    TYPE: ClassVar[str] = "inspect_data arguments"
+    batch_size: int
+    splits: list[str]
+    overlap_sample: int
+
+
+@dataclass(frozen=True)
+class DependencyRequest(Message):
+    TYPE: ClassVar[str] = "check_dependencies arguments"
+    mode: str
+    input: int | str | None
+    seq_dim: int
+    batch_size: int
+    max_positions: int | None
+    exhaustive: bool
+
+
+@dataclass(frozen=True)
+class GradientRequest(Message):
+    TYPE: ClassVar[str] = "gradient_check arguments"
+    batch_size: int
+    numerical: dict[str, Any] | None  # function, input_shapes, eps, ... (tools/gradients.py NumericalCheck)
+
+
+@dataclass(frozen=True)
+class InitRequest(Message):
+    TYPE: ClassVar[str] = "check_initialization arguments"
+    batch_size: int
+    expected_init_loss: float | None
+    tolerance: float
+
+
+@dataclass(frozen=True)
+class KnownValuesRequest(Message):
+    TYPE: ClassVar[str] = "check_known_values arguments"
+    function: str
+    cases: list[dict[str, Any]]
+    rtol: float
+    atol: float
+    dtype: str
+
+
+@dataclass(frozen=True)
+class LrSweepRequest(Message):
+    TYPE: ClassVar[str] = "lr_sweep arguments"
+    min_lr: float
+    max_lr: float
+    num_lrs: int | None
+    steps: int
+    batch_size: int
+    mode: str
+    baseline: dict[str, float] | None
+    lr_indices: list[int] | None = None  # a grid chunk's rates; None: every rate
+
+
+@dataclass(frozen=True)
+class InspectRequest(Message):
+    TYPE: ClassVar[str] = "inspect_model arguments"
+    batch_size: int
+    expected_param_count: int | None
+    tolerance: float
+
+
+@dataclass(frozen=True)
+class OverfitRequest(Message):
+    TYPE: ClassVar[str] = "run_overfit_test arguments"
+    sizes: list[int]
+    steps: int
+    lr: float
+    target_loss: float | None
+
+
+@dataclass(frozen=True)
+class TrainRequest(Message):
+    TYPE: ClassVar[str] = "start_training arguments"
+    steps: int
+    lr: float
+    batch_size: int
+    seeds: list[int] | None
+    eval_every: int | None
+    label: str | None
+    baseline: dict[str, float] | None
+    ceiling: dict[str, float] | None
+
+
+CHECK_REQUESTS: dict[str, type[Message]] = {
+    "ablation": AblationRequest,
+    "data_inspect": DataRequest,
+    "dependencies": DependencyRequest,
+    "gradients": GradientRequest,
+    "initialization": InitRequest,
+    "known_values": KnownValuesRequest,
+    "lr_sweep": LrSweepRequest,
+    "model_inspect": InspectRequest,
+    "overfit": OverfitRequest,
+    "train_run": TrainRequest,
+}
+"""Worker check (tools/worker/<check>.py) -> the type its `JobRequest.args` must read as."""
+
+
+def check_request(request: JobRequest) -> Message:
+    """The typed arguments of the check `request` runs; MessageError if there is no such check or they do not fit."""
+    kind = CHECK_REQUESTS.get(request.check)
+    if kind is None:
+        raise MessageError(f"there is no worker check {request.check[:80]!r}")
+    return kind.from_fields(request.args)
 
 
 # ------------------------------------------------------------------ zygote -> server

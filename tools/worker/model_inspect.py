@@ -22,6 +22,7 @@ from .findings import ERROR, INFO, finding, sort_findings
 from .frozen_copies import Copy, find_copies
 from .harness import inputs_of
 from .job import JobContext
+from .messages import InspectRequest
 from .schedule_offset import schedule_findings
 
 TREE_ROWS = 30  # modules in the details' tree; the deepest level that fits is shown, the rest is in full_report
@@ -262,10 +263,10 @@ def _findings(ctx: JobContext, model, seen: dict, failure, unregistered: list, t
         findings.append(_unregistered_finding(unregistered))
     if (flat := schedules.buffer_finding(model)) is not None:
         findings.append(flat)
-    expected = ctx.args.get("expected_param_count")
+    expected = ctx.req.expected_param_count
     if expected is not None:
         blocks = {name: _numel(child.parameters()) for name, child in model.named_children()}
-        mismatch = _count_finding(total, expected, ctx.args["tolerance"], dict(list(blocks.items())[:LISTED]), hidden,
+        mismatch = _count_finding(total, expected, ctx.req.tolerance, dict(list(blocks.items())[:LISTED]), hidden,
                                   copies)
         if mismatch is not None:
             findings.append(mismatch)
@@ -304,9 +305,9 @@ def _counts(model: nn.Module, rows: list[dict], tied: list[dict], hidden: int, c
     }
 
 
-def run(ctx: JobContext) -> dict[str, Any]:
+def run(ctx: JobContext[InspectRequest]) -> dict[str, Any]:
     model = ctx.build_model()
-    batch = ctx.batch(ctx.args["batch_size"], "train")
+    batch = ctx.batch(ctx.req.batch_size, "train")
     ctx.progress(0, 1, "forward pass with shape hooks", force=True)
     seen, input_shape, failure = _trace_forward(ctx, model, batch)
     rows = _module_rows(model, seen)
@@ -318,7 +319,7 @@ def run(ctx: JobContext) -> dict[str, Any]:
     copies = find_copies(model, ctx.harness.frozen_copies)
     findings = sort_findings(_findings(ctx, model, seen, failure, unregistered, total, hidden, copies)
                              + schedule_findings(model))
-    expected = ctx.args.get("expected_param_count")
+    expected = ctx.req.expected_param_count
     counts = _counts(model, rows, tied, hidden, copies)
     top = sorted((r for r in rows if r["own_params"]), key=lambda r: -r["own_params"])[:TOP_MODULES]
     details = InspectDetails(
@@ -344,6 +345,6 @@ def run(ctx: JobContext) -> dict[str, Any]:
     if problems:
         summary = f"{len(problems)} problem(s); first: {problems[0]['message']}. ({summary})"
     elif expected is not None:
-        summary += f"; matches the expected {expected:,} within {ctx.args['tolerance']:.2%}."
+        summary += f"; matches the expected {expected:,} within {ctx.req.tolerance:.2%}."
     full = {"modules": rows} if len(rows) > len(tree) else None
     return {"summary": summary, "findings": findings, "details": asdict(details), "full_report": full}

@@ -28,6 +28,7 @@ from .details import CopyTrace, ModeCheck, OverfitDetails, SizeResult, TermValue
 from .findings import ERROR, INFO, RUN_FAILURES, WARNING, finding, sort_findings
 from .frozen_copies import find_copies
 from .job import JobContext
+from .messages import OverfitRequest
 from .mode_checks import buffers_not_updated, mode_losses, statistics_buffers, train_eval_gap
 from .training import Trace, downsample, train
 
@@ -68,7 +69,7 @@ def _fixed_batch(ctx: JobContext, size: int, model: torch.nn.Module) -> Any:
 def _target(ctx: JobContext, initial: float, floor: float | None, notes: list[dict], where: str) -> float:
     """The loss that counts as memorised: the user's target_loss, never below the floor."""
     base = floor if floor is not None else 0.0
-    target = ctx.args.get("target_loss")
+    target = ctx.req.target_loss
     if target is None:
         return base + DEFAULT_TARGET_FRACTION * (initial - base) if math.isfinite(initial) else base
     raised = floor + loss_judges.FLOOR_MARGIN * max(1.0, abs(floor)) if floor is not None else None
@@ -123,7 +124,7 @@ def _train_size(ctx: JobContext, size: int, progress: tuple[int, int]) -> SizeRu
     """Train a fresh model on one fixed batch; everything the verdicts need."""
     model = ctx.build_model()
     batch = _fixed_batch(ctx, size, model)
-    optimizer, scheduler = ctx.optimizer_for(model, ctx.args["lr"], ctx.args["steps"])
+    optimizer, scheduler = ctx.optimizer_for(model, ctx.req.lr, ctx.req.steps)
     copies = find_copies(model, ctx.harness.frozen_copies)
     params_before = _snapshot(model, tuple(c.copy for c in copies))
     with torch.no_grad():
@@ -137,7 +138,7 @@ def _train_size(ctx: JobContext, size: int, progress: tuple[int, int]) -> SizeRu
     stop = _stopper(target, lowest, initial, floor or 0.0) if target is not None and math.isfinite(initial) else None
     buffers_before = statistics_buffers(model)  # after our own forward: training must move them further
     watch = CopyWatch(model, optimizer, copies)
-    trace = train(ctx, model, optimizer, lambda step: batch, ctx.args["steps"], scheduler=scheduler, stop=stop,
+    trace = train(ctx, model, optimizer, lambda step: batch, ctx.req.steps, scheduler=scheduler, stop=stop,
                   after_step=watch.after_step, progress=(progress[0], progress[1], f"size {size}"))
     return SizeRun(model, batch, trace, initial, initial_terms, floor, target, lowest, notes, params_before,
                    buffers_before, watch)
@@ -181,7 +182,7 @@ def _non_finite(ctx: JobContext, size: int, run: SizeRun, result: SizeResult) ->
     findings = []
     if finite and _diverged_at(max(finite), initial, run.floor or 0.0):
         # The loss climbed before it overflowed: the cause is the step size, not one op.
-        findings.append(_diverged(size, initial, max(finite), ctx.args["lr"], f"then NaN/Inf at step {step}"))
+        findings.append(_diverged(size, initial, max(finite), ctx.req.lr, f"then NaN/Inf at step {step}"))
     findings.append(finding(
         "non_finite_loss", ERROR,
         f"loss became NaN/Inf at step {step} on {size} example(s)"
@@ -245,7 +246,7 @@ def _progress_findings(ctx: JobContext, size: int, run: SizeRun, result: SizeRes
     end, best, steps, where = result.end_loss, result.best_loss, result.steps_run, f"size {size}"
     base = floor if floor is not None else 0.0
     if _diverged_at(result.final_loss, initial, base):
-        return [_diverged(size, initial, result.final_loss, ctx.args["lr"])]
+        return [_diverged(size, initial, result.final_loss, ctx.req.lr)]
     if ctx.harness.rollouts:
         if best < initial - 1e-6 * max(1.0, abs(initial)):
             return []
@@ -269,7 +270,7 @@ def _progress_findings(ctx: JobContext, size: int, run: SizeRun, result: SizeRes
     return [finding(
         "overfit_failed", ERROR,
         f"loss ended at {end:.4g} (best {best:.4g}) on {size} example(s) in {steps} steps, target {target:.4g}"
-        + (f" (floor {floor:.4g} + 5 % of the way from {initial:.4g})" if floor is not None and ctx.args.get("target_loss") is None else ""),
+        + (f" (floor {floor:.4g} + 5 % of the way from {initial:.4g})" if floor is not None and ctx.req.target_loss is None else ""),
         where=where, evidence=evidence,
         suggestion="If the loss is still falling, give more steps or a higher lr; if it plateaus, suspect the "
         "architecture (a bottleneck, a double softmax, wrong target format) or a loss_floor set too low.",
@@ -333,10 +334,10 @@ def _one_size(
 ) -> tuple[SizeResult, list[dict], list[CopyTrace], Trace]:
     run = _train_size(ctx, size, progress)
     result, findings = _judge_size(ctx, size, run)
-    if size == min(ctx.args["sizes"]) and run.watch.waiting_for_sync():
+    if size == min(ctx.req.sizes) and run.watch.waiting_for_sync():
         # A hard sync every K steps shows only after K steps, and a run stops at its target: the smallest
         # batch (the cheapest steps) goes on to `steps` in all, for the copies' sake only.
-        train(ctx, run.model, run.watch.optimizer, lambda step: run.batch, ctx.args["steps"] - run.watch.steps,
+        train(ctx, run.model, run.watch.optimizer, lambda step: run.batch, ctx.req.steps - run.watch.steps,
               after_step=run.watch.after_step)
     return result, findings, run.watch.close(size), run.trace
 
@@ -368,7 +369,7 @@ def _locate_non_finite(ctx: JobContext, size: int, step: int) -> dict[str, Any]:
     """Replay the run up to the step before the NaN (runs are seeded), then find the op."""
     model = ctx.build_model()
     batch = _fixed_batch(ctx, size, model)
-    optimizer, scheduler = ctx.optimizer_for(model, ctx.args["lr"], ctx.args["steps"])
+    optimizer, scheduler = ctx.optimizer_for(model, ctx.req.lr, ctx.req.steps)
     if step > 1:
         train(ctx, model, optimizer, lambda _: batch, step - 1, scheduler=scheduler)
     return nonfinite.locate(model, lambda: ctx.harness.loss(model, batch))
@@ -433,16 +434,16 @@ def _nothing_trained(per_size: list[SizeResult], findings: list[dict]) -> list[d
     )]
 
 
-def run(ctx: JobContext) -> dict[str, Any]:
-    sizes: list[int] = ctx.args["sizes"]
-    total = len(sizes) * ctx.args["steps"]
+def run(ctx: JobContext[OverfitRequest]) -> dict[str, Any]:
+    sizes: list[int] = ctx.req.sizes
+    total = len(sizes) * ctx.req.steps
     per_size, findings = [], []
     copies: list[CopyTrace] = []  # the longest run's: the most steps to see a sync in
     longest = Trace()  # the most steps to see a schedule move in
     errors: dict[tuple[str, str], tuple[BaseException, list[int]]] = {}  # one finding per distinct exception
     for index, size in enumerate(sizes):
         try:
-            result, size_findings, traces, trace = _one_size(ctx, size, (index * ctx.args["steps"], total))
+            result, size_findings, traces, trace = _one_size(ctx, size, (index * ctx.req.steps, total))
         except Exception as exc:  # one size failing (BatchNorm on 1 example) must not hide the others
             per_size.append(SizeResult(size=size, error=str(exc)[:300]))
             if skipped := _batchnorm_single(exc, size):

@@ -23,6 +23,7 @@ from . import loss_judges
 from .details import HistoryPoint, SeedDetails, SeedProgress, StreamedPoints
 from .findings import ERROR, INFO, finding
 from .job import JobContext
+from .messages import TrainRequest
 from .mode_checks import buffers_not_updated, mode_losses, statistics_buffers, train_eval_gap
 from .run_caps import MAX_METRICS, MAX_TERMS, NameCap
 from .run_judges import loss_trend, non_finite_metrics, objective_verdict
@@ -82,12 +83,11 @@ class SeedRun:
     """One seed's model, optimiser, loss trace and evaluation history."""
 
     def __init__(self, ctx: JobContext):
-        args = ctx.args
         self.ctx, self.harness = ctx, ctx.harness
-        self.steps, self.batch_size = args["steps"], args["batch_size"]
-        self.eval_every = args.get("eval_every")
+        self.steps, self.batch_size = ctx.req.steps, ctx.req.batch_size
+        self.eval_every = ctx.req.eval_every
         self.model = ctx.build_model()
-        self.optimizer, self.scheduler = ctx.optimizer_for(self.model, args["lr"], self.steps)
+        self.optimizer, self.scheduler = ctx.optimizer_for(self.model, ctx.req.lr, self.steps)
         self.buffers = statistics_buffers(self.model)
         self.trace = Trace()
         self.history: list[dict[str, Any]] = []
@@ -226,7 +226,7 @@ def _contract_notes(seed_run: SeedRun) -> list[dict[str, Any] | None]:
     return notes
 
 
-def run(ctx: JobContext) -> dict[str, Any]:
+def run(ctx: JobContext[TrainRequest]) -> dict[str, Any]:
     seed_run = SeedRun(ctx)
     seed_run.stream.send(0, "starting", force=True)  # the server shows the seed (and its run) running, no longer queued
     seed_run.run()
