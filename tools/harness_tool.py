@@ -1,13 +1,14 @@
 """The arguments every runner tool shares, and `harness_tool()`, which declares one.
 
 A runner tool is declared with `harness_tool()`: its name, the worker module that does the
-work (tools/worker/<check>.py), an arguments model (a subclass of `HarnessArgs`) and a result
-model. Calling it runs the check through tools/dispatch.py.
+work (tools/worker/<check>.py), an arguments model (a subclass of `HarnessArgs`), a result
+model and its typed function (parameters: the aliases below, then the tool's own). Calling it
+runs the check through tools/dispatch.py.
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Awaitable, Callable, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
@@ -103,6 +104,7 @@ def harness_tool(
     args: type[HarnessArgs],
     result: type[ToolResult],
     description: str,
+    function: Callable[..., Awaitable[Any]],
     plot: PlotFn | None = None,
 ) -> Tool:
     """A tool that runs the worker module tools/worker/<check>.py on the user's harness."""
@@ -110,4 +112,6 @@ def harness_tool(
     async def invoke(arguments: HarnessArgs, runtime: Runtime, progress: ProgressCallback | None) -> ToolResult:
         return await execute(check, name, result, arguments, runtime, progress)
 
-    return Tool(name=name, args=args, result=result, description=description, invoke=invoke, plot=plot)
+    return Tool(
+        name=name, args=args, result=result, description=description, invoke=invoke, function=function, plot=plot
+    )

@@ -1,7 +1,9 @@
 """A tool as the server registers it, and the runtime each call of it gets.
 
-Every tool is a `Tool`: its name, arguments model, result model and `invoke`. Tools that run
-the user's harness are declared with `harness_tool()` (tools/harness_tool.py); the others
+Every tool is a `Tool`: its name, arguments model, result model, `invoke`, and the typed function
+the server registers (declared beside the arguments model: its parameters give the input schema,
+its return annotation the output schema; it hands its arguments to tools/tool_call.py). Tools that
+run the user's harness are declared with `harness_tool()` (tools/harness_tool.py); the others
 (compare_metrics, the training tools) build a `Tool` themselves.
 """
 
@@ -9,13 +11,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Awaitable, Callable
+from typing import TYPE_CHECKING, Any, Awaitable, Callable
 
 from pydantic import BaseModel
 
 from .envelope import ToolResult
 from .run_store import RunStore
 from .runner import ProgressCallback, WorkerPool
+
+if TYPE_CHECKING:
+    from .training_jobs import TrainingJobs
 
 
 @dataclass
@@ -27,6 +32,7 @@ class Runtime:
     timeout_s: float
     memory_limit_mb: float | None
     runs: RunStore  # the training-run records under the root
+    jobs: TrainingJobs  # the training runs this server started (the training tools' service)
     executor: Any = None  # runs the work that fans out (training seeds, grid chunks, ablations): the pool, or Ray
 
     def __post_init__(self) -> None:
@@ -45,6 +51,7 @@ class Tool:
     result: type[ToolResult]
     description: str
     invoke: Callable[[Any, Runtime, ProgressCallback | None], Awaitable[ToolResult]]
+    function: Callable[..., Awaitable[Any]]  # the typed function the MCP server registers
     plot: PlotFn | None = None  # draws (file stem, PNG bytes) pairs; tools/artifacts.py saves and returns them
     read_only: bool = False  # True only for pure computations that write no file
     destructive: bool = False  # True for tools that stop or delete something

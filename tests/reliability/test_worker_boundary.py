@@ -6,16 +6,19 @@ a result whose check could not run is marked isError with its structured content
 
 import json
 import os
+from typing import Annotated
 
 import anyio
 import pytest
 
 from mcp import Client
-from mcp.server.mcpserver import MCPServer
+from mcp.server.mcpserver import Context, MCPServer
+from mcp_types import CallToolResult
 
 from conftest import call, connect
-from implement_paper.server.tool_adapter import tool_function
+from implement_paper.tools.harness_tool import HarnessPath
 from implement_paper.tools.tool import Tool
+from implement_paper.tools.tool_call import call_tool
 from implement_paper.tools.model_inspect import InspectArgs, InspectResult
 from implement_paper.tools.runner import WorkerPool
 from reliability_support import MEMORY_LIMIT_MB, TOOL, assert_ran, finding_codes, hostile, make_root, take_pids, wait_dead
@@ -163,9 +166,12 @@ async def test_a_failure_inside_the_server_is_an_internal_error_envelope():
     async def out_of_fds(args, runtime, progress):
         raise OSError(24, "Too many open files")
 
-    tool = Tool(name="broken", args=InspectArgs, result=InspectResult, description="fails", invoke=out_of_fds)
+    async def broken(ctx: Context, *, harness: HarnessPath) -> Annotated[CallToolResult, InspectResult]:
+        return await call_tool(tool, ctx, locals())
+
+    tool = Tool(name="broken", args=InspectArgs, result=InspectResult, description="fails", invoke=out_of_fds, function=broken)
     server = MCPServer("broken")
-    server.add_tool(tool_function(tool), name=tool.name)
+    server.add_tool(tool.function, name=tool.name)
     async with Client(server) as client:
         result = await client.call_tool("broken", {"harness": "h.py"})
     assert result.is_error and finding_codes(result.structured_content) == ["internal_error"]
