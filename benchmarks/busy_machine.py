@@ -20,12 +20,11 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable, Iterator
 from contextlib import AsyncExitStack, contextmanager
 from pathlib import Path
-from typing import Callable, Iterator
 
 import anyio
-
 from stdio_server import call, stdio_server
 
 HERE = Path(__file__).resolve().parent

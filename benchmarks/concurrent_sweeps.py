@@ -31,7 +31,6 @@ import time
 from pathlib import Path
 
 import anyio
-
 from stdio_server import call, stdio_server
 
 HERE = Path(__file__).resolve().parent

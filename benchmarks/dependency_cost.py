@@ -27,7 +27,6 @@ import tempfile
 from pathlib import Path
 
 import anyio
-
 from stdio_server import call, stdio_server
 
 HERE = Path(__file__).resolve().parent

@@ -19,12 +19,12 @@ import sys
 from concurrent.futures import ProcessPoolExecutor
 
 import torch
-
 from harness_loader import load
-from implement_paper.tools import lr_judge
-from implement_paper.tools.worker.lr_sweep import blown_up, lr_values, optimizer_family
 from lr_problems import BATCH_SIZE, HELD_OUT, ISSUE_SHAPED, MAX_LR, MIN_LR, PROBLEMS, SEEDS
 from run import HERE, REFERENCE_CACHE, hit
+
+from implement_paper.tools import lr_judge
+from implement_paper.tools.worker.lr_sweep import blown_up, lr_values, optimizer_family
 
 
 def train(path: str, seed: int, rates: list[float], steps: int, stop: bool) -> tuple[list[float], str]:

@@ -18,7 +18,6 @@ import sys
 from concurrent.futures import ProcessPoolExecutor
 
 import torch
-
 from harness_loader import load
 
 MIN_LR, MAX_LR, POINTS_PER_DECADE = 1e-6, 1.0, 6

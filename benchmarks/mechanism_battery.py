@@ -10,6 +10,8 @@ is a false alarm); the bottom line counts the flagged bugs.
 
     .venv/bin/python benchmarks/mechanism_battery.py                 # all three (~10 min on 2 shared cores)
     .venv/bin/python benchmarks/mechanism_battery.py --examples dqn  # one family
+
+The latest table, before and after issue 25's probes: docs/benchmarks.md, "Mechanism battery and probe cost".
 """
 
 from __future__ import annotations

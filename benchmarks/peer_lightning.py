@@ -17,10 +17,9 @@ import warnings
 
 import lightning.pytorch as pl
 import torch
+from harness_loader import Problem, load
 from lightning.pytorch.tuner import Tuner
 from torch.utils.data import DataLoader, IterableDataset
-
-from harness_loader import Problem, load
 
 
 class Batches(IterableDataset):

@@ -17,7 +17,7 @@ from pathlib import Path
 import anyio
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "reliability"))
-from reliability_support import TOOL, HttpServer, hostile, tree_rss_mb, wait_dead, wait_for_pids  # noqa: E402
+from reliability_support import TOOL, HttpServer, hostile, tree_rss_mb, wait_dead, wait_for_pids
 
 CALLS, CONCURRENT, CLIENTS, MAX_WORKERS, CANCELS = 200, 20, 4, 2, 10
 

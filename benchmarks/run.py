@@ -16,8 +16,8 @@ Prints one line per figure: name, measured value, target, PASS/FAIL. Exits 1 if 
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import hashlib
+import importlib.util
 import json
 import math
 import os
@@ -32,9 +32,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import anyio
-
-from lr_problems import BATCH_SIZE, FINDER_STEPS, HELD_OUT, ISSUE_SHAPED, MAX_LR, MIN_LR, PROBLEMS, SEEDS
 from busy_machine import busy_figures
+from lr_problems import BATCH_SIZE, FINDER_STEPS, HELD_OUT, ISSUE_SHAPED, MAX_LR, MIN_LR, PROBLEMS, SEEDS
 from ray_overhead import TARGET as RAY_TARGET, ray_figures
 from stdio_server import call, children_of, maps_torch, rss_mb, stdio_server
 

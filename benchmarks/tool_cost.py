@@ -46,7 +46,6 @@ from pathlib import Path
 from typing import Any
 
 import anyio
-
 from run import THREADS
 from stdio_server import call, stdio_server
 
@@ -104,7 +103,6 @@ def training_calls(batch: int, steps: int, shape: dict[str, int]) -> list[Traini
 def bare(harness: str, model_kwargs: dict, threads: int, batches: list[int], loop: dict | None) -> dict:
     """Seconds of one forward+backward per batch size, or of one training loop."""
     import torch
-
     from harness_loader import load
 
     torch.set_num_threads(threads)
@@ -194,7 +192,7 @@ async def diagnostics(server: Any, setting: Setting) -> list[bool]:
         for label, tool, args, _ in calls:
             results[label].append((await call(server, tool, tool_args(setting, tool, args)))[0])
     passed = []
-    for label, tool, args, unit_batch in calls:
+    for label, _tool, _args, unit_batch in calls:
         seconds = [result["run"]["duration_s"] for result in results[label]]
         ratios = [taken / unit[str(unit_batch)] for taken, unit in zip(seconds, units)]
         ratio, fastest_unit = statistics.median(ratios), min(unit[str(unit_batch)] for unit in units)

@@ -122,7 +122,7 @@ def main(argv: list[str] | None = None) -> None:
     signal.signal(signal.SIGTERM, _interrupt)
     server = build_server(config)
     try:
-        if config.transport == "stdio":
+        if wires is not None:  # stdio
             anyio.run(serve_stdio, server, wires)
         else:
             anyio.run(serve_http, server, config)

@@ -23,6 +23,7 @@ Three more guards sit in front of the SDK's app:
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import ipaddress
 import json
@@ -97,7 +98,7 @@ def machine_hosts() -> set[str]:
     hosts = set(LOOPBACK_NAMES) | names | interface_addresses()
     for name in names:
         try:
-            hosts |= {info[4][0] for info in socket.getaddrinfo(name, None)}
+            hosts |= {str(info[4][0]) for info in socket.getaddrinfo(name, None)}
         except OSError:
             continue
     return {h for h in hosts if h and h not in WILDCARDS}
@@ -180,9 +181,8 @@ class JsonRpcGate:
                 return await _rpc_error(send, 413, problem)
             if not message.get("more_body", False):
                 break
-        problem = rpc_problem(bytes(body))
-        if problem is not None:
-            return await _rpc_error(send, 400, problem)
+        if (checked := rpc_problem(bytes(body))) is not None:
+            return await _rpc_error(send, 400, checked)
         replay = [{"type": "http.request", "body": bytes(body), "more_body": False}]
 
         async def replayed() -> Message:
@@ -280,9 +280,9 @@ class GuardedH11Protocol(H11Protocol):
     evicted = 0
     last_warning = float("-inf")
 
-    def connection_made(self, transport) -> None:  # type: ignore[override]
+    def connection_made(self, transport) -> None:
         super().connection_made(transport)
-        self._deadline = None
+        self._deadline: asyncio.TimerHandle | None = None
         self._arm_deadline()
         open_ = [c for c in self.connections if isinstance(c, GuardedH11Protocol) and not c.transport.is_closing()]
         if len(open_) > MAX_CONNECTIONS:

@@ -77,7 +77,8 @@ async def _serve_on(server, wire_in: int, wire_out: int) -> None:
     )
     stdout = anyio.wrap_file(io.TextIOWrapper(os.fdopen(wire_out, "wb"), encoding="utf-8"))
     lines = CheckedLines(stdin)
-    async with stdio_server(stdin=lines, stdout=stdout) as (read, write), anyio.create_task_group() as tasks:
+    # CheckedLines reads like the AsyncFile the SDK takes: an async iterator of lines
+    async with stdio_server(stdin=lines, stdout=stdout) as (read, write), anyio.create_task_group() as tasks:  # type: ignore[arg-type]
         tasks.start_soon(_forward, lines.answers, write)
         # MCPServer.run_stdio_async() takes no streams; this is its body with ours.
         lowlevel = server._lowlevel_server

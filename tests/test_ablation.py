@@ -3,7 +3,6 @@
 from dataclasses import replace
 
 import pytest
-
 from conftest import assert_clean, call, codes, finding_of
 
 pytestmark = pytest.mark.anyio
@@ -13,6 +12,7 @@ def by_name(result):
     return {v["name"]: v for v in result["details"]["variants"]}
 
 
+@pytest.mark.slow
 async def test_hidden_sizes_of_a_clean_mlp_all_train(client):
     result = await call(
         client,
@@ -28,6 +28,7 @@ async def test_hidden_sizes_of_a_clean_mlp_all_train(client):
     assert any(a["kind"] == "plot" for a in result["artifacts"])
 
 
+@pytest.mark.slow
 async def test_removing_the_broken_component_makes_it_train(client):
     result = await call(
         client, "run_ablation", {"harness": "ablation_feature_mask.py", "variants": {"no_mask": {"use_mask": False}}}
@@ -61,6 +62,7 @@ async def test_a_switch_build_model_ignores_has_no_effect(client):
     assert found["where"] == "no_pe" and "never used" in found["suggestion"]
 
 
+@pytest.mark.slow
 async def test_a_component_that_helps_is_not_a_bug(client):
     # The no-BN baseline barely learns in 150 SGD steps; switching BN on is the paper's point, not a fix.
     args = {"harness": "ablation_sigmoid_bn.py", "variants": {"bn": {"batch_norm": True}}, "seeds": [0, 1], "lr": 0.5, "steps": 150}
@@ -81,6 +83,7 @@ async def test_differences_within_the_seed_spread_are_noise(client):
     assert "variant_beats_baseline" not in codes(result) and "Within seed noise of the baseline: wider" in result["summary"]
 
 
+@pytest.mark.slow
 async def test_a_variant_without_a_loss_term_is_ranked_by_the_objective(client):
     args = {"harness": "ablation_vae_kl.py", "variants": {"no_kl": {"beta": 0.0}}, "steps": 150, "lr": 0.01}
     by_objective = await call(client, "run_ablation", args)

@@ -3,7 +3,6 @@ out-of-range argument is a validation error naming it, at once, not minutes of C
 (a megabyte-long metric name) or a failure blamed on the user's code later (a seed of 10**20)."""
 
 import pytest
-
 from conftest import call
 
 pytestmark = pytest.mark.anyio

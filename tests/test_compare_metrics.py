@@ -1,7 +1,6 @@
 import math
 
 import pytest
-
 from conftest import assert_clean, call, codes, finding_of
 
 pytestmark = pytest.mark.anyio
@@ -169,6 +168,7 @@ async def test_a_reference_that_is_not_the_paper_is_named_so(client):
     assert "the reference's 0.9" in result["findings"][0]["message"]
 
 
+@pytest.mark.slow
 async def test_a_metric_measured_nan_says_nan_not_missing(client):
     run_id = await _finished(client, {"harness": "train_bad_metric.py", "steps": 20, "lr": 3e-3, "seeds": [0, 1]})
     result = await call(client, "compare_metrics", {"run_id": run_id, "reported": {"precision": 0.9}})

@@ -15,9 +15,9 @@ import typing
 from typing import Any, Union, get_args, get_origin, get_type_hints
 
 import pytest
+from conftest import call, finding_of
 from pydantic import TypeAdapter
 
-from conftest import call, finding_of
 from implement_paper.tools.runner import WorkerPool
 from implement_paper.tools.worker import details as d
 
@@ -126,6 +126,7 @@ async def test_inspect_data(client, sent):
     assert_contract(d.DataDetails, sent.answers)
 
 
+@pytest.mark.slow
 async def test_inspect_model(client, sent):
     for harness in ("inspect_tied_lm.py", "inspect_unregistered.py", "inspect_deep_stack.py", "copy_dqn_clean.py"):
         await call(client, "inspect_model", {"harness": harness, "expected_param_count": 1000})
@@ -147,6 +148,7 @@ async def test_check_known_values(client, sent):
     assert_contract(d.KnownValuesDetails, sent.answers)
 
 
+@pytest.mark.slow
 async def test_run_overfit_test(client, sent):
     await call(client, "run_overfit_test", {"harness": "overfit_tiny_vae.py", "sizes": [1, 4], "steps": 30, "lr": 0.01})
     await call(client, "run_overfit_test", {"harness": "overfit_batchnorm.py", "sizes": [1, 8], "steps": 30})
@@ -158,6 +160,7 @@ async def test_run_overfit_test(client, sent):
     assert_contract(d.OverfitDetails, sent.answers, unfilled={"sizes.curve.terms"})  # train_step values: training runs only
 
 
+@pytest.mark.slow
 async def test_run_ablation(client, sent):
     args = {"harness": "ablation_vae_kl.py", "variants": {"no_kl": {"beta": 0.0}, "broken": {"no_such_kwarg": 1}}, "steps": 20, "seeds": [0, 1]}
     await call(client, "run_ablation", args)
@@ -165,6 +168,7 @@ async def test_run_ablation(client, sent):
     assert_contract(d.AblationDetails, sent.answers, unfilled={"variants.non_finite_at_step", "variants.curve.terms"})
 
 
+@pytest.mark.slow
 async def test_lr_sweep(client, sent):
     """Each job's measurements (a range test, a grid's parallel jobs, auto's skipped range test) and what a grid
     job streamed as each rate ended."""
@@ -180,6 +184,7 @@ async def test_lr_sweep(client, sent):
     assert_read_as_sent(d.LrMeasurements, grid_messages, unfilled={"lrs", "losses"})
 
 
+@pytest.mark.slow
 async def test_training_seed(client, sent):
     """A seed's answer, and every progress message it streamed (loss terms and findings from a VAE's run)."""
     for harness in ("train_clean.py", "train_negative_kl.py"):

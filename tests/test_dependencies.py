@@ -4,8 +4,8 @@ import json
 
 import pytest
 import torch
-
 from conftest import assert_clean, call, codes, finding_of
+
 from implement_paper.tools.worker import dependencies_causes as causes
 
 pytestmark = pytest.mark.anyio
@@ -197,6 +197,7 @@ def test_attention_recorder_names_the_dim_and_the_mask_pattern():
     ]
 
 
+@pytest.mark.slow
 def test_batch_screen_gives_exact_zeros_when_clean_and_sees_a_weak_leak():
     """Two passes, example i weighted 2**i: a clean model's gradients differ by exactly those factors."""
     from implement_paper.tools.worker import dependencies as deps
@@ -223,3 +224,11 @@ async def test_a_leak_between_examples_is_not_called_a_future_leak_in_causal_mod
     assert codes(result, "error") == {"batch_dependence"}
     assert 'mode="batch"' in finding_of(result, "batch_dependence")["suggestion"]
     assert result["details"]["causal"]["leaking_pairs"] == 0
+
+
+async def test_nan_backward_is_nothing_measured_not_a_crash(client):
+    """grad_sqrt_zero.py: sqrt at 0 makes every vector-Jacobian product NaN; no pair can be judged."""
+    result = await call(client, "check_dependencies", {"harness": "grad_sqrt_zero.py"})
+    assert result["status"] == "inconclusive" and codes(result, "warning") == {"nothing_measured"}
+    assert "gradient_check" in finding_of(result, "nothing_measured")["suggestion"]
+    assert result["details"]["batch"]["max_relative"] is None

@@ -3,7 +3,6 @@ fixture makes one): conditions reach the output, an encoder sees both sides, pad
 ignored, the loss scores only the supervised positions. Clean twins draw nothing."""
 
 import pytest
-
 from conftest import assert_clean, call, codes, finding_of
 
 pytestmark = pytest.mark.anyio
@@ -83,3 +82,12 @@ async def test_an_encoder_checked_in_causal_mode_is_told_it_sees_both_sides(clie
     leak = finding_of(result, "future_leakage")
     assert leak["evidence"]["likely_causes"][0] == "encoder_by_design"
     assert "meant to see both sides" in leak["message"] and "heads" not in leak["suggestion"].split("2.")[0]
+
+
+async def test_a_replay_batch_with_bookkeeping_keys_is_clean(client):
+    """truncated and episode_id are rightly never read by a TD loss; every other transition key is."""
+    result = await call(client, "check_dependencies", {"harness": "td_truncated_clean.py"})
+    assert_clean(result)
+    measured = probes(result)
+    assert measured[("discount", "Q-values shifted")]["relative"] > 0.05  # 1 - gamma = 0.1
+    assert ("batch_key", "batch['terminal']") in measured and ("batch_key", "batch['truncated']") not in measured

@@ -13,12 +13,11 @@ import re
 from pathlib import Path
 
 import pytest
+from conftest import TOOLS
 from pydantic import ValidationError
 
 from implement_paper.prompts import CATALOG
 from implement_paper.prompts.catalog import read_markdown
-
-from conftest import TOOLS
 
 ROOT = Path(__file__).resolve().parents[1]
 ARGS = {tool.name: tool.args for tool in TOOLS}

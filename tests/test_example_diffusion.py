@@ -7,11 +7,11 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import pytest
-
-from conftest import example_client
+from conftest import call, codes, example_client, finding_of
 from example_family import QUICK_TOOLS, cases, clean_at_defaults, flagged, known_value, session_verdict
 
-pytestmark = pytest.mark.anyio
+# A worked paper: its own server and worker, real training: the whole module is slow.
+pytestmark = [pytest.mark.anyio, pytest.mark.slow]
 
 H = "ddpm.py"
 CASES = cases("diffusion")
@@ -51,3 +51,9 @@ async def test_constant_beta_is_flagged_by_inspect_model(family):
 @pytest.mark.slow
 def test_session_reproduces(tmp_path):
     assert session_verdict("diffusion", steps=3000, tmp=tmp_path) == "reproduced: yes"
+
+
+async def test_inspect_model_sees_alpha_bar_one_step_behind(family):
+    result = await call(family, "inspect_model", {"harness": "bug_abar_off_by_one.py"})
+    assert codes(result, "warning") == {"schedule_off_by_one"}, result["summary"]
+    assert "first noise level adds no noise" in finding_of(result, "schedule_off_by_one")["message"]

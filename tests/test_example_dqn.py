@@ -7,11 +7,11 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import pytest
-
-from conftest import example_client
+from conftest import call, codes, example_client
 from example_family import QUICK_TOOLS, cases, clean_at_defaults, flagged, known_value, session_verdict
 
-pytestmark = pytest.mark.anyio
+# A worked paper: its own server and worker, real training: the whole module is slow.
+pytestmark = [pytest.mark.anyio, pytest.mark.slow]
 
 H = "dqn.py"
 CASES = cases("dqn")
@@ -47,3 +47,20 @@ async def test_epsilon_stuck_is_flagged_by_run_overfit_test(family):
 @pytest.mark.slow
 def test_session_reproduces(tmp_path):
     assert session_verdict("dqn", steps=2000, tmp=tmp_path) == "reproduced: yes"
+
+
+@pytest.mark.parametrize("bug, code", [("bug_target_not_detached.py", "gradient_through_target"),
+                                       ("bug_no_terminal_mask.py", "unused_batch_key"),
+                                       ("bug_wrong_action_index.py", "unused_batch_key"),
+                                       ("bug_gamma_one.py", "undiscounted_target")])
+async def test_check_dependencies_names_the_mechanism_of_the_twin(family, bug, code):
+    result = await call(family, "check_dependencies", {"harness": bug})
+    assert code in codes(result), result["summary"]
+    assert any(word in result["summary"] for word in ("next_states", "terminal", "actions", "Q-value")), result["summary"]
+
+
+async def test_overfit_memorises_fixed_transitions_of_a_replay_agent(family):
+    """get_train_batch acts with the model, but the batch holds transitions: off-policy, judged on its TD loss."""
+    result = await call(family, "run_overfit_test", {"harness": H})
+    assert result["details"]["on_policy"] is False, result["summary"]
+    assert all(size["reached_target"] for size in result["details"]["sizes"]), result["summary"]

@@ -7,11 +7,11 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import pytest
-
-from conftest import example_client
+from conftest import call, codes, example_client, finding_of
 from example_family import QUICK_TOOLS, cases, clean_at_defaults, flagged, known_value, session_verdict
 
-pytestmark = pytest.mark.anyio
+# A worked paper: its own server and worker, real training: the whole module is slow.
+pytestmark = [pytest.mark.anyio, pytest.mark.slow]
 
 H = "bert.py"
 CASES = cases("mlm")
@@ -47,3 +47,9 @@ async def test_label_leak_is_flagged_by_inspect_data(family):
 @pytest.mark.slow
 def test_session_reproduces(tmp_path):
     assert session_verdict("mlm", steps=600, tmp=tmp_path) == "reproduced: yes"
+
+
+async def test_check_dependencies_sees_an_encoder_without_positions(family):
+    result = await call(family, "check_dependencies", {"harness": "bug_no_positions.py"})
+    assert codes(result, "error") == {"no_positional_information"}, result["summary"]
+    assert "permut" in finding_of(result, "no_positional_information")["message"]

@@ -7,10 +7,10 @@ import math
 from collections.abc import AsyncIterator
 
 import pytest
-
 from conftest import assert_clean, call, codes, example_client
 
-pytestmark = pytest.mark.anyio
+# A worked paper: its own server and worker, real training: the whole module is slow.
+pytestmark = [pytest.mark.anyio, pytest.mark.slow]
 
 H = "reinforce.py"
 LOG_LOW = math.log(1 / (1 + math.e))  # log-softmax of the lower of two logits one apart

@@ -2,10 +2,10 @@
 bug is caught by the tool the paper-type tips name (short settings: about a minute)."""
 
 import pytest
-
 from conftest import assert_clean, call, codes, example_client, finding_of
 
-pytestmark = pytest.mark.anyio
+# A worked paper: its own server and worker, real training: the whole module is slow.
+pytestmark = [pytest.mark.anyio, pytest.mark.slow]
 
 HARNESS = "harness_transformer.py"
 LR = 2e-3

@@ -7,10 +7,10 @@ import math
 from collections.abc import AsyncIterator
 
 import pytest
-
 from conftest import assert_clean, call, codes, example_client, finding_of
 
-pytestmark = pytest.mark.anyio
+# A worked paper: its own server and worker, real training: the whole module is slow.
+pytestmark = [pytest.mark.anyio, pytest.mark.slow]
 
 H = "harness.py"
 INIT_LOSS = 64 * math.log(2)  # Bernoulli logits near 0: ln 2 per pixel, KL near 0

@@ -3,10 +3,10 @@ that applies, each planted bug through the tool that must catch it, and the pape
 in miniature (BN trains at a 10x higher rate; reaches 90 % test accuracy in far fewer steps)."""
 
 import pytest
-
 from conftest import assert_clean, call, codes, example_client
 
-pytestmark = pytest.mark.anyio
+# A worked paper: its own server and worker, real training: the whole module is slow.
+pytestmark = [pytest.mark.anyio, pytest.mark.slow]
 
 NO_BN = {"batch_norm": False}
 

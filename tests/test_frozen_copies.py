@@ -2,7 +2,6 @@
 (tests/harnesses/copy_*.py): counted apart in inspect_model, watched during run_overfit_test."""
 
 import pytest
-
 from conftest import assert_clean, call, codes, finding_of
 
 pytestmark = pytest.mark.anyio

@@ -5,7 +5,6 @@ import json
 
 import pytest
 import torch
-
 from conftest import assert_clean, call, codes, finding_of
 
 pytestmark = pytest.mark.anyio
@@ -32,6 +31,7 @@ def load(path):
         "data_multi_input_clean.py",  # a dict batch with two inputs, through the harness's forward(model, batch)
     ],
 )
+@pytest.mark.slow
 async def test_clean_models_get_no_warning(client, harness):
     result = await call(client, "gradient_check", {"harness": harness})
     assert_clean(result)

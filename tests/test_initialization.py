@@ -5,7 +5,6 @@ import math
 
 import pytest
 import torch
-
 from conftest import HARNESSES, assert_clean, call, codes, finding_of
 
 pytestmark = pytest.mark.anyio

@@ -1,7 +1,6 @@
 """inspect_data on buggy fixtures and their clean twins, through the MCP client."""
 
 import pytest
-
 from conftest import assert_clean, call, codes, finding_of
 
 pytestmark = pytest.mark.anyio
@@ -118,11 +117,13 @@ async def test_bad_splits_are_refused_with_a_reason(client, splits):
 
 
 @pytest.mark.parametrize("harness", ["data_digits_clean.py", "data_token_batch.py", "data_padded_custom_index.py", "data_multi_input_clean.py"])
+@pytest.mark.slow
 async def test_normalised_digits_token_ids_padding_and_dict_inputs_are_clean(client, harness):
     result = await call(client, "inspect_data", {"harness": harness})
     assert_clean(result)
 
 
+@pytest.mark.slow
 async def test_raw_digits_0_to_16_are_unnormalized_whatever_their_std(client):
     result = await call(client, "inspect_data", {"harness": "data_digits_raw.py", "splits": ["train"]})
     found = finding_of(result, "unnormalized_inputs")

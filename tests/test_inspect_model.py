@@ -3,7 +3,6 @@
 import json
 
 import pytest
-
 from conftest import HARNESSES, assert_clean, call, codes, finding_of
 
 pytestmark = pytest.mark.anyio
@@ -97,3 +96,8 @@ async def test_shape_trace_goes_through_the_harness_forward(client):
 async def test_a_per_feature_beta_buffer_is_no_schedule(client):
     """A hand-written LayerNorm's `beta` (zeros, one per feature) is not a diffusion schedule held constant."""
     assert_clean(await call(client, "inspect_model", {"harness": "schedule_lookalikes.py"}))
+
+
+async def test_a_shifted_alpha_bar_kept_beside_the_product_is_no_off_by_one(client):
+    """alphas_cumprod_prev (the product over s < t) is what a sampler needs, beside alphas_cumprod itself."""
+    assert_clean(await call(client, "inspect_model", {"harness": "schedule_prev_buffer.py"}))

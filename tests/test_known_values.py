@@ -5,8 +5,8 @@ import math
 import pytest
 import torch
 import torch.nn.functional as F
-
 from conftest import assert_clean, call, codes, finding_of
+
 from implement_paper.tools.worker.known_values import Leaf, pattern
 
 pytestmark = pytest.mark.anyio

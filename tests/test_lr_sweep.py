@@ -2,7 +2,6 @@ import math
 import random
 
 import pytest
-
 from conftest import assert_clean, call, codes, connect, finding_of
 
 from implement_paper.tools import lr_judge
@@ -14,6 +13,7 @@ WIDE = {"min_lr": 1e-6, "max_lr": 1.0}  # the range an agent sweeps when it know
 
 
 @pytest.mark.parametrize("harness", ["clean_mlp.py", "lr_regression_mlp.py"])
+@pytest.mark.slow
 async def test_range_test_suggests_a_sensible_adam_lr_on_clean_models(client, harness):
     result = await call(client, "lr_sweep", {"harness": harness})
     assert_clean(result)
@@ -86,6 +86,7 @@ async def test_auto_mode_runs_a_grid_over_the_top_when_the_range_test_is_inconcl
     assert 0.1 <= details["suggested_lr"] <= 0.5 and details["stable_range"]["low"] >= 0.01
 
 
+@pytest.mark.slow
 async def test_batchnorm_widens_the_stable_range_of_a_sigmoid_mlp(client):
     ranges = {}
     for harness in ("lr_sigmoid_mlp.py", "lr_sigmoid_mlp_bn.py"):
@@ -101,6 +102,7 @@ async def test_batchnorm_widens_the_stable_range_of_a_sigmoid_mlp(client):
     assert bn["decades"] == plain["decades"] + 2
 
 
+@pytest.mark.slow
 async def test_the_detached_output_is_inconclusive_in_range_mode_and_has_no_stable_lr_in_a_grid(client):
     ranged = await call(client, "lr_sweep", {"harness": "lr_detached_output.py", "mode": "range"})
     assert ranged["status"] == "warn" and codes(ranged) == {"lr_range_inconclusive"}
@@ -127,6 +129,7 @@ async def test_an_on_policy_harness_is_judged_on_its_objective_not_on_its_growin
     assert ranged["details"]["suggested_lr"] is None
 
 
+@pytest.mark.slow
 async def test_auto_mode_sweeps_the_base_rate_under_make_scheduler(client):
     grid = {"mode": "grid", "min_lr": 1e-4, "max_lr": 10, "num_lrs": 6, "steps": 40}
     plain = await call(client, "lr_sweep", {"harness": "clean_mlp.py", **grid})
@@ -138,6 +141,7 @@ async def test_auto_mode_sweeps_the_base_rate_under_make_scheduler(client):
 
 
 @pytest.mark.parametrize("extra", [{}, GRID], ids=["range", "grid"])
+@pytest.mark.slow
 async def test_a_loss_without_lower_bound_is_flagged_and_its_clean_twin_is_not(client, extra):
     clean = await call(client, "lr_sweep", {"harness": "lr_floor_clean.py", **extra})
     assert_clean(clean)
@@ -145,6 +149,7 @@ async def test_a_loss_without_lower_bound_is_flagged_and_its_clean_twin_is_not(c
     assert {"loss_below_floor"} <= codes(result, "error") and result["status"] == "fail"
 
 
+@pytest.mark.slow
 async def test_grid_suggests_a_sensible_adam_lr_on_clean_models(client):
     result = await call(client, "lr_sweep", {"harness": "clean_mlp.py", **GRID})
     assert_clean(result)
@@ -153,6 +158,7 @@ async def test_grid_suggests_a_sensible_adam_lr_on_clean_models(client):
     assert 1e-3 <= result["details"]["suggested_lr"] <= 3e-2 and result["details"]["judged_on"] == "loss"
 
 
+@pytest.mark.slow
 async def test_grid_split_over_workers_equals_the_grid_on_one_worker(client, project_root):
     parallel = await call(client, "lr_sweep", {"harness": "clean_mlp.py", **GRID})
     async with connect(project_root, max_workers=1) as single:
@@ -160,6 +166,7 @@ async def test_grid_split_over_workers_equals_the_grid_on_one_worker(client, pro
     assert parallel["details"] == serial["details"]
 
 
+@pytest.mark.slow
 async def test_grid_marks_diverged_rates_and_suggests_below_them(client):
     result = await call(client, "lr_sweep", {"harness": "clean_mlp.py", **GRID, "min_lr": 1e-3, "max_lr": 100})
     details = result["details"]
@@ -169,6 +176,7 @@ async def test_grid_marks_diverged_rates_and_suggests_below_them(client):
 
 
 @pytest.mark.parametrize("extra", [{}, GRID], ids=["range", "grid"])
+@pytest.mark.slow
 async def test_a_range_below_the_good_rates_is_flagged_at_its_upper_edge(client, extra):
     result = await call(client, "lr_sweep", {"harness": "clean_mlp.py", "max_lr": 1e-4, **extra})
     assert result["status"] == "warn" and codes(result) == {"lr_at_range_edge"}
@@ -270,6 +278,7 @@ def test_momentum_reads_the_divergence_point_and_adam_the_descent():
     assert 1e-3 < adam.suggested_lr < 0.1 and adam.rule.startswith("adaptive optimiser")
 
 
+@pytest.mark.slow
 async def test_a_grid_that_times_out_keeps_the_rates_it_finished(client):
     """16 rates of 20 x 25 ms steps in 2 jobs cannot finish in 4 s; the rates that did are judged."""
     arguments = {"harness": "lr_slow_grid.py", "mode": "grid", "num_lrs": 16, "steps": 20, "timeout_s": 4}
@@ -281,6 +290,7 @@ async def test_a_grid_that_times_out_keeps_the_rates_it_finished(client):
     assert [p["lr"] for p in points] == sorted(p["lr"] for p in points)
 
 
+@pytest.mark.slow
 async def test_a_grid_that_times_out_mid_rate_keeps_the_rates_it_finished(client):
     """Each of the 2 jobs finishes its first rate, then stalls past the training-curve point it streamed at
     step 25 of its second: the point arriving after the finished rate must not hide it."""

@@ -8,8 +8,7 @@ import secrets
 from pathlib import Path
 
 import pytest
-
-from conftest import call, codes, connect, finding_of
+from conftest import codes, connect, finding_of
 from test_run_records import project, record
 
 pytestmark = pytest.mark.anyio
@@ -32,6 +31,7 @@ async def status_with_images(root: Path) -> tuple[dict, list[bytes]]:
     return result.structured_content, images
 
 
+@pytest.mark.slow
 async def test_a_record_naming_a_file_outside_the_root_is_reported_not_read(tmp_path):
     root = project(tmp_path)
     secret_path, secret = secret_file(tmp_path)
@@ -45,6 +45,7 @@ async def test_a_record_naming_a_file_outside_the_root_is_reported_not_read(tmp_
     assert str(secret_path) in finding_of(result, "unsafe_record_path")["message"]
 
 
+@pytest.mark.slow
 async def test_a_plot_that_is_a_symlink_out_of_the_root_is_reported_not_read(tmp_path):
     root = project(tmp_path)
     secret_path, secret = secret_file(tmp_path)
@@ -59,6 +60,7 @@ async def test_a_plot_that_is_a_symlink_out_of_the_root_is_reported_not_read(tmp
 
 
 @pytest.mark.parametrize("linked", [".implement-paper", ".implement-paper/runs"])
+@pytest.mark.slow
 async def test_a_symlinked_output_folder_is_refused(tmp_path, linked):
     root = project(tmp_path)
     elsewhere = tmp_path / "elsewhere"

@@ -1,7 +1,6 @@
 """run_overfit_test on buggy fixtures and their clean twins (tests/harnesses/overfit_*.py and friends)."""
 
 import pytest
-
 from conftest import assert_clean, call, codes, finding_of
 
 pytestmark = pytest.mark.anyio
@@ -79,6 +78,7 @@ async def test_log_of_zero_names_the_module(client):
 # ------------------------------------------------------------------ user code that raises, and broken harnesses
 
 
+@pytest.mark.slow
 async def test_batchnorm_cannot_run_one_example_so_size_1_is_skipped_not_blamed(client):
     """BatchNorm1d refuses a batch of one in train mode: a correct model at the default sizes gets an info."""
     result = await call(client, "run_overfit_test", {"harness": "overfit_batchnorm.py"})
@@ -157,6 +157,7 @@ async def test_variational_bound_memorises_one_example_and_reports_its_terms(cli
 
 
 @pytest.mark.parametrize("names", [None, {"loss_floor": "no_floor_declared"}])
+@pytest.mark.slow
 async def test_flipped_kl_falls_through_the_target_and_is_never_memorised(client, names):
     args = {"harness": "overfit_tiny_vae_kl_flipped.py", "lr": 0.01, "sizes": [1, 10], "steps": 200}
     result = await call(client, "run_overfit_test", {**args, "names": names} if names else args)
@@ -172,6 +173,7 @@ async def test_flipped_kl_falls_through_the_target_and_is_never_memorised(client
 # ------------------------------------------------------------------ train mode vs eval mode
 
 
+@pytest.mark.slow
 async def test_scratch_batchnorm_twin_is_clean_even_when_stopped_early(client):
     """Stopped at its target after 25 steps, momentum-0.1 running statistics still lag (eval loss 17x the
     train loss measured before they settle); the check must not call that a gap."""
@@ -182,6 +184,7 @@ async def test_scratch_batchnorm_twin_is_clean_even_when_stopped_early(client):
             assert size["mode"]["buffers_tracked"] == 2 and size["mode"]["eval_mode_loss"] < 2 * size["mode"]["train_mode_loss"] + 0.01
 
 
+@pytest.mark.slow
 async def test_scratch_batchnorm_on_one_example_is_info_and_larger_sizes_judged(client):
     result = await call(client, "run_overfit_test", {"harness": "overfit_bn_scratch_clean.py"})
     assert {(f["code"], f["severity"]) for f in result["findings"]} == {("params_not_updated", "info"), ("overfit_failed", "info")}

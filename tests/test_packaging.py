@@ -19,13 +19,13 @@ import threading
 from pathlib import Path
 
 import pytest
+from conftest import TOOLS
 from mcp import Client, StdioServerParameters
+from test_stdio import INSPECTOR  # one pin for both Inspector checks
 
 from implement_paper.server import interpreter
 from implement_paper.server.cli import parse_args
 from implement_paper.tools.runner import WorkerPool
-from conftest import TOOLS
-from test_stdio import INSPECTOR  # one pin for both Inspector checks
 
 REPO = Path(__file__).resolve().parent.parent
 HARNESS = Path(__file__).parent / "harnesses" / "clean_mlp.py"
@@ -183,6 +183,7 @@ def dist(tmp_path_factory) -> dict[str, Path]:
     return {"wheel": next(out.glob("*.whl")), "sdist": next(out.glob("*.tar.gz"))}
 
 
+@pytest.mark.slow
 def test_the_wheel_holds_the_prompts_and_requires_no_torch(dist):
     import zipfile
 
@@ -210,6 +211,7 @@ def installed_wheel(dist, tmp_path_factory) -> Path:
 
 
 @pytest.mark.parametrize("kind", ["wheel", "sdist"])
+@pytest.mark.slow
 def test_each_distribution_installs_into_an_empty_venv_and_runs_without_torch(request, dist, kind, tmp_path):
     bin_dir = request.getfixturevalue("installed_wheel") if kind == "wheel" else _install(dist["sdist"], tmp_path / "env")
     assert "--python PYTHON" in _run([str(bin_dir / "implement-paper-mcp"), "--help"], env=_clean_env()).stdout
@@ -217,12 +219,14 @@ def test_each_distribution_installs_into_an_empty_venv_and_runs_without_torch(re
     _run([str(bin_dir / "python"), "-c", no_torch])
 
 
+@pytest.mark.slow
 def test_uvx_starts_the_wheel(dist):
     done = _run([_tool("uvx"), "--from", str(dist["wheel"]), "implement-paper-mcp", "--help"], env=_clean_env())
     assert "--python PYTHON" in done.stdout
 
 
 @pytest.mark.anyio
+@pytest.mark.slow
 async def test_the_uvx_server_runs_the_worker_in_the_project_env_made_after_it_started(dist, tmp_path):
     """No torch beside the server: the first call says where it looked; once the project has a
     .venv with torch, the next call runs there, without a restart."""
@@ -243,6 +247,7 @@ async def test_the_uvx_server_runs_the_worker_in_the_project_env_made_after_it_s
     assert f"worker python: {python}" in second["run"]["stdout_tail"]
 
 
+@pytest.mark.slow
 def test_the_mcp_inspector_lists_the_tools_of_the_installed_wheel(installed_wheel, tmp_path):
     server = [str(installed_wheel / "implement-paper-mcp"), "--root", str(tmp_path)]
     done = _run([_tool("npx"), "-y", INSPECTOR, "--cli", *server, "--method", "tools/list"], env=_clean_env())
@@ -274,6 +279,7 @@ def test_claude_plugin_validate_passes_strictly(claude, tmp_path, target):
     assert "implement-paper:implement-paper-from-scratch" in out and "mcpServers: implement-paper stdio uvx" in out
 
 
+@pytest.mark.slow
 def test_plugin_install_gives_the_skill_and_a_connected_server(claude, tmp_path):
     _tool("uvx")  # the plugin's server command
     home, project = tmp_path / "home", tmp_path / "project"
@@ -287,6 +293,7 @@ def test_plugin_install_gives_the_skill_and_a_connected_server(claude, tmp_path)
     assert f"--root {project}" in line and "Connected" in line, listed
 
 
+@pytest.mark.slow
 def test_claude_mcp_add_of_the_wheel_under_uvx_connects(claude, dist, tmp_path):
     uvx = _tool("uvx")
     home, project = tmp_path / "home", tmp_path / "project"

@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 import pytest
+from conftest import TOOLS
 from mcp import Client
 from mcp.server.mcpserver import MCPServer
 from mcp.shared.exceptions import MCPError
@@ -15,8 +16,6 @@ from implement_paper.prompts import CATALOG, register_prompts
 from implement_paper.prompts.catalog import MECHANISMS, PAPER_TYPES, read_markdown, render, split_sections, tips_section
 from implement_paper.tools.worker.findings import CODES
 from implement_paper.tools.worker.harness import OPTIONAL, REQUIRED
-
-from conftest import TOOLS
 
 ROOT = Path(__file__).resolve().parents[1]
 

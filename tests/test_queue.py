@@ -3,7 +3,6 @@ result says how long it waited for a worker, and runs that wait show `queued`.""
 
 import anyio
 import pytest
-
 from conftest import call, connect
 
 pytestmark = pytest.mark.anyio
@@ -39,6 +38,7 @@ async def test_a_quick_check_answers_while_training_holds_the_only_worker_and_wa
                 await call(client, "cancel_training", {"run_id": run_id})
 
 
+@pytest.mark.slow
 async def test_a_call_that_waited_for_the_worker_says_how_long(project_root):
     async with connect(project_root, max_workers=1, timeout_s=120) as client:
         results, messages = {}, {0: [], 1: []}

@@ -15,13 +15,13 @@ import sys
 from pathlib import Path
 
 import pytest
-from mcp import Client, StdioServerParameters
-
 from conftest import HARNESSES, call, connect
+from mcp import Client, StdioServerParameters
 from ray_cluster import cluster_pids, finished, ray_head
 
 pytest.importorskip("ray", reason="the ray extra is not installed")
-pytestmark = pytest.mark.anyio
+# Each module starts Ray (seconds before the first task runs): the whole module is slow.
+pytestmark = [pytest.mark.anyio, pytest.mark.slow]
 
 SERVER = Path(sys.executable).parent / "implement-paper-mcp"
 TRAIN = {"harness": "train_clean.py", "steps": 200, "lr": 3e-3, "batch_size": 32, "seeds": [0, 1, 2]}

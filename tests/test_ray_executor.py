@@ -10,15 +10,14 @@ from pathlib import Path
 
 import anyio
 import pytest
-
-from mcp import Client, StdioServerParameters
-
 from conftest import HARNESSES, call, connect
+from mcp import Client, StdioServerParameters
 from ray_cluster import finished
 
 SERVER = Path(sys.executable).parent / "implement-paper-mcp"
 ray = pytest.importorskip("ray", reason="the ray extra is not installed")
-pytestmark = pytest.mark.anyio
+# Each module starts Ray (seconds before the first task runs): the whole module is slow.
+pytestmark = [pytest.mark.anyio, pytest.mark.slow]
 
 
 @pytest.fixture(scope="module")
@@ -132,3 +131,21 @@ async def test_a_task_killed_from_outside_fails_only_its_seed(ray_client, ray_ro
     assert statuses == ["completed", "failed"], record
     failed = next(s for s in record["seeds"] if s["status"] == "failed")
     assert "crashed" in {f["code"] for f in failed["findings"]}
+
+
+async def test_an_exception_on_the_node_is_that_error_not_a_lost_node(ray_root, tmp_path):
+    """The node's pool raises (its interpreter cannot start a worker: here a torch that fails to import):
+    the seed fails with worker_start_failed, as it would locally, not with a lost node's `crashed`."""
+    broken = tmp_path / "broken-torch"
+    broken.mkdir()
+    (broken / "torch.py").write_text("raise ImportError('no torch on this node (a stand-in that fails to import)')\n")
+    # Its own process (this one already holds a Ray driver); Ray's workers inherit its environment.
+    env = {**os.environ, "PYTHONPATH": str(broken)}
+    params = StdioServerParameters(command=str(SERVER), args=["--root", str(ray_root), "--executor", "ray"], env=env)
+    async with Client(params) as client:
+        started = await call(client, "start_training", {"harness": "train_clean.py", "steps": 5, "seeds": [0]})
+        record = await finished(client, started["details"]["run_id"])
+    [seed] = record["seeds"]
+    codes = {f["code"] for f in seed["findings"]}
+    assert seed["status"] == "failed" and "worker_start_failed" in codes and "crashed" not in codes, seed
+    assert "on Ray node" in next(f["message"] for f in seed["findings"] if f["code"] == "worker_start_failed")

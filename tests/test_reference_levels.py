@@ -3,7 +3,6 @@ achievable): an improvement from an untrained start is not success, and a score 
 achievable is a leak."""
 
 import pytest
-
 from conftest import call, codes, finding_of
 
 pytestmark = pytest.mark.anyio
@@ -25,6 +24,7 @@ async def trained(client) -> str:
     return run_id
 
 
+@pytest.mark.slow
 async def test_a_run_above_chance_and_near_its_ceiling_draws_no_level_finding(client, trained):
     status = await call(client, "training_status", {"run_id": trained})
     assert not codes(status) & LEVEL_CODES and status["details"]["baseline"] == {"accuracy": 25.0}

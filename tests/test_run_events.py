@@ -5,8 +5,8 @@ import subprocess
 import sys
 
 import pytest
-
 from conftest import call
+
 from implement_paper.tools import run_events
 
 pytestmark = pytest.mark.anyio

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import anyio
 import pytest
-
 from conftest import call, codes, connect
+
 from implement_paper.tools import run_store, training_jobs
 from implement_paper.tools.run_store import RunRecord, RunStore, SeedRun, unknown_run_message
 
@@ -51,6 +51,7 @@ def plant_bad_files(runs: Path, escape: str) -> set[str]:
             "renamed.json", "escape.json", "bad id!.json"}
 
 
+@pytest.mark.slow
 async def test_bad_files_under_runs_are_skipped_and_reported(tmp_path):
     root = project(tmp_path)
     runs = root / ".implement-paper" / "runs"
@@ -90,6 +91,7 @@ def test_list_runs_reads_only_the_newest_records(tmp_path, monkeypatch):
     assert store.load("../../etc/passwd") is None and store.load("/abs") is None
 
 
+@pytest.mark.slow
 async def test_two_servers_on_one_root_leave_each_others_runs_alone(tmp_path):
     root = project(tmp_path)
     async with connect(root) as first:
@@ -108,6 +110,7 @@ async def test_two_servers_on_one_root_leave_each_others_runs_alone(tmp_path):
         assert (await call(first, "cancel_training", {"run_id": run_id}))["details"]["status"] == "cancelled"
 
 
+@pytest.mark.slow
 async def test_a_failure_inside_a_run_costs_that_run_not_the_server(tmp_path, monkeypatch):
     root = project(tmp_path)
 
@@ -154,6 +157,7 @@ async def test_a_run_with_thousands_of_metric_names_is_capped_and_read_back(tmp_
     assert "'probe_0050_" in capped["metric"]["message"]  # the first dropped name is quoted
 
 
+@pytest.mark.slow
 def test_a_record_over_the_budget_is_thinned_until_it_fits():
     history = [{"step": s, "metrics": {f"m{i}_" + "x" * 150: 1.0 for i in range(50)}} for s in range(2001)]
     seeds = [SeedRun(seed=n, status="completed", history=history) for n in range(16)]
@@ -184,6 +188,7 @@ def start_training_in_a_server_process(root: Path) -> tuple[subprocess.Popen, st
     raise AssertionError("the server closed stdout before answering start_training")
 
 
+@pytest.mark.slow
 async def test_runs_of_a_server_killed_with_sigkill_are_marked_interrupted(tmp_path):
     root = project(tmp_path)
     process, run_id = start_training_in_a_server_process(root)

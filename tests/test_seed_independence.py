@@ -3,7 +3,6 @@ batches, and an evaluate() that calls torch.manual_seed puts every seed back on 
 flagged on a multi-seed run; the clean twin, whose get_train_batch takes the seed, draws nothing."""
 
 import pytest
-
 from conftest import assert_clean, call, codes, finding_of
 from test_training_jobs import wait_finished
 

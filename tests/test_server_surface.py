@@ -4,8 +4,8 @@ import subprocess
 import sys
 
 import pytest
-
 from conftest import TOOLS, assert_clean, call, connect, finding_of
+
 from implement_paper.server.cli import parse_args
 
 pytestmark = pytest.mark.anyio
@@ -86,6 +86,7 @@ async def test_long_work_reports_progress(client):
     assert "size 10" in events[-1][2]
 
 
+@pytest.mark.slow
 async def test_a_project_with_its_own_tools_and_server_packages(tmp_path):
     """ML repos often have top-level `tools/` and `server/` packages: ours must not collide."""
     (tmp_path / "tools").mkdir()
@@ -125,6 +126,7 @@ def test_the_command_line_takes_a_thread_budget_and_more_allowed_hosts(tmp_path)
         parse_args(["--root", str(tmp_path), "--threads-per-worker", "0"])
 
 
+@pytest.mark.slow
 def test_executor_ray_without_ray_says_how_to_install_it(tmp_path):
     """The ray extra is optional: without it, --executor ray stops at once with the install command."""
     hide_ray = "import sys; sys.modules['ray'] = None; from implement_paper.server.cli import main; main(sys.argv[1:])"

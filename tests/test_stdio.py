@@ -30,6 +30,7 @@ def root(tmp_path_factory) -> Path:
 
 
 @pytest.mark.anyio
+@pytest.mark.slow
 async def test_console_script_lists_tools_with_output_schemas(root):
     async with Client(StdioServerParameters(command=str(SERVER), args=["--root", str(root)])) as client:
         tools = (await client.list_tools()).tools
@@ -77,6 +78,7 @@ class RawClient:
         self.process.wait(timeout=30)
 
 
+@pytest.mark.slow
 def test_stdout_carries_only_protocol_when_the_harness_floods_fd_1(root):
     flood = {"harness": "hostile.py", "model_kwargs": {"action": "flood_output"}}
     exchange = (
@@ -162,6 +164,7 @@ def _inspector_available() -> str | None:
 
 
 @pytest.mark.parametrize("method, key", [("tools/list", "tools"), ("prompts/list", "prompts")])
+@pytest.mark.slow
 def test_mcp_inspector_cli(root, method, key):
     if reason := _inspector_available():
         pytest.skip(f"MCP Inspector CLI: {reason} (set CI=1 to require it)")

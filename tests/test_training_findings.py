@@ -5,7 +5,6 @@ import math
 
 import anyio
 import pytest
-
 from conftest import assert_clean, call, codes, finding_of
 
 pytestmark = pytest.mark.anyio
@@ -40,6 +39,7 @@ async def finished_runs(client) -> dict[str, dict]:
 
 
 @pytest.mark.parametrize("harness", list(CASES))
+@pytest.mark.slow
 async def test_each_bug_is_flagged_and_each_twin_is_clean(finished_runs, harness):
     result = finished_runs[harness]
     assert result["details"]["status"] == "completed", result["summary"]
@@ -49,6 +49,7 @@ async def test_each_bug_is_flagged_and_each_twin_is_clean(finished_runs, harness
         assert CASES[harness] <= codes(result, "error"), result["findings"]
 
 
+@pytest.mark.slow
 async def test_findings_carry_the_numbers(finished_runs):
     frozen = finding_of(finished_runs["train_bn_frozen.py"], "buffers_not_updated")
     assert frozen["evidence"]["steps"] == 300 and "running_mean" in frozen["message"]  # the final verdict, not step 100

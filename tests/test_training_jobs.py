@@ -6,8 +6,8 @@ import re
 
 import anyio
 import pytest
-
 from conftest import assert_clean, call, connect
+
 from implement_paper.tools.run_store import RunRecord
 from implement_paper.tools.training_jobs import plot_series
 
@@ -75,6 +75,7 @@ async def test_reach_gives_the_first_step_each_seed_crossed_a_value(client):
     assert error == {**error, "mode": "min", "mode_from": "name", "steps": [None, None], "reached": 0, "mean_step": None}
 
 
+@pytest.mark.slow
 async def test_a_running_run_streams_history_and_counts_steps_right_then_cancels(client, project_root):
     """Absolute steps in every state: not restarting after an evaluation, not folding back on cancel."""
     args = {"harness": "train_slow_eval.py", "steps": 50_000, "batch_size": 16, "eval_every": 40}
@@ -85,7 +86,7 @@ async def test_a_running_run_streams_history_and_counts_steps_right_then_cancels
     assert seed["steps_done"] >= 80 and seed["status"] in ("running", "evaluating")
     assert_increasing(seed["curve"]["step"])
     assert seed["curve"]["step"][-1] >= 79
-    assert re.fullmatch(rf"1 seed x 50,000 steps: [\d,]+ of 50,000 steps done \(seed 0 [\d,]+ (running|evaluating)\)",
+    assert re.fullmatch(r"1 seed x 50,000 steps: [\d,]+ of 50,000 steps done \(seed 0 [\d,]+ (running|evaluating)\)",
                         status["details"]["progress"]), status["details"]["progress"]
     assert status["details"]["progress"] in status["summary"]
     evaluating = await poll_until(client, run_id, lambda s: s["details"]["seeds"][0]["status"] == "evaluating")
@@ -99,6 +100,7 @@ async def test_a_running_run_streams_history_and_counts_steps_right_then_cancels
     assert record["progress"].startswith("1 seed x 50,000 steps: ") and "cancelled" in record["progress"]
 
 
+@pytest.mark.slow
 async def test_runs_survive_a_server_restart(project_root, tmp_path):
     root = tmp_path / "proj"
     root.mkdir()
@@ -134,6 +136,7 @@ async def test_unknown_run_and_bad_arguments(client):
     assert traversal.is_error and "run_id" in traversal.content[0].text
 
 
+@pytest.mark.slow
 async def test_compare_metrics_takes_a_finished_run(client):
     run_id = (await call(client, "start_training", {"harness": "train_clean.py", "steps": 200, "seeds": [0, 1]}))[
         "details"

@@ -5,7 +5,19 @@ server/app.py adds them to the MCP server."""
 
 from __future__ import annotations
 
-from . import ablation, compare_metrics, data_inspect, dependencies, gradients, initialization, known_values, lr_sweep, model_inspect, overfit, training_jobs
+from . import (
+    ablation,
+    compare_metrics,
+    data_inspect,
+    dependencies,
+    gradients,
+    initialization,
+    known_values,
+    lr_sweep,
+    model_inspect,
+    overfit,
+    training_jobs,
+)
 from .tool import Tool
 
 TOOLS: list[Tool] = [

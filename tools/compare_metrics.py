@@ -259,7 +259,8 @@ def compare_metric(args: CompareMetricsArgs, name: str, objective: dict[str, str
     if name not in args.measured:
         verdict = "non_finite" if name in non_finite else "missing"
         return MetricComparison(name=name, reported=reported, higher_is_better=higher, direction_from=source, verdict=verdict)
-    values = args.measured[name] if isinstance(args.measured[name], list) else [args.measured[name]]
+    value = args.measured[name]
+    values = value if isinstance(value, list) else [value]
     mean, std = _mean_std(values)
     mean, std = significant(mean, 6), significant(std, 6)
     row = MetricComparison(
@@ -452,7 +453,9 @@ def _run_metrics(runtime: Runtime, run_id: str) -> RunMetrics | dict | str:
 
 async def _invoke(args: CompareMetricsArgs, runtime: Runtime, progress: ProgressCallback | None) -> CompareMetricsResult:
     started = time.perf_counter()
-    artifacts, objective, non_finite, shared = [], None, {}, []
+    artifacts, objective = [], None
+    shared: list[Finding] = []
+    non_finite: dict[str, int] = {}
     if args.run_id is not None:
         found = await anyio.to_thread.run_sync(_run_metrics, runtime, args.run_id)
         if isinstance(found, dict):

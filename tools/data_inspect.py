@@ -18,7 +18,6 @@ from .harness_tool import CallTimeout, Device, HarnessArgs, HarnessPath, Harness
 from .tool_call import call_tool
 from .worker.details import DataDetails
 
-
 BatchSize = Annotated[int, Field(ge=1, le=65_536, description="Examples per get_batch call for the statistics.")]
 Splits = Annotated[
     list[Name],
@@ -64,7 +63,7 @@ async def inspect_data(
     device: Device = "auto",
     timeout_s: CallTimeout = None,
     batch_size: BatchSize = 256,
-    splits: Splits = ["train", "test"],
+    splits: Splits = ["train", "test"],  # noqa: B006 - the SDK validates a copy per call; nothing mutates it
     overlap_sample: OverlapSample = 2048,
 ) -> Annotated[CallToolResult, DataResult]:
     return await call_tool(TOOL, ctx, locals())

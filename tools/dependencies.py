@@ -16,7 +16,6 @@ from .harness_tool import CallTimeout, Device, HarnessArgs, HarnessPath, Harness
 from .tool_call import call_tool
 from .worker.details import DependencyDetails
 
-
 Mode = Annotated[
     Literal["batch", "causal", "both", "position"],
     Field(
@@ -115,7 +114,10 @@ TOOL = harness_tool(
         "dim, heads merged without transpose, targets not shifted; an encoder's leak is info: it is meant to see both "
         "sides), no_positional_information. Modes batch/both also probe the batch's roles (inferred, or the harness's "
         "batch_roles): unused_input (a timestep/condition the model is called with never changes its output), "
-        "encoder_not_bidirectional, padding_leak, loss_on_unselected_positions; a batch that shows a causal LM also "
+        "encoder_not_bidirectional, padding_leak, loss_on_unselected_positions, no_positional_information (an "
+        "encoder whose outputs permute with its real positions); a transition batch (a next_states key) "
+        "gradient_through_target (an undetached TD target), unused_batch_key (done never read), undiscounted_target "
+        "(gamma 1); a batch that shows a causal LM also "
         "gets the causal cuts. Use it on any "
         "attention or normalisation code, and when the training loss falls suspiciously fast; after fixing, "
         "call it again, then run_overfit_test."

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import signal
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import anyio
 from pydantic import ValidationError
@@ -27,6 +28,8 @@ from .worker.protocol import clip_strings
 
 if TYPE_CHECKING:
     from .harness_tool import HarnessArgs
+
+R = TypeVar("R", bound=ToolResult)  # the envelope type a call asked for is the one it gets
 
 TAIL_CHARS = 2000  # of stdout/stderr in the envelope: enough for a traceback, small for a context window
 
@@ -66,7 +69,7 @@ def locate_harness(runtime: Runtime, path: str) -> Path | dict[str, Any]:
     return harness
 
 
-def error_result(result_type: type[ToolResult], item: dict[str, Any], started: float) -> ToolResult:
+def error_result(result_type: type[R], item: dict[str, Any], started: float) -> R:
     """The envelope of a call that ends in one finding (`item`, a finding dict) before any answer."""
     found = Finding.model_validate(item)
     return result_type(
@@ -109,6 +112,14 @@ def _failure_finding(outcome: Outcome, timeout_s: float, memory_limit_mb: float 
             ERROR,
             outcome.cluster_lost,
             suggestion="Not your code: check the cluster (`ray status`), then restart the server (your MCP client's reconnect) to join it again; until then every Ray task fails this way.",
+        )
+    if outcome.task_error is not None:
+        return finding(
+            "internal_error",
+            ERROR,
+            f"{outcome.task_error}. Its node is still there: the server's task code raised before your code answered",
+            evidence={"task_error": outcome.task_error},
+            suggestion="Not your code: see the server's stderr log and that node's Ray logs; --executor local runs the same job on this machine.",
         )
     if outcome.node_lost is not None:
         return finding("crashed", ERROR, outcome.node_lost, suggestion="Run it again; if it repeats, check that node's Ray logs.")
@@ -165,8 +176,8 @@ def _why_invalid(exc: Exception) -> str:
 
 
 def build_result(
-    name: str, result_type: type[ToolResult], outcome: Outcome, runtime: Runtime, seed: int, timeout_s: float
-) -> ToolResult:
+    name: str, result_type: type[R], outcome: Outcome, runtime: Runtime, seed: int, timeout_s: float
+) -> R:
     """The envelope of a job that ended: its answer, checked, or the finding that says why there is none."""
     if outcome.payload is None:
         found = Finding.model_validate(_failure_finding(outcome, timeout_s, runtime.memory_limit_mb))
@@ -201,14 +212,14 @@ def job_request(check: str, args: HarnessArgs, harness: Path, runtime: Runtime) 
 async def execute(
     check: str,
     name: str,
-    result_type: type[ToolResult],
+    result_type: type[R],
     args: HarnessArgs,
     runtime: Runtime,
     progress: ProgressCallback | None,
     on_data: Callable[[dict[str, Any]], None] | None = None,
     *,
     fan_out: bool = False,
-) -> ToolResult:
+) -> R:
     """Run worker check `check` on the harness `args` names; always returns an envelope.
 
     `fan_out`: one of many independent jobs (a seed, a grid chunk, an ablation's variant x seed), run by the

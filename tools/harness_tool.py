@@ -8,7 +8,8 @@ runs the check through tools/dispatch.py.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Awaitable, Callable, Literal
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
@@ -50,8 +51,10 @@ def _model_kwargs_size(kwargs: dict[str, Any] | None) -> dict[str, Any] | None:
     return kwargs
 
 
-# The parameters every runner tool takes, each a type that carries its bounds, its description and
-# its checks, so that a typed tool signature and the arguments model declare them the same way.
+# The parameters every runner tool takes, each a type that carries its bounds and its description, so
+# that a tool's typed function (what the SDK reads for the schema) and its arguments model declare them
+# the same way. Their checks are added on the model only: the SDK would refuse a bad value in its own
+# words ("Error executing tool"); tools/tool_call.py validates the model and says "Invalid arguments".
 HarnessPath = Annotated[
     str,
     Field(
@@ -59,17 +62,14 @@ HarnessPath = Annotated[
         description="Path of the harness file, relative to the project root (or absolute inside it), "
         "e.g. 'harness.py'. It defines build_model(**model_kwargs) and get_batch(batch_size, split).",
     ),
-    AfterValidator(_a_path_name),
 ]
 Names = Annotated[
     dict[Name, str] | None,
     Field(max_length=32, description='Rename contract callables, e.g. {"build_model": "make_transformer"}.'),
-    AfterValidator(_callable_names),
 ]
 ModelKwargs = Annotated[
     dict[str, Any] | None,
     Field(description="Keyword arguments passed to build_model."),
-    AfterValidator(_model_kwargs_size),
 ]
 HarnessSeed = Annotated[Seed, Field(description="Seeds torch, numpy and random before build_model.")]
 Device = Annotated[
@@ -86,9 +86,9 @@ class HarnessArgs(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    harness: HarnessPath
-    names: Names = None
-    model_kwargs: ModelKwargs = None
+    harness: Annotated[HarnessPath, AfterValidator(_a_path_name)]
+    names: Annotated[Names, AfterValidator(_callable_names)] = None
+    model_kwargs: Annotated[ModelKwargs, AfterValidator(_model_kwargs_size)] = None
     seed: HarnessSeed = 0
     device: Device = "auto"
     timeout_s: CallTimeout = None

@@ -18,7 +18,6 @@ from .harness_tool import CallTimeout, Device, HarnessArgs, HarnessPath, Harness
 from .tool_call import call_tool
 from .worker.details import InitDetails
 
-
 BatchSize = Annotated[
     int,
     Field(ge=2, le=65_536, description="Examples in the training batch; dead units are judged over it (>= 2)."),

@@ -29,8 +29,8 @@ from mcp_types import CallToolResult
 from pydantic import BaseModel, Field, TypeAdapter, ValidationError, model_validator
 
 from . import lr_judge
-from .envelope import Finding, RunInfo, ToolResult, status_of
 from .dispatch import execute
+from .envelope import Finding, RunInfo, ToolResult, status_of
 from .harness_tool import CallTimeout, Device, HarnessArgs, HarnessPath, HarnessSeed, ModelKwargs, Names
 from .lr_judge import GridScores, RangeEvidence, Verdict, finite
 from .plots import lr_sweep_plot

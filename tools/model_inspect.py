@@ -16,7 +16,6 @@ from .harness_tool import CallTimeout, Device, HarnessArgs, HarnessPath, Harness
 from .tool_call import call_tool
 from .worker.details import InspectDetails
 
-
 BatchSize = Annotated[int, Field(ge=1, le=4096, description="Examples in the batch sent through the model for shapes.")]
 ExpectedParamCount = Annotated[
     int | None,
@@ -72,6 +71,7 @@ TOOL = harness_tool(
         "with the paper's count without them), and modules hidden in plain lists/dicts. "
         "Findings: param_count_mismatch (pass expected_param_count from the paper), unregistered_modules, "
         "schedule_constant (a schedule buffer such as betas with one value in every slot). "
+        "schedule_off_by_one (a diffusion alpha-bar buffer one step behind its betas). "
         "Call it right after writing the model; then check_initialization."
     ),
 )

@@ -17,7 +17,6 @@ from .plots import loss_curves_plot
 from .tool_call import call_tool
 from .worker.details import OverfitDetails
 
-
 Sizes = Annotated[
     list[int],
     Field(min_length=1, max_length=8, description="Numbers of fixed training examples to memorise, each its own run."),
@@ -72,7 +71,7 @@ async def run_overfit_test(
     seed: HarnessSeed = 0,
     device: Device = "auto",
     timeout_s: CallTimeout = None,
-    sizes: Sizes = [1, 10, 100],
+    sizes: Sizes = [1, 10, 100],  # noqa: B006 - the SDK validates a copy per call; nothing mutates it
     steps: Steps = 500,
     lr: Lr = 1e-3,
     target_loss: TargetLoss = None,
@@ -95,6 +94,8 @@ TOOL = harness_tool(
         "for a frozen copy in the model (target network, EMA copy, teacher) grad_reaches_copy, optimizer_updates_copy, "
         "copy_never_synced, copy_not_lagging; schedule_constant for a train_step value named like a schedule "
         "(epsilon, lr, a KL weight) that never moves. "
+        "A replay agent (get_batch holding transitions with a next_states key) "
+        "memorises fixed transitions; on-policy rollouts are judged on moving and staying finite. "
         "Run it first when training misbehaves; if it fails, call gradient_check next."
     ),
     plot=_plot,

@@ -6,6 +6,7 @@ matplotlib is imported on first use, not at start-up: an idle server stays small
 from __future__ import annotations
 
 import io
+from collections.abc import Sequence
 from typing import Any
 
 from .worker.details import Curve
@@ -85,7 +86,7 @@ def lr_sweep_plot(
     title: str,
     smoothed: list[float | None] | None = None,
     suggested_lr: float | None = None,
-    diverged_lrs: list[float] = (),
+    diverged_lrs: Sequence[float] = (),
     metric: str = "loss",
 ) -> bytes:
     """`metric` (the loss, or the objective a grid was judged on) against learning rate on a log axis:

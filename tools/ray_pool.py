@@ -22,13 +22,14 @@ import shutil
 import sys
 import tempfile
 import threading
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import anyio
 
-from .runner import Outcome, ProgressCallback, WorkerPool
+from .runner import Outcome, ProgressCallback, Tail, WorkerPool, WorkerStartError
 from .worker.messages import JobRequest, read
 
 log = logging.getLogger(__name__)
@@ -71,7 +72,7 @@ def check_cluster_access(address: str) -> None:
         return  # a Ray Client server: its own handshake reports a refused token
     from ray._private.authentication.authentication_token_setup import maybe_enable_token_auth_if_token_available
     from ray._private.services import canonicalize_bootstrap_address
-    from ray._raylet import GcsClient
+    from ray._raylet import GcsClient  # type: ignore[attr-defined]  # compiled, absent from its stub
 
     if address == "auto":  # as ray.init does: a cluster found on this machine may use its token file
         maybe_enable_token_auth_if_token_available(warn_if_disabled=False)
@@ -155,7 +156,9 @@ class NodePool:
                     on_data=lambda data: job.events.put({"type": "data", "data": data}),
                 )
                 job.events.put(_outcome_message(outcome))
-            except Exception as exc:  # noqa: BLE001 - the server must hear why, whatever it was
+            except WorkerStartError as exc:  # the node's interpreter cannot run a worker: as locally
+                job.events.put({"type": "failed", "start": True, "message": str(exc)[:2000]})
+            except Exception as exc:  # the server must hear why, whatever it was
                 job.events.put({"type": "failed", "message": f"{type(exc).__name__}: {exc}"[:2000]})
             group.cancel_scope.cancel()
         if job.cancel.is_set():
@@ -228,9 +231,7 @@ def _outcome_of(message: dict[str, Any]) -> Outcome:
         peak_rss_mb=message["peak_rss_mb"],
         duration_s=message["duration_s"],
     )
-    for tail, (data, total) in ((outcome.stdout, message["stdout"]), (outcome.stderr, message["stderr"])):
-        tail.add(data)
-        tail.total = total
+    outcome.stdout, outcome.stderr = Tail.restored(*message["stdout"]), Tail.restored(*message["stderr"])
     return outcome
 
 
@@ -245,8 +246,8 @@ class RayPool:
         self.root = root.resolve()
         self.options = options
         self.threads = threads_per_job
-        self._ray = None
-        self._task = None
+        self._ray: Any = None  # the ray module, once connected (imported only by --executor ray)
+        self._task: Any = None
         self._uploads = False  # joined a cluster without a shared project path: tasks carry the project
         self._stop = threading.Event()
         self._owner: threading.Thread | None = None
@@ -254,7 +255,8 @@ class RayPool:
     async def __aenter__(self) -> RayPool:
         # A local instance's processes die with the *thread* that started them (Ray sets their
         # parent-death signal, which Linux ties to the thread): one thread owns Ray for our lifetime.
-        ready, failed = threading.Event(), []
+        ready = threading.Event()
+        failed: list[BaseException] = []
         self._owner = threading.Thread(target=self._own, args=(ready, failed), name="ray-owner", daemon=True)
         self._owner.start()
         await anyio.to_thread.run_sync(ready.wait)
@@ -264,12 +266,13 @@ class RayPool:
 
     async def __aexit__(self, *exc_info) -> None:
         self._stop.set()
-        await anyio.to_thread.run_sync(self._owner.join)
+        if self._owner is not None:
+            await anyio.to_thread.run_sync(self._owner.join)
 
     def _own(self, ready: threading.Event, failed: list) -> None:
         try:
             self._connect()
-        except BaseException as exc:  # noqa: BLE001 - handed to __aenter__, which raises it
+        except BaseException as exc:  # handed to __aenter__, which raises it
             failed.append(exc)
             return
         finally:
@@ -307,7 +310,7 @@ class RayPool:
     def _submit(self, request: JobRequest, timeout_s: float, memory_limit_mb: float | None):
         relative = os.path.relpath(request.harness, self.root)
         project_path = self.options.project_path or (None if self._uploads else str(self.root))
-        options = {"num_cpus": self.threads, "num_gpus": 1 if request.device == "cuda" else 0}
+        options: dict[str, Any] = {"num_cpus": self.threads, "num_gpus": 1 if request.device == "cuda" else 0}
         if self._uploads:
             options["runtime_env"] = {"working_dir": self._project_uri()}
         return self._task.options(**options).remote(
@@ -351,9 +354,7 @@ class RayPool:
             try:
                 event = await anyio.to_thread.run_sync(self._next_event, stream, abandon_on_cancel=True)
             except self._ray.exceptions.RayError as exc:
-                if self._cluster_gone(exc):
-                    return self._lost(exc)
-                return Outcome(node_lost=f"the Ray task was lost{f' on node {node}' if node else ''}: {type(exc).__name__}: {exc}"[:2000])
+                return self._task_failure(exc, node)
             if event is None:
                 return Outcome(node_lost="the Ray task ended without an answer")
             node = event["node"]
@@ -361,10 +362,23 @@ class RayPool:
                 await on_progress(event["done"], event["total"], event["message"])
             elif event["type"] == "data" and on_data is not None:
                 on_data(event["data"])
+            elif event["type"] == "failed" and event.get("start"):
+                raise WorkerStartError(f"on Ray node {node}: {event['message']}")
             elif event["type"] == "failed":
-                return Outcome(node_lost=f"the job failed on Ray node {node}: {event['message']}")
+                return Outcome(task_error=f"the job's Ray task failed on node {node}: {event['message']}"[:2000])
             elif event["type"] == "outcome":
                 return _outcome_of(event)
+
+    def _task_failure(self, exc: BaseException, node: str | None) -> Outcome:
+        """A Python exception raised in the task is the task's error; only a node, Ray worker or
+        raylet that went away is a lost node (or a lost cluster)."""
+        where = f" on node {node}" if node else ""
+        if isinstance(exc, self._ray.exceptions.RayTaskError):
+            cause = exc.cause if isinstance(exc.cause, BaseException) else exc
+            return Outcome(task_error=f"the job's Ray task raised{where}: {type(cause).__name__}: {cause}"[:2000])
+        if self._cluster_gone(exc):
+            return self._lost(exc)
+        return Outcome(node_lost=f"the Ray task was lost{where}: {type(exc).__name__}: {exc}"[:2000])
 
     def _cluster_gone(self, exc: BaseException) -> bool:
         """The raylet this server talks through is dead, or the cluster's head answers no more: every
@@ -373,7 +387,7 @@ class RayPool:
             return True
         try:
             return not any(node["Alive"] for node in self._ray.nodes())
-        except Exception:  # noqa: BLE001 - a head that cannot answer is a lost cluster
+        except Exception:  # a head that cannot answer is a lost cluster
             return True
 
     def _cancel(self, stream) -> None:

@@ -258,7 +258,10 @@ class RunStore:
             if limit is not None and len(records) >= limit:
                 break
             item = self.read(name)
-            (skipped if isinstance(item, Skipped) else records).append(item)
+            if isinstance(item, Skipped):
+                skipped.append(item)
+            else:
+                records.append(item)
         for item in skipped:
             log.warning("skipped %s under %s: %s", item.file, self.folder, item.reason)
         return records, skipped

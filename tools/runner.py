@@ -26,16 +26,17 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Awaitable, Callable
+from typing import Any, Protocol
 
 import anyio
 from anyio.abc import Process
 
 from .worker import cgroups, protocol
-from .worker.threads import usable_cores
 from .worker.messages import Exited, Job, JobRequest, MessageError, Progress, Ready, Result, Started, read
+from .worker.threads import usable_cores
 
 log = logging.getLogger(__name__)
 
@@ -75,12 +76,20 @@ class WorkerStartError(RuntimeError):
     """The worker interpreter could not start (no torch there, a bad --python, ...)."""
 
 
-class _Tail:
+class Tail:
     """The last TAIL_BYTES of a stream, and how many bytes it carried in all."""
 
     def __init__(self) -> None:
         self.data = bytearray()
         self.total = 0
+
+    @classmethod
+    def restored(cls, data: bytes, total: int) -> Tail:
+        """A tail as another process kept it (a Ray task's job): its bytes and its count."""
+        tail = cls()
+        tail.add(data)
+        tail.total = total
+        return tail
 
     def add(self, chunk: bytes) -> None:
         self.total += len(chunk)
@@ -105,12 +114,13 @@ class Outcome:
     peak_rss_mb: float | None = None
     duration_s: float = 0.0
     queued_s: float = 0.0  # waited for a free worker (and for it to start) before the job ran
-    stdout: _Tail = field(default_factory=_Tail)
-    stderr: _Tail = field(default_factory=_Tail)
+    stdout: Tail = field(default_factory=Tail)
+    stderr: Tail = field(default_factory=Tail)
     threads: int | None = None
     worker_lost: str | None = None  # the zygote died, or the job could not reach it: not the user's doing
     node_lost: str | None = None  # --executor ray: the task's node or Ray worker died (the job's seed crashed)
     cluster_lost: str | None = None  # --executor ray: the server's link to the cluster is gone (no task can run)
+    task_error: str | None = None  # --executor ray: the task's own code raised on its node (its node lives on)
     problems: list[str] = field(default_factory=list)  # what the job sent that we could not read
 
 
@@ -157,7 +167,7 @@ class Zygote:
         self.start_error: str | None = None
         self._process: Process | None = None
         self._sock: socket.socket | None = None
-        self._stderr = _Tail()
+        self._stderr = Tail()
 
     async def run(self, *, task_status=anyio.TASK_STATUS_IGNORED) -> None:
         """Start the process and serve its messages until it ends. Run in a task group."""
@@ -281,7 +291,7 @@ class Zygote:
         self.jobs[job.id] = job
 
 
-def _submit(zygote: Zygote, job: _Job, request: JobRequest, memory_limit_mb: float | None) -> tuple[int, int, int]:
+def _submit(zygote: Zygote, job: _Job, request: JobRequest, memory_limit_mb: float | None) -> tuple[int, ...]:
     """Hand the job to the zygote with the write ends of its stdout, stderr and result
     pipes; return the read ends (non-blocking). A job that cannot be handed over is lost."""
     pipes = [os.pipe() for _ in range(3)]
@@ -315,6 +325,24 @@ async def _remove_cgroups(zygote_pid: int) -> None:
     with anyio.move_on_after(2):
         while paths := [path for path in paths if not cgroups.remove(path)]:
             await anyio.sleep(0.05)
+
+
+class Executor(Protocol):
+    """Where a job runs: this machine's WorkerPool, or a RayPool (--executor ray, tools/ray_pool.py)."""
+
+    max_workers: int  # how many jobs independent work is split into at most
+
+    async def run(
+        self,
+        request: JobRequest,
+        *,
+        timeout_s: float,
+        memory_limit_mb: float | None = None,
+        on_progress: ProgressCallback | None = None,
+        on_data: Callable[[dict[str, Any]], None] | None = None,
+    ) -> Outcome:
+        """Run one job to its Outcome; raises WorkerStartError when no worker can be started at all."""
+        ...
 
 
 class WorkerPool:

@@ -9,15 +9,16 @@ run the user's harness are declared with `harness_tool()` (tools/harness_tool.py
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Awaitable, Callable
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
 from .envelope import ToolResult
 from .run_store import RunStore
-from .runner import ProgressCallback, WorkerPool
+from .runner import Executor, ProgressCallback, WorkerPool
 
 if TYPE_CHECKING:
     from .training_jobs import TrainingJobs
@@ -33,13 +34,10 @@ class Runtime:
     memory_limit_mb: float | None
     runs: RunStore  # the training-run records under the root
     jobs: TrainingJobs  # the training runs this server started (the training tools' service)
-    executor: Any = None  # runs the work that fans out (training seeds, grid chunks, ablations): the pool, or Ray
-
-    def __post_init__(self) -> None:
-        self.executor = self.executor or self.pool
+    executor: Executor  # runs the work that fans out (training seeds, grid chunks, ablations): the pool, or Ray
 
 
-PlotFn = Callable[[ToolResult], list[tuple[str, bytes]]]
+PlotFn = Callable[[Any], list[tuple[str, bytes]]]  # takes its tool's own result type
 
 
 @dataclass(frozen=True)

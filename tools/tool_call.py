@@ -16,7 +16,7 @@ from __future__ import annotations
 import base64
 import logging
 import time
-from typing import Any
+from typing import Any, cast
 
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
@@ -63,7 +63,7 @@ def validate(model: type[BaseModel], arguments: dict[str, Any]) -> BaseModel:
 
 
 def runtime_of(ctx: Context) -> Runtime:
-    return ctx.request_context.lifespan_context
+    return cast(Runtime, ctx.request_context.lifespan_context)  # what the lifespan yields (server/app.py)
 
 
 def progress_reporter(ctx: Context):
@@ -101,5 +101,5 @@ async def call_tool(tool: Tool, ctx: Context, parameters: dict[str, Any]) -> Cal
     try:
         result = await tool.invoke(args, runtime, progress_reporter(ctx))
         return wire_result(result, await plots_for(runtime.root, tool.name, result, tool.plot))
-    except Exception as exc:  # noqa: BLE001 - e.g. out of file descriptors: say so, keep serving
+    except Exception as exc:  # e.g. out of file descriptors: say so, keep serving
         return wire_result(internal_failure(tool, exc, started), [])

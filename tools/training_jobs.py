@@ -18,9 +18,10 @@ import logging
 import math
 import secrets
 import time
+from collections.abc import Callable
 from datetime import datetime, timezone
 from functools import partial
-from typing import Annotated, Any, Callable
+from typing import Annotated, Any
 
 import anyio
 from mcp.server.mcpserver import Context
@@ -31,10 +32,10 @@ from .artifacts import save_run_plot
 from .bounds import MAX_METRICS, Finite, Name, Seed
 from .dispatch import error_result, execute, locate_harness
 from .envelope import Artifact, Finding, ToolResult, status_of
-from .harness_tool import CallTimeout, Device, HarnessArgs, HarnessPath, HarnessSeed, ModelKwargs, Names
+from .harness_tool import Device, HarnessArgs, HarnessPath, HarnessSeed, ModelKwargs, Names
 from .plots import Series, training_run_plot
-from .run_events import EventLog, tensorboard_available
 from .reference_levels import BASELINE_DOC, CEILING_DOC, Level, levels_field, run_level_findings
+from .run_events import EventLog, tensorboard_available
 from .run_objective import Reach, best_of, reach
 from .run_store import (
     FINISHED,
@@ -293,7 +294,7 @@ class LiveRun:
             self.pending = {seed: [] for seed in self.pending}
             try:
                 await anyio.to_thread.run_sync(self._write, text, batches)
-            except Exception:  # noqa: BLE001 - logged; the next flush tries again
+            except Exception:  # logged; the next flush tries again
                 log.exception("could not save run %s", self.record.run_id)
 
     def _write(self, text: str, batches: dict[int, list[dict[str, Any]]]) -> None:
@@ -329,7 +330,7 @@ class TrainingJobs:
     async def __aenter__(self) -> TrainingJobs:
         try:
             await anyio.to_thread.run_sync(self._adopt_orphans)
-        except Exception:  # noqa: BLE001 - whatever lies under runs/, the server starts
+        except Exception:  # whatever lies under runs/, the server starts
             log.exception("could not look through the runs of %s", self.store.folder)
         self.tensorboard = await anyio.to_thread.run_sync(tensorboard_available)  # its import takes a while
         self._tg = anyio.create_task_group()
@@ -429,7 +430,7 @@ class TrainingJobs:
         """The whole run; nothing raised in it may reach the server's task group."""
         try:
             await self._run(run, args, runtime)
-        except Exception as exc:  # noqa: BLE001 - a bug of ours must cost this run only
+        except Exception as exc:  # a bug of ours must cost this run only
             log.exception("run %s failed inside the server", run.record.run_id)
             run.record.findings.append(internal_error("the run failed inside the server", exc))
             run.record.status = "failed"
@@ -463,7 +464,7 @@ class TrainingJobs:
             on_data = self._on_data(run, seed_run)
             result = await execute("train_run", "start_training", SeedResult, seed_args, runtime, None, on_data, fan_out=True)
             self._seed_result(run.record, seed_run, result)
-        except Exception as exc:  # noqa: BLE001 - supervised: the other seeds and the server carry on
+        except Exception as exc:  # supervised: the other seeds and the server carry on
             log.exception("seed %s of run %s failed inside the server", seed_run.seed, run.record.run_id)
             seed_run.findings.append(internal_error(f"seed {seed_run.seed} failed inside the server", exc, f"seed {seed_run.seed}"))
             seed_run.status = "failed"
@@ -532,7 +533,7 @@ class TrainingJobs:
         record.finished_at = _now()
         try:
             await self._plot(record)
-        except Exception as exc:  # noqa: BLE001 - a plot is not worth a run
+        except Exception as exc:  # a plot is not worth a run
             log.exception("could not plot run %s", record.run_id)
             record.findings.append(internal_error("the run's plot could not be drawn", exc))
         await run.flush()
@@ -577,16 +578,18 @@ def term_series(record: RunRecord) -> dict[str, dict[str, Series]]:
 
 def _unique(findings: list[Finding]) -> list[Finding]:
     """Findings of every seed, each message once (seeds of one harness share their contract notes)."""
-    seen: set[tuple[str, str]] = set()
-    return [f for f in findings if (f.code, f.message) not in seen and not seen.add((f.code, f.message))]
+    unique: dict[tuple[str, str], Finding] = {}
+    for f in findings:
+        unique.setdefault((f.code, f.message), f)
+    return list(unique.values())
 
 
 def run_result(record: RunRecord, jobs: TrainingJobs, asked: StatusArgs | None = None) -> RunResult:
     baseline = {**(record.baseline or {}), **(asked.baseline if asked and asked.baseline else {})}
     ceiling = {**(record.ceiling or {}), **(asked.ceiling if asked and asked.ceiling else {})}
     levels = run_level_findings(record.metrics, baseline, ceiling, record.objective)
-    levels = [Finding.model_validate(f) for f in levels] if record.status == "completed" else []
-    findings = sort_findings(_unique(record.findings + levels + [f for s in record.seeds for f in s.findings]))
+    checked = [Finding.model_validate(f) for f in levels] if record.status == "completed" else []
+    findings = sort_findings(_unique(record.findings + checked + [f for s in record.seeds for f in s.findings]))
     if record.status == "interrupted":
         findings.insert(
             0,

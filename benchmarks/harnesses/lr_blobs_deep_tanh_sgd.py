@@ -4,9 +4,8 @@ Deep, saturating and without momentum: it learns slowly at every rate a range te
 through, the case where a range test sees too little learning."""
 
 import torch
-from torch import nn
-
 from lr_field_data import BLOB_CLASSES, BLOB_FEATURES, blobs, split_seed
+from torch import nn
 
 num_classes = BLOB_CLASSES
 DEPTH, WIDTH = 10, 32

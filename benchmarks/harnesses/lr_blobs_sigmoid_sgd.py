@@ -2,9 +2,8 @@
 whose range test used to end in no_stable_lr)."""
 
 import torch
-from torch import nn
-
 from lr_field_data import BLOB_CLASSES, BLOB_FEATURES, blobs, split_seed
+from torch import nn
 
 num_classes = BLOB_CLASSES
 WIDTH = 64

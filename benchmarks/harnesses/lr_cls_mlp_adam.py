@@ -1,8 +1,7 @@
 """LR problem: an MLP classifier trained with Adam."""
 
-from torch import nn
-
 from lr_teacher_data import CLASSES, FEATURES, classification, split_seed
+from torch import nn
 
 num_classes = CLASSES
 

@@ -1,7 +1,6 @@
 """LR problem: the same MLP classifier trained with SGD and momentum 0.9."""
 
 import torch
-
 from lr_cls_mlp_adam import build_model, get_batch, get_train_batch, num_classes  # noqa: F401
 
 

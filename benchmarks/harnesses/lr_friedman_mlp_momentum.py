@@ -1,9 +1,8 @@
 """LR problem: a ReLU MLP regressing Friedman #1 (MSE), SGD with momentum 0.9."""
 
 import torch
-from torch import nn
-
 from lr_field_data import FRIEDMAN_FEATURES, friedman, split_seed
+from torch import nn
 
 
 def build_model():

@@ -1,9 +1,8 @@
 """Held-out LR problem: a small 2-D CNN (max-pooling) classifying oriented bars, SGD with momentum 0.9."""
 
 import torch
-from torch import nn
-
 from lr_heldout_data import BAR_CLASSES, bars, split_seed
+from torch import nn
 
 num_classes = BAR_CLASSES
 

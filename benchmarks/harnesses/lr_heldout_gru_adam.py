@@ -1,8 +1,7 @@
 """Held-out LR problem: a GRU regressor of an alternating-sign sum over 12 noisy steps (MSE), Adam."""
 
-from torch import nn
-
 from lr_heldout_data import sequences, split_seed
+from torch import nn
 
 
 class Model(nn.Module):

@@ -1,9 +1,8 @@
 """Held-out LR problem: a GELU MLP classifier of spirals, AdamW with weight decay 0.05."""
 
 import torch
-from torch import nn
-
 from lr_heldout_data import SPIRAL_CLASSES, SPIRAL_FEATURES, spirals, split_seed
+from torch import nn
 
 num_classes = SPIRAL_CLASSES
 

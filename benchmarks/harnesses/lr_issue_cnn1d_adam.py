@@ -2,9 +2,8 @@
 which of 5 noisy waveform shapes a 64-sample signal holds, Adam."""
 
 import torch
-from torch import nn
-
 from lr_issue_data import WAVE_CLASSES, split_seed, waves
+from torch import nn
 
 num_classes = WAVE_CLASSES
 

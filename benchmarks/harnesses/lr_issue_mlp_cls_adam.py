@@ -1,9 +1,8 @@
 """Issue-shaped LR problem: a ReLU MLP (2 hidden layers) classifying a 7-class XOR-like Gaussian mixture, Adam."""
 
 import torch
-from torch import nn
-
 from lr_issue_data import MIX_CLASSES, MIX_FEATURES, mixture, split_seed
+from torch import nn
 
 num_classes = MIX_CLASSES
 

@@ -2,9 +2,8 @@
 product and a radial bump; MSE), Adam."""
 
 import torch
-from torch import nn
-
 from lr_issue_data import BUMP_FEATURES, BUMP_OUTPUTS, bumps, split_seed
+from torch import nn
 
 
 def build_model():

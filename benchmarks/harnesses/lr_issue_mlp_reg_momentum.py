@@ -1,9 +1,8 @@
 """Issue-shaped LR problem: a SiLU MLP regressor of a smooth 10-feature ridge target (MSE), SGD with momentum 0.9."""
 
 import torch
-from torch import nn
-
 from lr_issue_data import RIDGE_FEATURES, ridge, split_seed
+from torch import nn
 
 
 def build_model():

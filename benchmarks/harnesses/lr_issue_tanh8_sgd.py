@@ -2,9 +2,8 @@
 Gaussian inputs labelled by a fixed random teacher network (4 classes), plain SGD."""
 
 import torch
-from torch import nn
-
 from lr_issue_data import TEACHER_CLASSES, TEACHER_FEATURES, split_seed, teacher
+from torch import nn
 
 num_classes = TEACHER_CLASSES
 WIDTH, DEPTH = 64, 8  # DEPTH Linear layers, tanh between

@@ -3,9 +3,8 @@ d_model 48, 4 heads) predicting the next token of Fibonacci sequences mod 16, Ad
 Logits (batch, T, vocab) against int64 targets (batch, T): the default cross-entropy."""
 
 import torch
-from torch import nn
-
 from lr_issue_data import FIB_LENGTH, FIB_VOCAB, fibonacci, split_seed
+from torch import nn
 
 D_MODEL, HEADS, LAYERS = 48, 4, 2
 CONTEXT = FIB_LENGTH - 1

@@ -1,8 +1,7 @@
 """LR problem: an MLP regressor (MSE) trained with Adam."""
 
-from torch import nn
-
 from lr_teacher_data import FEATURES, regression, split_seed
+from torch import nn
 
 
 def build_model():

@@ -2,7 +2,7 @@
 Everything else is the clean harness, ddpm.py."""
 
 import ddpm
-from ddpm import *  # noqa: F401,F403 - the clean harness, with one function replaced
+from ddpm import *  # noqa: F403 - the clean harness, with one function replaced
 
 
 def update_ema(model, decay=ddpm.EMA_DECAY):

@@ -1,10 +1,9 @@
 """Planted bug: the sampler reads the network's output as x0 while the loss trains it to predict
 eps. Everything else is the clean harness, ddpm.py."""
 
-import torch
-
 import ddpm
-from ddpm import *  # noqa: F401,F403 - the clean harness, with one function replaced
+import torch
+from ddpm import *  # noqa: F403 - the clean harness, with one function replaced
 
 
 def denoise_step(net, x, i, generator):

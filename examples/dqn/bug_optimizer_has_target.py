@@ -1,10 +1,9 @@
 """Planted bug: the target network's parameters are trainable and in the optimiser, so the
 "frozen" copy drifts under weight updates. Everything else is the clean harness, dqn.py."""
 
-import torch
-
 import dqn
-from dqn import *  # noqa: F401,F403 - the clean harness, with functions replaced
+import torch
+from dqn import *  # noqa: F403 - the clean harness, with functions replaced
 
 _build = dqn.build_model
 

@@ -2,7 +2,7 @@
 forever. Everything else is the clean harness, dqn.py."""
 
 import dqn
-from dqn import *  # noqa: F401,F403 - the clean harness, with one function replaced
+from dqn import *  # noqa: F403 - the clean harness, with one function replaced
 
 
 def sync_target(model):

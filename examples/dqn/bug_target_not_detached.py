@@ -1,10 +1,9 @@
 """Planted bug: the TD target is built from the online network with gradients flowing through
 it (no target network, no detach). Everything else is the clean harness, dqn.py."""
 
-from torch.nn import functional as F
-
 import dqn
-from dqn import *  # noqa: F401,F403 - the clean harness, with one function replaced
+from dqn import *  # noqa: F403 - the clean harness, with one function replaced
+from torch.nn import functional as F
 
 
 def loss_fn(model, batch):

@@ -18,11 +18,10 @@ from __future__ import annotations
 import copy
 
 import numpy as np
+import pole
 import torch
 from torch import nn
 from torch.nn import functional as F
-
-import pole
 
 GAMMA = 0.99
 SYNC_EVERY = 100  # updates between target syncs

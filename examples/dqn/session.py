@@ -19,8 +19,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from agent import Agent, hand_worked, quick_tools, run_session, say, train  # noqa: E402 - examples/agent.py
-from cases import BUGS, KNOWN  # noqa: E402 - this folder's hand-worked cases
+from agent import Agent, hand_worked, quick_tools, run_session, say, train  # examples/agent.py
+from cases import BUGS, KNOWN  # this folder's hand-worked cases
 
 ROOT = Path(__file__).resolve().parent
 PAPER = "Deep Q-Networks (Mnih et al. 2015) on CartPole-v1"

@@ -2,7 +2,7 @@
 synthetic token sequences.
 
 The data: arithmetic progressions modulo the vocabulary (a start and a step of 1..3), of random
-length 6..16, padded to 16. A hidden token is fixed by its neighbours on either side, so a
+length 6..16, padded to 16; one (start, step) pair in five is held out for the test split. A hidden token is fixed by its neighbours on either side, so a
 bidirectional encoder recovers it and a model that guesses from token frequencies does not.
 
 What the paper prescribes, and is kept here: a post-LN Transformer encoder whose attention is
@@ -94,10 +94,18 @@ def build_model() -> nn.Module:
 # --- data: progressions, padded, with BERT's selection --------------------------------------
 
 
-def sequences(n: int, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+def progressions(split: str) -> torch.Tensor:
+    """The (start, stride) pairs of a split, (P, 2): one in five is held out for evaluation, so no
+    test sequence is ever trained on (every test token differs from a train sequence's somewhere)."""
+    pairs = torch.cartesian_prod(torch.arange(CONTENT), torch.arange(1, 4))
+    held_out = (pairs.sum(dim=1) % 5) == 0  # 4 starts of every stride
+    return pairs[held_out if split == "test" else ~held_out]
+
+
+def sequences(n: int, generator: torch.Generator, split: str) -> tuple[torch.Tensor, torch.Tensor]:
     """(n, LENGTH) tokens padded with PAD, and (n, LENGTH) bool: True at real tokens."""
-    start = torch.randint(0, CONTENT, (n, 1), generator=generator)
-    stride = torch.randint(1, 4, (n, 1), generator=generator)
+    pairs = progressions(split)
+    start, stride = pairs[torch.randint(0, len(pairs), (n,), generator=generator)].split(1, dim=1)
     tokens = FIRST + (start + stride * torch.arange(LENGTH)) % CONTENT
     lengths = torch.randint(MIN_LENGTH, LENGTH + 1, (n, 1), generator=generator)
     real = torch.arange(LENGTH) < lengths
@@ -116,8 +124,8 @@ def corrupt(
     return inputs, tokens.masked_fill(~selected, ignore_index)
 
 
-def mlm_batch(n: int, generator: torch.Generator) -> dict[str, torch.Tensor]:
-    tokens, real = sequences(n, generator)
+def mlm_batch(n: int, generator: torch.Generator, split: str) -> dict[str, torch.Tensor]:
+    tokens, real = sequences(n, generator, split)
     draw = torch.rand(tokens.shape, generator=generator)
     draw[:, 0] = torch.where((draw < SELECT).logical_and(real).any(dim=1), draw[:, 0], 0.0)  # one selected at least
     how = torch.rand(tokens.shape, generator=generator)
@@ -127,11 +135,11 @@ def mlm_batch(n: int, generator: torch.Generator) -> dict[str, torch.Tensor]:
 
 
 def get_batch(batch_size: int, split: str = "train") -> dict[str, torch.Tensor]:
-    return mlm_batch(batch_size, torch.Generator().manual_seed({"train": 0, "test": 1}[split]))
+    return mlm_batch(batch_size, torch.Generator().manual_seed({"train": 0, "test": 1}[split]), split)
 
 
 def get_train_batch(batch_size: int, step: int, seed: int = 0) -> dict[str, torch.Tensor]:
-    return mlm_batch(batch_size, torch.Generator().manual_seed(10_000 + step + 1_000_003 * seed))
+    return mlm_batch(batch_size, torch.Generator().manual_seed(10_000 + step + 1_000_003 * seed), "train")
 
 
 # --- loss and the paper's number -----------------------------------------------------------

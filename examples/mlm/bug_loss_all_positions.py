@@ -2,7 +2,7 @@
 most of it rewards copying the visible input. Everything else is the clean harness, bert.py."""
 
 import bert
-from bert import *  # noqa: F401,F403 - the clean harness, with one function replaced
+from bert import *  # noqa: F403 - the clean harness, with one function replaced
 
 _corrupt = bert.corrupt
 

@@ -9,8 +9,7 @@ Ablations: build_model(channels=...) or build_model(activation="identity")
 
 import torch
 import torch.nn as nn
-
-from mnist1d_data import get_batch, get_train_batch, evaluate  # noqa: F401 (contract names)
+from mnist1d_data import evaluate, get_batch, get_train_batch  # noqa: F401 (contract names)
 
 num_classes = 10
 ACTIVATIONS = {"relu": nn.ReLU, "identity": nn.Identity}

@@ -9,8 +9,7 @@ parameters, i.e. the same ~5k budget as the CNN.
 
 import torch
 import torch.nn as nn
-
-from mnist1d_data import get_batch, get_train_batch, evaluate  # noqa: F401 (contract names)
+from mnist1d_data import evaluate, get_batch, get_train_batch  # noqa: F401 (contract names)
 
 num_classes = 10
 

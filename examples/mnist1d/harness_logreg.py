@@ -7,8 +7,7 @@ that shows MNIST-1D needs nonlinear, translation-aware features.
 
 import torch
 import torch.nn as nn
-
-from mnist1d_data import get_batch, get_train_batch, evaluate  # noqa: F401 (contract names)
+from mnist1d_data import evaluate, get_batch, get_train_batch  # noqa: F401 (contract names)
 
 num_classes = 10
 

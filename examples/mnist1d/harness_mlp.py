@@ -8,8 +8,7 @@ h2 = h1 + relu(W2 h1). build_model(residual=False) gives the plain MLP.
 
 import torch
 import torch.nn as nn
-
-from mnist1d_data import get_batch, get_train_batch, evaluate  # noqa: F401 (contract names)
+from mnist1d_data import evaluate, get_batch, get_train_batch  # noqa: F401 (contract names)
 
 num_classes = 10
 

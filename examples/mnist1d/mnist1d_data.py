@@ -24,7 +24,6 @@ import os
 from pathlib import Path
 
 import numpy as np
-
 import torch
 import torch.nn.functional as F
 
@@ -38,7 +37,7 @@ CACHE = Path(__file__).with_name(".mnist1d-cache.npz")  # generated data, reused
 
 def _generate() -> dict:
     """Run the package's generator (~2 s) and keep the arrays we use."""
-    from mnist1d.data import make_dataset, get_dataset_args
+    from mnist1d.data import get_dataset_args, make_dataset
     d = make_dataset(get_dataset_args())
     return {k: d[k] for k in ("x", "y", "x_test", "y_test")}
 

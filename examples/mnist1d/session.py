@@ -18,7 +18,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from agent import Agent, quote, run_session, say  # noqa: E402 - examples/agent.py, beside this folder
+from agent import Agent, quote, run_session, say  # examples/agent.py, beside this folder
 
 ROOT = Path(__file__).resolve().parent
 PAPER = "Scaling down deep learning with MNIST-1D (Greydanus & Kobak, ICML 2024)"

@@ -2,10 +2,9 @@
 get the least credit. Caught by check_known_values on discounted_returns (a five-step trajectory).
 Everything else is the clean harness, reinforce.py."""
 
-import torch
-
 import reinforce
-from reinforce import *  # noqa: F401,F403 - the clean harness, with one function replaced
+import torch
+from reinforce import *  # noqa: F403 - the clean harness, with one function replaced
 
 
 def discounted_returns(rewards, gamma):

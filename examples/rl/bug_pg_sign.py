@@ -4,7 +4,7 @@ Caught by start_training with eval_every (objective_not_improving: the return fa
 and by check_known_values on surrogate_loss. Everything else is the clean harness, reinforce.py."""
 
 import reinforce
-from reinforce import *  # noqa: F401,F403 - the clean harness, with one function replaced
+from reinforce import *  # noqa: F403 - the clean harness, with one function replaced
 
 
 def surrogate_loss(log_probs, advantages):

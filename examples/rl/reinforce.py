@@ -12,11 +12,10 @@ classic bugs live; check_known_values tests each against a hand-worked case.
 
 from __future__ import annotations
 
+import cartpole
 import torch
 from torch import nn
 from torch.nn import functional as F
-
-import cartpole
 
 GAMMA = 0.99
 VALUE_COEF = 0.5

@@ -20,7 +20,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from agent import Agent, run_session, say  # noqa: E402 - examples/agent.py, beside this folder
+from agent import Agent, run_session, say  # examples/agent.py, beside this folder
 
 ROOT = Path(__file__).resolve().parent
 PAPER = "REINFORCE with a learned baseline on CartPole (Williams 1992)"
@@ -69,7 +69,7 @@ async def planted_bugs(agent) -> bool:
     for bug in ("bug_pg_sign.py", "bug_wrong_actions.py"):  # their training signal points the wrong way
         args = {"harness": bug, "steps": 60, "lr": 1e-2, "batch_size": 16, "eval_every": 20, "label": bug[:-3]}
         runs[bug] = (await agent.tool("start_training", args))["details"]["run_id"]
-    for bug, run_id in runs.items():
+    for run_id in runs.values():
         data = await agent.wait_for(run_id)
         agent.show("training_status", await agent.client.call_tool("training_status", {"run_id": run_id}))
         caught.append("objective_not_improving" in {f["code"] for f in data["findings"]})

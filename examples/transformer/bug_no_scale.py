@@ -4,7 +4,6 @@ Scores of size ~d_model make every softmax row nearly one-hot at init: the gradi
 the attention vanishes. check_initialization -> saturated_attention."""
 
 import torch
-
 from harness_transformer import *  # noqa: F403 - everything else is the clean harness
 from harness_transformer import LAYERS, Attention, Transformer
 

@@ -2,10 +2,9 @@
 right, but each weight's normaliser sums over later queries. check_dependencies(mode="causal")
 -> future_leakage, "softmax over the wrong dimension" ranked first."""
 
-from torch.nn import functional as F
-
 from harness_transformer import *  # noqa: F403 - everything else is the clean harness
 from harness_transformer import LAYERS, Attention, Transformer
+from torch.nn import functional as F
 
 
 class QuerySoftmax(Attention):

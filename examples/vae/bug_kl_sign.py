@@ -3,7 +3,7 @@ paper's -KL written where KL belongs. Minimising the loss then maximises the KL:
 without limit. Caught by run_overfit_test (loss_below_floor) and check_initialization (negative_kl)."""
 
 import harness as clean
-from harness import *  # noqa: F401,F403 - the clean harness, with one function changed
+from harness import *  # noqa: F403 - the clean harness, with one function changed
 
 
 def kl_divergence(mu, logvar):

@@ -2,10 +2,9 @@
 gradient to the encoder (only the KL reaches it, pulling q(z|x) onto the prior: posterior collapse).
 Caught by gradient_check."""
 
-import torch
-
 import harness as clean
-from harness import *  # noqa: F401,F403 - the clean harness, with one function changed
+import torch
+from harness import *  # noqa: F403 - the clean harness, with one function changed
 
 
 def reparameterize(mu, logvar, eps):

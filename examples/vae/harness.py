@@ -16,7 +16,6 @@ pays the data's own entropy: that is `loss_floor`.
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-
 from digits_data import PIXELS, evaluate_with, get_batch, get_train_batch, pixel_entropy, save_grid  # noqa: F401 (contract names)
 
 LATENT = 8

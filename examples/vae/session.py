@@ -22,7 +22,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from agent import Agent, run_session, say  # noqa: E402 - examples/agent.py, beside this folder
+from agent import Agent, run_session, say  # examples/agent.py, beside this folder
 
 ROOT = Path(__file__).resolve().parent
 PAPER = "Auto-Encoding Variational Bayes (Kingma & Welling, ICLR 2014)"

@@ -6,10 +6,9 @@ evaluation uses the running statistics, still at their initial mean 0 / variance
 Caught by run_overfit_test and training runs -> buffers_not_updated / train_eval_gap.
 """
 
-from torch import nn
-
 import harness
 from harness import evaluate, get_batch, get_train_batch, make_optimizer, num_classes, objective  # noqa: F401
+from torch import nn
 
 
 def build_model(**model_kwargs) -> nn.Module:

@@ -8,9 +8,8 @@ removing this one component makes the model train.
 overflows float32 to Inf: a variant whose loss is NaN from the start)."""
 
 import torch
-from torch import nn
-
 from clean_mlp import get_batch, num_classes  # noqa: F401 - same data as the clean MLP
+from torch import nn
 
 
 class FeatureMask(nn.Module):

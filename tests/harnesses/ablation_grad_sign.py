@@ -3,9 +3,8 @@
 gradient negated. Training then climbs the loss instead of descending it, and the variant's loss
 blows up (about 1.4 to thousands). Clean twin: the default, straight_through=False."""
 
-from torch import nn
-
 from clean_mlp import get_batch, num_classes  # noqa: F401 - same data as the clean MLP
+from torch import nn
 
 
 class Logits(nn.Module):

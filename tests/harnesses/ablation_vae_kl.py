@@ -3,7 +3,6 @@ ELBO). A no-KL variant (beta=0) has a lower training loss because its loss lacks
 is better: run_ablation must rank by the objective, or say the losses are not comparable."""
 
 import torch
-
 from grad_vae_clean import VAE, get_batch
 
 objective = {"monitor": "test_elbo", "mode": "max"}

@@ -3,7 +3,6 @@
 the direction from the run's objective."""
 
 import torch
-
 from clean_mlp import build_model, get_batch, num_classes  # noqa: F401 - contract names
 
 objective = {"monitor": "spread", "mode": "min"}

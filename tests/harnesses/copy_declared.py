@@ -4,7 +4,6 @@ and moved 10 % towards `net` after each step. Nothing infers it, so the harness 
 import copy
 
 import torch
-
 from copy_ema_clean import DECAY, build_model as _clean_model, get_batch, loss_fn  # noqa: F401 - the contract's names
 
 frozen_copies = {"lagged": "net"}

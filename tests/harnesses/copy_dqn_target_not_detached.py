@@ -5,10 +5,8 @@ run_overfit_test must raise grad_reaches_copy naming `target`."""
 
 import copy
 
-import torch
-from torch import nn
-
 from copy_dqn_clean import GAMMA, build_model as _clean_model, get_batch, sync  # noqa: F401 - get_batch is the contract's
+from torch import nn
 
 
 def build_model():

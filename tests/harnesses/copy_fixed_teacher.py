@@ -3,9 +3,8 @@ frozen and built apart (its own weights, not a copy of the student's), so it is 
 copy_never_synced however long the run."""
 
 import torch
-from torch import nn
-
 from copy_ema_clean import DIM, HIDDEN, get_batch  # noqa: F401 - get_batch is the contract's
+from torch import nn
 
 
 class Distill(nn.Module):

@@ -2,7 +2,6 @@
 call returns different examples and every tool's numbers move between calls."""
 
 import torch
-
 from clean_mlp import build_model, num_classes  # noqa: F401 - the harness exports them
 
 TEACHER = torch.randn(16, num_classes, generator=torch.Generator().manual_seed(42))

@@ -2,7 +2,6 @@
 every test metric is a training metric."""
 
 import torch
-
 from clean_mlp import build_model, num_classes  # noqa: F401 - the harness exports them
 
 

@@ -3,9 +3,8 @@
 inspect_data must still judge every input and flag the raw image."""
 
 import torch
-from torch import nn
-
 from data_clean_images import load_images
+from torch import nn
 
 num_classes = 4
 

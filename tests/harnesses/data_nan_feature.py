@@ -2,7 +2,6 @@
 never imputed; every other feature is standardised."""
 
 import torch
-
 from clean_mlp import build_model, num_classes  # noqa: F401 - the harness exports them
 
 

@@ -1,9 +1,8 @@
 """Bug: uint8 pixels are converted to float without scaling, so the model sees values in
 0..255 (mean ~127, std ~74) instead of standardised inputs. Grayscale (B, 1, 8, 8)."""
 
-from torch import nn
-
 from data_clean_images import load_images
+from torch import nn
 
 num_classes = 4
 

@@ -1,9 +1,8 @@
 """Bug: pixels are divided by 255 twice (once when loading, again in get_batch), so the
 inputs lie in [0, 0.004] with std ~0.001: the signal is scaled nearly away."""
 
-from torch import nn
-
 from data_clean_images import load_images
+from torch import nn
 
 num_classes = 4
 

@@ -2,7 +2,6 @@
 first 50 test examples are the last 50 training examples."""
 
 import torch
-
 from clean_mlp import build_model, num_classes  # noqa: F401 - the harness exports them
 
 _g = torch.Generator().manual_seed(0)

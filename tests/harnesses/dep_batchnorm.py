@@ -2,9 +2,8 @@
 examples of a batch through its batch statistics; in eval mode it uses running
 statistics, so check_dependencies (which runs in eval mode) must report nothing."""
 
-from torch import nn
-
 from clean_mlp import get_batch, num_classes  # noqa: F401 - same data as the clean MLP
+from torch import nn
 
 
 def build_model():

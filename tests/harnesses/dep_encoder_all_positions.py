@@ -3,7 +3,6 @@ selected 15%: the loss mostly asks the model to copy the token it reads. check_d
 its defaults reports loss_on_unselected_positions."""
 
 import torch
-
 from dep_encoder_mlm import build_model, corrupt, forward, loss_fn, tokens  # noqa: F401
 
 

@@ -3,7 +3,6 @@ the positions before it, so a [MASK] cannot use its right context. check_depende
 its defaults reports encoder_not_bidirectional."""
 
 import torch
-
 from dep_encoder_mlm import NEG, Encoder, EncoderAttention, forward, get_batch, loss_fn  # noqa: F401
 
 

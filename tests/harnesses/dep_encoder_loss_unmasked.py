@@ -3,9 +3,8 @@ inputs, ignoring which positions the batch selected: the gradient reaches positi
 is -100. check_dependencies at its defaults reports loss_on_unselected_positions (error)."""
 
 import torch
-from torch.nn import functional as F
-
 from dep_encoder_mlm import VOCAB, build_model, forward, get_batch  # noqa: F401
+from torch.nn import functional as F
 
 
 def loss_fn(model, batch):

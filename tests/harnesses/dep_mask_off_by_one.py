@@ -5,7 +5,6 @@ each output sees only the next position or two (one more per layer), and the sof
 masked scores start one diagonal too high."""
 
 import torch
-
 from dep_causal_lm import CausalSelfAttention, TinyLM, get_batch, num_classes  # noqa: F401
 
 

@@ -4,7 +4,6 @@ positions t..T-1 and none before it.
 check_dependencies(mode="causal") reports future_leakage and ranks "mask transposed" first."""
 
 import torch
-
 from dep_causal_lm import CausalSelfAttention, TinyLM, get_batch, num_classes  # noqa: F401
 
 

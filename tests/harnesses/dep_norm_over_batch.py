@@ -5,9 +5,8 @@ It trains, but predictions change with whatever else is in the batch.
 check_dependencies(mode="batch") reports batch_dependence in `norm`."""
 
 import torch
-from torch import nn
-
 from clean_mlp import get_batch, num_classes  # noqa: F401 - same data as the clean MLP
+from torch import nn
 
 
 class MyLayerNorm(nn.Module):

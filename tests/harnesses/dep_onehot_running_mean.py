@@ -6,10 +6,9 @@ Token ids are integers and there is no embedding module to differentiate at, so
 check_dependencies perturbs tokens instead."""
 
 import torch
+from dep_causal_lm import VOCAB, get_batch, num_classes  # noqa: F401 - same tokens as the tiny LM
 from torch import nn
 from torch.nn import functional as F
-
-from dep_causal_lm import VOCAB, get_batch, num_classes  # noqa: F401 - same tokens as the tiny LM
 
 
 class RunningMeanLM(nn.Module):

@@ -5,7 +5,6 @@ check_dependencies(mode="position") reports no_positional_information for both. 
 twins are dep_causal_lm.py (causal) and dep_no_causal_mask.py (bidirectional, PE added)."""
 
 import torch
-
 from dep_causal_lm import CausalSelfAttention, TinyLM, get_batch, num_classes  # noqa: F401
 from dep_no_causal_mask import UnmaskedSelfAttention
 

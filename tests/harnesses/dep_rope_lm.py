@@ -3,7 +3,6 @@ absolute positional embedding. Position information enters at the first attentio
 so check_dependencies(mode="position") must find nothing (and mode="causal" no leak)."""
 
 import torch
-
 from dep_causal_lm import CausalSelfAttention, TinyLM, get_batch, num_classes  # noqa: F401
 
 

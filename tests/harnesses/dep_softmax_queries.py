@@ -4,9 +4,8 @@ right, but each weight's normaliser sums over every later query, so position t s
 check_dependencies(mode="causal") reports future_leakage and ranks "softmax over the wrong
 dimension" first."""
 
-from torch.nn import functional as F
-
 from dep_causal_lm import CausalSelfAttention, TinyLM, get_batch, num_classes  # noqa: F401
+from torch.nn import functional as F
 
 
 class QuerySoftmax(CausalSelfAttention):

@@ -4,7 +4,6 @@ copy the token it reads. The model itself is the clean causal one.
 check_dependencies(mode="causal") reports future_leakage at get_batch."""
 
 import torch
-
 from dep_causal_lm import SEQ_LEN, VOCAB, build_model, num_classes  # noqa: F401
 
 

@@ -2,9 +2,8 @@
 d/dx [x * sigmoid(x)] = s + x * s * (1 - s), but backward returns only s. Training still runs; gradients are wrong."""
 
 import torch
-from torch import nn
-
 from clean_mlp import get_batch, num_classes  # noqa: F401 - same data as the clean twin
+from torch import nn
 
 
 class Swish(torch.autograd.Function):

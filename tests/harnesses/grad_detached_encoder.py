@@ -1,8 +1,7 @@
 """Bug: the encoder's output is .detach()-ed before the head, so the encoder never gets a gradient."""
 
-from torch import nn
-
 from clean_mlp import get_batch, num_classes  # noqa: F401 - same data as the clean twin
+from torch import nn
 
 
 class DetachedEncoder(nn.Module):

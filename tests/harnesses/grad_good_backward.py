@@ -1,9 +1,8 @@
 """Clean twin of grad_bad_backward.py: the Swish autograd.Function with the correct backward."""
 
 import torch
-from torch import nn
-
 from clean_mlp import get_batch, num_classes  # noqa: F401 - same data as the clean twin
+from torch import nn
 
 
 class Swish(torch.autograd.Function):

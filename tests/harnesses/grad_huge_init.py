@@ -1,9 +1,8 @@
 """Bug: a deep ReLU MLP initialised with N(0, 1) weights instead of N(0, 2/fan_in); every layer multiplies the
 activation scale by ~sqrt(fan_in/2) = 5.7, so logits and gradients reach ~1e7."""
 
-from torch import nn
-
 from clean_mlp import get_batch, num_classes  # noqa: F401 - same data as the clean twin
+from torch import nn
 
 
 def build_model(depth: int = 10, width: int = 64):

@@ -1,9 +1,8 @@
 """Bug: log-compressed features computed as log(relu(h)); ReLU outputs exact zeros, so log gives -inf and the loss is NaN."""
 
 import torch
-from torch import nn
-
 from clean_mlp import get_batch, num_classes  # noqa: F401 - same data as the clean twin
+from torch import nn
 
 
 class LogCompress(nn.Module):

@@ -1,9 +1,8 @@
 """Bug: the first block runs under torch.no_grad() (copied from an inference path), so it is never trained."""
 
 import torch
-from torch import nn
-
 from clean_mlp import get_batch, num_classes  # noqa: F401 - same data as the clean twin
+from torch import nn
 
 
 class FrozenByAccident(nn.Module):

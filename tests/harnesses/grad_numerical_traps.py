@@ -7,7 +7,6 @@ so the error comes from the cast, not from the backward. `float64_swish` is the 
 """
 
 import torch
-
 from clean_mlp import build_model, get_batch, num_classes  # noqa: F401 - a harness still needs a model
 
 

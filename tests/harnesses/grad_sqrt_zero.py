@@ -2,10 +2,8 @@
 (sqrt(0) = 0) but the backward of sqrt at 0 is inf, and 0 * inf turns the gradients into NaN."""
 
 import torch
+from clean_mlp import get_batch as clean_batch, num_classes
 from torch import nn
-
-from clean_mlp import num_classes
-from clean_mlp import get_batch as clean_batch
 
 
 class NormFeature(nn.Module):

@@ -1,9 +1,8 @@
 """Bug: the VAE's sample is drawn under torch.no_grad(), so the reconstruction term sends no
 gradient to the encoder: it learns from the KL alone (every parameter still has a .grad)."""
 
-import torch
-
 import grad_vae_clean
+import torch
 from grad_vae_clean import get_batch, loss_fn  # noqa: F401 - contract names
 
 

@@ -1,8 +1,7 @@
 """Bug: a leftover debugging mask multiplies the second layer's output by 0, so every gradient before it is exactly 0."""
 
-from torch import nn
-
 from clean_mlp import get_batch, num_classes  # noqa: F401 - same data as the clean twin
+from torch import nn
 
 
 class MaskedMLP(nn.Module):

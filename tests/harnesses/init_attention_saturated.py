@@ -2,10 +2,9 @@
 N(0, 1) (nn.MultiheadAttention always scales, so there only the N(0, 1) init is planted). The rows
 start nearly one-hot: check_initialization must report saturated_attention with the numbers."""
 
-from torch import nn
-
 import init_attention_clean as clean
 from init_attention_clean import get_batch, num_classes  # noqa: F401 - the clean twin's task
+from torch import nn
 
 
 def build_model(attention: str = "manual"):

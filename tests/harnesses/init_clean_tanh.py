@@ -1,8 +1,7 @@
 """Clean twin: a 6-layer tanh MLP with Xavier (Glorot) init and zero biases, on clean_mlp's data."""
 
-from torch import nn
-
 from clean_mlp import get_batch, num_classes  # noqa: F401 - same data as the clean twin
+from torch import nn
 
 
 def tanh_mlp(depth: int = 6, width: int = 64) -> nn.Sequential:

@@ -3,10 +3,8 @@ ignored label (-1) marks some examples as unlabelled. At uniform logits it is st
 labelled example: check_initialization reads that off the loss_fn's cross_entropy call."""
 
 import torch
+from init_clean_cnn import build_model, get_batch as labelled_batch, num_classes  # noqa: F401 - the same model
 from torch.nn import functional as F
-
-from init_clean_cnn import build_model, num_classes  # noqa: F401 - the same model
-from init_clean_cnn import get_batch as labelled_batch
 
 UNLABELLED = -1
 

@@ -2,9 +2,8 @@
 (an init meant for another scale). The loss at init is ~15x ln 10: the model starts confidently wrong.
 The loss_fn is the user's own cross-entropy, which check_initialization must still compare with ln 10."""
 
-import torch
-
 import init_custom_ce_clean
+import torch
 from init_custom_ce_clean import get_batch, loss_fn, num_classes  # noqa: F401 - the same data and loss
 
 

@@ -1,9 +1,8 @@
 """Bug: the hidden layers' biases are initialised to -5 ("sparse activations"), far below the
 pre-activations' spread (~0.6): every ReLU unit is negative for every example, so it is dead."""
 
-from torch import nn
-
 from clean_mlp import get_batch, num_classes  # noqa: F401 - same data as the clean twin
+from torch import nn
 
 
 def build_model(hidden: int = 64):

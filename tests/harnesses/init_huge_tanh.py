@@ -3,10 +3,9 @@
 With 64 inputs per unit every hidden pre-activation has std ~8: tanh sits at +-1, where its
 gradient is ~0, and the logits start huge."""
 
-from torch import nn
-
 from clean_mlp import get_batch, num_classes  # noqa: F401 - same data as the clean twin
 from init_clean_tanh import tanh_mlp
+from torch import nn
 
 
 def build_model():

@@ -2,9 +2,8 @@
 where the paper averages per token: with expected_init_loss = ln 16 the loss at init is ~12x too large, and
 check_initialization must say "a sum over D=12 elements"."""
 
-from torch.nn import functional as F
-
 from init_attention_clean import build_model, get_batch  # noqa: F401 - the clean twin
+from torch.nn import functional as F
 
 
 def loss_fn(model, batch):

@@ -2,9 +2,8 @@
 still worth a word, but nothing else is wrong at init, so it must not be called "the likely cause of the
 other findings"."""
 
-from torch import nn
-
 from data_raw_pixels import get_batch, num_classes  # noqa: F401 - the raw pixels
+from torch import nn
 
 
 def build_model():

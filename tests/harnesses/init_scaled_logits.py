@@ -1,10 +1,9 @@
 """Bug: the logits are multiplied by 100 (a temperature applied the wrong way round), so the
 loss at init is far above ln(4): the model starts out confidently wrong."""
 
-from torch import nn
-
 import clean_mlp
 from clean_mlp import get_batch, num_classes  # noqa: F401 - same data as the clean twin
+from torch import nn
 
 
 class ScaledLogits(nn.Module):

@@ -2,9 +2,8 @@
 numbers"). With 64 inputs per unit each layer multiplies the signal by ~0.06: after ten layers the
 output no longer depends on the input (vanishing activations)."""
 
-from torch import nn
-
 from clean_mlp import get_batch, num_classes  # noqa: F401 - same data as the clean twin
+from torch import nn
 
 
 def build_model(depth: int = 10, width: int = 64):

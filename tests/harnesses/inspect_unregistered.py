@@ -2,9 +2,8 @@
 but model.parameters() misses them: the optimizer never trains them, .to(device) leaves them on
 the CPU, and state_dict() does not save them."""
 
-from torch import nn
-
 from clean_mlp import get_batch, num_classes  # noqa: F401 - same data as the clean twin
+from torch import nn
 
 
 class ListMLP(nn.Module):

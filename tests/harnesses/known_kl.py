@@ -1,7 +1,6 @@
 """A VAE's KL term per latent, KL(N(mu, exp(logvar)) || N(0, 1)), worked by hand in tests/test_known_values.py."""
 
 import torch
-
 from clean_mlp import build_model, get_batch  # noqa: F401
 
 

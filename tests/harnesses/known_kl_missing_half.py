@@ -2,7 +2,6 @@
 the prior's 0 still 0). Twin of known_kl.py."""
 
 import torch
-
 from known_kl import build_model, get_batch  # noqa: F401
 
 

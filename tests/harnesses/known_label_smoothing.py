@@ -1,7 +1,6 @@
 """Label-smoothed cross-entropy written out (Szegedy et al. 2016), for a tiny hand-worked batch."""
 
 import torch
-
 from clean_mlp import build_model, get_batch  # noqa: F401
 
 

@@ -1,7 +1,6 @@
 """Planted bug: log_softmax over the batch instead of the classes. Twin of known_label_smoothing.py."""
 
 import torch
-
 from known_label_smoothing import build_model, get_batch  # noqa: F401
 
 

@@ -1,7 +1,6 @@
 """The VAE reparameterisation with its noise passed in, so a fixed eps gives a hand-worked z."""
 
 import torch
-
 from clean_mlp import build_model, get_batch  # noqa: F401
 
 

@@ -1,7 +1,6 @@
 """RL helpers worked by hand in tests/test_known_values.py: discounted returns computed backward in time."""
 
 import torch
-
 from clean_mlp import build_model, get_batch  # noqa: F401 - the contract's two callables; the checks here need none
 
 GAMMA = 0.9  # a number, not a function: check_known_values must refuse it by name

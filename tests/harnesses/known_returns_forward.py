@@ -1,7 +1,6 @@
 """Planted bug: returns discounted forward in time (G_t = r_t + gamma * G_{t-1}). Twin of known_returns.py."""
 
 import torch
-
 from known_returns import build_model, get_batch  # noqa: F401
 
 

@@ -4,9 +4,8 @@
 hand-written L2 penalty depends on the parameters. The parameters move (they shrink), but
 the task loss cannot improve at any learning rate."""
 
-from torch import nn
-
 from clean_mlp import build_model, get_batch, num_classes  # noqa: F401 - same model and data as the clean twin
+from torch import nn
 
 WEIGHT_DECAY = 1e-4
 

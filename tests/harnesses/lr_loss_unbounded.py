@@ -3,9 +3,8 @@
 Meant as a penalty on large logits (+), written as a reward (-): every step makes the logits
 larger and the loss more negative, below the declared floor of 0 and without limit."""
 
-from torch import nn
-
 from clean_mlp import build_model, get_batch, num_classes  # noqa: F401 - same model and data as the clean twin
+from torch import nn
 
 loss_floor = 0.0
 

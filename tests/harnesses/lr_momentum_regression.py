@@ -4,7 +4,6 @@ A range test's loss lags the ramp under momentum: its steepest descent sat 5-8x 
 rate of a grid (issue 16); the suggestion reads the divergence point instead."""
 
 import torch
-
 from lr_regression_mlp import build_model, get_batch, get_train_batch  # noqa: F401 - same model and data
 
 

@@ -3,7 +3,6 @@ accuracy on 32 examples moves by a few points from run to run. lr_sweep must not
 with high confidence (their scores differ by noise)."""
 
 import torch
-
 from clean_mlp import build_model, num_classes  # noqa: F401
 
 objective = {"monitor": "accuracy", "mode": "max"}

@@ -3,7 +3,6 @@ the base rate (a schedule written for base rates quoted 10x high). The grid swee
 rate under it, so its best base rate lies above the unscheduled twin's."""
 
 import torch
-
 from clean_mlp import build_model, get_batch, num_classes  # noqa: F401 - same model and data as the clean twin
 
 

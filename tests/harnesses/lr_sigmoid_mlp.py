@@ -2,10 +2,9 @@
 case whose range test said no_stable_lr). Its stable range, against lr_sigmoid_mlp_bn.py's,
 says how much wider a range BatchNorm tolerates."""
 
-from torch import nn
-
 import lr_deep_tanh_sgd as blobs
 from lr_deep_tanh_sgd import get_batch, get_train_batch, make_optimizer, num_classes  # noqa: F401
+from torch import nn
 
 
 def build_model():

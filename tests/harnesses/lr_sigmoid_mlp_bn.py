@@ -1,9 +1,8 @@
 """Clean twin of lr_sigmoid_mlp.py with BatchNorm before each sigmoid."""
 
-from torch import nn
-
 import lr_deep_tanh_sgd as blobs
 from lr_deep_tanh_sgd import get_batch, get_train_batch, make_optimizer, num_classes  # noqa: F401
+from torch import nn
 
 
 def build_model():

@@ -1,7 +1,6 @@
 """Bug: get_batch indexes its split table with a misspelt key, so every call raises KeyError."""
 
 import torch
-
 from clean_mlp import build_model, num_classes  # noqa: F401 - same model as the clean twin
 
 SEEDS = {"train": 0, "test": 1}

@@ -3,9 +3,8 @@ nn.BatchNorm1d does. Inputs are offset and scaled, so the statistics are far fro
 run_overfit_test must find no train/eval gap and no frozen buffer at any size."""
 
 import torch
+from clean_mlp import get_batch as teacher_batch, num_classes  # the clean twin's task
 from torch import nn
-
-from clean_mlp import get_batch as teacher_batch, num_classes  # noqa: F401 - the clean twin's task
 
 
 class ScratchBatchNorm(nn.Module):

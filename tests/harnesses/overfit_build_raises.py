@@ -1,8 +1,7 @@
 """Bug: build_model wires the second layer with the wrong input size; the shape check raises inside build_model."""
 
-from torch import nn
-
 from clean_mlp import get_batch, num_classes  # noqa: F401 - same data as the clean twin
+from torch import nn
 
 
 def build_model(hidden: int = 64):

@@ -3,9 +3,8 @@ the smoothed targets' entropy, declared as loss_floor: the default overfit targe
 
 import math
 
-from torch import nn
-
 from clean_mlp import build_model, get_batch, num_classes  # noqa: F401
+from torch import nn
 
 SMOOTHING = 0.1
 

@@ -2,7 +2,6 @@
 factor was dropped), so plain SGD overshoots: the loss climbs, then overflows to NaN."""
 
 import torch
-
 from clean_mlp import build_model, get_batch, num_classes  # noqa: F401 - same model and data as the clean twin
 
 

@@ -1,7 +1,6 @@
 """Bug: the data function is called load_data instead of get_batch, so the harness breaks the contract."""
 
 import torch
-
 from clean_mlp import build_model, num_classes  # noqa: F401
 
 

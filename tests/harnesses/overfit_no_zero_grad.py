@@ -3,9 +3,8 @@ update at step t is lr * (the sum of every gradient so far): on a regression los
 further each time and the loss blows up (at lr=0.1 it passes 10x its initial value on 10 examples).
 Clean twin: overfit_sgd_clean.py."""
 
-from torch import nn
-
 from overfit_sgd_clean import build_model, get_batch, make_optimizer  # noqa: F401 - same model, data, optimizer
+from torch import nn
 
 
 def train_step(model, batch, optimizer):

@@ -2,9 +2,8 @@
 backward work"; the new tensor has no history, so backward runs but no parameter ever gets a gradient."""
 
 import torch
-from torch import nn
-
 from clean_mlp import build_model, get_batch, num_classes  # noqa: F401 - same model and data as the clean twin
+from torch import nn
 
 
 def loss_fn(model, batch):

@@ -2,7 +2,7 @@
 without limit: run_overfit_test must report loss_below_floor and negative_kl and memorise nothing."""
 
 import overfit_tiny_vae as clean
-from overfit_tiny_vae import build_model, get_batch, loss_fn, loss_floor  # noqa: F401 - the clean twin
+from overfit_tiny_vae import build_model, get_batch, loss_floor, loss_fn  # noqa: F401 - the clean twin
 
 
 def kl_divergence(mu, logvar):

@@ -2,9 +2,8 @@
 generator, so every seed of a run trains on its own batches; evaluate draws from its own generator."""
 
 import torch
-from torch import nn
-
 from clean_mlp import build_model, get_batch, num_classes  # noqa: F401
+from torch import nn
 
 TEACHER = torch.randn(16, num_classes, generator=torch.Generator().manual_seed(42))
 

@@ -2,9 +2,8 @@
 every seed back on one stream; get_train_batch draws from that global RNG (evaluate_reseeds)."""
 
 import torch
-from torch import nn
-
 from seeds_clean import TEACHER, build_model, get_batch, num_classes  # noqa: F401
+from torch import nn
 
 
 def get_train_batch(batch_size: int, step: int):

@@ -2,7 +2,6 @@
 on the same batches; their mean ± std measures initialisation only (seeds_share_data)."""
 
 import torch
-
 from seeds_clean import TEACHER, build_model, evaluate, get_batch, num_classes  # noqa: F401
 
 

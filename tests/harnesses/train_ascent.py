@@ -2,7 +2,6 @@
 The objective (accuracy) falls: objective_not_improving. Clean twin: train_clean.py."""
 
 from torch.nn import functional as F
-
 from train_clean import build_model, evaluate, get_batch, get_train_batch, num_classes, objective  # noqa: F401
 
 

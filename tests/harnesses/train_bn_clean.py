@@ -2,9 +2,8 @@
 inputs far from zero mean and unit scale, so eval mode needs the running statistics."""
 
 import torch
-from torch import nn
-
 from overfit_bn_scratch_clean import ScratchBatchNorm
+from torch import nn
 
 num_classes = 4
 objective = {"monitor": "accuracy", "mode": "max"}

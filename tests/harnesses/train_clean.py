@@ -1,9 +1,8 @@
 """Clean twin for training runs: a linear-separable task with get_train_batch and evaluate."""
 
 import torch
-from torch import nn
-
 from clean_mlp import build_model, get_batch, num_classes  # noqa: F401
+from torch import nn
 
 objective = {"monitor": "accuracy", "mode": "max"}
 

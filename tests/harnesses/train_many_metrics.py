@@ -2,9 +2,8 @@
 terms: at 41 evaluations that is a 35 MB history, over what the server reads back."""
 
 import torch
-from torch import nn
-
 from clean_mlp import build_model, get_batch, num_classes  # noqa: F401
+from torch import nn
 from train_clean import get_train_batch  # noqa: F401
 
 objective = {"monitor": "accuracy", "mode": "max"}

@@ -1,9 +1,7 @@
 """Bug: a loss dict whose KL term has its sign flipped (subtracted twice over); the loss
 falls without limit: negative_kl and loss_unbounded. Clean twin: train_clean.py (no KL)."""
 
-import torch
 from torch.nn import functional as F
-
 from train_clean import build_model, evaluate, get_batch, get_train_batch, num_classes  # noqa: F401
 
 

@@ -3,8 +3,7 @@
 
 import time
 
-from train_clean import build_model, get_batch, get_train_batch, num_classes, objective  # noqa: F401
-from train_clean import evaluate as clean_evaluate
+from train_clean import build_model, evaluate as clean_evaluate, get_batch, get_train_batch, num_classes, objective  # noqa: F401
 
 
 def evaluate(model):

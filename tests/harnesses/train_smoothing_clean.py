@@ -4,7 +4,6 @@
 import math
 
 from torch.nn import functional as F
-
 from train_clean import build_model, evaluate, get_batch, get_train_batch, num_classes, objective  # noqa: F401
 
 SMOOTHING = 0.2

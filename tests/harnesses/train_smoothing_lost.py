@@ -2,7 +2,6 @@
 smoothed floor; the loss falls below it: loss_below_floor. Clean twin: train_smoothing_clean.py."""
 
 from torch.nn import functional as F
-
 from train_smoothing_clean import build_model, evaluate, get_batch, get_train_batch, loss_floor, num_classes, objective  # noqa: F401
 
 

@@ -4,7 +4,6 @@ reach training_status's record and the run's plot, not only TensorBoard."""
 
 import torch
 from torch.nn import functional as F
-
 from train_clean import build_model as _build, evaluate, get_batch, get_train_batch, num_classes, objective  # noqa: F401
 
 DECAY = 100  # updates over which epsilon falls from 1 to 0.1

@@ -5,13 +5,10 @@ and the harness is imported only in a worker, never in the server."""
 import math
 import os
 
-import anyio
 import pytest
 from anyio.from_thread import start_blocking_portal
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
-
 from conftest import connect
+from hypothesis import HealthCheck, given, settings, strategies as st
 from reliability_support import TOOL, RawStdioServer, hostile, make_root
 
 RUN_STATUSES = {"pass", "warn", "fail", "error", "inconclusive"}
@@ -80,6 +77,7 @@ def test_nan_in_reported_is_refused(portal_client):
 
 
 @pytest.mark.skipif(os.path.exists("/dev/nvidia0"), reason="this machine has a GPU")
+@pytest.mark.slow
 def test_cuda_on_a_machine_without_it_is_device_unavailable(portal_client):
     result = call_raw(portal_client, TOOL, hostile("none", device="cuda"))
     assert_envelope(result)
@@ -149,6 +147,7 @@ def tools(portal_client):
     return [t for t in listed if t.name not in {"start_training", "cancel_training"}]
 
 
+@pytest.mark.slow
 def test_fuzzed_arguments_never_break_the_protocol(portal_client, tools):
     @settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck), database=None)
     @given(tool_calls(tools))
@@ -166,6 +165,7 @@ def test_fuzzed_arguments_never_break_the_protocol(portal_client, tools):
     assert_envelope(call_raw(portal_client, TOOL, hostile("none")))  # still healthy
 
 
+@pytest.mark.slow
 def test_the_server_never_imports_the_harness_or_torch(root):
     """A stdio server subprocess: the harness's import marker names a worker's pid, and the
     server's own memory maps hold no libtorch after a call."""
@@ -183,6 +183,7 @@ def test_the_server_never_imports_the_harness_or_torch(root):
         server.close()
 
 
+@pytest.mark.slow
 def test_numbers_json_cannot_hold_are_refused_by_the_schema(root):
     """1e999 is valid JSON that parses to Infinity and 10**20 is beyond every seeding function: each is a
     validation error naming the argument, not a worker failure blamed on the user's code."""

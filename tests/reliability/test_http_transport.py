@@ -5,6 +5,7 @@ disconnects mid-call has its worker killed on every protocol version, and idle o
 connections cannot use up the server's file descriptors."""
 
 import json
+import selectors
 import socket
 import subprocess
 import time
@@ -13,8 +14,6 @@ from pathlib import Path
 import anyio
 import httpx
 import pytest
-
-from implement_paper.server.http import MAX_BODY_BYTES, REQUEST_TIMEOUT_S, interface_addresses, security_settings
 from reliability_support import (
     SERVER_SCRIPT,
     TOOL,
@@ -25,6 +24,8 @@ from reliability_support import (
     wait_dead,
     wait_for_pids,
 )
+
+from implement_paper.server.http import MAX_BODY_BYTES, REQUEST_TIMEOUT_S, interface_addresses, security_settings
 
 pytestmark = pytest.mark.anyio
 
@@ -55,6 +56,7 @@ def post(server, headers):
 
 @pytest.mark.parametrize("method", ["POST", "GET", "DELETE"])
 @pytest.mark.parametrize("authorization", [None, "Bearer wrong", f"Basic {TOKEN}", f"Bearer {TOKEN}x"])
+@pytest.mark.slow
 def test_every_request_needs_the_token(server, method, authorization):
     headers = {**MCP_HEADERS, **({"Authorization": authorization} if authorization else {})}
     response = httpx.request(method, server.url, json=INITIALIZE if method == "POST" else None, headers=headers, timeout=10)
@@ -66,13 +68,14 @@ def test_the_right_token_is_let_in(server):
 
 
 @pytest.mark.parametrize(
-    "forged", [{"Host": "evil.example:80"}, {"Origin": "http://evil.example"}, {"Host": f"127.0.0.1.evil.example"}]
+    "forged", [{"Host": "evil.example:80"}, {"Origin": "http://evil.example"}, {"Host": "127.0.0.1.evil.example"}]
 )
 def test_forged_host_or_origin_is_refused(server, forged):
     response = post(server, {"Authorization": f"Bearer {TOKEN}", **forged})
     assert response.status_code in (400, 403, 421), response.text
 
 
+@pytest.mark.slow
 def test_non_loopback_bind_without_token_refuses_to_start(root):
     # 192.0.2.1 is TEST-NET: even without the check, nothing could be served there.
     done = subprocess.run(
@@ -83,6 +86,7 @@ def test_non_loopback_bind_without_token_refuses_to_start(root):
     assert "refusing to bind 192.0.2.1" in done.stderr and "--auth-token" in done.stderr
 
 
+@pytest.mark.slow
 async def test_loopback_session_lists_and_calls_tools(server):
     async with server.client() as client:
         assert TOOL in {tool.name for tool in (await client.list_tools()).tools}
@@ -121,9 +125,8 @@ async def _call_then_drop_on_2025_06_18(server, root):
 async def test_a_client_that_disconnects_mid_call_has_its_worker_killed(server, root, drop):
     version, pids = await drop(server, root)
     gone_at = time.perf_counter()
-    latency = await wait_dead(pids, within=2.0)
+    await wait_dead(pids)  # far below the server's call timeout (300 s): only the disconnect killed it
     print(f"kill latency after HTTP disconnect ({version}): {1000 * (time.perf_counter() - gone_at):.0f} ms")
-    assert latency < 2.0
 
 
 @pytest.mark.parametrize("host", ["0.0.0.0", "::"])
@@ -140,6 +143,7 @@ def test_a_loopback_bind_accepts_only_loopback_names():
     assert "localhost:9000" in allowed and f"{socket.gethostname()}:9000" not in allowed
 
 
+@pytest.mark.slow
 def test_a_remote_client_of_a_wildcard_bind_gets_in_with_the_token(root):
     # The attack: --host 0.0.0.0 --auth-token T answered 421 to every real Host header.
     with HttpServer(root, "--allowed-hosts", "proxy.example", token=TOKEN, host="0.0.0.0") as server:
@@ -163,15 +167,32 @@ def _open_idle_and_half_sent(port: int, idle: int, half: int) -> list[socket.soc
 
 
 def _closed_by_server(s: socket.socket) -> bool:
-    s.settimeout(0.05)
+    """Read what the server sent: True once it closed the connection (end of file, or reset)."""
     try:
-        return s.recv(1) == b""
-    except TimeoutError:
+        return s.recv(65536) == b""
+    except BlockingIOError:
         return False
     except OSError:
         return True
 
 
+def _still_open_at(sockets: list[socket.socket], deadline: float) -> list[socket.socket]:
+    """The sockets the server has not closed by `deadline` (time.monotonic()): each wakes the wait as it
+    closes, so this returns as soon as the last one does."""
+    left = set(sockets)
+    with selectors.DefaultSelector() as selector:  # epoll: more than select()'s 1,024 descriptors
+        for s in sockets:
+            s.setblocking(False)
+            selector.register(s, selectors.EVENT_READ)
+        while left and (remaining := deadline - time.monotonic()) > 0:
+            for key, _ in selector.select(timeout=remaining):
+                if _closed_by_server(key.fileobj):
+                    selector.unregister(key.fileobj)
+                    left.discard(key.fileobj)
+    return list(left)
+
+
+@pytest.mark.slow  # waits out the server's request timeout (REQUEST_TIMEOUT_S)
 async def test_idle_and_half_sent_connections_cannot_exhaust_descriptors(root):
     # The attack: 1,500 connections, accepted before any auth, never closed; at 1,024
     # descriptors the worker's pipes failed with EMFILE.
@@ -184,8 +205,9 @@ async def test_idle_and_half_sent_connections_cannot_exhaust_descriptors(root):
                 assert_ran(result.structured_content)
             open_fds = len(list((Path(f"/proc/{server.process.pid}/fd")).iterdir()))
             assert open_fds < 600, open_fds
-            await anyio.sleep(REQUEST_TIMEOUT_S + 1)
-            still_open = [s for s in attackers if not _closed_by_server(s)]
+            # Each was opened before the call above, so the server's timeout has closed it by then.
+            deadline = time.monotonic() + REQUEST_TIMEOUT_S + 1
+            still_open = await anyio.to_thread.run_sync(_still_open_at, attackers, deadline)
             assert not still_open, f"{len(still_open)} idle or half-sent connections still open"
         finally:
             for s in attackers:

@@ -7,7 +7,6 @@ import shutil
 
 import anyio
 import pytest
-
 from conftest import call, connect
 from reliability_support import CLEAN_MLP, TOOL, assert_ran, finding_codes, hostile, make_root, wait_for_pids
 
@@ -44,19 +43,29 @@ def assert_refused(result, root, words):
     assert not (root / "OUTSIDE_CODE_RAN").exists()
 
 
+@pytest.mark.slow
 async def test_a_harness_swapped_for_a_symlink_while_queued_is_refused(client, root):
     swapped = root / "swapped.py"
     shutil.copy(CLEAN_MLP, swapped)
-    results = {}
+    results, queued = {}, anyio.Event()
 
     async def run(name, arguments):
         results[name] = await call(client, TOOL, arguments)
 
+    async def on_progress(done, total, message):
+        if (message or "").startswith("queued:"):  # the server checked the path and waits for the worker
+            queued.set()
+
+    async def run_swapped():
+        result = await client.call_tool(TOOL, {"harness": "swapped.py"}, progress_callback=on_progress)
+        results["swapped"] = result.structured_content
+
     async with anyio.create_task_group() as tg:
         tg.start_soon(run, "slow", hostile("slow"))  # holds the only worker for 2 s
         await wait_for_pids(root, 1)
-        tg.start_soon(run, "swapped", {"harness": "swapped.py"})  # checked by the server now, queued
-        await anyio.sleep(0.3)
+        tg.start_soon(run_swapped)
+        with anyio.fail_after(30):
+            await queued.wait()
         swapped.unlink()
         swapped.symlink_to(root.parent / f"{root.name}-outside" / "harness_out.py")
     assert_ran(results["slow"])

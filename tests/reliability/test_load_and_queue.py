@@ -4,9 +4,8 @@ returns to its baseline after 200 calls."""
 
 import anyio
 import pytest
-
 from conftest import connect
-from reliability_support import TOOL, HttpServer, assert_ran, hostile, make_root, tree_rss_mb
+from reliability_support import TOOL, HttpServer, assert_ran, make_root, tree_rss_mb
 
 pytestmark = pytest.mark.anyio
 
@@ -49,11 +48,13 @@ def check_burst(results, progress):
     assert f"one of {MAX_WORKERS} workers" in progress[queued[0]][0]
 
 
+@pytest.mark.slow
 async def test_concurrent_calls_from_one_client_queue_with_progress(root):
     async with connect(root, max_workers=MAX_WORKERS) as client:
         check_burst(*await burst([client]))
 
 
+@pytest.mark.slow
 async def test_concurrent_http_calls_from_one_and_several_clients_and_memory_returns(root):
     with HttpServer(root, "--max-workers", str(MAX_WORKERS)) as server:
         async with server.client() as one, server.client() as two, server.client() as three, server.client() as four:

@@ -5,11 +5,11 @@ without a pin a job never takes more threads than its ceiling (the cores shared 
 import os
 
 import pytest
-
 from conftest import call, connect
+from reliability_support import TOOL, hostile, make_root
+
 from implement_paper.tools.runner import WorkerPool
 from implement_paper.tools.worker.threads import idle_cores, usable_cores
-from reliability_support import TOOL, hostile, make_root
 
 pytestmark = pytest.mark.anyio
 
@@ -21,6 +21,7 @@ def root(tmp_path_factory):
     return make_root(tmp_path_factory)
 
 
+@pytest.mark.slow
 async def test_run_threads_is_what_the_check_used_and_a_pin_is_kept(root):
     async with connect(root, threads_per_worker=2) as client:
         own = await call(client, TOOL, hostile("one_thread"))
@@ -29,6 +30,7 @@ async def test_run_threads_is_what_the_check_used_and_a_pin_is_kept(root):
         assert pinned["run"]["threads"] == 2  # pinned: not traded for one thread however small the model
 
 
+@pytest.mark.slow
 async def test_without_a_pin_a_job_stays_within_its_ceiling(root, tmp_path):
     ceiling = WorkerPool(root=tmp_path, max_workers=1).threads_per_job()
     async with connect(root, max_workers=1) as client:

@@ -22,10 +22,10 @@ from .details import AblationDetails, TrainedRun, TrainedRuns, VariantResult
 from .failures import HarnessError
 from .findings import ERROR, INFO, WARNING, finding
 from .job import JobContext, seed_everything
-from .seed_streams import first_batches_digest
-from .shared_data import shared_data_finding
 from .metric_names import guess_mode, words
 from .run_judges import DIVERGED_FACTOR
+from .seed_streams import first_batches_digest
+from .shared_data import shared_data_finding
 from .training import downsample, finite, train
 
 BASELINE = "baseline"
@@ -392,7 +392,7 @@ def _train_part(ctx: JobContext, variants: dict[str, dict], rank_by: str) -> dic
             trained = _one_seed(ctx, variants[name], seed, rank_by, f"{name} seed {seed}", k * ctx.args["steps"], len(pairs) * ctx.args["steps"])
         except HarnessError:
             raise
-        except Exception as exc:  # noqa: BLE001 - reported with the variant, as when trained in one job
+        except Exception as exc:  # reported with the variant, as when trained in one job
             found = ctx.error_finding(exc, during=f"variant {name} {variants[name]}")
             runs.append(TrainedRun(variant=name, seed=seed, error=str(exc)[:300], finding=found))
             continue
@@ -423,7 +423,9 @@ def _from_trained(ctx: JobContext, variants: dict[str, dict], rank_by: str) -> t
 
 
 def _trained_here(ctx: JobContext, variants: dict[str, dict], rank_by: str) -> tuple[list[VariantResult], Losses, list[dict]]:
-    results, losses, findings = [], {}, []
+    results: list[VariantResult] = []
+    losses: Losses = {}
+    findings: list[dict] = []
     for index, (name, overrides) in enumerate(variants.items()):
         if index and restates(ctx, overrides) and not results[0].error:  # the same seeds, data and model: same run
             results.append(replace(results[0], name=name, model_kwargs=overrides, restates_baseline=True))
@@ -433,7 +435,7 @@ def _trained_here(ctx: JobContext, variants: dict[str, dict], rank_by: str) -> t
             result, losses[name] = _train_variant(ctx, name, overrides, rank_by, index, len(variants))
         except HarnessError:
             raise  # the harness itself (rank_by, evaluate) is wrong: every variant would fail alike
-        except Exception as exc:  # noqa: BLE001 - one variant failing (a kwarg build_model rejects) must not hide the others
+        except Exception as exc:  # one variant failing (a kwarg build_model rejects) must not hide the others
             results.append(VariantResult(name=name, model_kwargs=overrides, error=str(exc)[:300]))
             findings.append(ctx.error_finding(exc, during=f"variant {name} {overrides}"))
             continue

@@ -15,8 +15,9 @@ dim and the mask pattern (dependencies_causes.py).
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import torch
 from torch.nn import functional as F

@@ -9,8 +9,9 @@ split to find examples that sit in two splits at once.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterator
 from dataclasses import asdict
-from typing import Any, Iterator
+from typing import Any
 
 import torch
 
@@ -335,7 +336,7 @@ class SplitInspection:
         """get_batch(size, split); a refused split or a failure becomes a finding and None."""
         try:
             return self.ctx.harness.get_batch(size, self.split)
-        except Exception as exc:  # noqa: BLE001 - the user's data code: every failure is reported, not raised
+        except Exception as exc:  # the user's data code: every failure is reported, not raised
             self.summary.error = f"{type(exc).__name__}: {exc}"[:300]
             if self.split != "train" and isinstance(exc, UNSUPPORTED_SPLIT):
                 self.summary.supported = False
@@ -465,7 +466,7 @@ class SplitInspection:
         if sample > batch_size:
             try:
                 batch = self.ctx.harness.get_batch(sample, self.split)
-            except Exception:  # noqa: BLE001 - a harness may refuse more examples than it has: hash what we inspected
+            except Exception:  # a harness may refuse more examples than it has: hash what we inspected
                 pass
         try:
             inputs = inputs_of(batch)
@@ -537,7 +538,7 @@ def _shared_draws(
     step = SplitInspection(ctx, "get_train_batch step 1")
     try:
         step.batch = ctx.train_batch(batch_size, 1)
-    except Exception:  # noqa: BLE001 - get_train_batch is judged by the tools that train; here it only helps
+    except Exception:  # get_train_batch is judged by the tools that train; here it only helps
         return shared
     return {**shared, step.split: step.shared_rows()}
 

@@ -40,14 +40,13 @@ from typing import Any
 import torch
 from torch import nn
 
-from . import dependencies_causes as causes
-from . import dependencies_mechanisms as mechanisms
+from . import dependencies_causes as causes, dependencies_loss as loss_probes, dependencies_mechanisms as mechanisms
 from .compact import evenly_spaced, significant
 from .dependencies_position import check_positions
 from .dependencies_roles import Roles, roles_of, zero_one
 from .details import AxisResult, Cost, DependencyDetails, LeakPair
 from .failures import HarnessError
-from .findings import ERROR, INFO, finding, sort_findings
+from .findings import ERROR, INFO, WARNING, finding, sort_findings
 from .harness import targets_of
 from .job import JobContext
 
@@ -92,6 +91,17 @@ class Axis:
         return tensor.dim() > self.dim and tensor.shape[self.dim] == self.size
 
 
+def reseed(seed: int) -> None:
+    """torch.manual_seed for the generators in use, at a fraction of its cost: torch.manual_seed also queues a seed
+    for every accelerator not yet initialised and formats the call stack for each (about 0.2 ms on a CPU-only
+    machine, more than a small model's forward), and the probes reseed before every pass."""
+    torch.default_generator.manual_seed(seed)
+    if torch.cuda.is_initialized():
+        torch.cuda.manual_seed_all(seed)
+    if torch.backends.mps.is_available():
+        torch.mps.manual_seed(seed)
+
+
 def _nothing_spent() -> Cost:
     """What the check spends, counted as it goes and reported so the agent can weigh the exhaustive option."""
     return Cost(forward_passes=0, cotangents=0, backward_calls=0, batched=True, seconds=0.0)
@@ -108,6 +118,7 @@ class Trace:
     calls: list[tuple[str, str, list[torch.Tensor], list[torch.Tensor]]] = field(default_factory=list)
     attention: list[dict[str, Any]] = field(default_factory=list)  # softmax / SDPA calls over (T, T) scores
     cost: Cost = field(default_factory=_nothing_spent)
+    arguments: dict[int | str, Any] = field(default_factory=dict)  # the model's top-level call: position or name -> value
 
     def activation_bytes(self) -> int:
         unique = {id(t): t for _, _, ins, outs in self.calls for t in ins + outs}
@@ -226,8 +237,9 @@ def _trace(ctx: JobContext, model: nn.Module, batch: Batch) -> Trace:
         return record
 
     handles = [module.register_forward_hook(hook(name)) for name, module in model.named_modules()]
+    reseed(ctx.seed)  # as every probe's forward: code that samples samples alike, so outputs compare
     try:
-        with causes.AttentionRecorder(trace.attention):
+        with causes.AttentionRecorder(trace.attention), mechanisms.CallArguments(model) as call:
             if inputs.is_floating_point():
                 trace.leaf = inputs.detach().clone().requires_grad_()
                 trace.method = "gradient with respect to the inputs"
@@ -240,6 +252,7 @@ def _trace(ctx: JobContext, model: nn.Module, batch: Batch) -> Trace:
         for handle in handles:
             handle.remove()
     trace.cost.forward_passes += 1
+    trace.arguments = call.seen or {}
     return trace
 
 
@@ -402,10 +415,10 @@ def dependence_matrix(
         return matrix
     inputs = batch.inputs
     with torch.no_grad():
-        torch.manual_seed(ctx.seed)  # reseeded before every forward: code that samples (dropout) samples alike
+        reseed(ctx.seed)  # reseeded before every forward: code that samples (dropout) samples alike
         base = model_output(ctx, model, batch.value)
         for done, index in enumerate(plan.indices):
-            torch.manual_seed(ctx.seed)
+            reseed(ctx.seed)
             changed = model_output(ctx, model, batch.with_inputs(_perturbed(inputs, axis, index)))
             matrix[:, index] = (changed - base).movedim(axis.dim, 0).reshape(axis.size, -1).double().norm(dim=1).cpu()
             ctx.progress(done + 1, len(plan.indices), f"{axis.mode}: input {index}")
@@ -655,7 +668,9 @@ def _check_axis(
                                  checked_pairs=verdict["checked_pairs"], leaking_pairs=0)
             return _crossed_examples(axis, verdict), details, "causal: no future leak; outputs depend on other examples", None
     module, found, full, extra = None, None, None, {}
-    if verdict["leaking_pairs"]:
+    if verdict["max_relative"] is None:  # every forbidden pair came out NaN: nothing to judge, never "clean"
+        found = _unmeasured_finding(axis)
+    elif verdict["leaking_pairs"]:
         if axis.mode == "causal":
             verdict, extra = _diagnose(ctx, model, batch, trace, axis, threshold, verdict, plan, roles)
         worst = verdict["worst"][0]
@@ -675,8 +690,19 @@ def _check_axis(
     return found, details, _mode_summary(axis, verdict, details), full
 
 
+def _unmeasured_finding(axis: Axis) -> dict[str, Any]:
+    message = (
+        f"{axis.mode}: nothing measured: the dependence of the output on other "
+        f"{'examples' if axis.mode == 'batch' else 'positions'} came out NaN for every pair (a non-finite backward)"
+    )
+    suggestion = "Call gradient_check to find the non-finite gradient, fix it, then call check_dependencies again."
+    return finding("nothing_measured", WARNING, message, suggestion=suggestion)
+
+
 def _mode_summary(axis: Axis, verdict: dict[str, Any], details: AxisResult) -> str:
     noun = "example(s)" if axis.mode == "batch" else "position(s)"
+    if verdict["max_relative"] is None:
+        return f"{axis.mode}: nothing measured (NaN dependence)"
     if verdict["leaking_pairs"]:
         return f"{axis.mode}: LEAK in {len(verdict['affected'])} {noun}"
     if details.plan == "cuts" and details.covered_pairs < details.total_pairs:
@@ -707,7 +733,7 @@ def _position(ctx: JobContext, model: nn.Module, batch: Batch, cost: Cost):
 
             handles = [module.register_forward_hook(hook(name)) for name, module in model.named_modules()]
             cost.forward_passes += 1
-            torch.manual_seed(ctx.seed)  # code that samples (dropout) samples alike in every pass
+            reseed(ctx.seed)  # code that samples (dropout) samples alike in every pass
             try:
                 return model_output(ctx, model, checked.with_inputs(inputs)).detach(), layers
             finally:
@@ -722,7 +748,7 @@ def _position(ctx: JobContext, model: nn.Module, batch: Batch, cost: Cost):
             return check_positions(runner(one), one.inputs, ctx.args["seq_dim"], ctx.seed)
         except HarnessError:
             raise
-        except Exception:  # noqa: BLE001 - a model that cannot run one example (a squeeze on dim 0): the whole batch
+        except Exception:  # a model that cannot run one example (a squeeze on dim 0): the whole batch
             return check_positions(runner(batch), batch.inputs, ctx.args["seq_dim"], ctx.seed)
 
 
@@ -733,6 +759,13 @@ def _implied_axes(ctx: JobContext, inputs: torch.Tensor, trace: Trace, roles: Ro
         return []
     axis = Axis("causal", seq_dim, inputs.shape[seq_dim]) if inputs.dim() > seq_dim else None
     return [axis] if axis is not None and axis.size >= 2 and axis.fits(trace.output) else []
+
+
+def mechanism_probes(ctx: JobContext, model: nn.Module, batch: Batch, trace: Trace, roles: Roles, threshold: float):
+    """(findings, results) of the probes on the model's inputs (dependencies_mechanisms) and on the loss (dependencies_loss)."""
+    found, results = mechanisms.probe(ctx, model, batch, trace, roles, threshold)
+    on_loss, measured = loss_probes.probe(ctx, model, batch.value, batch.key, threshold, trace.cost)
+    return found + on_loss, results + measured
 
 
 def _dependence(
@@ -752,7 +785,7 @@ def _dependence(
             findings += [found] if found else []
             summaries.append(line)
         if ctx.args["mode"] in ("batch", "both"):
-            found, details["mechanisms"] = mechanisms.probe(ctx, model, batch, trace, roles, threshold)
+            found, details["mechanisms"] = mechanism_probes(ctx, model, batch, trace, roles, threshold)
             findings += found
             summaries += mechanisms.summary(details["mechanisms"])
     if "causal" in details and causes.targets_unshifted(batch.inputs, targets_of(batch.value), ctx.harness.ignore_index):
@@ -773,7 +806,8 @@ def run(ctx: JobContext) -> dict[str, Any]:
         if ctx.args["mode"] == "position":
             cost = _nothing_spent()
             found, position, line = _position(ctx, model, batch, cost)
-            findings, summaries, full = [found] if found else [], [line], {}
+            findings, summaries = [found] if found else [], [line]
+            full: dict[str, Any] = {}
             details = {"position": position, "method": "shuffled positions, forward passes only"}
         else:
             findings, details, summaries, full, trace = _dependence(ctx, model, batch, roles)

@@ -13,7 +13,9 @@ batch check already made (the loss probe: one forward and one backward of the lo
   inputs; zero means a causal mask was left in;
 * padding: the gradient of every real output on the padded inputs must be zero;
 * supervised positions: the gradient of the loss with respect to the model's output must be zero
-  at positions whose label is ignore_index.
+  at positions whose label is ignore_index;
+* positions (an encoder): each example's real positions permuted among themselves (padding fixed); outputs
+  that are exactly the unpermuted outputs permuted mean no position information reaches the model.
 """
 
 from __future__ import annotations
@@ -24,8 +26,9 @@ import torch
 from torch import nn
 
 from . import dependencies as dep
-from .details import MechanismResult
+from .dependencies_position import MAX_TOLERANCE, ULPS
 from .dependencies_roles import MOSTLY, Roles, copied_labels, elements, targets_key
+from .details import MechanismResult
 from .findings import ERROR, WARNING, finding
 from .harness import targets_of
 
@@ -49,7 +52,8 @@ class CallArguments:
     """Records the tensors of the model's first top-level call, or swaps one of them for another."""
 
     def __init__(self, model: nn.Module, swap: tuple[int | str, torch.Tensor] | None = None):
-        self.model, self.swap, self.seen = model, swap, None
+        self.model, self.swap = model, swap
+        self.seen: dict[Any, Any] | None = None
 
     def __enter__(self):
         self.handle = self.model.register_forward_pre_hook(self.hook, with_kwargs=True)
@@ -72,7 +76,7 @@ class CallArguments:
 
 def _output(ctx, model: nn.Module, batch: Any, cost, swap=None) -> tuple[torch.Tensor, dict]:
     cost.forward_passes += 1
-    torch.manual_seed(ctx.seed)  # code that samples (dropout) samples alike in every pass
+    dep.reseed(ctx.seed)  # code that samples (dropout) samples alike in every pass
     with torch.no_grad(), CallArguments(model, swap) as call:
         output = dep.model_output(ctx, model, batch).detach()
     return output, call.seen or {}
@@ -115,18 +119,19 @@ def _unused(label: str, value: torch.Tensor, declared: bool) -> dict[str, Any]:
     )
 
 
-def conditions(ctx, model: nn.Module, batch: dep.Batch, roles: Roles, threshold: float, cost):
-    """(findings, results): perturb each conditioning input alone; an unchanged output means it is unused."""
-    base, seen = _output(ctx, model, batch.value, cost)
+def conditions(ctx, model: nn.Module, batch: dep.Batch, trace: dep.Trace, roles: Roles, threshold: float):
+    """(findings, results): perturb each conditioning input alone; an unchanged output means it is unused.
+    The unperturbed output is the trace's (the same seeded forward), so each input costs one forward."""
+    base, cost = trace.output.detach(), trace.cost
     findings, results = [], []
-    for label, kind, where, value in _condition_subjects(seen, batch, roles):
+    for label, kind, where, value in _condition_subjects(trace.arguments, batch, roles):
         moved = _perturbed(value, ctx.seed)
         try:
             if kind == "argument":
                 changed, _ = _output(ctx, model, batch.value, cost, swap=(where, moved))
             else:
                 changed, _ = _output(ctx, model, dep.Batch(batch.value, where).with_inputs(moved), cost)
-        except Exception as error:  # noqa: BLE001 - a perturbed value the model refuses (an id out of range)
+        except Exception as error:  # a perturbed value the model refuses (an id out of range)
             results.append(MechanismResult(probe="condition", subject=label, measured=False, note=f"{error}"[:200]))
             continue
         relative = _change(changed, base)
@@ -204,12 +209,48 @@ def padding(trace: dep.Trace, roles: Roles, threshold: float, seed: int):
                     suggestion=suggestion)], [result]
 
 
+def _permutation(real: torch.Tensor, seed: int) -> torch.Tensor:
+    """(B, T) index: each example's real positions shuffled among themselves (never left in place), padding fixed."""
+    generator = torch.Generator().manual_seed(seed)
+    index = torch.arange(real.shape[1]).repeat(len(real), 1)
+    for example, row in enumerate(real):
+        kept = row.nonzero().flatten()
+        order = torch.randperm(len(kept), generator=generator)
+        index[example, kept] = kept[order if not torch.equal(order, torch.arange(len(kept))) else order.roll(1)]
+    return index
+
+
+def positions(ctx, model: nn.Module, batch: dep.Batch, trace: dep.Trace, roles: Roles, cost):
+    """An encoder's outputs at its permuted real positions must not be its outputs permuted (one forward pass)."""
+    inputs, output = batch.inputs, trace.output.detach()
+    if inputs.dim() < 2 or output.shape[:2] != inputs.shape[:2]:
+        return [], []
+    index = _permutation(_real(trace, roles), ctx.seed).to(inputs.device)
+    spread = lambda t, i: i.view(*i.shape, *[1] * (t.dim() - 2)).expand(*i.shape, *t.shape[2:])  # noqa: E731
+    cost.forward_passes += 1
+    dep.reseed(ctx.seed)
+    with torch.no_grad():
+        moved = dep.model_output(ctx, model, batch.with_inputs(inputs.gather(1, spread(inputs, index))))
+    difference = (moved - output.gather(1, spread(output, index))).abs().max() / output.abs().max().clamp_min(1e-30)
+    tolerance = min(MAX_TOLERANCE, ULPS * torch.finfo(output.dtype).eps) if output.is_floating_point() else 0.0
+    result = MechanismResult(probe="positions", subject="real positions permuted", measured=True, relative=float(difference))
+    if float(difference) > tolerance:
+        return [], [result]
+    message = (f"permuting each example's real positions permutes the encoder's outputs exactly (largest difference "
+               f"{float(difference):.2g}): no position information reaches the model ({roles.why['attention']}); a set "
+               "model (DeepSets) is order-blind by design, a sequence encoder is not")
+    suggestion = ("Add the position embeddings to the token embeddings before the first layer (computed but never added "
+                  "is the usual cause). After fixing, call check_dependencies again.")
+    return [finding("no_positional_information", ERROR, message, where="build_model",
+                    evidence={"largest_difference": float(difference), "tolerance": tolerance}, suggestion=suggestion)], [result]
+
+
 def _loss_gradient(ctx, model: nn.Module, batch: Any, shape: torch.Size, cost) -> torch.Tensor | None:
     """(shape): norm of d loss / d output at each labelled position, or None when the output does not line up."""
     cost.forward_passes += 1
     captured: list[torch.Tensor] = []
     handle = model.register_forward_hook(lambda module, args, output: captured.append(dep.output_tensor(output)))
-    torch.manual_seed(ctx.seed)
+    dep.reseed(ctx.seed)
     try:
         with torch.enable_grad():
             loss = ctx.harness.loss(model, batch)
@@ -264,7 +305,7 @@ def _scored_finding(message: str, evidence: dict[str, Any], where: str, severity
 def probe(ctx, model: nn.Module, batch: dep.Batch, trace: dep.Trace, roles: Roles, threshold: float):
     """(findings, results) of every probe the roles call for. Padding goes first: real positions that attend only
     to the padding (an inverted mask) also see no later real position, which is that one bug, not a causal mask."""
-    findings, results = conditions(ctx, model, batch, roles, threshold, trace.cost)
+    findings, results = conditions(ctx, model, batch, trace, roles, threshold)
     if roles.pad_mask is not None:
         found, measured = padding(trace, roles, threshold, ctx.seed)
         findings, results = findings + found, results + measured
@@ -272,6 +313,8 @@ def probe(ctx, model: nn.Module, batch: dep.Batch, trace: dep.Trace, roles: Role
         found, measured = bidirectional(trace, roles, threshold, ctx.seed)
         findings += [] if any(f["code"] == "padding_leak" for f in findings) else found
         results += measured
+        found, measured = positions(ctx, model, batch, trace, roles, trace.cost)
+        findings, results = findings + found, results + measured
     found, measured = supervised_positions(ctx, model, batch, roles, threshold, trace.cost)
     return findings + found, results + measured
 
@@ -280,6 +323,10 @@ def summary(results: list[MechanismResult]) -> list[str]:
     """One summary line for the probes: what each saw, clean or not."""
     if not results:
         return []
-    parts = [f"{r.probe} {r.subject}: " + (f"{r.relative:.2g}" if r.measured and r.relative is not None else "not measured")
-             for r in results]
+    def seen(r: MechanismResult) -> str:
+        if not r.measured:
+            return "not measured"
+        return "read (the loss refused the change)" if r.relative is None else f"{r.relative:.2g}"
+
+    parts = [f"{r.probe} {r.subject}: {seen(r)}" for r in results]
     return ["probes (relative dependence or change) " + ", ".join(parts)]

@@ -28,7 +28,8 @@ input unchanged (repeated tokens) are skipped.
 from __future__ import annotations
 
 import re
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import torch
 
@@ -60,6 +61,11 @@ def _relative_change(base: torch.Tensor, changed: torch.Tensor) -> float:
     return (changed - base).abs().max().item() / scale if scale > 0 else (changed - base).abs().max().item()
 
 
+def _tail(t: torch.Tensor, seq_dim: int, prefix: int) -> torch.Tensor:
+    """The positions after the shuffled prefix."""
+    return t.narrow(seq_dim, prefix, t.shape[seq_dim] - prefix)
+
+
 Run = Callable[[torch.Tensor], tuple[torch.Tensor, list[tuple[str, str, torch.Tensor]]]]
 
 
@@ -68,8 +74,7 @@ def _layer_changes(base: list, shuffled: list, seq_dim: int, prefix: int, size: 
     changes = []
     for (name, kind, before), (_, _, after) in zip(base, shuffled):
         if before.dim() > seq_dim and before.shape[seq_dim] == size and before.shape == after.shape:
-            cut = (lambda t: t.narrow(seq_dim, prefix, size - prefix))
-            changes.append((name, kind, _relative_change(cut(before), cut(after))))
+            changes.append((name, kind, _relative_change(_tail(before, seq_dim, prefix), _tail(after, seq_dim, prefix))))
     return changes
 
 
@@ -79,7 +84,8 @@ def measure(run: Run, inputs: torch.Tensor, seq_dim: int, seed: int) -> dict[str
     base, base_layers = run(inputs)
     per_position = base.dim() > seq_dim and base.shape[seq_dim] == size
     generator = torch.Generator().manual_seed(seed)
-    trials, layer_change = [], {}
+    trials: list[dict[str, Any]] = []
+    layer_change: dict[tuple[str, str], float] = {}
     for prefix in _prefix_lengths(size):
         order = _shuffle(size, prefix, generator).to(inputs.device)
         shuffled = inputs.index_select(seq_dim, order)
@@ -87,16 +93,16 @@ def measure(run: Run, inputs: torch.Tensor, seq_dim: int, seed: int) -> dict[str
             trials.append({"prefix": prefix, "skipped": "the shuffled input equals the original (repeated tokens)"})
             continue
         output, layers = run(shuffled)
-        after = (lambda t: t.narrow(seq_dim, prefix, size - prefix)) if per_position else (lambda t: t)
-        trial = {"prefix": prefix, "change_after_prefix": _relative_change(after(base), after(output))}
+        pair = (_tail(base, seq_dim, prefix), _tail(output, seq_dim, prefix)) if per_position else (base, output)
+        trial = {"prefix": prefix, "change_after_prefix": _relative_change(*pair)}
         if per_position:  # moved with their tokens: full attention without position (else a causal model)
             moved = base.index_select(seq_dim, order).narrow(seq_dim, 0, prefix)
             trial["change_in_prefix_vs_moved"] = _relative_change(moved, output.narrow(seq_dim, 0, prefix))
             for name, kind, change in _layer_changes(base_layers, layers, seq_dim, prefix, size):
                 layer_change[(name, kind)] = max(change, layer_change.get((name, kind), 0.0))
         trials.append(trial)
-    layers = [{"module": name, "type": kind, "change": change} for (name, kind), change in layer_change.items()]
-    return {"per_position": per_position, "trials": trials, "layers": layers, "dtype": base.dtype}
+    changes = [{"module": name, "type": kind, "change": change} for (name, kind), change in layer_change.items()]
+    return {"per_position": per_position, "trials": trials, "layers": changes, "dtype": base.dtype}
 
 
 def _layer_pattern(name: str) -> str:

@@ -20,14 +20,24 @@ import inspect
 import sys
 import types
 from dataclasses import dataclass, field
-from typing import Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
+
+if TYPE_CHECKING:  # tells type checkers what typed_details makes; the worker needs no typing_extensions
+    from typing_extensions import dataclass_transform
+else:
+
+    def dataclass_transform(**_: object):
+        return lambda decorator: decorator
+
 
 T = TypeVar("T")
+FunctionKind = Literal["function", "autograd.Function", "nn.Module"]  # what a harness attribute resolved to
 
 # Read by pydantic, which validates stdlib dataclasses: unknown keys refused.
 _PYDANTIC_CONFIG = {"extra": "forbid"}
 
 
+@dataclass_transform(kw_only_default=True)
 def typed_details(cls: type[T]) -> type[T]:
     """A keyword-only, slotted dataclass: a misspelt field fails whether passed or set. Pydantic refuses
     unknown keys when it reads one and describes each field by its attribute docstring, which this
@@ -292,7 +302,7 @@ class InputError:
 @typed_details
 class NumericalResult:
     function: str
-    kind: Literal["function", "autograd.Function", "nn.Module"]
+    kind: FunctionKind
     passed: bool
     max_abs_error: float | None
     max_rel_error: float | None
@@ -352,7 +362,7 @@ class CaseResult:
 @typed_details
 class KnownValuesDetails:
     function: str
-    kind: Literal["function", "autograd.Function", "nn.Module"]
+    kind: FunctionKind
     rtol: float
     atol: float
     dtype: str
@@ -444,7 +454,7 @@ class OverfitDetails:
     copies: list[CopyTrace] = field(default_factory=list)
     """Frozen copies (inferred, or the harness's frozen_copies) and what train_step did to them."""
     on_policy: bool = False
-    """get_train_batch takes the model: each size trains on one fixed batch of rollouts, and its surrogate loss is judged only on moving and staying finite."""
+    """get_train_batch takes the model and get_batch holds no transitions: each size trains on one fixed batch of rollouts, and its surrogate loss is judged only on moving and staying finite. False for a replay agent (a next-state key in get_batch): it memorises get_batch's fixed transitions."""
 
 
 # ---- run_ablation ----
@@ -706,13 +716,13 @@ class Cost:
 
 @typed_details
 class MechanismResult:
-    probe: Literal["condition", "bidirectional", "padding", "supervised_positions"]
-    """condition: an input the model is called with (or a batch condition key) perturbed alone; bidirectional: an encoder's first position against its later ones; padding: real outputs against padded inputs; supervised_positions: the loss's gradient at ignored labels."""
+    probe: Literal["condition", "bidirectional", "padding", "supervised_positions", "positions", "batch_key", "bootstrap_target", "discount"]
+    """condition: an input the model is called with (or a batch condition key) perturbed alone; bidirectional: an encoder's first position against its later ones; padding: real outputs against padded inputs; supervised_positions: the loss's gradient at ignored labels; positions: an encoder's outputs against its real positions permuted; batch_key: the loss with one batch tensor perturbed; bootstrap_target: the loss's gradient through the model's output on the next states; discount: the loss with every Q-value shifted by one constant."""
     subject: str
     """What was probed: the argument or batch key, the pad mask, the labels."""
     measured: bool
     relative: float | None = None
-    """condition: relative change of the output; bidirectional: dependence on later positions; padding and supervised_positions: dependence on what must be ignored. 0 means exact zeros."""
+    """condition: relative change of the output; bidirectional: dependence on later positions; padding and supervised_positions: dependence on what must be ignored; positions: how far the permuted outputs are from the outputs permuted (0: equivariant); batch_key: 1 when a torch operation of the loss read that tensor, 0 when none did; bootstrap_target: norm of the loss's gradient through that output; discount: the loss's change with every Q-value shifted over its change with the states' alone (about 1 - gamma). 0 means exact zeros."""
     note: str | None = None
     """Why nothing was measured."""
 

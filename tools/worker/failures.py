@@ -26,7 +26,7 @@ def text_of(exc: BaseException) -> str:
     """str(exc), which user code can make raise or return a megabyte."""
     try:
         return str(exc)
-    except Exception as inner:  # noqa: BLE001 - a broken __str__ must not hide the exception itself
+    except Exception as inner:  # a broken __str__ must not hide the exception itself
         return f"<str() of the exception raised {type(inner).__name__}>"
 
 

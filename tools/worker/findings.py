@@ -6,11 +6,18 @@ validates every finding against `implement_paper.tools.envelope.Finding`.
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 ERROR, WARNING, INFO = "error", "warning", "info"
 SEVERITY_ORDER = {ERROR: 0, WARNING: 1, INFO: 2}
-F = TypeVar("F")
+
+
+class _HasSeverity(Protocol):
+    @property
+    def severity(self) -> str: ...
+
+
+F = TypeVar("F", bound="dict[str, Any] | _HasSeverity")
 
 # What a code means, in one line. The tool docs come from here; docs/results.md's table repeats it (a test
 # keeps the two equal).
@@ -64,6 +71,10 @@ CODES: dict[str, str] = {
     "evaluate_reseeds": "evaluate() calls torch.manual_seed: every seed would restart from one random state after it",
     "known_value_mismatch": "a harness function's output differs from the hand-worked expected value",
     "unused_input": "an input the model is called with (a timestep, a condition, a label) does not change its output",
+    "unused_batch_key": "a transition batch's tensor that no torch operation of the loss reads (a done flag left out of the TD target, actions never gathered)",
+    "schedule_off_by_one": "a buffer holds alpha-bar one step behind its betas (the product over s < t): alpha-bar_0 = 1, the first noise level adds no noise",
+    "undiscounted_target": "a TD loss unchanged when one constant is added to every Q-value: a discount of 1 with no terminal, nothing anchors the Q-values",
+    "gradient_through_target": "the loss has a gradient through the model's output on the next states: a bootstrapped (TD) target not detached",
     "encoder_not_bidirectional": "an encoder's positions do not see later positions: a causal mask left in",
     "padding_leak": "outputs at real positions depend on the content of padded positions",
     "loss_on_unselected_positions": "the loss scores positions whose label should be ignored (MLM labels not ignored)",

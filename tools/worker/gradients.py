@@ -10,8 +10,9 @@ or an nn.Module class) against central finite differences in float64.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import asdict
-from typing import Any, Callable
+from typing import Any
 
 import torch
 from torch import nn
@@ -19,7 +20,16 @@ from torch.overrides import TorchFunctionMode
 
 from . import nonfinite
 from .compact import evenly_spaced, significant
-from .details import GradientDetails, InputError, ModelGradients, ModuleGradient, NumericalResult, ParamNorms, Trend
+from .details import (
+    FunctionKind,
+    GradientDetails,
+    InputError,
+    ModelGradients,
+    ModuleGradient,
+    NumericalResult,
+    ParamNorms,
+    Trend,
+)
 from .failures import HarnessError
 from .findings import ERROR, WARNING, finding, sort_findings
 from .job import JobContext
@@ -439,7 +449,9 @@ def _model_check(ctx: JobContext) -> dict[str, Any]:
 # ---------------------------------------------------------------- numerical mode
 
 
-def _resolve_function(ctx: JobContext, name: str, device: torch.device) -> tuple[Callable, str, dict[str, torch.Tensor]]:
+def _resolve_function(
+    ctx: JobContext, name: str, device: torch.device
+) -> tuple[Callable, FunctionKind, dict[str, torch.Tensor]]:
     """(callable, kind, parameters to check too) for the harness attribute `name`."""
     target = ctx.harness.named(name, "numerical.function")
     if isinstance(target, type) and issubclass(target, torch.autograd.Function):

@@ -10,14 +10,17 @@ Everything here runs in the worker.
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import inspect
 import math
 import os
+import random
 import sys
 from types import ModuleType
 from typing import Any
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -175,6 +178,14 @@ def split_terms(value: Any, where: str, keep_graph: bool = False) -> tuple[Any, 
     return value["loss"], terms
 
 
+def next_state_key(batch: Any) -> Any:
+    """The key of a dict batch's next states (its name contains "next": next_states, next_obs, obs_next): a batch
+    of transitions for a bootstrapped (TD) loss; None for any other batch."""
+    if not isinstance(batch, dict):
+        return None
+    return next((k for k, v in batch.items() if isinstance(v, torch.Tensor) and "next" in str(k).lower()), None)
+
+
 def _parameters(fn: Any) -> dict[str, inspect.Parameter]:
     try:
         return dict(inspect.signature(fn).parameters)
@@ -228,9 +239,10 @@ class Harness:
         self.ignore_index = self._int_attribute("ignore_index", DEFAULT_IGNORE_INDEX)
         self.objective = self._objective()
         self.frozen_copies = self._lookup("frozen_copies")  # {"target": "online"}: copy module -> source module
-        # get_train_batch takes the model: the data come from the model itself (RL rollouts), so the
-        # loss is a surrogate whose value says little; the `objective` says whether it works.
-        self.on_policy = self.get_train_batch_fn is not None and _takes_model(self.get_train_batch_fn)
+        self.takes_model = self.get_train_batch_fn is not None and _takes_model(self.get_train_batch_fn)
+        # get_train_batch takes the model: the data come from the model itself (RL), so the loss (a surrogate,
+        # or a TD loss whose targets move) says little over a run; the `objective` says whether it works.
+        self.on_policy = self.takes_model
         self.takes_seed = self.get_train_batch_fn is not None and _takes_seed(self.get_train_batch_fn)
         self._loss_floor = self._lookup("loss_floor")
         if self._loss_floor is not None and not callable(self._loss_floor):
@@ -246,6 +258,23 @@ class Harness:
                 where=name,
             )
         return target
+
+    @functools.cached_property
+    def rollouts(self) -> bool:
+        """Whether a fixed batch to memorise is one of rollouts (REINFORCE: a surrogate loss with no floor): on-policy
+        data and get_batch's batch is no set of transitions. A replay-based agent (DQN) acts with the model too, but
+        get_batch holds transitions (a next-state key) and its TD loss on them is a regression it can memorise."""
+        if not self.on_policy:
+            return False
+        state = random.getstate(), np.random.get_state()
+        try:
+            with torch.random.fork_rng(devices=[]):  # peeking at a batch must not move the user's random streams
+                return next_state_key(self.get_batch(2, "train")) is None
+        except Exception:
+            return True
+        finally:
+            random.setstate(state[0])
+            np.random.set_state(state[1])
 
     def _lookup(self, role: str) -> Any:
         return getattr(self.module, self._names[role], None)
@@ -374,7 +403,7 @@ class Harness:
         if self.get_train_batch_fn is None:
             return self.get_batch(batch_size, "train")
         extra = {"seed": seed} if self.takes_seed else {}
-        if self.on_policy:
+        if self.takes_model:
             return self.get_train_batch_fn(batch_size, step, model, **extra)
         return self.get_train_batch_fn(batch_size, step, **extra)
 

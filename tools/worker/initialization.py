@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import torch
 from torch import nn
@@ -184,7 +184,7 @@ def _forward(ctx: JobContext, model: nn.Module, batch: Any) -> tuple[bool, Any]:
     guessing = ctx.harness.forward_fn is None and not ctx.harness.uses_default_loss
     try:
         return True, ctx.harness.forward(model, batch)
-    except Exception:  # noqa: BLE001 - the user's model called the wrong way by our guess
+    except Exception:  # the user's model called the wrong way by our guess
         if guessing:
             return False, None
         raise
@@ -262,7 +262,7 @@ def _dimensions(output: Any, batch: Any) -> set[int]:
     """Sizes a loss may be summed or averaged over: each non-batch dim of the outputs and targets, and
     their product (64 pixels of an 8x8 image, T x C of a sequence)."""
     tensors = nonfinite.tensors(output) + nonfinite.tensors(targets_of(batch))
-    dims = set()
+    dims: set[int] = set()
     for t in tensors:
         if t.dim() >= 2:
             dims.update(t.shape[1:])
@@ -284,7 +284,7 @@ def _fans(weight: torch.Tensor) -> tuple[int, int]:
 
 
 def _weight_row(name: str, module: nn.Module) -> dict[str, Any]:
-    weight = module.weight.detach().float()
+    weight = cast(torch.Tensor, module.weight).detach().float()
     fan_in, fan_out = _fans(weight)
     std = float(weight.std(correction=0))
     schemes = {
@@ -328,7 +328,7 @@ def _oversized_findings(weights: dict[str, dict]) -> list[dict]:
 def _input_scale(batch: Any) -> dict[str, Any] | None:
     try:
         inputs = inputs_of(batch)
-    except Exception:  # noqa: BLE001 - a dict batch without an inputs key: nothing to judge
+    except Exception:  # a dict batch without an inputs key: nothing to judge
         return None
     if not inputs.is_floating_point() or inputs.numel() < 2:
         return None  # token ids, masks: not a scale question

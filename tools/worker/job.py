@@ -164,7 +164,7 @@ def run_job(data: Any, result_fd: int) -> int:
         payload = importlib.import_module(f"{__package__}.{request.check}").run(ctx)
     except (HarnessError, DeviceUnavailable) as exc:
         payload = _failed(exc.to_finding())
-    except BaseException as exc:  # noqa: BLE001 - SystemExit and KeyboardInterrupt from user code too
+    except BaseException as exc:  # SystemExit and KeyboardInterrupt from user code too
         payload = _failed(exception_finding(exc, request.root, during="loading the harness" if device is None else None))
     finally:
         sys.stdout.flush()

@@ -11,13 +11,14 @@ dict key by key over the keys the case gives.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import torch
 from torch import nn
 
-from .details import CaseResult, KnownValuesDetails, WorstElement
+from .details import CaseResult, FunctionKind, KnownValuesDetails, WorstElement
 from .failures import HarnessError
 from .findings import ERROR, finding, sort_findings
 from .harness import defined_callables
@@ -70,7 +71,7 @@ class Conversion:
         return value
 
 
-def _resolve(ctx: JobContext, name: str, device: torch.device, dtype: torch.dtype) -> tuple[Callable, str]:
+def _resolve(ctx: JobContext, name: str, device: torch.device, dtype: torch.dtype) -> tuple[Callable, FunctionKind]:
     """(callable, kind) for the harness attribute `name`."""
     target = ctx.harness.named(name, "function")
     if isinstance(target, type) and issubclass(target, torch.autograd.Function):
@@ -307,9 +308,10 @@ def _attempt(fn: Callable, case: dict[str, Any], index: int, ctx: JobContext, co
         kwargs = {key: conversion.input(value) for key, value in case["kwargs"].items()}
         seed_everything(ctx.seed)  # a function that draws noise gives the same draw whatever the case order
         result = _judge(fn(*args, **kwargs), case["expected"], index, ctx)
-    except Exception as exc:  # noqa: BLE001 - one case raising must not hide the others
+    except Exception as exc:  # one case raising must not hide the others
         return exc
-    result.integer_lists = str(conversion.integers).removeprefix("torch.") if conversion.saw_integers else None
+    # the dtype integer lists went in as: one of the names the field allows
+    result.integer_lists = str(conversion.integers).removeprefix("torch.") if conversion.saw_integers else None  # type: ignore[assignment]
     return result
 
 

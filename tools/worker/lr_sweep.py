@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict
-from typing import Any
+from typing import Any, Literal
 
 import torch
 
@@ -49,6 +49,7 @@ def optimizer_family(optimizer: torch.optim.Optimizer) -> OptimizerInfo:
     momentum > 0) or sgd: how far below its divergence point a rate trains best depends on it."""
     group = optimizer.param_groups[0]
     momentum = float(group.get("momentum") or 0.0)
+    family: Literal["sgd", "momentum", "adaptive"]
     if "betas" in group or isinstance(optimizer, ADAPTIVE):
         family = "adaptive"
     else:

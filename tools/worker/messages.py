@@ -20,9 +20,11 @@ import functools
 import types
 import typing
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar, TypeVar, overload
 
 M = TypeVar("M", bound="Message")
+M2 = TypeVar("M2", bound="Message")
+M3 = TypeVar("M3", bound="Message")
 
 
 class MessageError(ValueError):
@@ -65,7 +67,7 @@ class Message:
     @classmethod
     def from_fields(cls: type[M], data: dict[str, Any]) -> M:
         """The message whose fields `data` holds (its "type" key, if any, ignored); MessageError if they do not fit."""
-        hints = _hints(cls)
+        hints = _hints(cls)  # type: ignore[arg-type]  # a class hashes; mypy reads its instances' __hash__ = None
         fields = {f.name: f for f in dataclasses.fields(cls)}
         unknown = sorted(set(data) - set(fields) - {"type"})
         if unknown:
@@ -81,7 +83,13 @@ class Message:
         return cls(**{name: value for name, value in data.items() if name in fields})
 
 
-def read(data: Any, *kinds: type[M]) -> M:
+@overload
+def read(data: Any, kind: type[M], /) -> M: ...
+@overload
+def read(data: Any, kind: type[M], other: type[M2], /) -> M | M2: ...
+@overload
+def read(data: Any, kind: type[M], other: type[M2], third: type[M3], /) -> M | M2 | M3: ...
+def read(data: Any, *kinds: type[Message]) -> Message:
     """The message `data` is, if it is one of `kinds` (by its "type" tag); MessageError otherwise."""
     if not isinstance(data, dict):
         raise MessageError(f"a message must be a JSON object, not {type(data).__name__}")

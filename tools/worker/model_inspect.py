@@ -9,18 +9,20 @@ not registered: .parameters(), .to(device) and state_dict() never see them.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from dataclasses import asdict
-from typing import Any, Iterator
+from typing import Any
 
 import torch
 from torch import nn
 
-from .details import InspectDetails, ModuleRow
 from . import schedules
+from .details import InspectDetails, ModuleRow
 from .findings import ERROR, INFO, finding, sort_findings
 from .frozen_copies import Copy, find_copies
 from .harness import inputs_of
 from .job import JobContext
+from .schedule_offset import schedule_findings
 
 TREE_ROWS = 30  # modules in the details' tree; the deepest level that fits is shown, the rest is in full_report
 TOP_MODULES = 5  # largest modules by their own parameters; params_by_type aggregates the rest
@@ -40,7 +42,7 @@ def _shape(value: Any) -> str:
     return type(value).__name__
 
 
-def _numel(params: Iterator[torch.Tensor]) -> int:
+def _numel(params: Iterable[torch.Tensor]) -> int:
     return sum(p.numel() for p in params)  # .parameters() already yields a shared tensor once
 
 
@@ -76,7 +78,7 @@ def _trace_forward(ctx: JobContext, model: nn.Module, batch: Any) -> tuple[dict[
                 ctx.harness.forward(model, batch)
             else:
                 ctx.harness.loss(model, batch)  # the only way we know the model is called
-    except Exception as exc:  # noqa: BLE001 - report how far it got, and the counts anyway
+    except Exception as exc:  # report how far it got, and the counts anyway
         return seen, input_shape, exc
     finally:
         for handle in handles:
@@ -314,7 +316,8 @@ def run(ctx: JobContext) -> dict[str, Any]:
     unregistered = _unregistered(model)
     hidden = sum(u["hidden_params"] for u in unregistered)
     copies = find_copies(model, ctx.harness.frozen_copies)
-    findings = sort_findings(_findings(ctx, model, seen, failure, unregistered, total, hidden, copies))
+    findings = sort_findings(_findings(ctx, model, seen, failure, unregistered, total, hidden, copies)
+                             + schedule_findings(model))
     expected = ctx.args.get("expected_param_count")
     counts = _counts(model, rows, tied, hidden, copies)
     top = sorted((r for r in rows if r["own_params"]), key=lambda r: -r["own_params"])[:TOP_MODULES]

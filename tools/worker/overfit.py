@@ -9,6 +9,8 @@ A loss that falls *past* what a perfect model reaches is no success: below the f
 limit, or through a negative KL term, it is a sign error, and that size is not memorised.
 On-policy harnesses (RL) memorise a fixed batch of rollouts: their surrogate loss has no floor
 and no scale, so only whether the parameters move, and the loss stays finite and falls, is judged.
+A replay agent (DQN: get_train_batch acts with the model, get_batch holds transitions with a
+next-state key) memorises get_batch's fixed transitions and is judged on its TD loss like any other.
 """
 
 from __future__ import annotations
@@ -58,7 +60,7 @@ def _end_value(losses: list[float]) -> float:
 
 def _fixed_batch(ctx: JobContext, size: int, model: torch.nn.Module) -> Any:
     """The batch to memorise: get_batch(size), or for on-policy data one batch of rollouts of the fresh model."""
-    if ctx.harness.on_policy:
+    if ctx.harness.rollouts:
         return ctx.train_batch(size, 0, model)
     return ctx.batch(size, "train")
 
@@ -128,9 +130,9 @@ def _train_size(ctx: JobContext, size: int, progress: tuple[int, int]) -> SizeRu
         model.train()
         loss, terms = ctx.harness.loss_terms(model, batch)
     initial, initial_terms = float(loss), {name: float(value) for name, value in terms.items()}
-    floor = None if ctx.harness.on_policy else ctx.harness.loss_floor(batch)
+    floor = None if ctx.harness.rollouts else ctx.harness.loss_floor(batch)
     notes: list[dict] = []
-    target = None if ctx.harness.on_policy else _target(ctx, initial, floor, notes, f"size {size}")
+    target = None if ctx.harness.rollouts else _target(ctx, initial, floor, notes, f"size {size}")
     lowest = _lowest_plausible(floor, initial)
     stop = _stopper(target, lowest, initial, floor or 0.0) if target is not None and math.isfinite(initial) else None
     buffers_before = statistics_buffers(model)  # after our own forward: training must move them further
@@ -196,10 +198,10 @@ def _impossible(ctx: JobContext, run: SizeRun, where: str) -> list[dict]:
     losses = [run.initial, *trace.loss]
     terms = {name: [run.initial_terms.get(name, math.nan), *values] for name, values in trace.terms.items()}
     found = [loss_judges.below_floor(losses, run.floor, where)]
-    if not ctx.harness.on_policy:  # a surrogate on a fixed batch of rollouts has no lower limit by design
+    if not ctx.harness.rollouts:  # a surrogate on a fixed batch of rollouts has no lower limit by design
         found.append(loss_judges.unbounded(losses, where))
     found = [f for f in found if f is not None] + loss_judges.negative_kl(terms, losses, where)
-    if not found and run.floor is None and not ctx.harness.on_policy and min(losses) < run.lowest:
+    if not found and run.floor is None and not ctx.harness.rollouts and min(losses) < run.lowest:
         found.append(_below_zero(run.initial, min(losses), where))
     return found
 
@@ -244,7 +246,7 @@ def _progress_findings(ctx: JobContext, size: int, run: SizeRun, result: SizeRes
     base = floor if floor is not None else 0.0
     if _diverged_at(result.final_loss, initial, base):
         return [_diverged(size, initial, result.final_loss, ctx.args["lr"])]
-    if ctx.harness.on_policy:
+    if ctx.harness.rollouts:
         if best < initial - 1e-6 * max(1.0, abs(initial)):
             return []
         return [_not_decreasing(size, initial, best, steps, "the surrogate loss never fell on a fixed batch of rollouts")]
@@ -310,8 +312,8 @@ def _settle_running_statistics(ctx: JobContext, model: torch.nn.Module, batch: A
 def _mode_findings(ctx: JobContext, size: int, run: SizeRun, result: SizeResult) -> list[dict]:
     """train_eval_gap and buffers_not_updated once the batch is memorised. Skipped for rollouts (no fixed
     target to compare) and for one example with running statistics (its batch statistics are degenerate)."""
-    if ctx.harness.on_policy or (size == 1 and run.buffers_before):
-        result.mode = ModeCheck(skipped="on-policy rollouts" if ctx.harness.on_policy else "BatchNorm on one example")
+    if ctx.harness.rollouts or (size == 1 and run.buffers_before):
+        result.mode = ModeCheck(skipped="on-policy rollouts" if ctx.harness.rollouts else "BatchNorm on one example")
         return []
     frozen = buffers_not_updated(run.model, run.buffers_before, result.steps_run, ctx.seed)
     if run.buffers_before:
@@ -356,7 +358,7 @@ def _judge_size(ctx: JobContext, size: int, run: SizeRun) -> tuple[SizeResult, l
     # Memorised means it ends at the target, by a loss a correct model can have: touching the target and
     # bouncing back up (no zero_grad) is not enough, nor is falling through it (a flipped sign).
     result.reached_target = bool(
-        not impossible and not ctx.harness.on_policy and not any(f["severity"] == ERROR for f in progress_findings)
+        not impossible and not ctx.harness.rollouts and not any(f["severity"] == ERROR for f in progress_findings)
         and result.end_loss <= run.target
     )
     return result, findings
@@ -441,7 +443,7 @@ def run(ctx: JobContext) -> dict[str, Any]:
     for index, size in enumerate(sizes):
         try:
             result, size_findings, traces, trace = _one_size(ctx, size, (index * ctx.args["steps"], total))
-        except Exception as exc:  # noqa: BLE001 - one size failing (BatchNorm on 1 example) must not hide the others
+        except Exception as exc:  # one size failing (BatchNorm on 1 example) must not hide the others
             per_size.append(SizeResult(size=size, error=str(exc)[:300]))
             if skipped := _batchnorm_single(exc, size):
                 findings.append(skipped)
@@ -453,8 +455,8 @@ def run(ctx: JobContext) -> dict[str, Any]:
         if traces and (not copies or traces[0].steps > copies[0].steps):
             copies = traces
         longest = max(longest, trace, key=len)
-    for exc, failed_sizes in errors.values():
-        found = ctx.error_finding(exc, during=f"training on {', '.join(map(str, failed_sizes))} example(s)")
+    for error, failed_sizes in errors.values():
+        found = ctx.error_finding(error, during=f"training on {', '.join(map(str, failed_sizes))} example(s)")
         found["where"] = found["where"] or f"size {failed_sizes[0]}"  # raised inside torch: name the run
         found["evidence"]["sizes"] = failed_sizes
         findings.append(found)
@@ -462,5 +464,5 @@ def run(ctx: JobContext) -> dict[str, Any]:
     scheduled = ctx.harness.make_scheduler_fn is not None
     findings = sort_findings(findings + _nothing_trained(per_size, findings) + copy_findings(copies)
                              + schedules.metric_findings(longest.terms, scheduled))
-    return {"summary": _summary(per_size, findings, ctx.harness.on_policy), "findings": findings,
-            "details": asdict(OverfitDetails(sizes=per_size, copies=copies, on_policy=ctx.harness.on_policy))}
+    return {"summary": _summary(per_size, findings, ctx.harness.rollouts), "findings": findings,
+            "details": asdict(OverfitDetails(sizes=per_size, copies=copies, on_policy=ctx.harness.rollouts))}

@@ -21,9 +21,12 @@ from __future__ import annotations
 import math
 import os
 import time
-from typing import Callable
+from collections.abc import Callable
+from typing import TypeVar
 
 from . import cgroups
+
+T = TypeVar("T")
 
 IDLE_SAMPLE_S = 0.03  # three ticks of /proc/stat (100 Hz): enough to see a core that others keep busy
 IDLE_FREE = 0.75  # a core idle this much of the sample counts as free: others' bursts leave it often
@@ -97,7 +100,7 @@ class Trial:
         self.times: dict[int, list[float]] = {n: [] for n in self.candidates}
         self.done = not self.candidates
 
-    def step(self, run: Callable[[], object]) -> object:
+    def step(self, run: Callable[[], T]) -> T:
         if self.done:
             return run()
         threads = next(n for n in self.candidates if len(self.times[n]) <= TRIAL_STEPS)

@@ -141,7 +141,7 @@ class SeedRun:
         if torch.initial_seed() != seeded:  # torch.manual_seed inside evaluate: keep this seed's own stream
             self.stream.found([evaluate_reseeded(seeded, torch.initial_seed(), self.ctx.seed)])
             restore_rng(states)
-        point = {"step": self.done, "metrics": self.metrics.apply(metrics)}
+        point: dict[str, Any] = {"step": self.done, "metrics": self.metrics.apply(metrics)}
         self.history.append(point)
         seed = self.ctx.seed
         self.stream.found([self.metrics.finding(seed)])

@@ -7,8 +7,10 @@ per step would synchronise a GPU every step and cost more than the step itself.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from functools import partial
+from typing import Any
 
 import torch
 
@@ -97,7 +99,7 @@ def train(
         if before_step is not None:
             before_step(step)
         batch = batch_for_step(step)
-        pending.append(ctx.threads.step(lambda: ctx.harness.train_step(model, batch, optimizer)))
+        pending.append(ctx.threads.step(partial(ctx.harness.train_step, model, batch, optimizer)))
         if scheduler is not None:
             scheduler.step()
         if after_step is not None:

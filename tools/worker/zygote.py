@@ -135,7 +135,7 @@ def warm_up() -> None:
     torch op would start thread pools that do not survive a fork. Every check too: a job
     that imported its own (lr_sweep's, with the details' dataclasses) spent a third of a
     60 ms call on it."""
-    import torch  # noqa: F401
+    import torch
     import torch._dynamo  # noqa: F401 - what the first optimizer.step() would import
 
     for module in pkgutil.iter_modules(sys.modules[__package__].__path__):
@@ -199,7 +199,7 @@ def _run_spare(zygote_pid: int, inherited: list, cgroup: str | None, handover: s
         from .job import run_job
 
         code = run_job(request, result_w)
-    except BaseException:  # noqa: BLE001 - report, then exit without running the zygote's cleanup
+    except BaseException:  # report, then exit without running the zygote's cleanup
         traceback.print_exc()
     finally:
         try:
