@@ -2,7 +2,7 @@
 
 Only wiring lives here. The lifespan owns the worker pool and the training-jobs service, so
 every worker process is killed and every run stopped when the server stops, whatever the
-transport. The training tools are bound to that service when they are registered.
+transport; the training tools reach that service through the runtime each call gets.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from mcp.server.mcpserver import MCPServer
 from mcp_types import ToolAnnotations
 
 from implement_paper.prompts import register_prompts
-from implement_paper.tools.catalog import tools
+from implement_paper.tools.catalog import TOOLS
 from implement_paper.tools.ray_pool import RayOptions, RayPool
 from implement_paper.tools.run_store import RunStore
 from implement_paper.tools.runner import WorkerPool
@@ -24,7 +24,6 @@ from implement_paper.tools.training_jobs import TrainingJobs
 
 from .config import ServerConfig
 from .interpreter import find_worker_python
-from .tool_adapter import tool_function
 
 INSTRUCTIONS = """\
 Helps implement a research paper from scratch, checkably. Start with the prompt
@@ -77,10 +76,11 @@ def build_server(config: ServerConfig | None = None) -> MCPServer:
                 memory_limit_mb=config.memory_limit_mb,
                 executor=executor,
                 runs=runs,
+                jobs=jobs,
             )
 
     server = MCPServer("implement-paper", instructions=INSTRUCTIONS, lifespan=lifespan)
-    for tool in tools(jobs):
-        server.add_tool(tool_function(tool), name=tool.name, annotations=annotations_of(tool))
+    for tool in TOOLS:
+        server.add_tool(tool.function, name=tool.name, description=tool.description, annotations=annotations_of(tool))
     register_prompts(server)
     return server

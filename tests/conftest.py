@@ -18,14 +18,9 @@ import pytest
 from mcp import Client
 
 from implement_paper.server import ServerConfig, build_server
-from implement_paper.tools.catalog import tools
-from implement_paper.tools.run_store import RunStore
-from implement_paper.tools.training_jobs import TrainingJobs
+from implement_paper.tools.catalog import TOOLS  # noqa: F401 - every tool the server registers, for tests of their models
 
 HARNESSES = Path(__file__).parent / "harnesses"
-# Every tool the server registers, for tests of their names and argument models (the training
-# tools are bound to a jobs service that is never opened).
-TOOLS = tools(TrainingJobs(RunStore(HARNESSES)))
 
 
 @pytest.fixture(scope="session")

@@ -4,7 +4,7 @@ import subprocess
 import sys
 
 import pytest
-from conftest import assert_clean, call, connect, finding_of
+from conftest import TOOLS, assert_clean, call, connect, finding_of
 
 from implement_paper.server.cli import parse_args
 
@@ -142,3 +142,17 @@ def test_the_command_line_takes_the_executor_options(tmp_path):
     config = parse_args(["--root", str(tmp_path), "--executor", "ray", "--ray-address", "auto", "--ray-project-path", "/shared/p"])
     assert (config.executor, config.ray_address, config.ray_project_path) == ("ray", "auto", "/shared/p")
     assert parse_args(["--root", str(tmp_path)]).executor == "local"
+
+
+async def test_each_typed_tool_function_declares_its_arguments_model(client):
+    """A tool's typed function (what the SDK reads for inputSchema) and its arguments model (what the
+    call is validated against, cross-field rules included) declare the same parameters: same types,
+    bounds, descriptions, defaults and order. Only the title and additionalProperties may differ (the
+    model's extra="forbid" is enforced by tools/tool_call.py's refusal of unknown arguments)."""
+    listed = {t.name: t.input_schema for t in (await client.list_tools()).tools}
+    for tool in TOOLS:
+        published, model = listed[tool.name], tool.args.model_json_schema()
+        for schema in (published, model):
+            schema.pop("title"), schema.pop("additionalProperties", None)
+        assert published == model, tool.name
+        assert list(published["properties"]) == list(tool.args.model_fields), tool.name

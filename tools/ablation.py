@@ -7,50 +7,76 @@ tools/worker/ablation.py.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 import anyio
+from mcp.server.mcpserver import Context
+from mcp_types import CallToolResult
 from pydantic import Field, field_validator
 
 from .bounds import Name, Seed
 from .dispatch import execute
 from .envelope import ToolResult
-from .harness_tool import HarnessArgs
+from .harness_tool import CallTimeout, Device, HarnessArgs, HarnessPath, HarnessSeed, ModelKwargs, Names
 from .plots import loss_curves_plot
 from .runner import ProgressCallback
 from .tool import Runtime, Tool
+from .tool_call import call_tool
 from .worker.details import AblationDetails, TrainedRun, TrainedRuns
 
 BASELINE = "baseline"
 
 
-class AblationArgs(HarnessArgs):
-    variants: dict[Name, dict[str, Any]] = Field(
+Variants = Annotated[
+    dict[Name, dict[str, Any]],
+    Field(
         min_length=1,
         max_length=16,
         description='Variant name -> build_model keyword arguments, merged over model_kwargs (the baseline), '
         'e.g. {"no_dropout": {"dropout": 0.0}, "no_attention": {"use_attention": false}}.',
-    )
-    steps: int = Field(
-        200, ge=1, le=20_000, description="Training steps per variant and seed, on get_train_batch's stream when the "
-        "harness has one, else on one fixed get_batch batch."
-    )
-    seeds: list[Seed] | None = Field(
-        None,
+    ),
+]
+Steps = Annotated[
+    int,
+    Field(
+        ge=1,
+        le=20_000,
+        description="Training steps per variant and seed, on get_train_batch's stream when the "
+        "harness has one, else on one fixed get_batch batch.",
+    ),
+]
+Seeds = Annotated[
+    list[Seed] | None,
+    Field(
         min_length=1,
         max_length=8,
         description="Train every variant from each of these seeds (default [seed]); differences within the seed "
         "spread are reported as noise. e.g. [0, 1, 2].",
-    )
-    rank_by: str | None = Field(
-        None,
+    ),
+]
+RankBy = Annotated[
+    str | None,
+    Field(
         min_length=1,
         max_length=200,
         description='"loss" (final training loss), or a metric evaluate(model) returns, e.g. "test_accuracy". '
         "Default: the harness's objective when it declares one, else the loss.",
-    )
-    lr: float = Field(1e-3, gt=0, le=10, description="Learning rate for make_optimizer (default Adam), the same for all.")
-    batch_size: int = Field(32, ge=1, le=100_000, description="Examples in the fixed training batch.")
+    ),
+]
+Lr = Annotated[
+    float,
+    Field(gt=0, le=10, description="Learning rate for make_optimizer (default Adam), the same for all."),
+]
+BatchSize = Annotated[int, Field(ge=1, le=100_000, description="Examples in the fixed training batch.")]
+
+
+class AblationArgs(HarnessArgs):
+    variants: Variants
+    steps: Steps = 200
+    seeds: Seeds = None
+    rank_by: RankBy = None
+    lr: Lr = 1e-3
+    batch_size: BatchSize = 32
 
     @field_validator("seeds")
     @classmethod
@@ -122,10 +148,30 @@ async def _invoke(args: AblationArgs, runtime: Runtime, progress: ProgressCallba
     return await _fanned_out(args, runtime, progress)
 
 
+async def run_ablation(
+    ctx: Context,
+    *,
+    harness: HarnessPath,
+    names: Names = None,
+    model_kwargs: ModelKwargs = None,
+    seed: HarnessSeed = 0,
+    device: Device = "auto",
+    timeout_s: CallTimeout = None,
+    variants: Variants,
+    steps: Steps = 200,
+    seeds: Seeds = None,
+    rank_by: RankBy = None,
+    lr: Lr = 1e-3,
+    batch_size: BatchSize = 32,
+) -> Annotated[CallToolResult, AblationResult]:
+    return await call_tool(TOOL, ctx, locals())
+
+
 TOOL = Tool(
     name="run_ablation",
     args=AblationArgs,
     result=AblationResult,
+    function=run_ablation,
     description=(
         "Which component breaks (or helps) training? Trains the baseline (model_kwargs) and each named variant "
         "(build_model(**model_kwargs, **variant)) from the same seeds on the same data (get_train_batch when the "

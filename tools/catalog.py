@@ -1,4 +1,7 @@
-"""Every tool the server exposes, in the order an agent meets them."""
+"""Every tool the server exposes, in the order an agent meets them: one line each.
+
+Each is registered through its typed function (tools/<module>.py, beside its arguments model);
+server/app.py adds them to the MCP server."""
 
 from __future__ import annotations
 
@@ -16,21 +19,17 @@ from . import (
     training_jobs,
 )
 from .tool import Tool
-from .training_jobs import TrainingJobs
 
-
-def tools(jobs: TrainingJobs) -> list[Tool]:
-    """The tools, the training ones running on `jobs` (the service the server's lifespan opens)."""
-    return [
-        data_inspect.TOOL,
-        model_inspect.TOOL,
-        initialization.TOOL,
-        overfit.TOOL,
-        gradients.TOOL,
-        known_values.TOOL,
-        dependencies.TOOL,
-        lr_sweep.TOOL,
-        ablation.TOOL,
-        *training_jobs.tools(jobs),
-        compare_metrics.TOOL,
-    ]
+TOOLS: list[Tool] = [
+    data_inspect.TOOL,
+    model_inspect.TOOL,
+    initialization.TOOL,
+    overfit.TOOL,
+    gradients.TOOL,
+    known_values.TOOL,
+    dependencies.TOOL,
+    lr_sweep.TOOL,
+    ablation.TOOL,
+    *training_jobs.TOOLS,
+    compare_metrics.TOOL,
+]

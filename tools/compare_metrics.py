@@ -17,6 +17,8 @@ import time
 from typing import Annotated, Literal
 
 import anyio
+from mcp.server.mcpserver import Context
+from mcp_types import CallToolResult
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from .bounds import MAX_METRICS, MAX_SEED_VALUES, Name, NonNegative
@@ -26,6 +28,7 @@ from .reference_levels import BASELINE_DOC, CEILING_DOC, Level, direction, level
 from .run_store import record_path, unknown_run_finding
 from .runner import ProgressCallback
 from .tool import Runtime, Tool
+from .tool_call import call_tool
 from .worker.compact import significant
 from .worker.findings import ERROR, INFO, WARNING, finding, sort_findings
 from .worker.metric_names import guess_mode
@@ -50,53 +53,82 @@ def _t_975(df: int) -> float:
     return T_975[max(row for row in T_975 if row <= df)]
 
 
-class CompareMetricsArgs(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    reported: dict[Name, Value] = Field(
+Reported = Annotated[
+    dict[Name, Value],
+    Field(
         min_length=1,
-        max_length=MAX_METRICS, description='The paper\'s numbers, e.g. {"test_acc": 0.912, "test_loss": 0.31}.'
-    )
-    measured: dict[Name, Value | Annotated[list[Value], Field(max_length=MAX_SEED_VALUES)]] | None = Field(
-        None,
+        max_length=MAX_METRICS,
+        description='The paper\'s numbers, e.g. {"test_acc": 0.912, "test_loss": 0.31}.',
+    ),
+]
+Measured = Annotated[
+    dict[Name, Value | Annotated[list[Value], Field(max_length=MAX_SEED_VALUES)]] | None,
+    Field(
         min_length=1,
         max_length=MAX_METRICS,
         description='Your numbers: one value, or a list over seeds, e.g. {"test_acc": [0.90, 0.91, 0.905]}. '
         "Give this or run_id.",
-    )
-    run_id: str | None = Field(
-        None,
+    ),
+]
+RunId = Annotated[
+    str | None,
+    Field(
         pattern=r"^[A-Za-z0-9_-]{1,64}$",
         description="A finished training run (start_training) whose final metrics over seeds are the measured side.",
-    )
-    tolerance: PerMetric | None = Field(
-        None, description="Absolute tolerance in the metric's own units: one number for all, or {metric: number}."
-    )
-    rel_tolerance: PerMetric | None = Field(
-        None,
+    ),
+]
+ToleranceArg = Annotated[
+    PerMetric | None,
+    Field(description="Absolute tolerance in the metric's own units: one number for all, or {metric: number}."),
+]
+RelTolerance = Annotated[
+    PerMetric | None,
+    Field(
         description="Relative tolerance (0.02 = 2% of the paper's value), one number or {metric: number}. A metric "
         "passes within either tolerance. A metric with neither gets rel_tolerance 0.05.",
-    )
-    higher_is_better: bool | Annotated[dict[Name, bool], Field(max_length=MAX_METRICS)] | None = Field(
-        None,
+    ),
+]
+HigherIsBetter = Annotated[
+    bool | Annotated[dict[Name, bool], Field(max_length=MAX_METRICS)] | None,
+    Field(
         description='Direction of each metric: one bool, or {metric: bool}, e.g. {"test_loss": false}. Left out, it '
         "comes from the run's objective (run_id) or the metric's name: loss, nll, neg_elbo, error, perplexity, "
         "bpd, mse, fid... lower; accuracy, return, reward, elbo, bleu, f1, auc... higher. An ambiguous name is "
         "said so in the result.",
-    )
-    baseline: dict[str, Level] | None = levels_field(BASELINE_DOC)
-    ceiling: dict[str, Level] | None = levels_field(CEILING_DOC)
-    bounds: dict[str, tuple[Level, Level]] | None = Field(
-        None,
+    ),
+]
+Baseline = Annotated[dict[str, Level] | None, levels_field(BASELINE_DOC)]
+Ceiling = Annotated[dict[str, Level] | None, levels_field(CEILING_DOC)]
+Bounds = Annotated[
+    dict[str, tuple[Level, Level]] | None,
+    Field(
         max_length=64,
         description='{metric: [low, high]}, the values the metric can take, e.g. {"return": [0, 500]}: the seed-noise '
         "band is never wider than this range, and one that spans it is said to decide nothing.",
-    )
-    reported_is: Literal["paper", "reference"] = Field(
-        "paper",
+    ),
+]
+ReportedIs = Annotated[
+    Literal["paper", "reference"],
+    Field(
         description="What reported holds: the paper's numbers, or another reference (a baseline, an earlier run); "
         "messages name it so.",
-    )
+    ),
+]
+
+
+class CompareMetricsArgs(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reported: Reported
+    measured: Measured = None
+    run_id: RunId = None
+    tolerance: ToleranceArg = None
+    rel_tolerance: RelTolerance = None
+    higher_is_better: HigherIsBetter = None
+    baseline: Baseline = None
+    ceiling: Ceiling = None
+    bounds: Bounds = None
+    reported_is: ReportedIs = "paper"
 
     @field_validator("reported", "measured")
     @classmethod
@@ -457,10 +489,28 @@ def _plot(result: CompareMetricsResult) -> list[tuple[str, bytes]]:
     return [("compare_metrics", metric_bars_plot(rows[:12], title="Paper vs ours (± std over seeds)"))] if rows else []
 
 
+async def compare_metrics(
+    ctx: Context,
+    *,
+    reported: Reported,
+    measured: Measured = None,
+    run_id: RunId = None,
+    tolerance: ToleranceArg = None,
+    rel_tolerance: RelTolerance = None,
+    higher_is_better: HigherIsBetter = None,
+    baseline: Baseline = None,
+    ceiling: Ceiling = None,
+    bounds: Bounds = None,
+    reported_is: ReportedIs = "paper",
+) -> Annotated[CallToolResult, CompareMetricsResult]:
+    return await call_tool(TOOL, ctx, locals())
+
+
 TOOL = Tool(
     name="compare_metrics",
     args=CompareMetricsArgs,
     result=CompareMetricsResult,
+    function=compare_metrics,
     description=(
         "How close are my numbers to the paper's? Pure arithmetic, runs no code. Give reported {name: value} and "
         "measured {name: value or [values over seeds]} or the run_id of a finished training run; a metric passes within the absolute `tolerance` or the "

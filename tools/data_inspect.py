@@ -6,26 +6,38 @@ the data. The work happens in tools/worker/data_inspect.py; no model is built.
 
 from __future__ import annotations
 
+from typing import Annotated
+
+from mcp.server.mcpserver import Context
+from mcp_types import CallToolResult
 from pydantic import Field, field_validator
 
 from .bounds import Name
 from .envelope import ToolResult
-from .harness_tool import HarnessArgs, harness_tool
+from .harness_tool import CallTimeout, Device, HarnessArgs, HarnessPath, HarnessSeed, ModelKwargs, Names, harness_tool
+from .tool_call import call_tool
 from .worker.details import DataDetails
 
-
-class DataArgs(HarnessArgs):
-    batch_size: int = Field(256, ge=1, le=65_536, description="Examples per get_batch call for the statistics.")
-    splits: list[Name] = Field(
-        ["train", "test"], min_length=1, max_length=5, description="Splits to inspect, passed to get_batch(n, split)."
-    )
-    overlap_sample: int = Field(
-        2048,
+BatchSize = Annotated[int, Field(ge=1, le=65_536, description="Examples per get_batch call for the statistics.")]
+Splits = Annotated[
+    list[Name],
+    Field(min_length=1, max_length=5, description="Splits to inspect, passed to get_batch(n, split)."),
+]
+OverlapSample = Annotated[
+    int,
+    Field(
         ge=0,
         le=65_536,
         description="Examples drawn per split for the overlap check (rows of the input tensor hashed exactly); "
         "0 skips it. Lower it for large inputs: the whole sample sits in memory.",
-    )
+    ),
+]
+
+
+class DataArgs(HarnessArgs):
+    batch_size: BatchSize = 256
+    splits: Splits = ["train", "test"]
+    overlap_sample: OverlapSample = 2048
 
     @field_validator("splits")
     @classmethod
@@ -41,11 +53,28 @@ class DataResult(ToolResult[DataDetails]):
     pass
 
 
+async def inspect_data(
+    ctx: Context,
+    *,
+    harness: HarnessPath,
+    names: Names = None,
+    model_kwargs: ModelKwargs = None,
+    seed: HarnessSeed = 0,
+    device: Device = "auto",
+    timeout_s: CallTimeout = None,
+    batch_size: BatchSize = 256,
+    splits: Splits = ["train", "test"],  # noqa: B006 - the SDK validates a copy per call; nothing mutates it
+    overlap_sample: OverlapSample = 2048,
+) -> Annotated[CallToolResult, DataResult]:
+    return await call_tool(TOOL, ctx, locals())
+
+
 TOOL = harness_tool(
     name="inspect_data",
     check="data_inspect",
     args=DataArgs,
     result=DataResult,
+    function=inspect_data,
     description=(
         "Step 1 of the scaffold, no model needed: what does a batch of each split hold (structure, shape, dtype, "
         "device, min/max, mean/std per channel, NaN/Inf counts, label histogram against num_classes, targets equal to "

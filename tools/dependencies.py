@@ -6,49 +6,91 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
+from mcp.server.mcpserver import Context
+from mcp_types import CallToolResult
 from pydantic import Field
 
 from .bounds import Name
 from .envelope import ToolResult
-from .harness_tool import HarnessArgs, harness_tool
+from .harness_tool import CallTimeout, Device, HarnessArgs, HarnessPath, HarnessSeed, ModelKwargs, Names, harness_tool
+from .tool_call import call_tool
 from .worker.details import DependencyDetails
 
-
-class DependencyArgs(HarnessArgs):
-    mode: Literal["batch", "causal", "both", "position"] = Field(
-        "batch",
+Mode = Annotated[
+    Literal["batch", "causal", "both", "position"],
+    Field(
         description="batch: examples must not see each other; causal: position t must not see inputs after t; "
         "both: batch and causal; position: shuffling input positions must change the outputs (a positional "
         "encoding reaches the model).",
-    )
-    input: Annotated[int, Field(ge=0, le=64)] | Name | None = Field(
-        None,
+    ),
+]
+Input = Annotated[
+    Annotated[int, Field(ge=0, le=64)] | Name | None,
+    Field(
         description="Which element of the batch is the input to differentiate or perturb: an index of a tuple/list "
         "batch or a key of a dict batch (e.g. 'tgt' for an encoder-decoder's decoder tokens). Default: batch[0], or "
         "the 'inputs'/'input'/'x' key. The model is called through the harness's forward(model, batch) when it has one.",
-    )
-    seq_dim: int = Field(
-        1, ge=1, le=8, description="Dimension of the input and the output that indexes positions (dim 0 is the batch)."
-    )
-    batch_size: int = Field(
-        4, ge=2, le=64, description="Examples in the checked batch; every one is checked (batch mode: two backward passes "
-        "for up to 24 examples, one per example beyond, or when a leak shows)."
-    )
-    max_positions: int | None = Field(
-        None,
+    ),
+]
+SeqDim = Annotated[
+    int,
+    Field(ge=1, le=8, description="Dimension of the input and the output that indexes positions (dim 0 is the batch)."),
+]
+BatchSize = Annotated[
+    int,
+    Field(
+        ge=2,
+        le=64,
+        description="Examples in the checked batch; every one is checked (batch mode: two backward passes "
+        "for up to 24 examples, one per example beyond, or when a leak shows).",
+    ),
+]
+MaxPositions = Annotated[
+    int | None,
+    Field(
         ge=1,
         le=4096,
         description="Causal mode: measure this many output positions, evenly spread, each against every later input "
         "(one input-only backward each, batched); T-1 or more checks every position. Default: 4 cuts (every output "
         "up to t against every input after t), a few backward passes whatever T is.",
-    )
-    exhaustive: bool = Field(
-        False, description="Causal mode: check every position (same as max_positions=T-1); the result reports the cost."
-    )
+    ),
+]
+Exhaustive = Annotated[
+    bool,
+    Field(description="Causal mode: check every position (same as max_positions=T-1); the result reports the cost."),
+]
+
+
+class DependencyArgs(HarnessArgs):
+    mode: Mode = "batch"
+    input: Input = None
+    seq_dim: SeqDim = 1
+    batch_size: BatchSize = 4
+    max_positions: MaxPositions = None
+    exhaustive: Exhaustive = False
 
 
 class DependencyResult(ToolResult[DependencyDetails]):
     pass
+
+
+async def check_dependencies(
+    ctx: Context,
+    *,
+    harness: HarnessPath,
+    names: Names = None,
+    model_kwargs: ModelKwargs = None,
+    seed: HarnessSeed = 0,
+    device: Device = "auto",
+    timeout_s: CallTimeout = None,
+    mode: Mode = "batch",
+    input: Input = None,
+    seq_dim: SeqDim = 1,
+    batch_size: BatchSize = 4,
+    max_positions: MaxPositions = None,
+    exhaustive: Exhaustive = False,
+) -> Annotated[CallToolResult, DependencyResult]:
+    return await call_tool(TOOL, ctx, locals())
 
 
 TOOL = harness_tool(
@@ -56,6 +98,7 @@ TOOL = harness_tool(
     check="dependencies",
     args=DependencyArgs,
     result=DependencyResult,
+    function=check_dependencies,
     description=(
         "Does example i's output depend on example j's input (mode='batch'), or the output at position t on "
         "inputs after t (mode='causal', along seq_dim; 'both' runs both)? Does the model use the order of its "

@@ -10,11 +10,14 @@ from __future__ import annotations
 import math
 from typing import Annotated
 
+from mcp.server.mcpserver import Context
+from mcp_types import CallToolResult
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from .bounds import NAME_MAX, NonNegative
 from .envelope import ToolResult
-from .harness_tool import HarnessArgs, harness_tool
+from .harness_tool import CallTimeout, Device, HarnessArgs, HarnessPath, HarnessSeed, ModelKwargs, Names, harness_tool
+from .tool_call import call_tool
 from .worker.details import GradientDetails
 
 MAX_INPUT_ELEMENTS = 4096  # the finite-difference check runs two forward passes per input element
@@ -50,17 +53,41 @@ class NumericalCheck(BaseModel):
         return shapes
 
 
-class GradientArgs(HarnessArgs):
-    batch_size: int = Field(32, ge=1, le=4096, description="Examples in the one forward/backward pass (split 'train').")
-    numerical: NumericalCheck | None = Field(
-        None,
+BatchSize = Annotated[
+    int,
+    Field(ge=1, le=4096, description="Examples in the one forward/backward pass (split 'train')."),
+]
+Numerical = Annotated[
+    NumericalCheck | None,
+    Field(
         description='Check one harness function against finite differences instead of the model, e.g. '
         '{"function": "MyAttention", "input_shapes": [[2, 5, 8]]}.',
-    )
+    ),
+]
+
+
+class GradientArgs(HarnessArgs):
+    batch_size: BatchSize = 32
+    numerical: Numerical = None
 
 
 class GradientResult(ToolResult[GradientDetails]):
     pass
+
+
+async def gradient_check(
+    ctx: Context,
+    *,
+    harness: HarnessPath,
+    names: Names = None,
+    model_kwargs: ModelKwargs = None,
+    seed: HarnessSeed = 0,
+    device: Device = "auto",
+    timeout_s: CallTimeout = None,
+    batch_size: BatchSize = 32,
+    numerical: Numerical = None,
+) -> Annotated[CallToolResult, GradientResult]:
+    return await call_tool(TOOL, ctx, locals())
 
 
 TOOL = harness_tool(
@@ -68,6 +95,7 @@ TOOL = harness_tool(
     check="gradients",
     args=GradientArgs,
     result=GradientResult,
+    function=gradient_check,
     description=(
         "Do gradients reach every parameter, finite, neither exploding nor vanishing? Runs one forward/backward "
         "pass on get_batch(batch_size) and reports per-module gradient and parameter norms by depth. "

@@ -1,13 +1,15 @@
 """The arguments every runner tool shares, and `harness_tool()`, which declares one.
 
 A runner tool is declared with `harness_tool()`: its name, the worker module that does the
-work (tools/worker/<check>.py), an arguments model (a subclass of `HarnessArgs`) and a result
-model. Calling it runs the check through tools/dispatch.py. The check reads the model's own fields
-(`check_args()`) as its request type, `messages.CHECK_REQUESTS[check]`: a field added here is added there.
+work (tools/worker/<check>.py), an arguments model (a subclass of `HarnessArgs`), a result
+model and its typed function (parameters: the aliases below, then the tool's own). Calling it
+runs the check through tools/dispatch.py. The check reads the model's own fields (`check_args()`)
+as its request type, `messages.CHECK_REQUESTS[check]`: a field added here is added there.
 """
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
@@ -50,8 +52,10 @@ def _model_kwargs_size(kwargs: dict[str, Any] | None) -> dict[str, Any] | None:
     return kwargs
 
 
-# The parameters every runner tool takes, each a type that carries its bounds, its description and
-# its checks, so that a typed tool signature and the arguments model declare them the same way.
+# The parameters every runner tool takes, each a type that carries its bounds and its description, so
+# that a tool's typed function (what the SDK reads for the schema) and its arguments model declare them
+# the same way. Their checks are added on the model only: the SDK would refuse a bad value in its own
+# words ("Error executing tool"); tools/tool_call.py validates the model and says "Invalid arguments".
 HarnessPath = Annotated[
     str,
     Field(
@@ -59,17 +63,14 @@ HarnessPath = Annotated[
         description="Path of the harness file, relative to the project root (or absolute inside it), "
         "e.g. 'harness.py'. It defines build_model(**model_kwargs) and get_batch(batch_size, split).",
     ),
-    AfterValidator(_a_path_name),
 ]
 Names = Annotated[
     dict[Name, str] | None,
     Field(max_length=32, description='Rename contract callables, e.g. {"build_model": "make_transformer"}.'),
-    AfterValidator(_callable_names),
 ]
 ModelKwargs = Annotated[
     dict[str, Any] | None,
     Field(description="Keyword arguments passed to build_model."),
-    AfterValidator(_model_kwargs_size),
 ]
 HarnessSeed = Annotated[Seed, Field(description="Seeds torch, numpy and random before build_model.")]
 Device = Annotated[
@@ -86,9 +87,9 @@ class HarnessArgs(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    harness: HarnessPath
-    names: Names = None
-    model_kwargs: ModelKwargs = None
+    harness: Annotated[HarnessPath, AfterValidator(_a_path_name)]
+    names: Annotated[Names, AfterValidator(_callable_names)] = None
+    model_kwargs: Annotated[ModelKwargs, AfterValidator(_model_kwargs_size)] = None
     seed: HarnessSeed = 0
     device: Device = "auto"
     timeout_s: CallTimeout = None
@@ -104,6 +105,7 @@ def harness_tool(
     args: type[HarnessArgs],
     result: type[ToolResult],
     description: str,
+    function: Callable[..., Awaitable[Any]],
     plot: PlotFn | None = None,
 ) -> Tool:
     """A tool that runs the worker module tools/worker/<check>.py on the user's harness."""
@@ -111,4 +113,6 @@ def harness_tool(
     async def invoke(arguments: HarnessArgs, runtime: Runtime, progress: ProgressCallback | None) -> ToolResult:
         return await execute(check, name, result, arguments, runtime, progress)
 
-    return Tool(name=name, args=args, result=result, description=description, invoke=invoke, plot=plot)
+    return Tool(
+        name=name, args=args, result=result, description=description, invoke=invoke, function=function, plot=plot
+    )

@@ -7,30 +7,66 @@ happens in tools/worker/initialization.py.
 
 from __future__ import annotations
 
+from typing import Annotated
+
+from mcp.server.mcpserver import Context
+from mcp_types import CallToolResult
 from pydantic import Field
 
 from .envelope import ToolResult
-from .harness_tool import HarnessArgs, harness_tool
+from .harness_tool import CallTimeout, Device, HarnessArgs, HarnessPath, HarnessSeed, ModelKwargs, Names, harness_tool
+from .tool_call import call_tool
 from .worker.details import InitDetails
+
+BatchSize = Annotated[
+    int,
+    Field(ge=2, le=65_536, description="Examples in the training batch; dead units are judged over it (>= 2)."),
+]
+ExpectedInitLoss = Annotated[
+    float | None,
+    Field(
+        gt=0,
+        allow_inf_nan=False,
+        description="Loss expected at init (e.g. 64 ln 2 = 44.36 for a Bernoulli decoder on 64 pixels). "
+        "Default for the default cross-entropy only: ln(num_classes), or ln(C) from the logits' last dim; a custom "
+        "loss_fn is checked only against this value.",
+    ),
+]
+Tolerance = Annotated[
+    float,
+    Field(
+        gt=0,
+        le=100,
+        description="Relative: a mismatch when loss/expected > 1 + tolerance or < 1/(1 + tolerance). "
+        "Default inits land within 1 % of ln C, Xavier within 15 %, Kaiming on the classifier up to ~100 % for 2 classes.",
+    ),
+]
 
 
 class InitArgs(HarnessArgs):
-    batch_size: int = Field(
-        128, ge=2, le=65_536, description="Examples in the training batch; dead units are judged over it (>= 2)."
-    )
-    expected_init_loss: float | None = Field(
-        None, gt=0, allow_inf_nan=False, description="Loss expected at init (e.g. 64 ln 2 = 44.36 for a Bernoulli decoder on 64 pixels). "
-        "Default for the default cross-entropy only: ln(num_classes), or ln(C) from the logits' last dim; a custom "
-        "loss_fn is checked only against this value."
-    )
-    tolerance: float = Field(
-        1.0, gt=0, le=100, description="Relative: a mismatch when loss/expected > 1 + tolerance or < 1/(1 + tolerance). "
-        "Default inits land within 1 % of ln C, Xavier within 15 %, Kaiming on the classifier up to ~100 % for 2 classes."
-    )
+    batch_size: BatchSize = 128
+    expected_init_loss: ExpectedInitLoss = None
+    tolerance: Tolerance = 1.0
 
 
 class InitResult(ToolResult[InitDetails]):
     pass
+
+
+async def check_initialization(
+    ctx: Context,
+    *,
+    harness: HarnessPath,
+    names: Names = None,
+    model_kwargs: ModelKwargs = None,
+    seed: HarnessSeed = 0,
+    device: Device = "auto",
+    timeout_s: CallTimeout = None,
+    batch_size: BatchSize = 128,
+    expected_init_loss: ExpectedInitLoss = None,
+    tolerance: Tolerance = 1.0,
+) -> Annotated[CallToolResult, InitResult]:
+    return await call_tool(TOOL, ctx, locals())
 
 
 TOOL = harness_tool(
@@ -38,6 +74,7 @@ TOOL = harness_tool(
     check="initialization",
     args=InitArgs,
     result=InitResult,
+    function=check_initialization,
     description=(
         "Is the model healthy before training? One forward pass at init: the loss against ln(num_classes) for the "
         "default cross-entropy (or expected_init_loss), each term of a loss dict, per-layer activation statistics "

@@ -9,13 +9,16 @@ the expected value, element by element. The work happens in tools/worker/known_v
 from __future__ import annotations
 
 import math
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
+from mcp.server.mcpserver import Context
+from mcp_types import CallToolResult
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from .bounds import NAME_MAX, NonNegative
 from .envelope import ToolResult
-from .harness_tool import HarnessArgs, harness_tool
+from .harness_tool import CallTimeout, Device, HarnessArgs, HarnessPath, HarnessSeed, ModelKwargs, Names, harness_tool
+from .tool_call import call_tool
 from .worker.details import KnownValuesDetails
 
 MAX_CASES = 64  # hand-worked cases are few; each one is a call of the user's function
@@ -80,29 +83,68 @@ class KnownCase(BaseModel):
         return value
 
 
-class KnownValuesArgs(HarnessArgs):
-    function: str = Field(
+Function = Annotated[
+    str,
+    Field(
         min_length=1,
         max_length=NAME_MAX,
         description="Name in the harness of the function to call (a plain function, an autograd.Function "
         "subclass called via .apply, or an nn.Module class built with no arguments).",
-    )
-    cases: list[KnownCase] = Field(
+    ),
+]
+Cases = Annotated[
+    list[KnownCase],
+    Field(
         min_length=1,
         max_length=MAX_CASES,
         description='Hand-worked cases, e.g. [{"args": [[1, 0, 0, 0, 1], 0.9], "expected": [1.6561, 0.729, 0.81, 0.9, 1.0]}].',
-    )
-    rtol: float = Field(1e-4, ge=0, le=1, description="An element matches when |got - expected| <= atol + rtol * |expected|.")
-    atol: NonNegative = Field(1e-6, description="Absolute tolerance; raise both when the expected values are rounded by hand.")
-    dtype: Literal["float64", "float32"] = Field(
-        "float64",
+    ),
+]
+Rtol = Annotated[
+    float,
+    Field(ge=0, le=1, description="An element matches when |got - expected| <= atol + rtol * |expected|."),
+]
+Atol = Annotated[
+    NonNegative,
+    Field(description="Absolute tolerance; raise both when the expected values are rounded by hand."),
+]
+Dtype = Annotated[
+    Literal["float64", "float32"],
+    Field(
         description="Float type of the tensors made from float lists; float32 when the function mixes them with "
         "float32 tensors of its own (a module's weights).",
-    )
+    ),
+]
+
+
+class KnownValuesArgs(HarnessArgs):
+    function: Function
+    cases: Cases
+    rtol: Rtol = 1e-4
+    atol: Atol = 1e-6
+    dtype: Dtype = "float64"
 
 
 class KnownValuesResult(ToolResult[KnownValuesDetails]):
     pass
+
+
+async def check_known_values(
+    ctx: Context,
+    *,
+    harness: HarnessPath,
+    names: Names = None,
+    model_kwargs: ModelKwargs = None,
+    seed: HarnessSeed = 0,
+    device: Device = "auto",
+    timeout_s: CallTimeout = None,
+    function: Function,
+    cases: Cases,
+    rtol: Rtol = 1e-4,
+    atol: Atol = 1e-6,
+    dtype: Dtype = "float64",
+) -> Annotated[CallToolResult, KnownValuesResult]:
+    return await call_tool(TOOL, ctx, locals())
 
 
 TOOL = harness_tool(
@@ -110,6 +152,7 @@ TOOL = harness_tool(
     check="known_values",
     args=KnownValuesArgs,
     result=KnownValuesResult,
+    function=check_known_values,
     description=(
         "Does a harness function give the hand-worked answer? Calls `function` once per case with JSON args/kwargs "
         "(lists become tensors) and compares its output with `expected` element by element in float64 (tuples as "

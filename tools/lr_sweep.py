@@ -21,20 +21,23 @@ import dataclasses
 import math
 import time
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import anyio
+from mcp.server.mcpserver import Context
+from mcp_types import CallToolResult
 from pydantic import BaseModel, Field, TypeAdapter, ValidationError, model_validator
 
 from . import lr_judge
 from .dispatch import execute
 from .envelope import Finding, RunInfo, ToolResult, status_of
-from .harness_tool import HarnessArgs
+from .harness_tool import CallTimeout, Device, HarnessArgs, HarnessPath, HarnessSeed, ModelKwargs, Names
 from .lr_judge import GridScores, RangeEvidence, Verdict, finite
 from .plots import lr_sweep_plot
 from .reference_levels import BASELINE_DOC, Level, levels_field
 from .runner import ProgressCallback
 from .tool import Runtime, Tool
+from .tool_call import call_tool
 from .worker.compact import evenly_spaced, significant
 from .worker.details import GridRun, LrMeasurements, OptimizerInfo
 from .worker.findings import ERROR, WARNING, finding, sort_findings
@@ -53,31 +56,55 @@ GRID_PER_DECADE = 2  # rates per decade of an auto-mode grid
 MAX_FALLBACK_RATES = 13  # 6 decades at 2 per decade
 
 
-class LrSweepArgs(HarnessArgs):
-    min_lr: float = Field(1e-5, gt=0, le=100, description="Lowest learning rate swept.")
-    max_lr: float = Field(1e-1, gt=0, le=100, description="Highest learning rate swept.")
-    num_lrs: int | None = Field(
-        None,
+MinLr = Annotated[float, Field(gt=0, le=100, description="Lowest learning rate swept.")]
+MaxLr = Annotated[float, Field(gt=0, le=100, description="Highest learning rate swept.")]
+NumLrs = Annotated[
+    int | None,
+    Field(
         ge=2,
         le=1000,
         description="range and auto: steps of the range test (default 100); grid: rates tried (default 8, at most 50).",
-    )
-    steps: int = Field(
-        50, ge=1, le=10_000, description="grid: training steps per rate (auto's grid runs at least 2x the range test's steps)."
-    )
-    batch_size: int = Field(64, ge=1, le=65_536, description="Examples per training step (the harness's train batches).")
-    mode: Literal["range", "grid", "auto"] = Field(
-        "auto",
+    ),
+]
+Steps = Annotated[
+    int,
+    Field(
+        ge=1,
+        le=10_000,
+        description="grid: training steps per rate (auto's grid runs at least 2x the range test's steps).",
+    ),
+]
+BatchSize = Annotated[
+    int,
+    Field(ge=1, le=65_536, description="Examples per training step (the harness's train batches)."),
+]
+Mode = Annotated[
+    Literal["range", "grid", "auto"],
+    Field(
         description="auto (default): the range test, and a grid only when the range test cannot judge, so a "
         "model that trains slowly gets an answer, not a warning; range: one run whose rate grows exponentially, one step per rate (fast, like lr_find); "
         "grid: a short run per rate from the same init (slower, run in parallel workers, judged on the objective "
         "when the harness declares one). auto falls back to a grid after too little learning, and for an "
         "on-policy harness or a make_scheduler.",
-    )
-    baseline: dict[str, Level] | None = levels_field(
+    ),
+]
+Baseline = Annotated[
+    dict[str, Level] | None,
+    levels_field(
         BASELINE_DOC + " lr_sweep compares every rate with the level of what it judges on (the objective's metric, "
-        "or 'loss'): when no rate beats it, the ranking is low confidence and below_baseline (warning) says so."
-    )
+        "or 'loss'): when no rate beats it, the ranking is low confidence and below_baseline (warning) says so.",
+    ),
+]
+
+
+class LrSweepArgs(HarnessArgs):
+    min_lr: MinLr = 1e-5
+    max_lr: MaxLr = 1e-1
+    num_lrs: NumLrs = None
+    steps: Steps = 50
+    batch_size: BatchSize = 64
+    mode: Mode = "auto"
+    baseline: Baseline = None
 
     @model_validator(mode="after")
     def _consistent(self) -> LrSweepArgs:
@@ -659,10 +686,31 @@ def _plot(result: LrSweepResult) -> list[tuple[str, bytes]]:
     return [("lr_sweep", png)]
 
 
+async def lr_sweep(
+    ctx: Context,
+    *,
+    harness: HarnessPath,
+    names: Names = None,
+    model_kwargs: ModelKwargs = None,
+    seed: HarnessSeed = 0,
+    device: Device = "auto",
+    timeout_s: CallTimeout = None,
+    min_lr: MinLr = 1e-5,
+    max_lr: MaxLr = 1e-1,
+    num_lrs: NumLrs = None,
+    steps: Steps = 50,
+    batch_size: BatchSize = 64,
+    mode: Mode = "auto",
+    baseline: Baseline = None,
+) -> Annotated[CallToolResult, LrSweepResult]:
+    return await call_tool(TOOL, ctx, locals())
+
+
 TOOL = Tool(
     name=NAME,
     args=LrSweepArgs,
     result=LrSweepResult,
+    function=lr_sweep,
     description=(
         "Which learning rates train, which diverge, which one to use? mode='range': one run whose rate "
         "grows exponentially from min_lr to max_lr, one step per rate (fast, like lr_find), read for the descent, "

@@ -5,25 +5,41 @@ The first gate of the debugging gauntlet. The work happens in tools/worker/overf
 
 from __future__ import annotations
 
+from typing import Annotated
+
+from mcp.server.mcpserver import Context
+from mcp_types import CallToolResult
 from pydantic import Field, field_validator
 
 from .envelope import ToolResult
-from .harness_tool import HarnessArgs, harness_tool
+from .harness_tool import CallTimeout, Device, HarnessArgs, HarnessPath, HarnessSeed, ModelKwargs, Names, harness_tool
 from .plots import loss_curves_plot
+from .tool_call import call_tool
 from .worker.details import OverfitDetails
+
+Sizes = Annotated[
+    list[int],
+    Field(min_length=1, max_length=8, description="Numbers of fixed training examples to memorise, each its own run."),
+]
+Steps = Annotated[
+    int,
+    Field(ge=1, le=20_000, description="Maximum optimisation steps per size; a run stops at the target."),
+]
+Lr = Annotated[float, Field(gt=0, le=10, description="Learning rate for make_optimizer (default Adam).")]
+TargetLoss = Annotated[
+    float | None,
+    Field(
+        description="Loss that counts as memorised. Default: 5% of the initial loss, or with the harness's loss_floor "
+        "floor + 5% of (initial - floor). A target below the floor is raised to it.",
+    ),
+]
 
 
 class OverfitArgs(HarnessArgs):
-    sizes: list[int] = Field(
-        [1, 10, 100], min_length=1, max_length=8, description="Numbers of fixed training examples to memorise, each its own run."
-    )
-    steps: int = Field(500, ge=1, le=20_000, description="Maximum optimisation steps per size; a run stops at the target.")
-    lr: float = Field(1e-3, gt=0, le=10, description="Learning rate for make_optimizer (default Adam).")
-    target_loss: float | None = Field(
-        None,
-        description="Loss that counts as memorised. Default: 5% of the initial loss, or with the harness's loss_floor "
-        "floor + 5% of (initial - floor). A target below the floor is raised to it.",
-    )
+    sizes: Sizes = [1, 10, 100]
+    steps: Steps = 500
+    lr: Lr = 1e-3
+    target_loss: TargetLoss = None
 
     @field_validator("sizes")
     @classmethod
@@ -46,11 +62,29 @@ def _plot(result: OverfitResult) -> list[tuple[str, bytes]]:
     return [("overfit", loss_curves_plot(curves, title="Overfit test: training loss per batch size", xlabel="step"))]
 
 
+async def run_overfit_test(
+    ctx: Context,
+    *,
+    harness: HarnessPath,
+    names: Names = None,
+    model_kwargs: ModelKwargs = None,
+    seed: HarnessSeed = 0,
+    device: Device = "auto",
+    timeout_s: CallTimeout = None,
+    sizes: Sizes = [1, 10, 100],  # noqa: B006 - the SDK validates a copy per call; nothing mutates it
+    steps: Steps = 500,
+    lr: Lr = 1e-3,
+    target_loss: TargetLoss = None,
+) -> Annotated[CallToolResult, OverfitResult]:
+    return await call_tool(TOOL, ctx, locals())
+
+
 TOOL = harness_tool(
     name="run_overfit_test",
     check="overfit",
     args=OverfitArgs,
     result=OverfitResult,
+    function=run_overfit_test,
     description=(
         "Can the implementation memorise 1, 10, 100 fixed examples? Trains a fresh model on each fixed batch "
         "(the harness's train_step/make_optimizer if defined) and judges the loss, not accuracy. "

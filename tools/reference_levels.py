@@ -29,7 +29,7 @@ CEILING_DOC = ("{metric: value}, the best achievable (a perfect score, the data'
 
 
 def levels_field(doc: str) -> Any:
-    return Field(None, max_length=64, description=doc)
+    return Field(max_length=64, description=doc)
 
 
 def direction(baseline: float | None, ceiling: float | None, higher: bool | None) -> bool | None:

@@ -1,7 +1,9 @@
 """A tool as the server registers it, and the runtime each call of it gets.
 
-Every tool is a `Tool`: its name, arguments model, result model and `invoke`. Tools that run
-the user's harness are declared with `harness_tool()` (tools/harness_tool.py); the others
+Every tool is a `Tool`: its name, arguments model, result model, `invoke`, and the typed function
+the server registers (declared beside the arguments model: its parameters give the input schema,
+its return annotation the output schema; it hands its arguments to tools/tool_call.py). Tools that
+run the user's harness are declared with `harness_tool()` (tools/harness_tool.py); the others
 (compare_metrics, the training tools) build a `Tool` themselves.
 """
 
@@ -10,13 +12,16 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
 from .envelope import ToolResult
 from .run_store import RunStore
 from .runner import Executor, ProgressCallback, WorkerPool
+
+if TYPE_CHECKING:
+    from .training_jobs import TrainingJobs
 
 
 @dataclass
@@ -28,6 +33,7 @@ class Runtime:
     timeout_s: float
     memory_limit_mb: float | None
     runs: RunStore  # the training-run records under the root
+    jobs: TrainingJobs  # the training runs this server started (the training tools' service)
     executor: Executor  # runs the work that fans out (training seeds, grid chunks, ablations): the pool, or Ray
 
 
@@ -43,6 +49,7 @@ class Tool:
     result: type[ToolResult]
     description: str
     invoke: Callable[[Any, Runtime, ProgressCallback | None], Awaitable[ToolResult]]
+    function: Callable[..., Awaitable[Any]]  # the typed function the MCP server registers
     plot: PlotFn | None = None  # draws (file stem, PNG bytes) pairs; tools/artifacts.py saves and returns them
     read_only: bool = False  # True only for pure computations that write no file
     destructive: bool = False  # True for tools that stop or delete something

@@ -21,16 +21,18 @@ import time
 from collections.abc import Callable
 from datetime import datetime, timezone
 from functools import partial
-from typing import Any
+from typing import Annotated, Any
 
 import anyio
+from mcp.server.mcpserver import Context
+from mcp_types import CallToolResult
 from pydantic import BaseModel, Field, TypeAdapter, model_validator
 
 from .artifacts import save_run_plot
 from .bounds import MAX_METRICS, Finite, Name, Seed
 from .dispatch import error_result, execute, locate_harness
 from .envelope import Artifact, Finding, ToolResult, status_of
-from .harness_tool import HarnessArgs
+from .harness_tool import Device, HarnessArgs, HarnessPath, HarnessSeed, ModelKwargs, Names
 from .plots import Series, training_run_plot
 from .reference_levels import BASELINE_DOC, CEILING_DOC, Level, levels_field, run_level_findings
 from .run_events import EventLog, tensorboard_available
@@ -51,6 +53,7 @@ from .run_store import (
 )
 from .runner import ProgressCallback
 from .tool import Runtime, Tool
+from .tool_call import call_tool
 from .worker.details import Curve, SeedDetails, SeedProgress, StreamedPoints
 from .worker.findings import ERROR, INFO, WARNING, finding, sort_findings
 from .worker.shared_data import shared_data_finding
@@ -65,25 +68,43 @@ MAX_METRIC_PANELS = 3  # metrics drawn beside the loss when no objective says wh
 MAX_TERM_PANELS = 3  # train_step's other values (epsilon, a KL weight) drawn after the metrics
 
 
-class StartTrainingArgs(HarnessArgs):
-    steps: int = Field(1000, ge=1, le=10_000_000, description="Optimisation steps per seed.")
-    lr: float = Field(1e-3, gt=0, le=10, description="Learning rate for make_optimizer.")
-    batch_size: int = Field(32, ge=1, le=1_000_000, description="Examples per step (get_train_batch, else get_batch).")
-    seeds: list[Seed] | None = Field(
-        None, min_length=1, max_length=16, description="One run per seed, in parallel workers; default [seed]."
-    )
-    eval_every: int | None = Field(
-        None,
+Steps = Annotated[int, Field(ge=1, le=10_000_000, description="Optimisation steps per seed.")]
+Lr = Annotated[float, Field(gt=0, le=10, description="Learning rate for make_optimizer.")]
+BatchSize = Annotated[
+    int,
+    Field(ge=1, le=1_000_000, description="Examples per step (get_train_batch, else get_batch)."),
+]
+Seeds = Annotated[
+    list[Seed] | None,
+    Field(min_length=1, max_length=16, description="One run per seed, in parallel workers; default [seed]."),
+]
+EvalEvery = Annotated[
+    int | None,
+    Field(
         ge=1,
         description="Call evaluate(model) at step 0, every this many steps and at the end; each seed keeps the "
         "history (the objective's curve, steps to reach a value). Default: evaluate at the end only.",
-    )
-    label: str | None = Field(None, max_length=80, description="A name for the run, e.g. 'cnn-baseline'.")
-    baseline: dict[str, Level] | None = levels_field(BASELINE_DOC + " Judged on the final metrics.")
-    ceiling: dict[str, Level] | None = levels_field(CEILING_DOC)
-    timeout_s: float | None = Field(
-        None, gt=0, le=7 * 24 * 3600, description="Wall-clock limit per seed; default 24 hours."
-    )
+    ),
+]
+Label = Annotated[str | None, Field(max_length=80, description="A name for the run, e.g. 'cnn-baseline'.")]
+Baseline = Annotated[dict[str, Level] | None, levels_field(BASELINE_DOC + " Judged on the final metrics.")]
+Ceiling = Annotated[dict[str, Level] | None, levels_field(CEILING_DOC)]
+TimeoutS = Annotated[
+    float | None,
+    Field(gt=0, le=7 * 24 * 3600, description="Wall-clock limit per seed; default 24 hours."),
+]
+
+
+class StartTrainingArgs(HarnessArgs):
+    steps: Steps = 1000
+    lr: Lr = 1e-3
+    batch_size: BatchSize = 32
+    seeds: Seeds = None
+    eval_every: EvalEvery = None
+    label: Label = None
+    baseline: Baseline = None
+    ceiling: Ceiling = None
+    timeout_s: TimeoutS = None
 
     @model_validator(mode="after")
     def _check(self) -> StartTrainingArgs:
@@ -94,27 +115,45 @@ class StartTrainingArgs(HarnessArgs):
         return self
 
 
+RunId = Annotated[str, Field(pattern=RUN_ID_PATTERN, description="The id start_training returned.")]
+
+
 class RunIdArgs(BaseModel):
-    run_id: str = Field(pattern=RUN_ID_PATTERN, description="The id start_training returned.")
+    run_id: RunId
 
 
-class StatusArgs(RunIdArgs):
-    wait_s: float = Field(
-        0, ge=0, le=MAX_WAIT_S, description="Wait up to this long for the run to finish before answering."
-    )
-    reach: dict[Name, Finite] | None = Field(
-        None,
+WaitS = Annotated[
+    float,
+    Field(ge=0, le=MAX_WAIT_S, description="Wait up to this long for the run to finish before answering."),
+]
+ReachArg = Annotated[
+    dict[Name, Finite] | None,
+    Field(
         max_length=MAX_METRICS,
         description='Steps to reach a value: {metric: value}, e.g. {"accuracy": 72}. For each seed, the first '
         "evaluation step at which the metric was at least that good (better = the objective's mode for its "
         "metric, else lower for loss/nll/error/perplexity/neg_elbo names, higher otherwise). Needs eval_every.",
-    )
-    baseline: dict[str, Level] | None = levels_field(BASELINE_DOC + " Overrides start_training's, metric by metric.")
-    ceiling: dict[str, Level] | None = levels_field(CEILING_DOC)
+    ),
+]
+BaselineArg = Annotated[
+    dict[str, Level] | None,
+    levels_field(BASELINE_DOC + " Overrides start_training's, metric by metric."),
+]
+CeilingArg = Annotated[dict[str, Level] | None, levels_field(CEILING_DOC)]
+
+
+class StatusArgs(RunIdArgs):
+    wait_s: WaitS = 0
+    reach: ReachArg = None
+    baseline: BaselineArg = None
+    ceiling: CeilingArg = None
+
+
+Limit = Annotated[int, Field(ge=1, le=200, description="Newest runs first, at most this many.")]
 
 
 class ListRunsArgs(BaseModel):
-    limit: int = Field(20, ge=1, le=200, description="Newest runs first, at most this many.")
+    limit: Limit = 20
 
 
 class RunView(RunRecord):
@@ -591,36 +630,29 @@ def _unknown_run(run_id: str) -> RunResult:
     return error_result(RunResult, unknown_run_finding(run_id), time.perf_counter())
 
 
-def tools(jobs: TrainingJobs) -> list[Tool]:
-    """start_training, training_status, cancel_training and list_runs, running on `jobs`."""
+async def _start(args: StartTrainingArgs, runtime: Runtime, progress: ProgressCallback | None) -> RunResult:
+    harness = locate_harness(runtime, args.harness)
+    if isinstance(harness, dict):
+        return error_result(RunResult, harness, time.perf_counter())
+    return run_result(await runtime.jobs.start(args, str(harness.relative_to(runtime.root.resolve())), runtime), runtime.jobs)
 
-    async def start(args: StartTrainingArgs, runtime: Runtime, progress: ProgressCallback | None) -> RunResult:
-        harness = locate_harness(runtime, args.harness)
-        if isinstance(harness, dict):
-            return error_result(RunResult, harness, time.perf_counter())
-        return run_result(await jobs.start(args, str(harness.relative_to(runtime.root.resolve())), runtime), jobs)
 
-    async def status(args: StatusArgs, runtime: Runtime, progress: ProgressCallback | None) -> RunResult:
-        if args.wait_s:
-            await jobs.wait(args.run_id, args.wait_s, progress)
-        record = await jobs.record(args.run_id)
-        return run_result(record, jobs, args) if record else _unknown_run(args.run_id)
+async def _status(args: StatusArgs, runtime: Runtime, progress: ProgressCallback | None) -> RunResult:
+    if args.wait_s:
+        await runtime.jobs.wait(args.run_id, args.wait_s, progress)
+    record = await runtime.jobs.record(args.run_id)
+    return run_result(record, runtime.jobs, args) if record else _unknown_run(args.run_id)
 
-    async def cancel(args: RunIdArgs, runtime: Runtime, progress: ProgressCallback | None) -> RunResult:
-        if jobs.cancel(args.run_id):
-            await jobs.wait(args.run_id, 10, None)
-        record = await jobs.record(args.run_id)
-        return run_result(record, jobs) if record else _unknown_run(args.run_id)
 
-    async def list_runs(args: ListRunsArgs, runtime: Runtime, progress: ProgressCallback | None) -> RunListResult:
-        return await _list(jobs, args.limit)
+async def _cancel(args: RunIdArgs, runtime: Runtime, progress: ProgressCallback | None) -> RunResult:
+    if runtime.jobs.cancel(args.run_id):
+        await runtime.jobs.wait(args.run_id, 10, None)
+    record = await runtime.jobs.record(args.run_id)
+    return run_result(record, runtime.jobs) if record else _unknown_run(args.run_id)
 
-    return [
-        Tool(invoke=start, **START_TRAINING),
-        Tool(invoke=status, **TRAINING_STATUS),
-        Tool(invoke=cancel, **CANCEL_TRAINING),
-        Tool(invoke=list_runs, **LIST_RUNS),
-    ]
+
+async def _list_runs(args: ListRunsArgs, runtime: Runtime, progress: ProgressCallback | None) -> RunListResult:
+    return await _list(runtime.jobs, args.limit)
 
 
 async def _list(jobs: TrainingJobs, limit: int) -> RunListResult:
@@ -655,11 +687,33 @@ async def _list(jobs: TrainingJobs, limit: int) -> RunListResult:
     return RunListResult(status=status_of(findings), summary=summary, findings=findings, details=RunList(runs=runs, skipped=skipped))
 
 
-# What each training tool is, less the function that runs it: tools() binds that to the jobs service.
-START_TRAINING: dict[str, Any] = dict(
+async def start_training(
+    ctx: Context,
+    *,
+    harness: HarnessPath,
+    names: Names = None,
+    model_kwargs: ModelKwargs = None,
+    seed: HarnessSeed = 0,
+    device: Device = "auto",
+    timeout_s: TimeoutS = None,
+    steps: Steps = 1000,
+    lr: Lr = 1e-3,
+    batch_size: BatchSize = 32,
+    seeds: Seeds = None,
+    eval_every: EvalEvery = None,
+    label: Label = None,
+    baseline: Baseline = None,
+    ceiling: Ceiling = None,
+) -> Annotated[CallToolResult, RunResult]:
+    return await call_tool(START_TRAINING, ctx, locals())
+
+
+START_TRAINING = Tool(
     name="start_training",
     args=StartTrainingArgs,
     result=RunResult,
+    invoke=_start,
+    function=start_training,
     description=(
         "Start a real training run in the background and return its run_id at once. One worker per seed (in "
         "parallel up to --max-workers); data from the harness's get_train_batch(batch_size, step[, model]) when "
@@ -671,10 +725,25 @@ START_TRAINING: dict[str, Any] = dict(
     ),
 )
 
-TRAINING_STATUS: dict[str, Any] = dict(
+
+async def training_status(
+    ctx: Context,
+    *,
+    run_id: RunId,
+    wait_s: WaitS = 0,
+    reach: ReachArg = None,
+    baseline: BaselineArg = None,
+    ceiling: CeilingArg = None,
+) -> Annotated[CallToolResult, RunResult]:
+    return await call_tool(TRAINING_STATUS, ctx, locals())
+
+
+TRAINING_STATUS = Tool(
     name="training_status",
     args=StatusArgs,
     result=RunResult,
+    invoke=_status,
+    function=training_status,
     description=(
         "Progress of a training run: status, seeds x steps done, partial loss curve (with what train_step returns "
         "beside the loss: epsilon, a KL weight, in curve.terms) and evaluation history per seed, the objective's "
@@ -684,19 +753,43 @@ TRAINING_STATUS: dict[str, Any] = dict(
     ),
 )
 
-CANCEL_TRAINING: dict[str, Any] = dict(
+
+async def cancel_training(
+    ctx: Context,
+    *,
+    run_id: RunId,
+) -> Annotated[CallToolResult, RunResult]:
+    return await call_tool(CANCEL_TRAINING, ctx, locals())
+
+
+CANCEL_TRAINING = Tool(
     name="cancel_training",
     args=RunIdArgs,
     result=RunResult,
+    invoke=_cancel,
+    function=cancel_training,
     description="Cancel a running training run: its workers are killed; the record stays, marked cancelled.",
     destructive=True,
 )
 
-LIST_RUNS: dict[str, Any] = dict(
+
+async def list_runs(
+    ctx: Context,
+    *,
+    limit: Limit = 20,
+) -> Annotated[CallToolResult, RunListResult]:
+    return await call_tool(LIST_RUNS, ctx, locals())
+
+
+LIST_RUNS = Tool(
     name="list_runs",
     args=ListRunsArgs,
     result=RunListResult,
+    invoke=_list_runs,
+    function=list_runs,
     description="The training runs recorded under this project (also those of earlier server sessions), newest "
     "first; files under runs/ that are not valid records are skipped and named.",
     read_only=True,
 )
+
+TOOLS = [START_TRAINING, TRAINING_STATUS, CANCEL_TRAINING, LIST_RUNS]

@@ -6,12 +6,14 @@ a result whose check could not run is marked isError with its structured content
 
 import json
 import os
+from typing import Annotated
 
 import anyio
 import pytest
 from conftest import call, connect
 from mcp import Client
-from mcp.server.mcpserver import MCPServer
+from mcp.server.mcpserver import Context, MCPServer
+from mcp_types import CallToolResult
 from reliability_support import (
     MEMORY_LIMIT_MB,
     TOOL,
@@ -23,10 +25,11 @@ from reliability_support import (
     wait_dead,
 )
 
-from implement_paper.server.tool_adapter import tool_function
+from implement_paper.tools.harness_tool import HarnessPath
 from implement_paper.tools.model_inspect import InspectArgs, InspectResult
 from implement_paper.tools.runner import WorkerPool
 from implement_paper.tools.tool import Tool
+from implement_paper.tools.tool_call import call_tool
 
 pytestmark = pytest.mark.anyio
 
@@ -174,9 +177,12 @@ async def test_a_failure_inside_the_server_is_an_internal_error_envelope():
     async def out_of_fds(args, runtime, progress):
         raise OSError(24, "Too many open files")
 
-    tool = Tool(name="broken", args=InspectArgs, result=InspectResult, description="fails", invoke=out_of_fds)
+    async def broken(ctx: Context, *, harness: HarnessPath) -> Annotated[CallToolResult, InspectResult]:
+        return await call_tool(tool, ctx, locals())
+
+    tool = Tool(name="broken", args=InspectArgs, result=InspectResult, description="fails", invoke=out_of_fds, function=broken)
     server = MCPServer("broken")
-    server.add_tool(tool_function(tool), name=tool.name)
+    server.add_tool(tool.function, name=tool.name)
     async with Client(server) as client:
         result = await client.call_tool("broken", {"harness": "h.py"})
     assert result.is_error and finding_codes(result.structured_content) == ["internal_error"]

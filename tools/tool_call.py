@@ -1,9 +1,10 @@
-"""Turning a tools.Tool into an MCP tool function.
+"""What every tool's MCP function does once the SDK has checked its typed parameters.
 
-The tool's pydantic arguments model is the single source of its input schema: we give the
-function a signature built from the model's fields (the SDK reads `__signature__`), then
-validate the call against the whole model, so cross-field rules hold too. The result goes
-back as structured content (schema: the tool's result model), a JSON text copy for
+Each tool module declares a typed async function (its parameters the tool's arguments, its
+return annotation `Annotated[CallToolResult, <result model>]`, from which the SDK derives the
+input and output schemas) that hands its arguments to `call_tool`. It builds the tool's
+arguments model from them, so cross-field rules hold too, and refuses unknown arguments. The
+result goes back as structured content (schema: the tool's result model), a JSON text copy for
 clients that read only text, and any plots as PNG images (tools/artifacts.py saves them). A result whose status is
 "error" (the check could not run) is marked isError, with its structured content kept.
 Whatever goes wrong in the server while a call runs becomes an `internal_error` envelope
@@ -13,26 +14,22 @@ that says what happened, never a bare "Error executing tool".
 from __future__ import annotations
 
 import base64
-import copy
-import inspect
 import logging
 import time
-from typing import Annotated, Any, cast
+from typing import Any, cast
 
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp_types import CallToolResult, ImageContent, TextContent
-from pydantic import AfterValidator, BaseModel, BeforeValidator, PlainValidator, ValidationError, WrapValidator
-from pydantic.fields import FieldInfo
+from pydantic import BaseModel, ValidationError
 
-from implement_paper.tools.artifacts import plots_for
-from implement_paper.tools.dispatch import error_result
-from implement_paper.tools.envelope import ToolResult
-from implement_paper.tools.tool import Runtime, Tool
-from implement_paper.tools.worker.findings import ERROR, finding
+from .artifacts import plots_for
+from .dispatch import error_result
+from .envelope import ToolResult
+from .tool import Runtime, Tool
+from .worker.findings import ERROR, finding
 
 log = logging.getLogger(__name__)
-CHECKS = (AfterValidator, BeforeValidator, PlainValidator, WrapValidator)
 
 
 def validation_message(error: ValidationError) -> str:
@@ -65,29 +62,6 @@ def validate(model: type[BaseModel], arguments: dict[str, Any]) -> BaseModel:
         raise ToolError(validation_message(exc)) from None
 
 
-def _schema_only(info: FieldInfo) -> FieldInfo:
-    """The field as the SDK sees it: its schema without its checks. validate() runs those on the
-    whole model, so a bad value is refused in our words, not as the SDK's "Error executing tool"."""
-    kept = copy.copy(info)
-    kept.metadata = [item for item in info.metadata if not isinstance(item, CHECKS)]
-    return kept
-
-
-def signature_of(model: type[BaseModel], result: type[ToolResult]) -> inspect.Signature:
-    """A keyword-only signature mirroring the model's fields, plus the MCP context."""
-    parameters = [
-        inspect.Parameter(
-            name,
-            inspect.Parameter.KEYWORD_ONLY,
-            annotation=Annotated[info.annotation, _schema_only(info)],
-            default=inspect.Parameter.empty if info.is_required() else info.get_default(call_default_factory=True),
-        )
-        for name, info in model.model_fields.items()
-    ]
-    parameters.append(inspect.Parameter("ctx", inspect.Parameter.KEYWORD_ONLY, annotation=Context))
-    return inspect.Signature(parameters, return_annotation=Annotated[CallToolResult, result])
-
-
 def runtime_of(ctx: Context) -> Runtime:
     return cast(Runtime, ctx.request_context.lifespan_context)  # what the lifespan yields (server/app.py)
 
@@ -117,21 +91,15 @@ def internal_failure(tool: Tool, exc: Exception, started: float) -> ToolResult:
     return error_result(tool.result, finding("internal_error", ERROR, message, suggestion=suggestion), started)
 
 
-def tool_function(tool: Tool):
-    """The async function the SDK registers for `tool`."""
-
-    async def call(ctx: Context, **arguments: Any) -> CallToolResult:
-        reject_unknown(tool.args, ctx)
-        args = validate(tool.args, arguments)
-        runtime = runtime_of(ctx)
-        started = time.perf_counter()
-        try:
-            result = await tool.invoke(args, runtime, progress_reporter(ctx))
-            return wire_result(result, await plots_for(runtime.root, tool.name, result, tool.plot))
-        except Exception as exc:  # e.g. out of file descriptors: say so, keep serving
-            return wire_result(internal_failure(tool, exc, started), [])
-
-    call.__name__ = tool.name
-    call.__doc__ = tool.description
-    call.__signature__ = signature_of(tool.args, tool.result)  # type: ignore[attr-defined]
-    return call
+async def call_tool(tool: Tool, ctx: Context, parameters: dict[str, Any]) -> CallToolResult:
+    """Run `tool` on the parameters its typed function received: its `locals()`, of which the arguments
+    model's fields are taken (not the context, nor a closure's free variables)."""
+    reject_unknown(tool.args, ctx)
+    args = validate(tool.args, {name: parameters[name] for name in tool.args.model_fields if name in parameters})
+    runtime = runtime_of(ctx)
+    started = time.perf_counter()
+    try:
+        result = await tool.invoke(args, runtime, progress_reporter(ctx))
+        return wire_result(result, await plots_for(runtime.root, tool.name, result, tool.plot))
+    except Exception as exc:  # e.g. out of file descriptors: say so, keep serving
+        return wire_result(internal_failure(tool, exc, started), [])
