@@ -22,7 +22,7 @@ import time
 import torch
 from torch import nn
 
-from implement_paper.tools.worker.copy_watch import CopyWatch
+from implement_paper.tools.run_overfit_test.copy_watch import CopyWatch
 from implement_paper.tools.worker.frozen_copies import find_copies
 
 WIDTH, LAYERS, BATCH, REPEATS = 1024, 4, 256, 20

@@ -1,7 +1,7 @@
 """Would measuring beat reading the range test? A study, not a figure with a target.
 
 For every LR problem of the three sets and each seed: a range test of RANGE_STEPS steps over
-MIN_LR..MAX_LR, judged by tools/lr_judge.py as lr_sweep judges it; then, when the test learned, two
+MIN_LR..MAX_LR, judged by tools/lr_sweep/judge.py as lr_sweep judges it; then, when the test learned, two
 constant-rate runs of PROBE_STEPS steps from the same init at the suggestion / sqrt(3) and x sqrt(3),
 and the one with the lower final loss (mean of its last 10 % of steps) is picked. Both picks are
 scored like benchmarks/run.py scores lr_sweep: within 3x of the seed's best rate in the cached
@@ -23,8 +23,8 @@ from harness_loader import load
 from lr_problems import BATCH_SIZE, HELD_OUT, ISSUE_SHAPED, MAX_LR, MIN_LR, PROBLEMS, SEEDS
 from run import HERE, REFERENCE_CACHE, hit
 
-from implement_paper.tools import lr_judge
-from implement_paper.tools.worker.lr_sweep import blown_up, lr_values, optimizer_family
+from implement_paper.tools.lr_sweep import judge as lr_judge
+from implement_paper.tools.lr_sweep.check import blown_up, lr_values, optimizer_family
 
 
 def train(path: str, seed: int, rates: list[float], steps: int, stop: bool) -> tuple[list[float], str]:

@@ -24,11 +24,12 @@ from pathlib import Path
 
 import torch
 
-from implement_paper.tools.dependencies import DependencyArgs
-from implement_paper.tools.worker import dependencies as dep
-from implement_paper.tools.worker.dependencies_roles import roles_of
+from implement_paper.tools.check_dependencies.tool import DependencyArgs
+from implement_paper.tools.check_dependencies import check as dep
+from implement_paper.tools.check_dependencies.roles import roles_of
 from implement_paper.tools.worker.job import JobContext
-from implement_paper.tools.worker.messages import JobRequest
+from implement_paper.tools.wire.messages import JobRequest
+from implement_paper.tools.check_dependencies.forward import Batch
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 # (family, harness, model_kwargs): each example at its size, and the two MLPs widened, where the passes outweigh
@@ -50,7 +51,7 @@ def _median_s(fn) -> float:
 
 def _context(folder: Path, harness: str, kwargs: dict, result_fd: int) -> JobContext:
     args = DependencyArgs(harness=harness).check_args()
-    request = JobRequest(check="dependencies", root=str(folder), harness=str(folder / harness), device="cpu", args=args,
+    request = JobRequest(check="check_dependencies", root=str(folder), harness=str(folder / harness), device="cpu", args=args,
                          model_kwargs=kwargs)
     return JobContext(request, result_fd)
 
@@ -63,7 +64,7 @@ def measure(name: str, harness: str, kwargs: dict, result_fd: int) -> tuple[floa
     ctx = _context(folder, harness, kwargs, result_fd)
     model = ctx.build_model().eval()
     value = ctx.batch(ctx.args["batch_size"], "train")
-    batch = dep.Batch(value, dep._input_key(value, None, guess=True))
+    batch = Batch(value, dep._input_key(value, None, guess=True))
     roles = roles_of(ctx, value, batch.key)
 
     def probes() -> float:

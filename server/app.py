@@ -16,11 +16,11 @@ from mcp_types import ToolAnnotations
 
 from implement_paper.prompts import register_prompts
 from implement_paper.tools.catalog import TOOLS
-from implement_paper.tools.ray_pool import RayOptions, RayPool
-from implement_paper.tools.run_store import RunStore
-from implement_paper.tools.runner import WorkerPool
-from implement_paper.tools.tool import Runtime, Tool
-from implement_paper.tools.training_jobs import TrainingJobs
+from implement_paper.tools.runtime.ray_pool import RayOptions, RayPool
+from implement_paper.tools.runtime.run_store import RunStore
+from implement_paper.tools.runtime.runner import WorkerPool
+from implement_paper.tools.runtime.tool import Runtime, Tool
+from implement_paper.tools.training.tool import TrainingJobs
 
 from .config import ServerConfig
 from .interpreter import find_worker_python

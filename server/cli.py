@@ -12,7 +12,7 @@ from pathlib import Path
 
 import anyio
 
-from implement_paper.tools.ray_pool import check_cluster_access, import_ray
+from implement_paper.tools.runtime.ray_pool import check_cluster_access, import_ray
 
 from .app import build_server
 from .config import ServerConfig

@@ -18,7 +18,7 @@ import sys
 from functools import lru_cache
 from pathlib import Path
 
-from implement_paper.tools.runner import WorkerStartError
+from implement_paper.tools.runtime.runner import WorkerStartError
 
 WORKER_MODULES = ("torch", "numpy")
 PROJECT_ENVS = (".venv", "venv", ".conda")

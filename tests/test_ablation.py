@@ -130,8 +130,8 @@ async def test_bad_variant_names_are_refused(client, variants):
 
 
 def test_a_switch_named_after_a_loss_term_makes_losses_incomparable():
-    from implement_paper.tools.worker.ablation import changes_loss
-    from implement_paper.tools.worker.details import VariantResult
+    from implement_paper.tools.run_ablation.check import changes_loss
+    from implement_paper.tools.run_ablation.details import VariantResult
 
     baseline = VariantResult(name="baseline", terms=["kl", "recon"], adds_up=True)
     assert "a switch on a loss term" in changes_loss(replace(baseline, model_kwargs={"kl_weight": 0.0}), baseline)

@@ -1,4 +1,4 @@
-"""The worker/server contract of each tool's details (tools/worker/details.py), checked on what is really sent.
+"""The worker/server contract of each tool's details (tools/wire/details.py), checked on what is really sent.
 
 Each tool runs for real through the MCP client on fixtures chosen to fill its details as far as they go.
 The payload the worker sent is caught on its way out of the worker pool and must validate against the
@@ -18,8 +18,17 @@ import pytest
 from conftest import call, finding_of
 from pydantic import TypeAdapter
 
-from implement_paper.tools.runner import WorkerPool
-from implement_paper.tools.worker import details as d
+from implement_paper.tools.runtime.runner import WorkerPool
+from implement_paper.tools.run_ablation.details import AblationDetails
+from implement_paper.tools.inspect_data.details import DataDetails
+from implement_paper.tools.check_dependencies.details import DependencyDetails
+from implement_paper.tools.gradient_check.details import GradientDetails
+from implement_paper.tools.check_initialization.details import InitDetails
+from implement_paper.tools.inspect_model.details import InspectDetails
+from implement_paper.tools.check_known_values.details import KnownValuesDetails
+from implement_paper.tools.lr_sweep.details import LrMeasurements
+from implement_paper.tools.run_overfit_test.details import OverfitDetails
+from implement_paper.tools.training.details import SeedDetails, SeedProgress
 
 pytestmark = pytest.mark.anyio
 
@@ -123,20 +132,20 @@ async def test_inspect_data(client, sent):
         ("data_nan_feature.py", ["train"]),  # NaN and Inf counts
     ]:
         await call(client, "inspect_data", {"harness": harness, "splits": splits, "batch_size": 64, "overlap_sample": 1024})
-    assert_contract(d.DataDetails, sent.answers)
+    assert_contract(DataDetails, sent.answers)
 
 
 @pytest.mark.slow
 async def test_inspect_model(client, sent):
     for harness in ("inspect_tied_lm.py", "inspect_unregistered.py", "inspect_deep_stack.py", "copy_dqn_clean.py"):
         await call(client, "inspect_model", {"harness": harness, "expected_param_count": 1000})
-    assert_contract(d.InspectDetails, sent.answers, unfilled={"tree.calls"})  # a frozen target: tree.trainable
+    assert_contract(InspectDetails, sent.answers, unfilled={"tree.calls"})  # a frozen target: tree.trainable
 
 
 async def test_gradient_check(client, sent):
     await call(client, "gradient_check", {"harness": "grad_vae_clean.py"})  # a loss dict: term_reach
     await call(client, "gradient_check", {"harness": "grad_bad_backward.py", "numerical": {"function": "Swish", "input_shapes": [[2, 3]]}})
-    assert_contract(d.GradientDetails, sent.answers)
+    assert_contract(GradientDetails, sent.answers)
 
 
 RETURNS_CASE = {"args": [[1, 0, 0, 0, 1], 0.9], "expected": [1.6561, 0.729, 0.81, 0.9, 1.0]}
@@ -145,7 +154,7 @@ RETURNS_CASE = {"args": [[1, 0, 0, 0, 1], 0.9], "expected": [1.6561, 0.729, 0.81
 async def test_check_known_values(client, sent):
     raising = {"args": [[1, 0], 0.9, None, "surplus"], "expected": [1.0, 0.0]}  # too many arguments: an error case
     await call(client, "check_known_values", {"harness": "known_returns_forward.py", "function": "discounted_returns", "cases": [RETURNS_CASE, raising]})
-    assert_contract(d.KnownValuesDetails, sent.answers)
+    assert_contract(KnownValuesDetails, sent.answers)
 
 
 @pytest.mark.slow
@@ -157,7 +166,7 @@ async def test_run_overfit_test(client, sent):
     await call(client, "run_overfit_test", {"harness": "no_optimizer_step.py", "sizes": [4], "steps": 10})  # nothing moves
     await call(client, "run_overfit_test", {"harness": "overfit_reinforce.py", "sizes": [2], "steps": 10})  # on-policy: skipped
     await call(client, "run_overfit_test", {"harness": "copy_dqn_clean.py", "sizes": [4], "steps": 10})  # a target network
-    assert_contract(d.OverfitDetails, sent.answers, unfilled={"sizes.curve.terms"})  # train_step values: training runs only
+    assert_contract(OverfitDetails, sent.answers, unfilled={"sizes.curve.terms"})  # train_step values: training runs only
 
 
 @pytest.mark.slow
@@ -165,7 +174,7 @@ async def test_run_ablation(client, sent):
     args = {"harness": "ablation_vae_kl.py", "variants": {"no_kl": {"beta": 0.0}, "broken": {"no_such_kwarg": 1}}, "steps": 20, "seeds": [0, 1]}
     await call(client, "run_ablation", args)
     await call(client, "run_ablation", {"harness": "train_clean.py", "variants": {"wide": {"hidden": 64}}, "steps": 10, "rank_by": "accuracy"})
-    assert_contract(d.AblationDetails, sent.answers, unfilled={"variants.non_finite_at_step", "variants.curve.terms"})
+    assert_contract(AblationDetails, sent.answers, unfilled={"variants.non_finite_at_step", "variants.curve.terms"})
 
 
 @pytest.mark.slow
@@ -179,9 +188,9 @@ async def test_lr_sweep(client, sent):
     await call(client, "lr_sweep", {"harness": "train_clean.py", **grid})  # an objective: metrics before and after
     skipped = await call(client, "lr_sweep", {"harness": "lr_scheduled.py", "mode": "auto", "num_lrs": 20, "steps": 5})
     assert "make_scheduler" in skipped["details"]["fallback"], skipped["summary"]
-    assert_contract(d.LrMeasurements, sent.answers)
+    assert_contract(LrMeasurements, sent.answers)
     grid_messages = [data["grid"] for data in sent.streamed if "grid" in data]  # the others: training curve points
-    assert_read_as_sent(d.LrMeasurements, grid_messages, unfilled={"lrs", "losses"})
+    assert_read_as_sent(LrMeasurements, grid_messages, unfilled={"lrs", "losses"})
 
 
 @pytest.mark.slow
@@ -194,8 +203,8 @@ async def test_training_seed(client, sent):
             if status["details"]["status"] not in ("queued", "running"):
                 break
         assert status["details"]["status"] == "completed", status["summary"]
-    assert_contract(d.SeedDetails, sent.answers)
-    assert_read_as_sent(d.SeedProgress, sent.streamed, unfilled=set())
+    assert_contract(SeedDetails, sent.answers)
+    assert_read_as_sent(SeedProgress, sent.streamed, unfilled=set())
 
 
 async def test_a_renamed_key_is_an_internal_error_naming_it(client, monkeypatch):
@@ -213,7 +222,7 @@ async def test_a_renamed_key_is_an_internal_error_naming_it(client, monkeypatch)
     found = finding_of(result, "internal_error")
     assert result["status"] == "error" and ("tree_depth" in found["message"] or "depth_of_tree" in found["message"])
     with pytest.raises(TypeError, match="depth_of_tree"):
-        d.InspectDetails(counts={}, depth_of_tree=1)
+        InspectDetails(counts={}, depth_of_tree=1)
 
 
 async def test_check_dependencies(client, sent):
@@ -230,14 +239,14 @@ async def test_check_dependencies(client, sent):
         await call(client, "check_dependencies", args)
     causal_only = {"pattern", "likely_causes", "attention_calls", "covered_pairs", "total_pairs", "encoder"}
     unmeasured = {"mechanisms.note"}  # a probe that could not run (no fixture needs one)
-    assert_contract(d.DependencyDetails, sent.answers, unfilled={f"batch.{name}" for name in causal_only} | unmeasured)
+    assert_contract(DependencyDetails, sent.answers, unfilled={f"batch.{name}" for name in causal_only} | unmeasured)
 
 
 async def test_check_initialization(client, sent):
     """Attention rows, dead ReLUs, saturated tanh units, a loss dict's terms."""
     for harness in ("init_attention_saturated.py", "init_dead_relu.py", "init_huge_tanh.py", "init_tiny_vae_recon_mean.py"):
         await call(client, "check_initialization", {"harness": harness, "batch_size": 16})
-    assert_contract(d.InitDetails, sent.answers)
+    assert_contract(InitDetails, sent.answers)
 
 
 # The public interface as of issue 29: tool names and their arguments may be extended, never renamed
@@ -279,7 +288,7 @@ async def test_tools_and_their_arguments_are_only_ever_extended(client):
 
 
 async def test_the_common_parameters_are_declared_once_for_every_runner_tool(client):
-    """One typed declaration (tools/harness_tool.py): the same schema, bounds and description everywhere,
+    """One typed declaration (tools/runtime/harness_tool.py): the same schema, bounds and description everywhere,
     but where a tool declares its own (start_training's timeout_s is per seed, up to a week)."""
     own = {"start_training": {"timeout_s"}}
     listed = [tool for tool in (await client.list_tools()).tools if "harness" in tool.input_schema["properties"]]

@@ -6,7 +6,8 @@ import pytest
 import torch
 from conftest import assert_clean, call, codes, finding_of
 
-from implement_paper.tools.worker import dependencies_causes as causes
+from implement_paper.tools.check_dependencies import causes
+from implement_paper.tools.check_dependencies.forward import Axis, ForwardTrace
 
 pytestmark = pytest.mark.anyio
 
@@ -184,7 +185,7 @@ def test_attention_recorder_names_the_dim_and_the_mask_pattern():
     scores = torch.randn(2, 3, T, T)
     q, k, longer = torch.randn(1, 2, T, 4), torch.randn(1, 2, T, 4), torch.randn(1, 2, T + 2, 4)
     calls = []
-    with causes.AttentionRecorder(calls):
+    with causes.AttentionMaskRecorder(calls):
         torch.softmax(scores.masked_fill(ones.triu(1), float("-inf")), dim=-1)
         scores.masked_fill(ones.triu(2), -1e9).softmax(dim=2)  # dim 2 of 4 is the queries
         torch.nn.functional.softmax(scores.masked_fill(ones.tril(-1), float("-inf")), dim=3)
@@ -200,15 +201,15 @@ def test_attention_recorder_names_the_dim_and_the_mask_pattern():
 @pytest.mark.slow
 def test_batch_screen_gives_exact_zeros_when_clean_and_sees_a_weak_leak():
     """Two passes, example i weighted 2**i: a clean model's gradients differ by exactly those factors."""
-    from implement_paper.tools.worker import dependencies as deps
+    from implement_paper.tools.check_dependencies import check as deps
 
     torch.manual_seed(0)
     x = torch.randn(6, 5, 8, requires_grad=True)
     weight = torch.randn(8, 8)
-    axis = deps.Axis("batch", 0, 6)
+    axis = Axis("batch", 0, 6)
 
     def screen(output):
-        return deps.batch_screen(deps.Trace(output=output, leaf=x, method="test"), axis, seed=0)
+        return deps.batch_screen(ForwardTrace(output=output, leaf=x, method="test"), axis, seed=0)
 
     clean = screen(torch.tanh(x @ weight).softmax(-1))  # a deep-ish nonlinear chain: rounding must not show
     assert torch.equal(clean, torch.eye(6, dtype=torch.float64))

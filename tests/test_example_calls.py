@@ -58,7 +58,7 @@ def test_the_documents_hold_an_example_of_every_tool():
 def test_example_call_is_valid(label, tool, arguments):
     assert not isinstance(arguments, Exception), f"{label}: {tool} is not followed by a JSON object: {arguments}"
     model = ARGS[tool]
-    unknown = set(arguments) - set(model.model_fields)  # the server refuses these (tools/tool_call.py: reject_unknown)
+    unknown = set(arguments) - set(model.model_fields)  # the server refuses these (tools/runtime/tool_call.py: reject_unknown)
     assert not unknown, f"{label}: {tool} takes no {sorted(unknown)}; it takes {sorted(model.model_fields)}"
     try:
         model.model_validate(arguments)

@@ -7,7 +7,7 @@ import torch
 import torch.nn.functional as F
 from conftest import assert_clean, call, codes, finding_of
 
-from implement_paper.tools.worker.known_values import Leaf, pattern
+from implement_paper.tools.check_known_values.check import Leaf, pattern
 
 pytestmark = pytest.mark.anyio
 

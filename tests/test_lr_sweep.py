@@ -4,7 +4,7 @@ import random
 import pytest
 from conftest import assert_clean, call, codes, connect, finding_of
 
-from implement_paper.tools import lr_judge
+from implement_paper.tools.lr_sweep import judge as lr_judge
 
 pytestmark = pytest.mark.anyio
 
@@ -326,7 +326,7 @@ async def test_every_rate_below_the_baseline_is_said_and_never_high_confidence(c
 
 
 def test_the_grid_plot_names_the_metric_it_plots():
-    from implement_paper.tools.lr_sweep import LrSweepDetails, plotted_metric
+    from implement_paper.tools.lr_sweep.tool import LrSweepDetails, plotted_metric
 
     on_objective = LrSweepDetails(mode="grid", requested_mode="grid", rule="r", judged_on="objective 'return' (max)")
     assert plotted_metric(on_objective) == "return (max)"

@@ -1,4 +1,4 @@
-"""The worker protocol's messages (tools/worker/messages.py): each one survives the trip, and a
+"""The worker protocol's messages (tools/wire/messages.py): each one survives the trip, and a
 message that does not fit its type is refused with the key named, on either side. Each check's
 arguments are a message too: the server's arguments model and the worker's request type agree."""
 
@@ -8,24 +8,22 @@ from dataclasses import fields
 
 import pytest
 
-from implement_paper.tools import (
-    data_inspect,
-    dependencies,
-    gradients,
-    initialization,
-    known_values,
-    model_inspect,
-    overfit,
-)
-from implement_paper.tools.ablation import AblationArgs, _AblationPart
-from implement_paper.tools.envelope import Finding
-from implement_paper.tools.harness_tool import HarnessArgs
-from implement_paper.tools.lr_sweep import LrSweepArgs, _GridChunkArgs
-from implement_paper.tools.training_jobs import StartTrainingArgs
-from implement_paper.tools.worker import protocol
-from implement_paper.tools.worker.findings import ERROR, INFO, WARNING, finding, sort_findings
+from implement_paper.tools.inspect_data import tool as data_inspect
+from implement_paper.tools.check_dependencies import tool as dependencies
+from implement_paper.tools.gradient_check import tool as gradients
+from implement_paper.tools.check_initialization import tool as initialization
+from implement_paper.tools.check_known_values import tool as known_values
+from implement_paper.tools.inspect_model import tool as model_inspect
+from implement_paper.tools.run_overfit_test import tool as overfit
+from implement_paper.tools.run_ablation.tool import AblationArgs, _AblationPart
+from implement_paper.tools.runtime.envelope import Finding
+from implement_paper.tools.runtime.harness_tool import HarnessArgs
+from implement_paper.tools.lr_sweep.tool import LrSweepArgs, _GridChunkArgs
+from implement_paper.tools.training.tool import StartTrainingArgs
+from implement_paper.tools.wire import protocol
+from implement_paper.tools.wire.findings import ERROR, INFO, WARNING, finding, sort_findings
 from implement_paper.tools.worker.job import _highest_fd, run_job
-from implement_paper.tools.worker.messages import (
+from implement_paper.tools.wire.messages import (
     CHECK_REQUESTS,
     Answer,
     Exited,
@@ -40,7 +38,7 @@ from implement_paper.tools.worker.messages import (
 )
 
 EXAMPLES = [
-    JobRequest(check="overfit", root="/p", harness="/p/h.py", names={"build_model": "make"}, model_kwargs={"d": 4}, seed=3),
+    JobRequest(check="run_overfit_test", root="/p", harness="/p/h.py", names={"build_model": "make"}, model_kwargs={"d": 4}, seed=3),
     Job(id="7", memory_limit_mb=512.0),
     Ready(),
     Started(id="7", pid=123, cgroup=None),

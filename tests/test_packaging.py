@@ -25,7 +25,7 @@ from test_stdio import INSPECTOR  # one pin for both Inspector checks
 
 from implement_paper.server import interpreter
 from implement_paper.server.cli import parse_args
-from implement_paper.tools.runner import WorkerPool
+from implement_paper.tools.runtime.runner import WorkerPool
 
 REPO = Path(__file__).resolve().parent.parent
 HARNESS = Path(__file__).parent / "harnesses" / "clean_mlp.py"

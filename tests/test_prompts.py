@@ -14,7 +14,7 @@ from mcp.shared.exceptions import MCPError
 
 from implement_paper.prompts import CATALOG, register_prompts
 from implement_paper.prompts.catalog import MECHANISMS, PAPER_TYPES, read_markdown, render, split_sections, tips_section
-from implement_paper.tools.worker.findings import CODES
+from implement_paper.tools.wire.findings import CODES
 from implement_paper.tools.worker.harness import OPTIONAL, REQUIRED
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -24,7 +24,7 @@ TOOL_ARGS = {tool.name: set(tool.args.model_fields) for tool in TOOLS}
 # Codes the guides name that parallel branches of issues 25 and 26 add; once a branch is merged its codes are in
 # CODES and drop out of this set, so the check below holds them to the code list again.
 FINDING_CODES = set(CODES)
-# batch_roles is read by check_dependencies alone (tools/worker/dependencies_roles.py), not by the harness loader.
+# batch_roles is read by check_dependencies alone (tools/check_dependencies/roles.py), not by the harness loader.
 HARNESS_NAMES = set(REQUIRED + OPTIONAL) | {"batch_roles"}
 # Other snake_case names the guides legitimately put in backticks (code the user writes).
 OTHER_NAMES = {"my_custom_op", "log_prob", "log_softmax", "register_buffer", "use_component", "test_acc", "val_loss",
@@ -354,7 +354,7 @@ def test_harness_guide_example_runs():
 
 
 def test_docs_findings_table_is_the_code_list():
-    """The finding-codes table of docs/results.md says what tools/worker/findings.py says, code for code."""
+    """The finding-codes table of docs/results.md says what tools/wire/findings.py says, code for code."""
     page = (Path(__file__).parent.parent / "docs" / "results.md").read_text()
     start = page.index("\n## Finding codes\n")
     end = page.find("\n## ", start + 1)

@@ -7,7 +7,7 @@ import sys
 import pytest
 from conftest import call
 
-from implement_paper.tools import run_events
+from implement_paper.tools.training import events as run_events
 
 pytestmark = pytest.mark.anyio
 pytest.importorskip("tensorboard", reason="the tensorboard extra: pip install implement-paper-mcp[tensorboard]")
@@ -40,7 +40,7 @@ async def test_every_seed_of_a_run_writes_loss_lr_terms_and_metrics(client, proj
 def test_writing_events_does_not_import_torch(tmp_path):
     script = (
         "import sys, pathlib\n"
-        "from implement_paper.tools import training_jobs, run_events\n"
+        "from implement_paper.tools.training import tool as training_jobs, events as run_events\n"
         f"log = run_events.EventLog(lambda: pathlib.Path({str(tmp_path)!r}))\n"
         "assert log.open()\n"
         "log.write({'points': {'step': [0, 1], 'loss': [2.0, None], 'terms': {'kl': [0.1, 0.2]}, 'lr': [[2, 0.01]]},"

@@ -14,8 +14,9 @@ import anyio
 import pytest
 from conftest import call, codes, connect
 
-from implement_paper.tools import run_store, training_jobs
-from implement_paper.tools.run_store import RunRecord, RunStore, SeedRun, unknown_run_message
+from implement_paper.tools.runtime import run_store
+from implement_paper.tools.training import tool as training_jobs
+from implement_paper.tools.runtime.run_store import RunRecord, RunStore, SeedRun, unknown_run_message
 
 pytestmark = pytest.mark.anyio
 HARNESSES = Path(__file__).parent / "harnesses"

@@ -36,7 +36,7 @@ async def test_every_contract_tool_is_listed_with_schemas(client):
 
 
 async def test_worker_details_fields_are_described_by_their_attribute_docstrings(client):
-    """The details the worker sends are stdlib dataclasses (tools/worker/details.py); each attribute's
+    """The details the worker sends are stdlib dataclasses (tools/wire/details.py); each attribute's
     docstring must reach the client as that field's description."""
     schemas = {t.name: t.output_schema for t in (await client.list_tools()).tools}
     expected = [  # tool, class, field, its docstring in details.py
@@ -148,7 +148,7 @@ async def test_each_typed_tool_function_declares_its_arguments_model(client):
     """A tool's typed function (what the SDK reads for inputSchema) and its arguments model (what the
     call is validated against, cross-field rules included) declare the same parameters: same types,
     bounds, descriptions, defaults and order. Only the title and additionalProperties may differ (the
-    model's extra="forbid" is enforced by tools/tool_call.py's refusal of unknown arguments)."""
+    model's extra="forbid" is enforced by tools/runtime/tool_call.py's refusal of unknown arguments)."""
     listed = {t.name: t.input_schema for t in (await client.list_tools()).tools}
     for tool in TOOLS:
         published, model = listed[tool.name], tool.args.model_json_schema()

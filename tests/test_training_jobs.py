@@ -8,8 +8,8 @@ import anyio
 import pytest
 from conftest import assert_clean, call, connect
 
-from implement_paper.tools.run_store import RunRecord
-from implement_paper.tools.training_jobs import plot_series
+from implement_paper.tools.runtime.run_store import RunRecord
+from implement_paper.tools.training.tool import plot_series
 
 pytestmark = pytest.mark.anyio
 

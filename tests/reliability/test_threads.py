@@ -8,7 +8,7 @@ import pytest
 from conftest import call, connect
 from reliability_support import TOOL, hostile, make_root
 
-from implement_paper.tools.runner import WorkerPool
+from implement_paper.tools.runtime.runner import WorkerPool
 from implement_paper.tools.worker.threads import idle_cores, usable_cores
 
 pytestmark = pytest.mark.anyio

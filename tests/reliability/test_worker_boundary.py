@@ -25,11 +25,11 @@ from reliability_support import (
     wait_dead,
 )
 
-from implement_paper.tools.harness_tool import HarnessPath
-from implement_paper.tools.model_inspect import InspectArgs, InspectResult
-from implement_paper.tools.runner import WorkerPool
-from implement_paper.tools.tool import Tool
-from implement_paper.tools.tool_call import call_tool
+from implement_paper.tools.runtime.harness_tool import HarnessPath
+from implement_paper.tools.inspect_model.tool import InspectArgs, InspectResult
+from implement_paper.tools.runtime.runner import WorkerPool
+from implement_paper.tools.runtime.tool import Tool
+from implement_paper.tools.runtime.tool_call import call_tool
 
 pytestmark = pytest.mark.anyio
 

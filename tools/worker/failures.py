@@ -12,7 +12,7 @@ import os
 import traceback
 from typing import Any
 
-from .findings import ERROR, finding
+from ..wire.findings import ERROR, finding
 
 _OUR_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # the tools/ package
 LINE_CHARS = 300  # of a source line or an exception message in a finding: a 1 MB line stays readable

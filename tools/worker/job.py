@@ -10,7 +10,6 @@ type, too) becomes a finding in that same shape, so the server always gets an an
 from __future__ import annotations
 
 import fcntl
-import importlib
 import os
 import platform
 import random
@@ -22,12 +21,13 @@ from typing import Any, Generic, TypeVar
 import numpy as np
 import torch
 
-from . import protocol
+from ..wire import protocol
 from .failures import DeviceUnavailable, HarnessError, exception_finding
-from .findings import ERROR, finding
+from ..wire.findings import ERROR, finding
 from .harness import Harness, to_device
-from .messages import JobRequest, Message, MessageError, Progress, Result, check_request, read
+from ..wire.messages import JobRequest, Message, MessageError, Progress, Result, check_request, read
 from .threads import Trial, start_threads
+from . import checks
 
 PROGRESS_INTERVAL_S = 0.25  # the server relays progress; more often would only cost JSON
 RESULT_FD_CEILING = 1 << 16  # the kernel allocates the fd table up to the highest fd used: stay modest
@@ -164,7 +164,7 @@ def run_job(data: Any, result_fd: int) -> int:
     try:
         ctx = JobContext(request, req, high_fd)
         device = str(ctx.device)
-        payload = importlib.import_module(f"{__package__}.{request.check}").run(ctx)
+        payload = checks.load(request.check).run(ctx)
     except (HarnessError, DeviceUnavailable) as exc:
         payload = _failed(exc.to_finding())
     except BaseException as exc:  # SystemExit and KeyboardInterrupt from user code too

@@ -10,7 +10,7 @@ import math
 import statistics
 from typing import Any
 
-from .findings import ERROR, finding
+from ..wire.findings import ERROR, finding
 
 FLOOR_MARGIN = 0.01  # of max(1, |floor|): float error and a loosely computed floor stay quiet
 UNBOUNDED_WINDOW = 0.1  # fraction of the run compared at the end: still falling there means no limit

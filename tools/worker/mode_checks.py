@@ -12,7 +12,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from .findings import ERROR, WARNING, finding
+from ..wire.findings import ERROR, WARNING, finding
 from .harness import Harness
 
 GAP_RATIO = 2.0  # eval-mode loss over train-mode loss on the same batch: beyond it, the modes disagree

@@ -11,7 +11,7 @@ import math
 import statistics
 from typing import Any
 
-from .findings import ERROR, finding
+from ..wire.findings import ERROR, finding
 
 WINDOW = 0.1  # fraction of the run averaged at its start and its end: single noisy steps decide nothing
 MIN_STEPS = 50  # a shorter run says too little about whether the loss moves

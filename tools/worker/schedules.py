@@ -14,8 +14,8 @@ from typing import Any
 
 import torch
 
-from .findings import INFO, WARNING, finding
-from .metric_names import words
+from ..wire.findings import INFO, WARNING, finding
+from ..wire.metric_names import words
 
 MIN_STEPS = 20  # a metric flat over fewer steps says nothing about a schedule
 MIN_SLOTS = 10  # a schedule array has one slot per diffusion step; a per-feature vector (LayerNorm beta) is named singular

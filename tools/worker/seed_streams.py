@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from .findings import WARNING, finding
+from ..wire.findings import WARNING, finding
 from .job import seed_everything
 
 DIGEST_STEPS = 3  # the first batches decide: step-seeded data agree from step 0

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .findings import WARNING, finding
+from ..wire.findings import WARNING, finding
 
 
 def shared_data_finding(digests: dict[int, str | None]) -> dict[str, Any] | None:

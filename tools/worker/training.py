@@ -14,9 +14,10 @@ from typing import Any
 
 import torch
 
-from .compact import evenly_spaced
-from .details import Curve
+from ..wire.compact import evenly_spaced
+from ..wire.details import Curve
 from .job import JobContext
+from ..wire.compact import finite
 
 CHUNK = 25  # steps between host reads: early-stop checks and progress happen this often
 
@@ -29,10 +30,6 @@ def downsample(values: list[float | None], points: int = 60, terms: dict[str, li
     if terms:
         curve.terms = {name: [column[s] if finite(column[s]) else None for s in steps] for name, column in terms.items()}
     return curve
-
-
-def finite(value: float | None) -> bool:
-    return value is not None and math.isfinite(value)
 
 
 @dataclass

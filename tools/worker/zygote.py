@@ -37,8 +37,10 @@ import traceback
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from . import cgroups, protocol
-from .messages import Exited, Job, Ready, Started, read
+from . import cgroups
+from ..wire import protocol
+from ..wire.messages import Exited, Job, Ready, Started, read
+from . import checks
 
 MEMORY_POLL_S = 0.1
 ORPHAN_WATCH_S = 2.0  # after a job ends or an orphan is killed, how long to keep looking for more
@@ -140,6 +142,8 @@ def warm_up() -> None:
 
     for module in pkgutil.iter_modules(sys.modules[__package__].__path__):
         importlib.import_module(f"{__package__}.{module.name}")  # job, the checks, what they import
+    for name in checks.names():
+        checks.load(name)  # the checks, with their details' dataclasses
 
 
 @dataclass

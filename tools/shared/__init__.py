@@ -1,0 +1,1 @@
+"""Server-side helpers several tools share (plots, reference levels)."""
