@@ -24,12 +24,12 @@ from pathlib import Path
 
 import torch
 
-from implement_paper.tools.check_dependencies.tool import DependencyArgs
 from implement_paper.tools.check_dependencies import check as dep
-from implement_paper.tools.check_dependencies.roles import roles_of
-from implement_paper.tools.worker.job import JobContext
-from implement_paper.tools.wire.messages import JobRequest
 from implement_paper.tools.check_dependencies.forward import Batch
+from implement_paper.tools.check_dependencies.roles import roles_of
+from implement_paper.tools.check_dependencies.tool import DependencyArgs
+from implement_paper.tools.wire.messages import JobRequest
+from implement_paper.tools.worker.job import JobContext
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 # (family, harness, model_kwargs): each example at its size, and the two MLPs widened, where the passes outweigh

@@ -18,16 +18,16 @@ import pytest
 from conftest import call, finding_of
 from pydantic import TypeAdapter
 
-from implement_paper.tools.runtime.runner import WorkerPool
-from implement_paper.tools.run_ablation.details import AblationDetails
-from implement_paper.tools.inspect_data.details import DataDetails
 from implement_paper.tools.check_dependencies.details import DependencyDetails
-from implement_paper.tools.gradient_check.details import GradientDetails
 from implement_paper.tools.check_initialization.details import InitDetails
-from implement_paper.tools.inspect_model.details import InspectDetails
 from implement_paper.tools.check_known_values.details import KnownValuesDetails
+from implement_paper.tools.gradient_check.details import GradientDetails
+from implement_paper.tools.inspect_data.details import DataDetails
+from implement_paper.tools.inspect_model.details import InspectDetails
 from implement_paper.tools.lr_sweep.details import LrMeasurements
+from implement_paper.tools.run_ablation.details import AblationDetails
 from implement_paper.tools.run_overfit_test.details import OverfitDetails
+from implement_paper.tools.runtime.runner import WorkerPool
 from implement_paper.tools.training.details import SeedDetails, SeedProgress
 
 pytestmark = pytest.mark.anyio

@@ -8,21 +8,20 @@ from dataclasses import fields
 
 import pytest
 
-from implement_paper.tools.inspect_data import tool as data_inspect
 from implement_paper.tools.check_dependencies import tool as dependencies
-from implement_paper.tools.gradient_check import tool as gradients
 from implement_paper.tools.check_initialization import tool as initialization
 from implement_paper.tools.check_known_values import tool as known_values
+from implement_paper.tools.gradient_check import tool as gradients
+from implement_paper.tools.inspect_data import tool as data_inspect
 from implement_paper.tools.inspect_model import tool as model_inspect
-from implement_paper.tools.run_overfit_test import tool as overfit
+from implement_paper.tools.lr_sweep.tool import LrSweepArgs, _GridChunkArgs
 from implement_paper.tools.run_ablation.tool import AblationArgs, _AblationPart
+from implement_paper.tools.run_overfit_test import tool as overfit
 from implement_paper.tools.runtime.envelope import Finding
 from implement_paper.tools.runtime.harness_tool import HarnessArgs
-from implement_paper.tools.lr_sweep.tool import LrSweepArgs, _GridChunkArgs
 from implement_paper.tools.training.tool import StartTrainingArgs
 from implement_paper.tools.wire import protocol
 from implement_paper.tools.wire.findings import ERROR, INFO, WARNING, finding, sort_findings
-from implement_paper.tools.worker.job import _highest_fd, run_job
 from implement_paper.tools.wire.messages import (
     CHECK_REQUESTS,
     Answer,
@@ -36,6 +35,7 @@ from implement_paper.tools.wire.messages import (
     Started,
     read,
 )
+from implement_paper.tools.worker.job import _highest_fd, run_job
 
 EXAMPLES = [
     JobRequest(check="run_overfit_test", root="/p", harness="/p/h.py", names={"build_model": "make"}, model_kwargs={"d": 4}, seed=3),

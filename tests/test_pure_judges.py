@@ -10,15 +10,15 @@ import math
 import pytest
 
 from implement_paper.tools.compare_metrics.tool import CompareMetricsArgs, compare_metric, metric_direction
+from implement_paper.tools.run_ablation.check import rank_variants
+from implement_paper.tools.run_ablation.details import VariantResult
 from implement_paper.tools.shared.reference_levels import level_findings, progress
 from implement_paper.tools.training.objective import best_of, first_reach
-from implement_paper.tools.run_ablation.check import rank_variants
 from implement_paper.tools.wire.compact import evenly_spaced, significant
-from implement_paper.tools.worker.scales import scale_problem
 from implement_paper.tools.wire.details import HistoryPoint
-from implement_paper.tools.run_ablation.details import VariantResult
 from implement_paper.tools.worker.loss_judges import below_floor, negative_kl, unbounded
 from implement_paper.tools.worker.mode_checks import train_eval_gap
+from implement_paper.tools.worker.scales import scale_problem
 
 
 def compared(name: str, reported: dict, measured: dict, **args):

@@ -2,11 +2,11 @@
 
 import math
 
-from implement_paper.tools.training.objective import direction
 from implement_paper.tools.runtime.run_store import RunRecord, SeedRun
+from implement_paper.tools.training.details import StreamedPoints
+from implement_paper.tools.training.objective import direction
 from implement_paper.tools.training.tool import add_points, progress_text
 from implement_paper.tools.wire.details import Curve
-from implement_paper.tools.training.details import StreamedPoints
 from implement_paper.tools.worker.run_judges import loss_trend, non_finite_metrics, objective_verdict
 
 RETURN = {"monitor": "return", "mode": "max"}

@@ -15,8 +15,8 @@ import pytest
 from conftest import call, codes, connect
 
 from implement_paper.tools.runtime import run_store
-from implement_paper.tools.training import tool as training_jobs
 from implement_paper.tools.runtime.run_store import RunRecord, RunStore, SeedRun, unknown_run_message
+from implement_paper.tools.training import tool as training_jobs
 
 pytestmark = pytest.mark.anyio
 HARNESSES = Path(__file__).parent / "harnesses"

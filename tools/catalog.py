@@ -5,18 +5,18 @@ server/app.py adds them to the MCP server."""
 
 from __future__ import annotations
 
-from .run_ablation import tool as ablation
-from .compare_metrics import tool as compare_metrics
-from .inspect_data import tool as data_inspect
 from .check_dependencies import tool as dependencies
-from .gradient_check import tool as gradients
 from .check_initialization import tool as initialization
 from .check_known_values import tool as known_values
-from .lr_sweep import tool as lr_sweep
+from .compare_metrics import tool as compare_metrics
+from .gradient_check import tool as gradients
+from .inspect_data import tool as data_inspect
 from .inspect_model import tool as model_inspect
+from .lr_sweep import tool as lr_sweep
+from .run_ablation import tool as ablation
 from .run_overfit_test import tool as overfit
-from .training import tool as training_jobs
 from .runtime.tool import Tool
+from .training import tool as training_jobs
 
 TOOLS: list[Tool] = [
     data_inspect.TOOL,

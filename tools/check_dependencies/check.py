@@ -40,17 +40,17 @@ from typing import Any
 import torch
 from torch import nn
 
-from . import causes, loss as loss_probes, mechanisms
 from ..wire.compact import evenly_spaced, significant
-from .position import check_positions
-from .roles import Roles, roles_of, zero_one
-from .details import AxisResult, Cost, DependencyDetails, LeakPair
-from ..worker.failures import HarnessError
 from ..wire.findings import ERROR, INFO, WARNING, finding, sort_findings
+from ..wire.messages import DependencyRequest
+from ..worker.failures import HarnessError
 from ..worker.harness import targets_of
 from ..worker.job import JobContext
-from ..wire.messages import DependencyRequest
+from . import causes, loss as loss_probes, mechanisms
+from .details import AxisResult, Cost, DependencyDetails, LeakPair
 from .forward import Axis, Batch, ForwardTrace, _direction, _gradients, _nothing_spent, masked_vjp_norms, model_output
+from .position import check_positions
+from .roles import Roles, roles_of, zero_one
 
 # Relative dependence counted as a leak. Gradients through a correct model are exact zeros
 # off the allowed pattern; a real leak measured 0.05-0.6 on the fixtures, and shrinks like

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import field
-from typing import Any
-from typing import Literal
+from typing import Any, Literal
 
 from ..wire.details import typed_details
 

@@ -12,7 +12,6 @@ from ..worker.failures import HarnessError
 from ..worker.job import JobContext
 from .details import Cost
 
-
 # Cotangents per batched backward: each holds about one copy of the activations' gradients.
 MEMORY_BUDGET_BYTES = 512 * 2**20
 # Up to this many cotangents go through plain backward calls: vmap's batching costs more than it

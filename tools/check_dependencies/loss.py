@@ -21,11 +21,11 @@ from torch import nn
 from torch.nn.modules.module import register_module_forward_hook, register_module_forward_pre_hook
 from torch.overrides import TorchFunctionMode
 
-from . import check as dep
-from .roles import elements
-from .details import MechanismResult
 from ..wire.findings import ERROR, WARNING, finding
 from ..worker.harness import next_state_key
+from . import check as dep
+from .details import MechanismResult
+from .roles import elements
 
 DISCOUNT_SHIFT = 0.1  # small: the loss's change is compared with its slope along the shift
 DISCOUNT_INVARIANT = 1e-5  # gamma = 0.99 moves the loss by ~1e-2 of the states-only shift, 0.9999 by ~1e-4; rounding ~1e-7

@@ -25,13 +25,13 @@ from typing import Any
 import torch
 from torch import nn
 
-from . import check as dep
-from .position import MAX_TOLERANCE, ULPS
-from .roles import MOSTLY, Roles, copied_labels, elements, targets_key
-from .details import MechanismResult
 from ..wire.findings import ERROR, WARNING, finding
 from ..worker.harness import targets_of
+from . import check as dep
+from .details import MechanismResult
 from .forward import Axis, Batch, ForwardTrace, masked_vjp_norms, model_output, output_tensor
+from .position import MAX_TOLERANCE, ULPS
+from .roles import MOSTLY, Roles, copied_labels, elements, targets_key
 
 LABEL_ARGUMENTS = frozenset({"labels", "label", "targets", "target", "y"})  # HF-style models take their labels
 

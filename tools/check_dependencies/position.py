@@ -33,9 +33,9 @@ from typing import Any
 
 import torch
 
-from .details import PositionResult
-from ..worker.failures import HarnessError
 from ..wire.findings import ERROR, finding
+from ..worker.failures import HarnessError
+from .details import PositionResult
 
 TRIALS = 4
 # Float tolerance: the same sums taken in another order differ by a few ulps per layer;

@@ -20,8 +20,8 @@ from typing import Any
 
 import torch
 
-from ..worker.attention_calls import AttentionCall, AttentionWatcher
 from ..wire.findings import ERROR, WARNING, finding
+from ..worker.attention_calls import AttentionCall, AttentionWatcher
 
 ONE_HOT = 0.9  # a row whose largest weight is above this is nearly one-hot
 # Measured at init on the fixtures (causal LM, 4 heads of 8, T = 12): mean largest weight 0.27-0.30 and

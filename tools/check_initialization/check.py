@@ -22,15 +22,15 @@ import torch
 from torch import nn
 from torch.overrides import TorchFunctionMode
 
-from ..worker import loss_calls, loss_judges, nonfinite
-from .attention import AttentionRecorder, attention_findings
 from ..wire.compact import significant
-from ..worker.scales import scale_problem  # one definition of "unnormalized" for both tools
-from .details import ActivationRow, AttentionRow, InitDetails, LayerRow, WeightRow
 from ..wire.findings import ERROR, INFO, WARNING, finding, sort_findings
+from ..wire.messages import InitRequest
+from ..worker import loss_calls, loss_judges, nonfinite
 from ..worker.harness import default_loss, inputs_of, targets_of
 from ..worker.job import JobContext
-from ..wire.messages import InitRequest
+from ..worker.scales import scale_problem  # one definition of "unnormalized" for both tools
+from .attention import AttentionRecorder, attention_findings
+from .details import ActivationRow, AttentionRow, InitDetails, LayerRow, WeightRow
 
 # AUTOTRAINER (Zhang et al., ICSE 2021) calls a ReLU layer dying at >= 70 % zeros; we count units
 # never active over the whole batch, which a healthy layer almost never has (0 % on the fixtures).

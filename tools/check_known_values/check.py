@@ -18,13 +18,13 @@ from typing import Any
 import torch
 from torch import nn
 
-from .details import CaseResult, KnownValuesDetails, WorstElement
 from ..wire.details import FunctionKind
-from ..worker.failures import HarnessError
 from ..wire.findings import ERROR, finding, sort_findings
+from ..wire.messages import KnownValuesRequest
+from ..worker.failures import HarnessError
 from ..worker.harness import defined_callables
 from ..worker.job import JobContext, seed_everything
-from ..wire.messages import KnownValuesRequest
+from .details import CaseResult, KnownValuesDetails, WorstElement
 
 SHOWN_ELEMENTS = 64  # of an output in details and evidence; larger tensors show their shape and first values
 PATTERN_TOL = 1e-6  # relative spread under which a ratio or offset counts as constant

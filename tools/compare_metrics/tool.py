@@ -23,12 +23,12 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from ..runtime.bounds import MAX_METRICS, MAX_SEED_VALUES, Name, NonNegative
 from ..runtime.envelope import Artifact, Finding, RunInfo, ToolResult, status_of
-from ..shared.plots import metric_bars_plot
-from ..shared.reference_levels import BASELINE_DOC, CEILING_DOC, Level, direction, level_findings, levels_field
 from ..runtime.run_store import record_path, unknown_run_finding
 from ..runtime.runner import ProgressCallback
 from ..runtime.tool import Runtime, Tool
 from ..runtime.tool_call import call_tool
+from ..shared.plots import metric_bars_plot
+from ..shared.reference_levels import BASELINE_DOC, CEILING_DOC, Level, direction, level_findings, levels_field
 from ..wire.compact import significant
 from ..wire.findings import ERROR, INFO, WARNING, finding, sort_findings
 from ..wire.metric_names import guess_mode

@@ -18,14 +18,14 @@ import torch
 from torch import nn
 from torch.overrides import TorchFunctionMode
 
-from ..worker import nonfinite
 from ..wire.compact import evenly_spaced, significant
 from ..wire.details import FunctionKind
-from .details import GradientDetails, InputError, ModelGradients, ModuleGradient, NumericalResult, ParamNorms, Trend
-from ..worker.failures import HarnessError
 from ..wire.findings import ERROR, WARNING, finding, sort_findings
-from ..worker.job import JobContext
 from ..wire.messages import GradientRequest
+from ..worker import nonfinite
+from ..worker.failures import HarnessError
+from ..worker.job import JobContext
+from .details import GradientDetails, InputError, ModelGradients, ModuleGradient, NumericalResult, ParamNorms, Trend
 
 # Thresholds start from AUTOTRAINER (Zhang et al., ICSE 2021: first/last layer gradient norm
 # ratio < 1e-3 vanishing, > 70 exploding) and TheDeepChecker (Ben Braiek & Khomh: absolute

@@ -15,15 +15,15 @@ from typing import Any
 
 import torch
 
-from .mechanisms import label_leak, label_leak_finding, shared_noise_findings, shared_rows
 from ..wire.compact import significant
-from .details import ChannelStats, DataDetails, LabelStats, SplitOverlap, SplitSummary, TensorSummary
-from ..worker.failures import HarnessError, user_frames
 from ..wire.findings import ERROR, INFO, WARNING, finding, sort_findings
+from ..wire.messages import DataRequest
+from ..worker.failures import HarnessError, user_frames
 from ..worker.harness import inputs_of, targets_of
 from ..worker.job import JobContext, seed_everything
-from ..wire.messages import DataRequest
 from ..worker.scales import SMALL_MAX, scale_problem
+from .details import ChannelStats, DataDetails, LabelStats, SplitOverlap, SplitSummary, TensorSummary
+from .mechanisms import label_leak, label_leak_finding, shared_noise_findings, shared_rows
 
 # What a harness raises for a split it does not have: {"train": 0}[split], a ValueError
 # naming the known splits, `assert split in (...)`.

@@ -16,13 +16,13 @@ from typing import Any
 import torch
 from torch import nn
 
-from ..worker import schedules
-from .details import InspectDetails, ModuleRow
 from ..wire.findings import ERROR, INFO, finding, sort_findings
+from ..wire.messages import InspectRequest
+from ..worker import schedules
 from ..worker.frozen_copies import Copy, find_copies
 from ..worker.harness import inputs_of
 from ..worker.job import JobContext
-from ..wire.messages import InspectRequest
+from .details import InspectDetails, ModuleRow
 from .schedule_offset import schedule_findings
 
 TREE_ROWS = 30  # modules in the details' tree; the deepest level that fits is shown, the rest is in full_report

@@ -19,11 +19,11 @@ from typing import Any, Literal
 
 import torch
 
-from ..worker import loss_judges
-from .details import GridRun, HarnessTraits, LrMeasurements, OptimizerInfo
-from ..worker.job import JobContext
 from ..wire.messages import LrSweepRequest
+from ..worker import loss_judges
+from ..worker.job import JobContext
 from ..worker.training import Trace, train
+from .details import GridRun, HarnessTraits, LrMeasurements, OptimizerInfo
 
 BLOWUP_FACTOR = 4.0  # recent loss this many times |initial| above the initial: the run has blown up, stop it
 RECENT = 5  # steps averaged for that check, so that one noisy batch does not stop a run

@@ -36,6 +36,7 @@ from __future__ import annotations
 import math
 import statistics
 from dataclasses import dataclass, field
+
 from ..wire.compact import finite
 
 # A rate "trains" when it lowers the loss by at least 2.5% of its initial value (and beyond

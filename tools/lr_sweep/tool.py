@@ -28,20 +28,19 @@ from mcp.server.mcpserver import Context
 from mcp_types import CallToolResult
 from pydantic import BaseModel, Field, TypeAdapter, ValidationError, model_validator
 
-from . import judge as lr_judge
 from ..runtime.dispatch import execute
 from ..runtime.envelope import Finding, RunInfo, ToolResult, status_of
 from ..runtime.harness_tool import CallTimeout, Device, HarnessArgs, HarnessPath, HarnessSeed, ModelKwargs, Names
-from .judge import GridScores, RangeEvidence, Verdict
-from ..wire.compact import finite
-from ..shared.plots import lr_sweep_plot
-from ..shared.reference_levels import BASELINE_DOC, Level, levels_field
 from ..runtime.runner import ProgressCallback
 from ..runtime.tool import Runtime, Tool
 from ..runtime.tool_call import call_tool
-from ..wire.compact import evenly_spaced, significant
-from .details import GridRun, LrMeasurements, OptimizerInfo
+from ..shared.plots import lr_sweep_plot
+from ..shared.reference_levels import BASELINE_DOC, Level, levels_field
+from ..wire.compact import evenly_spaced, finite, significant
 from ..wire.findings import ERROR, WARNING, finding, sort_findings
+from . import judge as lr_judge
+from .details import GridRun, LrMeasurements, OptimizerInfo
+from .judge import GridScores, RangeEvidence, Verdict
 
 NAME, CHECK = "lr_sweep", "lr_sweep"
 DEFAULT_NUM_LRS = {"range": 100, "auto": 100, "grid": 8}

@@ -18,17 +18,17 @@ import statistics
 from dataclasses import asdict, replace
 from typing import Any
 
-from .details import AblationDetails, TrainedRun, TrainedRuns, VariantResult
-from ..worker.failures import HarnessError
+from ..wire.compact import finite
 from ..wire.findings import ERROR, INFO, WARNING, finding
-from ..worker.job import JobContext, seed_everything
 from ..wire.messages import AblationRequest
 from ..wire.metric_names import guess_mode, words
+from ..worker.failures import HarnessError
+from ..worker.job import JobContext, seed_everything
 from ..worker.run_judges import DIVERGED_FACTOR
 from ..worker.seed_streams import first_batches_digest
 from ..worker.shared_data import shared_data_finding
 from ..worker.training import downsample, train
-from ..wire.compact import finite
+from .details import AblationDetails, TrainedRun, TrainedRuns, VariantResult
 
 BASELINE = "baseline"
 FINAL_WINDOW = 10  # final loss = mean of the last steps: one noisy step must not decide a ranking

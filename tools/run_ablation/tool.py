@@ -18,10 +18,10 @@ from ..runtime.bounds import Name, Seed
 from ..runtime.dispatch import execute
 from ..runtime.envelope import ToolResult
 from ..runtime.harness_tool import CallTimeout, Device, HarnessArgs, HarnessPath, HarnessSeed, ModelKwargs, Names
-from ..shared.plots import loss_curves_plot
 from ..runtime.runner import ProgressCallback
 from ..runtime.tool import Runtime, Tool
 from ..runtime.tool_call import call_tool
+from ..shared.plots import loss_curves_plot
 from .details import AblationDetails, TrainedRun, TrainedRuns
 
 BASELINE = "baseline"

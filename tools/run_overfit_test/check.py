@@ -22,15 +22,15 @@ from typing import Any
 
 import torch
 
-from ..worker import loss_judges, nonfinite, schedules
-from .copy_watch import CopyWatch, copy_findings
-from .details import CopyTrace, ModeCheck, OverfitDetails, SizeResult, TermValues
 from ..wire.findings import ERROR, INFO, RUN_FAILURES, WARNING, finding, sort_findings
+from ..wire.messages import OverfitRequest
+from ..worker import loss_judges, nonfinite, schedules
 from ..worker.frozen_copies import find_copies
 from ..worker.job import JobContext
-from ..wire.messages import OverfitRequest
 from ..worker.mode_checks import buffers_not_updated, mode_losses, statistics_buffers, train_eval_gap
 from ..worker.training import Trace, downsample, train
+from .copy_watch import CopyWatch, copy_findings
+from .details import CopyTrace, ModeCheck, OverfitDetails, SizeResult, TermValues
 
 DIVERGED_FACTOR = 10.0  # ended 10x as far above the floor (0 without one) as it began: the run blew up
 NOT_DECREASING = 0.9  # best loss above this fraction of the way from the floor: it is not learning

@@ -14,9 +14,9 @@ from typing import Any
 import torch
 from torch import nn
 
-from .details import CopyTrace
 from ..wire.findings import ERROR, INFO, WARNING, finding
 from ..worker.frozen_copies import Copy
+from .details import CopyTrace
 
 # A hard sync every K steps looks like no sync at all in a run shorter than K: "never synced" is a warning
 # only over a run this long (CleanRL's DQN syncs every 500 steps), an info below it.

@@ -22,8 +22,8 @@ from ..runtime.harness_tool import (
     Names,
     harness_tool,
 )
-from ..shared.plots import loss_curves_plot
 from ..runtime.tool_call import call_tool
+from ..shared.plots import loss_curves_plot
 from .details import OverfitDetails
 
 Sizes = Annotated[

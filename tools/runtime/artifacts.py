@@ -16,11 +16,11 @@ from typing import Any
 
 import anyio
 
+from ..wire.findings import WARNING, finding
 from .envelope import Artifact, Finding, ToolResult
 from .run_store import RUNS_DIR, RunStore
 from .safe_paths import output_folder, read_output
 from .tool import PlotFn
-from ..wire.findings import WARNING, finding
 
 MAX_PLOT_BYTES = 16 << 20  # our PNGs are a few hundred kB; a larger file at a plot's path is not ours
 

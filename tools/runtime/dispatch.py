@@ -17,14 +17,14 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import anyio
 from pydantic import ValidationError
 
-from .artifacts import save_report
-from .envelope import Finding, RunInfo, ToolResult, status_of
-from .runner import Outcome, ProgressCallback, WorkerStartError
-from .tool import Runtime
 from ..wire.findings import ERROR, finding, sort_findings
 from ..wire.messages import Answer, JobRequest, MessageError
 from ..wire.protocol import clip_strings
+from .artifacts import save_report
+from .envelope import Finding, RunInfo, ToolResult, status_of
+from .runner import Outcome, ProgressCallback, WorkerStartError
 from .signals import signal_name
+from .tool import Runtime
 
 if TYPE_CHECKING:
     from .harness_tool import HarnessArgs

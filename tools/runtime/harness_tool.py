@@ -14,12 +14,12 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from ..wire.protocol import encode
 from .bounds import Name, Seed
 from .dispatch import execute
 from .envelope import ToolResult
 from .runner import ProgressCallback
 from .tool import PlotFn, Runtime, Tool
-from ..wire.protocol import encode
 
 NAME_MAX_BYTES = 255  # of one path component or callable name, as file systems allow
 PATH_MAX_BYTES = 4096

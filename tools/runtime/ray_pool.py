@@ -29,8 +29,8 @@ from typing import Any
 
 import anyio
 
-from .runner import Outcome, ProgressCallback, Tail, WorkerPool, WorkerStartError
 from ..wire.messages import JobRequest, read
+from .runner import Outcome, ProgressCallback, Tail, WorkerPool, WorkerStartError
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +72,7 @@ def check_cluster_access(address: str) -> None:
         return  # a Ray Client server: its own handshake reports a refused token
     from ray._private.authentication.authentication_token_setup import maybe_enable_token_auth_if_token_available
     from ray._private.services import canonicalize_bootstrap_address
-    from ray._raylet import GcsClient  # type: ignore[attr-defined]  # compiled, absent from its stub
+    from ray._raylet import GcsClient  # type: ignore[attr-defined,unused-ignore]  # compiled, absent from its stub
 
     if address == "auto":  # as ray.init does: a cluster found on this machine may use its token file
         maybe_enable_token_auth_if_token_available(warn_if_disabled=False)

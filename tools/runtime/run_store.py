@@ -22,10 +22,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, ValidationError, model_validator
 
-from .envelope import Finding
-from .safe_paths import OUTPUT_DIR, output_folder, read_regular
 from ..wire.details import Curve, HistoryPoint
 from ..wire.findings import ERROR, WARNING, finding
+from .envelope import Finding
+from .safe_paths import OUTPUT_DIR, output_folder, read_regular
 
 log = logging.getLogger(__name__)
 

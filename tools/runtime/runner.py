@@ -34,9 +34,9 @@ from typing import Any, Protocol
 import anyio
 from anyio.abc import Process
 
-from ..worker import cgroups
 from ..wire import protocol
 from ..wire.messages import Exited, Job, JobRequest, MessageError, Progress, Ready, Result, Started, read
+from ..worker import cgroups
 from ..worker.threads import usable_cores
 from .signals import signal_name
 

@@ -23,11 +23,11 @@ from mcp.server.mcpserver.exceptions import ToolError
 from mcp_types import CallToolResult, ImageContent, TextContent
 from pydantic import BaseModel, ValidationError
 
+from ..wire.findings import ERROR, finding
 from .artifacts import plots_for
 from .dispatch import error_result
 from .envelope import ToolResult
 from .tool import Runtime, Tool
-from ..wire.findings import ERROR, finding
 
 log = logging.getLogger(__name__)
 

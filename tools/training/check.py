@@ -19,17 +19,17 @@ from typing import Any
 
 import torch
 
-from ..worker import loss_judges
 from ..wire.details import HistoryPoint
-from .details import SeedDetails, SeedProgress, StreamedPoints
 from ..wire.findings import ERROR, INFO, finding
-from ..worker.job import JobContext
 from ..wire.messages import TrainRequest
-from ..worker.mode_checks import buffers_not_updated, mode_losses, statistics_buffers, train_eval_gap
 from ..wire.run_caps import MAX_METRICS, MAX_TERMS, NameCap
+from ..worker import loss_judges
+from ..worker.job import JobContext
+from ..worker.mode_checks import buffers_not_updated, mode_losses, statistics_buffers, train_eval_gap
 from ..worker.run_judges import loss_trend, non_finite_metrics, objective_verdict
 from ..worker.seed_streams import BatchDigest, evaluate_reseeded, restore_rng, rng_states
 from ..worker.training import CHUNK, Trace, downsample, train
+from .details import SeedDetails, SeedProgress, StreamedPoints
 
 STREAM_INTERVAL_S = 0.5  # between data messages while training; evaluations are sent at once
 GAP_MIN_STEPS = 50  # before this, running statistics still catch up with batch statistics

@@ -33,10 +33,6 @@ from ..runtime.bounds import MAX_METRICS, Finite, Name, Seed
 from ..runtime.dispatch import error_result, execute, locate_harness
 from ..runtime.envelope import Artifact, Finding, ToolResult, status_of
 from ..runtime.harness_tool import Device, HarnessArgs, HarnessPath, HarnessSeed, ModelKwargs, Names
-from ..shared.plots import Series, training_run_plot
-from ..shared.reference_levels import BASELINE_DOC, CEILING_DOC, Level, levels_field, run_level_findings
-from .events import EventLog, tensorboard_available
-from .objective import Reach, best_of, reach
 from ..runtime.run_store import (
     FINISHED,
     RUN_ID_PATTERN,
@@ -54,10 +50,14 @@ from ..runtime.run_store import (
 from ..runtime.runner import ProgressCallback
 from ..runtime.tool import Runtime, Tool
 from ..runtime.tool_call import call_tool
+from ..shared.plots import Series, training_run_plot
+from ..shared.reference_levels import BASELINE_DOC, CEILING_DOC, Level, levels_field, run_level_findings
 from ..wire.details import Curve
-from .details import SeedDetails, SeedProgress, StreamedPoints
 from ..wire.findings import ERROR, INFO, WARNING, finding, sort_findings
 from ..worker.shared_data import shared_data_finding
+from .details import SeedDetails, SeedProgress, StreamedPoints
+from .events import EventLog, tensorboard_available
+from .objective import Reach, best_of, reach
 
 log = logging.getLogger(__name__)
 

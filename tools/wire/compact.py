@@ -6,8 +6,8 @@ here, standard library only.
 
 from __future__ import annotations
 
-from typing import SupportsFloat
 import math
+from typing import SupportsFloat
 
 
 def significant(value: SupportsFloat | None, digits: int = 4) -> float | None:

@@ -20,7 +20,7 @@ import inspect
 import sys
 import types
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Literal, TypeVar
 
 if TYPE_CHECKING:  # tells type checkers what typed_details makes; the worker needs no typing_extensions
     from typing_extensions import dataclass_transform

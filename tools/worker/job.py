@@ -22,12 +22,12 @@ import numpy as np
 import torch
 
 from ..wire import protocol
-from .failures import DeviceUnavailable, HarnessError, exception_finding
 from ..wire.findings import ERROR, finding
-from .harness import Harness, to_device
 from ..wire.messages import JobRequest, Message, MessageError, Progress, Result, check_request, read
-from .threads import Trial, start_threads
 from . import checks
+from .failures import DeviceUnavailable, HarnessError, exception_finding
+from .harness import Harness, to_device
+from .threads import Trial, start_threads
 
 PROGRESS_INTERVAL_S = 0.25  # the server relays progress; more often would only cost JSON
 RESULT_FD_CEILING = 1 << 16  # the kernel allocates the fd table up to the highest fd used: stay modest

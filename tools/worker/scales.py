@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 LARGE_SCALE = 10.0  # |mean| or std of the inputs above this: raw units (0-255 pixels), not standardised
 SMALL_STD = 0.01  # std below this with every |x| below SMALL_MAX: the signal was scaled away (/255 twice)
 SMALL_MAX = 0.1

@@ -14,10 +14,9 @@ from typing import Any
 
 import torch
 
-from ..wire.compact import evenly_spaced
+from ..wire.compact import evenly_spaced, finite
 from ..wire.details import Curve
 from .job import JobContext
-from ..wire.compact import finite
 
 CHUNK = 25  # steps between host reads: early-stop checks and progress happen this often
 

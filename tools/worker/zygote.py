@@ -37,10 +37,9 @@ import traceback
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from . import cgroups
 from ..wire import protocol
 from ..wire.messages import Exited, Job, Ready, Started, read
-from . import checks
+from . import cgroups, checks
 
 MEMORY_POLL_S = 0.1
 ORPHAN_WATCH_S = 2.0  # after a job ends or an orphan is killed, how long to keep looking for more
