@@ -84,23 +84,23 @@ def _answer_to(request: dict) -> Answer:
 
 
 def test_a_request_the_worker_cannot_read_is_answered_as_an_internal_error():
-    answer = _answer_to({"type": "request", "check": "overfit", "harness": "/h.py"})
+    answer = _answer_to({"type": "request", "check": "run_overfit_test", "harness": "/h.py"})
     assert [f["code"] for f in answer.findings] == ["internal_error"]
     assert "the request message has no 'root'" in answer.summary
 
 
 # Worker check -> (the tool's public arguments, the widest model the server sends it: a fanned-out part's).
 SERVER_ARGS = {
-    "ablation": (AblationArgs, _AblationPart),
-    "data_inspect": (data_inspect.DataArgs,) * 2,
-    "dependencies": (dependencies.DependencyArgs,) * 2,
-    "gradients": (gradients.GradientArgs,) * 2,
-    "initialization": (initialization.InitArgs,) * 2,
-    "known_values": (known_values.KnownValuesArgs,) * 2,
+    "run_ablation": (AblationArgs, _AblationPart),
+    "inspect_data": (data_inspect.DataArgs,) * 2,
+    "check_dependencies": (dependencies.DependencyArgs,) * 2,
+    "gradient_check": (gradients.GradientArgs,) * 2,
+    "check_initialization": (initialization.InitArgs,) * 2,
+    "check_known_values": (known_values.KnownValuesArgs,) * 2,
     "lr_sweep": (LrSweepArgs, _GridChunkArgs),
-    "model_inspect": (model_inspect.InspectArgs,) * 2,
-    "overfit": (overfit.OverfitArgs,) * 2,
-    "train_run": (StartTrainingArgs,) * 2,
+    "inspect_model": (model_inspect.InspectArgs,) * 2,
+    "run_overfit_test": (overfit.OverfitArgs,) * 2,
+    "training": (StartTrainingArgs,) * 2,
 }
 
 
@@ -126,11 +126,11 @@ def test_every_worker_check_has_a_request_type():
 @pytest.mark.parametrize(
     "check, args, words",
     [
-        ("model_inspect", {"batch_size": "2", "expected_param_count": None, "tolerance": 0.01}, "'batch_size' must be int"),
-        ("model_inspect", {"batch_size": 2, "expected_param_count": None}, "has no 'tolerance'"),
-        ("model_inspect", {"batch_size": 2, "expected_param_count": None, "tolerance": 0.01, "tolerence": 0.1}, "unknown key 'tolerence'"),
-        ("known_values", {"function": "f", "cases": {"args": []}, "rtol": 0, "atol": 0, "dtype": "float64"}, "'cases' must be list"),
-        ("overfit", {"sizes": [1, "8"], "steps": 5, "lr": 0.1, "target_loss": None}, "'sizes' must be list[int]"),
+        ("inspect_model", {"batch_size": "2", "expected_param_count": None, "tolerance": 0.01}, "'batch_size' must be int"),
+        ("inspect_model", {"batch_size": 2, "expected_param_count": None}, "has no 'tolerance'"),
+        ("inspect_model", {"batch_size": 2, "expected_param_count": None, "tolerance": 0.01, "tolerence": 0.1}, "unknown key 'tolerence'"),
+        ("check_known_values", {"function": "f", "cases": {"args": []}, "rtol": 0, "atol": 0, "dtype": "float64"}, "'cases' must be list"),
+        ("run_overfit_test", {"sizes": [1, "8"], "steps": 5, "lr": 0.1, "target_loss": None}, "'sizes' must be list[int]"),
         ("lr_sweep", {"min_lr": 1e-5, "max_lr": 1, "num_lrs": None, "steps": 5, "batch_size": 8, "mode": "grid",
                       "baseline": {"accuracy": "high"}}, "'baseline' must be dict[str, float] | None"),
         ("no_such_check", {}, "no worker check 'no_such_check'"),

@@ -244,16 +244,16 @@ class TrainRequest(Message):
 
 
 CHECK_REQUESTS: dict[str, type[Message]] = {
-    "ablation": AblationRequest,
-    "data_inspect": DataRequest,
-    "dependencies": DependencyRequest,
-    "gradients": GradientRequest,
-    "initialization": InitRequest,
-    "known_values": KnownValuesRequest,
+    "run_ablation": AblationRequest,
+    "inspect_data": DataRequest,
+    "check_dependencies": DependencyRequest,
+    "gradient_check": GradientRequest,
+    "check_initialization": InitRequest,
+    "check_known_values": KnownValuesRequest,
     "lr_sweep": LrSweepRequest,
-    "model_inspect": InspectRequest,
-    "overfit": OverfitRequest,
-    "train_run": TrainRequest,
+    "inspect_model": InspectRequest,
+    "run_overfit_test": OverfitRequest,
+    "training": TrainRequest,
 }
 """Worker check (tools/<check>/check.py) -> the type its `JobRequest.args` must read as."""
 
