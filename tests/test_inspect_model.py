@@ -101,3 +101,11 @@ async def test_a_per_feature_beta_buffer_is_no_schedule(client):
 async def test_a_shifted_alpha_bar_kept_beside_the_product_is_no_off_by_one(client):
     """alphas_cumprod_prev (the product over s < t) is what a sampler needs, beside alphas_cumprod itself."""
     assert_clean(await call(client, "inspect_model", {"harness": "schedule_prev_buffer.py"}))
+
+
+async def test_a_padded_transformer_encoder_traces_despite_the_nested_fast_path(client):
+    """nn.TransformerEncoder with a key padding mask packs the batch into a nested tensor in eval/no_grad;
+    the shape trace must not fail on it, and the trace shows the dense shapes training sees."""
+    result = await call(client, "inspect_model", {"harness": "inspect_padded_encoder.py"})
+    assert_clean(result)
+    assert result["details"]["shape_trace"][-1] == "output (2, 6, 10)"

@@ -10,6 +10,7 @@ not registered: .parameters(), .to(device) and state_dict() never see them.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict
 from typing import Any
 
@@ -47,6 +48,19 @@ def _numel(params: Iterable[torch.Tensor]) -> int:
     return sum(p.numel() for p in params)  # .parameters() already yields a shared tensor once
 
 
+@contextmanager
+def _dense_attention() -> Iterator[None]:
+    """PyTorch's eval/no_grad fast path for nn.TransformerEncoder and MultiheadAttention packs a padded
+    batch into nested tensors, whose .shape raises inside our hooks; training never takes that path,
+    so the slow path traces the shapes the user's model really has."""
+    enabled = torch.backends.mha.get_fastpath_enabled()
+    torch.backends.mha.set_fastpath_enabled(False)
+    try:
+        yield
+    finally:
+        torch.backends.mha.set_fastpath_enabled(enabled)
+
+
 def _trace_forward(ctx: JobContext, model: nn.Module, batch: Any) -> tuple[dict[str, dict], str | None, BaseException | None]:
     """Per module name: call order, call count, first output shape. Also the input shape, and the
     exception if the forward pass raised (the modules reached so far are still recorded)."""
@@ -72,7 +86,7 @@ def _trace_forward(ctx: JobContext, model: nn.Module, batch: Any) -> tuple[dict[
     input_shape = None
     try:
         model.eval()  # no dropout, BatchNorm on running statistics: shapes and nothing else
-        with torch.no_grad():
+        with torch.no_grad(), _dense_attention():
             if ctx.harness.defines["forward"] or not ctx.harness.defines["loss_fn"]:
                 # forward(model, batch) may take several inputs (src and tgt, a dict): show the whole batch
                 input_shape = _shape(batch) if ctx.harness.defines["forward"] else _shape(inputs_of(batch))
