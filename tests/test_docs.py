@@ -1,7 +1,7 @@
 """The documentation stands on its own: a short README, docs/ behind it, and nothing outside the repository.
 
 The README is the front door (what the server is, the two commands, adding it to a client, a session, links);
-the reference lives in docs/. Every relative link in them must lead to a file (and heading) that exists, and no
+the reference lives in docs/ and each tool's page in its own folder (tools/<tool>/README.md). Every relative link in them must lead to a file (and heading) that exists, and no
 tracked file may name a path outside the repository: the contract is docs/harness-contract.md and
 docs/results.md, not a design note somewhere else on one machine.
 """
@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
+PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md")), *sorted((ROOT / "tools").glob("*/README.md"))]
 README_MAX_LINES = 250
 # Paths that exist only on some machine: a sibling checkout's shared notes, a workspace, a home folder.
 OUTSIDE = re.compile(r"\.\./shared\b|\bshared/(?:design|seed)/|(?<![\w.-])/(?:work|root)/|/(?:home|Users)/[A-Za-z]")
@@ -87,7 +87,7 @@ def test_every_relative_link_resolves(page):
 
 
 def test_every_docs_page_is_reachable_from_the_readme():
-    """Each page of docs/ is linked from the README or from a page the README leads to."""
+    """Each page of docs/ and each tool's page is linked from the README or from a page the README leads to."""
     seen, todo = set(), [ROOT / "README.md"]
     while todo:
         page = todo.pop()

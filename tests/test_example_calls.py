@@ -30,6 +30,7 @@ def documents():
     """(label, text) of every guide, SKILL.md, the README and every page of docs/."""
     texts = [(f"prompts/{name}.md", read_markdown(name)) for name in CATALOG]
     pages = ["SKILL.md", "README.md"] + sorted(str(p.relative_to(ROOT)) for p in (ROOT / "docs").rglob("*.md"))
+    pages += sorted(str(p.relative_to(ROOT)) for p in (ROOT / "tools").glob("*/README.md"))  # each tool's page
     return texts + [(name, (ROOT / name).read_text(encoding="utf-8")) for name in pages]
 
 
@@ -67,7 +68,7 @@ def test_example_call_is_valid(label, tool, arguments):
 
 
 # The guides and SKILL.md, which agents read; the README and docs/ are the reference, for people.
-@pytest.mark.parametrize("label", [label for label, _ in documents() if not label.startswith(("README.md", "docs/"))])
+@pytest.mark.parametrize("label", [label for label, _ in documents() if not label.startswith(("README.md", "docs/", "tools/"))])
 def test_guides_write_calls_one_way(label):
     """Guides are read by agents, which copy what they see: no Python-style calls beside the JSON ones."""
     text = dict(documents())[label]

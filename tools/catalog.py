@@ -1,6 +1,6 @@
 """Every tool the server exposes, in the order an agent meets them: one line each.
 
-Each is registered through its typed function (tools/<module>.py, beside its arguments model);
+Each is registered through its typed function (tools/<tool>/tool.py, beside its arguments model);
 server/app.py adds them to the MCP server."""
 
 from __future__ import annotations
