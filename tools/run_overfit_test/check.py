@@ -118,6 +118,21 @@ class SizeRun:
     params_before: dict[str, torch.Tensor]
     buffers_before: dict[str, torch.Tensor]  # running statistics, after our own forward at init
     watch: CopyWatch  # what train_step does to the model's frozen copies
+    redrawn: tuple[float, float] | None  # two eval-mode losses on the batch that differ: loss_fn draws randomness
+
+
+def _redrawn(ctx: JobContext, model: torch.nn.Module, batch: Any) -> tuple[float, float] | None:
+    """The loss twice in eval mode (no dropout) with the same weights: two values that differ mean loss_fn draws
+    fresh randomness on every call (augmentations, noise, a timestep), so its floor is above zero. The draws
+    come from a forked generator, so the run that follows sees the stream it would have seen."""
+    with torch.random.fork_rng(devices=[]), torch.no_grad():
+        model.eval()
+        try:
+            first, second = (float(ctx.harness.loss_terms(model, batch)[0]) for _ in range(2))
+        finally:
+            model.train()
+    same = not (math.isfinite(first) and math.isfinite(second)) or abs(first - second) <= 1e-4 * max(1.0, abs(first))
+    return None if same else (first, second)
 
 
 def _train_size(ctx: JobContext, size: int, progress: tuple[int, int]) -> SizeRun:
@@ -136,12 +151,13 @@ def _train_size(ctx: JobContext, size: int, progress: tuple[int, int]) -> SizeRu
     target = None if ctx.harness.rollouts else _target(ctx, initial, floor, notes, f"size {size}")
     lowest = _lowest_plausible(floor, initial)
     stop = _stopper(target, lowest, initial, floor or 0.0) if target is not None and math.isfinite(initial) else None
+    redrawn = None if ctx.harness.rollouts else _redrawn(ctx, model, batch)
     buffers_before = statistics_buffers(model)  # after our own forward: training must move them further
     watch = CopyWatch(model, optimizer, copies)
     trace = train(ctx, model, optimizer, lambda step: batch, ctx.req.steps, scheduler=scheduler, stop=stop,
                   after_step=watch.after_step, progress=(progress[0], progress[1], f"size {size}"))
     return SizeRun(model, batch, trace, initial, initial_terms, floor, target, lowest, notes, params_before,
-                   buffers_before, watch)
+                   buffers_before, watch, redrawn)
 
 
 def _size_result(size: int, run: SizeRun, unchanged: list[str]) -> SizeResult:
@@ -257,7 +273,10 @@ def _progress_findings(ctx: JobContext, size: int, run: SizeRun, result: SizeRes
         return []
     evidence = {"size": size, "initial": initial, "end": end, "best": best, "target": target, "floor": floor,
                 "closed": (initial - end) / (initial - base) if initial != base else None}
-    if size > 1 and any(name.lower().startswith("kl") for name in run.initial_terms):
+    variational = any(name.lower().startswith("kl") for name in run.initial_terms)
+    if run.redrawn is not None and not variational:  # a bound's sampling is its own mechanism: judged below
+        return [_stochastic_loss(size, end, target, run.redrawn, evidence)]
+    if size > 1 and variational:
         return [finding(
             "overfit_failed", INFO,
             f"the bound ended at {end:.4g} on {size} examples, {evidence['closed'] or 0:.0%} of the way from {initial:.4g} "
@@ -275,6 +294,20 @@ def _progress_findings(ctx: JobContext, size: int, run: SizeRun, result: SizeRes
         suggestion="If the loss is still falling, give more steps or a higher lr; if it plateaus, suspect the "
         "architecture (a bottleneck, a double softmax, wrong target format) or a loss_floor set too low.",
     )]
+
+
+def _stochastic_loss(size: int, end: float, target: float, redrawn: tuple[float, float], evidence: dict) -> dict:
+    first, second = redrawn
+    return finding(
+        "overfit_failed", INFO,
+        f"the loss ended at {end:.4g} on {size} example(s), above the target {target:.4g}, but it is not a fixed "
+        f"function of the batch: two calls with the same weights gave {first:.4g} and {second:.4g}. loss_fn draws "
+        "fresh randomness on every call (augmentations, noise, a timestep), so no run can memorise it to the target",
+        where=f"size {size}", evidence={**evidence, "redrawn": [first, second]},
+        suggestion="To hold it to the target, draw the randomness in get_batch / get_train_batch from a generator "
+        "seeded by the step (it is then part of the fixed batch), or declare loss_floor; a falling loss is the "
+        "signal here.",
+    )
 
 
 def _not_decreasing(size: int, initial: float, best: float, steps: int, why: str | None) -> dict[str, Any]:
@@ -400,7 +433,12 @@ def _summary(per_size: list[SizeResult], findings: list[dict], on_policy: bool) 
         if on_policy:
             return ("The surrogate loss fell on fixed batches of rollouts and every parameter moved: the training "
                     "step works. Judge the method on its objective with start_training (eval_every).")
-        return f"Memorised {', '.join(map(str, memorised))} example(s): the model and training step can learn."
+        short = [r.size for r in per_size if not r.reached_target and r.error is None]
+        learned = f"Memorised {', '.join(map(str, memorised))} example(s)" if memorised else "No size reached its target"
+        if not short:
+            return learned + ": the model and training step can learn."
+        return (f"{learned}; size(s) {', '.join(map(str, short))} fell short for a reason that is no bug (the info "
+                "findings say which), and the loss fell: the training step learns.")
     summary = f"{len(problems)} problem(s); first: {problems[0]['message']}."
     return summary + (f" Memorised sizes: {memorised}." if memorised else "")
 
