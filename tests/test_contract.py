@@ -288,7 +288,7 @@ async def test_tools_and_their_arguments_are_only_ever_extended(client):
 
 
 async def test_the_common_parameters_are_declared_once_for_every_runner_tool(client):
-    """One typed declaration (tools/runtime/harness_tool.py): the same schema, bounds and description everywhere,
+    """One typed declaration (tools/runtime/harness_args.py): the same schema, bounds and description everywhere,
     but where a tool declares its own (start_training's timeout_s is per seed, up to a week)."""
     own = {"start_training": {"timeout_s"}}
     listed = [tool for tool in (await client.list_tools()).tools if "harness" in tool.input_schema["properties"]]

@@ -18,7 +18,7 @@ from implement_paper.tools.lr_sweep.tool import LrSweepArgs, _GridChunkArgs
 from implement_paper.tools.run_ablation.tool import AblationArgs, _AblationPart
 from implement_paper.tools.run_overfit_test import tool as overfit
 from implement_paper.tools.runtime.envelope import Finding
-from implement_paper.tools.runtime.harness_tool import HarnessArgs
+from implement_paper.tools.runtime.harness_args import HarnessArgs
 from implement_paper.tools.training.tool import StartTrainingArgs
 from implement_paper.tools.wire import protocol
 from implement_paper.tools.wire.findings import ERROR, INFO, WARNING, finding, sort_findings

@@ -10,20 +10,23 @@ pytestmark = pytest.mark.anyio
 ENDLESS = {"harness": "train_clean.py", "steps": 1_000_000, "batch_size": 16}  # holds its worker until cancelled
 
 
-async def poll_status(client, run_id: str, wanted: str) -> dict:
+async def first_running(client, run_ids: list[str]) -> tuple[str, str]:
+    """(the run that took the only worker, the other). Two runs started back to back may reach the
+    lane in either order: each first saves its record in a thread."""
     with anyio.fail_after(120):
-        while (status := await call(client, "training_status", {"run_id": run_id}))["details"]["status"] != wanted:
+        while True:
+            for run_id in run_ids:
+                if (await call(client, "training_status", {"run_id": run_id}))["details"]["status"] == "running":
+                    return run_id, next(r for r in run_ids if r != run_id)
             await anyio.sleep(0.2)
-    return status
 
 
 @pytest.mark.slow
 async def test_a_quick_check_answers_while_training_holds_the_only_worker_and_waiting_runs_show_queued(project_root):
     async with connect(project_root, max_workers=1, timeout_s=120) as client:
-        first = (await call(client, "start_training", ENDLESS))["details"]["run_id"]
-        second = (await call(client, "start_training", ENDLESS))["details"]["run_id"]
+        started = [(await call(client, "start_training", ENDLESS))["details"]["run_id"] for _ in range(2)]
         try:
-            await poll_status(client, first, "running")
+            first, second = await first_running(client, started)
             waiting = await call(client, "training_status", {"run_id": second})
             assert waiting["details"]["status"] == "queued" and waiting["details"]["seeds"][0]["status"] == "queued"
             assert waiting["summary"].startswith(f"run {second}: queued")
@@ -34,7 +37,7 @@ async def test_a_quick_check_answers_while_training_holds_the_only_worker_and_wa
             assert check["status"] == "pass" and check["run"]["queued_s"] >= 0
             assert (await call(client, "training_status", {"run_id": first}))["details"]["status"] == "running"
         finally:
-            for run_id in (first, second):
+            for run_id in started:
                 await call(client, "cancel_training", {"run_id": run_id})
 
 

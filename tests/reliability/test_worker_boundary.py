@@ -26,7 +26,7 @@ from reliability_support import (
 )
 
 from implement_paper.tools.inspect_model.tool import InspectArgs, InspectResult
-from implement_paper.tools.runtime.harness_tool import HarnessPath
+from implement_paper.tools.runtime.harness_args import HarnessPath
 from implement_paper.tools.runtime.runner import WorkerPool
 from implement_paper.tools.runtime.tool import Tool
 from implement_paper.tools.runtime.tool_call import call_tool

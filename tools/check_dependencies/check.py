@@ -48,7 +48,17 @@ from ..worker.harness import targets_of
 from ..worker.job import JobContext
 from . import causes, loss as loss_probes, mechanisms
 from .details import AxisResult, Cost, DependencyDetails, LeakPair
-from .forward import Axis, Batch, ForwardTrace, _direction, _gradients, _nothing_spent, masked_vjp_norms, model_output
+from .forward import (
+    Axis,
+    Batch,
+    ForwardTrace,
+    _direction,
+    _gradients,
+    _nothing_spent,
+    masked_vjp_norms,
+    model_output,
+    reseed,
+)
 from .position import check_positions
 from .roles import Roles, roles_of, zero_one
 
@@ -68,17 +78,6 @@ PERTURBED_COLUMNS = 8  # default perturbation check: positions whose tokens are 
 # in float16, whose range 2**i would leave) every example gets its own cotangent instead.
 SCREENED_EXAMPLES = 24
 DEFAULT_INPUT_KEYS = ("inputs", "input", "x")
-
-
-def reseed(seed: int) -> None:
-    """torch.manual_seed for the generators in use, at a fraction of its cost: torch.manual_seed also queues a seed
-    for every accelerator not yet initialised and formats the call stack for each (about 0.2 ms on a CPU-only
-    machine, more than a small model's forward), and the probes reseed before every pass."""
-    torch.default_generator.manual_seed(seed)
-    if torch.cuda.is_initialized():
-        torch.cuda.manual_seed_all(seed)
-    if torch.backends.mps.is_available():
-        torch.mps.manual_seed(seed)
 
 
 def _first_input(batch: dict, guess: bool) -> list[Any]:

@@ -23,8 +23,8 @@ from torch.overrides import TorchFunctionMode
 
 from ..wire.findings import ERROR, WARNING, finding
 from ..worker.harness import next_state_key
-from . import check as dep
 from .details import MechanismResult
+from .forward import reseed
 from .roles import elements
 
 DISCOUNT_SHIFT = 0.1  # small: the loss's change is compared with its slope along the shift
@@ -91,7 +91,7 @@ def _calls_on(ctx, model: nn.Module, batch: Any, watched: dict[str, torch.Tensor
                 outputs[name].append(output)
 
     cost.forward_passes += 1
-    dep.reseed(ctx.seed)
+    reseed(ctx.seed)
     handle = model.register_forward_hook(record)
     try:
         with torch.enable_grad(), Reads(elements(batch)) as reads:
@@ -159,7 +159,7 @@ def _shifted_loss(ctx, model: nn.Module, batch: Any, watched: list[torch.Tensor]
     shift = Shift(model, watched, delta)
     try:
         cost.forward_passes += 1
-        dep.reseed(ctx.seed)
+        reseed(ctx.seed)
         with torch.no_grad():
             return float(ctx.harness.loss(model, batch).double())
     finally:

@@ -27,9 +27,8 @@ from torch import nn
 
 from ..wire.findings import ERROR, WARNING, finding
 from ..worker.harness import targets_of
-from . import check as dep
 from .details import MechanismResult
-from .forward import Axis, Batch, ForwardTrace, masked_vjp_norms, model_output, output_tensor
+from .forward import Axis, Batch, ForwardTrace, masked_vjp_norms, model_output, output_tensor, reseed
 from .position import MAX_TOLERANCE, ULPS
 from .roles import MOSTLY, Roles, copied_labels, elements, targets_key
 
@@ -77,7 +76,7 @@ class CallArguments:
 
 def _output(ctx, model: nn.Module, batch: Any, cost, swap=None) -> tuple[torch.Tensor, dict]:
     cost.forward_passes += 1
-    dep.reseed(ctx.seed)  # code that samples (dropout) samples alike in every pass
+    reseed(ctx.seed)  # code that samples (dropout) samples alike in every pass
     with torch.no_grad(), CallArguments(model, swap) as call:
         output = model_output(ctx, model, batch).detach()
     return output, call.seen or {}
@@ -229,7 +228,7 @@ def positions(ctx, model: nn.Module, batch: Batch, trace: ForwardTrace, roles: R
     index = _permutation(_real(trace, roles), ctx.seed).to(inputs.device)
     spread = lambda t, i: i.view(*i.shape, *[1] * (t.dim() - 2)).expand(*i.shape, *t.shape[2:])  # noqa: E731
     cost.forward_passes += 1
-    dep.reseed(ctx.seed)
+    reseed(ctx.seed)
     with torch.no_grad():
         moved = model_output(ctx, model, batch.with_inputs(inputs.gather(1, spread(inputs, index))))
     difference = (moved - output.gather(1, spread(output, index))).abs().max() / output.abs().max().clamp_min(1e-30)
@@ -251,7 +250,7 @@ def _loss_gradient(ctx, model: nn.Module, batch: Any, shape: torch.Size, cost) -
     cost.forward_passes += 1
     captured: list[torch.Tensor] = []
     handle = model.register_forward_hook(lambda module, args, output: captured.append(output_tensor(output)))
-    dep.reseed(ctx.seed)
+    reseed(ctx.seed)
     try:
         with torch.enable_grad():
             loss = ctx.harness.loss(model, batch)

@@ -17,16 +17,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from ..runtime.bounds import NAME_MAX, NonNegative
 from ..runtime.envelope import ToolResult
-from ..runtime.harness_tool import (
-    CallTimeout,
-    Device,
-    HarnessArgs,
-    HarnessPath,
-    HarnessSeed,
-    ModelKwargs,
-    Names,
-    harness_tool,
-)
+from ..runtime.harness_args import CallTimeout, Device, HarnessArgs, HarnessPath, HarnessSeed, ModelKwargs, Names
+from ..runtime.harness_tool import harness_tool
 from ..runtime.tool_call import call_tool
 from .details import KnownValuesDetails
 

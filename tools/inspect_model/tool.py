@@ -12,16 +12,8 @@ from mcp_types import CallToolResult
 from pydantic import Field
 
 from ..runtime.envelope import ToolResult
-from ..runtime.harness_tool import (
-    CallTimeout,
-    Device,
-    HarnessArgs,
-    HarnessPath,
-    HarnessSeed,
-    ModelKwargs,
-    Names,
-    harness_tool,
-)
+from ..runtime.harness_args import CallTimeout, Device, HarnessArgs, HarnessPath, HarnessSeed, ModelKwargs, Names
+from ..runtime.harness_tool import harness_tool
 from ..runtime.tool_call import call_tool
 from .details import InspectDetails
 

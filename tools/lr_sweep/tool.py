@@ -30,7 +30,7 @@ from pydantic import BaseModel, Field, TypeAdapter, ValidationError, model_valid
 
 from ..runtime.dispatch import execute
 from ..runtime.envelope import Finding, RunInfo, ToolResult, status_of
-from ..runtime.harness_tool import CallTimeout, Device, HarnessArgs, HarnessPath, HarnessSeed, ModelKwargs, Names
+from ..runtime.harness_args import CallTimeout, Device, HarnessArgs, HarnessPath, HarnessSeed, ModelKwargs, Names
 from ..runtime.runner import ProgressCallback
 from ..runtime.tool import Runtime, Tool
 from ..runtime.tool_call import call_tool

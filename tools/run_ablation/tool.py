@@ -17,7 +17,7 @@ from pydantic import Field, field_validator
 from ..runtime.bounds import Name, Seed
 from ..runtime.dispatch import execute
 from ..runtime.envelope import ToolResult
-from ..runtime.harness_tool import CallTimeout, Device, HarnessArgs, HarnessPath, HarnessSeed, ModelKwargs, Names
+from ..runtime.harness_args import CallTimeout, Device, HarnessArgs, HarnessPath, HarnessSeed, ModelKwargs, Names
 from ..runtime.runner import ProgressCallback
 from ..runtime.tool import Runtime, Tool
 from ..runtime.tool_call import call_tool

@@ -12,7 +12,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 import anyio
 from pydantic import ValidationError
@@ -22,12 +22,10 @@ from ..wire.messages import Answer, JobRequest, MessageError
 from ..wire.protocol import clip_strings
 from .artifacts import save_report
 from .envelope import Finding, RunInfo, ToolResult, status_of
+from .harness_args import HarnessArgs
 from .runner import Outcome, ProgressCallback, WorkerStartError
 from .signals import signal_name
 from .tool import Runtime
-
-if TYPE_CHECKING:
-    from .harness_tool import HarnessArgs
 
 R = TypeVar("R", bound=ToolResult)  # the envelope type a call asked for is the one it gets
 

@@ -32,7 +32,7 @@ from ..runtime.artifacts import save_run_plot
 from ..runtime.bounds import MAX_METRICS, Finite, Name, Seed
 from ..runtime.dispatch import error_result, execute, locate_harness
 from ..runtime.envelope import Artifact, Finding, ToolResult, status_of
-from ..runtime.harness_tool import Device, HarnessArgs, HarnessPath, HarnessSeed, ModelKwargs, Names
+from ..runtime.harness_args import Device, HarnessArgs, HarnessPath, HarnessSeed, ModelKwargs, Names
 from ..runtime.run_store import (
     FINISHED,
     RUN_ID_PATTERN,
@@ -409,7 +409,10 @@ class TrainingJobs:
     async def record(self, run_id: str) -> RunRecord | None:
         """The live record when this server runs it, else the one on disk."""
         if run_id in self.live:
-            return self.live[run_id].record
+            run = self.live[run_id]
+            if run.record.status in FINISHED:  # its last save is under way: answer once the disk agrees
+                await run.finished.wait()
+            return run.record
         record = await anyio.to_thread.run_sync(self.store.load, run_id)
         return await anyio.to_thread.run_sync(self.orphaned, record) if record else None
 
