@@ -67,7 +67,10 @@ async def durations(servers: dict[str, object], reps: int) -> dict[str, dict[str
                 seconds = result["run"]["duration_s"]
                 best[model][label] = min(best[model].get(label, seconds), seconds)
                 if label == "default":
-                    print(f"      default used {result['run']['threads']} thread(s) on {model}: {seconds:.2f} s", flush=True)
+                    print(
+                        f"      default used {result['run']['threads']} thread(s) on {model}: {seconds:.2f} s",
+                        flush=True,
+                    )
     return best
 
 
@@ -77,7 +80,12 @@ def judge(best: dict[str, dict[str, float]], scenario: str, target: float, repor
         winner = min(fixed, key=fixed.get)
         ratio = times["default"] / fixed[winner]
         shown = ", ".join(f"{label} {s:.2f} s" for label, s in times.items())
-        report(f"{scenario}, {model}: default / best fixed ({winner})", f"{ratio:.2f}x ({shown})", f"<= {target}x", ratio <= target)
+        report(
+            f"{scenario}, {model}: default / best fixed ({winner})",
+            f"{ratio:.2f}x ({shown})",
+            f"<= {target}x",
+            ratio <= target,
+        )
 
 
 async def thread_figures(root: Path, report: Report, reps: int) -> None:
@@ -102,15 +110,22 @@ async def wait_figure(root: Path, report: Report) -> None:
                 await anyio.sleep(0.2)
             result, wall = await call(server, "inspect_model", {"harness": "small_mlp.py"})
             waited = result["run"]["queued_s"]
-            report("quick check behind a running training job (--max-workers 1): waited",
-                   f"{waited:.2f} s (call {wall:.2f} s)", f"<= {WAIT_TARGET_S:g} s", waited <= WAIT_TARGET_S)
+            report(
+                "quick check behind a running training job (--max-workers 1): waited",
+                f"{waited:.2f} s (call {wall:.2f} s)",
+                f"<= {WAIT_TARGET_S:g} s",
+                waited <= WAIT_TARGET_S,
+            )
         finally:
             await call(server, "cancel_training", {"run_id": run_id})
 
 
 async def busy_figures(root: Path, report: Report, reps: int = 2) -> None:
-    print(f"      {CORES} core(s); load average before: {' '.join(f'{x:.1f}' for x in os.getloadavg())} "
-          "(a shared machine: other users' load lands on every configuration alike)", flush=True)
+    print(
+        f"      {CORES} core(s); load average before: {' '.join(f'{x:.1f}' for x in os.getloadavg())} "
+        "(a shared machine: other users' load lands on every configuration alike)",
+        flush=True,
+    )
     await thread_figures(root, report, reps)
     await wait_figure(root, report)
 

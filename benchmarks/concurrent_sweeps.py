@@ -39,8 +39,15 @@ HARNESS = "lr_tiny_transformer_adam.py"  # the harness of benchmarks/run.py's gr
 
 
 def sweep_args(steps: int, rates: int) -> dict:
-    return {"harness": HARNESS, "mode": "grid", "num_lrs": rates, "steps": steps, "batch_size": 32,
-            "min_lr": 1e-4, "max_lr": 1e-1}
+    return {
+        "harness": HARNESS,
+        "mode": "grid",
+        "num_lrs": rates,
+        "steps": steps,
+        "batch_size": 32,
+        "min_lr": 1e-4,
+        "max_lr": 1e-1,
+    }
 
 
 async def checked_call(server, args: dict) -> None:
@@ -70,8 +77,11 @@ async def main(options: argparse.Namespace) -> int:
     with tempfile.TemporaryDirectory() as scratch:
         root = Path(scratch)
         shutil.copytree(HERE / "harnesses", root, dirs_exist_ok=True)
-        print(f"machine: {os.cpu_count()} CPU core(s); --max-workers 2; two grid sweeps of {options.rates} rates x "
-              f"{options.steps} steps ({HARNESS}), {options.repeats} repeats", flush=True)
+        print(
+            f"machine: {os.cpu_count()} CPU core(s); --max-workers 2; two grid sweeps of {options.rates} rates x "
+            f"{options.steps} steps ({HARNESS}), {options.repeats} repeats",
+            flush=True,
+        )
         async with stdio_server(root, "--max-workers", "2") as server:
             await call(server, "gradient_check", {"harness": "small_mlp.py"})  # untimed: the zygote's start
             await checked_call(server, args)  # untimed: the first sweep's warm-up
@@ -83,11 +93,17 @@ async def main(options: argparse.Namespace) -> int:
                     print(f"  repeat {repeat + 1}: {way:<10} {seconds:6.2f} s", flush=True)
     best = {way: min(values) for way, values in times.items()}
     ratio = best["concurrent"] / best["sequential"]
-    print(f"fastest: sequential {best['sequential']:.2f} s, concurrent {best['concurrent']:.2f} s; medians "
-          f"{statistics.median(times['sequential']):.2f} s and {statistics.median(times['concurrent']):.2f} s", flush=True)
+    print(
+        f"fastest: sequential {best['sequential']:.2f} s, concurrent {best['concurrent']:.2f} s; medians "
+        f"{statistics.median(times['sequential']):.2f} s and {statistics.median(times['concurrent']):.2f} s",
+        flush=True,
+    )
     passed = ratio <= TARGET
-    print(f"{'PASS' if passed else 'FAIL'}  two concurrent grid sweeps vs one after the other: {ratio:.2f}x "
-          f"(target <= {TARGET:.2f}x)", flush=True)
+    print(
+        f"{'PASS' if passed else 'FAIL'}  two concurrent grid sweeps vs one after the other: {ratio:.2f}x "
+        f"(target <= {TARGET:.2f}x)",
+        flush=True,
+    )
     return 0 if passed else 1
 
 

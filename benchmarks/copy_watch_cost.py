@@ -62,11 +62,15 @@ def main() -> None:
     hooked = CopyWatch(trainable, torch.optim.Adam(trainable.parameters()), find_copies(trainable))
     with_hooks = _median_s(loss)
     hooked.close(BATCH)
-    print(f"forward+backward of net: {forward_backward * 1e3:.1f} ms ({sum(p.numel() for p in model.net.parameters()):,} parameters, batch {BATCH})")
-    for label, seconds in [("after_step, copy equal to its source (worst case)", worst),
-                           ("after_step, copy lagged", lagged),
-                           ("gradient hooks on a trainable copy", max(with_hooks - without_hooks, 0.0)),
-                           ("find_copies, once per size", found)]:
+    print(
+        f"forward+backward of net: {forward_backward * 1e3:.1f} ms ({sum(p.numel() for p in model.net.parameters()):,} parameters, batch {BATCH})"
+    )
+    for label, seconds in [
+        ("after_step, copy equal to its source (worst case)", worst),
+        ("after_step, copy lagged", lagged),
+        ("gradient hooks on a trainable copy", max(with_hooks - without_hooks, 0.0)),
+        ("find_copies, once per size", found),
+    ]:
         print(f"{label}: {seconds * 1e3:.2f} ms = {seconds / forward_backward:.3f}x one forward+backward")
 
 

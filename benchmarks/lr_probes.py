@@ -80,8 +80,10 @@ def main() -> None:
     best = [reference[name]["seeds"][str(seed)]["best_lr"] for name, seed in cases]
     alone = sum(hit(s, b) for (s, _), b in zip(found, best))
     probed = sum(hit(p, b) for (_, p), b in zip(found, best))
-    print(f"range test of {range_steps} steps: {alone}/{len(cases)} within 3x; "
-          f"with two {probe_steps}-step probes: {probed}/{len(cases)}")
+    print(
+        f"range test of {range_steps} steps: {alone}/{len(cases)} within 3x; "
+        f"with two {probe_steps}-step probes: {probed}/{len(cases)}"
+    )
 
 
 if __name__ == "__main__":

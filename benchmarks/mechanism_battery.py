@@ -29,7 +29,14 @@ sys.path.insert(0, str(EXAMPLES))
 from agent import agent_on  # noqa: E402 - examples/agent.py: the console script over stdio
 
 FAMILIES = {"diffusion": "ddpm.py", "dqn": "dqn.py", "mlm": "bert.py"}
-TOOLS = ("inspect_data", "inspect_model", "check_initialization", "gradient_check", "check_dependencies", "run_overfit_test")
+TOOLS = (
+    "inspect_data",
+    "inspect_model",
+    "check_initialization",
+    "gradient_check",
+    "check_dependencies",
+    "run_overfit_test",
+)
 
 
 async def flags(client, harness: str) -> dict[str, list[str]]:

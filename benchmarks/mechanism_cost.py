@@ -34,8 +34,13 @@ from implement_paper.tools.worker.job import JobContext
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 # (family, harness, model_kwargs): each example at its size, and the two MLPs widened, where the passes outweigh
 # the probes' fixed Python cost (hooks, a TorchFunctionMode) that dominates a 0.3 ms forward+backward
-CASES = [("diffusion", "ddpm.py", {}), ("dqn", "dqn.py", {}), ("mlm", "bert.py", {}),
-         ("diffusion", "ddpm.py", {"hidden": 1024}), ("dqn", "dqn.py", {"hidden": 1024})]
+CASES = [
+    ("diffusion", "ddpm.py", {}),
+    ("dqn", "dqn.py", {}),
+    ("mlm", "bert.py", {}),
+    ("diffusion", "ddpm.py", {"hidden": 1024}),
+    ("dqn", "dqn.py", {"hidden": 1024}),
+]
 REPEATS, TARGET = 20, 3.0
 
 
@@ -51,8 +56,14 @@ def _median_s(fn) -> float:
 
 def _context(folder: Path, harness: str, kwargs: dict, result_fd: int) -> JobContext:
     args = DependencyArgs(harness=harness).check_args()
-    request = JobRequest(check="check_dependencies", root=str(folder), harness=str(folder / harness), device="cpu", args=args,
-                         model_kwargs=kwargs)
+    request = JobRequest(
+        check="check_dependencies",
+        root=str(folder),
+        harness=str(folder / harness),
+        device="cpu",
+        args=args,
+        model_kwargs=kwargs,
+    )
     return JobContext(request, result_fd)
 
 
@@ -91,8 +102,10 @@ def main() -> int:
     for name, harness, kwargs in CASES:
         base, probe_s, whole = measure(name, harness, kwargs, result_fd)
         failed |= not kwargs and probe_s / base > TARGET
-        print(f"| {name} | {harness} {kwargs or ''} | {base * 1e3:.2f} ms | {probe_s * 1e3:.2f} ms | {probe_s / base:.2f}x | "
-              f"{whole * 1e3:.1f} ms | {whole / base:.1f}x |")
+        print(
+            f"| {name} | {harness} {kwargs or ''} | {base * 1e3:.2f} ms | {probe_s * 1e3:.2f} ms | {probe_s / base:.2f}x | "
+            f"{whole * 1e3:.1f} ms | {whole / base:.1f}x |"
+        )
     return 1 if failed else 0
 
 

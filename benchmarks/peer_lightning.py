@@ -55,8 +55,13 @@ def main() -> None:
     loader = DataLoader(Batches(problem, batch_size, steps), batch_size=None)
     started = time.perf_counter()
     trainer = pl.Trainer(
-        accelerator="cpu", devices=1, logger=False, enable_checkpointing=False,
-        enable_progress_bar=False, enable_model_summary=False, default_root_dir=sys.argv[8] if len(sys.argv) > 8 else None,
+        accelerator="cpu",
+        devices=1,
+        logger=False,
+        enable_checkpointing=False,
+        enable_progress_bar=False,
+        enable_model_summary=False,
+        default_root_dir=sys.argv[8] if len(sys.argv) > 8 else None,
     )
     finder = Tuner(trainer).lr_find(module, train_dataloaders=loader, min_lr=min_lr, max_lr=max_lr, num_training=steps)
     suggestion = finder.suggestion()

@@ -61,10 +61,18 @@ async def main() -> None:
         after = tree_rss_mb(server.process.pid)
         kills = sorted([await kill_latency(server, root) for _ in range(CANCELS)])
     latencies.sort()
-    print(f"{CALLS} calls, {CONCURRENT} concurrent from {CLIENTS} HTTP clients, --max-workers {MAX_WORKERS}: {wall:.1f} s")
-    print(f"call latency (incl. queueing): median {statistics.median(latencies):.2f} s, p95 {latencies[int(0.95 * len(latencies))]:.2f} s, max {latencies[-1]:.2f} s")
-    print(f"server + workers RSS: {before:.0f} MB after warm-up, {after:.0f} MB after {CALLS} calls ({after - before:+.0f} MB)")
-    print(f"kill latency after cancel ({CANCELS} calls): median {1000 * statistics.median(kills):.0f} ms, max {1000 * kills[-1]:.0f} ms")
+    print(
+        f"{CALLS} calls, {CONCURRENT} concurrent from {CLIENTS} HTTP clients, --max-workers {MAX_WORKERS}: {wall:.1f} s"
+    )
+    print(
+        f"call latency (incl. queueing): median {statistics.median(latencies):.2f} s, p95 {latencies[int(0.95 * len(latencies))]:.2f} s, max {latencies[-1]:.2f} s"
+    )
+    print(
+        f"server + workers RSS: {before:.0f} MB after warm-up, {after:.0f} MB after {CALLS} calls ({after - before:+.0f} MB)"
+    )
+    print(
+        f"kill latency after cancel ({CANCELS} calls): median {1000 * statistics.median(kills):.0f} ms, max {1000 * kills[-1]:.0f} ms"
+    )
 
 
 if __name__ == "__main__":

@@ -87,13 +87,24 @@ def training_calls(batch: int, steps: int, shape: dict[str, int]) -> list[Traini
     """(label, tool, arguments, the bare loop doing the same training) of each training-based tool.
     The ablation's variant halves the heads: the same parameters and nearly the same work."""
     return [
-        ("run_overfit_test", "run_overfit_test", {"sizes": [batch], "steps": steps, "target_loss": 0},
-         {"batch": batch, "steps": steps, "fresh": False, "models": 1}),
-        ("lr_sweep range", "lr_sweep", {"mode": "range", "num_lrs": steps, "batch_size": batch},
-         {"batch": batch, "steps": steps, "fresh": True, "models": 1}),
-        ("run_ablation", "run_ablation",
-         {"variants": {"half_heads": {"heads": shape["heads"] // 2}}, "steps": steps, "batch_size": batch},
-         {"batch": batch, "steps": steps, "fresh": True, "models": 2}),
+        (
+            "run_overfit_test",
+            "run_overfit_test",
+            {"sizes": [batch], "steps": steps, "target_loss": 0},
+            {"batch": batch, "steps": steps, "fresh": False, "models": 1},
+        ),
+        (
+            "lr_sweep range",
+            "lr_sweep",
+            {"mode": "range", "num_lrs": steps, "batch_size": batch},
+            {"batch": batch, "steps": steps, "fresh": True, "models": 1},
+        ),
+        (
+            "run_ablation",
+            "run_ablation",
+            {"variants": {"half_heads": {"heads": shape["heads"] // 2}}, "steps": steps, "batch_size": batch},
+            {"batch": batch, "steps": steps, "fresh": True, "models": 2},
+        ),
     ]
 
 
@@ -198,8 +209,11 @@ async def diagnostics(server: Any, setting: Setting) -> list[bool]:
         ratio, fastest_unit = statistics.median(ratios), min(unit[str(unit_batch)] for unit in units)
         passed.append(ratio <= DIAGNOSTIC_TARGET)
         status = min(results[label], key=lambda r: r["run"]["duration_s"])["status"]
-        print(f"  {label:<28} {min(seconds):7.2f} s {ratio:7.2f}x fwd+bwd at batch {unit_batch} ({fastest_unit:.3f} s; "
-              f"repeats {' '.join(f'{r:.2f}' for r in ratios)})  [{status}]  {verdict(ratio, DIAGNOSTIC_TARGET)}", flush=True)
+        print(
+            f"  {label:<28} {min(seconds):7.2f} s {ratio:7.2f}x fwd+bwd at batch {unit_batch} ({fastest_unit:.3f} s; "
+            f"repeats {' '.join(f'{r:.2f}' for r in ratios)})  [{status}]  {verdict(ratio, DIAGNOSTIC_TARGET)}",
+            flush=True,
+        )
     return passed
 
 
@@ -214,8 +228,11 @@ async def trainings(server: Any, setting: Setting, shape: dict[str, int]) -> lis
         seconds = result["run"]["duration_s"]
         passed.append(seconds / loop_s <= TRAINING_TARGET)
         what = f"{loop['models']} x {loop['steps']} Adam steps at batch {loop['batch']}"
-        print(f"  {label:<28} {seconds:7.2f} s {seconds / loop_s:7.2f}x bare loop of {what} ({loop_s:.2f} s)"
-              f"  [{result['status']}]  {verdict(seconds / loop_s, TRAINING_TARGET)}", flush=True)
+        print(
+            f"  {label:<28} {seconds:7.2f} s {seconds / loop_s:7.2f}x bare loop of {what} ({loop_s:.2f} s)"
+            f"  [{result['status']}]  {verdict(seconds / loop_s, TRAINING_TARGET)}",
+            flush=True,
+        )
     return passed
 
 
@@ -230,15 +247,25 @@ async def main(options: argparse.Namespace) -> int:
             copy = source.replace("VOCAB, BLOCK_SIZE = 65, 128", f"VOCAB, BLOCK_SIZE = 65, {T}")
             assert copy != source or T == 128, "nanogpt.py's BLOCK_SIZE line changed"
             (root / f"nanogpt_T{T}.py").write_text(copy)
-        print(f"torch threads per job and in the bare runs: {THREADS}; batch {options.batch} unless said; "
-              f"{steps} training steps", flush=True)
+        print(
+            f"torch threads per job and in the bare runs: {THREADS}; batch {options.batch} unless said; "
+            f"{steps} training steps",
+            flush=True,
+        )
         async with stdio_server(root, "--timeout-s", "3600") as server:
             await call(server, "inspect_model", {"harness": f"nanogpt_T{lengths[0]}.py"})  # untimed: the zygote's start
             for size in sizes:
                 for T in lengths:
                     shape = SIZES[size]
-                    setting = Setting(root, f"nanogpt_T{T}.py", {**shape, "block_size": T}, options.batch, steps,
-                                      options.repeats, options.train_repeats)
+                    setting = Setting(
+                        root,
+                        f"nanogpt_T{T}.py",
+                        {**shape, "block_size": T},
+                        options.batch,
+                        steps,
+                        options.repeats,
+                        options.train_repeats,
+                    )
                     print(f"\n{size}: {shape}, T={T}", flush=True)
                     passed += await diagnostics(server, setting)
                     passed += [] if options.skip_training else await trainings(server, setting, shape)

@@ -115,7 +115,14 @@ def run_session(
     sys.exit(anyio.run(run))
 
 
-QUICK_TOOLS = ("inspect_data", "inspect_model", "check_initialization", "gradient_check", "check_dependencies", "run_overfit_test")
+QUICK_TOOLS = (
+    "inspect_data",
+    "inspect_model",
+    "check_initialization",
+    "gradient_check",
+    "check_dependencies",
+    "run_overfit_test",
+)
 
 
 async def quick_tools(agent: Agent, harness: str) -> None:
@@ -133,7 +140,9 @@ async def hand_worked(agent: Agent, harness: str, known: dict[str, dict], bugs: 
         await agent.tool("check_known_values", {"harness": harness, "function": function, "cases": [case]}, clean=True)
     caught = []
     for bug, function in bugs.items():
-        data = await agent.tool("check_known_values", {"harness": bug, "function": function, "cases": [known[function]]})
+        data = await agent.tool(
+            "check_known_values", {"harness": bug, "function": function, "cases": [known[function]]}
+        )
         caught.append("known_value_mismatch" in {f["code"] for f in data["findings"]})
     return all(caught)
 

@@ -32,8 +32,7 @@ def _prompt(spec: PromptSpec) -> Prompt:
         name=spec.name,
         title=spec.title,
         description=spec.description,
-        arguments=[PromptArgument(name=a.name, description=a.description, required=a.required)
-                   for a in spec.arguments],
+        arguments=[PromptArgument(name=a.name, description=a.description, required=a.required) for a in spec.arguments],
         fn=fn,
     )
 
@@ -42,11 +41,13 @@ def register_prompts(server: MCPServer) -> None:
     """Add every guide to `server` as a prompt and as a text/markdown resource guide://<name>."""
     for spec in PROMPTS:
         server.add_prompt(_prompt(spec))
-        server.add_resource(TextResource(
-            uri=f"guide://{spec.name}",
-            name=spec.name,
-            title=spec.title,
-            description=spec.description,
-            mime_type="text/markdown",
-            text=render_reference(spec.name),
-        ))
+        server.add_resource(
+            TextResource(
+                uri=f"guide://{spec.name}",
+                name=spec.name,
+                title=spec.title,
+                description=spec.description,
+                mime_type="text/markdown",
+                text=render_reference(spec.name),
+            )
+        )

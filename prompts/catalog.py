@@ -16,10 +16,15 @@ from string import Template
 # The families a tips section exists for: the four worked types first, then the families that share their
 # mechanisms but not their bugs (DQN-style value RL, diffusion, masked-LM encoders).
 PAPER_TYPES = ("transformer", "rl", "generative", "vision", "value_rl", "diffusion", "encoder")
-_PAPER_TYPE_TITLES = {"transformer": "transformer", "rl": "RL / policy-gradient",
-                      "generative": "generative-model", "vision": "computer-vision",
-                      "value_rl": "value-based RL (DQN)", "diffusion": "diffusion-model",
-                      "encoder": "encoder / masked-LM"}
+_PAPER_TYPE_TITLES = {
+    "transformer": "transformer",
+    "rl": "RL / policy-gradient",
+    "generative": "generative-model",
+    "vision": "computer-vision",
+    "value_rl": "value-based RL (DQN)",
+    "diffusion": "diffusion-model",
+    "encoder": "encoder / masked-LM",
+}
 # The mechanisms section that every family's tips end with, and the only tips for a family no section names.
 MECHANISMS = "Mechanisms: every family"
 STAGES = ("understanding", "implementation", "debugging")
@@ -101,8 +106,10 @@ def _stage_calls(sections: list[str], wanted: Callable[[str], bool]) -> str:
     return "\n".join(lines) + "\n"
 
 
-_FULL_TEXT = ("The whole gauntlet (what each finding of every stage means) is this prompt without `symptom`, "
-              "or the resource guide://debugging_gauntlet.\n")
+_FULL_TEXT = (
+    "The whole gauntlet (what each finding of every stage means) is this prompt without `symptom`, "
+    "or the resource guide://debugging_gauntlet.\n"
+)
 
 
 def _focus_symptom(text: str, given: Mapping[str, str]) -> str:
@@ -115,11 +122,17 @@ def _focus_symptom(text: str, given: Mapping[str, str]) -> str:
     symptoms = [s for s in sections if _heading(s).startswith("Symptom:")]
     scores = [_symptom_score(s, symptom) for s in symptoms]
     if max(scores, default=0) <= 0:
-        menu = "\n".join(f"- **{_heading(s).removeprefix('Symptom: ')}** (sounds like: "
-                         f"{', '.join(_sounds_like(s)[:4])})" for s in symptoms)
-        return (intro + f"## No symptom section matches '{symptom}'\n\nThe sections, with words that select each "
-                f"(pass one as `symptom`):\n\n{menu}\n\nOr run the stages in order:\n\n"
-                + _stage_calls(sections, lambda heading: True) + "\n" + _FULL_TEXT)
+        menu = "\n".join(
+            f"- **{_heading(s).removeprefix('Symptom: ')}** (sounds like: {', '.join(_sounds_like(s)[:4])})"
+            for s in symptoms
+        )
+        return (
+            intro + f"## No symptom section matches '{symptom}'\n\nThe sections, with words that select each "
+            f"(pass one as `symptom`):\n\n{menu}\n\nOr run the stages in order:\n\n"
+            + _stage_calls(sections, lambda heading: True)
+            + "\n"
+            + _FULL_TEXT
+        )
     chosen = symptoms[scores.index(max(scores))]  # the first of equals wins
     named = set(re.findall(r"(?i)\bstages? (\d+)", chosen))
     stages = _stage_calls(sections, lambda heading: heading.split(":")[0].removeprefix("Stage ") in named)
@@ -171,95 +184,162 @@ def _append_paper_type_tips(text: str, given: Mapping[str, str]) -> str:
 # ---------------------------------------------------------------------------
 # The catalog. Argument names and prompt names are part of the public interface.
 
-_PAPER = Argument("paper", "The paper: title, arXiv id or link, and any notes on it.", required=True,
-                  default="the paper from this conversation")
-_PAPER_OPTIONAL = Argument("paper", "The paper being implemented (title or arXiv id).",
-                           default="the paper from this conversation")
-_NOTES = Argument("notes", "Anything else: constraints, compute budget, which result to reproduce.",
-                  default="none")
+_PAPER = Argument(
+    "paper",
+    "The paper: title, arXiv id or link, and any notes on it.",
+    required=True,
+    default="the paper from this conversation",
+)
+_PAPER_OPTIONAL = Argument(
+    "paper", "The paper being implemented (title or arXiv id).", default="the paper from this conversation"
+)
+_NOTES = Argument("notes", "Anything else: constraints, compute budget, which result to reproduce.", default="none")
 # A paper is often named by its method rather than its family: map those names to the family's tips.
-_PAPER_TYPE_ALIASES = (("dqn", "value_rl"), ("q_learning", "value_rl"), ("ddpm", "diffusion"),
-                       ("mlm", "encoder"), ("bert", "encoder"))
+_PAPER_TYPE_ALIASES = (
+    ("dqn", "value_rl"),
+    ("q_learning", "value_rl"),
+    ("ddpm", "diffusion"),
+    ("mlm", "encoder"),
+    ("bert", "encoder"),
+)
 _FAMILIES = ", ".join(PAPER_TYPES)
-_COMPONENT = Argument("component", "What is being built at this step, e.g. 'patch embedding'.",
-                      default="the component you are building now")
+_COMPONENT = Argument(
+    "component",
+    "What is being built at this step, e.g. 'patch embedding'.",
+    default="the component you are building now",
+)
 
 PROMPTS: tuple[PromptSpec, ...] = (
     PromptSpec(
-        "implement_paper", "Implement a paper from scratch",
+        "implement_paper",
+        "Implement a paper from scratch",
         "Entry point: the whole plan from analysis through scaffold, debugging, comparison and "
         "report, with the tool call that checks each step.",
-        (_PAPER,
-         Argument("paper_type", f"One of {_FAMILIES}, other; adds that family's tips and the mechanism "
-                                "checks every family shares (other: the mechanisms alone).",
-                  default=f"not stated (if it is one of {_FAMILIES}, use the paper_type_tips prompt)",
-                  choices=PAPER_TYPES + ("other",), aliases=_PAPER_TYPE_ALIASES),
-         _NOTES),
+        (
+            _PAPER,
+            Argument(
+                "paper_type",
+                f"One of {_FAMILIES}, other; adds that family's tips and the mechanism "
+                "checks every family shares (other: the mechanisms alone).",
+                default=f"not stated (if it is one of {_FAMILIES}, use the paper_type_tips prompt)",
+                choices=PAPER_TYPES + ("other",),
+                aliases=_PAPER_TYPE_ALIASES,
+            ),
+            _NOTES,
+        ),
         arrange=_append_paper_type_tips,
     ),
     PromptSpec(
-        "pre_implementation_analysis", "Pre-implementation analysis",
+        "pre_implementation_analysis",
+        "Pre-implementation analysis",
         "Before any code: the minimal algorithm, the components, the tricky parts, and the "
         "reference numbers (init loss, parameter count, metrics) the checking tools will need.",
         (_PAPER, _NOTES),
     ),
-    PromptSpec("scaffold_data", "Scaffold step 1: data",
-               "Build get_batch on synthetic data first; checked with inspect_data.",
-               (_COMPONENT, _PAPER_OPTIONAL)),
-    PromptSpec("scaffold_model", "Scaffold step 2: model",
-               "Build the architecture layer by layer; checked with inspect_model and check_initialization.",
-               (_COMPONENT, _PAPER_OPTIONAL)),
-    PromptSpec("scaffold_loss", "Scaffold step 3: loss",
-               "Implement the objective term by term; checked with check_initialization (ln C at init) "
-               "and gradient_check, including numerical checks of custom ops.",
-               (_COMPONENT, _PAPER_OPTIONAL)),
-    PromptSpec("scaffold_training_loop", "Scaffold step 4: training loop",
-               "A minimal loop that memorises 1, 10 and 100 examples; checked with run_overfit_test and lr_sweep.",
-               (_COMPONENT, _PAPER_OPTIONAL)),
-    PromptSpec("scaffold_evaluation", "Scaffold step 5: evaluation",
-               "The paper's exact metrics over several seeds; start_training, training_status, compare_metrics.",
-               (_COMPONENT, _PAPER_OPTIONAL)),
     PromptSpec(
-        "debugging_gauntlet", "The debugging gauntlet",
+        "scaffold_data",
+        "Scaffold step 1: data",
+        "Build get_batch on synthetic data first; checked with inspect_data.",
+        (_COMPONENT, _PAPER_OPTIONAL),
+    ),
+    PromptSpec(
+        "scaffold_model",
+        "Scaffold step 2: model",
+        "Build the architecture layer by layer; checked with inspect_model and check_initialization.",
+        (_COMPONENT, _PAPER_OPTIONAL),
+    ),
+    PromptSpec(
+        "scaffold_loss",
+        "Scaffold step 3: loss",
+        "Implement the objective term by term; checked with check_initialization (ln C at init) "
+        "and gradient_check, including numerical checks of custom ops.",
+        (_COMPONENT, _PAPER_OPTIONAL),
+    ),
+    PromptSpec(
+        "scaffold_training_loop",
+        "Scaffold step 4: training loop",
+        "A minimal loop that memorises 1, 10 and 100 examples; checked with run_overfit_test and lr_sweep.",
+        (_COMPONENT, _PAPER_OPTIONAL),
+    ),
+    PromptSpec(
+        "scaffold_evaluation",
+        "Scaffold step 5: evaluation",
+        "The paper's exact metrics over several seeds; start_training, training_status, compare_metrics.",
+        (_COMPONENT, _PAPER_OPTIONAL),
+    ),
+    PromptSpec(
+        "debugging_gauntlet",
+        "The debugging gauntlet",
         "When training does not work: the ordered tool calls (overfit, gradients, init, learning "
         "rate, dependencies, ablation) and which finding codes to look for. Given a symptom, that "
         "symptom's section alone; an unrecognised symptom lists the sections; none, the whole guide.",
-        (Argument("symptom", "What goes wrong, in your words, e.g. 'loss flat', 'NaN', 'diverges', 'plateaus "
-                             "above the paper', 'train/val gap', 'DQN Q-values explode', 'diffusion samples "
-                             "are noise', 'masked accuracy at the unigram baseline'.",
-                  default="not stated (run the stages in order)"),),
+        (
+            Argument(
+                "symptom",
+                "What goes wrong, in your words, e.g. 'loss flat', 'NaN', 'diverges', 'plateaus "
+                "above the paper', 'train/val gap', 'DQN Q-values explode', 'diffusion samples "
+                "are noise', 'masked accuracy at the unigram baseline'.",
+                default="not stated (run the stages in order)",
+            ),
+        ),
         arrange=_focus_symptom,
     ),
     PromptSpec(
-        "checkpoint_questions", "Checkpoint questions",
+        "checkpoint_questions",
+        "Checkpoint questions",
         "Questions to answer before moving on: why the component exists, how it is implemented, "
         "and how it would look broken (with the tool that would show it).",
-        (Argument("component", "The component in question, e.g. 'multi-head attention'.", required=True,
-                  default="the component you are building now"),
-         Argument("stage", "understanding, implementation or debugging; that stage's questions come first.",
-                  default="all three (understanding, implementation, debugging)", choices=STAGES)),
+        (
+            Argument(
+                "component",
+                "The component in question, e.g. 'multi-head attention'.",
+                required=True,
+                default="the component you are building now",
+            ),
+            Argument(
+                "stage",
+                "understanding, implementation or debugging; that stage's questions come first.",
+                default="all three (understanding, implementation, debugging)",
+                choices=STAGES,
+            ),
+        ),
         arrange=_focus_stage,
     ),
     PromptSpec(
-        "paper_type_tips", "Tips by paper type",
+        "paper_type_tips",
+        "Tips by paper type",
         "The silent bugs of one family of papers and the tool calls that expose them, then the mechanisms "
         "every family shares (frozen copies, conditioning inputs, attention direction, padding, supervised "
         "positions, per-step randomness, schedules) with the check that probes each.",
-        (Argument("paper_type", f"One of {_FAMILIES}; or other, for the mechanism checks alone "
-                                "(aliases: dqn, ddpm, mlm, bert).", required=True,
-                  default="", choices=PAPER_TYPES + ("other",), aliases=_PAPER_TYPE_ALIASES),),
+        (
+            Argument(
+                "paper_type",
+                f"One of {_FAMILIES}; or other, for the mechanism checks alone (aliases: dqn, ddpm, mlm, bert).",
+                required=True,
+                default="",
+                choices=PAPER_TYPES + ("other",),
+                aliases=_PAPER_TYPE_ALIASES,
+            ),
+        ),
         arrange=_only_paper_type,
     ),
     PromptSpec(
-        "session_report", "Session report",
+        "session_report",
+        "Session report",
         "The report that closes a session: goal, prerequisites, notes, checkpoint answers, and "
         "verification steps each tied to a tool result.",
-        (Argument("goal", "What this session set out to build.",
-                  default="not stated (name one component and what 'working' means for it)"),
-         _COMPONENT),
+        (
+            Argument(
+                "goal",
+                "What this session set out to build.",
+                default="not stated (name one component and what 'working' means for it)",
+            ),
+            _COMPONENT,
+        ),
     ),
     PromptSpec(
-        "harness_guide", "Writing the harness file",
+        "harness_guide",
+        "Writing the harness file",
         "How to expose your model and data to the tools: the harness contract, its defaults, "
         "and a complete small example.",
     ),
@@ -296,8 +376,7 @@ def _given(spec: PromptSpec, arguments: Mapping[str, str | None]) -> dict[str, s
             value = dict(arg.aliases).get(value.lower(), value.lower())
             if value not in arg.choices:
                 raise PromptArgumentError(
-                    f"Invalid {name} {value!r} for prompt '{spec.name}'; "
-                    f"valid values: {', '.join(arg.choices)}."
+                    f"Invalid {name} {value!r} for prompt '{spec.name}'; valid values: {', '.join(arg.choices)}."
                 )
         given[name] = value
     missing = [a.name for a in spec.arguments if a.required and a.name not in given]

@@ -62,13 +62,17 @@ def build_server(config: ServerConfig | None = None) -> MCPServer:
 
     @asynccontextmanager
     async def lifespan(_: MCPServer) -> AsyncIterator[Runtime]:
-        async with WorkerPool(
-            python=config.python or partial(find_worker_python, root),
-            root=root,
-            max_workers=config.max_workers,
-            warm=config.warm_pool,
-            threads_per_worker=config.threads_per_worker,
-        ) as pool, executor_for(config, root, pool) as executor, jobs:
+        async with (
+            WorkerPool(
+                python=config.python or partial(find_worker_python, root),
+                root=root,
+                max_workers=config.max_workers,
+                warm=config.warm_pool,
+                threads_per_worker=config.threads_per_worker,
+            ) as pool,
+            executor_for(config, root, pool) as executor,
+            jobs,
+        ):
             yield Runtime(
                 root=root,
                 pool=pool,

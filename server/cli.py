@@ -35,25 +35,79 @@ def parse_args(argv: list[str] | None = None) -> ServerConfig:
     parser = argparse.ArgumentParser(
         prog="implement-paper-mcp", description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--root", type=Path, default=Path.cwd(), help="project root; harness paths are relative to it and nothing outside it is imported (default: current directory)")
-    parser.add_argument("--python", default=os.environ.get("IMPLEMENT_PAPER_PYTHON") or defaults.python, help="interpreter that runs the worker; it needs torch (default: $IMPLEMENT_PAPER_PYTHON, else the first with torch of the project's .venv, venv, .conda, $VIRTUAL_ENV, $CONDA_PREFIX and this one)")
-    parser.add_argument("--timeout-s", type=float, default=defaults.timeout_s, help="default wall-clock limit per tool call (default: %(default)s)")
-    parser.add_argument("--memory-limit-mb", type=float, default=defaults.memory_limit_mb, help="resident memory cap of one worker's process tree; 0 disables (default: %(default)s)")
-    parser.add_argument("--max-workers", type=int, default=defaults.max_workers, help="tool calls running user code at once; others queue (default: %(default)s)")
-    parser.add_argument("--threads-per-worker", type=int, default=None, help="torch intra-op threads of each worker (default: the cores this process may use, divided by --max-workers)")
-    parser.add_argument("--no-warm-pool", action="store_true", help="start a fresh interpreter per call instead of forking a warm one")
+    parser.add_argument(
+        "--root",
+        type=Path,
+        default=Path.cwd(),
+        help="project root; harness paths are relative to it and nothing outside it is imported (default: current directory)",
+    )
+    parser.add_argument(
+        "--python",
+        default=os.environ.get("IMPLEMENT_PAPER_PYTHON") or defaults.python,
+        help="interpreter that runs the worker; it needs torch (default: $IMPLEMENT_PAPER_PYTHON, else the first with torch of the project's .venv, venv, .conda, $VIRTUAL_ENV, $CONDA_PREFIX and this one)",
+    )
+    parser.add_argument(
+        "--timeout-s",
+        type=float,
+        default=defaults.timeout_s,
+        help="default wall-clock limit per tool call (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--memory-limit-mb",
+        type=float,
+        default=defaults.memory_limit_mb,
+        help="resident memory cap of one worker's process tree; 0 disables (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--max-workers",
+        type=int,
+        default=defaults.max_workers,
+        help="tool calls running user code at once; others queue (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--threads-per-worker",
+        type=int,
+        default=None,
+        help="torch intra-op threads of each worker (default: the cores this process may use, divided by --max-workers)",
+    )
+    parser.add_argument(
+        "--no-warm-pool", action="store_true", help="start a fresh interpreter per call instead of forking a warm one"
+    )
     parser.add_argument("--transport", choices=["stdio", "http"], default="stdio", help="default: stdio")
     parser.add_argument("--host", default=defaults.host, help="HTTP bind address (default: %(default)s)")
     parser.add_argument("--port", type=int, default=defaults.port, help="HTTP port (default: %(default)s)")
-    parser.add_argument("--auth-token", default=os.environ.get("IMPLEMENT_PAPER_TOKEN"), help="bearer token every HTTP request must carry (default: $IMPLEMENT_PAPER_TOKEN)")
-    parser.add_argument("--allowed-hosts", default="", help="comma-separated Host names HTTP clients may use besides this machine's own names and addresses, e.g. a proxy's name (name, name:port or name:*)")
-    parser.add_argument("--executor", choices=["local", "ray"], default="local", help="where training seeds, lr_sweep grid chunks and ablations run: this machine's worker pool, or a Ray cluster (pip install 'implement-paper-mcp[ray]')")
-    parser.add_argument("--ray-address", default=None, help="--executor ray: the cluster to join, 'auto' or 'ray://host:10001' (default: start a local Ray instance)")
-    parser.add_argument("--ray-project-path", default=None, help="--executor ray: where the project is on every node (a shared filesystem), so nothing is uploaded")
+    parser.add_argument(
+        "--auth-token",
+        default=os.environ.get("IMPLEMENT_PAPER_TOKEN"),
+        help="bearer token every HTTP request must carry (default: $IMPLEMENT_PAPER_TOKEN)",
+    )
+    parser.add_argument(
+        "--allowed-hosts",
+        default="",
+        help="comma-separated Host names HTTP clients may use besides this machine's own names and addresses, e.g. a proxy's name (name, name:port or name:*)",
+    )
+    parser.add_argument(
+        "--executor",
+        choices=["local", "ray"],
+        default="local",
+        help="where training seeds, lr_sweep grid chunks and ablations run: this machine's worker pool, or a Ray cluster (pip install 'implement-paper-mcp[ray]')",
+    )
+    parser.add_argument(
+        "--ray-address",
+        default=None,
+        help="--executor ray: the cluster to join, 'auto' or 'ray://host:10001' (default: start a local Ray instance)",
+    )
+    parser.add_argument(
+        "--ray-project-path",
+        default=None,
+        help="--executor ray: where the project is on every node (a shared filesystem), so nothing is uploaded",
+    )
     parser.add_argument("--log-level", default="WARNING", help="stderr logging level (default: %(default)s)")
     ns = parser.parse_args(argv)
     _check_args(parser, ns)
-    logging.basicConfig(level=ns.log_level.upper(), stream=sys.stderr, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    logging.basicConfig(
+        level=ns.log_level.upper(), stream=sys.stderr, format="%(asctime)s %(name)s %(levelname)s %(message)s"
+    )
     return _config(ns)
 
 

@@ -176,7 +176,9 @@ class JsonRpcGate:
                 return
             body.extend(message.get("body", b""))
             if len(body) > MAX_BODY_BYTES:
-                cap = f"the request body is over this server's cap of {MAX_BODY_BYTES} bytes ({MAX_BODY_BYTES >> 20} MiB)"
+                cap = (
+                    f"the request body is over this server's cap of {MAX_BODY_BYTES} bytes ({MAX_BODY_BYTES >> 20} MiB)"
+                )
                 problem = RpcProblem(INVALID_REQUEST, cap + ": put large data in a file of the project")
                 return await _rpc_error(send, 413, problem)
             if not message.get("more_body", False):
@@ -315,8 +317,10 @@ class GuardedH11Protocol(H11Protocol):
     def _expire(self, armed_with) -> None:
         """Close unless a whole request arrived since the deadline was armed."""
         cycle = self.cycle
-        stalled = cycle is None or (cycle is armed_with and cycle.response_complete) or (
-            not cycle.response_complete and cycle.more_body
+        stalled = (
+            cycle is None
+            or (cycle is armed_with and cycle.response_complete)
+            or (not cycle.response_complete and cycle.more_body)
         )
         if stalled and not self.transport.is_closing():
             self.transport.close()

@@ -30,7 +30,11 @@ PROBE = "import importlib.util as u, sys; sys.stdout.write(' '.join(m for m in s
 def candidates(root: Path) -> list[tuple[str, Path]]:
     """(where it came from, interpreter path), in the order they are tried, without repeats."""
     found = [(f"the project's {name}", root / name / "bin" / "python") for name in PROJECT_ENVS]
-    found += [(f"${var}", Path(os.environ[var]) / "bin" / "python") for var in ("VIRTUAL_ENV", "CONDA_PREFIX") if os.environ.get(var)]
+    found += [
+        (f"${var}", Path(os.environ[var]) / "bin" / "python")
+        for var in ("VIRTUAL_ENV", "CONDA_PREFIX")
+        if os.environ.get(var)
+    ]
     found.append(("the server's own", Path(sys.executable)))
     first: dict[Path, str] = {}  # $VIRTUAL_ENV is often the project's .venv, or the server's own
     for origin, path in found:

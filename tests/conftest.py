@@ -52,10 +52,14 @@ EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
 
 @asynccontextmanager
-async def example_client(tmp_path_factory: pytest.TempPathFactory, name: str, timeout_s: float) -> AsyncIterator[Client]:
+async def example_client(
+    tmp_path_factory: pytest.TempPathFactory, name: str, timeout_s: float
+) -> AsyncIterator[Client]:
     """A client on a server rooted at a copy of examples/<name>, so .implement-paper/ never lands in git."""
     root = tmp_path_factory.mktemp(name)
-    shutil.copytree(EXAMPLES / name, root, dirs_exist_ok=True, ignore=shutil.ignore_patterns(".implement-paper", "__pycache__"))
+    shutil.copytree(
+        EXAMPLES / name, root, dirs_exist_ok=True, ignore=shutil.ignore_patterns(".implement-paper", "__pycache__")
+    )
     async with connect(root, timeout_s=timeout_s) as client:
         yield client
 

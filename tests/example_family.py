@@ -12,7 +12,14 @@ from types import ModuleType
 
 from conftest import EXAMPLES, assert_clean, call, codes
 
-QUICK_TOOLS = ("inspect_data", "inspect_model", "check_initialization", "gradient_check", "check_dependencies", "run_overfit_test")
+QUICK_TOOLS = (
+    "inspect_data",
+    "inspect_model",
+    "check_initialization",
+    "gradient_check",
+    "check_dependencies",
+    "run_overfit_test",
+)
 
 
 def cases(name: str) -> ModuleType:
@@ -47,6 +54,8 @@ def session_verdict(name: str, steps: int, tmp: Path) -> str:
     root = tmp / name
     shutil.copytree(EXAMPLES / name, root, ignore=shutil.ignore_patterns(".implement-paper", "__pycache__"))
     shutil.copy(EXAMPLES / "agent.py", tmp / "agent.py")
-    done = subprocess.run([sys.executable, str(root / "session.py"), "--steps", str(steps)], capture_output=True, text=True, timeout=900)
+    done = subprocess.run(
+        [sys.executable, str(root / "session.py"), "--steps", str(steps)], capture_output=True, text=True, timeout=900
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     return done.stdout.strip().splitlines()[-1]

@@ -28,7 +28,14 @@ def free_port() -> int:
 
 
 def _ports() -> list[str]:
-    names = ["--port", "--ray-client-server-port", "--dashboard-agent-listen-port", "--dashboard-agent-grpc-port", "--metrics-export-port", "--runtime-env-agent-port"]
+    names = [
+        "--port",
+        "--ray-client-server-port",
+        "--dashboard-agent-listen-port",
+        "--dashboard-agent-grpc-port",
+        "--metrics-export-port",
+        "--runtime-env-agent-port",
+    ]
     return [arg for name in names for arg in (name, str(free_port()))]
 
 
@@ -48,7 +55,20 @@ def cluster_pids(temp_dir: str) -> list[int]:
 def ray_head(num_cpus: int = 2, env: dict[str, str] | None = None):
     """Start a head node; yield its address ("127.0.0.1:port") and its temp dir."""
     temp_dir = tempfile.mkdtemp(prefix="r", dir="/tmp")  # short: Ray's socket paths have a length limit
-    args = [str(RAY), "start", "--head", "--node-ip-address", "127.0.0.1", "--num-cpus", str(num_cpus), "--temp-dir", temp_dir, "--include-dashboard", "false", *_ports()]
+    args = [
+        str(RAY),
+        "start",
+        "--head",
+        "--node-ip-address",
+        "127.0.0.1",
+        "--num-cpus",
+        str(num_cpus),
+        "--temp-dir",
+        temp_dir,
+        "--include-dashboard",
+        "false",
+        *_ports(),
+    ]
     address = f"127.0.0.1:{args[args.index('--port') + 1]}"
     try:
         started = subprocess.run(args, capture_output=True, text=True, timeout=120, env={**os.environ, **(env or {})})

@@ -44,7 +44,12 @@ async def test_removing_the_broken_component_makes_it_train(client):
 
 
 async def test_same_seed_gives_the_same_run(client):
-    args = {"harness": "clean_mlp.py", "model_kwargs": {"hidden": 32}, "variants": {"same": {"hidden": 64}, "full": {}}, "steps": 30}
+    args = {
+        "harness": "clean_mlp.py",
+        "model_kwargs": {"hidden": 32},
+        "variants": {"same": {"hidden": 64}, "full": {}},
+        "steps": 30,
+    }
     result = await call(client, "run_ablation", {**args, "model_kwargs": None})
     variants = by_name(result)
     assert variants["same"]["curve"] == variants["full"]["curve"] == variants["baseline"]["curve"]
@@ -55,7 +60,11 @@ async def test_same_seed_gives_the_same_run(client):
 
 
 async def test_a_switch_build_model_ignores_has_no_effect(client):
-    args = {"harness": "ablation_ignored_switch.py", "variants": {"no_pe": {"use_pe": False}, "narrow": {"hidden": 16}}, "steps": 40}
+    args = {
+        "harness": "ablation_ignored_switch.py",
+        "variants": {"no_pe": {"use_pe": False}, "narrow": {"hidden": 16}},
+        "steps": 40,
+    }
     result = await call(client, "run_ablation", args)
     assert result["status"] == "warn" and codes(result, "warning") == {"variant_has_no_effect"}
     found = finding_of(result, "variant_has_no_effect")
@@ -65,11 +74,19 @@ async def test_a_switch_build_model_ignores_has_no_effect(client):
 @pytest.mark.slow
 async def test_a_component_that_helps_is_not_a_bug(client):
     # The no-BN baseline barely learns in 150 SGD steps; switching BN on is the paper's point, not a fix.
-    args = {"harness": "ablation_sigmoid_bn.py", "variants": {"bn": {"batch_norm": True}}, "seeds": [0, 1], "lr": 0.5, "steps": 150}
+    args = {
+        "harness": "ablation_sigmoid_bn.py",
+        "variants": {"bn": {"batch_norm": True}},
+        "seeds": [0, 1],
+        "lr": 0.5,
+        "steps": 150,
+    }
     result = await call(client, "run_ablation", args)
     assert_clean(result)
     details = result["details"]
-    assert details["rank_by"] == "test_accuracy" and details["mode"] == "max" and details["ranking"] == ["bn", "baseline"]
+    assert (
+        details["rank_by"] == "test_accuracy" and details["mode"] == "max" and details["ranking"] == ["bn", "baseline"]
+    )
     assert by_name(result)["bn"]["within_noise"] is False and len(by_name(result)["bn"]["values"]) == 2
     assert "helps" in finding_of(result, "variant_beats_baseline")["suggestion"]
     assert "fix" not in result["summary"]
@@ -80,24 +97,37 @@ async def test_differences_within_the_seed_spread_are_noise(client):
     result = await call(client, "run_ablation", args)
     assert_clean(result)
     assert result["details"]["ranking"][0] == "wider" and by_name(result)["wider"]["within_noise"] is True
-    assert "variant_beats_baseline" not in codes(result) and "Within seed noise of the baseline: wider" in result["summary"]
+    assert (
+        "variant_beats_baseline" not in codes(result)
+        and "Within seed noise of the baseline: wider" in result["summary"]
+    )
 
 
 @pytest.mark.slow
 async def test_a_variant_without_a_loss_term_is_ranked_by_the_objective(client):
     args = {"harness": "ablation_vae_kl.py", "variants": {"no_kl": {"beta": 0.0}}, "steps": 150, "lr": 0.01}
     by_objective = await call(client, "run_ablation", args)
-    assert by_objective["details"]["rank_by"] == "test_elbo" and by_objective["details"]["ranking"] == ["baseline", "no_kl"]
+    assert by_objective["details"]["rank_by"] == "test_elbo" and by_objective["details"]["ranking"] == [
+        "baseline",
+        "no_kl",
+    ]
     by_loss = await call(client, "run_ablation", {**args, "rank_by": "loss"})
     assert by_loss["details"]["ranking"] == ["no_kl", "baseline"]  # a lower loss: it lacks the KL
     assert "not comparable" in by_loss["summary"] and "Best" not in by_loss["summary"]
     assert "no longer the sum of its terms" in by_loss["summary"] and "rank_by='test_elbo'" in by_loss["summary"]
-    assert by_loss["details"]["variants"][0]["adds_up"] is True and by_loss["details"]["variants"][1]["adds_up"] is False
+    assert (
+        by_loss["details"]["variants"][0]["adds_up"] is True and by_loss["details"]["variants"][1]["adds_up"] is False
+    )
     assert "variant_beats_baseline" not in codes(by_loss)
 
 
 async def test_rank_by_an_unknown_metric_lists_the_metrics(client):
-    args = {"harness": "ablation_sigmoid_bn.py", "variants": {"bn": {"batch_norm": True}}, "steps": 5, "rank_by": "val_acc"}
+    args = {
+        "harness": "ablation_sigmoid_bn.py",
+        "variants": {"bn": {"batch_norm": True}},
+        "steps": 5,
+        "rank_by": "val_acc",
+    }
     result = await call(client, "run_ablation", args)
     assert codes(result) == {"harness_error"} and "test_accuracy" in result["findings"][0]["message"]
 
@@ -140,7 +170,12 @@ def test_a_switch_named_after_a_loss_term_makes_losses_incomparable():
 
 
 async def test_a_variant_whose_loss_blows_up_gets_a_finding(client):
-    args = {"harness": "ablation_grad_sign.py", "variants": {"straight_through": {"straight_through": True}}, "steps": 100, "lr": 0.05}
+    args = {
+        "harness": "ablation_grad_sign.py",
+        "variants": {"straight_through": {"straight_through": True}},
+        "steps": 100,
+        "lr": 0.05,
+    }
     result = await call(client, "run_ablation", args)
     found = finding_of(result, "diverged")
     assert found["where"] == "straight_through" and found["severity"] == "warning"
@@ -148,7 +183,12 @@ async def test_a_variant_whose_loss_blows_up_gets_a_finding(client):
 
 
 async def test_a_variant_that_restates_the_baseline_is_not_trained_again(client):
-    args = {"harness": "clean_mlp.py", "model_kwargs": {"hidden": 32}, "variants": {"full": {}, "again": {"hidden": 32}, "wide": {"hidden": 48}}, "steps": 30}
+    args = {
+        "harness": "clean_mlp.py",
+        "model_kwargs": {"hidden": 32},
+        "variants": {"full": {}, "again": {"hidden": 32}, "wide": {"hidden": 48}},
+        "steps": 30,
+    }
     result = await call(client, "run_ablation", args)
     variants = by_name(result)
     assert variants["full"]["restates_baseline"] and variants["again"]["restates_baseline"]

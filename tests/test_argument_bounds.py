@@ -28,7 +28,11 @@ async def refused(client, tool: str, arguments: dict) -> str:
         ("run_ablation", {"harness": "ablation_sigmoid_bn.py", "variants": {"a": {}}, "seeds": [-1, 10**20]}, "seeds"),
         ("training_status", {"run_id": "x", "reach": {HUGE: 1.0}}, "reach"),
         ("inspect_data", {"harness": "clean_mlp.py", "splits": [HUGE]}, "splits"),
-        ("gradient_check", {"harness": "clean_mlp.py", "numerical": {"function": HUGE, "input_shapes": [[2]]}}, "function"),
+        (
+            "gradient_check",
+            {"harness": "clean_mlp.py", "numerical": {"function": HUGE, "input_shapes": [[2]]}},
+            "function",
+        ),
         ("inspect_model", {"harness": "h" * 5000}, "harness"),
         ("inspect_model", {"harness": "clean_mlp.py", "names": {f"role{i}": "f" for i in range(1000)}}, "names"),
     ],
@@ -47,5 +51,7 @@ async def test_an_infinite_tolerance_is_refused_not_failed_later(client):
 
 
 async def test_bounded_schemas_still_take_ordinary_calls(client):
-    result = await call(client, "compare_metrics", {"reported": {"accuracy": 90.0}, "measured": {"accuracy": [89.9, 90.1]}})
+    result = await call(
+        client, "compare_metrics", {"reported": {"accuracy": 90.0}, "measured": {"accuracy": [89.9, 90.1]}}
+    )
     assert result["status"] == "pass"

@@ -112,7 +112,9 @@ async def test_an_ambiguous_name_asks_for_higher_is_better(client):
     assert codes(result, "warning") == {"metric_mismatch"} and "higher_is_better" in result["findings"][0]["suggestion"]
     assert "pass higher_is_better" in result["summary"]
     given = await call(
-        client, "compare_metrics", {"reported": {"delta_t": 1.0}, "measured": {"delta_t": 2.0}, "higher_is_better": False}
+        client,
+        "compare_metrics",
+        {"reported": {"delta_t": 1.0}, "measured": {"delta_t": 2.0}, "higher_is_better": False},
     )
     assert metric(given, "delta_t")["verdict"] == "worse" and metric(given, "delta_t")["direction_from"] == "argument"
 
@@ -155,7 +157,9 @@ async def test_seed_noise_is_never_wider_than_the_metric_range(client):
 
 
 async def test_every_seed_below_the_target_is_not_seed_noise(client):
-    result = await call(client, "compare_metrics", {"reported": {"return": 200.0}, "measured": {"return": [60.0, 190.0, 120.0]}})
+    result = await call(
+        client, "compare_metrics", {"reported": {"return": 200.0}, "measured": {"return": [60.0, 190.0, 120.0]}}
+    )
     row = metric(result, "return")
     assert abs(row["gap"]) <= row["noise_bound"] and not row["within_noise"] and row["verdict"] == "worse"
     assert codes(result, "error") == {"metric_mismatch"} and "every seed is worse" in result["findings"][0]["message"]
@@ -186,7 +190,9 @@ async def test_a_metric_is_judged_against_its_baseline_and_ceiling(client, measu
             "ceiling": {"score": 500.0}, "tolerance": 100}  # fmt: skip
     result = await call(client, "compare_metrics", args)
     assert metric(result, "score")["direction_from"] == "levels"
-    assert {c for c in codes(result) if c in ("below_baseline", "beyond_ceiling", "far_from_ceiling")} == ({code} if code else set())
+    assert {c for c in codes(result) if c in ("below_baseline", "beyond_ceiling", "far_from_ceiling")} == (
+        {code} if code else set()
+    )
 
 
 async def test_far_from_ceiling_is_measured_on_a_log_scale_across_decades(client):

@@ -131,7 +131,9 @@ async def test_inspect_data(client, sent):
         ("data_train_only.py", ["train", "test"]),  # a split get_batch refuses: error
         ("data_nan_feature.py", ["train"]),  # NaN and Inf counts
     ]:
-        await call(client, "inspect_data", {"harness": harness, "splits": splits, "batch_size": 64, "overlap_sample": 1024})
+        await call(
+            client, "inspect_data", {"harness": harness, "splits": splits, "batch_size": 64, "overlap_sample": 1024}
+        )
     assert_contract(DataDetails, sent.answers)
 
 
@@ -144,7 +146,11 @@ async def test_inspect_model(client, sent):
 
 async def test_gradient_check(client, sent):
     await call(client, "gradient_check", {"harness": "grad_vae_clean.py"})  # a loss dict: term_reach
-    await call(client, "gradient_check", {"harness": "grad_bad_backward.py", "numerical": {"function": "Swish", "input_shapes": [[2, 3]]}})
+    await call(
+        client,
+        "gradient_check",
+        {"harness": "grad_bad_backward.py", "numerical": {"function": "Swish", "input_shapes": [[2, 3]]}},
+    )
     assert_contract(GradientDetails, sent.answers)
 
 
@@ -153,7 +159,11 @@ RETURNS_CASE = {"args": [[1, 0, 0, 0, 1], 0.9], "expected": [1.6561, 0.729, 0.81
 
 async def test_check_known_values(client, sent):
     raising = {"args": [[1, 0], 0.9, None, "surplus"], "expected": [1.0, 0.0]}  # too many arguments: an error case
-    await call(client, "check_known_values", {"harness": "known_returns_forward.py", "function": "discounted_returns", "cases": [RETURNS_CASE, raising]})
+    await call(
+        client,
+        "check_known_values",
+        {"harness": "known_returns_forward.py", "function": "discounted_returns", "cases": [RETURNS_CASE, raising]},
+    )
     assert_contract(KnownValuesDetails, sent.answers)
 
 
@@ -161,19 +171,38 @@ async def test_check_known_values(client, sent):
 async def test_run_overfit_test(client, sent):
     await call(client, "run_overfit_test", {"harness": "overfit_tiny_vae.py", "sizes": [1, 4], "steps": 30, "lr": 0.01})
     await call(client, "run_overfit_test", {"harness": "overfit_batchnorm.py", "sizes": [1, 8], "steps": 30})
-    await call(client, "run_overfit_test", {"harness": "clean_mlp.py", "sizes": [1], "steps": 200, "lr": 0.01})  # memorised
+    await call(
+        client, "run_overfit_test", {"harness": "clean_mlp.py", "sizes": [1], "steps": 200, "lr": 0.01}
+    )  # memorised
     await call(client, "run_overfit_test", {"harness": "overfit_log_zero.py", "sizes": [4], "steps": 30})  # non-finite
-    await call(client, "run_overfit_test", {"harness": "no_optimizer_step.py", "sizes": [4], "steps": 10})  # nothing moves
-    await call(client, "run_overfit_test", {"harness": "overfit_reinforce.py", "sizes": [2], "steps": 10})  # on-policy: skipped
-    await call(client, "run_overfit_test", {"harness": "copy_dqn_clean.py", "sizes": [4], "steps": 10})  # a target network
-    assert_contract(OverfitDetails, sent.answers, unfilled={"sizes.curve.terms"})  # train_step values: training runs only
+    await call(
+        client, "run_overfit_test", {"harness": "no_optimizer_step.py", "sizes": [4], "steps": 10}
+    )  # nothing moves
+    await call(
+        client, "run_overfit_test", {"harness": "overfit_reinforce.py", "sizes": [2], "steps": 10}
+    )  # on-policy: skipped
+    await call(
+        client, "run_overfit_test", {"harness": "copy_dqn_clean.py", "sizes": [4], "steps": 10}
+    )  # a target network
+    assert_contract(
+        OverfitDetails, sent.answers, unfilled={"sizes.curve.terms"}
+    )  # train_step values: training runs only
 
 
 @pytest.mark.slow
 async def test_run_ablation(client, sent):
-    args = {"harness": "ablation_vae_kl.py", "variants": {"no_kl": {"beta": 0.0}, "broken": {"no_such_kwarg": 1}}, "steps": 20, "seeds": [0, 1]}
+    args = {
+        "harness": "ablation_vae_kl.py",
+        "variants": {"no_kl": {"beta": 0.0}, "broken": {"no_such_kwarg": 1}},
+        "steps": 20,
+        "seeds": [0, 1],
+    }
     await call(client, "run_ablation", args)
-    await call(client, "run_ablation", {"harness": "train_clean.py", "variants": {"wide": {"hidden": 64}}, "steps": 10, "rank_by": "accuracy"})
+    await call(
+        client,
+        "run_ablation",
+        {"harness": "train_clean.py", "variants": {"wide": {"hidden": 64}}, "steps": 10, "rank_by": "accuracy"},
+    )
     assert_contract(AblationDetails, sent.answers, unfilled={"variants.non_finite_at_step", "variants.curve.terms"})
 
 
@@ -244,7 +273,12 @@ async def test_check_dependencies(client, sent):
 
 async def test_check_initialization(client, sent):
     """Attention rows, dead ReLUs, saturated tanh units, a loss dict's terms."""
-    for harness in ("init_attention_saturated.py", "init_dead_relu.py", "init_huge_tanh.py", "init_tiny_vae_recon_mean.py"):
+    for harness in (
+        "init_attention_saturated.py",
+        "init_dead_relu.py",
+        "init_huge_tanh.py",
+        "init_tiny_vae_recon_mean.py",
+    ):
         await call(client, "check_initialization", {"harness": harness, "batch_size": 16})
     assert_contract(InitDetails, sent.answers)
 
@@ -267,13 +301,26 @@ ARGUMENTS = {
     "cancel_training": ["run_id"],
     "list_runs": ["limit"],
     "compare_metrics": [
-        "baseline", "bounds", "ceiling", "higher_is_better", "measured", "rel_tolerance", "reported", "reported_is",
-        "run_id", "tolerance",
+        "baseline",
+        "bounds",
+        "ceiling",
+        "higher_is_better",
+        "measured",
+        "rel_tolerance",
+        "reported",
+        "reported_is",
+        "run_id",
+        "tolerance",
     ],
 }
-REQUIRED = {"check_known_values": {"harness", "function", "cases"}, "run_ablation": {"harness", "variants"},
-            "compare_metrics": {"reported"}, "training_status": {"run_id"}, "cancel_training": {"run_id"},
-            "list_runs": set()}
+REQUIRED = {
+    "check_known_values": {"harness", "function", "cases"},
+    "run_ablation": {"harness", "variants"},
+    "compare_metrics": {"reported"},
+    "training_status": {"run_id"},
+    "cancel_training": {"run_id"},
+    "list_runs": set(),
+}
 ENVELOPE = {"status", "summary", "findings", "details", "run", "artifacts"}
 
 

@@ -64,8 +64,12 @@ async def test_clean_transformer_block_on_float_sequences(client):
     assert_clean(result)
     causal = result["details"]["causal"]
     assert causal["plan"] == "cuts" and causal["probes"] == [0, 2, 4, 6]  # the cheap default: 4 cuts
-    assert causal["covered_pairs"] == 25 and causal["total_pairs"] == 28 and "exhaustive=true" in causal["not_ruled_out"]
-    exhaustive = await call(client, "check_dependencies", {"harness": "dep_clean_block.py", "mode": "causal", "exhaustive": True})
+    assert (
+        causal["covered_pairs"] == 25 and causal["total_pairs"] == 28 and "exhaustive=true" in causal["not_ruled_out"]
+    )
+    exhaustive = await call(
+        client, "check_dependencies", {"harness": "dep_clean_block.py", "mode": "causal", "exhaustive": True}
+    )
     assert_clean(exhaustive)
     assert exhaustive["details"]["causal"]["checked"] == list(range(7))
     assert exhaustive["details"]["causal"]["not_ruled_out"] is None
@@ -96,9 +100,13 @@ async def test_causal_mode_on_a_classifier_says_what_is_missing(client):
 
 
 async def test_default_causal_check_costs_a_few_passes_and_exhaustive_one_per_position(client):
-    cheap = (await call(client, "check_dependencies", {"harness": "dep_causal_lm.py", "mode": "causal"}))["details"]["cost"]
+    cheap = (await call(client, "check_dependencies", {"harness": "dep_causal_lm.py", "mode": "causal"}))["details"][
+        "cost"
+    ]
     # 4 cuts striped one per example of 4: one cotangent, one input-only backward
-    assert cheap["forward_passes"] == 1 and cheap["cotangents"] == 1 and cheap["backward_calls"] == 1 and cheap["batched"]
+    assert (
+        cheap["forward_passes"] == 1 and cheap["cotangents"] == 1 and cheap["backward_calls"] == 1 and cheap["batched"]
+    )
     args = {"harness": "dep_causal_lm.py", "mode": "causal", "max_positions": 7}  # >= T-1: every position
     every = await call(client, "check_dependencies", args)
     assert_clean(every)
@@ -163,11 +171,18 @@ async def test_encoder_decoder_dict_batch_through_the_forward_hook(client):
     clean = await call(client, "check_dependencies", {"harness": "dep_encdec_dict.py", "mode": "both", "input": "tgt"})
     assert_clean(clean)
     assert clean["details"]["input"] == "tgt" and clean["details"]["output_shape"] == [4, 5, 12]
-    assert_clean(await call(client, "check_dependencies", {"harness": "dep_encdec_dict.py", "mode": "position", "input": "src"}))
+    assert_clean(
+        await call(client, "check_dependencies", {"harness": "dep_encdec_dict.py", "mode": "position", "input": "src"})
+    )
     args = {"harness": "dep_encdec_dict.py", "mode": "causal", "input": "tgt", "model_kwargs": {"decoder_mask": False}}
     leak = await call(client, "check_dependencies", args)
     assert codes(leak, "error") == {"future_leakage"} and leak["findings"][0]["where"] == "decoder.self_attn"
-    args = {"harness": "dep_encdec_dict.py", "mode": "position", "input": "src", "model_kwargs": {"src_positions": False}}
+    args = {
+        "harness": "dep_encdec_dict.py",
+        "mode": "position",
+        "input": "src",
+        "model_kwargs": {"src_positions": False},
+    }
     blind = await call(client, "check_dependencies", args)
     assert codes(blind, "error") == {"no_positional_information"}
     assert blind["details"]["position"]["per_position"] is False  # source and output lengths differ: whole output
@@ -194,7 +209,12 @@ def test_attention_recorder_names_the_dim_and_the_mask_pattern():
         torch.nn.functional.scaled_dot_product_attention(q, k, k)
         torch.nn.functional.scaled_dot_product_attention(q, longer, longer)  # cross-attention: not recorded
     assert [(c["dim"], c["mask"]) for c in calls] == [
-        (-1, "causal"), (-2, "off_by_1"), (-1, "transposed"), (-1, "causal"), (-1, "causal"), (-1, "none")
+        (-1, "causal"),
+        (-2, "off_by_1"),
+        (-1, "transposed"),
+        (-1, "causal"),
+        (-1, "causal"),
+        (-1, "none"),
     ]
 
 

@@ -58,7 +58,11 @@ async def test_a_padded_bidirectional_encoder_is_clean(client):
     [
         ("dep_encoder_causal.py", "encoder_not_bidirectional", "error"),
         ("dep_encoder_pad_queries.py", "padding_leak", "error"),
-        ("dep_encoder_pad_inverted.py", "padding_leak", "error"),  # alone: real rows see only padding, not a causal mask
+        (
+            "dep_encoder_pad_inverted.py",
+            "padding_leak",
+            "error",
+        ),  # alone: real rows see only padding, not a causal mask
         ("dep_encoder_loss_unmasked.py", "loss_on_unselected_positions", "error"),
         ("dep_encoder_all_positions.py", "loss_on_unselected_positions", "warning"),
     ],

@@ -59,7 +59,9 @@ def test_the_documents_hold_an_example_of_every_tool():
 def test_example_call_is_valid(label, tool, arguments):
     assert not isinstance(arguments, Exception), f"{label}: {tool} is not followed by a JSON object: {arguments}"
     model = ARGS[tool]
-    unknown = set(arguments) - set(model.model_fields)  # the server refuses these (tools/runtime/tool_call.py: reject_unknown)
+    unknown = set(arguments) - set(
+        model.model_fields
+    )  # the server refuses these (tools/runtime/tool_call.py: reject_unknown)
     assert not unknown, f"{label}: {tool} takes no {sorted(unknown)}; it takes {sorted(model.model_fields)}"
     try:
         model.model_validate(arguments)
@@ -68,7 +70,9 @@ def test_example_call_is_valid(label, tool, arguments):
 
 
 # The guides and SKILL.md, which agents read; the README and docs/ are the reference, for people.
-@pytest.mark.parametrize("label", [label for label, _ in documents() if not label.startswith(("README.md", "docs/", "tools/"))])
+@pytest.mark.parametrize(
+    "label", [label for label, _ in documents() if not label.startswith(("README.md", "docs/", "tools/"))]
+)
 def test_guides_write_calls_one_way(label):
     """Guides are read by agents, which copy what they see: no Python-style calls beside the JSON ones."""
     text = dict(documents())[label]

@@ -49,14 +49,21 @@ def test_session_reproduces(tmp_path):
     assert session_verdict("dqn", steps=2000, tmp=tmp_path) == "reproduced: yes"
 
 
-@pytest.mark.parametrize("bug, code", [("bug_target_not_detached.py", "gradient_through_target"),
-                                       ("bug_no_terminal_mask.py", "unused_batch_key"),
-                                       ("bug_wrong_action_index.py", "unused_batch_key"),
-                                       ("bug_gamma_one.py", "undiscounted_target")])
+@pytest.mark.parametrize(
+    "bug, code",
+    [
+        ("bug_target_not_detached.py", "gradient_through_target"),
+        ("bug_no_terminal_mask.py", "unused_batch_key"),
+        ("bug_wrong_action_index.py", "unused_batch_key"),
+        ("bug_gamma_one.py", "undiscounted_target"),
+    ],
+)
 async def test_check_dependencies_names_the_mechanism_of_the_twin(family, bug, code):
     result = await call(family, "check_dependencies", {"harness": bug})
     assert code in codes(result), result["summary"]
-    assert any(word in result["summary"] for word in ("next_states", "terminal", "actions", "Q-value")), result["summary"]
+    assert any(word in result["summary"] for word in ("next_states", "terminal", "actions", "Q-value")), result[
+        "summary"
+    ]
 
 
 async def test_overfit_memorises_fixed_transitions_of_a_replay_agent(family):

@@ -19,7 +19,11 @@ KNOWN = {
     "chosen_log_probs": {"args": [[[1.0, 0.0], [0.0, 1.0]], [1, 0]], "expected": [LOG_LOW, LOG_LOW]},
     "surrogate_loss": {"args": [[-0.5, -1.0], [1.0, -2.0]], "expected": -0.75},
 }
-BUGS = {"bug_forward_returns.py": "discounted_returns", "bug_wrong_actions.py": "chosen_log_probs", "bug_pg_sign.py": "surrogate_loss"}
+BUGS = {
+    "bug_forward_returns.py": "discounted_returns",
+    "bug_wrong_actions.py": "chosen_log_probs",
+    "bug_pg_sign.py": "surrogate_loss",
+}
 
 
 @pytest.fixture(scope="module")
@@ -71,7 +75,10 @@ async def test_each_planted_bug_fails_its_known_value(rl, bug, function):
 async def test_training_climbs_the_return_and_flipped_or_wrong_gradients_do_not(rl):
     """Clean: the return rises with no finding; PG sign flipped / wrong actions: objective_not_improving."""
     short = {"steps": 60, "lr": 1e-2, "batch_size": 16, "eval_every": 20}
-    ids = {h: (await call(rl, "start_training", {"harness": h, **short}))["details"]["run_id"] for h in (H, "bug_pg_sign.py", "bug_wrong_actions.py")}
+    ids = {
+        h: (await call(rl, "start_training", {"harness": h, **short}))["details"]["run_id"]
+        for h in (H, "bug_pg_sign.py", "bug_wrong_actions.py")
+    }
     clean = await wait(rl, ids[H])
     assert_clean(clean)
     history = [p["metrics"]["return"] for p in clean["details"]["seeds"][0]["history"]]

@@ -41,7 +41,9 @@ async def test_training_reaches_99_percent_token_accuracy(client):
     args = {"harness": HARNESS, "steps": 300, "lr": LR, "batch_size": 64, "eval_every": 100}
     run_id = (await call(client, "start_training", args))["details"]["run_id"]
     for _ in range(6):  # 300 steps take about 20 s on one idle core
-        status = await call(client, "training_status", {"run_id": run_id, "wait_s": 50, "reach": {"token_accuracy": 0.99}})
+        status = await call(
+            client, "training_status", {"run_id": run_id, "wait_s": 50, "reach": {"token_accuracy": 0.99}}
+        )
         if status["details"]["status"] not in ("queued", "running"):
             break
     assert_clean(status)
@@ -51,7 +53,11 @@ async def test_training_reaches_99_percent_token_accuracy(client):
 
 @pytest.mark.parametrize(
     "harness, cause",
-    [("bug_no_mask.py", "mask_missing"), ("bug_softmax_queries.py", "softmax_dim"), ("bug_heads_view.py", "heads_merged")],
+    [
+        ("bug_no_mask.py", "mask_missing"),
+        ("bug_softmax_queries.py", "softmax_dim"),
+        ("bug_heads_view.py", "heads_merged"),
+    ],
 )
 async def test_attention_bugs_leak_the_future_with_the_cause_ranked_first(client, harness, cause):
     result = await call(client, "check_dependencies", {"harness": harness, "mode": "causal"})

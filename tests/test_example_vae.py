@@ -16,8 +16,10 @@ H = "harness.py"
 INIT_LOSS = 64 * math.log(2)  # Bernoulli logits near 0: ln 2 per pixel, KL near 0
 KNOWN = {
     "reparameterize": {"args": [[0.0, 1.0], [0.0, 2 * math.log(2)], [1.0, -1.0]], "expected": [1.0, -1.0]},
-    "kl_divergence": {"args": [[[0.0], [1.0], [0.0]], [[0.0], [0.0], [math.log(4)]]],
-                      "expected": [0.0, 0.5, 0.5 * (3 - math.log(4))]},
+    "kl_divergence": {
+        "args": [[[0.0], [1.0], [0.0]], [[0.0], [0.0], [math.log(4)]]],
+        "expected": [0.0, 0.5, 0.5 * (3 - math.log(4))],
+    },
 }
 
 
@@ -51,12 +53,16 @@ async def test_clean_vae_memorises_one_digit_down_to_the_data_entropy(vae):
 
 @pytest.mark.parametrize("function", list(KNOWN))
 async def test_clean_pieces_give_the_hand_worked_values(vae, function):
-    assert_clean(await call(vae, "check_known_values", {"harness": H, "function": function, "cases": [KNOWN[function]]}))
+    assert_clean(
+        await call(vae, "check_known_values", {"harness": H, "function": function, "cases": [KNOWN[function]]})
+    )
 
 
 async def test_ablation_ranks_on_the_test_bound_not_the_loss(vae):
     """Without the KL the training loss is lowest and the held-out bound worst: the objective decides."""
-    result = await call(vae, "run_ablation", {"harness": H, "variants": {"no_kl": {"beta": 0.0}}, "steps": 150, "lr": 3e-3})
+    result = await call(
+        vae, "run_ablation", {"harness": H, "variants": {"no_kl": {"beta": 0.0}}, "steps": 150, "lr": 3e-3}
+    )
     assert_clean(result)
     assert result["details"]["rank_by"] == "test_neg_elbo" and result["details"]["ranking"][-1] == "no_kl"
 
@@ -65,7 +71,9 @@ async def test_ablation_ranks_on_the_test_bound_not_the_loss(vae):
 
 
 async def test_kl_with_the_wrong_sign_falls_below_the_floor(vae):
-    result = await call(vae, "run_overfit_test", {"harness": "bug_kl_sign.py", "sizes": [1, 10], "steps": 200, "lr": 1e-2})
+    result = await call(
+        vae, "run_overfit_test", {"harness": "bug_kl_sign.py", "sizes": [1, 10], "steps": 200, "lr": 1e-2}
+    )
     assert {"loss_below_floor", "negative_kl"} <= codes(result, "error")
     assert not any(size["reached_target"] for size in result["details"]["sizes"])  # never "memorised" at -1e21
 
@@ -88,7 +96,9 @@ async def test_sample_under_no_grad_is_caught_by_gradient_check(vae):
 
 
 async def test_reconstruction_averaged_over_pixels_is_one_64th_of_the_bound(vae):
-    result = await call(vae, "check_initialization", {"harness": "bug_recon_mean.py", "batch_size": 64, "expected_init_loss": INIT_LOSS})
+    result = await call(
+        vae, "check_initialization", {"harness": "bug_recon_mean.py", "batch_size": 64, "expected_init_loss": INIT_LOSS}
+    )
     found = finding_of(result, "init_loss_mismatch")
     assert found["severity"] == "warning" and found["evidence"]["dimension"] == 64
     assert "a mean over D=64 elements where the paper sums" in found["suggestion"]

@@ -47,7 +47,14 @@ async def test_frozen_running_statistics_are_caught_by_the_overfit_test(vision):
 
 
 async def test_ablation_ranks_bn_first_by_the_objective(vision):
-    args = {"harness": "harness.py", "variants": {"no_bn": NO_BN}, "seeds": [0, 1], "steps": 150, "lr": 0.5, "batch_size": 60}
+    args = {
+        "harness": "harness.py",
+        "variants": {"no_bn": NO_BN},
+        "seeds": [0, 1],
+        "steps": 150,
+        "lr": 0.5,
+        "batch_size": 60,
+    }
     result = await call(vision, "run_ablation", args)
     assert_clean(result)
     assert result["details"]["rank_by"] == "test_accuracy" and result["details"]["ranking"] == ["baseline", "no_bn"]
@@ -63,7 +70,15 @@ def _highest_training_lr(result):
 
 
 async def test_bn_trains_at_a_ten_times_higher_rate(vision):
-    grid = {"harness": "harness.py", "mode": "grid", "min_lr": 0.316, "max_lr": 100.0, "num_lrs": 6, "steps": 300, "batch_size": 60}
+    grid = {
+        "harness": "harness.py",
+        "mode": "grid",
+        "min_lr": 0.316,
+        "max_lr": 100.0,
+        "num_lrs": 6,
+        "steps": 300,
+        "batch_size": 60,
+    }
     with_bn = await call(vision, "lr_sweep", grid)
     without = await call(vision, "lr_sweep", {**grid, "model_kwargs": NO_BN})
     assert_clean(without)  # a sigmoid MLP without BN trains, slowly: never no_stable_lr
@@ -71,10 +86,19 @@ async def test_bn_trains_at_a_ten_times_higher_rate(vision):
 
 
 async def _reach(vision, model_kwargs):
-    args = {"harness": "harness.py", "model_kwargs": model_kwargs, "steps": 250, "lr": 0.5, "batch_size": 60, "eval_every": 25}
+    args = {
+        "harness": "harness.py",
+        "model_kwargs": model_kwargs,
+        "steps": 250,
+        "lr": 0.5,
+        "batch_size": 60,
+        "eval_every": 25,
+    }
     run_id = (await call(vision, "start_training", args))["details"]["run_id"]
     while True:
-        status = await call(vision, "training_status", {"run_id": run_id, "wait_s": 30, "reach": {"test_accuracy": 0.9}})
+        status = await call(
+            vision, "training_status", {"run_id": run_id, "wait_s": 30, "reach": {"test_accuracy": 0.9}}
+        )
         if status["details"]["status"] not in ("queued", "running"):
             return status["details"]["reach"][0]["steps"][0]
 

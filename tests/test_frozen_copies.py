@@ -29,7 +29,9 @@ async def test_a_count_that_misses_without_the_copies_reports_both(client):
 
 async def test_an_unfrozen_target_named_like_a_copy_is_still_a_copy(client):
     result = await call(client, "inspect_model", {"harness": "copy_dqn_target_not_detached.py"})
-    assert result["details"]["copies"] == [{"copy": "target", "source": "online", "params": DQN_ONLINE, "declared": False, "equal_at_build": True}]
+    assert result["details"]["copies"] == [
+        {"copy": "target", "source": "online", "params": DQN_ONLINE, "declared": False, "equal_at_build": True}
+    ]
 
 
 async def test_repeated_trainable_blocks_are_not_copies(client):
@@ -77,7 +79,9 @@ async def test_a_target_never_synced_is_caught_at_the_defaults(client):
 async def test_a_declared_copy_is_counted_apart(client):
     result = await call(client, "inspect_model", {"harness": "copy_declared.py", "expected_param_count": EMA_NET})
     assert_clean(result)
-    assert result["details"]["copies"] == [{"copy": "lagged", "source": "net", "params": EMA_NET, "declared": True, "equal_at_build": True}]
+    assert result["details"]["copies"] == [
+        {"copy": "lagged", "source": "net", "params": EMA_NET, "declared": True, "equal_at_build": True}
+    ]
 
 
 async def test_a_declaration_naming_no_module_is_a_harness_error(client):
@@ -88,7 +92,10 @@ async def test_a_declaration_naming_no_module_is_a_harness_error(client):
 
 
 async def test_a_fixed_teacher_built_apart_is_never_expected_to_sync(client):
-    result = await call(client, "run_overfit_test", {"harness": "copy_fixed_teacher.py", "sizes": [10], "steps": 500,
-                                                     "target_loss": 1e-30})
+    result = await call(
+        client,
+        "run_overfit_test",
+        {"harness": "copy_fixed_teacher.py", "sizes": [10], "steps": 500, "target_loss": 1e-30},
+    )
     assert result["details"]["copies"][0]["copy"] == "teacher" and not result["details"]["copies"][0]["equal_at_build"]
     assert "copy_never_synced" not in codes(result)

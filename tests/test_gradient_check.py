@@ -17,7 +17,6 @@ def load(path):
     return module
 
 
-
 @pytest.mark.parametrize(
     "harness",
     [
@@ -54,7 +53,14 @@ async def test_grad_norms_match_a_plain_torch_backward(client, project_root):
     assert reported["module"] == "0" and reported["depth"] == 0
     assert reported["grad_norm"] == pytest.approx(expected, rel=1e-3)
     report = json.loads((project_root / result["artifacts"][0]["path"]).read_text())
-    assert [p["name"] for p in report["parameters"]] == ["0.weight", "0.bias", "2.weight", "2.bias", "4.weight", "4.bias"]
+    assert [p["name"] for p in report["parameters"]] == [
+        "0.weight",
+        "0.bias",
+        "2.weight",
+        "2.bias",
+        "4.weight",
+        "4.bias",
+    ]
 
 
 @pytest.mark.parametrize(
@@ -114,7 +120,9 @@ async def test_wrong_custom_backward_fails_gradcheck(client):
     found = finding_of(result, "gradcheck_failed")
     assert found["where"] == "Swish (input[0])" and found["evidence"]["max_abs_error"] > 0.1
     worst = found["evidence"]["worst"]
-    x = torch.randn(4, 8, dtype=torch.float64, generator=torch.Generator().manual_seed(0)).view(-1)[worst["input_index"]]
+    x = torch.randn(4, 8, dtype=torch.float64, generator=torch.Generator().manual_seed(0)).view(-1)[
+        worst["input_index"]
+    ]
     s = torch.sigmoid(x)  # the buggy backward returns s; the true derivative adds x * s * (1 - s)
     assert worst["analytic"] == pytest.approx(float(s), abs=1e-9)
     assert worst["numerical"] == pytest.approx(float(s + x * s * (1 - s)), abs=1e-6)
@@ -170,7 +178,9 @@ async def test_vae_sample_under_no_grad_leaves_the_encoder_to_the_kl(client):
 
 
 async def test_disconnected_parameters_suggestion_names_detach_and_no_grad(client):
-    found = finding_of(await call(client, "gradient_check", {"harness": "grad_no_grad_block.py"}), "params_without_grad")
+    found = finding_of(
+        await call(client, "gradient_check", {"harness": "grad_no_grad_block.py"}), "params_without_grad"
+    )
     assert "detached or computed under no_grad" in found["suggestion"]
 
 
@@ -188,7 +198,10 @@ async def test_zero_analytic_gradient_means_a_detached_input(client, harness, de
 
 async def test_all_zero_jacobian_is_inconclusive_not_a_match(client):
     """softmax(1000 x) is one-hot at random inputs: both Jacobians are zero and "max abs error 0" compares nothing."""
-    args = {"harness": "grad_numerical_traps.py", "numerical": {"function": "saturated_softmax", "input_shapes": [[3, 4]]}}
+    args = {
+        "harness": "grad_numerical_traps.py",
+        "numerical": {"function": "saturated_softmax", "input_shapes": [[3, 4]]},
+    }
     result = await call(client, "gradient_check", args)
     assert result["status"] == "inconclusive" and codes(result) == {"nothing_measured"}
     assert not result["details"]["numerical"]["passed"] and "compared nothing" in result["summary"]

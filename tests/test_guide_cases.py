@@ -31,7 +31,7 @@ def quoted_calls(text: str) -> list[dict]:
 def gauntlet_section(start: str) -> str:
     text = read_markdown("debugging_gauntlet")
     begin = text.index(f"## Symptom: {start}")
-    return text[begin:text.find("\n## ", begin + 1)]
+    return text[begin : text.find("\n## ", begin + 1)]
 
 
 def family_calls(family: str) -> list[dict]:

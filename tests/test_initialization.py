@@ -10,8 +10,9 @@ from conftest import HARNESSES, assert_clean, call, codes, finding_of
 pytestmark = pytest.mark.anyio
 
 
-
-@pytest.mark.parametrize("harness", ["clean_mlp.py", "init_clean_tanh.py", "init_clean_cnn.py", "inspect_mnist1d_cnn.py"])
+@pytest.mark.parametrize(
+    "harness", ["clean_mlp.py", "init_clean_tanh.py", "init_clean_cnn.py", "inspect_mnist1d_cnn.py"]
+)
 async def test_clean_models_get_no_warning(client, harness):
     result = await call(client, "check_initialization", {"harness": harness})
     assert_clean(result)
@@ -41,7 +42,12 @@ async def test_weight_std_matches_a_naive_computation(client, monkeypatch):
 async def test_functional_activations_are_seen(client):
     result = await call(client, "check_initialization", {"harness": "inspect_mnist1d_cnn.py"})
     names = [row["where"] for row in result["details"]["activations"]]
-    assert names == ["relu in <model>", "relu after conv1", "relu after conv2", "relu after conv3"]  # x.relu(), no nn.ReLU
+    assert names == [
+        "relu in <model>",
+        "relu after conv1",
+        "relu after conv2",
+        "relu after conv3",
+    ]  # x.relu(), no nn.ReLU
 
 
 async def test_xavier_tanh_net_is_recognised_as_xavier(client):
@@ -52,7 +58,14 @@ async def test_xavier_tanh_net_is_recognised_as_xavier(client):
 async def test_huge_init_saturates_tanh(client):
     result = await call(client, "check_initialization", {"harness": "init_huge_tanh.py"})
     assert "saturated_activations" in codes(result, "warning")
-    assert finding_of(result, "saturated_activations")["where"] in {"1", "3", "5", "7", "9", "11"}  # the nn.Tanh modules
+    assert finding_of(result, "saturated_activations")["where"] in {
+        "1",
+        "3",
+        "5",
+        "7",
+        "9",
+        "11",
+    }  # the nn.Tanh modules
     assert result["details"]["init_schemes"] == {"none": 7}
 
 
@@ -86,7 +99,9 @@ async def test_raw_pixels_are_named_as_the_likely_cause(client):
 async def test_expected_init_loss_overrides_num_classes(client):
     result = await call(client, "check_initialization", {"harness": "clean_mlp.py", "expected_init_loss": 5.0})
     assert "init_loss_mismatch" in codes(result, "warning")
-    loose = await call(client, "check_initialization", {"harness": "clean_mlp.py", "expected_init_loss": 5.0, "tolerance": 3.0})
+    loose = await call(
+        client, "check_initialization", {"harness": "clean_mlp.py", "expected_init_loss": 5.0, "tolerance": 3.0}
+    )
     assert_clean(loose)
 
 
@@ -109,10 +124,17 @@ async def test_answer_stays_compact_on_a_354_module_model(client):
 
 @pytest.mark.parametrize(("attention", "where"), [("manual", "attn"), ("sdpa", "attn"), ("mha", "attn.mha")])
 async def test_scaled_attention_with_default_init_is_quiet(client, attention, where):
-    result = await call(client, "check_initialization", {"harness": "init_attention_clean.py", "model_kwargs": {"attention": attention}})
+    result = await call(
+        client, "check_initialization", {"harness": "init_attention_clean.py", "model_kwargs": {"attention": attention}}
+    )
     assert_clean(result)
     [row] = result["details"]["attention"]
-    assert row["where"] == where and row["shape"] == [1, 4, 12, 12]  # the first example of 128: enough rows, 1/128 the cost
+    assert row["where"] == where and row["shape"] == [
+        1,
+        4,
+        12,
+        12,
+    ]  # the first example of 128: enough rows, 1/128 the cost
     assert row["mean_max_prob"] < 0.4 and row["mean_entropy_ratio"] > 0.9
     assert row["rows_with_one_key"] == 4  # each head's causal first row: one-hot by construction, left out
 
@@ -128,7 +150,11 @@ async def test_rows_a_padding_mask_leaves_two_keys_are_peaked_by_the_mask_not_th
 
 @pytest.mark.parametrize(("attention", "where"), [("manual", "attn"), ("sdpa", "attn"), ("mha", "attn.mha")])
 async def test_unscaled_attention_with_unit_normal_init_saturates(client, attention, where):
-    result = await call(client, "check_initialization", {"harness": "init_attention_saturated.py", "model_kwargs": {"attention": attention}})
+    result = await call(
+        client,
+        "check_initialization",
+        {"harness": "init_attention_saturated.py", "model_kwargs": {"attention": attention}},
+    )
     assert codes(result, "error") == {"saturated_attention"}
     found = finding_of(result, "saturated_attention")
     assert found["where"] == where and found["evidence"]["calls"][where]["mean_max_prob"] > 0.9
@@ -154,7 +180,9 @@ async def test_custom_loss_with_num_classes_is_not_compared_with_ln_c(client):
 
 
 async def test_loss_dict_terms_are_reported_at_init(client):
-    result = await call(client, "check_initialization", {"harness": "overfit_tiny_vae.py", "expected_init_loss": 16 * math.log(2)})
+    result = await call(
+        client, "check_initialization", {"harness": "overfit_tiny_vae.py", "expected_init_loss": 16 * math.log(2)}
+    )
     assert_clean(result)
     terms = result["details"]["terms"]
     assert set(terms) == {"recon", "kl"} and 0 <= terms["kl"] < 1
@@ -169,8 +197,10 @@ async def test_negative_kl_term_at_init(client):
 
 @pytest.mark.parametrize(
     ("harness", "expected", "text"),
-    [("init_tiny_vae_recon_mean.py", 16 * math.log(2), "a mean over D=16 elements where the paper sums"),
-     ("init_loss_summed_over_tokens.py", math.log(16), "a sum over D=12 elements where the paper averages")],
+    [
+        ("init_tiny_vae_recon_mean.py", 16 * math.log(2), "a mean over D=16 elements where the paper sums"),
+        ("init_loss_summed_over_tokens.py", math.log(16), "a sum over D=12 elements where the paper averages"),
+    ],
 )
 async def test_mismatch_by_a_dimension_names_the_reduction(client, harness, expected, text):
     result = await call(client, "check_initialization", {"harness": harness, "expected_init_loss": expected})
@@ -183,7 +213,11 @@ async def test_far_below_without_a_dimension_names_more_than_leakage(client):
     result = await call(client, "check_initialization", {"harness": "clean_mlp.py", "expected_init_loss": 20.0})
     found = finding_of(result, "init_loss_mismatch")
     assert found["evidence"]["dimension"] is None
-    assert "a mean where it sums" in found["suggestion"] and "missing" in found["suggestion"] and "leak" in found["suggestion"]
+    assert (
+        "a mean where it sums" in found["suggestion"]
+        and "missing" in found["suggestion"]
+        and "leak" in found["suggestion"]
+    )
 
 
 async def test_own_cross_entropy_loss_is_compared_with_ln_c(client):

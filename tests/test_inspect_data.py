@@ -6,7 +6,6 @@ from conftest import assert_clean, call, codes, finding_of
 pytestmark = pytest.mark.anyio
 
 
-
 def _tensor(result, split, path):
     summary = next(s for s in result["details"]["splits"] if s["split"] == split)
     return next(t for t in summary["tensors"] if t["path"] == path)
@@ -116,7 +115,10 @@ async def test_bad_splits_are_refused_with_a_reason(client, splits):
     assert result.is_error and "split" in result.content[0].text
 
 
-@pytest.mark.parametrize("harness", ["data_digits_clean.py", "data_token_batch.py", "data_padded_custom_index.py", "data_multi_input_clean.py"])
+@pytest.mark.parametrize(
+    "harness",
+    ["data_digits_clean.py", "data_token_batch.py", "data_padded_custom_index.py", "data_multi_input_clean.py"],
+)
 @pytest.mark.slow
 async def test_normalised_digits_token_ids_padding_and_dict_inputs_are_clean(client, harness):
     result = await call(client, "inspect_data", {"harness": harness})
@@ -132,7 +134,9 @@ async def test_raw_digits_0_to_16_are_unnormalized_whatever_their_std(client):
 
 
 async def test_padding_targets_are_counted_apart_not_out_of_range(client):
-    result = await call(client, "inspect_data", {"harness": "data_token_batch.py", "splits": ["train"], "batch_size": 64})
+    result = await call(
+        client, "inspect_data", {"harness": "data_token_batch.py", "splits": ["train"], "batch_size": 64}
+    )
     labels = _tensor(result, "train", "batch[1]")["labels"]
     assert labels["min"] >= 0 and labels["ignored"] > 0 and labels["ignore_index"] == -100
     assert _tensor(result, "train", "batch[0]")["pixel_levels"] is None  # int64 (B, T): token ids

@@ -9,12 +9,19 @@ pytestmark = pytest.mark.anyio
 
 
 async def test_mnist1d_paper_cnn_has_exactly_5210_parameters(client):
-    result = await call(client, "inspect_model", {"harness": "inspect_mnist1d_cnn.py", "expected_param_count": 5210, "tolerance": 0})
+    result = await call(
+        client, "inspect_model", {"harness": "inspect_mnist1d_cnn.py", "expected_param_count": 5210, "tolerance": 0}
+    )
     assert_clean(result)
     details = result["details"]
     assert details["counts"]["total"] == 5210
     assert details["shape_trace"] == [
-        "input (2, 40)", "conv1: (2, 25, 19)", "conv2: (2, 25, 10)", "conv3: (2, 25, 5)", "linear: (2, 10)", "output (2, 10)"
+        "input (2, 40)",
+        "conv1: (2, 25, 19)",
+        "conv2: (2, 25, 10)",
+        "conv3: (2, 25, 5)",
+        "linear: (2, 10)",
+        "output (2, 10)",
     ]
 
 
@@ -29,7 +36,9 @@ async def test_small_difference_within_tolerance_is_info_only(client):
     within = await call(client, "inspect_model", {"harness": "inspect_mnist1d_cnn.py", "expected_param_count": 5200})
     assert_clean(within)
     assert codes(within, "info") == {"param_count_mismatch"}
-    exact = await call(client, "inspect_model", {"harness": "inspect_mnist1d_cnn.py", "expected_param_count": 5200, "tolerance": 0})
+    exact = await call(
+        client, "inspect_model", {"harness": "inspect_mnist1d_cnn.py", "expected_param_count": 5200, "tolerance": 0}
+    )
     assert codes(exact, "error") == {"param_count_mismatch"}
 
 
@@ -78,7 +87,9 @@ async def test_answer_stays_compact_on_a_354_module_model(client):
 
 
 async def test_forward_error_still_reports_counts(client):
-    result = await call(client, "inspect_model", {"harness": "inspect_mnist1d_cnn.py", "model_kwargs": {"linear_in": 100}})
+    result = await call(
+        client, "inspect_model", {"harness": "inspect_mnist1d_cnn.py", "model_kwargs": {"linear_in": 100}}
+    )
     assert result["status"] == "error" and "user_code_error" in codes(result)
     assert "last module entered: linear" in result["findings"][0]["message"]
     assert result["details"]["counts"]["total"] == 150 + 1900 + 1900 + 1010

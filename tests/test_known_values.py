@@ -36,7 +36,11 @@ def smoothed_ce_by_hand():
     return (row0 + row1) / 2
 
 
-SMOOTHING_CASE = {"args": [[[2.0, 0.0, 0.0], [0.0, 0.0, 0.0]], [0, 2]], "kwargs": {"smoothing": 0.1}, "expected": smoothed_ce_by_hand()}
+SMOOTHING_CASE = {
+    "args": [[[2.0, 0.0, 0.0], [0.0, 0.0, 0.0]], [0, 2]],
+    "kwargs": {"smoothing": 0.1},
+    "expected": smoothed_ce_by_hand(),
+}
 
 
 def known(harness, function, cases, **extra):
@@ -46,7 +50,9 @@ def known(harness, function, cases, **extra):
 def test_the_hand_worked_loss_is_pytorchs():
     """The hand-worked expectation itself agrees with torch's built-in label smoothing."""
     logits, targets = torch.tensor([[2.0, 0, 0], [0, 0, 0]], dtype=torch.float64), torch.tensor([0, 2])
-    assert F.cross_entropy(logits, targets, label_smoothing=0.1).item() == pytest.approx(smoothed_ce_by_hand(), rel=1e-12)
+    assert F.cross_entropy(logits, targets, label_smoothing=0.1).item() == pytest.approx(
+        smoothed_ce_by_hand(), rel=1e-12
+    )
 
 
 @pytest.mark.parametrize(
@@ -66,28 +72,38 @@ async def test_clean_functions_match_their_hand_worked_values(client, harness, f
 
 
 async def test_returns_discounted_forward_in_time_are_caught(client):
-    result = await call(client, "check_known_values", known("known_returns_forward.py", "discounted_returns", RETURN_CASES))
+    result = await call(
+        client, "check_known_values", known("known_returns_forward.py", "discounted_returns", RETURN_CASES)
+    )
     assert result["status"] == "fail" and codes(result) == {"known_value_mismatch"}
     assert result["summary"].startswith("0 of 2 cases match")
     first = finding_of(result, "known_value_mismatch")
     assert first["where"] == "discounted_returns (case 0)"
     worst = first["evidence"]["worst"]
     # Forward in time gives [1, 2.9, 2.61, 2.349, 5.1141]: step 0 is furthest off (1 against 4.7683).
-    assert worst["at"] == "output[0]" and worst["got"] == pytest.approx(1.0) and worst["expected"] == pytest.approx(4.7683)
+    assert (
+        worst["at"] == "output[0]" and worst["got"] == pytest.approx(1.0) and worst["expected"] == pytest.approx(4.7683)
+    )
     assert worst["abs_error"] == pytest.approx(3.7683)
-    assert first["evidence"]["expected"] == RETURNS and first["evidence"]["got"] == pytest.approx([1, 2.9, 2.61, 2.349, 5.1141])
+    assert first["evidence"]["expected"] == RETURNS and first["evidence"]["got"] == pytest.approx(
+        [1, 2.9, 2.61, 2.349, 5.1141]
+    )
     assert first["evidence"]["mismatched"] == 5 and "backward" in first["suggestion"]
 
 
 async def test_constant_rewards_name_the_reversal(client):
     constant = {"args": [[1.0] * 5, 0.9], "expected": [4.0951, 3.439, 2.71, 1.9, 1.0]}
     assert_clean(await call(client, "check_known_values", known("known_returns.py", "discounted_returns", [constant])))
-    result = await call(client, "check_known_values", known("known_returns_forward.py", "discounted_returns", [constant]))
+    result = await call(
+        client, "check_known_values", known("known_returns_forward.py", "discounted_returns", [constant])
+    )
     assert "reversed" in finding_of(result, "known_value_mismatch")["message"]
 
 
 async def test_log_variance_used_as_std_is_caught(client):
-    result = await call(client, "check_known_values", known("known_reparam_logvar_as_std.py", "reparameterize", [REPARAM_CASE]))
+    result = await call(
+        client, "check_known_values", known("known_reparam_logvar_as_std.py", "reparameterize", [REPARAM_CASE])
+    )
     found = finding_of(result, "known_value_mismatch")
     assert result["status"] == "fail" and found["evidence"]["got"] == pytest.approx([0.5, -1 - math.log(2)])
     assert found["evidence"]["worst"]["at"] == "output[0]" and "exp(0.5 * logvar)" in found["suggestion"]
@@ -107,7 +123,9 @@ async def test_a_wrong_coefficient_is_named_a_scale_not_a_constant_term(client):
 
 
 async def test_softmax_over_the_batch_is_caught_in_the_smoothed_loss(client):
-    result = await call(client, "check_known_values", known("known_label_smoothing_wrong_dim.py", "label_smoothed_ce", [SMOOTHING_CASE]))
+    result = await call(
+        client, "check_known_values", known("known_label_smoothing_wrong_dim.py", "label_smoothed_ce", [SMOOTHING_CASE])
+    )
     found = finding_of(result, "known_value_mismatch")
     assert found["evidence"]["worst"]["at"] == "output" and found["evidence"]["elements"] == 1
 
@@ -132,7 +150,11 @@ async def test_integer_lists_stay_integers_and_structures_are_compared_element_w
 
 
 async def test_a_shape_that_differs_is_a_mismatch(client):
-    result = await call(client, "check_known_values", known("known_returns.py", "values_column", [{"args": [[1.0, 2.0, 3.0]], "expected": [1.0, 2.0, 3.0]}]))
+    result = await call(
+        client,
+        "check_known_values",
+        known("known_returns.py", "values_column", [{"args": [[1.0, 2.0, 3.0]], "expected": [1.0, 2.0, 3.0]}]),
+    )
     found = finding_of(result, "known_value_mismatch")
     assert "shape (3, 1), the expected value shape (3,)" in found["message"] and "(B, B)" in found["suggestion"]
     assert result["details"]["cases"][0]["verdict"] == "mismatch"
@@ -140,18 +162,34 @@ async def test_a_shape_that_differs_is_a_mismatch(client):
 
 async def test_float32_and_rounded_values_pass_within_tolerance(client):
     rounded = {**SMOOTHING_CASE, "expected": round(smoothed_ce_by_hand(), 3)}
-    assert_clean(await call(client, "check_known_values", known("known_label_smoothing.py", "label_smoothed_ce", [SMOOTHING_CASE], dtype="float32")))
+    assert_clean(
+        await call(
+            client,
+            "check_known_values",
+            known("known_label_smoothing.py", "label_smoothed_ce", [SMOOTHING_CASE], dtype="float32"),
+        )
+    )
     tight = await call(client, "check_known_values", known("known_label_smoothing.py", "label_smoothed_ce", [rounded]))
     assert codes(tight) == {"known_value_mismatch"}
-    assert_clean(await call(client, "check_known_values", known("known_label_smoothing.py", "label_smoothed_ce", [rounded], rtol=1e-3)))
+    assert_clean(
+        await call(
+            client, "check_known_values", known("known_label_smoothing.py", "label_smoothed_ce", [rounded], rtol=1e-3)
+        )
+    )
 
 
 async def test_an_exception_in_one_case_leaves_the_others_running(client):
     empty = {"args": [[], []], "expected": 0.0}
-    result = await call(client, "check_known_values", known("known_label_smoothing.py", "raises_on_empty", [empty, SMOOTHING_CASE]))
+    result = await call(
+        client, "check_known_values", known("known_label_smoothing.py", "raises_on_empty", [empty, SMOOTHING_CASE])
+    )
     assert result["status"] == "error" and codes(result) == {"user_code_error"}
     error = finding_of(result, "user_code_error")
-    assert "case 0" in error["message"] and "empty batch" in error["message"] and error["where"].startswith("known_label_smoothing.py:")
+    assert (
+        "case 0" in error["message"]
+        and "empty batch" in error["message"]
+        and error["where"].startswith("known_label_smoothing.py:")
+    )
     assert [c["verdict"] for c in result["details"]["cases"]] == ["error", "match"]
     assert result["summary"].startswith("1 of 2 cases match")
 
@@ -163,12 +201,22 @@ async def test_an_exception_in_one_case_leaves_the_others_running(client):
 async def test_a_bad_function_name_is_a_harness_error(client, function, words):
     result = await call(client, "check_known_values", known("known_returns.py", function, RETURN_CASES))
     assert result["status"] == "error" and codes(result) == {"harness_error"}
-    assert words in result["summary"] and "discounted_returns" in result["summary"] + str(result["findings"][0]["suggestion"])
+    assert words in result["summary"] and "discounted_returns" in result["summary"] + str(
+        result["findings"][0]["suggestion"]
+    )
 
 
 async def test_an_output_json_cannot_hold_is_a_harness_error(client):
-    result = await call(client, "check_known_values", known("known_reparam.py", "posterior", [{"args": [[0.0], [0.0]], "expected": [0.0]}]))
-    assert codes(result) == {"harness_error"} and "cannot be compared" in result["summary"] and "Normal" in result["summary"]
+    result = await call(
+        client,
+        "check_known_values",
+        known("known_reparam.py", "posterior", [{"args": [[0.0], [0.0]], "expected": [0.0]}]),
+    )
+    assert (
+        codes(result) == {"harness_error"}
+        and "cannot be compared" in result["summary"]
+        and "Normal" in result["summary"]
+    )
 
 
 @pytest.mark.parametrize(
@@ -192,7 +240,9 @@ def test_patterns_name_the_simple_relations():
     assert "0.2x" in pattern(leaf([0.2, 0.4, 0.6], [1.0, 2.0, 3.0]))  # a mean over 5 where the paper sums
     assert "off by the same 0.918939" in pattern(leaf([1.918939, 2.918939], [1.0, 2.0]))  # 0.5 * log(2 pi)
     assert "reversed" in pattern(leaf([1.0, 2.0, 3.0], [3.0, 2.0, 1.0]))
-    assert "2x the expected value: a scale factor" in pattern(leaf([0.0, 1.0, 3.0], [0.0, 0.5, 1.5]))  # a zero does not hide it
+    assert "2x the expected value: a scale factor" in pattern(
+        leaf([0.0, 1.0, 3.0], [0.0, 0.5, 1.5])
+    )  # a zero does not hide it
     assert "2x the expected value + 1" in pattern(leaf([3.0, 5.0, 7.0], [1.0, 2.0, 3.0]))  # a coefficient and an offset
     assert pattern(leaf([1.0, 5.0, 2.0], [1.0, 2.0, 3.0])) is None
 
@@ -205,7 +255,10 @@ async def test_integer_rewards_are_read_as_floats_when_int64_does_not_match(clie
     assert result["details"]["cases"][0]["integer_lists"] == "float64"
     bug = await call(client, "check_known_values", known("known_returns_forward.py", "discounted_returns", as_ints))
     found = finding_of(bug, "known_value_mismatch")
-    assert found["evidence"]["got"] == pytest.approx([1, 2.9, 2.61, 2.349, 5.1141]) and '"dtype": "float64"' in found["suggestion"]
+    assert (
+        found["evidence"]["got"] == pytest.approx([1, 2.9, 2.61, 2.349, 5.1141])
+        and '"dtype": "float64"' in found["suggestion"]
+    )
     typed = [{"args": [{"tensor": [1, 2, 0, 0, 3], "dtype": "float64"}, 0.9], "expected": RETURNS}]
     result = await call(client, "check_known_values", known("known_returns.py", "discounted_returns", typed))
     assert_clean(result) and result["details"]["cases"][0]["integer_lists"] is None

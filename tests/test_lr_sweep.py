@@ -23,7 +23,14 @@ async def test_range_test_suggests_a_sensible_adam_lr_on_clean_models(client, ha
     assert details["rule"].startswith("adaptive optimiser: the geometric middle of the steepest descent")
     assert details["optimizer"] == {"name": "Adam", "family": "adaptive", "momentum": 0.0}
     assert details["confidence"] in ("high", "medium")
-    assert set(details["alternatives"]) == {"steepest", "valley", "min_over_10", "min_over_3", "lowest_loss", "below_divergence"}
+    assert set(details["alternatives"]) == {
+        "steepest",
+        "valley",
+        "min_over_10",
+        "min_over_3",
+        "lowest_loss",
+        "below_divergence",
+    }
     assert len(details["curve"]["lr"]) == 100 and details["curve"]["lr"][0] == 1e-5
     stable = details["stable_range"]
     assert stable["low"] < details["suggested_lr"] < stable["high"] and "Trains from lr" in result["summary"]
@@ -42,7 +49,9 @@ async def test_momentum_sgd_is_read_from_the_divergence_point_not_the_lagging_de
 
 
 async def test_a_slow_learner_is_inconclusive_in_range_mode_never_no_stable_lr(client):
-    result = await call(client, "lr_sweep", {"harness": "lr_deep_tanh_sgd.py", **WIDE, "batch_size": 32, "mode": "range"})
+    result = await call(
+        client, "lr_sweep", {"harness": "lr_deep_tanh_sgd.py", **WIDE, "batch_size": 32, "mode": "range"}
+    )
     assert result["status"] == "warn" and codes(result) == {"lr_range_inconclusive"}, result["summary"]
     details = result["details"]
     assert details["confidence"] == "low" and details["suggested_lr"] == pytest.approx(0.4, rel=0.05)
@@ -66,7 +75,9 @@ async def test_a_noisy_momentum_regressor_is_read_from_its_clear_rise_not_noise(
     rises clearly from 0.28. 200-step runs end at 0.14, 0.099, 0.092, 0.14, 1.4 at lr 0.01 to 0.2: best
     0.02-0.05. The first crossing would suggest 0.0002, 100-250x too low."""
     for mode in ("range", "auto"):  # auto keeps the guess of a clear rise: no grid
-        result = await call(client, "lr_sweep", {"harness": "lr_noisy_momentum.py", **WIDE, "batch_size": 32, "seed": 1, "mode": mode})
+        result = await call(
+            client, "lr_sweep", {"harness": "lr_noisy_momentum.py", **WIDE, "batch_size": 32, "seed": 1, "mode": mode}
+        )
         assert codes(result) == {"lr_range_inconclusive"} and "within noise" in result["summary"]
         details = result["details"]
         assert details["mode"] == "range" and 0.1 < details["diverged_from_lr"] < 0.5, details
@@ -75,7 +86,9 @@ async def test_a_noisy_momentum_regressor_is_read_from_its_clear_rise_not_noise(
 
 
 async def test_auto_mode_runs_a_grid_over_the_top_when_the_range_test_is_inconclusive(client):
-    result = await call(client, "lr_sweep", {"harness": "lr_deep_tanh_sgd.py", **WIDE, "batch_size": 32, "mode": "auto"})
+    result = await call(
+        client, "lr_sweep", {"harness": "lr_deep_tanh_sgd.py", **WIDE, "batch_size": 32, "mode": "auto"}
+    )
     assert_clean(result)
     details = result["details"]
     assert details["mode"] == "grid" and details["requested_mode"] == "auto" and "inconclusive" in details["fallback"]
@@ -90,7 +103,15 @@ async def test_auto_mode_runs_a_grid_over_the_top_when_the_range_test_is_inconcl
 async def test_batchnorm_widens_the_stable_range_of_a_sigmoid_mlp(client):
     ranges = {}
     for harness in ("lr_sigmoid_mlp.py", "lr_sigmoid_mlp_bn.py"):
-        arguments = {"harness": harness, "mode": "grid", "min_lr": 1e-3, "max_lr": 10, "num_lrs": 5, "steps": 150, "batch_size": 32}
+        arguments = {
+            "harness": harness,
+            "mode": "grid",
+            "min_lr": 1e-3,
+            "max_lr": 10,
+            "num_lrs": 5,
+            "steps": 150,
+            "batch_size": 32,
+        }
         result = await call(client, "lr_sweep", arguments)
         assert result["status"] != "fail", result["summary"]
         ranges[harness] = result["details"]["stable_range"]
@@ -135,7 +156,10 @@ async def test_auto_mode_sweeps_the_base_rate_under_make_scheduler(client):
     plain = await call(client, "lr_sweep", {"harness": "clean_mlp.py", **grid})
     scheduled = await call(client, "lr_sweep", {"harness": "lr_scheduled.py", **grid})
     # The schedule runs at a tenth of the base rate: the best base rate moves up.
-    assert scheduled["details"]["suggested_lr"] >= 3 * plain["details"]["suggested_lr"], (plain["details"], scheduled["details"])
+    assert scheduled["details"]["suggested_lr"] >= 3 * plain["details"]["suggested_lr"], (
+        plain["details"],
+        scheduled["details"],
+    )
     auto = await call(client, "lr_sweep", {"harness": "lr_scheduled.py", "mode": "auto", "num_lrs": 20, "steps": 20})
     assert auto["details"]["mode"] == "grid" and "make_scheduler" in auto["details"]["fallback"]
 
@@ -227,7 +251,10 @@ def test_a_flat_noisy_curve_is_not_learning_and_its_guess_is_the_top_of_what_ran
 
 def _dip_then_rise(lrs: list[float]) -> list[float]:
     """1.16 falling to 1.10 (ln 3 = 1.0986) by 1e-3, flat, then climbing to 1.8 from lr 0.1."""
-    return [1.16 - 0.06 * min(1.0, max(0.0, math.log10(lr / 1e-5) / 2)) + (0.7 * (lr - 0.1) / 0.9 if lr > 0.1 else 0) for lr in lrs]
+    return [
+        1.16 - 0.06 * min(1.0, max(0.0, math.log10(lr / 1e-5) / 2)) + (0.7 * (lr - 0.1) / 0.9 if lr > 0.1 else 0)
+        for lr in lrs
+    ]
 
 
 def test_a_classifier_that_only_reaches_ln_c_has_not_learned():
@@ -270,11 +297,15 @@ def test_momentum_reads_the_divergence_point_and_adam_the_descent():
     # Falls from 1 to 0.2 between 1e-3 and 1e-1, then climbs past its start from 0.3.
     lrs = _ramp(100)
     losses = [1.0 if lr < 1e-3 else 0.2 if lr < 0.1 else 0.2 + 4 * (lr - 0.1) for lr in lrs]
-    losses = [1.0 - 0.8 * min(1.0, max(0.0, math.log10(lr / 1e-3) / 2)) if lr < 0.1 else v for lr, v in zip(lrs, losses)]
+    losses = [
+        1.0 - 0.8 * min(1.0, max(0.0, math.log10(lr / 1e-3) / 2)) if lr < 0.1 else v for lr, v in zip(lrs, losses)
+    ]
     evidence = lr_judge.range_evidence(lrs, losses, 100)
     momentum, adam = lr_judge.judge_range(evidence, "momentum"), lr_judge.judge_range(evidence, "adaptive")
     assert momentum.suggested_lr == pytest.approx(evidence.diverged_lr / 5)
-    assert adam.suggested_lr == pytest.approx(math.sqrt(adam.alternatives["steepest"] * adam.alternatives["min_over_3"]))
+    assert adam.suggested_lr == pytest.approx(
+        math.sqrt(adam.alternatives["steepest"] * adam.alternatives["min_over_3"])
+    )
     assert 1e-3 < adam.suggested_lr < 0.1 and adam.rule.startswith("adaptive optimiser")
 
 
@@ -297,12 +328,22 @@ async def test_a_grid_that_times_out_mid_rate_keeps_the_rates_it_finished(client
     arguments = {"harness": "lr_grid_stall.py", "mode": "grid", "num_lrs": 4, "steps": 30, "timeout_s": 5}
     result = await call(client, "lr_sweep", arguments)
     assert "rate(s) it finished are judged" in finding_of(result, "timeout")["message"], result["summary"]
-    assert [p["lr"] for p in result["details"]["points"]] == [1e-5, 0.000215]  # each job's first rate (the rates interleave)
+    assert [p["lr"] for p in result["details"]["points"]] == [
+        1e-5,
+        0.000215,
+    ]  # each job's first rate (the rates interleave)
 
 
 async def test_a_grid_whose_scores_differ_by_noise_is_low_confidence(client):
     """Random labels: no rate learns, and the test accuracy moves by a few points from run to run."""
-    args = {"harness": "lr_noise_objective.py", "mode": "grid", "min_lr": 1e-4, "max_lr": 1.0, "steps": 30, "num_lrs": 8}
+    args = {
+        "harness": "lr_noise_objective.py",
+        "mode": "grid",
+        "min_lr": 1e-4,
+        "max_lr": 1.0,
+        "steps": 30,
+        "num_lrs": 8,
+    }
     result = await call(client, "lr_sweep", args)
     details = result["details"]
     assert details["confidence"] == "low" and details["score_noise"] > 0, result["summary"]

@@ -38,7 +38,14 @@ from implement_paper.tools.wire.messages import (
 from implement_paper.tools.worker.job import _highest_fd, run_job
 
 EXAMPLES = [
-    JobRequest(check="run_overfit_test", root="/p", harness="/p/h.py", names={"build_model": "make"}, model_kwargs={"d": 4}, seed=3),
+    JobRequest(
+        check="run_overfit_test",
+        root="/p",
+        harness="/p/h.py",
+        names={"build_model": "make"},
+        model_kwargs={"d": 4},
+        seed=3,
+    ),
     Job(id="7", memory_limit_mb=512.0),
     Ready(),
     Started(id="7", pid=123, cgroup=None),
@@ -126,13 +133,40 @@ def test_every_worker_check_has_a_request_type():
 @pytest.mark.parametrize(
     "check, args, words",
     [
-        ("inspect_model", {"batch_size": "2", "expected_param_count": None, "tolerance": 0.01}, "'batch_size' must be int"),
+        (
+            "inspect_model",
+            {"batch_size": "2", "expected_param_count": None, "tolerance": 0.01},
+            "'batch_size' must be int",
+        ),
         ("inspect_model", {"batch_size": 2, "expected_param_count": None}, "has no 'tolerance'"),
-        ("inspect_model", {"batch_size": 2, "expected_param_count": None, "tolerance": 0.01, "tolerence": 0.1}, "unknown key 'tolerence'"),
-        ("check_known_values", {"function": "f", "cases": {"args": []}, "rtol": 0, "atol": 0, "dtype": "float64"}, "'cases' must be list"),
-        ("run_overfit_test", {"sizes": [1, "8"], "steps": 5, "lr": 0.1, "target_loss": None}, "'sizes' must be list[int]"),
-        ("lr_sweep", {"min_lr": 1e-5, "max_lr": 1, "num_lrs": None, "steps": 5, "batch_size": 8, "mode": "grid",
-                      "baseline": {"accuracy": "high"}}, "'baseline' must be dict[str, float] | None"),
+        (
+            "inspect_model",
+            {"batch_size": 2, "expected_param_count": None, "tolerance": 0.01, "tolerence": 0.1},
+            "unknown key 'tolerence'",
+        ),
+        (
+            "check_known_values",
+            {"function": "f", "cases": {"args": []}, "rtol": 0, "atol": 0, "dtype": "float64"},
+            "'cases' must be list",
+        ),
+        (
+            "run_overfit_test",
+            {"sizes": [1, "8"], "steps": 5, "lr": 0.1, "target_loss": None},
+            "'sizes' must be list[int]",
+        ),
+        (
+            "lr_sweep",
+            {
+                "min_lr": 1e-5,
+                "max_lr": 1,
+                "num_lrs": None,
+                "steps": 5,
+                "batch_size": 8,
+                "mode": "grid",
+                "baseline": {"accuracy": "high"},
+            },
+            "'baseline' must be dict[str, float] | None",
+        ),
         ("no_such_check", {}, "no worker check 'no_such_check'"),
     ],
 )
@@ -144,7 +178,11 @@ def test_arguments_the_worker_cannot_read_are_an_internal_error_naming_the_key(c
 
 
 def test_findings_have_one_order_on_both_sides():
-    items = [finding("metric_not_reported", INFO, "i"), finding("diverged", WARNING, "w"), finding("overfit_failed", ERROR, "e")]
+    items = [
+        finding("metric_not_reported", INFO, "i"),
+        finding("diverged", WARNING, "w"),
+        finding("overfit_failed", ERROR, "e"),
+    ]
     assert [f["severity"] for f in sort_findings(items)] == [ERROR, WARNING, INFO]
     models = [Finding.model_validate(f) for f in items]
     assert [f.message for f in sort_findings(models)] == ["e", "w", "i"]

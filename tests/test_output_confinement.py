@@ -70,7 +70,9 @@ async def test_a_symlinked_output_folder_is_refused(tmp_path, linked):
     async with connect(root) as client:
         result = await client.call_tool("start_training", {"harness": "train_clean.py", "steps": 5})
         assert result.is_error and "is a symlink" in result.structured_content["summary"]
-        compared = await client.call_tool("compare_metrics", {"reported": {"accuracy": 90}, "measured": {"accuracy": 89}})
+        compared = await client.call_tool(
+            "compare_metrics", {"reported": {"accuracy": 90}, "measured": {"accuracy": 89}}
+        )
         # its plot goes to .implement-paper/plots/: refused only when .implement-paper/ itself is the link
         assert compared.is_error == (linked == ".implement-paper")
     assert list(elsewhere.rglob("*")) == []  # no record, lock, plot or report landed outside the root

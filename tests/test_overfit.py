@@ -6,7 +6,6 @@ from conftest import assert_clean, call, codes, finding_of
 pytestmark = pytest.mark.anyio
 
 
-
 def line_of(project_root, harness, text):
     """`harness:line` of the first line containing `text`: the place a finding must name."""
     lines = (project_root / harness).read_text().splitlines()
@@ -48,7 +47,9 @@ async def test_missing_optimizer_step_means_params_not_updated(client):
 
 
 async def test_loss_rebuilt_from_item_leaves_params_unchanged(client):
-    result = await call(client, "run_overfit_test", {"harness": "overfit_rewrapped_loss.py", "sizes": [10], "steps": 30})
+    result = await call(
+        client, "run_overfit_test", {"harness": "overfit_rewrapped_loss.py", "sizes": [10], "steps": 30}
+    )
     assert codes(result, "error") == {"params_not_updated"}
     assert sizes_of(result)[10]["params_changed"] is False
 
@@ -139,7 +140,9 @@ async def test_label_smoothing_memorises_to_a_target_above_its_floor(client):
 
 
 async def test_target_below_the_floor_is_raised_never_failed(client):
-    result = await call(client, "run_overfit_test", {"harness": "overfit_label_smoothing.py", "sizes": [10], "target_loss": 0.01})
+    result = await call(
+        client, "run_overfit_test", {"harness": "overfit_label_smoothing.py", "sizes": [10], "target_loss": 0.01}
+    )
     assert_clean(result)
     assert codes(result) == {"target_below_floor"}
     size = sizes_of(result)[10]
@@ -181,18 +184,28 @@ async def test_scratch_batchnorm_twin_is_clean_even_when_stopped_early(client):
         result = await call(client, "run_overfit_test", {"harness": "overfit_bn_scratch_clean.py", **args})
         assert_clean(result)
         for size in result["details"]["sizes"][-2:]:
-            assert size["mode"]["buffers_tracked"] == 2 and size["mode"]["eval_mode_loss"] < 2 * size["mode"]["train_mode_loss"] + 0.01
+            assert (
+                size["mode"]["buffers_tracked"] == 2
+                and size["mode"]["eval_mode_loss"] < 2 * size["mode"]["train_mode_loss"] + 0.01
+            )
 
 
 @pytest.mark.slow
 async def test_scratch_batchnorm_on_one_example_is_info_and_larger_sizes_judged(client):
     result = await call(client, "run_overfit_test", {"harness": "overfit_bn_scratch_clean.py"})
-    assert {(f["code"], f["severity"]) for f in result["findings"]} == {("params_not_updated", "info"), ("overfit_failed", "info")}
+    assert {(f["code"], f["severity"]) for f in result["findings"]} == {
+        ("params_not_updated", "info"),
+        ("overfit_failed", "info"),
+    }
     assert sizes_of(result)[1]["mode"]["skipped"] == "BatchNorm on one example"
 
 
 async def test_running_statistics_never_written_are_caught(client):
-    result = await call(client, "run_overfit_test", {"harness": "overfit_bn_frozen_stats.py", "sizes": [10, 100], "steps": 25, "lr": 0.03})
+    result = await call(
+        client,
+        "run_overfit_test",
+        {"harness": "overfit_bn_frozen_stats.py", "sizes": [10, 100], "steps": 25, "lr": 0.03},
+    )
     assert codes(result, "error") == {"train_eval_gap", "buffers_not_updated"}
     gap = finding_of(result, "train_eval_gap")
     assert gap["where"] == "size 10" and gap["evidence"]["eval_mode_loss"] > 100 * gap["evidence"]["train_mode_loss"]
@@ -219,7 +232,9 @@ async def test_reinforce_without_optimizer_step_is_still_caught(client):
 
 
 async def test_reinforce_nan_advantage_of_one_sample_is_non_finite(client):
-    result = await call(client, "run_overfit_test", {"harness": "overfit_reinforce_nan_advantage.py", "sizes": [1, 10], "steps": 30})
+    result = await call(
+        client, "run_overfit_test", {"harness": "overfit_reinforce_nan_advantage.py", "sizes": [1, 10], "steps": 30}
+    )
     assert codes(result, "error") == {"non_finite_loss"}
     assert finding_of(result, "non_finite_loss")["evidence"]["size"] == 1 and sizes_of(result)[10]["params_changed"]
 
@@ -236,7 +251,9 @@ async def test_schedule_names_held_fixed_by_design_are_notes_not_warnings(client
 async def test_a_loss_that_redraws_its_augmentations_is_not_called_a_failure(client):
     """Two views augmented inside loss_fn (a contrastive paper): the loss has a floor above zero that no target
     states; the test names the redrawing (info) instead of failing a correct implementation."""
-    result = await call(client, "run_overfit_test", {"harness": "overfit_redrawn_views.py", "sizes": [10], "steps": 100})
+    result = await call(
+        client, "run_overfit_test", {"harness": "overfit_redrawn_views.py", "sizes": [10], "steps": 100}
+    )
     assert result["status"] != "fail", result["summary"]
     redrawn = finding_of(result, "overfit_failed")
     assert redrawn["severity"] == "info" and "draws fresh randomness" in redrawn["message"]

@@ -201,7 +201,10 @@ def _install(distribution: Path, where: Path) -> Path:
     """A fresh, empty venv with `distribution` installed; its bin folder."""
     uv = _tool("uv")
     _run([uv, "venv", "--quiet", str(where)], env=_clean_env())
-    _run([uv, "pip", "install", "--quiet", "--python", str(where / "bin" / "python"), str(distribution)], env=_clean_env())
+    _run(
+        [uv, "pip", "install", "--quiet", "--python", str(where / "bin" / "python"), str(distribution)],
+        env=_clean_env(),
+    )
     return where / "bin"
 
 
@@ -213,7 +216,9 @@ def installed_wheel(dist, tmp_path_factory) -> Path:
 @pytest.mark.parametrize("kind", ["wheel", "sdist"])
 @pytest.mark.slow
 def test_each_distribution_installs_into_an_empty_venv_and_runs_without_torch(request, dist, kind, tmp_path):
-    bin_dir = request.getfixturevalue("installed_wheel") if kind == "wheel" else _install(dist["sdist"], tmp_path / "env")
+    bin_dir = (
+        request.getfixturevalue("installed_wheel") if kind == "wheel" else _install(dist["sdist"], tmp_path / "env")
+    )
     assert "--python PYTHON" in _run([str(bin_dir / "implement-paper-mcp"), "--help"], env=_clean_env()).stdout
     no_torch = "import implement_paper.server.app, importlib.util as u, sys; sys.exit(u.find_spec('torch') is not None)"
     _run([str(bin_dir / "python"), "-c", no_torch])
@@ -232,9 +237,13 @@ async def test_the_uvx_server_runs_the_worker_in_the_project_env_made_after_it_s
     .venv with torch, the next call runs there, without a restart."""
     uvx = _tool("uvx")
     shutil.copy(HARNESS, tmp_path)
-    (tmp_path / "which_python.py").write_text("import sys\nprint('worker python:', sys.executable)\nfrom clean_mlp import *  # noqa: F403\n")
+    (tmp_path / "which_python.py").write_text(
+        "import sys\nprint('worker python:', sys.executable)\nfrom clean_mlp import *  # noqa: F403\n"
+    )
     server = StdioServerParameters(
-        command=uvx, args=["--from", str(dist["wheel"]), "implement-paper-mcp", "--root", str(tmp_path)], env=_clean_env()
+        command=uvx,
+        args=["--from", str(dist["wheel"]), "implement-paper-mcp", "--root", str(tmp_path)],
+        env=_clean_env(),
     )
     async with Client(server) as client:
         first = (await client.call_tool("inspect_model", {"harness": "which_python.py"})).structured_content
@@ -287,7 +296,9 @@ def test_plugin_install_gives_the_skill_and_a_connected_server(claude, tmp_path)
     project.mkdir()
     _claude(claude, home, "plugin", "marketplace", "add", str(REPO))
     _claude(claude, home, "plugin", "install", "implement-paper@implement-paper-mcp")
-    assert "implement-paper-from-scratch" in _claude(claude, home, "plugin", "details", "implement-paper@implement-paper-mcp")
+    assert "implement-paper-from-scratch" in _claude(
+        claude, home, "plugin", "details", "implement-paper@implement-paper-mcp"
+    )
     listed = _claude(claude, home, "mcp", "list", cwd=project)
     line = next(line for line in listed.splitlines() if line.startswith("plugin:implement-paper:implement-paper:"))
     assert f"--root {project}" in line and "Connected" in line, listed
@@ -299,6 +310,20 @@ def test_claude_mcp_add_of_the_wheel_under_uvx_connects(claude, dist, tmp_path):
     home, project = tmp_path / "home", tmp_path / "project"
     home.mkdir()
     project.mkdir()
-    _claude(claude, home, "mcp", "add", "implement-paper", "--", uvx, "--from", str(dist["wheel"]), "implement-paper-mcp", "--root", str(project), cwd=project)
+    _claude(
+        claude,
+        home,
+        "mcp",
+        "add",
+        "implement-paper",
+        "--",
+        uvx,
+        "--from",
+        str(dist["wheel"]),
+        "implement-paper-mcp",
+        "--root",
+        str(project),
+        cwd=project,
+    )
     listed = _claude(claude, home, "mcp", "list", cwd=project)
     assert any(line.startswith("implement-paper:") and "Connected" in line for line in listed.splitlines()), listed

@@ -27,9 +27,23 @@ FINDING_CODES = set(CODES)
 # batch_roles is read by check_dependencies alone (tools/check_dependencies/roles.py), not by the harness loader.
 HARNESS_NAMES = set(REQUIRED + OPTIONAL) | {"batch_roles"}
 # Other snake_case names the guides legitimately put in backticks (code the user writes).
-OTHER_NAMES = {"my_custom_op", "log_prob", "log_softmax", "register_buffer", "use_component", "test_acc", "val_loss",
-               "test_loss", "n_layers", "kl_weight", "use_attention", "no_dropout", "label_smoothing",
-               "discounted_returns", "load_state_dict"}
+OTHER_NAMES = {
+    "my_custom_op",
+    "log_prob",
+    "log_softmax",
+    "register_buffer",
+    "use_component",
+    "test_acc",
+    "val_loss",
+    "test_loss",
+    "n_layers",
+    "kl_weight",
+    "use_attention",
+    "no_dropout",
+    "label_smoothing",
+    "discounted_returns",
+    "load_state_dict",
+}
 
 SAMPLE_ARGS = {
     "paper": "Attention Is All You Need (arXiv:1706.03762)",
@@ -61,8 +75,16 @@ STEP_TOOLS = {
     "scaffold_loss": ["check_initialization", "gradient_check", '"numerical"', "check_known_values"],
     "scaffold_training_loop": ["run_overfit_test", "lr_sweep"],
     "scaffold_evaluation": ["start_training", "training_status", "compare_metrics"],
-    "debugging_gauntlet": ["run_overfit_test", "gradient_check", "check_known_values", "check_initialization",
-                           "lr_sweep", "check_dependencies", "run_ablation", "start_training"],
+    "debugging_gauntlet": [
+        "run_overfit_test",
+        "gradient_check",
+        "check_known_values",
+        "check_initialization",
+        "lr_sweep",
+        "check_dependencies",
+        "run_ablation",
+        "start_training",
+    ],
 }
 LEFTOVER = re.compile(r"\$\{?[A-Za-z_]")
 
@@ -310,13 +332,38 @@ def test_gauntlet_symptom_sections_name_tools_and_codes_that_exist():
 def test_tips_name_the_tool_that_catches_each_classic_bug():
     """The paper-type tips keep the mapping bug -> tool call -> finding code (the brief's table)."""
     expected = {
-        "transformer": ['"mode": "position"', "no_positional_information", "saturated_attention",
-                        '"mode": "causal"', "future_leakage", "loss_floor", "make_scheduler", "ignore_index", "forward"],
-        "rl": ["objective_not_improving", '"eval_every"', '"function": "discounted_returns"', '"function": "surrogate_loss"',
-               '"function": "chosen_log_probs"', "get_train_batch(batch_size, step, model)", "objective"],
-        "generative": ["loss_below_floor", "loss_unbounded", "negative_kl", '"function": "reparameterize"',
-                       "params_without_grad", "no_grad", "init_loss_mismatch", '"expected_init_loss"', "loss_floor",
-                       "Kingma & Welling 2014"],
+        "transformer": [
+            '"mode": "position"',
+            "no_positional_information",
+            "saturated_attention",
+            '"mode": "causal"',
+            "future_leakage",
+            "loss_floor",
+            "make_scheduler",
+            "ignore_index",
+            "forward",
+        ],
+        "rl": [
+            "objective_not_improving",
+            '"eval_every"',
+            '"function": "discounted_returns"',
+            '"function": "surrogate_loss"',
+            '"function": "chosen_log_probs"',
+            "get_train_batch(batch_size, step, model)",
+            "objective",
+        ],
+        "generative": [
+            "loss_below_floor",
+            "loss_unbounded",
+            "negative_kl",
+            '"function": "reparameterize"',
+            "params_without_grad",
+            "no_grad",
+            "init_loss_mismatch",
+            '"expected_init_loss"',
+            "loss_floor",
+            "Kingma & Welling 2014",
+        ],
         "vision": ["buffers_not_updated", "train_eval_gap", "unnormalized_inputs", "make_scheduler", "objective"],
     }
     for paper_type, words in expected.items():
@@ -368,43 +415,101 @@ def test_docs_findings_table_is_the_code_list():
 # What each family's tips must name: the hand-worked cases (check_known_values calls), the calls that sign
 # each mechanism off, and the finding codes those calls give.
 FAMILY_TIPS = {
-    "value_rl": ['check_known_values {"harness": "harness.py", "function": "td_target"', '[0.0, 1.0]]',  # done=1
-                 "γ", '"function": "chosen_q"', '"function": "epsilon"', "replay",
-                 'run_overfit_test {"harness": "harness.py", "sizes": [10]}', "grad_reaches_copy",
-                 "optimizer_updates_copy", "copy_never_synced", "copy_not_lagging", "frozen_copies",
-                 "schedule_constant", "seeds_share_data", "objective", "start_training {", "gradient_through_target",
-                 "unused_batch_key", "undiscounted_target"],
-    "diffusion": ['check_known_values {"harness": "harness.py", "function": "alpha_bar"', "t = 0 and t = T−1",
-                  '"function": "beta_schedule"', '"function": "posterior_mean"', '"function": "predict_x0"',
-                  'check_dependencies {"harness": "harness.py"}', "unused_input", '"conditions": ["t"]',
-                  "noise_shared_across_batch", "nondeterministic_batch", "copy_never_synced", "register_buffer",
-                  '"t": t, "noise": eps', "ε, x₀ or v", "schedule_constant", "schedule_off_by_one"],
-    "encoder": ['check_known_values {"harness": "harness.py", "function": "corrupt"', "80/10/10",
-                'check_dependencies {"harness": "harness.py"}', "encoder_not_bidirectional", "padding_leak",
-                "loss_on_unselected_positions", '"mode": "position"', "no_positional_information", "batch_roles",
-                "ignore_index", "unigram", "input_carries_target"],
+    "value_rl": [
+        'check_known_values {"harness": "harness.py", "function": "td_target"',
+        "[0.0, 1.0]]",  # done=1
+        "γ",
+        '"function": "chosen_q"',
+        '"function": "epsilon"',
+        "replay",
+        'run_overfit_test {"harness": "harness.py", "sizes": [10]}',
+        "grad_reaches_copy",
+        "optimizer_updates_copy",
+        "copy_never_synced",
+        "copy_not_lagging",
+        "frozen_copies",
+        "schedule_constant",
+        "seeds_share_data",
+        "objective",
+        "start_training {",
+        "gradient_through_target",
+        "unused_batch_key",
+        "undiscounted_target",
+    ],
+    "diffusion": [
+        'check_known_values {"harness": "harness.py", "function": "alpha_bar"',
+        "t = 0 and t = T−1",
+        '"function": "beta_schedule"',
+        '"function": "posterior_mean"',
+        '"function": "predict_x0"',
+        'check_dependencies {"harness": "harness.py"}',
+        "unused_input",
+        '"conditions": ["t"]',
+        "noise_shared_across_batch",
+        "nondeterministic_batch",
+        "copy_never_synced",
+        "register_buffer",
+        '"t": t, "noise": eps',
+        "ε, x₀ or v",
+        "schedule_constant",
+        "schedule_off_by_one",
+    ],
+    "encoder": [
+        'check_known_values {"harness": "harness.py", "function": "corrupt"',
+        "80/10/10",
+        'check_dependencies {"harness": "harness.py"}',
+        "encoder_not_bidirectional",
+        "padding_leak",
+        "loss_on_unselected_positions",
+        '"mode": "position"',
+        "no_positional_information",
+        "batch_roles",
+        "ignore_index",
+        "unigram",
+        "input_carries_target",
+    ],
 }
 # Each mechanism, the call that probes it and the codes that call gives: the section every family ends with.
 MECHANISM_CHECKS = {
-    "Frozen copies": ['run_overfit_test {"harness": "harness.py", "sizes": [10]}', "grad_reaches_copy",
-                      "optimizer_updates_copy", "copy_never_synced", "copy_not_lagging", "frozen_copies"],
+    "Frozen copies": [
+        'run_overfit_test {"harness": "harness.py", "sizes": [10]}',
+        "grad_reaches_copy",
+        "optimizer_updates_copy",
+        "copy_never_synced",
+        "copy_not_lagging",
+        "frozen_copies",
+    ],
     "Conditioning inputs": ['check_dependencies {"harness": "harness.py"}', "unused_input", '"conditions"'],
     "Attention direction": ['"mode": "both"', "future_leakage", "encoder_not_bidirectional", '"attention"'],
     "Padded positions": ["padding_leak", '"pad_mask"'],
     "Supervised positions": ["loss_on_unselected_positions", "ignore_index", "input_carries_target"],
     "Order": ['"mode": "position"', "no_positional_information"],
-    "Per-step randomness": ['inspect_data {"harness": "harness.py"', "nondeterministic_batch",
-                            "noise_shared_across_batch", "seeds_share_data"],
-    "Schedules": ["check_known_values", 'run_overfit_test {"harness": "harness.py"', "inspect_model",
-                  "schedule_constant"],
-    "Bootstrapped targets": ['check_known_values {"harness": "harness.py"', "done=1", "grad_reaches_copy",
-                             "gradient_through_target", "unused_batch_key", "undiscounted_target"],
+    "Per-step randomness": [
+        'inspect_data {"harness": "harness.py"',
+        "nondeterministic_batch",
+        "noise_shared_across_batch",
+        "seeds_share_data",
+    ],
+    "Schedules": [
+        "check_known_values",
+        'run_overfit_test {"harness": "harness.py"',
+        "inspect_model",
+        "schedule_constant",
+    ],
+    "Bootstrapped targets": [
+        'check_known_values {"harness": "harness.py"',
+        "done=1",
+        "grad_reaches_copy",
+        "gradient_through_target",
+        "unused_batch_key",
+        "undiscounted_target",
+    ],
 }
 
 
 def mechanism_bullets(text):
     """'**Name**' -> the text of its bullet, in the mechanisms section of `text`."""
-    section = text[text.index(f"## {MECHANISMS}"):]
+    section = text[text.index(f"## {MECHANISMS}") :]
     return {m.group(1): m.group(2) for m in re.finditer(r"(?ms)^- \*\*([^*(.]+?)[.]?\*\*(.*?)(?=^- |\Z)", section)}
 
 
@@ -422,8 +527,9 @@ async def test_each_new_family_names_its_known_value_cases_and_the_calls_that_si
 
 
 @pytest.mark.anyio
-@pytest.mark.parametrize(("alias", "family"), [("DQN", "value_rl"), ("ddpm", "diffusion"), ("MLM", "encoder"),
-                                               ("bert", "encoder")])
+@pytest.mark.parametrize(
+    ("alias", "family"), [("DQN", "value_rl"), ("ddpm", "diffusion"), ("MLM", "encoder"), ("bert", "encoder")]
+)
 async def test_method_names_reach_their_family(server, alias, family):
     async with Client(server) as client:
         tips = text_of(await client.get_prompt("paper_type_tips", {"paper_type": alias}))
@@ -457,10 +563,17 @@ def known_value_cases(text, function):
     return [case for call in calls if call["function"] == function for case in call["cases"]]
 
 
-@pytest.mark.parametrize(("family", "example", "function"), [
-    ("value_rl", "dqn", "td_target"), ("value_rl", "dqn", "chosen_q"), ("value_rl", "dqn", "epsilon"),
-    ("diffusion", "diffusion", "alpha_bar"),
-    ("diffusion", "diffusion", "beta_schedule"), ("encoder", "mlm", "corrupt")])
+@pytest.mark.parametrize(
+    ("family", "example", "function"),
+    [
+        ("value_rl", "dqn", "td_target"),
+        ("value_rl", "dqn", "chosen_q"),
+        ("value_rl", "dqn", "epsilon"),
+        ("diffusion", "diffusion", "alpha_bar"),
+        ("diffusion", "diffusion", "beta_schedule"),
+        ("encoder", "mlm", "corrupt"),
+    ],
+)
 def test_the_tips_cases_are_the_ones_the_worked_examples_sign_off(family, example, function):
     """The worked examples run these cases through check_known_values on their harness and its bug twins
     (tests/test_example_*.py), so a case the tips quote is one a correct harness is known to pass."""
@@ -474,7 +587,9 @@ def test_the_diffusion_cases_without_a_worked_harness_follow_the_ddpm_formulas()
     tips = tips_section("diffusion")
     (mean,) = known_value_cases(tips, "posterior_mean")
     (x_t,), (eps,), (beta,), (abar,) = mean["args"]
-    assert mean["expected"][0] == pytest.approx((x_t - beta / math.sqrt(1 - abar) * eps) / math.sqrt(1 - beta), rel=1e-6)
+    assert mean["expected"][0] == pytest.approx(
+        (x_t - beta / math.sqrt(1 - abar) * eps) / math.sqrt(1 - beta), rel=1e-6
+    )
     (x0,) = known_value_cases(tips, "predict_x0")
     (x_t,), (eps,), (abar,) = x0["args"]
     assert x_t == pytest.approx(math.sqrt(abar) * x0["expected"][0] + math.sqrt(1 - abar) * eps)

@@ -28,7 +28,9 @@ def compared(name: str, reported: dict, measured: dict, **args):
 def test_a_metric_within_the_default_relative_tolerance_matches():
     row = compared("test_acc", {"test_acc": 0.9}, {"test_acc": 0.91})
     assert row.verdict == "match" and row.tolerance_is_default and row.rel_tolerance == 0.05
-    assert row.gap == 0.01 and row.gap_relative == pytest.approx(0.01 / 0.9, rel=1e-5)  # rounded: 0.01, not 0.0100000001
+    assert row.gap == 0.01 and row.gap_relative == pytest.approx(
+        0.01 / 0.9, rel=1e-5
+    )  # rounded: 0.01, not 0.0100000001
 
 
 def test_an_absolute_tolerance_replaces_the_default():
@@ -45,7 +47,9 @@ def test_the_direction_decides_better_or_worse():
 def test_seed_noise_softens_a_worse_verdict_only_within_the_t_interval():
     beyond = compared("acc", {"acc": 0.9}, {"acc": [0.70, 0.71, 0.72]})
     assert beyond.verdict == "worse" and beyond.within_noise is False and beyond.n == 3
-    noisy = compared("acc", {"acc": 0.9}, {"acc": [0.5, 0.9, 0.7]})  # mean 0.7, std 0.2: t(0.975, 2) * 0.2 / sqrt(3) = 0.497
+    noisy = compared(
+        "acc", {"acc": 0.9}, {"acc": [0.5, 0.9, 0.7]}
+    )  # mean 0.7, std 0.2: t(0.975, 2) * 0.2 / sqrt(3) = 0.497
     assert noisy.verdict == "worse_within_noise" and noisy.noise_bound == pytest.approx(0.496867, rel=1e-5)
 
 
@@ -61,7 +65,11 @@ def test_a_gap_past_the_float_range_is_judged_without_a_relative_gap():
 
 
 def test_direction_comes_from_the_argument_then_the_objective_then_the_name():
-    args = CompareMetricsArgs(reported={"return": 1.0, "test_loss": 1.0}, measured={"return": 1.0, "test_loss": 1.0}, higher_is_better={"test_loss": True})
+    args = CompareMetricsArgs(
+        reported={"return": 1.0, "test_loss": 1.0},
+        measured={"return": 1.0, "test_loss": 1.0},
+        higher_is_better={"test_loss": True},
+    )
     assert metric_direction(args, "test_loss", None) == (True, "argument")
     assert metric_direction(args, "return", {"monitor": "return", "mode": "min"}) == (False, "objective")
     assert metric_direction(args, "return", None) == (True, "name")
@@ -103,7 +111,9 @@ def test_input_scale():
 
 
 def test_best_and_first_reach_of_an_objective():
-    history = [HistoryPoint(step=s, metrics={"acc": v}) for s, v in [(0, 0.1), (10, 0.8), (20, None), (30, 0.8), (40, 0.5)]]
+    history = [
+        HistoryPoint(step=s, metrics={"acc": v}) for s, v in [(0, 0.1), (10, 0.8), (20, None), (30, 0.8), (40, 0.5)]
+    ]
     best = best_of(history, {"monitor": "acc", "mode": "max"})
     assert (best.value, best.step) == (0.8, 10)  # the earliest of a tie
     assert best_of(history, {"monitor": "acc", "mode": "min"}).step == 0
@@ -143,4 +153,6 @@ def test_progress_from_baseline_to_ceiling_reads_a_log_scale_across_decades(valu
 def test_a_value_at_random_level_is_below_baseline_whatever_its_improvement():
     # DQN returns 9.1 -> 9.5 "improved", but a random policy gets 22.
     found = level_findings("return", 9.5, 22.0, 500.0, True, "final")
-    assert [f["code"] for f in found] == ["below_baseline"] and level_findings("return", 9.5, 22.0, None, None, "x") == []
+    assert [f["code"] for f in found] == ["below_baseline"] and level_findings(
+        "return", 9.5, 22.0, None, None, "x"
+    ) == []

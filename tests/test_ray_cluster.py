@@ -70,9 +70,14 @@ class RawStdio:
     """The console script over stdio, spoken to line by line: every line on its stdout must be JSON-RPC."""
 
     def __init__(self, args: list[str]):
-        self.process = subprocess.Popen([str(SERVER), *args], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        self.process = subprocess.Popen(
+            [str(SERVER), *args], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL
+        )
         self.ids = itertools.count(1)
-        self.request("initialize", {"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "raw", "version": "0"}})
+        self.request(
+            "initialize",
+            {"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "raw", "version": "0"}},
+        )
         self.send({"jsonrpc": "2.0", "method": "notifications/initialized"})
 
     def send(self, message: dict) -> None:
@@ -109,7 +114,9 @@ class RawStdio:
 
 
 def kill_raylet(temp_dir: str) -> None:
-    raylets = [pid for pid in cluster_pids(temp_dir) if b"raylet" in Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")[0]]
+    raylets = [
+        pid for pid in cluster_pids(temp_dir) if b"raylet" in Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")[0]
+    ]
     assert raylets, "no raylet of ours found"
     for pid in raylets:
         os.kill(pid, signal.SIGKILL)
@@ -150,7 +157,9 @@ def bare_env(home: Path) -> dict[str, str]:
 
 async def test_a_cluster_that_wants_a_token_is_joined_with_one(token_cluster, project):
     address, home = token_cluster
-    params = StdioServerParameters(command=str(SERVER), args=server_args(project, address), env={**bare_env(home), **TOKEN})
+    params = StdioServerParameters(
+        command=str(SERVER), args=server_args(project, address), env={**bare_env(home), **TOKEN}
+    )
     async with Client(params) as client:
         run = await trained(client, {**TRAIN, "seeds": [0], "steps": 20})
     assert run["status"] == "completed", run
@@ -158,6 +167,13 @@ async def test_a_cluster_that_wants_a_token_is_joined_with_one(token_cluster, pr
 
 def test_a_missing_token_fails_at_once_naming_what_to_set(token_cluster, project):
     address, home = token_cluster
-    done = subprocess.run([str(SERVER), *server_args(project, address)], env=bare_env(home), stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [str(SERVER), *server_args(project, address)],
+        env=bare_env(home),
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode != 0 and not done.stdout
-    assert "RAY_AUTH_TOKEN" in done.stderr and "\"env\"" in done.stderr, done.stderr[-2000:]
+    assert "RAY_AUTH_TOKEN" in done.stderr and '"env"' in done.stderr, done.stderr[-2000:]

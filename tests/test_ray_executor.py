@@ -86,7 +86,9 @@ async def test_ablation_gives_the_same_ranking_on_both_executors(ray_client, loc
 
 async def test_cancel_kills_the_tasks_processes(ray_client, ray_root):
     shutil.rmtree(ray_root / "pids", ignore_errors=True)
-    started = await call(ray_client, "start_training", {"harness": "ray_pid_marker.py", "steps": 100_000, "seeds": [0, 1]})
+    started = await call(
+        ray_client, "start_training", {"harness": "ray_pid_marker.py", "steps": 100_000, "seeds": [0, 1]}
+    )
     pids = await job_pids(ray_root, 2)
     cancelled = await call(ray_client, "cancel_training", {"run_id": started["details"]["run_id"]})
     assert cancelled["details"]["status"] == "cancelled"

@@ -23,7 +23,12 @@ def test_objective_verdict_at_the_end_wants_an_improvement():
     falling = objective_verdict(history([20, 12, 9]), RETURN, 0, final=True)
     assert "wrong way" in falling["message"] and falling["evidence"]["best_step"] == 0
     lower = {"monitor": "nll", "mode": "min"}
-    assert objective_verdict([{"step": 0, "metrics": {"nll": 3.0}}, {"step": 5, "metrics": {"nll": 1.0}}], lower, 0, final=True) is None
+    assert (
+        objective_verdict(
+            [{"step": 0, "metrics": {"nll": 3.0}}, {"step": 5, "metrics": {"nll": 1.0}}], lower, 0, final=True
+        )
+        is None
+    )
     assert objective_verdict(history([20]), RETURN, 0, final=True) is None  # one evaluation proves nothing
     assert objective_verdict(history([20, 9]), None, 0, final=True) is None  # no objective declared
 
@@ -43,7 +48,9 @@ def test_loss_trend():
     assert loss_trend([1.0 * 1.1**i for i in range(steps)], 0)["code"] == "diverged"
     assert loss_trend([1.386] * 20, 0) is None  # too short to say
     assert loss_trend([-5.0] * steps, 0) is None  # a negative loss has no scale to judge here
-    assert [f["where"] for f in non_finite_metrics([{"step": 5, "metrics": {"a": 1.0, "b": math.nan, "c": math.inf}}], 0)] == ["b", "c"]
+    assert [
+        f["where"] for f in non_finite_metrics([{"step": 5, "metrics": {"a": 1.0, "b": math.nan, "c": math.inf}}], 0)
+    ] == ["b", "c"]
 
 
 def test_running_curve_keeps_a_grid_plus_the_latest_step_and_never_folds_back():
@@ -58,11 +65,24 @@ def test_running_curve_keeps_a_grid_plus_the_latest_step_and_never_folds_back():
 
 
 def test_progress_reads_seeds_times_steps():
-    record = RunRecord(run_id="r", harness="h.py", created_at="t", steps=2000, lr=1e-3, batch_size=8, status="running",
-                       seeds=[SeedRun(seed=0, steps_done=2000, status="evaluating"), SeedRun(seed=1, steps_done=1500, status="running"),
-                              SeedRun(seed=2, steps_done=600, status="running")])
-    assert progress_text(record) == ("3 seeds x 2,000 steps: 4,100 of 6,000 steps done "
-                                     "(seed 0 2,000 evaluating, seed 1 1,500 running, seed 2 600 running)")
+    record = RunRecord(
+        run_id="r",
+        harness="h.py",
+        created_at="t",
+        steps=2000,
+        lr=1e-3,
+        batch_size=8,
+        status="running",
+        seeds=[
+            SeedRun(seed=0, steps_done=2000, status="evaluating"),
+            SeedRun(seed=1, steps_done=1500, status="running"),
+            SeedRun(seed=2, steps_done=600, status="running"),
+        ],
+    )
+    assert progress_text(record) == (
+        "3 seeds x 2,000 steps: 4,100 of 6,000 steps done "
+        "(seed 0 2,000 evaluating, seed 1 1,500 running, seed 2 600 running)"
+    )
 
 
 def test_direction_of_a_metric():

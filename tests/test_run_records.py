@@ -32,8 +32,16 @@ def project(tmp_path: Path) -> Path:
 
 def record(run_id: str, status: str = "completed", **extra) -> dict:
     seeds = [SeedRun(seed=0, status=status, steps_done=10)]
-    return RunRecord(run_id="placeholder", harness="train_clean.py", status=status, created_at="2026-01-01T00:00:00+00:00",
-                     steps=10, lr=1e-3, batch_size=8, seeds=seeds).model_dump(mode="json") | {"run_id": run_id, **extra}
+    return RunRecord(
+        run_id="placeholder",
+        harness="train_clean.py",
+        status=status,
+        created_at="2026-01-01T00:00:00+00:00",
+        steps=10,
+        lr=1e-3,
+        batch_size=8,
+        seeds=seeds,
+    ).model_dump(mode="json") | {"run_id": run_id, **extra}
 
 
 def plant_bad_files(runs: Path, escape: str) -> set[str]:
@@ -48,8 +56,17 @@ def plant_bad_files(runs: Path, escape: str) -> set[str]:
     # a run that claims to be in flight, with an id that walks out of the root
     (runs / "escape.json").write_text(json.dumps(record(f"/../../{escape}", status="running")))
     (runs / "bad id!.json").write_text(json.dumps(record("bad id!")))
-    return {"a-directory.json", "dangling.json", "fifo.json", "truncated.json", "wrong-schema.json", "nan.json",
-            "renamed.json", "escape.json", "bad id!.json"}
+    return {
+        "a-directory.json",
+        "dangling.json",
+        "fifo.json",
+        "truncated.json",
+        "wrong-schema.json",
+        "nan.json",
+        "renamed.json",
+        "escape.json",
+        "bad id!.json",
+    }
 
 
 @pytest.mark.slow
@@ -70,8 +87,12 @@ async def test_bad_files_under_runs_are_skipped_and_reported(tmp_path):
             assert {s["file"] for s in listed["details"]["skipped"]} == bad
             assert listed["status"] == "warn" and codes(listed) == {"run_record_skipped"}
             # the server still works: a new run starts and finishes beside the junk
-            run_id = (await call(client, "start_training", {"harness": "train_clean.py", "steps": 20}))["details"]["run_id"]
-            assert (await call(client, "training_status", {"run_id": run_id, "wait_s": 30}))["details"]["status"] == "completed"
+            run_id = (await call(client, "start_training", {"harness": "train_clean.py", "steps": 20}))["details"][
+                "run_id"
+            ]
+            assert (await call(client, "training_status", {"run_id": run_id, "wait_s": 30}))["details"][
+                "status"
+            ] == "completed"
             unknown = await call(client, "training_status", {"run_id": "truncated"})
             assert unknown["summary"] == unknown_run_message("truncated")
     for place in (Path("/") / f"{escape}.json", root.parent.parent / f"{escape}.json", root / f"{escape}.json"):
@@ -145,13 +166,17 @@ async def test_a_run_with_thousands_of_metric_names_is_capped_and_read_back(tmp_
     async with connect(root) as client:
         run_id = (await call(client, "start_training", args))["details"]["run_id"]
         with anyio.fail_after(300):
-            while (await call(client, "training_status", {"run_id": run_id, "wait_s": 30}))["details"]["status"] != "completed":
+            while (await call(client, "training_status", {"run_id": run_id, "wait_s": 30}))["details"][
+                "status"
+            ] != "completed":
                 pass
     record_file = root / ".implement-paper" / "runs" / f"{run_id}.json"
     assert record_file.stat().st_size <= run_store.MAX_RECORD_BYTES  # readable: today 36 MB were written
     async with connect(root) as client:  # a fresh server reads the completed run back from disk
         result = await call(client, "training_status", {"run_id": run_id})
-    assert result["details"]["status"] == "completed" and "accuracy" in result["details"]["metrics"]  # the objective kept
+    assert (
+        result["details"]["status"] == "completed" and "accuracy" in result["details"]["metrics"]
+    )  # the objective kept
     capped = {f["where"]: f for f in result["findings"] if f["code"] == "record_capped"}
     assert capped["metric"]["evidence"] == {"kept": 51, "dropped": 3950, "cap": 50}
     assert capped["loss term"]["evidence"] == {"kept": 50, "dropped": 250, "cap": 50}
@@ -162,8 +187,17 @@ async def test_a_run_with_thousands_of_metric_names_is_capped_and_read_back(tmp_
 def test_a_record_over_the_budget_is_thinned_until_it_fits():
     history = [{"step": s, "metrics": {f"m{i}_" + "x" * 150: 1.0 for i in range(50)}} for s in range(2001)]
     seeds = [SeedRun(seed=n, status="completed", history=history) for n in range(16)]
-    big = RunRecord(run_id="r", harness="h.py", status="completed", created_at="2026-01-01", steps=2000, lr=1e-3,
-                    batch_size=8, seeds=seeds, model_kwargs={"table": "y" * (20 << 20)})
+    big = RunRecord(
+        run_id="r",
+        harness="h.py",
+        status="completed",
+        created_at="2026-01-01",
+        steps=2000,
+        lr=1e-3,
+        batch_size=8,
+        seeds=seeds,
+        model_kwargs={"table": "y" * (20 << 20)},
+    )
     text = run_store.record_text(big)
     assert len(text.encode()) <= run_store.RECORD_BUDGET
     back = run_store.parse_record(text, "r")
@@ -174,12 +208,16 @@ def test_a_record_over_the_budget_is_thinned_until_it_fits():
 def start_training_in_a_server_process(root: Path) -> tuple[subprocess.Popen, str]:
     """A real server over stdio with a long run in flight; its process and the run id."""
     server = Path(sys.executable).parent / "implement-paper-mcp"
-    process = subprocess.Popen([str(server), "--root", str(root)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                               stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        [str(server), "--root", str(root)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL
+    )
     initialize = {"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "raw", "version": "0"}}
     long = {"harness": "train_clean.py", "steps": 1_000_000, "batch_size": 8}
-    for message in ({"id": 1, "method": "initialize", "params": initialize}, {"method": "notifications/initialized"},
-                    {"id": 2, "method": "tools/call", "params": {"name": "start_training", "arguments": long}}):
+    for message in (
+        {"id": 1, "method": "initialize", "params": initialize},
+        {"method": "notifications/initialized"},
+        {"id": 2, "method": "tools/call", "params": {"name": "start_training", "arguments": long}},
+    ):
         process.stdin.write((json.dumps({"jsonrpc": "2.0", **message}) + "\n").encode())
     process.stdin.flush()
     for line in process.stdout:

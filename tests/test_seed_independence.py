@@ -21,7 +21,9 @@ async def _run(client, harness: str) -> dict:
 async def test_a_get_train_batch_with_a_seed_parameter_gets_each_seed_its_own_data(client):
     result = await _run(client, "seeds_clean.py")
     assert_clean(result)
-    compared = await call(client, "compare_metrics", {"reported": {"accuracy": 50.0}, "run_id": result["details"]["run_id"]})
+    compared = await call(
+        client, "compare_metrics", {"reported": {"accuracy": 50.0}, "run_id": result["details"]["run_id"]}
+    )
     assert "seeds_share_data" not in codes(compared)
     digests = [s["data_digest"] for s in result["details"]["seeds"]]
     assert None not in digests and len(set(digests)) == 3

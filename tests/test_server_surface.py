@@ -102,7 +102,9 @@ async def test_a_project_with_its_own_tools_and_server_packages(tmp_path):
     )
     (tmp_path / "server").mkdir()
     (tmp_path / "server" / "__init__.py").write_text("raise RuntimeError('the project server package was imported')\n")
-    (tmp_path / "harness.py").write_text("from tools import get_batch  # noqa: F401\nfrom tools.layers import build_model  # noqa: F401\n")
+    (tmp_path / "harness.py").write_text(
+        "from tools import get_batch  # noqa: F401\nfrom tools.layers import build_model  # noqa: F401\n"
+    )
     async with connect(tmp_path) as client:
         assert_clean(await call(client, "gradient_check", {"harness": "harness.py"}))
         assert_clean(await call(client, "run_overfit_test", {"harness": "harness.py", "sizes": [4], "lr": 1e-2}))
@@ -119,7 +121,9 @@ async def test_a_worker_interpreter_without_torch_is_reported(project_root, tmp_
 
 
 def test_the_command_line_takes_a_thread_budget_and_more_allowed_hosts(tmp_path):
-    config = parse_args(["--root", str(tmp_path), "--threads-per-worker", "2", "--allowed-hosts", "a.example, b.example:8443"])
+    config = parse_args(
+        ["--root", str(tmp_path), "--threads-per-worker", "2", "--allowed-hosts", "a.example, b.example:8443"]
+    )
     assert config.threads_per_worker == 2 and config.allowed_hosts == ("a.example", "b.example:8443")
     assert parse_args(["--root", str(tmp_path)]).threads_per_worker is None  # cores // --max-workers
     with pytest.raises(SystemExit):
@@ -131,7 +135,10 @@ def test_executor_ray_without_ray_says_how_to_install_it(tmp_path):
     """The ray extra is optional: without it, --executor ray stops at once with the install command."""
     hide_ray = "import sys; sys.modules['ray'] = None; from implement_paper.server.cli import main; main(sys.argv[1:])"
     done = subprocess.run(
-        [sys.executable, "-c", hide_ray, "--root", str(tmp_path), "--executor", "ray"], capture_output=True, text=True, timeout=60
+        [sys.executable, "-c", hide_ray, "--root", str(tmp_path), "--executor", "ray"],
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert done.returncode == 2 and "pip install 'implement-paper-mcp[ray]'" in done.stderr, done.stderr
     assert done.stdout == ""  # stdout carries protocol bytes only
@@ -139,7 +146,9 @@ def test_executor_ray_without_ray_says_how_to_install_it(tmp_path):
 
 def test_the_command_line_takes_the_executor_options(tmp_path):
     pytest.importorskip("ray", reason="--executor ray is refused without the ray extra (tested above)")
-    config = parse_args(["--root", str(tmp_path), "--executor", "ray", "--ray-address", "auto", "--ray-project-path", "/shared/p"])
+    config = parse_args(
+        ["--root", str(tmp_path), "--executor", "ray", "--ray-address", "auto", "--ray-project-path", "/shared/p"]
+    )
     assert (config.executor, config.ray_address, config.ray_project_path) == ("ray", "auto", "/shared/p")
     assert parse_args(["--root", str(tmp_path)]).executor == "local"
 

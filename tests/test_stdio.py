@@ -170,7 +170,9 @@ def test_mcp_inspector_cli(root, method, key):
         pytest.skip(f"MCP Inspector CLI: {reason} (set CI=1 to require it)")
     done = subprocess.run(
         ["npx", "-y", INSPECTOR, "--cli", str(SERVER), "--root", str(root), "--method", method],
-        capture_output=True, text=True, timeout=300,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert done.returncode == 0, done.stderr[-2000:]
     assert json.loads(done.stdout)[key]

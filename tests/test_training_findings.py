@@ -61,7 +61,9 @@ async def test_findings_carry_the_numbers(finished_runs):
 
 
 async def test_a_nan_metric_is_a_finding_and_the_server_carries_on(client, project_root):
-    run_id = (await call(client, "start_training", {"harness": "train_bad_metric.py", **SHORT, "seeds": [0, 1]}))["details"]["run_id"]
+    run_id = (await call(client, "start_training", {"harness": "train_bad_metric.py", **SHORT, "seeds": [0, 1]}))[
+        "details"
+    ]["run_id"]
     for _ in range(30):
         result = await call(client, "training_status", {"run_id": run_id, "wait_s": 10})
         if result["details"]["status"] not in ("queued", "running"):

@@ -47,8 +47,12 @@ async def test_run_trains_every_seed_evaluates_as_it_goes_and_reports_metrics(cl
         assert [p["step"] for p in seed["history"]] == [0, 100, 200, 300]  # step 0, every 100, the end
         assert seed["history"][-1]["metrics"] == seed["metrics"]
         accuracies = [p["metrics"]["accuracy"] for p in seed["history"]]
-        assert seed["best"] == {"metric": "accuracy", "mode": "max", "value": max(accuracies),
-                                "step": seed["history"][accuracies.index(max(accuracies))]["step"]}
+        assert seed["best"] == {
+            "metric": "accuracy",
+            "mode": "max",
+            "value": max(accuracies),
+            "step": seed["history"][accuracies.index(max(accuracies))]["step"],
+        }
         assert_increasing(seed["curve"]["step"])
     accuracy = record["metrics"]["accuracy"]
     assert accuracy["n"] == 2 and accuracy["mean"] > 80  # a learnable task, really learned
@@ -70,9 +74,18 @@ async def test_reach_gives_the_first_step_each_seed_crossed_a_value(client):
     for seed, step in zip(result["details"]["seeds"], accuracy["steps"]):
         crossed = [p["step"] for p in seed["history"] if p["metrics"]["accuracy"] >= 80]
         assert step == crossed[0] and step % 25 == 0
-    assert accuracy["mode"] == "max" and accuracy["reached"] == 2 and accuracy["mean_step"] == sum(accuracy["steps"]) / 2
+    assert (
+        accuracy["mode"] == "max" and accuracy["reached"] == 2 and accuracy["mean_step"] == sum(accuracy["steps"]) / 2
+    )
     # a metric the run never measured is never reached; its name says lower is better
-    assert error == {**error, "mode": "min", "mode_from": "name", "steps": [None, None], "reached": 0, "mean_step": None}
+    assert error == {
+        **error,
+        "mode": "min",
+        "mode_from": "name",
+        "steps": [None, None],
+        "reached": 0,
+        "mean_step": None,
+    }
 
 
 @pytest.mark.slow
@@ -86,8 +99,10 @@ async def test_a_running_run_streams_history_and_counts_steps_right_then_cancels
     assert seed["steps_done"] >= 80 and seed["status"] in ("running", "evaluating")
     assert_increasing(seed["curve"]["step"])
     assert seed["curve"]["step"][-1] >= 79
-    assert re.fullmatch(r"1 seed x 50,000 steps: [\d,]+ of 50,000 steps done \(seed 0 [\d,]+ (running|evaluating)\)",
-                        status["details"]["progress"]), status["details"]["progress"]
+    assert re.fullmatch(
+        r"1 seed x 50,000 steps: [\d,]+ of 50,000 steps done \(seed 0 [\d,]+ (running|evaluating)\)",
+        status["details"]["progress"],
+    ), status["details"]["progress"]
     assert status["details"]["progress"] in status["summary"]
     evaluating = await poll_until(client, run_id, lambda s: s["details"]["seeds"][0]["status"] == "evaluating")
     assert evaluating["details"]["seeds"][0]["steps_done"] % 40 == 0  # evaluations happen on the grid
@@ -109,7 +124,9 @@ async def test_runs_survive_a_server_restart(project_root, tmp_path):
     async with connect(root) as first:
         done = (await call(first, "start_training", {"harness": "train_clean.py", "steps": 50}))["details"]["run_id"]
         await wait_finished(first, done)
-        cut = (await call(first, "start_training", {"harness": "train_clean.py", "steps": 1_000_000}))["details"]["run_id"]
+        cut = (await call(first, "start_training", {"harness": "train_clean.py", "steps": 1_000_000}))["details"][
+            "run_id"
+        ]
         await poll_until(first, cut, lambda s: s["details"]["seeds"][0]["steps_done"] > 0)
     # the first server is gone; a new one on the same root knows both runs
     async with connect(root) as second:
@@ -166,7 +183,11 @@ async def test_train_step_values_reach_the_record_and_the_plot(client, project_r
     curve = result["details"]["seeds"][0]["curve"]
     assert set(curve["terms"]) == {"epsilon", "kl_weight"} and len(curve["terms"]["epsilon"]) == len(curve["step"])
     epsilon = dict(zip(curve["step"], curve["terms"]["epsilon"]))
-    assert epsilon[0] == pytest.approx(0.991) and epsilon[curve["step"][-1]] == pytest.approx(0.1)  # step 0's update is the first
-    saved = RunRecord.model_validate_json((project_root / ".implement-paper" / "runs" / f"{result['details']['run_id']}.json").read_text())
+    assert epsilon[0] == pytest.approx(0.991) and epsilon[curve["step"][-1]] == pytest.approx(
+        0.1
+    )  # step 0's update is the first
+    saved = RunRecord.model_validate_json(
+        (project_root / ".implement-paper" / "runs" / f"{result['details']['run_id']}.json").read_text()
+    )
     assert saved.seeds[0].curve.terms["kl_weight"][-1] == 1.0
     assert {"epsilon (train_step)", "kl_weight (train_step)"} <= set(plot_series(saved)[1])

@@ -11,8 +11,13 @@ num_classes = CLASSES
 
 def build_model():
     return nn.Sequential(
-        nn.Conv1d(1, 8, 5, padding=2), nn.ReLU(), nn.Conv1d(8, 8, 5, padding=2), nn.ReLU(),
-        nn.AdaptiveAvgPool1d(4), nn.Flatten(), nn.Linear(32, CLASSES),
+        nn.Conv1d(1, 8, 5, padding=2),
+        nn.ReLU(),
+        nn.Conv1d(8, 8, 5, padding=2),
+        nn.ReLU(),
+        nn.AdaptiveAvgPool1d(4),
+        nn.Flatten(),
+        nn.Linear(32, CLASSES),
     )
 
 

@@ -9,7 +9,9 @@ import math
 import torch
 
 BLOB_FEATURES, BLOB_CLASSES, FRIEDMAN_FEATURES = 10, 3, 10
-_CENTRES = 0.8 * torch.randn(BLOB_CLASSES, BLOB_FEATURES, generator=torch.Generator().manual_seed(7))  # overlapping blobs
+_CENTRES = 0.8 * torch.randn(
+    BLOB_CLASSES, BLOB_FEATURES, generator=torch.Generator().manual_seed(7)
+)  # overlapping blobs
 
 
 def blobs(batch_size: int, seed: int):

@@ -10,9 +10,15 @@ num_classes = WAVE_CLASSES
 
 def build_model():
     return nn.Sequential(
-        nn.Conv1d(1, 16, 5, padding=2), nn.ReLU(), nn.MaxPool1d(2),
-        nn.Conv1d(16, 32, 5, padding=2), nn.ReLU(), nn.MaxPool1d(2),
-        nn.AdaptiveAvgPool1d(1), nn.Flatten(), nn.Linear(32, WAVE_CLASSES),
+        nn.Conv1d(1, 16, 5, padding=2),
+        nn.ReLU(),
+        nn.MaxPool1d(2),
+        nn.Conv1d(16, 32, 5, padding=2),
+        nn.ReLU(),
+        nn.MaxPool1d(2),
+        nn.AdaptiveAvgPool1d(1),
+        nn.Flatten(),
+        nn.Linear(32, WAVE_CLASSES),
     )
 
 

@@ -27,8 +27,14 @@ _BUMP_W = torch.randn(3, BUMP_FEATURES, generator=_fixed) / math.sqrt(BUMP_FEATU
 _TEACHER_1 = torch.randn(TEACHER_FEATURES, 32, generator=_fixed) / math.sqrt(TEACHER_FEATURES) * 2
 _TEACHER_2 = torch.randn(32, TEACHER_CLASSES, generator=_fixed) / math.sqrt(32)
 
-_OFFSETS = {"mixture": 1_000_000, "ridge": 2_000_000, "bumps": 3_000_000, "waves": 4_000_000,
-            "fibonacci": 5_000_000, "teacher": 6_000_000}
+_OFFSETS = {
+    "mixture": 1_000_000,
+    "ridge": 2_000_000,
+    "bumps": 3_000_000,
+    "waves": 4_000_000,
+    "fibonacci": 5_000_000,
+    "teacher": 6_000_000,
+}
 
 
 def _gen(task: str, seed: int) -> torch.Generator:
@@ -46,8 +52,13 @@ def mixture(batch_size: int, seed: int):
 def ridge(batch_size: int, seed: int):
     g = _gen("ridge", seed)
     x = torch.rand(batch_size, RIDGE_FEATURES, generator=g) * 2 - 1
-    y = (torch.sin(math.pi * x[:, 0] * x[:, 1]) + 0.8 * (x[:, 2] - x[:, 3]) ** 2
-         + torch.cos(2 * x[:, 4]) * x[:, 5] + 0.5 * x[:, 6] * x[:, 7] * x[:, 8] - 0.4)
+    y = (
+        torch.sin(math.pi * x[:, 0] * x[:, 1])
+        + 0.8 * (x[:, 2] - x[:, 3]) ** 2
+        + torch.cos(2 * x[:, 4]) * x[:, 5]
+        + 0.5 * x[:, 6] * x[:, 7] * x[:, 8]
+        - 0.4
+    )
     return x, (y + 0.05 * torch.randn(batch_size, generator=g))[:, None]
 
 
@@ -69,13 +80,16 @@ def waves(batch_size: int, seed: int):
     amp = 0.6 + 0.8 * torch.rand(batch_size, 1, generator=g)
     t = torch.arange(WAVE_LENGTH).float()[None] / WAVE_LENGTH
     u = (freq * t + phase) % 1.0  # position within the cycle
-    shapes = torch.stack([
-        torch.sin(2 * math.pi * u),  # sine
-        torch.where(u < 0.5, 1.0, -1.0),  # square
-        2 * u - 1,  # sawtooth
-        1 - 4 * (u - 0.5).abs(),  # triangle
-        torch.where(u < 0.15, 1.0, -0.2),  # pulse train
-    ], dim=1)
+    shapes = torch.stack(
+        [
+            torch.sin(2 * math.pi * u),  # sine
+            torch.where(u < 0.5, 1.0, -1.0),  # square
+            2 * u - 1,  # sawtooth
+            1 - 4 * (u - 0.5).abs(),  # triangle
+            torch.where(u < 0.15, 1.0, -0.2),  # pulse train
+        ],
+        dim=1,
+    )
     signal = amp * shapes[torch.arange(batch_size), labels]
     return (signal + 0.5 * torch.randn(signal.shape, generator=g))[:, None], labels
 

@@ -6,9 +6,7 @@ from torch import nn
 
 
 def build_model():
-    return nn.Sequential(
-        nn.Linear(RIDGE_FEATURES, 64), nn.SiLU(), nn.Linear(64, 64), nn.SiLU(), nn.Linear(64, 1)
-    )
+    return nn.Sequential(nn.Linear(RIDGE_FEATURES, 64), nn.SiLU(), nn.Linear(64, 64), nn.SiLU(), nn.Linear(64, 1))
 
 
 def get_batch(batch_size: int, split: str = "train"):

@@ -10,7 +10,9 @@ num_classes = 4
 
 
 def build_model():
-    return nn.Sequential(nn.Linear(16, WIDTH), nn.ReLU(), nn.Linear(WIDTH, WIDTH), nn.ReLU(), nn.Linear(WIDTH, num_classes))
+    return nn.Sequential(
+        nn.Linear(16, WIDTH), nn.ReLU(), nn.Linear(WIDTH, WIDTH), nn.ReLU(), nn.Linear(WIDTH, num_classes)
+    )
 
 
 def get_batch(batch_size: int, split: str = "train"):

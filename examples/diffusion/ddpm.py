@@ -64,8 +64,13 @@ class Denoiser(nn.Module):
     def __init__(self, hidden: int = HIDDEN):
         super().__init__()
         self.net = nn.Sequential(
-            nn.Linear(2 + EMBED, hidden), nn.SiLU(), nn.Linear(hidden, hidden), nn.SiLU(),
-            nn.Linear(hidden, hidden), nn.SiLU(), nn.Linear(hidden, 2),
+            nn.Linear(2 + EMBED, hidden),
+            nn.SiLU(),
+            nn.Linear(hidden, hidden),
+            nn.SiLU(),
+            nn.Linear(hidden, hidden),
+            nn.SiLU(),
+            nn.Linear(hidden, 2),
         )
         self.register_buffer("betas", beta_schedule())
         self.register_buffer("abar", alpha_bar(self.betas))

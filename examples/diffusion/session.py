@@ -32,12 +32,24 @@ async def session(agent: Agent, steps: int) -> bool:
     await agent.prompt("implement_paper", {"paper": PAPER, "paper_type": "diffusion"}, 10)
     await quick_tools(agent, H)
     bugs_caught = await hand_worked(agent, H, KNOWN, BUGS)
-    metrics = await train(agent, {"harness": H, "steps": steps, "lr": 2e-3, "batch_size": 256,
-                                  "eval_every": max(1, steps // 3), "label": "ddpm"})
+    metrics = await train(
+        agent,
+        {
+            "harness": H,
+            "steps": steps,
+            "lr": 2e-3,
+            "batch_size": 256,
+            "eval_every": max(1, steps // 3),
+            "label": "ddpm",
+        },
+    )
     swd, floor, gaussian = (metrics[k]["mean"] for k in ("swd", "swd_floor", "swd_gaussian"))
     matched = swd <= 3 * floor and swd <= gaussian / 3
-    say("", f"\n== Result ==\n  SWD of the samples {swd:.3f}; data floor {floor:.3f}; Gaussian fit {gaussian:.3f}: "
-        f"samples match the data: {'yes' if matched else 'NO'}; planted bugs caught: {'yes' if bugs_caught else 'NO'}")
+    say(
+        "",
+        f"\n== Result ==\n  SWD of the samples {swd:.3f}; data floor {floor:.3f}; Gaussian fit {gaussian:.3f}: "
+        f"samples match the data: {'yes' if matched else 'NO'}; planted bugs caught: {'yes' if bugs_caught else 'NO'}",
+    )
     return matched and bugs_caught
 
 

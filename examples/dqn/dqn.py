@@ -36,7 +36,9 @@ class QAgent(nn.Module):
 
     def __init__(self, hidden: int = 64):
         super().__init__()
-        self.online = nn.Sequential(nn.Linear(4, hidden), nn.ReLU(), nn.Linear(hidden, hidden), nn.ReLU(), nn.Linear(hidden, 2))
+        self.online = nn.Sequential(
+            nn.Linear(4, hidden), nn.ReLU(), nn.Linear(hidden, hidden), nn.ReLU(), nn.Linear(hidden, 2)
+        )
         self.target = copy.deepcopy(self.online).requires_grad_(False)
         self.updates = 0  # optimiser steps taken: drives epsilon and the target syncs
 
@@ -176,7 +178,9 @@ def train_step(model: nn.Module, batch: dict[str, torch.Tensor], optimizer: torc
 def evaluate(model: nn.Module) -> dict[str, float]:
     """Mean return of the greedy policy over EVAL_EPISODES episodes (fixed starts), and of a uniformly
     random policy from the same starts: the baseline the paper's claim is measured against."""
-    greedy = pole.episode_returns(_greedy(model, 0.0, np.random.default_rng(123)), EVAL_EPISODES, np.random.default_rng(123))
+    greedy = pole.episode_returns(
+        _greedy(model, 0.0, np.random.default_rng(123)), EVAL_EPISODES, np.random.default_rng(123)
+    )
     rng = np.random.default_rng(123)
     uniform = pole.episode_returns(lambda s: rng.integers(0, 2, len(s)), EVAL_EPISODES, rng)
     return {"return": float(greedy.mean()), "random_return": float(uniform.mean())}

@@ -31,14 +31,29 @@ async def session(agent: Agent, steps: int) -> bool:
     await agent.prompt("implement_paper", {"paper": PAPER, "paper_type": "value_rl"}, 10)
     await quick_tools(agent, H)
     bugs_caught = await hand_worked(agent, H, KNOWN, BUGS)
-    metrics = await train(agent, {"harness": H, "steps": steps, "lr": 1e-3, "batch_size": 64, "seeds": [0, 1],
-                                  "eval_every": max(1, steps // 8), "label": "dqn"})
+    metrics = await train(
+        agent,
+        {
+            "harness": H,
+            "steps": steps,
+            "lr": 1e-3,
+            "batch_size": 64,
+            "seeds": [0, 1],
+            "eval_every": max(1, steps // 8),
+            "label": "dqn",
+        },
+    )
     learned, random = metrics["return"]["mean"], metrics["random_return"]["mean"]
     better = learned >= 5 * random
-    say("", f"\n== Result ==\n  greedy return {learned:.1f} over {metrics['return']['n']} seeds against {random:.1f} "
-        f"for a random policy (claim: >= 5x): {'yes' if better else 'NO'}; planted bugs caught: {'yes' if bugs_caught else 'NO'}")
+    say(
+        "",
+        f"\n== Result ==\n  greedy return {learned:.1f} over {metrics['return']['n']} seeds against {random:.1f} "
+        f"for a random policy (claim: >= 5x): {'yes' if better else 'NO'}; planted bugs caught: {'yes' if bugs_caught else 'NO'}",
+    )
     return better and bugs_caught
 
 
 if __name__ == "__main__":
-    run_session(session, root=ROOT, paper=PAPER, doc=__doc__, steps=2000, steps_help="updates per seed (64 transitions each)")
+    run_session(
+        session, root=ROOT, paper=PAPER, doc=__doc__, steps=2000, steps_help="updates per seed (64 transitions each)"
+    )

@@ -32,14 +32,21 @@ async def session(agent: Agent, steps: int) -> bool:
     await agent.prompt("implement_paper", {"paper": PAPER, "paper_type": "encoder"}, 10)
     await quick_tools(agent, H)
     bugs_caught = await hand_worked(agent, H, KNOWN, BUGS)
-    metrics = await train(agent, {"harness": H, "steps": steps, "lr": 1e-3, "batch_size": 64,
-                                  "eval_every": max(1, steps // 3), "label": "mlm"})
+    metrics = await train(
+        agent,
+        {"harness": H, "steps": steps, "lr": 1e-3, "batch_size": 64, "eval_every": max(1, steps // 3), "label": "mlm"},
+    )
     accuracy, unigram = metrics["masked_accuracy"]["mean"], metrics["unigram_accuracy"]["mean"]
     beaten = accuracy >= 0.8 and accuracy >= 4 * unigram
-    say("", f"\n== Result ==\n  masked-token accuracy {accuracy:.3f} against {unigram:.3f} for the unigram baseline: "
-        f"{'yes' if beaten else 'NO'}; planted bugs caught: {'yes' if bugs_caught else 'NO'}")
+    say(
+        "",
+        f"\n== Result ==\n  masked-token accuracy {accuracy:.3f} against {unigram:.3f} for the unigram baseline: "
+        f"{'yes' if beaten else 'NO'}; planted bugs caught: {'yes' if bugs_caught else 'NO'}",
+    )
     return beaten and bugs_caught
 
 
 if __name__ == "__main__":
-    run_session(session, root=ROOT, paper=PAPER, doc=__doc__, steps=600, steps_help="training steps (64 sequences each)")
+    run_session(
+        session, root=ROOT, paper=PAPER, doc=__doc__, steps=600, steps_help="training steps (64 sequences each)"
+    )

@@ -22,18 +22,21 @@ class CNN(nn.Module):
         c = channels
         # length 40 -> 19 -> 10 -> 5 (stride 2 each; L_out = (L + 2p - k) // s + 1)
         self.features = nn.Sequential(
-            nn.Conv1d(1, c, 5, stride=2, padding=1), act(),
-            nn.Conv1d(c, c, 3, stride=2, padding=1), act(),
-            nn.Conv1d(c, c, 3, stride=2, padding=1), act(),
+            nn.Conv1d(1, c, 5, stride=2, padding=1),
+            act(),
+            nn.Conv1d(c, c, 3, stride=2, padding=1),
+            act(),
+            nn.Conv1d(c, c, 3, stride=2, padding=1),
+            act(),
         )
         out_len = seq_len
         for k in (5, 3, 3):
             out_len = (out_len + 2 - k) // 2 + 1
         self.head = nn.Linear(c * out_len, num_classes)  # 125 -> 10 at the paper's size
 
-    def forward(self, x):                 # x: (B, 40)
+    def forward(self, x):  # x: (B, 40)
         h = self.features(x.unsqueeze(1))  # (B, 1, 40) -> (B, C, 5)
-        return self.head(h.flatten(1))     # (B, C*5) -> (B, 10) logits
+        return self.head(h.flatten(1))  # (B, C*5) -> (B, 10) logits
 
 
 def build_model(**model_kwargs) -> nn.Module:

@@ -21,9 +21,9 @@ class GRU(nn.Module):
         k = 2 if bidirectional else 1
         self.head = nn.Linear(k * hidden_size * seq_len, num_classes)  # 480 -> 10
 
-    def forward(self, x):                 # x: (B, 40)
+    def forward(self, x):  # x: (B, 40)
         h, _ = self.gru(x.unsqueeze(-1))  # (B, 40, 1) -> (B, 40, k*H); h0 = zeros
-        return self.head(h.flatten(1))    # (B, 40*k*H) -> (B, 10) logits
+        return self.head(h.flatten(1))  # (B, 40*k*H) -> (B, 10) logits
 
 
 def build_model(**model_kwargs) -> nn.Module:

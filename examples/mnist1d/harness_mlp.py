@@ -21,11 +21,11 @@ class MLP(nn.Module):
         self.fc3 = nn.Linear(hidden_size, num_classes)
         self.residual = residual
 
-    def forward(self, x):                # x: (B, 40)
-        h = torch.relu(self.fc1(x))      # (B, H)
-        h2 = torch.relu(self.fc2(h))     # (B, H)
+    def forward(self, x):  # x: (B, 40)
+        h = torch.relu(self.fc1(x))  # (B, H)
+        h2 = torch.relu(self.fc2(h))  # (B, H)
         h = h + h2 if self.residual else h2
-        return self.fc3(h)               # (B, 10) logits
+        return self.fc3(h)  # (B, 10) logits
 
 
 def build_model(**model_kwargs) -> nn.Module:

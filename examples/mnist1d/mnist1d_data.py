@@ -27,8 +27,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-BATCH_SEED = 1234   # seed of the fixed get_batch examples
-STREAM_SEED = 0     # seed of the epoch-shuffled training stream
+BATCH_SEED = 1234  # seed of the fixed get_batch examples
+STREAM_SEED = 0  # seed of the epoch-shuffled training stream
 SPLITS = ("train", "test")
 
 
@@ -38,6 +38,7 @@ CACHE = Path(__file__).with_name(".mnist1d-cache.npz")  # generated data, reused
 def _generate() -> dict:
     """Run the package's generator (~2 s) and keep the arrays we use."""
     from mnist1d.data import get_dataset_args, make_dataset
+
     d = make_dataset(get_dataset_args())
     return {k: d[k] for k in ("x", "y", "x_test", "y_test")}
 
@@ -54,10 +55,14 @@ def _dataset():
         np.savez(tmp, **d)
         os.replace(tmp, CACHE)  # atomic: parallel workers never read half a file
     return {
-        "train": (torch.tensor(d["x"], dtype=torch.float32),       # (4000, 40)
-                  torch.tensor(d["y"], dtype=torch.int64)),        # (4000,)
-        "test": (torch.tensor(d["x_test"], dtype=torch.float32),   # (1000, 40)
-                 torch.tensor(d["y_test"], dtype=torch.int64)),    # (1000,)
+        "train": (
+            torch.tensor(d["x"], dtype=torch.float32),  # (4000, 40)
+            torch.tensor(d["y"], dtype=torch.int64),
+        ),  # (4000,)
+        "test": (
+            torch.tensor(d["x_test"], dtype=torch.float32),  # (1000, 40)
+            torch.tensor(d["y_test"], dtype=torch.int64),
+        ),  # (1000,)
     }
 
 
@@ -99,7 +104,7 @@ def evaluate(model) -> dict:
     try:
         device = next(model.parameters()).device
         x, y = (t.to(device) for t in _dataset()["test"])
-        logits = model(x)                                   # (1000, 10)
+        logits = model(x)  # (1000, 10)
         acc = (logits.argmax(-1) == y).sum().item() * 100 / y.numel()
         loss = F.cross_entropy(logits, y).item()
     finally:

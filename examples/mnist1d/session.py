@@ -88,5 +88,6 @@ async def session(agent: Agent, steps: int) -> bool:
 
 
 if __name__ == "__main__":
-    run_session(session, root=ROOT, paper=PAPER, doc=__doc__, steps=6000,
-                steps_help="training steps per run (paper: 6000)")
+    run_session(
+        session, root=ROOT, paper=PAPER, doc=__doc__, steps=6000, steps_help="training steps per run (paper: 6000)"
+    )

@@ -82,8 +82,15 @@ async def session(agent: Agent, steps: int) -> bool:
     bugs_caught = await planted_bugs(agent)
 
     say("", f"\n== Training: Adam lr 1e-2, 16 episodes per step, {steps} steps, 3 seeds ==")
-    args = {"harness": H, "steps": steps, "lr": 1e-2, "batch_size": 16, "seeds": [0, 1, 2], "eval_every": 25,
-            "label": "reinforce"}
+    args = {
+        "harness": H,
+        "steps": steps,
+        "lr": 1e-2,
+        "batch_size": 16,
+        "seeds": [0, 1, 2],
+        "eval_every": 25,
+        "label": "reinforce",
+    }
     run_id = (await agent.tool("start_training", args))["details"]["run_id"]
     await agent.wait_for(run_id)
     status = await agent.tool("training_status", {"run_id": run_id, "reach": {"return": SOLVED}}, clean=True)
@@ -96,12 +103,16 @@ async def session(agent: Agent, steps: int) -> bool:
     )
     final = status["details"]["metrics"]["return"]
     solved = final["mean"] >= SOLVED and data["status"] == "pass"
-    say("", f"\n== Result ==\n  average return {final['mean']:.1f} ± {final['std']:.1f} over {final['n']} seeds "
-        f"(solved at >= {SOLVED:g}): {'yes' if solved else 'NO'}; planted bugs caught: {'yes' if bugs_caught else 'NO'}")
+    say(
+        "",
+        f"\n== Result ==\n  average return {final['mean']:.1f} ± {final['std']:.1f} over {final['n']} seeds "
+        f"(solved at >= {SOLVED:g}): {'yes' if solved else 'NO'}; planted bugs caught: {'yes' if bugs_caught else 'NO'}",
+    )
     say("", f"  plot: {ROOT / status['details']['plot']}" if status["details"].get("plot") else "")
     return solved and bugs_caught
 
 
 if __name__ == "__main__":
-    run_session(session, root=ROOT, paper=PAPER, doc=__doc__, steps=200,
-                steps_help="training steps per seed (16 episodes each)")
+    run_session(
+        session, root=ROOT, paper=PAPER, doc=__doc__, steps=200, steps_help="training steps per seed (16 episodes each)"
+    )

@@ -145,7 +145,9 @@ def make_optimizer(params, lr):
 def make_scheduler(optimizer, total_steps):
     """Linear warmup, then lr * sqrt(warmup / step): the paper's schedule with its peak at the base rate."""
     warmup = max(1, min(WARMUP, total_steps // 5))
-    return torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: min((step + 1) / warmup, math.sqrt(warmup / (step + 1))))
+    return torch.optim.lr_scheduler.LambdaLR(
+        optimizer, lambda step: min((step + 1) / warmup, math.sqrt(warmup / (step + 1)))
+    )
 
 
 @torch.no_grad()

@@ -61,7 +61,10 @@ async def planted_bugs(agent) -> dict[str, bool]:
         found = [f for f in data["findings"] if f["code"] == code]
         first = found[0]["evidence"].get("likely_causes", [None])[0] if found else None
         caught[harness] = bool(found) and (cause is None or first == cause)
-        say("  =>", f"{harness}: {code} {'caught' if found else 'NOT caught'}" + (f", first cause {first}" if cause else ""))
+        say(
+            "  =>",
+            f"{harness}: {code} {'caught' if found else 'NOT caught'}" + (f", first cause {first}" if cause else ""),
+        )
     return caught
 
 
@@ -72,7 +75,9 @@ async def session(agent: Agent, steps: int) -> bool:
 
     say("", f"\n== Training: Adam(0.9, 0.98), warmup then 1/sqrt(step), peak lr {LR}, {steps} steps, 2 seeds ==")
     recipe = {"harness": HARNESS, "lr": LR, "batch_size": 64}
-    data = await agent.tool("start_training", {**recipe, "steps": steps, "seeds": [0, 1], "eval_every": 100, "label": "vaswani"})
+    data = await agent.tool(
+        "start_training", {**recipe, "steps": steps, "seeds": [0, 1], "eval_every": 100, "label": "vaswani"}
+    )
     run_id = data["details"]["run_id"]
     say("", "\nWhile it trains: does the second layer matter? (the paper's Table 3 varies depth the same way)")
     await agent.tool("run_ablation", {**recipe, "variants": {"one_layer": {"layers": 1}}, "steps": 300}, clean=True)
@@ -84,12 +89,20 @@ async def session(agent: Agent, steps: int) -> bool:
     compared = await agent.tool("compare_metrics", target)
     accuracy = status["details"]["metrics"]["token_accuracy"]
     say("", "\n== Result ==")
-    print(f"  token accuracy {accuracy['mean']:.4f} ± {accuracy['std']:.4f} over {accuracy['n']} seeds (target >= {TARGET})")
+    print(
+        f"  token accuracy {accuracy['mean']:.4f} ± {accuracy['std']:.4f} over {accuracy['n']} seeds (target >= {TARGET})"
+    )
     for harness, ok in caught.items():
         print(f"  {harness:<24} caught by {PLANTED[harness][0]}: {'yes' if ok else 'NO'}")
     return compared["status"] == "pass" and accuracy["mean"] >= TARGET
 
 
 if __name__ == "__main__":
-    run_session(session, root=ROOT, paper=PAPER, doc=__doc__, steps=500,
-                steps_help="training steps per seed (accuracy passes 99 %% near 200)")
+    run_session(
+        session,
+        root=ROOT,
+        paper=PAPER,
+        doc=__doc__,
+        steps=500,
+        steps_help="training steps per seed (accuracy passes 99 %% near 200)",
+    )

@@ -40,7 +40,7 @@ def get_train_batch(batch_size, step, seed=0):
     per_epoch = len(images) // batch_size
     epoch, index = divmod(step, per_epoch)
     order = torch.randperm(len(images), generator=torch.Generator().manual_seed(epoch + 1_000_003 * seed))
-    return {"x": images[order[index * batch_size:(index + 1) * batch_size]]}
+    return {"x": images[order[index * batch_size : (index + 1) * batch_size]]}
 
 
 def pixel_entropy(x):
@@ -72,8 +72,12 @@ def evaluate_with(model, terms):
         model.train(was_training)
     recon = torch.stack([r for r, _ in draws]).mean()
     kl = torch.stack([k for _, k in draws]).mean()
-    return {"test_neg_elbo": float(recon + kl), "test_recon": float(recon), "test_kl": float(kl),
-            "baseline_nll": baseline_nll("test")}
+    return {
+        "test_neg_elbo": float(recon + kl),
+        "test_recon": float(recon),
+        "test_kl": float(kl),
+        "baseline_nll": baseline_nll("test"),
+    }
 
 
 def save_grid(images, path, columns=4):
@@ -85,7 +89,7 @@ def save_grid(images, path, columns=4):
     grid = torch.ones(rows * 9 + 1, columns * 9 + 1)  # a one-pixel white border around each digit
     for i, image in enumerate(images):
         r, c = divmod(i, columns)
-        grid[1 + 9 * r:9 + 9 * r, 1 + 9 * c:9 + 9 * c] = 1 - image  # dark ink on white, like the paper's figures
+        grid[1 + 9 * r : 9 + 9 * r, 1 + 9 * c : 9 + 9 * c] = 1 - image  # dark ink on white, like the paper's figures
     big = grid.repeat_interleave(8, 0).repeat_interleave(8, 1).numpy()
     os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
     tmp = f"{path}.{os.getpid()}.tmp.png"

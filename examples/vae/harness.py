@@ -34,11 +34,11 @@ class VAE(nn.Module):
         self.dec = nn.Linear(latent, hidden)
         self.out = nn.Linear(hidden, PIXELS)
 
-    def encode(self, x):                      # x: (B, 64) in [0, 1]
-        h = torch.tanh(self.enc(x))           # (B, H)
-        return self.mu(h), self.logvar(h)     # (B, J), (B, J)
+    def encode(self, x):  # x: (B, 64) in [0, 1]
+        h = torch.tanh(self.enc(x))  # (B, H)
+        return self.mu(h), self.logvar(h)  # (B, J), (B, J)
 
-    def decode(self, z):                      # z: (B, J)
+    def decode(self, z):  # z: (B, J)
         return self.out(torch.tanh(self.dec(z)))  # (B, 64) Bernoulli logits
 
     def forward(self, x):
@@ -101,4 +101,3 @@ def sample_images(model, n=16, seed=0):
     with torch.no_grad():
         z = torch.randn(n, model.mu.out_features, generator=generator)
         return torch.sigmoid(model.decode(z)).reshape(n, 8, 8)
-

@@ -36,8 +36,12 @@ KNOWN = {  # function -> hand-worked cases (the tips' "test with known inputs/ou
     # z = mu + exp(logvar / 2) * eps: sigma = 1 and 2 with eps = 1 and -1
     "reparameterize": [{"args": [[0.0, 1.0], [0.0, 2 * math.log(2)], [1.0, -1.0]], "expected": [1.0, -1.0]}],
     # KL against N(0, 1): 0 for the prior itself, mu^2 / 2 for a shifted mean, a wider variance
-    "kl_divergence": [{"args": [[[0.0, 0.0], [1.0, 0.0], [0.0, 0.0]], [[0.0, 0.0], [0.0, 0.0], [0.0, math.log(4)]]],
-                       "expected": [0.0, 0.5, KL_LN4]}],
+    "kl_divergence": [
+        {
+            "args": [[[0.0, 0.0], [1.0, 0.0], [0.0, 0.0]], [[0.0, 0.0], [0.0, 0.0], [0.0, math.log(4)]]],
+            "expected": [0.0, 0.5, KL_LN4],
+        }
+    ],
 }
 
 
@@ -63,19 +67,29 @@ async def scaffold(agent) -> None:
     await agent.tool("lr_sweep", {"harness": H, "mode": "auto"}, clean=True)
     # Does the KL earn its place? Ranked on the objective (the test bound), not the loss: without the KL
     # the training loss is lower, the bound on held-out digits far worse.
-    await agent.tool("run_ablation", {"harness": H, "variants": {"no_kl": {"beta": 0.0}, "latent_2": {"latent": 2}},
-                                      "steps": 300, "lr": 3e-3}, clean=True)
+    await agent.tool(
+        "run_ablation",
+        {"harness": H, "variants": {"no_kl": {"beta": 0.0}, "latent_2": {"latent": 2}}, "steps": 300, "lr": 3e-3},
+        clean=True,
+    )
 
 
 async def planted_bugs(agent) -> bool:
     say("", "\n== Planted bugs: each caught by the tool the tips name ==")
     checks = [
-        ("run_overfit_test", {"harness": "bug_kl_sign.py", "lr": 1e-2, "sizes": [1, 10], "steps": 200},
-         {"loss_below_floor", "loss_unbounded"}),
+        (
+            "run_overfit_test",
+            {"harness": "bug_kl_sign.py", "lr": 1e-2, "sizes": [1, 10], "steps": 200},
+            {"loss_below_floor", "loss_unbounded"},
+        ),
         ("check_initialization", {"harness": "bug_kl_sign.py"}, {"negative_kl"}),
         ("check_known_values", known_values("bug_std_logvar.py", "reparameterize"), {"known_value_mismatch"}),
         ("gradient_check", {"harness": "bug_sample_no_grad.py"}, {"params_without_grad", "zero_grad"}),
-        ("check_initialization", {"harness": "bug_recon_mean.py", "expected_init_loss": INIT_LOSS}, {"init_loss_mismatch"}),
+        (
+            "check_initialization",
+            {"harness": "bug_recon_mean.py", "expected_init_loss": INIT_LOSS},
+            {"init_loss_mismatch"},
+        ),
     ]
     caught = []
     for tool, args, expected in checks:
@@ -87,20 +101,36 @@ async def planted_bugs(agent) -> bool:
 
 async def train_and_compare(agent, steps: int) -> tuple[bool, dict]:
     say("", f"\n== Training: Adam lr 3e-3, batches of 100, {steps} steps, 3 seeds ==")
-    args = {"harness": H, "steps": steps, "lr": 3e-3, "batch_size": 100, "seeds": [0, 1, 2], "eval_every": 500,
-            "label": "vae"}
+    args = {
+        "harness": H,
+        "steps": steps,
+        "lr": 3e-3,
+        "batch_size": 100,
+        "seeds": [0, 1, 2],
+        "eval_every": 500,
+        "label": "vae",
+    }
     run_id = (await agent.tool("start_training", args))["details"]["run_id"]
     await agent.wait_for(run_id)
     status = await agent.tool("training_status", {"run_id": run_id}, clean=True)
     metrics = status["details"]["metrics"]
     baseline = metrics["baseline_nll"]["mean"]
     say("", "\n== Evaluation: the bound against the no-latent baseline ==")
-    data = await agent.tool("compare_metrics", {"run_id": run_id, "reported": {"test_neg_elbo": baseline - MARGIN},
-                                                "higher_is_better": {"test_neg_elbo": False}})
+    data = await agent.tool(
+        "compare_metrics",
+        {
+            "run_id": run_id,
+            "reported": {"test_neg_elbo": baseline - MARGIN},
+            "higher_is_better": {"test_neg_elbo": False},
+        },
+    )
     bound = metrics["test_neg_elbo"]
     beaten = bound["mean"] <= baseline - MARGIN and data["status"] == "pass"
-    say("", f"\n== Result ==\n  test negative ELBO {bound['mean']:.2f} ± {bound['std']:.2f} nats per digit over "
-        f"{bound['n']} seeds; no-latent baseline {baseline:.2f}: beaten by >= {MARGIN:g}: {'yes' if beaten else 'NO'}")
+    say(
+        "",
+        f"\n== Result ==\n  test negative ELBO {bound['mean']:.2f} ± {bound['std']:.2f} nats per digit over "
+        f"{bound['n']} seeds; no-latent baseline {baseline:.2f}: beaten by >= {MARGIN:g}: {'yes' if beaten else 'NO'}",
+    )
     return beaten, status
 
 
@@ -117,5 +147,6 @@ async def session(agent: Agent, steps: int) -> bool:
 
 
 if __name__ == "__main__":
-    run_session(session, root=ROOT, paper=PAPER, doc=__doc__, steps=3000,
-                steps_help="training steps per seed (batches of 100)")
+    run_session(
+        session, root=ROOT, paper=PAPER, doc=__doc__, steps=3000, steps_help="training steps per seed (batches of 100)"
+    )

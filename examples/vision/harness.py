@@ -92,4 +92,7 @@ def evaluate(model: nn.Module) -> dict[str, float]:
     x, y = digits()["test"]
     logits = model(x)
     model.train(was_training)
-    return {"test_accuracy": (logits.argmax(1) == y).float().mean().item(), "test_loss": F.cross_entropy(logits, y).item()}
+    return {
+        "test_accuracy": (logits.argmax(1) == y).float().mean().item(),
+        "test_loss": F.cross_entropy(logits, y).item(),
+    }

@@ -49,7 +49,11 @@ async def check_clean(agent) -> None:
     say("", "\n== Scaffold and gauntlet on the correct harness (every call must be clean) ==")
     await agent.tool("inspect_data", {"harness": CLEAN}, clean=True)
     await agent.tool("inspect_model", {"harness": CLEAN, "expected_param_count": 28010, "tolerance": 0}, clean=True)
-    await agent.tool("inspect_model", {"harness": CLEAN, "model_kwargs": NO_BN, "expected_param_count": 27710, "tolerance": 0}, clean=True)
+    await agent.tool(
+        "inspect_model",
+        {"harness": CLEAN, "model_kwargs": NO_BN, "expected_param_count": 27710, "tolerance": 0},
+        clean=True,
+    )
     for kwargs in ({}, NO_BN):
         await agent.tool("check_initialization", {"harness": CLEAN, "model_kwargs": kwargs}, clean=True)
         await agent.tool("gradient_check", {"harness": CLEAN, "model_kwargs": kwargs}, clean=True)
@@ -83,7 +87,16 @@ async def train_both(agent, steps: int) -> dict[str, dict]:
     say("", f"\n== Claim (a): steps to {TARGET_ACCURACY:.0%} test accuracy, SGD lr {LR}, batch 60, {steps} steps ==")
     runs = {}
     for label, kwargs in (("bn", {}), ("no-bn", NO_BN)):
-        args = {"harness": CLEAN, "model_kwargs": kwargs, "steps": steps, "lr": LR, "batch_size": 60, "seeds": [0, 1, 2], "eval_every": 25, "label": label}
+        args = {
+            "harness": CLEAN,
+            "model_kwargs": kwargs,
+            "steps": steps,
+            "lr": LR,
+            "batch_size": 60,
+            "seeds": [0, 1, 2],
+            "eval_every": 25,
+            "label": label,
+        }
         runs[label] = (await agent.tool("start_training", args))["details"]["run_id"]
     finished = {}
     for label, run_id in runs.items():
@@ -136,5 +149,4 @@ async def session(agent: Agent, steps: int) -> bool:
 
 
 if __name__ == "__main__":
-    run_session(session, root=ROOT, paper=PAPER, doc=__doc__, steps=2000,
-                steps_help="training steps per run")
+    run_session(session, root=ROOT, paper=PAPER, doc=__doc__, steps=2000, steps_help="training steps per run")

@@ -7,7 +7,9 @@ num_classes = 4
 
 
 def build_model(hidden: int = 64):
-    return nn.Sequential(nn.Linear(16, hidden), nn.ReLU(), nn.Linear(hidden, hidden), nn.ReLU(), nn.Linear(hidden, num_classes))
+    return nn.Sequential(
+        nn.Linear(16, hidden), nn.ReLU(), nn.Linear(hidden, hidden), nn.ReLU(), nn.Linear(hidden, num_classes)
+    )
 
 
 def get_batch(batch_size: int, split: str = "train"):

@@ -11,7 +11,9 @@ class Distill(nn.Module):
     def __init__(self):
         super().__init__()
         self.student = nn.Sequential(nn.Linear(DIM + 1, HIDDEN), nn.Tanh(), nn.Linear(HIDDEN, DIM))
-        self.teacher = nn.Sequential(nn.Linear(DIM + 1, HIDDEN), nn.Tanh(), nn.Linear(HIDDEN, DIM)).requires_grad_(False)
+        self.teacher = nn.Sequential(nn.Linear(DIM + 1, HIDDEN), nn.Tanh(), nn.Linear(HIDDEN, DIM)).requires_grad_(
+            False
+        )
 
     def forward(self, x):
         return self.student(x)

@@ -12,8 +12,10 @@ def build_model():
 
 
 def _batch(batch_size: int, g: torch.Generator) -> dict[str, torch.Tensor]:
-    return {"inputs": torch.randn(batch_size, D, generator=g),
-            "noise": torch.randn(1, D, generator=g).expand(batch_size, D)}  # BUG: one draw for all
+    return {
+        "inputs": torch.randn(batch_size, D, generator=g),
+        "noise": torch.randn(1, D, generator=g).expand(batch_size, D),
+    }  # BUG: one draw for all
 
 
 def get_batch(batch_size: int, split: str = "train"):

@@ -6,7 +6,9 @@ from torch import nn
 
 
 def build_model(hidden: int = 64):
-    model = nn.Sequential(nn.Linear(16, hidden), nn.ReLU(), nn.Linear(hidden, hidden), nn.ReLU(), nn.Linear(hidden, num_classes))
+    model = nn.Sequential(
+        nn.Linear(16, hidden), nn.ReLU(), nn.Linear(hidden, hidden), nn.ReLU(), nn.Linear(hidden, num_classes)
+    )
     for index in (0, 2):
         nn.init.constant_(model[index].bias, -5.0)  # the bug
     return model

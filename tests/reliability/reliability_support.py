@@ -25,7 +25,14 @@ HARNESSES = Path(__file__).parent / "harnesses"
 CLEAN_MLP = Path(__file__).parent.parent / "harnesses" / "clean_mlp.py"
 MEMORY_LIMIT_MB = 600  # a job's base resident memory is ~240 MB (torch's pages, shared with the zygote)
 RUN_FAILURES = {
-    "harness_error", "user_code_error", "device_unavailable", "timeout", "out_of_memory", "crashed", "cluster_lost", "internal_error",
+    "harness_error",
+    "user_code_error",
+    "device_unavailable",
+    "timeout",
+    "out_of_memory",
+    "crashed",
+    "cluster_lost",
+    "internal_error",
     "worker_start_failed",
 }
 SERVER_SCRIPT = Path(sys.executable).parent / "implement-paper-mcp"
@@ -199,7 +206,9 @@ class HttpServer:
 
     `fd_limit` starts it with that many file descriptors at most (soft and hard)."""
 
-    def __init__(self, root: Path, *args: str, token: str | None = None, host: str = "127.0.0.1", fd_limit: int | None = None):
+    def __init__(
+        self, root: Path, *args: str, token: str | None = None, host: str = "127.0.0.1", fd_limit: int | None = None
+    ):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}/mcp"
         self.token = token

@@ -84,7 +84,9 @@ def test_cuda_on_a_machine_without_it_is_device_unavailable(portal_client):
     assert [f["code"] for f in result.structured_content["findings"]] == ["device_unavailable"]
 
 
-@pytest.mark.parametrize("path", ["/etc/hostname", "../outside_harness.py", "link_out.py", "sub/../../outside_harness.py"])
+@pytest.mark.parametrize(
+    "path", ["/etc/hostname", "../outside_harness.py", "link_out.py", "sub/../../outside_harness.py"]
+)
 def test_paths_outside_the_root_are_refused(portal_client, root, path):
     result = call_raw(portal_client, TOOL, {"harness": path})
     assert_envelope(result)

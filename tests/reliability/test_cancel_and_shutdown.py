@@ -23,7 +23,6 @@ from reliability_support import (
 pytestmark = pytest.mark.anyio
 
 
-
 @pytest.fixture(scope="module")
 def root(tmp_path_factory):
     return make_root(tmp_path_factory)

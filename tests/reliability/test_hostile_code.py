@@ -46,9 +46,7 @@ async def run_then_recover(client, action, **extra):
     return result
 
 
-@pytest.mark.parametrize(
-    "action", ["busy_loop", "c_pause_signals_blocked", "c_sleep", "torch_loop", "spawn_and_hang"]
-)
+@pytest.mark.parametrize("action", ["busy_loop", "c_pause_signals_blocked", "c_sleep", "torch_loop", "spawn_and_hang"])
 @pytest.mark.slow
 async def test_endless_code_times_out_and_its_tree_is_killed(client, root, action):
     take_pids(root)
@@ -60,7 +58,9 @@ async def test_endless_code_times_out_and_its_tree_is_killed(client, root, actio
         assert not group_or_session_members(pid), f"processes of job {pid} survived the timeout"
 
 
-@pytest.mark.parametrize("action, signal_name", [("abort", "SIGABRT"), ("segfault", "SIGSEGV"), ("sigterm_self", "SIGTERM")])
+@pytest.mark.parametrize(
+    "action, signal_name", [("abort", "SIGABRT"), ("segfault", "SIGSEGV"), ("sigterm_self", "SIGTERM")]
+)
 async def test_a_crash_names_its_signal(client, action, signal_name):
     result = await run_then_recover(client, action)
     assert finding_codes(result) == ["crashed"]
@@ -127,7 +127,9 @@ async def test_exiting_user_code_is_reported(client, action, code):
     assert ("sys.exit(3)" if action == "exit_code" else "code 7") in result["findings"][0]["message"]
 
 
-@pytest.mark.skipif(resource.getrlimit(resource.RLIMIT_NOFILE)[0] <= 1024, reason="fd limit too low to keep the result pipe above 1023")
+@pytest.mark.skipif(
+    resource.getrlimit(resource.RLIMIT_NOFILE)[0] <= 1024, reason="fd limit too low to keep the result pipe above 1023"
+)
 async def test_closing_and_redirecting_fds_does_not_cut_the_answer(client):
     assert_ran(await run_then_recover(client, "close_fds"))
 

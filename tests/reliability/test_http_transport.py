@@ -59,7 +59,9 @@ def post(server, headers):
 @pytest.mark.slow
 def test_every_request_needs_the_token(server, method, authorization):
     headers = {**MCP_HEADERS, **({"Authorization": authorization} if authorization else {})}
-    response = httpx.request(method, server.url, json=INITIALIZE if method == "POST" else None, headers=headers, timeout=10)
+    response = httpx.request(
+        method, server.url, json=INITIALIZE if method == "POST" else None, headers=headers, timeout=10
+    )
     assert response.status_code == 401
 
 
@@ -80,7 +82,10 @@ def test_non_loopback_bind_without_token_refuses_to_start(root):
     # 192.0.2.1 is TEST-NET: even without the check, nothing could be served there.
     done = subprocess.run(
         [str(SERVER_SCRIPT), "--transport", "http", "--host", "192.0.2.1", "--root", str(root)],
-        capture_output=True, text=True, timeout=60, env={"PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={"PATH": "/usr/bin:/bin"},
     )
     assert done.returncode != 0
     assert "refusing to bind 192.0.2.1" in done.stderr and "--auth-token" in done.stderr
@@ -114,14 +119,21 @@ async def _call_then_drop_on_2025_06_18(server, root):
         session = (await http.post(server.url, json=INITIALIZE, headers=headers)).headers["mcp-session-id"]
         headers |= {"mcp-session-id": session, "mcp-protocol-version": "2025-06-18"}
         await http.post(server.url, json={"jsonrpc": "2.0", "method": "notifications/initialized"}, headers=headers)
-        call = {"jsonrpc": "2.0", "id": 7, "method": "tools/call", "params": {"name": TOOL, "arguments": hostile("spawn_and_hang")}}
+        call = {
+            "jsonrpc": "2.0",
+            "id": 7,
+            "method": "tools/call",
+            "params": {"name": TOOL, "arguments": hostile("spawn_and_hang")},
+        }
         async with http.stream("POST", server.url, json=call, headers=headers):
             pids = await wait_for_pids(root, 2)
         # leaving the block closes the connection mid-response
     return "2025-06-18", pids
 
 
-@pytest.mark.parametrize("drop", [_call_then_drop_with_the_sdk_client, _call_then_drop_on_2025_06_18], ids=["current", "2025-06-18"])
+@pytest.mark.parametrize(
+    "drop", [_call_then_drop_with_the_sdk_client, _call_then_drop_on_2025_06_18], ids=["current", "2025-06-18"]
+)
 async def test_a_client_that_disconnects_mid_call_has_its_worker_killed(server, root, drop):
     version, pids = await drop(server, root)
     gone_at = time.perf_counter()
@@ -133,7 +145,13 @@ async def test_a_client_that_disconnects_mid_call_has_its_worker_killed(server, 
 def test_a_wildcard_bind_accepts_the_machine_s_names_and_the_listed_ones(host):
     settings = security_settings(host, 9000, ("proxy.example", "lb.example:443"))
     allowed = set(settings.allowed_hosts)
-    assert {"localhost:9000", "127.0.0.1:9000", f"{socket.gethostname()}:9000", "proxy.example:9000", "lb.example:443"} <= allowed
+    assert {
+        "localhost:9000",
+        "127.0.0.1:9000",
+        f"{socket.gethostname()}:9000",
+        "proxy.example:9000",
+        "lb.example:443",
+    } <= allowed
     assert all(f"{address}:9000" in allowed or f"[{address}]:9000" in allowed for address in interface_addresses())
     assert not {"0.0.0.0:9000", "[::]:9000", "evil.example:9000"} & allowed
 

@@ -28,7 +28,9 @@ async def burst(clients, count=CONCURRENT):
             progress[i].append(message or "")
 
         result = await clients[i % len(clients)].call_tool(
-            TOOL, {"harness": "hostile.py", "model_kwargs": {"action": "echo", "token": f"call-{i}"}}, progress_callback=on_progress
+            TOOL,
+            {"harness": "hostile.py", "model_kwargs": {"action": "echo", "token": f"call-{i}"}},
+            progress_callback=on_progress,
         )
         assert not result.is_error, result.content[0].text
         results[i] = result.structured_content

@@ -54,7 +54,9 @@ def root(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 async def client(root):
-    async with connect(root, timeout_s=60, memory_limit_mb=MEMORY_LIMIT_MB, max_workers=2, threads_per_worker=THREADS) as client:
+    async with connect(
+        root, timeout_s=60, memory_limit_mb=MEMORY_LIMIT_MB, max_workers=2, threads_per_worker=THREADS
+    ) as client:
         yield client
 
 
@@ -70,10 +72,14 @@ async def test_arguments_larger_than_a_datagram_reach_the_worker(client):
 @pytest.mark.slow
 async def test_start_training_takes_large_model_kwargs(client):
     kwargs = {"action": "kwargs_size", "blob": "y" * 300_000}
-    started = await call(client, "start_training", {"harness": "hostile.py", "model_kwargs": kwargs, "steps": 2, "batch_size": 4})
+    started = await call(
+        client, "start_training", {"harness": "hostile.py", "model_kwargs": kwargs, "steps": 2, "batch_size": 4}
+    )
     run_id = started["details"]["run_id"]
     with anyio.fail_after(60):
-        while (status := await call(client, "training_status", {"run_id": run_id, "wait_s": 5}))["details"]["status"] in (
+        while (status := await call(client, "training_status", {"run_id": run_id, "wait_s": 5}))["details"][
+            "status"
+        ] in (
             "queued",
             "running",
         ):
@@ -119,7 +125,10 @@ async def test_a_megabyte_source_line_gives_a_small_answer(client):
         ("this is not JSON", "not JSON"),
         ('{"type": "result", "payload": {"findings": []}}', "no 'summary'"),
         ('{"type": "result", "payload": {"summary": "s", "findings": [], "details": "not a dict"}}', "does not fit"),
-        ('{"type": "result", "payload": {"summary": "s", "findings": [{"code": "x", "severity": "fatal"}]}}', "does not fit"),
+        (
+            '{"type": "result", "payload": {"summary": "s", "findings": [{"code": "x", "severity": "fatal"}]}}',
+            "does not fit",
+        ),
         ('{"type": "progress", "done": "half"}', "unreadable message"),
     ],
 )
@@ -180,7 +189,9 @@ async def test_a_failure_inside_the_server_is_an_internal_error_envelope():
     async def broken(ctx: Context, *, harness: HarnessPath) -> Annotated[CallToolResult, InspectResult]:
         return await call_tool(tool, ctx, locals())
 
-    tool = Tool(name="broken", args=InspectArgs, result=InspectResult, description="fails", invoke=out_of_fds, function=broken)
+    tool = Tool(
+        name="broken", args=InspectArgs, result=InspectResult, description="fails", invoke=out_of_fds, function=broken
+    )
     server = MCPServer("broken")
     server.add_tool(tool.function, name=tool.name)
     async with Client(server) as client:

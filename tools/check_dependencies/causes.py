@@ -112,9 +112,14 @@ def pattern(relative: torch.Tensor, threshold: float) -> dict[str, Any]:
         "clean_rows": [o for o in rows if not leaks[o]],
         "all_future_fraction": round(sum(len(leaks[o]) == size - 1 - o for o in leaking) / len(leaking), 3),
         "max_reach": max(reach.values()),
-        "bounded_reach": contiguous and max(reach.values()) <= MAX_SHIFT_REACH and any(reach[o] < size - 1 - o for o in leaking),
-        "past_seen_fraction": round(sum(bool((relative[o, :o] > threshold).any()) for o in past_rows) / len(past_rows), 3)
-        if past_rows else None,
+        "bounded_reach": contiguous
+        and max(reach.values()) <= MAX_SHIFT_REACH
+        and any(reach[o] < size - 1 - o for o in leaking),
+        "past_seen_fraction": round(
+            sum(bool((relative[o, :o] > threshold).any()) for o in past_rows) / len(past_rows), 3
+        )
+        if past_rows
+        else None,
         "future_to_past": _future_to_past(relative, rows, threshold),
         "strong_reach": strong,
         "irregular_reach": any(later < earlier for earlier, later in zip(strong, strong[1:])),
@@ -129,7 +134,9 @@ def _pattern_scores(shape: dict[str, Any], score: dict[str, float]) -> None:
     score["mask_missing"] += 2 * (future_all and not past_hidden and not weak_future)
     score["softmax_dim"] += 2 * (future_all and not past_hidden and weak_future)
     score["mask_off_by_one"] += 3 * shape["bounded_reach"]
-    score["heads_merged"] += 3 * (shape["irregular_reach"] or (bool(shape["clean_rows"]) and not shape["bounded_reach"]))
+    score["heads_merged"] += 3 * (
+        shape["irregular_reach"] or (bool(shape["clean_rows"]) and not shape["bounded_reach"])
+    )
 
 
 def _scores(shape: dict[str, Any], attention: list[dict[str, Any]], unshifted: bool, encoder: bool) -> dict[str, float]:

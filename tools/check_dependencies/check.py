@@ -130,7 +130,12 @@ def _trace(ctx: JobContext, model: nn.Module, batch: Batch) -> ForwardTrace:
     def hook(name: str):
         def record(module: nn.Module, args: tuple, output: Any) -> Any:
             reads_tokens = args and isinstance(args[0], torch.Tensor) and args[0].shape == inputs.shape
-            if trace.leaf is None and isinstance(module, nn.Embedding) and reads_tokens and torch.equal(args[0], inputs):
+            if (
+                trace.leaf is None
+                and isinstance(module, nn.Embedding)
+                and reads_tokens
+                and torch.equal(args[0], inputs)
+            ):
                 output = trace.leaf = output.detach().requires_grad_()
                 trace.method = f"gradient at the output of embedding `{name}`"
             trace.calls.append((name or "<model>", type(module).__name__, _tensors(args), _tensors(output)))
@@ -176,8 +181,12 @@ def striped(trace: ForwardTrace, axis: Axis, plan: Plan, seed: int) -> torch.Ten
 
 def screenable(trace: ForwardTrace, axis: Axis) -> bool:
     """Whether the two-pass batch screen applies: a differentiable leaf, few examples, a wide enough float."""
-    return (trace.leaf is not None and 2 <= axis.size <= SCREENED_EXAMPLES
-            and trace.output.dtype != torch.float16 and trace.leaf.dtype != torch.float16)
+    return (
+        trace.leaf is not None
+        and 2 <= axis.size <= SCREENED_EXAMPLES
+        and trace.output.dtype != torch.float16
+        and trace.leaf.dtype != torch.float16
+    )
 
 
 def batch_screen(trace: ForwardTrace, axis: Axis, seed: int) -> torch.Tensor:
@@ -321,7 +330,10 @@ def judge(matrix: torch.Tensor, axis: Axis, threshold: float) -> dict[str, Any]:
     relative = matrix / scale
     leaking = measured & forbidden & (relative > threshold)
     pairs = sorted(
-        ({"output_index": int(o), "input_index": int(i), "relative": float(relative[o, i])} for o, i in leaking.nonzero()),
+        (
+            {"output_index": int(o), "input_index": int(i), "relative": float(relative[o, i])}
+            for o, i in leaking.nonzero()
+        ),
         key=lambda pair: -pair["relative"],
     )
     checked_outputs = sorted({int(o) for o, _ in (measured & forbidden).nonzero()})
@@ -394,7 +406,10 @@ def _leak_finding(
     suggestion = causes.suggestion(extra["likely_causes"], where or "the model")
     severity = ERROR
     if extra["likely_causes"][0] == "encoder_by_design":  # a correct encoder checked as if it were a decoder
-        severity, message = INFO, f"{message}; the batch shows an encoder ({extra['encoder']}), which is meant to see both sides"
+        severity, message = (
+            INFO,
+            f"{message}; the batch shows an encoder ({extra['encoder']}), which is meant to see both sides",
+        )
     return finding("future_leakage", severity, message, where=where, evidence=evidence | extra, suggestion=suggestion)
 
 
@@ -418,9 +433,12 @@ def _check_shapes(inputs: torch.Tensor, output: torch.Tensor, axis: Axis) -> Non
         raise HarnessError(
             f"the input has {axis.size} {what} (shape {tuple(inputs.shape)}) but the output has shape "
             f"{tuple(output.shape)}: {axis.mode} mode needs an output with the same {what}. "
-            + ("Pass the right seq_dim (and `input`: the decoder's tokens of an encoder-decoder), or use mode='batch' "
-               "for a model that outputs one vector per sequence."
-               if axis.mode == "causal" else "The model must return one output per example."),
+            + (
+                "Pass the right seq_dim (and `input`: the decoder's tokens of an encoder-decoder), or use mode='batch' "
+                "for a model that outputs one vector per sequence."
+                if axis.mode == "causal"
+                else "The model must return one output per example."
+            ),
             where="build_model",
         )
 
@@ -452,17 +470,32 @@ def _coverage(axis: Axis, plan: Plan) -> dict[str, Any]:
         gaps = [(a + 1, b) for a, b in zip([-1, *plan.indices], [*plan.indices, axis.size - 1]) if b - a > 1]
         open_note = (
             f"{total - covered} of {total} (position, later position) pairs were not checked"
-            + (f": a leak confined to positions inside one gap between cuts {gaps[:6]} (e.g. only position "
-               f"{gaps[0][0]} seeing {gaps[0][0] + 1})" if plan.kind == "cuts" and gaps else "")
+            + (
+                f": a leak confined to positions inside one gap between cuts {gaps[:6]} (e.g. only position "
+                f"{gaps[0][0]} seeing {gaps[0][0] + 1})"
+                if plan.kind == "cuts" and gaps
+                else ""
+            )
             + f"; exhaustive=true checks all {axis.size - 1} positions"
         )
     return {
-        "plan": plan.kind, "probes": plan.indices, "covered_pairs": covered, "total_pairs": total, "not_ruled_out": open_note
+        "plan": plan.kind,
+        "probes": plan.indices,
+        "covered_pairs": covered,
+        "total_pairs": total,
+        "not_ruled_out": open_note,
     }
 
 
 def _diagnose(
-    ctx: JobContext, model: nn.Module, batch: Batch, trace: ForwardTrace, axis: Axis, threshold: float, verdict: dict, plan: Plan,
+    ctx: JobContext,
+    model: nn.Module,
+    batch: Batch,
+    trace: ForwardTrace,
+    axis: Axis,
+    threshold: float,
+    verdict: dict,
+    plan: Plan,
     roles: Roles,
 ):
     """After a causal leak: rows (one output position each) for the exact pairs and the pattern; the ranked causes."""
@@ -483,7 +516,14 @@ def _diagnose(
 
 
 def confirmed_alone(
-    ctx: JobContext, model: nn.Module, batch: Batch, trace: ForwardTrace, axis: Axis, threshold: float, plan: Plan, verdict: dict
+    ctx: JobContext,
+    model: nn.Module,
+    batch: Batch,
+    trace: ForwardTrace,
+    axis: Axis,
+    threshold: float,
+    plan: Plan,
+    verdict: dict,
 ) -> bool:
     """Whether a causal leak seen with masks striped across examples is still there with each mask alone
     (a few of the leaking ones, one backward pass each); if not, it crossed examples, not time."""
@@ -518,9 +558,18 @@ def _check_axis(
         verdict = judge(dependence_matrix(ctx, model, batch, trace, axis, plan), axis, threshold)
     if axis.mode == "causal" and verdict["leaking_pairs"]:
         if not confirmed_alone(ctx, model, batch, trace, axis, threshold, plan, verdict):
-            details = AxisResult(**_coverage(axis, plan), checked=verdict["checked"][:64],
-                                 checked_pairs=verdict["checked_pairs"], leaking_pairs=0)
-            return _crossed_examples(axis, verdict), details, "causal: no future leak; outputs depend on other examples", None
+            details = AxisResult(
+                **_coverage(axis, plan),
+                checked=verdict["checked"][:64],
+                checked_pairs=verdict["checked_pairs"],
+                leaking_pairs=0,
+            )
+            return (
+                _crossed_examples(axis, verdict),
+                details,
+                "causal: no future leak; outputs depend on other examples",
+                None,
+            )
     module, found, full, extra = None, None, None, {}
     if verdict["max_relative"] is None:  # every forbidden pair came out NaN: nothing to judge, never "clean"
         found = _unmeasured_finding(axis)
@@ -537,9 +586,15 @@ def _check_axis(
             if any(v == v for v in row)
         }
     details = AxisResult(
-        checked=verdict["checked"][:64], checked_pairs=verdict["checked_pairs"], leaking_pairs=verdict["leaking_pairs"],
-        max_relative=verdict["max_relative"], worst=[LeakPair(**pair) for pair in verdict["worst"]],
-        affected=verdict["affected"], first_module=module[0] if module else None, **_coverage(axis, plan), **extra,
+        checked=verdict["checked"][:64],
+        checked_pairs=verdict["checked_pairs"],
+        leaking_pairs=verdict["leaking_pairs"],
+        max_relative=verdict["max_relative"],
+        worst=[LeakPair(**pair) for pair in verdict["worst"]],
+        affected=verdict["affected"],
+        first_module=module[0] if module else None,
+        **_coverage(axis, plan),
+        **extra,
     )
     return found, details, _mode_summary(axis, verdict, details), full
 
@@ -615,7 +670,9 @@ def _implied_axes(ctx: JobContext, inputs: torch.Tensor, trace: ForwardTrace, ro
     return [axis] if axis is not None and axis.size >= 2 and axis.fits(trace.output) else []
 
 
-def mechanism_probes(ctx: JobContext, model: nn.Module, batch: Batch, trace: ForwardTrace, roles: Roles, threshold: float):
+def mechanism_probes(
+    ctx: JobContext, model: nn.Module, batch: Batch, trace: ForwardTrace, roles: Roles, threshold: float
+):
     """(findings, results) of the probes on the model's inputs (dependencies_mechanisms) and on the loss (dependencies_loss)."""
     found, results = mechanisms.probe(ctx, model, batch, trace, roles, threshold)
     on_loss, measured = loss_probes.probe(ctx, model, batch.value, batch.key, threshold, trace.cost)
@@ -635,14 +692,18 @@ def _dependence(
         if trace.leaf is None and trace.output.dtype.is_floating_point:
             threshold = max(THRESHOLD, EPS_FACTOR * torch.finfo(trace.output.dtype).eps)
         for axis in axes + _implied_axes(ctx, batch.inputs, trace, roles):
-            found, details[axis.mode], line, full[axis.mode] = _check_axis(ctx, model, batch, trace, axis, threshold, roles)
+            found, details[axis.mode], line, full[axis.mode] = _check_axis(
+                ctx, model, batch, trace, axis, threshold, roles
+            )
             findings += [found] if found else []
             summaries.append(line)
         if ctx.req.mode in ("batch", "both"):
             found, details["mechanisms"] = mechanism_probes(ctx, model, batch, trace, roles, threshold)
             findings += found
             summaries += mechanisms.summary(details["mechanisms"])
-    if "causal" in details and causes.targets_unshifted(batch.inputs, targets_of(batch.value), ctx.harness.ignore_index):
+    if "causal" in details and causes.targets_unshifted(
+        batch.inputs, targets_of(batch.value), ctx.harness.ignore_index
+    ):
         findings.append(_unshifted_finding(batch.inputs))
     details |= {"method": trace.method, "output_shape": list(trace.output.shape), "threshold": threshold}
     return findings, details, summaries, {m: v for m, v in full.items() if v is not None}, trace

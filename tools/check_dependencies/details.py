@@ -82,7 +82,16 @@ class Cost:
 
 @typed_details
 class MechanismResult:
-    probe: Literal["condition", "bidirectional", "padding", "supervised_positions", "positions", "batch_key", "bootstrap_target", "discount"]
+    probe: Literal[
+        "condition",
+        "bidirectional",
+        "padding",
+        "supervised_positions",
+        "positions",
+        "batch_key",
+        "bootstrap_target",
+        "discount",
+    ]
     """condition: an input the model is called with (or a batch condition key) perturbed alone; bidirectional: an encoder's first position against its later ones; padding: real outputs against padded inputs; supervised_positions: the loss's gradient at ignored labels; positions: an encoder's outputs against its real positions permuted; batch_key: the loss with one batch tensor perturbed; bootstrap_target: the loss's gradient through the model's output on the next states; discount: the loss with every Q-value shifted by one constant."""
     subject: str
     """What was probed: the argument or batch key, the pad mask, the labels."""

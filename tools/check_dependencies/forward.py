@@ -64,7 +64,9 @@ class ForwardTrace:
     calls: list[tuple[str, str, list[torch.Tensor], list[torch.Tensor]]] = field(default_factory=list)
     attention: list[dict[str, Any]] = field(default_factory=list)  # softmax / SDPA calls over (T, T) scores
     cost: Cost = field(default_factory=_nothing_spent)
-    arguments: dict[int | str, Any] = field(default_factory=dict)  # the model's top-level call: position or name -> value
+    arguments: dict[int | str, Any] = field(
+        default_factory=dict
+    )  # the model's top-level call: position or name -> value
 
     def activation_bytes(self) -> int:
         unique = {id(t): t for _, _, ins, outs in self.calls for t in ins + outs}
@@ -89,7 +91,9 @@ class Batch:
     def first_example(self) -> Batch:
         """The batch cut to its first example: every tensor with the input's dim-0 size is sliced."""
         size = self.inputs.shape[0]
-        sliced = self._rebuilt(lambda _, v: v[:1] if isinstance(v, torch.Tensor) and v.dim() and v.shape[0] == size else v)
+        sliced = self._rebuilt(
+            lambda _, v: v[:1] if isinstance(v, torch.Tensor) and v.dim() and v.shape[0] == size else v
+        )
         return Batch(sliced, self.key)
 
     def _rebuilt(self, change) -> Any:
@@ -136,7 +140,9 @@ def _gradients(tensor: torch.Tensor, leaf: torch.Tensor, cotangents: torch.Tenso
     if cost.batched and len(cotangents) > LOOPED_COTANGENTS:
         try:
             cost.backward_calls += 1
-            (grad,) = torch.autograd.grad(tensor, leaf, cotangents, retain_graph=True, allow_unused=True, is_grads_batched=True)
+            (grad,) = torch.autograd.grad(
+                tensor, leaf, cotangents, retain_graph=True, allow_unused=True, is_grads_batched=True
+            )
             return grad
         except RuntimeError:  # no batching rule for some op of the user's model: fall back to a loop
             cost.batched = False

@@ -28,13 +28,39 @@ from .forward import reseed
 from .roles import elements
 
 DISCOUNT_SHIFT = 0.1  # small: the loss's change is compared with its slope along the shift
-DISCOUNT_INVARIANT = 1e-5  # gamma = 0.99 moves the loss by ~1e-2 of the states-only shift, 0.9999 by ~1e-4; rounding ~1e-7
+DISCOUNT_INVARIANT = (
+    1e-5  # gamma = 0.99 moves the loss by ~1e-2 of the states-only shift, 0.9999 by ~1e-4; rounding ~1e-7
+)
 # Words of the keys a transition batch may carry for bookkeeping only, which a correct TD loss rightly never reads:
 # ids and indices (prioritised replay updates priorities in train_step), episode and time counters, and the
 # truncation flag (a time-limit cut is no terminal: bootstrapping through it is right, so the target ignores it).
-METADATA = frozenset({"id", "ids", "index", "indices", "idx", "name", "names", "path", "paths", "meta", "metadata",
-                      "info", "infos", "episode", "episodes", "time", "timestep", "timesteps", "truncated",
-                      "truncation", "truncations", "timeout", "timeouts"})
+METADATA = frozenset(
+    {
+        "id",
+        "ids",
+        "index",
+        "indices",
+        "idx",
+        "name",
+        "names",
+        "path",
+        "paths",
+        "meta",
+        "metadata",
+        "info",
+        "infos",
+        "episode",
+        "episodes",
+        "time",
+        "timestep",
+        "timesteps",
+        "truncated",
+        "truncation",
+        "truncations",
+        "timeout",
+        "timeouts",
+    }
+)
 
 
 class Reads(TorchFunctionMode):
@@ -61,10 +87,12 @@ class Reads(TorchFunctionMode):
 
 def _unread_finding(key: Any, value: torch.Tensor) -> dict[str, Any]:
     return finding(
-        "unused_batch_key", WARNING,
+        "unused_batch_key",
+        WARNING,
         f"loss_fn never reads batch[{key!r}] (shape {tuple(value.shape)}): no torch operation of the loss touches it "
         "(in a transition batch: a terminal/done flag left out of the bootstrapped target, a reward or action unused)",
-        where="loss_fn", evidence={"key": str(key)},
+        where="loss_fn",
+        evidence={"key": str(key)},
         suggestion=f"Use batch[{key!r}] where the paper's loss needs it (for a TD target: y = r + gamma * (1 - done) * "
         "max_a' Q_target(s', a')). If it is only for evaluation or logging, drop it from get_batch's batch. "
         "After fixing, call check_dependencies again.",
@@ -73,10 +101,15 @@ def _unread_finding(key: Any, value: torch.Tensor) -> dict[str, Any]:
 
 def batch_keys(batch: Any, reads: Reads) -> tuple[list, list]:
     """(findings, results): every tensor of a transition batch must be read by the loss."""
-    parts = {k: v for k, v in elements(batch).items()
-             if isinstance(v, torch.Tensor) and not METADATA & set(str(k).lower().replace("-", "_").split("_"))}
-    results = [MechanismResult(probe="batch_key", subject=f"batch[{key!r}]", measured=True, relative=float(key in reads.read))
-               for key in parts]
+    parts = {
+        k: v
+        for k, v in elements(batch).items()
+        if isinstance(v, torch.Tensor) and not METADATA & set(str(k).lower().replace("-", "_").split("_"))
+    }
+    results = [
+        MechanismResult(probe="batch_key", subject=f"batch[{key!r}]", measured=True, relative=float(key in reads.read))
+        for key in parts
+    ]
     return [_unread_finding(key, value) for key, value in parts.items() if key not in reads.read], results
 
 
@@ -119,13 +152,25 @@ def bootstrap_target(key: Any, norm: float, threshold: float):
     result = MechanismResult(probe="bootstrap_target", subject=f"model(batch[{key!r}])", measured=True, relative=norm)
     if norm <= threshold:  # never called on it with gradients: a target net, or under no_grad
         return [], [result]
-    message = (f"the loss has a gradient through the model's output on batch[{key!r}] (norm {norm:.3g}): the bootstrapped "
-               "(TD) target is not detached, so each update also moves the target it regresses to")
-    suggestion = ("Compute the target under torch.no_grad() (or .detach() it), from the frozen target network: "
-                  "y = r + gamma * (1 - done) * model.target(next_states).max(-1).values. After fixing, call "
-                  "check_dependencies again.")
-    return [finding("gradient_through_target", ERROR, message, where="loss_fn", evidence={"key": str(key), "norm": norm},
-                    suggestion=suggestion)], [result]
+    message = (
+        f"the loss has a gradient through the model's output on batch[{key!r}] (norm {norm:.3g}): the bootstrapped "
+        "(TD) target is not detached, so each update also moves the target it regresses to"
+    )
+    suggestion = (
+        "Compute the target under torch.no_grad() (or .detach() it), from the frozen target network: "
+        "y = r + gamma * (1 - done) * model.target(next_states).max(-1).values. After fixing, call "
+        "check_dependencies again."
+    )
+    return [
+        finding(
+            "gradient_through_target",
+            ERROR,
+            message,
+            where="loss_fn",
+            evidence={"key": str(key), "norm": norm},
+            suggestion=suggestion,
+        )
+    ], [result]
 
 
 class Shift:
@@ -172,27 +217,47 @@ def discount(ctx, model: nn.Module, batch: Any, keys: tuple[Any, Any], base: flo
     along that shift, from the shared backward); a loss it leaves unchanged has a discount of 1 and no terminal in
     the batch: nothing anchors the Q-values' level. One loss forward."""
     if abs(slope) <= 1e-12:  # the loss is flat along this direction (or never sees the states' Q-values): no verdict
-        return [], [MechanismResult(probe="discount", subject="Q-values shifted", measured=False,
-                                    note="the loss has no gradient along a shift of the states' Q-values")]
+        return [], [
+            MechanismResult(
+                probe="discount",
+                subject="Q-values shifted",
+                measured=False,
+                note="the loss has no gradient along a shift of the states' Q-values",
+            )
+        ]
     parts = elements(batch)
     delta = DISCOUNT_SHIFT
     try:
         both = _shifted_loss(ctx, model, batch, [parts[keys[0]], parts[keys[1]]], delta, cost) - base
     except Exception as error:
-        return [], [MechanismResult(probe="discount", subject="Q-values shifted", measured=False, note=f"{error}"[:200])]
+        return [], [
+            MechanismResult(probe="discount", subject="Q-values shifted", measured=False, note=f"{error}"[:200])
+        ]
     relative = abs(both) / abs(slope * delta)
     result = MechanismResult(probe="discount", subject="Q-values shifted", measured=True, relative=relative)
     if relative > DISCOUNT_INVARIANT:
         return [], [result]
-    message = (f"the loss does not change when the same constant is added to every Q-value, of batch[{keys[0]!r}] and "
-               f"batch[{keys[1]!r}] alike (relative change {relative:.2g} of what it is when only the first move): the "
-               "bootstrapped target has a discount of 1 and this batch no terminal, so nothing anchors the level of the "
-               "Q-values and they can grow without bound")
-    suggestion = ("Check gamma in the TD target (the paper's is below 1, e.g. 0.99): y = r + gamma * (1 - done) * "
-                  "max_a' Q_target(s', a'). A discount of 1 is sound only where every episode ends. After fixing, call "
-                  "check_dependencies again.")
-    return [finding("undiscounted_target", WARNING, message, where="loss_fn", evidence={"relative": relative},
-                    suggestion=suggestion)], [result]
+    message = (
+        f"the loss does not change when the same constant is added to every Q-value, of batch[{keys[0]!r}] and "
+        f"batch[{keys[1]!r}] alike (relative change {relative:.2g} of what it is when only the first move): the "
+        "bootstrapped target has a discount of 1 and this batch no terminal, so nothing anchors the level of the "
+        "Q-values and they can grow without bound"
+    )
+    suggestion = (
+        "Check gamma in the TD target (the paper's is below 1, e.g. 0.99): y = r + gamma * (1 - done) * "
+        "max_a' Q_target(s', a'). A discount of 1 is sound only where every episode ends. After fixing, call "
+        "check_dependencies again."
+    )
+    return [
+        finding(
+            "undiscounted_target",
+            WARNING,
+            message,
+            where="loss_fn",
+            evidence={"relative": relative},
+            suggestion=suggestion,
+        )
+    ], [result]
 
 
 def probe(ctx, model: nn.Module, batch: Any, input_key: Any, threshold: float, cost) -> tuple[list, list]:

@@ -163,12 +163,20 @@ def bidirectional(trace: ForwardTrace, roles: Roles, threshold: float, seed: int
     masks[torch.arange(len(real)), first] = True
     norms = _position_norms(trace, masks, seed)
     if norms is None:
-        return [], [MechanismResult(probe="bidirectional", subject="positions", measured=False,
-                                    note="no differentiable input of shape (B, T, ...) and output (B, T, ...)")]
+        return [], [
+            MechanismResult(
+                probe="bidirectional",
+                subject="positions",
+                measured=False,
+                note="no differentiable input of shape (B, T, ...) and output (B, T, ...)",
+            )
+        ]
     later = real & (torch.arange(real.shape[1]).view(1, -1) > first.view(-1, 1))
     own = norms[torch.arange(len(real)), first].clamp_min(1e-30)
     sees = [float(norms[e][later[e]].max() / own[e]) for e in range(len(real)) if later[e].any()]
-    result = MechanismResult(probe="bidirectional", subject="positions", measured=bool(sees), relative=max(sees, default=None))
+    result = MechanismResult(
+        probe="bidirectional", subject="positions", measured=bool(sees), relative=max(sees, default=None)
+    )
     if not sees or max(sees) > threshold:
         return [], [result]
     message = (
@@ -176,10 +184,20 @@ def bidirectional(trace: ForwardTrace, roles: Roles, threshold: float, seed: int
         f"{max(sees):.2g}): this encoder attends causally, but an encoder is meant to see both sides "
         f"({roles.why['attention']})"
     )
-    suggestion = ("Remove the causal mask (torch.triu / is_causal=True) from the encoder's attention; mask only the padded "
-                  "keys. If this model is a decoder LM, declare batch_roles = {'attention': 'causal'}.")
-    return [finding("encoder_not_bidirectional", ERROR, message, where="build_model",
-                    evidence={"largest_relative": max(sees), "why_encoder": roles.why["attention"]}, suggestion=suggestion)], [result]
+    suggestion = (
+        "Remove the causal mask (torch.triu / is_causal=True) from the encoder's attention; mask only the padded "
+        "keys. If this model is a decoder LM, declare batch_roles = {'attention': 'causal'}."
+    )
+    return [
+        finding(
+            "encoder_not_bidirectional",
+            ERROR,
+            message,
+            where="build_model",
+            evidence={"largest_relative": max(sees), "why_encoder": roles.why["attention"]},
+            suggestion=suggestion,
+        )
+    ], [result]
 
 
 def padding(trace: ForwardTrace, roles: Roles, threshold: float, seed: int):
@@ -188,8 +206,14 @@ def padding(trace: ForwardTrace, roles: Roles, threshold: float, seed: int):
     norms = _position_norms(trace, real, seed)
     subject = f"pad mask {roles.pad_mask!r}"
     if norms is None:
-        return [], [MechanismResult(probe="padding", subject=subject, measured=False,
-                                    note="no differentiable input of shape (B, T, ...) and output (B, T, ...)")]
+        return [], [
+            MechanismResult(
+                probe="padding",
+                subject=subject,
+                measured=False,
+                note="no differentiable input of shape (B, T, ...) and output (B, T, ...)",
+            )
+        ]
     scale = float(norms[real].max()) or 1.0
     relative = float(norms[~real].max()) / scale
     result = MechanismResult(probe="padding", subject=subject, measured=True, relative=relative)
@@ -201,12 +225,21 @@ def padding(trace: ForwardTrace, roles: Roles, threshold: float, seed: int):
         f"worst in example {example}; {roles.why['pad_mask']}): the pad mask is not applied to the keys, is applied "
         "on the query axis, or is inverted"
     )
-    suggestion = ("Mask the padded *keys*: scores.masked_fill(pad[:, None, None, :], -inf) with pad True at padded "
-                  "positions (shape (B, 1, 1, T)), or key_padding_mask=pad for nn.MultiheadAttention; check which value "
-                  "marks padding. After fixing, call check_dependencies again.")
-    return [finding("padding_leak", ERROR, message, where="build_model",
-                    evidence={"relative": relative, "example": example, "pad_mask": str(roles.pad_mask)},
-                    suggestion=suggestion)], [result]
+    suggestion = (
+        "Mask the padded *keys*: scores.masked_fill(pad[:, None, None, :], -inf) with pad True at padded "
+        "positions (shape (B, 1, 1, T)), or key_padding_mask=pad for nn.MultiheadAttention; check which value "
+        "marks padding. After fixing, call check_dependencies again."
+    )
+    return [
+        finding(
+            "padding_leak",
+            ERROR,
+            message,
+            where="build_model",
+            evidence={"relative": relative, "example": example, "pad_mask": str(roles.pad_mask)},
+            suggestion=suggestion,
+        )
+    ], [result]
 
 
 def _permutation(real: torch.Tensor, seed: int) -> torch.Tensor:
@@ -233,16 +266,30 @@ def positions(ctx, model: nn.Module, batch: Batch, trace: ForwardTrace, roles: R
         moved = model_output(ctx, model, batch.with_inputs(inputs.gather(1, spread(inputs, index))))
     difference = (moved - output.gather(1, spread(output, index))).abs().max() / output.abs().max().clamp_min(1e-30)
     tolerance = min(MAX_TOLERANCE, ULPS * torch.finfo(output.dtype).eps) if output.is_floating_point() else 0.0
-    result = MechanismResult(probe="positions", subject="real positions permuted", measured=True, relative=float(difference))
+    result = MechanismResult(
+        probe="positions", subject="real positions permuted", measured=True, relative=float(difference)
+    )
     if float(difference) > tolerance:
         return [], [result]
-    message = (f"permuting each example's real positions permutes the encoder's outputs exactly (largest difference "
-               f"{float(difference):.2g}): no position information reaches the model ({roles.why['attention']}); a set "
-               "model (DeepSets) is order-blind by design, a sequence encoder is not")
-    suggestion = ("Add the position embeddings to the token embeddings before the first layer (computed but never added "
-                  "is the usual cause). After fixing, call check_dependencies again.")
-    return [finding("no_positional_information", ERROR, message, where="build_model",
-                    evidence={"largest_difference": float(difference), "tolerance": tolerance}, suggestion=suggestion)], [result]
+    message = (
+        f"permuting each example's real positions permutes the encoder's outputs exactly (largest difference "
+        f"{float(difference):.2g}): no position information reaches the model ({roles.why['attention']}); a set "
+        "model (DeepSets) is order-blind by design, a sequence encoder is not"
+    )
+    suggestion = (
+        "Add the position embeddings to the token embeddings before the first layer (computed but never added "
+        "is the usual cause). After fixing, call check_dependencies again."
+    )
+    return [
+        finding(
+            "no_positional_information",
+            ERROR,
+            message,
+            where="build_model",
+            evidence={"largest_difference": float(difference), "tolerance": tolerance},
+            suggestion=suggestion,
+        )
+    ], [result]
 
 
 def _loss_gradient(ctx, model: nn.Module, batch: Any, shape: torch.Size, cost) -> torch.Tensor | None:
@@ -273,29 +320,48 @@ def supervised_positions(ctx, model: nn.Module, batch: Batch, roles: Roles, thre
     findings, results, ignored = [], [], (targets == ignore).cpu()
     copied = copied_labels(batch.inputs, targets, ignore)
     if roles.attention != "causal" and MOSTLY <= copied < 1:
-        message = (f"the labels equal the inputs at {copied:.0%} of the scored positions: the loss scores positions "
-                   "that were never selected (or masked), so most of it asks the model to copy its input")
+        message = (
+            f"the labels equal the inputs at {copied:.0%} of the scored positions: the loss scores positions "
+            "that were never selected (or masked), so most of it asks the model to copy its input"
+        )
         findings.append(_scored_finding(message, {"copied_fraction": copied}, "get_batch", WARNING))
-        results.append(MechanismResult(probe="supervised_positions", subject="labels equal to the inputs", measured=True,
-                                       relative=copied))
+        results.append(
+            MechanismResult(
+                probe="supervised_positions", subject="labels equal to the inputs", measured=True, relative=copied
+            )
+        )
     if not ignored.any() or ignored.all():
         return findings, results
     norms = _loss_gradient(ctx, model, batch.value, targets.shape, cost)
     if norms is None:
-        return findings, results + [MechanismResult(probe="supervised_positions", subject="loss gradient", measured=False,
-                                                    note="the model's output does not line up with the labels")]
+        return findings, results + [
+            MechanismResult(
+                probe="supervised_positions",
+                subject="loss gradient",
+                measured=False,
+                note="the model's output does not line up with the labels",
+            )
+        ]
     relative = float(norms[ignored].max() / norms[~ignored].max().clamp_min(1e-30))
-    results.append(MechanismResult(probe="supervised_positions", subject="loss gradient", measured=True, relative=relative))
+    results.append(
+        MechanismResult(probe="supervised_positions", subject="loss gradient", measured=True, relative=relative)
+    )
     if relative > threshold:
-        message = (f"the loss has a gradient at positions whose label is ignore_index={ignore} (relative {relative:.3g}): "
-                   "it scores positions the paper does not supervise")
+        message = (
+            f"the loss has a gradient at positions whose label is ignore_index={ignore} (relative {relative:.3g}): "
+            "it scores positions the paper does not supervise"
+        )
         findings.append(_scored_finding(message, {"relative": relative}, "loss_fn", ERROR))
     return findings, results
 
 
 def _scored_finding(message: str, evidence: dict[str, Any], where: str, severity: str) -> dict[str, Any]:
     return finding(
-        "loss_on_unselected_positions", severity, message, where=where, evidence=evidence,
+        "loss_on_unselected_positions",
+        severity,
+        message,
+        where=where,
+        evidence=evidence,
         suggestion="Set the label of every position the paper does not supervise to ignore_index (for an MLM: all but "
         "the ~15% selected positions, labels = torch.where(selected, tokens, -100)) and pass ignore_index to the "
         "cross-entropy. After fixing, call check_dependencies again.",
@@ -323,6 +389,7 @@ def summary(results: list[MechanismResult]) -> list[str]:
     """One summary line for the probes: what each saw, clean or not."""
     if not results:
         return []
+
     def seen(r: MechanismResult) -> str:
         if not r.measured:
             return "not measured"

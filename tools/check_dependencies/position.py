@@ -74,7 +74,9 @@ def _layer_changes(base: list, shuffled: list, seq_dim: int, prefix: int, size: 
     changes = []
     for (name, kind, before), (_, _, after) in zip(base, shuffled):
         if before.dim() > seq_dim and before.shape[seq_dim] == size and before.shape == after.shape:
-            changes.append((name, kind, _relative_change(_tail(before, seq_dim, prefix), _tail(after, seq_dim, prefix))))
+            changes.append(
+                (name, kind, _relative_change(_tail(before, seq_dim, prefix), _tail(after, seq_dim, prefix)))
+            )
     return changes
 
 
@@ -116,7 +118,11 @@ def blind_first_layer(layers: list[dict[str, Any]], tolerance: float) -> tuple[s
         return None
     pattern = _layer_pattern(first["module"])
     for row in layers[: layers.index(first)]:
-        if row["module"] != first["module"] and _layer_pattern(row["module"]) == pattern and row["type"] == first["type"]:
+        if (
+            row["module"] != first["module"]
+            and _layer_pattern(row["module"]) == pattern
+            and row["type"] == first["type"]
+        ):
             return row["module"], first["module"]
     return None
 
@@ -137,7 +143,9 @@ def check_positions(
     done = [t for t in measured["trials"] if "skipped" not in t]
     layers = measured.pop("layers")
     details = PositionResult(
-        **measured, tolerance=tolerance, largest_change=max((t["change_after_prefix"] for t in done), default=None),
+        **measured,
+        tolerance=tolerance,
+        largest_change=max((t["change_after_prefix"] for t in done), default=None),
         first_changed_module=next((row["module"] for row in layers if row["change"] > tolerance), None),
     )
     where = "positions after the shuffled prefix" if details.per_position else "the whole output"
@@ -149,7 +157,11 @@ def check_positions(
     blind = blind_first_layer(layers, tolerance)
     if blind:
         details.blind_first_layer = blind[0]
-        return _no_position_finding(details, done, where, blind), details, f"position: NO positional information in `{blind[0]}`"
+        return (
+            _no_position_finding(details, done, where, blind),
+            details,
+            f"position: NO positional information in `{blind[0]}`",
+        )
     moved = details.largest_change
     return None, details, f"position: order matters (shuffling a prefix moved {where} by up to {moved:.3g} relative)"
 

@@ -41,8 +41,12 @@ class Roles:
     why: dict[str, str] = field(default_factory=dict)  # how each role was found, for the details
 
     def described(self) -> dict[str, Any]:
-        return {"conditions": [str(k) for k in self.conditions], "pad_mask": self.pad_mask, "attention": self.attention,
-                "how": {role: why for role, why in self.why.items() if why}}
+        return {
+            "conditions": [str(k) for k in self.conditions],
+            "pad_mask": self.pad_mask,
+            "attention": self.attention,
+            "how": {role: why for role, why in self.why.items() if why},
+        }
 
 
 def elements(batch: Any) -> dict[int | str, Any]:
@@ -56,7 +60,9 @@ def elements(batch: Any) -> dict[int | str, Any]:
 
 def targets_key(batch: Any) -> int | str | None:
     targets = targets_of(batch)
-    return next((key for key, value in elements(batch).items() if value is targets), None) if targets is not None else None
+    return (
+        next((key for key, value in elements(batch).items() if value is targets), None) if targets is not None else None
+    )
 
 
 def _refuse(role: str, key: Any, batch: Any, why: str) -> HarnessError:
@@ -83,9 +89,13 @@ def _declared(ctx, batch: Any) -> dict[str, Any]:
     present = elements(batch)
     for key in conditions + ([value["pad_mask"]] if "pad_mask" in value else []):
         if not isinstance(present.get(key), torch.Tensor):
-            raise _refuse("conditions" if key in conditions else "pad_mask", key, batch, "which is not a tensor of the batch")
+            raise _refuse(
+                "conditions" if key in conditions else "pad_mask", key, batch, "which is not a tensor of the batch"
+            )
     if value.get("attention", "causal") not in ATTENTION:
-        raise HarnessError(f"batch_roles['attention'] must be one of {ATTENTION}, got {value['attention']!r}", where="batch_roles")
+        raise HarnessError(
+            f"batch_roles['attention'] must be one of {ATTENTION}, got {value['attention']!r}", where="batch_roles"
+        )
     return value | {"conditions": conditions}
 
 
@@ -107,7 +117,10 @@ def _real_positions(mask: torch.Tensor, key: int | str, inputs: torch.Tensor) ->
         for padding in (False, True):
             ids, others = inputs[marks == padding], inputs[marks != padding]
             if ids.numel() and others.numel() and bool((ids == ids[0]).all()) and not bool((others == ids[0]).all()):
-                return marks != padding, f"{key!r}: its {int(padding)}s sit on one token id ({int(ids[0])}), the padding"
+                return (
+                    marks != padding,
+                    f"{key!r}: its {int(padding)}s sit on one token id ({int(ids[0])}), the padding",
+                )
     padding = "pad" in str(key).lower()
     return marks != padding, f"{key!r}: by its name, {int(padding)} marks padding"
 
@@ -116,8 +129,13 @@ def _pad_mask(batch: Any, inputs: torch.Tensor, skip: set, declared: Any) -> tup
     present = elements(batch)
     if declared is not None:
         if not _is_mask(present[declared], inputs):
-            raise _refuse("pad_mask", declared, batch, f"a {tuple(present[declared].shape)} {present[declared].dtype} tensor, "
-                          f"not a bool/0-1 mask of the inputs' (B, T) = {tuple(inputs.shape[:2])}")
+            raise _refuse(
+                "pad_mask",
+                declared,
+                batch,
+                f"a {tuple(present[declared].shape)} {present[declared].dtype} tensor, "
+                f"not a bool/0-1 mask of the inputs' (B, T) = {tuple(inputs.shape[:2])}",
+            )
         real, why = _real_positions(present[declared], declared, inputs)
         return declared, real, "declared " + why
     for key, value in present.items():
@@ -141,7 +159,10 @@ def _attention(inputs: torch.Tensor, targets: torch.Tensor | None, ignore_index:
         return "bidirectional", f"{ignored:.0%} of the labels are ignore_index={ignore_index} (a masked-LM encoder)"
     same = copied_labels(inputs, targets, ignore_index)
     if MOSTLY <= same < 1:
-        return "bidirectional", f"the labels equal the inputs at {same:.0%} of scored positions, not all (a masked-LM encoder)"
+        return (
+            "bidirectional",
+            f"the labels equal the inputs at {same:.0%} of scored positions, not all (a masked-LM encoder)",
+        )
     return None, ""
 
 

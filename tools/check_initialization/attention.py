@@ -39,15 +39,23 @@ def _row_stats(probs: torch.Tensor, allowed: torch.Tensor) -> dict[str, Any]:
     allowed = allowed.expand_as(probs)
     keys = allowed.sum(-1)  # (..., T)
     rows = keys >= MIN_KEYS
-    counts = {"rows": int(rows.sum()), "rows_with_one_key": int((keys == 1).sum()),
-              "rows_with_two_keys": int((keys == 2).sum()), "keys": int(keys.max())}
+    counts = {
+        "rows": int(rows.sum()),
+        "rows_with_one_key": int((keys == 1).sum()),
+        "rows_with_two_keys": int((keys == 2).sum()),
+        "keys": int(keys.max()),
+    }
     if not bool(rows.any()):
         return {**counts, "mean_max_prob": None, "mean_entropy_ratio": None, "one_hot_fraction": None}
     largest = probs.masked_fill(~allowed, 0).amax(-1)[rows]
     entropy = -torch.special.xlogy(probs, probs).masked_fill(~allowed, 0).sum(-1)[rows]
     normalised = entropy / keys[rows].float().log()
-    return {**counts, "mean_max_prob": float(largest.mean()), "mean_entropy_ratio": float(normalised.mean()),
-            "one_hot_fraction": float((largest > ONE_HOT).float().mean())}
+    return {
+        **counts,
+        "mean_max_prob": float(largest.mean()),
+        "mean_entropy_ratio": float(normalised.mean()),
+        "one_hot_fraction": float((largest > ONE_HOT).float().mean()),
+    }
 
 
 class AttentionRecorder(AttentionWatcher):
@@ -80,17 +88,25 @@ def attention_findings(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         return []
     worst = max(peaked, key=lambda r: r["mean_max_prob"])
     one_hot = worst["mean_max_prob"] > ONE_HOT
-    return [finding(
-        "saturated_attention", ERROR if one_hot else WARNING,
-        f"{len(peaked)} of {len(rows)} attention call(s) start {'nearly one-hot' if one_hot else 'peaked'}; worst "
-        f"{worst['where']} ({worst['kind']}): mean largest weight {worst['mean_max_prob']:.3g} over {worst['rows']} "
-        f"rows of up to {worst['keys']} keys, entropy {worst['mean_entropy_ratio']:.2g} of ln(keys), "
-        f"{worst['one_hot_fraction']:.0%} of rows above {ONE_HOT}"
-        + _few_keys(worst),
-        where=worst["where"],
-        evidence={"calls": {r["where"]: {k: r[k] for k in ("kind", "mean_max_prob", "mean_entropy_ratio", "one_hot_fraction")}
-                            for r in peaked[:8]}, "healthy_max_prob": "about 1/keys at init", "one_hot": ONE_HOT},
-        suggestion="The attention logits start far too large, so the softmax passes almost no gradient: divide "
-        "q @ k^T by sqrt(d_k) (the head size), and initialise the q/k/v projections to the fan-in (nn.Linear's default, "
-        "or N(0, 0.02) as in GPT-2) rather than N(0, 1). Call check_initialization again, then gradient_check.",
-    )]
+    return [
+        finding(
+            "saturated_attention",
+            ERROR if one_hot else WARNING,
+            f"{len(peaked)} of {len(rows)} attention call(s) start {'nearly one-hot' if one_hot else 'peaked'}; worst "
+            f"{worst['where']} ({worst['kind']}): mean largest weight {worst['mean_max_prob']:.3g} over {worst['rows']} "
+            f"rows of up to {worst['keys']} keys, entropy {worst['mean_entropy_ratio']:.2g} of ln(keys), "
+            f"{worst['one_hot_fraction']:.0%} of rows above {ONE_HOT}" + _few_keys(worst),
+            where=worst["where"],
+            evidence={
+                "calls": {
+                    r["where"]: {k: r[k] for k in ("kind", "mean_max_prob", "mean_entropy_ratio", "one_hot_fraction")}
+                    for r in peaked[:8]
+                },
+                "healthy_max_prob": "about 1/keys at init",
+                "one_hot": ONE_HOT,
+            },
+            suggestion="The attention logits start far too large, so the softmax passes almost no gradient: divide "
+            "q @ k^T by sqrt(d_k) (the head size), and initialise the q/k/v projections to the fan-in (nn.Linear's default, "
+            "or N(0, 0.02) as in GPT-2) rather than N(0, 1). Call check_initialization again, then gradient_check.",
+        )
+    ]

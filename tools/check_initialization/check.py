@@ -165,8 +165,14 @@ def _position_hooks(model: nn.Module, position: ForwardPosition, seen: Observati
             position.running.pop()
             position.last_done = name or "<model>"
             if name in layers and isinstance(out, torch.Tensor) and out.dim() >= 2 and out.is_floating_point():
-                seen.layers.append({"layer": name, "type": type(module).__name__, "signal": _signal(out),
-                                    "mean": float(out.detach().float().mean())})
+                seen.layers.append(
+                    {
+                        "layer": name,
+                        "type": type(module).__name__,
+                        "signal": _signal(out),
+                        "mean": float(out.detach().float().mean()),
+                    }
+                )
             if module is model and seen.output is None:
                 seen.output = out
 
@@ -245,8 +251,10 @@ def _expected_loss(ctx: JobContext, batch: Any, seen: Observation) -> tuple[floa
         found = loss_calls.expected_value(seen.loss_calls, seen.loss)
         if found is not None:
             return found
-        return None, ("the harness's own loss_fn is not a cross-entropy alone (no cross_entropy, nll_loss or "
-                      "binary_cross_entropy_with_logits call whose value is the loss): its value at init only you know")
+        return None, (
+            "the harness's own loss_fn is not a cross-entropy alone (no cross_entropy, nll_loss or "
+            "binary_cross_entropy_with_logits call whose value is the loss): its value at init only you know"
+        )
     output = seen.output
     targets = targets_of(batch)
     if targets is None or targets.is_floating_point():
@@ -297,9 +305,17 @@ def _weight_row(name: str, module: nn.Module) -> dict[str, Any]:
     matches = [scheme for scheme, value in schemes.items() if std > 0 and abs(std / value - 1) <= SCHEME_MATCH]
     if std == 0:
         matches = ["zeros"]
-    return {"layer": name, "shape": list(weight.shape), "fan_in": fan_in, "fan_out": fan_out, "std": std,
-            "kaiming_std": schemes["kaiming_relu"], "xavier_std": schemes["xavier"],
-            "default_std": schemes["pytorch_default"], "matches": matches}
+    return {
+        "layer": name,
+        "shape": list(weight.shape),
+        "fan_in": fan_in,
+        "fan_out": fan_out,
+        "std": std,
+        "kaiming_std": schemes["kaiming_relu"],
+        "xavier_std": schemes["xavier"],
+        "default_std": schemes["pytorch_default"],
+        "matches": matches,
+    }
 
 
 def _oversized_findings(weights: dict[str, dict]) -> list[dict]:
@@ -312,18 +328,25 @@ def _oversized_findings(weights: dict[str, dict]) -> list[dict]:
     if not rows:
         return []
     worst = max(rows, key=lambda r: r["times_largest_scheme"])
-    return [finding(
-        "oversized_weights", WARNING,
-        f"{len(rows)} layer(s) start with weights far above every usual init; worst {worst['layer']}: std "
-        f"{worst['std']:.3g}, {worst['std'] / worst['default_std']:.3g}x the PyTorch default "
-        f"({worst['default_std']:.3g}) and {worst['times_largest_scheme']:.3g}x the largest scheme",
-        where=worst["layer"],
-        evidence={"layers": {r["layer"]: significant(r["std"]) for r in rows[:8]}, "default_std": worst["default_std"],
-                  "kaiming_std": worst["kaiming_std"], "times_default": worst["std"] / worst["default_std"]},
-        suggestion="Find where those weights are set or scaled after construction (an init meant for another "
-        "scale, a multiplier applied twice); keep the default init or kaiming/xavier, then call "
-        "check_initialization again.",
-    )]
+    return [
+        finding(
+            "oversized_weights",
+            WARNING,
+            f"{len(rows)} layer(s) start with weights far above every usual init; worst {worst['layer']}: std "
+            f"{worst['std']:.3g}, {worst['std'] / worst['default_std']:.3g}x the PyTorch default "
+            f"({worst['default_std']:.3g}) and {worst['times_largest_scheme']:.3g}x the largest scheme",
+            where=worst["layer"],
+            evidence={
+                "layers": {r["layer"]: significant(r["std"]) for r in rows[:8]},
+                "default_std": worst["default_std"],
+                "kaiming_std": worst["kaiming_std"],
+                "times_default": worst["std"] / worst["default_std"],
+            },
+            suggestion="Find where those weights are set or scaled after construction (an init meant for another "
+            "scale, a multiplier applied twice); keep the default init or kaiming/xavier, then call "
+            "check_initialization again.",
+        )
+    ]
 
 
 def _input_scale(batch: Any) -> dict[str, Any] | None:
@@ -334,8 +357,14 @@ def _input_scale(batch: Any) -> dict[str, Any] | None:
     if not inputs.is_floating_point() or inputs.numel() < 2:
         return None  # token ids, masks: not a scale question
     values = inputs.detach().float()
-    return {"shape": list(values.shape), "mean": float(values.mean()), "std": float(values.std(correction=0)),
-            "min": float(values.min()), "max": float(values.max()), "signal": _signal(values)}
+    return {
+        "shape": list(values.shape),
+        "mean": float(values.mean()),
+        "std": float(values.std(correction=0)),
+        "min": float(values.min()),
+        "max": float(values.max()),
+        "signal": _signal(values),
+    }
 
 
 def _unnormalized(scale: dict[str, Any] | None) -> bool:
@@ -349,59 +378,96 @@ def _unnormalized(scale: dict[str, Any] | None) -> bool:
 
 def _mismatch_suggestion(ratio: float, dimension: int | None) -> str:
     if dimension is not None and ratio < 1:
-        return (f"The loss is ~1/{dimension} of the expected value: a mean over D={dimension} elements where the paper "
-                "sums (e.g. reduction='mean' over pixels or tokens while another term is summed). Sum over those "
-                "elements and average over the batch only, then call check_initialization again.")
+        return (
+            f"The loss is ~1/{dimension} of the expected value: a mean over D={dimension} elements where the paper "
+            "sums (e.g. reduction='mean' over pixels or tokens while another term is summed). Sum over those "
+            "elements and average over the batch only, then call check_initialization again."
+        )
     if dimension is not None:
-        return (f"The loss is ~{dimension}x the expected value: a sum over D={dimension} elements where the paper "
-                "averages, or the expected value is per element while the loss is per example.")
+        return (
+            f"The loss is ~{dimension}x the expected value: a sum over D={dimension} elements where the paper "
+            "averages, or the expected value is per element while the loss is per example."
+        )
     if ratio > 1:
-        return ("Far above: the logits start large (scale of the last layer, an extra multiplier, unnormalised inputs), "
-                "the loss is summed where the paper averages, or a term is counted twice. A zero-initialised last "
-                "layer gives exactly ln C.")
-    return ("Far below: the loss is averaged over more elements than the paper (a mean where it sums), a term is "
-            "missing or scaled down by a constant, a sign is flipped, or the targets leak into the inputs. Check "
-            "each term with check_known_values on a hand-worked case.")
+        return (
+            "Far above: the logits start large (scale of the last layer, an extra multiplier, unnormalised inputs), "
+            "the loss is summed where the paper averages, or a term is counted twice. A zero-initialised last "
+            "layer gives exactly ln C."
+        )
+    return (
+        "Far below: the loss is averaged over more elements than the paper (a mean where it sums), a term is "
+        "missing or scaled down by a constant, a sign is flipped, or the targets leak into the inputs. Check "
+        "each term with check_known_values on a hand-worked case."
+    )
 
 
-def _loss_findings(loss: float, expected: float | None, source: str, tolerance: float, dims: set[int],
-                   oversized: list[dict]) -> list[dict]:
+def _loss_findings(
+    loss: float, expected: float | None, source: str, tolerance: float, dims: set[int], oversized: list[dict]
+) -> list[dict]:
     if expected is None:
-        return [finding("init_loss_unchecked", INFO, f"the loss at init is {loss:.4g}; no expected value: {source}",
-                        evidence={"init_loss": loss},
-                        suggestion="Pass expected_init_loss (the paper's value at init, e.g. 64 ln 2 for a Bernoulli "
-                        "decoder on 64 pixels) to check it.")]
+        return [
+            finding(
+                "init_loss_unchecked",
+                INFO,
+                f"the loss at init is {loss:.4g}; no expected value: {source}",
+                evidence={"init_loss": loss},
+                suggestion="Pass expected_init_loss (the paper's value at init, e.g. 64 ln 2 for a Bernoulli "
+                "decoder on 64 pixels) to check it.",
+            )
+        ]
     ratio = loss / expected
-    evidence = {"init_loss": loss, "expected": expected, "expected_from": source, "ratio": ratio, "tolerance": tolerance}
+    evidence = {
+        "init_loss": loss,
+        "expected": expected,
+        "expected_from": source,
+        "ratio": ratio,
+        "tolerance": tolerance,
+    }
     if ratio > 1 + tolerance or ratio < 1 / (1 + tolerance):
-        if ratio > 1 and oversized:  # oversized weights explain a loss far above: not a reduction that matches by chance
+        if (
+            ratio > 1 and oversized
+        ):  # oversized weights explain a loss far above: not a reduction that matches by chance
             return [_oversized_loss_finding(loss, expected, source, evidence, oversized[0])]
         dimension = _matching_dimension(ratio, dims) if ratio > 0 else None
-        return [finding(
-            "init_loss_mismatch", WARNING,
-            f"loss at init is {loss:.4g}, {ratio:.3g}x the expected {expected:.4g} ({source})"
-            + (f"; ~{'1/' if ratio < 1 else ''}{dimension}, with {dimension} a size of the output or targets" if dimension else ""),
-            where="loss_fn", evidence={**evidence, "dimension": dimension},
-            suggestion=_mismatch_suggestion(ratio, dimension),
-        )]
+        return [
+            finding(
+                "init_loss_mismatch",
+                WARNING,
+                f"loss at init is {loss:.4g}, {ratio:.3g}x the expected {expected:.4g} ({source})"
+                + (
+                    f"; ~{'1/' if ratio < 1 else ''}{dimension}, with {dimension} a size of the output or targets"
+                    if dimension
+                    else ""
+                ),
+                where="loss_fn",
+                evidence={**evidence, "dimension": dimension},
+                suggestion=_mismatch_suggestion(ratio, dimension),
+            )
+        ]
     if ratio > 1 + CONFIDENT_LOGITS and source != "expected_init_loss":
-        return [finding(
-            "init_loss_mismatch", INFO,
-            f"loss at init is {loss:.4g}, {ratio:.3g}x ln C = {expected:.4g}: within tolerance, but the logits start "
-            "confident, so the first steps only shrink them",
-            where="loss_fn", evidence=evidence,
-            suggestion="Optional: initialise the last layer smaller (or zero) so the loss starts at ln C.",
-        )]
+        return [
+            finding(
+                "init_loss_mismatch",
+                INFO,
+                f"loss at init is {loss:.4g}, {ratio:.3g}x ln C = {expected:.4g}: within tolerance, but the logits start "
+                "confident, so the first steps only shrink them",
+                where="loss_fn",
+                evidence=evidence,
+                suggestion="Optional: initialise the last layer smaller (or zero) so the loss starts at ln C.",
+            )
+        ]
     return []
 
 
 def _oversized_loss_finding(loss: float, expected: float, source: str, evidence: dict, oversized: dict) -> dict:
     layer = oversized["where"]
     return finding(
-        "init_loss_mismatch", WARNING,
+        "init_loss_mismatch",
+        WARNING,
         f"loss at init is {loss:.4g}, {evidence['ratio']:.3g}x the expected {expected:.4g} ({source}); likely cause: "
         f"the oversized weights of {layer} (see oversized_weights), which make the logits start large",
-        where="loss_fn", evidence={**evidence, "dimension": None, "likely_cause": "oversized_weights", "layer": layer},
+        where="loss_fn",
+        evidence={**evidence, "dimension": None, "likely_cause": "oversized_weights", "layer": layer},
         suggestion=f"Initialise {layer} at its default scale (or zero, which gives the expected value exactly), "
         "then call check_initialization again.",
     )
@@ -413,29 +479,40 @@ def _activation_findings(rows: list[dict]) -> list[dict]:
     if dead:
         worst = max(dead, key=lambda r: r["dead_fraction"])
         all_dead = worst["dead_fraction"] == 1.0
-        findings.append(finding(
-            "dead_activations", ERROR if all_dead else WARNING,
-            f"{len(dead)} of {len(rows)} activation layers have >= {DEAD_FRACTION:.0%} of their units never active "
-            f"over the batch; worst {worst['where']}: {worst['dead_fraction']:.0%} dead"
-            + (" (no gradient gets through it)" if all_dead else ""),
-            where=worst["where"],
-            evidence={"layers": {r["where"]: round(r["dead_fraction"], 4) for r in dead[:8]}, "pre_std": worst["pre_std"]},
-            suggestion="Look at the bias init (a large negative bias), the weight scale and the inputs feeding that layer; "
-            "after a fix, call gradient_check to see gradients reach the layers below.",
-        ))
+        findings.append(
+            finding(
+                "dead_activations",
+                ERROR if all_dead else WARNING,
+                f"{len(dead)} of {len(rows)} activation layers have >= {DEAD_FRACTION:.0%} of their units never active "
+                f"over the batch; worst {worst['where']}: {worst['dead_fraction']:.0%} dead"
+                + (" (no gradient gets through it)" if all_dead else ""),
+                where=worst["where"],
+                evidence={
+                    "layers": {r["where"]: round(r["dead_fraction"], 4) for r in dead[:8]},
+                    "pre_std": worst["pre_std"],
+                },
+                suggestion="Look at the bias init (a large negative bias), the weight scale and the inputs feeding that layer; "
+                "after a fix, call gradient_check to see gradients reach the layers below.",
+            )
+        )
     saturated = [r for r in rows if r.get("saturated_fraction", 0) > SATURATED_FRACTION]
     if saturated:
         worst = max(saturated, key=lambda r: r["saturated_fraction"])
-        findings.append(finding(
-            "saturated_activations", WARNING,
-            f"{len(saturated)} of {len(rows)} activation layers have > {SATURATED_FRACTION:.0%} of their pre-activations "
-            f"in the flat part; worst {worst['where']} ({worst['fn']}): {worst['saturated_fraction']:.0%}, "
-            f"pre-activation std {worst['pre_std']:.3g}",
-            where=worst["where"],
-            evidence={"layers": {r["where"]: round(r["saturated_fraction"], 4) for r in saturated[:8]},
-                      "edge": dict(SATURATION_EDGE)},
-            suggestion="Scale the weights feeding it to the fan-in (xavier_uniform_ for tanh/sigmoid) and check the inputs' scale.",
-        ))
+        findings.append(
+            finding(
+                "saturated_activations",
+                WARNING,
+                f"{len(saturated)} of {len(rows)} activation layers have > {SATURATED_FRACTION:.0%} of their pre-activations "
+                f"in the flat part; worst {worst['where']} ({worst['fn']}): {worst['saturated_fraction']:.0%}, "
+                f"pre-activation std {worst['pre_std']:.3g}",
+                where=worst["where"],
+                evidence={
+                    "layers": {r["where"]: round(r["saturated_fraction"], 4) for r in saturated[:8]},
+                    "edge": dict(SATURATION_EDGE),
+                },
+                suggestion="Scale the weights feeding it to the fan-in (xavier_uniform_ for tanh/sigmoid) and check the inputs' scale.",
+            )
+        )
     return findings
 
 
@@ -452,9 +529,15 @@ def _trend(layer_rows: list[dict], weights: dict[str, dict], scale: dict | None)
         return None
     last = rows[-1]
     ratio = last["signal"] / reference
-    return {"reference": reference_name, "reference_signal": reference, "last_layer": last["layer"],
-            "last_signal": last["signal"], "ratio": ratio, "layers": len(rows),
-            "gain_per_layer": ratio ** (1 / len(rows)) if ratio > 0 else 0.0}
+    return {
+        "reference": reference_name,
+        "reference_signal": reference,
+        "last_layer": last["layer"],
+        "last_signal": last["signal"],
+        "ratio": ratio,
+        "layers": len(rows),
+        "gain_per_layer": ratio ** (1 / len(rows)) if ratio > 0 else 0.0,
+    }
 
 
 def _trend_findings(trend: dict[str, Any] | None, layer_rows: list[dict]) -> list[dict]:
@@ -462,34 +545,46 @@ def _trend_findings(trend: dict[str, Any] | None, layer_rows: list[dict]) -> lis
         return []
     evidence = {**trend, "signals": {r["layer"]: r["signal"] for r in layer_rows[:4] + layer_rows[-4:]}}
     if trend["ratio"] > EXPLODING_GROWTH:
-        return [finding(
-            "exploding_activations", WARNING,
-            f"the signal grows {trend['ratio']:.3g}x from the {trend['reference']} to {trend['last_layer']} over "
-            f"{trend['layers']} Linear/Conv layers ({trend['gain_per_layer']:.3g}x per layer)",
-            where=trend["last_layer"], evidence=evidence,
-            suggestion="The weights are too large for their fan-in: use the default init, kaiming_normal_ for ReLU "
-            "or xavier for tanh (compare 'weights' in details), or add normalisation layers.",
-        )]
+        return [
+            finding(
+                "exploding_activations",
+                WARNING,
+                f"the signal grows {trend['ratio']:.3g}x from the {trend['reference']} to {trend['last_layer']} over "
+                f"{trend['layers']} Linear/Conv layers ({trend['gain_per_layer']:.3g}x per layer)",
+                where=trend["last_layer"],
+                evidence=evidence,
+                suggestion="The weights are too large for their fan-in: use the default init, kaiming_normal_ for ReLU "
+                "or xavier for tanh (compare 'weights' in details), or add normalisation layers.",
+            )
+        ]
     if trend["ratio"] < VANISHING_SHRINK:
-        return [finding(
-            "vanishing_activations", WARNING,
-            f"the signal shrinks to {trend['ratio']:.3g}x of the {trend['reference']} by {trend['last_layer']} over "
-            f"{trend['layers']} Linear/Conv layers ({trend['gain_per_layer']:.3g}x per layer): the output barely "
-            "depends on the input",
-            where=trend["last_layer"], evidence=evidence,
-            suggestion="The weights are too small for their fan-in: use kaiming_normal_ for ReLU or xavier for "
-            "tanh (compare 'weights' in details), or add normalisation/residual connections.",
-        )]
+        return [
+            finding(
+                "vanishing_activations",
+                WARNING,
+                f"the signal shrinks to {trend['ratio']:.3g}x of the {trend['reference']} by {trend['last_layer']} over "
+                f"{trend['layers']} Linear/Conv layers ({trend['gain_per_layer']:.3g}x per layer): the output barely "
+                "depends on the input",
+                where=trend["last_layer"],
+                evidence=evidence,
+                suggestion="The weights are too small for their fan-in: use kaiming_normal_ for ReLU or xavier for "
+                "tanh (compare 'weights' in details), or add normalisation/residual connections.",
+            )
+        ]
     return []
 
 
 def _inputs_finding(scale: dict[str, Any], blamed: bool) -> dict[str, Any]:
     return finding(
-        "unnormalized_inputs", WARNING,
+        "unnormalized_inputs",
+        WARNING,
         f"the inputs have mean {scale['mean']:.4g} and std {scale['std']:.4g} (range [{scale['min']:.4g}, "
         f"{scale['max']:.4g}]), far from unit scale"
-        + (": the likely cause of the other findings here" if blamed else " (nothing else at init suffers from it yet)"),
-        where="get_batch", evidence=scale,
+        + (
+            ": the likely cause of the other findings here" if blamed else " (nothing else at init suffers from it yet)"
+        ),
+        where="get_batch",
+        evidence=scale,
         suggestion="Normalise in get_batch (pixels: /255, then subtract the training set's mean and divide by its "
         "std), then call check_initialization again; inspect_data shows the per-channel statistics.",
     )
@@ -528,22 +623,39 @@ def _summary(loss: float, expected: float | None, source: str, rows: list, trend
         first = problems[0]
         return f"{len(problems)} problem(s) at init; first: {first['message']}. ({loss_text})"
     trend_text = f", signal x{trend['ratio']:.3g} from {trend['reference']} to the last layer" if trend else ""
-    return (f"Healthy at init: {loss_text}; {len(rows)} activation layer(s) with no dead or saturated units"
-            f"{trend_text}. Next: run_overfit_test.")
+    return (
+        f"Healthy at init: {loss_text}; {len(rows)} activation layer(s) with no dead or saturated units"
+        f"{trend_text}. Next: run_overfit_test."
+    )
 
 
 def _non_finite_result(ctx: JobContext, model: nn.Module, batch: Any, loss: float) -> dict[str, Any]:
     culprit = nonfinite.locate(model, lambda: ctx.harness.loss(model, batch))
-    return {"summary": f"the loss at init is {loss}: the model is broken before training starts",
-            "findings": [finding("non_finite_loss", ERROR, f"loss at init is {loss}"
-                                 + (f", first non-finite in {culprit['where']}" if culprit["where"] else ""),
-                                 where=culprit["where"], evidence=culprit,
-                                 suggestion="Look for log(0), division by zero or exp overflow at the named place.")],
-            "details": None}
+    return {
+        "summary": f"the loss at init is {loss}: the model is broken before training starts",
+        "findings": [
+            finding(
+                "non_finite_loss",
+                ERROR,
+                f"loss at init is {loss}" + (f", first non-finite in {culprit['where']}" if culprit["where"] else ""),
+                where=culprit["where"],
+                evidence=culprit,
+                suggestion="Look for log(0), division by zero or exp overflow at the named place.",
+            )
+        ],
+        "details": None,
+    }
 
 
-def _findings(ctx: JobContext, seen: Observation, batch: Any, scale: dict | None, trend: dict | None,
-              expected: tuple[float | None, str], weights: dict[str, dict]) -> list[dict]:
+def _findings(
+    ctx: JobContext,
+    seen: Observation,
+    batch: Any,
+    scale: dict | None,
+    trend: dict | None,
+    expected: tuple[float | None, str],
+    weights: dict[str, dict],
+) -> list[dict]:
     findings = loss_judges.negative_kl({name: [value] for name, value in seen.terms.items()}, [seen.loss], "at init")
     oversized = _oversized_findings(weights)
     findings += _loss_findings(seen.loss, *expected, ctx.req.tolerance, _dimensions(seen.output, batch), oversized)
@@ -559,8 +671,15 @@ def _findings(ctx: JobContext, seen: Observation, batch: Any, scale: dict | None
     return findings
 
 
-def _details(ctx: JobContext, seen: Observation, weights: dict, scale: dict | None, trend: dict | None,
-             expected: tuple[float | None, str], findings: list[dict]) -> InitDetails:
+def _details(
+    ctx: JobContext,
+    seen: Observation,
+    weights: dict,
+    scale: dict | None,
+    trend: dict | None,
+    expected: tuple[float | None, str],
+    findings: list[dict],
+) -> InitDetails:
     schemes: dict[str, int] = {}
     for row in weights.values():
         for scheme in row["matches"] or ["none"]:
@@ -580,8 +699,12 @@ def _details(ctx: JobContext, seen: Observation, weights: dict, scale: dict | No
         trend=trend,
         weights=[WeightRow(**_rounded(r)) for r in _shown(list(weights.values()), lambda r: not r["matches"])],
         init_schemes=schemes,
-        rows_total={"activations": len(seen.activations), "layers": len(seen.layers), "weights": len(weights),
-                    "attention": len(seen.attention)},
+        rows_total={
+            "activations": len(seen.activations),
+            "layers": len(seen.layers),
+            "weights": len(weights),
+            "attention": len(seen.attention),
+        },
     )
 
 
@@ -600,8 +723,16 @@ def run(ctx: JobContext[InitRequest]) -> dict[str, Any]:
     details = _details(ctx, seen, weights, scale, trend, expected, findings)
     full = None
     if max(details.rows_total.values()) > ROWS_SHOWN:
-        full = {"activations": seen.activations, "layers": seen.layers, "weights": list(weights.values()),
-                "attention": seen.attention}
+        full = {
+            "activations": seen.activations,
+            "layers": seen.layers,
+            "weights": list(weights.values()),
+            "attention": seen.attention,
+        }
     findings = sort_findings(findings)  # the summary quotes the most severe first
-    return {"summary": _summary(seen.loss, *expected, seen.activations, trend, findings), "findings": findings,
-            "details": asdict(details), "full_report": full}
+    return {
+        "summary": _summary(seen.loss, *expected, seen.activations, trend, findings),
+        "findings": findings,
+        "details": asdict(details),
+        "full_report": full,
+    }

@@ -173,7 +173,9 @@ def _pair_numbers(got: Any, expected: Any, at: str, pairing: Pairing) -> None:
     # float64 straight from the JSON numbers: a float32 detour would round 4.7683 by 2e-7
     want = _as_tensor(expected, torch.float64)
     if want is None:
-        pairing.problems.append(f"{at} is {_describe(got)}, the expected value {_describe(expected)} (not a rectangular list of numbers)")
+        pairing.problems.append(
+            f"{at} is {_describe(got)}, the expected value {_describe(expected)} (not a rectangular list of numbers)"
+        )
     elif want.shape != got_t.shape:
         pairing.problems.append(f"{at} has shape {tuple(got_t.shape)}, the expected value shape {tuple(want.shape)}")
     else:
@@ -207,7 +209,11 @@ def _compare(leaves: list[Leaf], rtol: float, atol: float) -> dict[str, Any]:
             worst_score = float(score.reshape(-1)[flat])
             want, got, err = (float(t.reshape(-1)[flat]) for t in (leaf.expected, leaf.got, error))
             stats["worst"] = WorstElement(
-                at=leaf.at + _index(flat, leaf.got.shape), expected=want, got=got, abs_error=err, rel_error=err / abs(want) if want else None
+                at=leaf.at + _index(flat, leaf.got.shape),
+                expected=want,
+                got=got,
+                abs_error=err,
+                rel_error=err / abs(want) if want else None,
             )
     return stats
 
@@ -224,7 +230,11 @@ def pattern(leaves: list[Leaf]) -> str | None:
         return None
     scale = float(want.abs().max()) or 1.0
     only = leaves[0]
-    if len(leaves) == 1 and only.got.dim() >= 1 and torch.allclose(only.got.flip(-1), only.expected, rtol=1e-6, atol=1e-9 * scale):
+    if (
+        len(leaves) == 1
+        and only.got.dim() >= 1
+        and torch.allclose(only.got.flip(-1), only.expected, rtol=1e-6, atol=1e-9 * scale)
+    ):
         return "the output is the expected value reversed along its last dim: a loop over time that runs the wrong way"
     return _scale(got, want, scale) or _offset(got, want, scale) or _affine(got, want, scale)
 
@@ -304,7 +314,9 @@ def _judge(got: Any, expected: Any, index: int, ctx: JobContext) -> CaseResult:
     )
 
 
-def _attempt(fn: Callable, case: dict[str, Any], index: int, ctx: JobContext, conversion: Conversion) -> CaseResult | Exception:
+def _attempt(
+    fn: Callable, case: dict[str, Any], index: int, ctx: JobContext, conversion: Conversion
+) -> CaseResult | Exception:
     try:
         args = [conversion.input(value) for value in case["args"]]
         kwargs = {key: conversion.input(value) for key, value in case["kwargs"].items()}
@@ -317,7 +329,9 @@ def _attempt(fn: Callable, case: dict[str, Any], index: int, ctx: JobContext, co
     return result
 
 
-def _run_case(fn: Callable, case: dict[str, Any], index: int, ctx: JobContext, device: torch.device) -> CaseResult | Exception:
+def _run_case(
+    fn: Callable, case: dict[str, Any], index: int, ctx: JobContext, device: torch.device
+) -> CaseResult | Exception:
     """The case's result, or the exception it raised. Lists of integers go in as int64 first (indices:
     actions, targets); when that does not match, the case runs again with them as floats. Indices read as
     floats make torch raise (gather, cross_entropy, indexing), so a float reading that runs is kept: the
@@ -342,7 +356,12 @@ def _integer_note(reading: str | None) -> str:
 
 def _mismatch_finding(name: str, result: CaseResult, case: dict[str, Any], ctx: JobContext) -> dict[str, Any]:
     where = f"{name} (case {result.case})"
-    evidence = {"case": result.case, "expected": case["expected"], "got": result.got, "integer_lists": result.integer_lists}
+    evidence = {
+        "case": result.case,
+        "expected": case["expected"],
+        "got": result.got,
+        "integer_lists": result.integer_lists,
+    }
     note = _integer_note(result.integer_lists)
     if result.problem:
         return finding(
@@ -369,7 +388,13 @@ def _mismatch_finding(name: str, result: CaseResult, case: dict[str, Any], ctx: 
         ERROR,
         message,
         where=where,
-        evidence={**evidence, "worst": asdict(worst), "mismatched": result.mismatched, "elements": result.elements, "pattern": result.pattern},
+        evidence={
+            **evidence,
+            "worst": asdict(worst),
+            "mismatched": result.mismatched,
+            "elements": result.elements,
+            "pattern": result.pattern,
+        },
         suggestion="Work this case by hand once more, then look at the usual suspects: a loop over time run the "
         "wrong way (returns and GAE run backward from the last step, reset at dones), exp vs log "
         "(std = exp(0.5 * logvar)), a sign, gather/log_softmax along the wrong dim (log-probabilities of other "
@@ -395,7 +420,13 @@ def run(ctx: JobContext[KnownValuesRequest]) -> dict[str, Any]:
             findings.append(_mismatch_finding(name, result, case, ctx))
     matched = sum(r.verdict == "match" for r in results)
     details = KnownValuesDetails(
-        function=name, kind=kind, rtol=ctx.req.rtol, atol=ctx.req.atol, dtype=ctx.req.dtype, matched=matched, cases=results
+        function=name,
+        kind=kind,
+        rtol=ctx.req.rtol,
+        atol=ctx.req.atol,
+        dtype=ctx.req.dtype,
+        matched=matched,
+        cases=results,
     )
     summary = f"{matched} of {len(cases)} cases match"
     findings = sort_findings(findings)

@@ -49,7 +49,9 @@ def _check_typed(value: Any, path: str) -> None:
     """Explicitly typed tensors among the arguments name a dtype the worker knows."""
     if isinstance(value, dict) and "tensor" in value and "dtype" in value:
         if set(value) != {"tensor", "dtype"} or value["dtype"] not in TYPED:
-            raise ValueError(f'{path}: a typed tensor is {{"tensor": [...], "dtype": one of {", ".join(TYPED)}}}, got {value!r:.80}')
+            raise ValueError(
+                f'{path}: a typed tensor is {{"tensor": [...], "dtype": one of {", ".join(TYPED)}}}, got {value!r:.80}'
+            )
     items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
     for key, item in items:
         _check_typed(item, f"{path}[{key!r}]")

@@ -205,7 +205,9 @@ class MetricComparison(BaseModel):
     )
     verdict: Literal[
         "match", "better", "worse", "worse_within_noise", "differs", "missing", "non_finite", "not_reported"
-    ] = Field(description="differs: outside tolerance, and the direction is unknown; non_finite: the run measured NaN/Inf.")
+    ] = Field(
+        description="differs: outside tolerance, and the direction is unknown; non_finite: the run measured NaN/Inf."
+    )
 
 
 class CompareMetricsDetails(BaseModel):
@@ -258,7 +260,9 @@ def compare_metric(args: CompareMetricsArgs, name: str, objective: dict[str, str
     reported = args.reported.get(name)
     if name not in args.measured:
         verdict = "non_finite" if name in non_finite else "missing"
-        return MetricComparison(name=name, reported=reported, higher_is_better=higher, direction_from=source, verdict=verdict)
+        return MetricComparison(
+            name=name, reported=reported, higher_is_better=higher, direction_from=source, verdict=verdict
+        )
     value = args.measured[name]
     values = value if isinstance(value, list) else [value]
     mean, std = _mean_std(values)
@@ -294,7 +298,10 @@ def compare_metric(args: CompareMetricsArgs, name: str, objective: dict[str, str
 
 
 def _allowed(row: MetricComparison) -> str:
-    parts = [f"±{row.tolerance:g}" if row.tolerance is not None else "", f"±{row.rel_tolerance:.1%}" if row.rel_tolerance is not None else ""]
+    parts = [
+        f"±{row.tolerance:g}" if row.tolerance is not None else "",
+        f"±{row.rel_tolerance:.1%}" if row.rel_tolerance is not None else "",
+    ]
     return " or ".join(p for p in parts if p) + (" (default)" if row.tolerance_is_default else "")
 
 
@@ -359,7 +366,11 @@ def _row_finding(row: MetricComparison, evidence: dict, source: str) -> dict | N
             "metric_mismatch",
             ERROR,
             f"{row.name}: measured {_measured_text(row)} vs {source} {row.reported:g}, {_gap_text(row)}, outside {_allowed(row)}"
-            + ("; every seed is worse" if row.n > 1 and row.noise_bound is not None and abs(row.gap) <= row.noise_bound else ""),
+            + (
+                "; every seed is worse"
+                if row.n > 1 and row.noise_bound is not None and abs(row.gap) <= row.noise_bound
+                else ""
+            ),
             where=row.name,
             evidence=evidence,
             suggestion="Check the evaluation protocol (split, preprocessing, metric definition) against the "
@@ -396,7 +407,9 @@ def _findings(rows: list[MetricComparison], args: CompareMetricsArgs, non_finite
         if row.verdict in ("missing", "non_finite"):
             found.append(_missing(row, args) if row.verdict == "missing" else _non_finite(row, non_finite[row.name]))
             continue
-        evidence = row.model_dump(include={"reported", "measured_mean", "measured_std", "n", "gap", "gap_relative", "noise_bound"})
+        evidence = row.model_dump(
+            include={"reported", "measured_mean", "measured_std", "n", "gap", "gap_relative", "noise_bound"}
+        )
         if (item := _row_finding(row, evidence, args.source)) is not None:
             found.append(item)
         what = f"mean over {row.n} seeds" if row.n > 1 else "measured"
@@ -419,7 +432,14 @@ def _summary(rows: list[MetricComparison], reference: str) -> str:
     counts = {verdict: [r.name for r in rows if r.verdict == verdict] for verdict in verdicts}
     compared = sum(len(names) for names in counts.values())
     parts = [f"{len(counts['match'])} of {compared} reported metric(s) match {reference}"]
-    labels = {"better": f"better than {reference}", "worse": "worse beyond tolerance", "worse_within_noise": "worse but within seed noise", "differs": "outside tolerance, direction unknown", "missing": "not measured", "non_finite": "NaN/Inf in the run"}
+    labels = {
+        "better": f"better than {reference}",
+        "worse": "worse beyond tolerance",
+        "worse_within_noise": "worse but within seed noise",
+        "differs": "outside tolerance, direction unknown",
+        "missing": "not measured",
+        "non_finite": "NaN/Inf in the run",
+    }
     parts += [f"{label}: {', '.join(counts[v])}" for v, label in labels.items() if counts[v]]
     unknown = [r.name for r in rows if r.direction_from == "unknown" and r.reported is not None]
     if unknown:
@@ -451,7 +471,9 @@ def _run_metrics(runtime: Runtime, run_id: str) -> RunMetrics | dict | str:
     return measured, getattr(record, "objective", None), non_finite, shared
 
 
-async def _invoke(args: CompareMetricsArgs, runtime: Runtime, progress: ProgressCallback | None) -> CompareMetricsResult:
+async def _invoke(
+    args: CompareMetricsArgs, runtime: Runtime, progress: ProgressCallback | None
+) -> CompareMetricsResult:
     started = time.perf_counter()
     artifacts, objective = [], None
     shared: list[Finding] = []
@@ -467,8 +489,11 @@ async def _invoke(args: CompareMetricsArgs, runtime: Runtime, progress: Progress
         measured, objective, non_finite, shared = found
         artifacts = [Artifact(kind="run", path=record_path(args.run_id), description="the compared run")]
         # A run whose every metric is NaN has nothing to validate: its rows all say non_finite.
-        args = (CompareMetricsArgs.model_validate({**args.model_dump(exclude={"run_id"}), "measured": measured})
-                if measured else args.model_copy(update={"run_id": None, "measured": {}}))
+        args = (
+            CompareMetricsArgs.model_validate({**args.model_dump(exclude={"run_id"}), "measured": measured})
+            if measured
+            else args.model_copy(update={"run_id": None, "measured": {}})
+        )
     names = list(args.reported) + [name for name in args.measured if name not in args.reported]
     rows = [compare_metric(args, name, objective, frozenset(non_finite)) for name in names]
     findings = sort_findings([Finding.model_validate(f) for f in _findings(rows, args, non_finite)] + shared)
@@ -485,7 +510,9 @@ async def _invoke(args: CompareMetricsArgs, runtime: Runtime, progress: Progress
 def _plot(result: CompareMetricsResult) -> list[tuple[str, bytes]]:
     if result.details is None:
         return []
-    rows = [(m.name, m.reported, m.measured_mean, m.measured_std) for m in result.details.metrics if m.reported is not None]
+    rows = [
+        (m.name, m.reported, m.measured_mean, m.measured_std) for m in result.details.metrics if m.reported is not None
+    ]
     return [("compare_metrics", metric_bars_plot(rows[:12], title="Paper vs ours (± std over seeds)"))] if rows else []
 
 

@@ -128,7 +128,9 @@ def _parameter_table(model: nn.Module, order: dict[str, int]) -> list[dict[str, 
             )
     rows.sort(key=lambda r: (r["depth"] is None, r["depth"] or (0, 0)))
     # Rank the modules that ran: depth 0 is the input side.
-    ranks = {depth: rank for rank, depth in enumerate(dict.fromkeys(r["depth"] for r in rows if r["depth"] is not None))}
+    ranks = {
+        depth: rank for rank, depth in enumerate(dict.fromkeys(r["depth"] for r in rows if r["depth"] is not None))
+    }
     for row in rows:
         row["depth"] = ranks.get(row["depth"])
     return rows
@@ -272,7 +274,9 @@ def _trend_findings(modules: list[dict[str, Any]]) -> tuple[Trend | None, list[d
     trend.max_grad_norm, trend.max_module = largest["trend_norm"], largest["module"]
     ratio = trend.first_last_ratio
     chained = trend.first_module != trend.last_module
-    evidence = {k: getattr(trend, k) for k in ("first_grad_norm", "last_grad_norm", "first_last_ratio", "max_grad_norm")}
+    evidence = {
+        k: getattr(trend, k) for k in ("first_grad_norm", "last_grad_norm", "first_last_ratio", "max_grad_norm")
+    }
     findings = []
     if largest["trend_norm"] < VANISHING_NORM or (chained and ratio < VANISHING_RATIO):
         findings.append(
@@ -358,8 +362,13 @@ def _term_findings(reach: dict[str, set[str]], rows: list[dict[str, Any]]) -> li
 
 def _module_gradient(m: dict[str, Any]) -> ModuleGradient:
     return ModuleGradient(
-        module=m["module"], depth=m["depth"], params=m["params"], grad_norm=m["grad_norm"],
-        param_norm=m["param_norm"], ratio=m["ratio"], state=m["state"],
+        module=m["module"],
+        depth=m["depth"],
+        params=m["params"],
+        grad_norm=m["grad_norm"],
+        param_norm=m["param_norm"],
+        ratio=m["ratio"],
+        state=m["state"],
     )
 
 
@@ -367,7 +376,9 @@ def _param_norms(r: dict[str, Any]) -> ParamNorms:
     return ParamNorms(name=r["name"], grad_norm=r["grad_norm"], param_norm=r["param_norm"], ratio=r["ratio"])
 
 
-def _model_summary(rows, modules, counts, trend: Trend | None, reach, loss_value: float, findings: list) -> tuple[ModelGradients, str]:
+def _model_summary(
+    rows, modules, counts, trend: Trend | None, reach, loss_value: float, findings: list
+) -> tuple[ModelGradients, str]:
     """The compact details and the summary of a model check."""
     by_norm = sorted((r for r in rows if r["state"] == "ok"), key=lambda r: r["grad_norm"])
     details = ModelGradients(
@@ -381,7 +392,10 @@ def _model_summary(rows, modules, counts, trend: Trend | None, reach, loss_value
         term_reach={term: len(names) for term, names in reach.items()} or None,
     )
     if findings:
-        return details, f"{len(findings)} gradient problem(s) in one forward/backward pass; first: {findings[0]['message']}."
+        return (
+            details,
+            f"{len(findings)} gradient problem(s) in one forward/backward pass; first: {findings[0]['message']}.",
+        )
     return details, (
         f"All {len(rows)} parameter tensors get finite, non-zero gradients (loss {loss_value:.4g}); "
         f"norms from {by_norm[0]['grad_norm']:.3g} to {by_norm[-1]['grad_norm']:.3g}"
@@ -402,7 +416,9 @@ def _model_check(ctx: JobContext) -> dict[str, Any]:
     ctx.progress(1, 2, "forward pass done", force=True)
     loss_value = float(loss.detach())
     if not math.isfinite(loss_value):
-        found = _non_finite_finding("non_finite_loss", f"the loss is {loss_value}", nonfinite.locate(model, forward_loss), {"loss": None})
+        found = _non_finite_finding(
+            "non_finite_loss", f"the loss is {loss_value}", nonfinite.locate(model, forward_loss), {"loss": None}
+        )
         return {
             "summary": f"No gradient can be judged: {found['message']}. Fix the non-finite value first.",
             "findings": [found],
@@ -476,7 +492,9 @@ def _flat_output(fn: Callable, args: list[torch.Tensor], name: str) -> torch.Ten
     tensors = nonfinite.tensors(out)
     floats = [t for t in tensors if t.is_floating_point()]
     if not floats:
-        raise HarnessError(f"{name} returned {type(out).__name__} with no floating-point tensor to differentiate", where=name)
+        raise HarnessError(
+            f"{name} returned {type(out).__name__} with no floating-point tensor to differentiate", where=name
+        )
     return torch.cat([t.reshape(-1) for t in floats])
 
 
@@ -484,7 +502,9 @@ def _analytic_jacobian(fn: Callable, args: list[torch.Tensor], name: str) -> tor
     """(outputs, inputs) Jacobian from one backward pass per output element."""
     out = _flat_output(fn, args, name)
     if out.numel() > MAX_JACOBIAN_SIDE:
-        raise HarnessError(f"{name} returns {out.numel()} elements; use smaller input_shapes (at most {MAX_JACOBIAN_SIDE})", where=name)
+        raise HarnessError(
+            f"{name} returns {out.numel()} elements; use smaller input_shapes (at most {MAX_JACOBIAN_SIDE})", where=name
+        )
     if not out.requires_grad:  # computed under no_grad or detached: autograd sees a zero gradient
         return torch.zeros(out.numel(), sum(a.numel() for a in args), dtype=out.dtype, device=out.device)
     rows = []
@@ -524,7 +544,10 @@ class _PrecisionWatch(TorchFunctionMode):
         if self.first is None:
             low = next((t for t in nonfinite.tensors(out) if t.is_floating_point() and t.dtype != torch.float64), None)
             if low is not None:
-                self.first = {"op": getattr(func, "__name__", str(func)), "dtype": str(low.dtype).removeprefix("torch.")}
+                self.first = {
+                    "op": getattr(func, "__name__", str(func)),
+                    "dtype": str(low.dtype).removeprefix("torch."),
+                }
         return out
 
 
@@ -538,7 +561,12 @@ def _low_precision(fn: Callable, args: list[torch.Tensor], name: str) -> dict[st
 
 
 def _per_input_errors(
-    analytic: torch.Tensor, numeric: torch.Tensor, error: torch.Tensor, spec: dict[str, Any], labels: list[str], args: list[torch.Tensor]
+    analytic: torch.Tensor,
+    numeric: torch.Tensor,
+    error: torch.Tensor,
+    spec: dict[str, Any],
+    labels: list[str],
+    args: list[torch.Tensor],
 ) -> list[InputError]:
     """Per input (or parameter): its block of Jacobian columns judged against atol + rtol * |numerical|."""
     allowed = spec["atol"] + spec["rtol"] * numeric.abs()
@@ -562,7 +590,9 @@ def _per_input_errors(
     return per_input
 
 
-def _worst_entry(analytic: torch.Tensor, numeric: torch.Tensor, error: torch.Tensor, labels: list[str], sizes: list[int]) -> dict[str, Any]:
+def _worst_entry(
+    analytic: torch.Tensor, numeric: torch.Tensor, error: torch.Tensor, labels: list[str], sizes: list[int]
+) -> dict[str, Any]:
     """The Jacobian entry with the largest error: which input (or parameter), which element of it."""
     out_index, in_index = divmod(int(error.argmax()), error.shape[1])
     worst_input = next(i for i in range(len(sizes)) if in_index < sum(sizes[: i + 1]))
@@ -575,7 +605,9 @@ def _worst_entry(analytic: torch.Tensor, numeric: torch.Tensor, error: torch.Ten
     }
 
 
-def _gradcheck_finding(name: str, result: NumericalResult, spec: dict[str, Any], cast: dict[str, str] | None) -> dict[str, Any]:
+def _gradcheck_finding(
+    name: str, result: NumericalResult, spec: dict[str, Any], cast: dict[str, str] | None
+) -> dict[str, Any]:
     wrong = [p for p in result.inputs if p.mismatched]
     detached = [p.input for p in wrong if p.detached]
     return finding(
@@ -584,7 +616,11 @@ def _gradcheck_finding(name: str, result: NumericalResult, spec: dict[str, Any],
         f"the analytic gradient of {name} disagrees with finite differences w.r.t. "
         f"{', '.join(p.input for p in wrong)}: max abs error {result.max_abs_error:.3g}, "
         f"max rel error {result.max_rel_error:.3g} (atol {spec['atol']:g}, rtol {spec['rtol']:g})"
-        + (f"; the function computes in {cast['dtype']} ({cast['op']}), which explains such an error" if cast and not detached else ""),
+        + (
+            f"; the function computes in {cast['dtype']} ({cast['op']}), which explains such an error"
+            if cast and not detached
+            else ""
+        ),
         where=f"{name} ({wrong[0].input})",
         evidence={k: getattr(result, k) for k in ("max_abs_error", "max_rel_error", "worst")}
         | {"mismatched": {p.input: p.mismatched for p in wrong}, "low_precision": cast},
@@ -602,10 +638,12 @@ def _gradcheck_finding(name: str, result: NumericalResult, spec: dict[str, Any],
 
 
 def _cast_suggestion(cast: dict[str, str]) -> str:
-    return (f"The function computes in {cast['dtype']} ({cast['op']} returns {cast['dtype']} from float64 inputs): "
-            f"finite differences at this eps are then {cast['dtype']} rounding noise, so the error says nothing about "
-            "the backward. Keep the function in float64 (no .float(), float32 buffers or autocast inside) and call "
-            "gradient_check again; re-derive the backward only if it still fails.")
+    return (
+        f"The function computes in {cast['dtype']} ({cast['op']} returns {cast['dtype']} from float64 inputs): "
+        f"finite differences at this eps are then {cast['dtype']} rounding noise, so the error says nothing about "
+        "the backward. Keep the function in float64 (no .float(), float32 buffers or autocast inside) and call "
+        "gradient_check again; re-derive the backward only if it still fails."
+    )
 
 
 def _numerical_check(ctx: JobContext) -> dict[str, Any]:
@@ -648,24 +686,31 @@ def _numerical_check(ctx: JobContext) -> dict[str, Any]:
     return {**_numerical_verdict(result, spec, cast, zero), "details": asdict(GradientDetails(numerical=result))}
 
 
-def _numerical_verdict(result: NumericalResult, spec: dict[str, Any], cast: dict[str, str] | None, zero: bool) -> dict[str, Any]:
+def _numerical_verdict(
+    result: NumericalResult, spec: dict[str, Any], cast: dict[str, str] | None, zero: bool
+) -> dict[str, Any]:
     """Summary and findings: a mismatch, a Jacobian that is zero on both sides (nothing compared), or a match."""
     if zero:
         found = finding(
-            "nothing_measured", WARNING,
+            "nothing_measured",
+            WARNING,
             f"both Jacobians of {result.function} are zero (every entry under atol {spec['atol']:g}) at the "
             "random N(0, 1) inputs: the function is flat there (a saturated softmax, a ReLU off everywhere, a "
             "constant), so the check compared nothing",
-            where=result.function, evidence={"atol": spec["atol"], "max_abs_error": result.max_abs_error},
+            where=result.function,
+            evidence={"atol": spec["atol"], "max_abs_error": result.max_abs_error},
             suggestion="Check it where it has a gradient: a function of scaled inputs (e.g. x / 1000 for a "
-            "temperature of 1/1000) or a smaller temperature, then call gradient_check again.")
+            "temperature of 1/1000) or a smaller temperature, then call gradient_check again.",
+        )
         return {"summary": f"Inconclusive: {found['message']}.", "findings": [found]}
     if not result.passed:
         found = _gradcheck_finding(result.function, result, spec, cast)
         return {"summary": f"gradcheck failed: {found['message']}.", "findings": [found]}
-    return {"summary": f"The analytic gradient of {result.function} ({result.kind}) matches central finite differences in "
-            f"float64 w.r.t. all {len(result.inputs)} input(s)/parameter(s): max abs error {result.max_abs_error:.2g}.",
-            "findings": []}
+    return {
+        "summary": f"The analytic gradient of {result.function} ({result.kind}) matches central finite differences in "
+        f"float64 w.r.t. all {len(result.inputs)} input(s)/parameter(s): max abs error {result.max_abs_error:.2g}.",
+        "findings": [],
+    }
 
 
 def run(ctx: JobContext[GradientRequest]) -> dict[str, Any]:

@@ -37,7 +37,9 @@ class NumericalCheck(BaseModel):
         min_length=1, max_length=8, description="Shapes of the float64 random inputs, e.g. [[4, 8]]; one per argument."
     )
     eps: float = Field(1e-6, gt=0, le=0.1, description="Finite-difference step.")
-    atol: NonNegative = Field(1e-5, description="An element passes when |analytic - numerical| <= atol + rtol * |numerical|.")
+    atol: NonNegative = Field(
+        1e-5, description="An element passes when |analytic - numerical| <= atol + rtol * |numerical|."
+    )
     rtol: NonNegative = Field(1e-3)
 
     @field_validator("input_shapes")
@@ -61,7 +63,7 @@ BatchSize = Annotated[
 Numerical = Annotated[
     NumericalCheck | None,
     Field(
-        description='Check one harness function against finite differences instead of the model, e.g. '
+        description="Check one harness function against finite differences instead of the model, e.g. "
         '{"function": "MyAttention", "input_shapes": [[2, 5, 8]]}.',
     ),
 ]

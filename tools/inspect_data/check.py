@@ -135,7 +135,11 @@ def pixel_levels(tensor: torch.Tensor, values: torch.Tensor) -> int | None:
 
 def summarise(path: str, tensor: torch.Tensor, role: str | None, harness: Any) -> TensorSummary:
     summary = TensorSummary(
-        path=path, role=role, shape=list(tensor.shape), dtype=str(tensor.dtype).removeprefix("torch."), device=str(tensor.device)
+        path=path,
+        role=role,
+        shape=list(tensor.shape),
+        dtype=str(tensor.dtype).removeprefix("torch."),
+        device=str(tensor.device),
     )
     if tensor.is_complex() or tensor.numel() == 0:
         return summary
@@ -201,7 +205,9 @@ def _label_findings(split: str, path: str, labels: LabelStats) -> list[dict[str,
             )
         ]
     if classes is None:
-        message = f"the harness defines no num_classes; {split} labels span [{low}, {high}], implying {high + 1} classes"
+        message = (
+            f"the harness defines no num_classes; {split} labels span [{low}, {high}], implying {high + 1} classes"
+        )
         if low == 1:
             message += " (no label 0: if classes are numbered from 1, subtract 1)"
         return [
@@ -254,7 +260,14 @@ def _scale_finding(split: str, summary: TensorSummary) -> dict[str, Any] | None:
         evidence["channel_std_range"] = summary.channels.std_range
     where = f"{split} {summary.path}"
     message, suggestion = problem
-    return finding("unnormalized_inputs", WARNING, f"{where} holds {message}", where=where, evidence=evidence, suggestion=suggestion)
+    return finding(
+        "unnormalized_inputs",
+        WARNING,
+        f"{where} holds {message}",
+        where=where,
+        evidence=evidence,
+        suggestion=suggestion,
+    )
 
 
 def _differences(first: Any, second: Any) -> dict[str, Any]:
@@ -354,7 +367,7 @@ class SplitInspection:
             self._check_determinism(batch_size, again)
 
     def input_scale(self) -> str:
-        """ with inputs mean m, std s: for the summary line, float inputs only (token ids have no scale)."""
+        """with inputs mean m, std s: for the summary line, float inputs only (token ids have no scale)."""
         for tensor in self.all_tensors:
             if tensor.role == "inputs" and "float" in tensor.dtype and tensor.std is not None:
                 return f" with inputs mean {tensor.mean:.3g}, std {tensor.std:.3g}"
@@ -547,7 +560,9 @@ def run(ctx: JobContext[DataRequest]) -> dict[str, Any]:
     payload = {
         "summary": _summary_line(inspections, overlaps, findings),
         "findings": findings,
-        "details": asdict(DataDetails(batch_size=batch_size, splits=[i.summary for i in inspections], overlap=overlaps)),
+        "details": asdict(
+            DataDetails(batch_size=batch_size, splits=[i.summary for i in inspections], overlap=overlaps)
+        ),
     }
     if any(len(i.all_tensors) > LISTED_TENSORS for i in inspections):
         payload["full_report"] = {"splits": {i.split: [asdict(t) for t in i.all_tensors] for i in inspections}}

@@ -57,16 +57,19 @@ def shared_noise_findings(shared: dict[str, dict[str, torch.Tensor]]) -> list[di
         if len(seen) < 2 or not differs:
             continue  # the same table in every batch: positions, a schedule, a fixed code
         shown = ", ".join(f"{v:.3g}" for v in seen[0][1].reshape(-1)[:4].tolist())
-        findings.append(finding(
-            "noise_shared_across_batch", WARNING,
-            f"{path} holds one draw shared by every example of the batch ({shown}, ... in each row of "
-            f"{seen[0][0]}), and a different draw in {seen[1][0]}: a random tensor drawn once and broadcast, "
-            "so the examples are not independent (noise, a mask or a timestep meant per example)",
-            where=path,
-            evidence={"splits": [split for split, _ in seen], "row_shape": list(seen[0][1].shape)},
-            suggestion="Draw it with the batch size as its first dimension (torch.randn(B, ...)), not "
-            "torch.randn(1, ...).expand(B, ...); if one value per batch is meant, keep it out of the per-example tensors.",
-        ))
+        findings.append(
+            finding(
+                "noise_shared_across_batch",
+                WARNING,
+                f"{path} holds one draw shared by every example of the batch ({shown}, ... in each row of "
+                f"{seen[0][0]}), and a different draw in {seen[1][0]}: a random tensor drawn once and broadcast, "
+                "so the examples are not independent (noise, a mask or a timestep meant per example)",
+                where=path,
+                evidence={"splits": [split for split, _ in seen], "row_shape": list(seen[0][1].shape)},
+                suggestion="Draw it with the batch size as its first dimension (torch.randn(B, ...)), not "
+                "torch.randn(1, ...).expand(B, ...); if one value per batch is meant, keep it out of the per-example tensors.",
+            )
+        )
     return findings
 
 
@@ -99,13 +102,19 @@ def label_leak(inputs: torch.Tensor, targets: torch.Tensor, ignore_index: int) -
     run_length = count / max(int(runs.sum()), 1)
     if equal < LEAK_FRACTION * count or scattered < SCATTERED_ROWS or run_length > SHORT_RUNS:
         return None
-    return {"supervised": count, "input_equals_target": equal, "share": round(equal / count, 4),
-            "ignore_index": ignore_index, "mean_run_length": round(run_length, 2)}
+    return {
+        "supervised": count,
+        "input_equals_target": equal,
+        "share": round(equal / count, 4),
+        "ignore_index": ignore_index,
+        "mean_run_length": round(run_length, 2),
+    }
 
 
 def label_leak_finding(split: str, inputs_path: str, targets_path: str, evidence: dict[str, Any]) -> dict[str, Any]:
     return finding(
-        "input_carries_target", WARNING,
+        "input_carries_target",
+        WARNING,
         f"{split} {inputs_path} equals {targets_path} at {evidence['input_equals_target']} of "
         f"{evidence['supervised']} supervised positions (targets != {evidence['ignore_index']}): the input shows the "
         "token each position is asked to predict, so the loss can be solved by copying (a masked-LM selection "

@@ -61,7 +61,9 @@ def _dense_attention() -> Iterator[None]:
         torch.backends.mha.set_fastpath_enabled(enabled)
 
 
-def _trace_forward(ctx: JobContext, model: nn.Module, batch: Any) -> tuple[dict[str, dict], str | None, BaseException | None]:
+def _trace_forward(
+    ctx: JobContext, model: nn.Module, batch: Any
+) -> tuple[dict[str, dict], str | None, BaseException | None]:
     """Per module name: call order, call count, first output shape. Also the input shape, and the
     exception if the forward pass raised (the modules reached so far are still recorded)."""
     seen: dict[str, dict[str, Any]] = {}
@@ -109,18 +111,20 @@ def _module_rows(model: nn.Module, seen: dict[str, dict]) -> list[dict[str, Any]
         owned.update(id(p) for p in own)
         first = next(module.parameters(), None)
         trace = seen.get(name, {})
-        rows.append({
-            "name": name or "<model>",
-            "depth": 0 if not name else name.count(".") + 1,
-            "type": type(module).__name__,
-            "out": trace.get("out"),
-            "calls": trace.get("calls", 0),
-            "params": _numel(module.parameters()),
-            "trainable": _numel(p for p in module.parameters() if p.requires_grad),
-            "own_params": _numel(own),
-            "dtype": str(first.dtype).removeprefix("torch.") if first is not None else None,
-            "device": str(first.device) if first is not None else None,
-        })
+        rows.append(
+            {
+                "name": name or "<model>",
+                "depth": 0 if not name else name.count(".") + 1,
+                "type": type(module).__name__,
+                "out": trace.get("out"),
+                "calls": trace.get("calls", 0),
+                "params": _numel(module.parameters()),
+                "trainable": _numel(p for p in module.parameters() if p.requires_grad),
+                "own_params": _numel(own),
+                "dtype": str(first.dtype).removeprefix("torch.") if first is not None else None,
+                "device": str(first.device) if first is not None else None,
+            }
+        )
     return rows
 
 
@@ -133,7 +137,11 @@ def _tree(rows: list[dict[str, Any]]) -> tuple[list[ModuleRow], int]:
     depth = max(r["depth"] for r in shown)
     compact = [
         ModuleRow(
-            name=r["name"], depth=r["depth"], type=r["type"], out=r["out"], params=r["params"],
+            name=r["name"],
+            depth=r["depth"],
+            type=r["type"],
+            out=r["out"],
+            params=r["params"],
             trainable=r["trainable"] if r["trainable"] != r["params"] else None,
             calls=r["calls"] if r["calls"] > 1 else None,
         )
@@ -194,21 +202,27 @@ def _unregistered(model: nn.Module) -> list[dict[str, Any]]:
     found = []
     for name, module in model.named_modules():
         for attr, value in vars(module).items():
-            if attr in _MODULE_INTERNALS or isinstance(value, nn.Module) or not isinstance(value, (list, tuple, set, frozenset, dict)):
+            if (
+                attr in _MODULE_INTERNALS
+                or isinstance(value, nn.Module)
+                or not isinstance(value, (list, tuple, set, frozenset, dict))
+            ):
                 continue
             hidden = [m for m in _hidden_modules(value) if id(m) not in registered]
             if not hidden:
                 continue
             params = {id(p): p for m in hidden for p in m.parameters() if id(p) not in visible}
             buffers = {id(b): b for m in hidden for b in m.buffers() if id(b) not in visible}
-            found.append({
-                "where": f"{name}.{attr}" if name else attr,
-                "container": type(value).__name__,
-                "modules": len(hidden),
-                "types": sorted({type(m).__name__ for m in hidden}),
-                "hidden_params": _numel(params.values()),
-                "hidden_buffers": _numel(buffers.values()),
-            })
+            found.append(
+                {
+                    "where": f"{name}.{attr}" if name else attr,
+                    "container": type(value).__name__,
+                    "modules": len(hidden),
+                    "types": sorted({type(m).__name__ for m in hidden}),
+                    "hidden_params": _numel(params.values()),
+                    "hidden_buffers": _numel(buffers.values()),
+                }
+            )
     return found
 
 
@@ -221,7 +235,10 @@ def _unregistered_finding(found: list[dict[str, Any]]) -> dict[str, Any]:
     if state:
         message += f"; {params:,} parameters there are never trained, moved by .to(device) or saved in state_dict()"
     return finding(
-        "unregistered_modules", ERROR if state else INFO, message, where=first["where"],
+        "unregistered_modules",
+        ERROR if state else INFO,
+        message,
+        where=first["where"],
         evidence={"containers": found[:LISTED], "hidden_params": params},
         suggestion="Hold them in nn.ModuleList / nn.ModuleDict (or nn.Sequential) instead of a list/dict/tuple.",
     )
@@ -231,8 +248,9 @@ def _copies_text(copies: list[Copy]) -> str:
     return ", ".join(f"{c.copy} mirrors {c.source}" for c in copies[:3])
 
 
-def _count_finding(total: int, expected: int, tolerance: float, blocks: dict[str, int], hidden: int,
-                   copies: list[Copy]) -> dict | None:
+def _count_finding(
+    total: int, expected: int, tolerance: float, blocks: dict[str, int], hidden: int, copies: list[Copy]
+) -> dict | None:
     """The model's count against the paper's: the total, or the total less its frozen copies (a target
     network or an EMA copy is a second copy of the paper's parameters, not more of them)."""
     in_copies = sum(c.params for c in copies)
@@ -241,8 +259,14 @@ def _count_finding(total: int, expected: int, tolerance: float, blocks: dict[str
     relative = abs(diff) / expected
     if diff == 0:
         return None
-    evidence = {"total": total, "expected": expected, "difference": diff, "relative": relative,
-                "tolerance": tolerance, "top_level_blocks": blocks}
+    evidence = {
+        "total": total,
+        "expected": expected,
+        "difference": diff,
+        "relative": relative,
+        "tolerance": tolerance,
+        "top_level_blocks": blocks,
+    }
     if hidden:
         evidence["hidden_in_unregistered_modules"] = hidden
     has = f"{total:,} parameters"
@@ -251,7 +275,8 @@ def _count_finding(total: int, expected: int, tolerance: float, blocks: dict[str
         has += f" ({in_copies:,} in frozen copies: {_copies_text(copies)}; {total - in_copies:,} without them)"
     if relative > tolerance:
         return finding(
-            "param_count_mismatch", ERROR,
+            "param_count_mismatch",
+            ERROR,
             f"the model has {has}, the paper {expected:,}: {diff:+,} ({relative:.2%}, tolerance "
             f"{tolerance:.2%})" + (f"; {hidden:,} more sit in unregistered modules" if hidden else ""),
             evidence=evidence,
@@ -259,15 +284,17 @@ def _count_finding(total: int, expected: int, tolerance: float, blocks: dict[str
             "kernel size, a missing/extra bias or an untied embedding shows up as the difference.",
         )
     return finding(
-        "param_count_mismatch", INFO,
+        "param_count_mismatch",
+        INFO,
         f"the model has {has}, {diff:+,} ({relative:.3%}) from the expected {expected:,}: within tolerance "
         f"{tolerance:.2%}; if the paper's count is exact, pass tolerance=0",
         evidence=evidence,
     )
 
 
-def _findings(ctx: JobContext, model, seen: dict, failure, unregistered: list, total: int, hidden: int,
-              copies: list[Copy]) -> list[dict]:
+def _findings(
+    ctx: JobContext, model, seen: dict, failure, unregistered: list, total: int, hidden: int, copies: list[Copy]
+) -> list[dict]:
     """A forward pass that raised, modules .parameters() cannot see, a count off the paper's."""
     findings = []
     if failure is not None:
@@ -280,8 +307,9 @@ def _findings(ctx: JobContext, model, seen: dict, failure, unregistered: list, t
     expected = ctx.req.expected_param_count
     if expected is not None:
         blocks = {name: _numel(child.parameters()) for name, child in model.named_children()}
-        mismatch = _count_finding(total, expected, ctx.req.tolerance, dict(list(blocks.items())[:LISTED]), hidden,
-                                  copies)
+        mismatch = _count_finding(
+            total, expected, ctx.req.tolerance, dict(list(blocks.items())[:LISTED]), hidden, copies
+        )
         if mismatch is not None:
             findings.append(mismatch)
     return findings
@@ -331,8 +359,9 @@ def run(ctx: JobContext[InspectRequest]) -> dict[str, Any]:
     unregistered = _unregistered(model)
     hidden = sum(u["hidden_params"] for u in unregistered)
     copies = find_copies(model, ctx.harness.frozen_copies)
-    findings = sort_findings(_findings(ctx, model, seen, failure, unregistered, total, hidden, copies)
-                             + schedule_findings(model))
+    findings = sort_findings(
+        _findings(ctx, model, seen, failure, unregistered, total, hidden, copies) + schedule_findings(model)
+    )
     expected = ctx.req.expected_param_count
     counts = _counts(model, rows, tied, hidden, copies)
     top = sorted((r for r in rows if r["own_params"]), key=lambda r: -r["own_params"])[:TOP_MODULES]
@@ -351,11 +380,12 @@ def run(ctx: JobContext[InspectRequest]) -> dict[str, Any]:
     )
     problems = [f for f in findings if f["severity"] != INFO]
     output = seen.get("", {}).get("out")
-    summary = (f"{total:,} parameters ({counts['trainable']:,} trainable) in {len(rows)} modules"
-               + (f", {counts['in_frozen_copies']:,} of them in frozen copies ({_copies_text(copies)})"
-                  if copies else "")
-               + (f", {len(tied)} tied group(s) counted once" if tied else "")
-               + (f"; output {output}" if output else ""))
+    summary = (
+        f"{total:,} parameters ({counts['trainable']:,} trainable) in {len(rows)} modules"
+        + (f", {counts['in_frozen_copies']:,} of them in frozen copies ({_copies_text(copies)})" if copies else "")
+        + (f", {len(tied)} tied group(s) counted once" if tied else "")
+        + (f"; output {output}" if output else "")
+    )
     if problems:
         summary = f"{len(problems)} problem(s); first: {problems[0]['message']}. ({summary})"
     elif expected is not None:

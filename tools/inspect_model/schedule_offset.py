@@ -51,11 +51,13 @@ def schedule_findings(model: nn.Module) -> list[dict[str, Any]]:
 
 def _behind_finding(beta_name: str, abar_name: str, first: float) -> dict[str, Any]:
     return finding(
-        "schedule_off_by_one", WARNING,
+        "schedule_off_by_one",
+        WARNING,
         f"the buffer `{abar_name}` is the product of (1 - `{beta_name}`) over the steps *before* t, not up to t: it "
         f"starts at 1, so the first noise level adds no noise (alpha-bar_0 should be 1 - beta_0 = {first:.4g}) and "
         "every level is one step too clean",
-        where=abar_name, evidence={"betas": beta_name, "alpha_bar": abar_name},
+        where=abar_name,
+        evidence={"betas": beta_name, "alpha_bar": abar_name},
         suggestion="alpha_bar = torch.cumprod(1 - betas, dim=0) (index t holds prod over s <= t); keep a shifted copy "
         "only as a separate alphas_cumprod_prev for the sampler. After fixing, call inspect_model again.",
     )

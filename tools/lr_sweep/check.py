@@ -140,7 +140,9 @@ def _grid(
         blew_up = not objective and bool(losses) and blown_up(losses)
         measured.points.append(GridRun(index=index, lr=lr, losses=losses, blew_up=blew_up, metrics=metrics))
         # What finished so far, so that a chunk stopped at its timeout still gives its rates.
-        ctx.progress((done + 1) * steps, len(indices) * steps, f"lr {lr:.3g} done", data={"grid": asdict(measured)}, force=True)
+        ctx.progress(
+            (done + 1) * steps, len(indices) * steps, f"lr {lr:.3g} done", data={"grid": asdict(measured)}, force=True
+        )
     return measured
 
 

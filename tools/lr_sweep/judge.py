@@ -223,7 +223,11 @@ def _pick(e: RangeEvidence, family: str, readings: dict[str, float | None]) -> t
             "log10(lr) and a third of the rate of its minimum (the descent alone lags a constant-rate run)"
         )
         return math.sqrt(steepest * third), rule, (steepest, third)
-    return steepest, "SGD: the steepest descent of the smoothed loss against log10(lr), before its minimum", (steepest, third)
+    return (
+        steepest,
+        "SGD: the steepest descent of the smoothed loss against log10(lr), before its minimum",
+        (steepest, third),
+    )
 
 
 def _stable_range(e: RangeEvidence) -> tuple[float, float, bool]:
@@ -261,9 +265,7 @@ def judge_inconclusive(e: RangeEvidence, why: str, family: str) -> Verdict:
     ceiling = e.top_lr if blind else e.rose_lr
     where = "the highest rate it ran without blowing up" if blind else "where its loss rose clearly above the start"
     suggested = ceiling / TOP_FRACTION
-    rule = (
-        f"inconclusive range test: 1/{TOP_FRACTION:g} of {where} ({ceiling:.3g}), since nothing below it visibly trained"
-    )
+    rule = f"inconclusive range test: 1/{TOP_FRACTION:g} of {where} ({ceiling:.3g}), since nothing below it visibly trained"
     return Verdict(
         suggested_lr=suggested,
         rule=rule,

@@ -145,7 +145,9 @@ class GridPoint(BaseModel):
     initial_loss: float | None = None
     final_loss: float | None = Field(None, description="Mean loss over the last 10% of steps; null if NaN/Inf.")
     best_loss: float | None = None
-    objective: float | None = Field(None, description="The harness's objective after the run (evaluate), when declared.")
+    objective: float | None = Field(
+        None, description="The harness's objective after the run (evaluate), when declared."
+    )
     steps_run: int
     diverged: bool = Field(description="NaN/Inf, or (judged on the loss) the loss blew up to 4x its initial value.")
 
@@ -248,7 +250,9 @@ def _inconclusive(message: str, args: LrSweepArgs, evidence: dict[str, Any], bli
     )
 
 
-def _below_baseline(args: LrSweepArgs, metric: str, sign: float, scores: list[float], verdict: Verdict | None) -> dict | None:
+def _below_baseline(
+    args: LrSweepArgs, metric: str, sign: float, scores: list[float], verdict: Verdict | None
+) -> dict | None:
     """Every rate's score (lower is better, `sign` * the metric) worse than the baseline's: the ranking
     orders runs no better than a trivial method, so the suggestion is low confidence."""
     level = (args.baseline or {}).get(metric)
@@ -256,7 +260,11 @@ def _below_baseline(args: LrSweepArgs, metric: str, sign: float, scores: list[fl
         return None
     verdict.confidence = "low"
     values = sorted(sign * s for s in scores)
-    seen = f"{values[0]:.4g} to {values[-1]:.4g} over the rates" if len(values) > 1 else f"at best {values[0]:.4g} (smoothed)"
+    seen = (
+        f"{values[0]:.4g} to {values[-1]:.4g} over the rates"
+        if len(values) > 1
+        else f"at best {values[0]:.4g} (smoothed)"
+    )
     return finding(
         "below_baseline",
         WARNING,
@@ -278,9 +286,15 @@ def _range_edge(lr: float, args: LrSweepArgs, evidence: RangeEvidence) -> dict |
     half, last = lr_judge.half_window(len(evidence.lrs)), len(evidence.lrs) - 1
     where = f"the suggested rate {lr:.3g} sits at the {{}} edge of the swept range [{args.min_lr:g}, {args.max_lr:g}]"
     if evidence.steepest == half:
-        position, where = 0.0, f"the loss fell fastest at the first rates of the swept range [{args.min_lr:g}, {args.max_lr:g}]"
+        position, where = (
+            0.0,
+            f"the loss fell fastest at the first rates of the swept range [{args.min_lr:g}, {args.max_lr:g}]",
+        )
     elif evidence.diverged_lr is None and evidence.low == last and evidence.steepest == last - half:
-        position, where = 1.0, f"the loss fell fastest at the last rates of the swept range [{args.min_lr:g}, {args.max_lr:g}]"
+        position, where = (
+            1.0,
+            f"the loss fell fastest at the last rates of the swept range [{args.min_lr:g}, {args.max_lr:g}]",
+        )
     if edge < position < 1 - edge or (position >= 1 - edge and evidence.diverged_lr is not None):
         return None
     return _edge_finding(lr, args, position, where)
@@ -305,7 +319,12 @@ def _edge_finding(lr: float, args: LrSweepArgs, position: float, where: str) -> 
         WARNING,
         f"{where.format('upper' if upper else 'lower')}: the best rate may lie beyond {bound}",
         where=bound,
-        evidence={"suggested_lr": significant(lr, 3), "min_lr": args.min_lr, "max_lr": args.max_lr, "position": round(position, 3)},
+        evidence={
+            "suggested_lr": significant(lr, 3),
+            "min_lr": args.min_lr,
+            "max_lr": args.max_lr,
+            "position": round(position, 3),
+        },
         suggestion=f"Call lr_sweep again with {wider}.",
     )
 
@@ -331,7 +350,9 @@ def _curve(measured: LrMeasurements, evidence: RangeEvidence | None) -> RangeCur
     )
 
 
-def _details(args: LrSweepArgs, mode: str, verdict: Verdict | None, measured: LrMeasurements, **fields) -> LrSweepDetails:
+def _details(
+    args: LrSweepArgs, mode: str, verdict: Verdict | None, measured: LrMeasurements, **fields
+) -> LrSweepDetails:
     stable = StableRange()
     if verdict is not None and verdict.stable_low is not None:
         stable = StableRange(
@@ -362,12 +383,16 @@ def _judge_range(args: LrSweepArgs, measured: LrMeasurements) -> Judged:
             "the harness is on-policy (get_train_batch takes the model): its loss is a surrogate whose value does "
             "not say whether a rate works, so a range test cannot judge it"
         )
-        verdict = Verdict(None, "none: an on-policy harness is judged on its objective, in grid mode", inconclusive=message)
+        verdict = Verdict(
+            None, "none: an on-policy harness is judged on its objective, in grid mode", inconclusive=message
+        )
         return Judged(verdict, _details(args, "range", verdict, measured), [_inconclusive(message, args, {})])
     evidence = lr_judge.range_evidence(measured.lrs, measured.losses, args.num_lrs, measured.traits.chance_loss)
     if evidence is None:
         message = f"the loss is NaN/Inf at the first step, at lr {args.min_lr:g}"
-        return Judged(None, _details(args, "range", None, measured), [_no_stable_lr(message, None, [args.min_lr], False)])
+        return Judged(
+            None, _details(args, "range", None, measured), [_no_stable_lr(message, None, [args.min_lr], False)]
+        )
     family = measured.optimizer.family if measured.optimizer else "adaptive"
     if evidence.learned:
         verdict = lr_judge.judge_range(evidence, family)
@@ -378,7 +403,9 @@ def _judge_range(args: LrSweepArgs, measured: LrMeasurements) -> Judged:
         evidence_of = {"drop": round(evidence.drop, 4), "noise": significant(evidence.noise, 3)}
         found = [_inconclusive(why, args, evidence_of, verdict.blind)]
     if measured.traits.scheduler:
-        verdict.rule += "; make_scheduler not applied (the range test sets the rate each step: grid/auto sweep under it)"
+        verdict.rule += (
+            "; make_scheduler not applied (the range test sets the rate each step: grid/auto sweep under it)"
+        )
     lowest = [evidence.smoothed[evidence.low]]
     found.append(_below_baseline(args, "loss", 1.0, lowest, verdict if verdict.suggested_lr is not None else None))
     details = _details(
@@ -469,7 +496,9 @@ def _judge_grid(args: LrSweepArgs, grid_args: LrSweepArgs, measured: LrMeasureme
 # ---- running: one job for a range test, a grid split over the pool's workers --------------------
 
 
-async def _measure_grid(args: LrSweepArgs, runtime: Runtime, progress: ProgressCallback | None) -> list[_MeasuredResult]:
+async def _measure_grid(
+    args: LrSweepArgs, runtime: Runtime, progress: ProgressCallback | None
+) -> list[_MeasuredResult]:
     """Run the grid's rates in `max_workers` concurrent jobs, interleaved so each gets low and high rates."""
     jobs = min(runtime.executor.max_workers, args.num_lrs)
     results: list[_MeasuredResult | None] = [None] * jobs
@@ -534,7 +563,9 @@ def _fallback_grid(args: LrSweepArgs, measured: LrMeasurements, judged: Judged) 
     elif judged.verdict is not None and judged.verdict.inconclusive and judged.verdict.blind:
         top = judged.verdict.ceiling
         low, high, steps = max(args.min_lr, top / 10**FALLBACK_DECADES), top, max(args.steps, 2 * args.num_lrs)
-        reason = f"the range test was inconclusive ({judged.verdict.inconclusive}); a grid at the top of what it vouches for"
+        reason = (
+            f"the range test was inconclusive ({judged.verdict.inconclusive}); a grid at the top of what it vouches for"
+        )
         count = FALLBACK_RATES
     else:
         return None
@@ -622,9 +653,13 @@ def _summary(args: LrSweepArgs, judged: Judged) -> str:
             f"0.4 decade under the highest rate the test vouches for, {verdict.ceiling:.2g}). {judged.findings[0]['suggestion']}"
         )
     optimizer = f", {details.optimizer.name} ({details.optimizer.family})" if details.optimizer else ""
-    sentences = [f"Suggested lr {details.suggested_lr:.2g} ({details.confidence} confidence; {details.mode}{optimizer})"]
+    sentences = [
+        f"Suggested lr {details.suggested_lr:.2g} ({details.confidence} confidence; {details.mode}{optimizer})"
+    ]
     stable = details.stable_range
-    limit = f"diverges from {details.diverged_from_lr:.2g}" if details.diverged_from_lr is not None else "nothing diverged"
+    limit = (
+        f"diverges from {details.diverged_from_lr:.2g}" if details.diverged_from_lr is not None else "nothing diverged"
+    )
     if stable.low is not None:
         top = f"{stable.high:.2g}{'+' if stable.high_open else ''}"
         sentences.append(f"Trains from lr {stable.low:.2g} to {top} ({stable.decades:.1f} decades); {limit}")
@@ -653,7 +688,9 @@ async def _invoke(args: LrSweepArgs, runtime: Runtime, progress: ProgressCallbac
     bugs = [f for f in findings if f.severity == "error" and f.code != "no_stable_lr"]
     if bugs:
         summary = f"{bugs[0].code}: {bugs[0].message}. {summary}"
-    return LrSweepResult(status=status_of(findings), summary=summary, findings=findings, details=judged.details, run=run)
+    return LrSweepResult(
+        status=status_of(findings), summary=summary, findings=findings, details=judged.details, run=run
+    )
 
 
 def plotted_metric(details: LrSweepDetails) -> str:

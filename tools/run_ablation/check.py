@@ -56,7 +56,9 @@ def _rank_by(ctx: JobContext) -> tuple[str, str]:
     if rank_by == "loss":
         return rank_by, "min"
     if ctx.harness.evaluate_fn is None:
-        raise HarnessError(f"rank_by={rank_by!r} needs evaluate(model) -> dict[str, float] in the harness", where="evaluate")
+        raise HarnessError(
+            f"rank_by={rank_by!r} needs evaluate(model) -> dict[str, float] in the harness", where="evaluate"
+        )
     if objective and objective["monitor"] == rank_by:
         return rank_by, objective["mode"]
     mode = guess_mode(rank_by)
@@ -69,7 +71,9 @@ def _rank_by(ctx: JobContext) -> tuple[str, str]:
     return rank_by, mode
 
 
-def _one_seed(ctx: JobContext, overrides: dict[str, Any], seed: int, rank_by: str, label: str, done: int, total: int) -> dict[str, Any]:
+def _one_seed(
+    ctx: JobContext, overrides: dict[str, Any], seed: int, rank_by: str, label: str, done: int, total: int
+) -> dict[str, Any]:
     """Train one variant from one seed; its losses, terms and (when ranking by a metric) its metrics."""
     steps, batch_size = ctx.req.steps, ctx.req.batch_size
     seed_everything(seed)
@@ -84,7 +88,9 @@ def _one_seed(ctx: JobContext, overrides: dict[str, Any], seed: int, rank_by: st
     trace = train(ctx, model, optimizer, batch_for_step, steps, scheduler=scheduler, progress=(done, total, label))
     metrics = ctx.harness.evaluate(model) if rank_by != "loss" and trace.loss and math.isfinite(trace.loss[-1]) else {}
     if rank_by != "loss" and metrics and rank_by not in metrics:
-        raise HarnessError(f"rank_by={rank_by!r} is not among the metrics evaluate returns: {sorted(metrics)}", where="evaluate")
+        raise HarnessError(
+            f"rank_by={rank_by!r} is not among the metrics evaluate returns: {sorted(metrics)}", where="evaluate"
+        )
     params = sum(p.numel() for p in model.parameters())
     return {"params": params, "losses": trace.loss, "terms": trace.terms, "metrics": metrics}
 
@@ -105,16 +111,24 @@ def _spread(values: list[float]) -> tuple[float | None, float | None]:
     return statistics.fmean(values), statistics.stdev(values) if len(values) > 1 else None
 
 
-def _train_variant(ctx: JobContext, name: str, overrides: dict[str, Any], rank_by: str, index: int, count: int) -> tuple[VariantResult, list[list[float]]]:
+def _train_variant(
+    ctx: JobContext, name: str, overrides: dict[str, Any], rank_by: str, index: int, count: int
+) -> tuple[VariantResult, list[list[float]]]:
     seeds, steps = ctx.req.seeds, ctx.req.steps
     runs = []
     for k, seed in enumerate(seeds):
         label = f"{name} seed {seed}" if len(seeds) > 1 else name
-        runs.append(_one_seed(ctx, overrides, seed, rank_by, label, (index * len(seeds) + k) * steps, count * len(seeds) * steps))
+        runs.append(
+            _one_seed(
+                ctx, overrides, seed, rank_by, label, (index * len(seeds) + k) * steps, count * len(seeds) * steps
+            )
+        )
     return _variant_result(name, overrides, seeds, runs, rank_by)
 
 
-def _variant_result(name: str, overrides: dict[str, Any], seeds: list[int], runs: list[dict], rank_by: str) -> tuple[VariantResult, list[list[float]]]:
+def _variant_result(
+    name: str, overrides: dict[str, Any], seeds: list[int], runs: list[dict], rank_by: str
+) -> tuple[VariantResult, list[list[float]]]:
     """One variant's row from its runs, one per seed (trained here, or in separate jobs), and each seed's
     losses at every step (what tells a variant that changes nothing)."""
     losses = runs[0]["losses"]
@@ -155,7 +169,10 @@ def _blew_up(result: VariantResult) -> dict[str, Any] | None:
         f"variant {result.name} {result.model_kwargs}: loss rose from {initial:.4g} to {final:.4g} in "
         f"{result.steps_run} steps (best {result.best_loss:.4g}): it blew up, so its rank says nothing about the component",
         where=result.name,
-        evidence={key: getattr(result, key) for key in ("model_kwargs", "initial_loss", "final_loss", "best_loss", "steps_run")},
+        evidence={
+            key: getattr(result, key)
+            for key in ("model_kwargs", "initial_loss", "final_loss", "best_loss", "steps_run")
+        },
         suggestion="Expected only if the component is what keeps training stable (a norm layer, a residual); else "
         "look for a sign error or a scale the variant changes, and try a lower lr for every variant.",
     )
@@ -184,7 +201,9 @@ def _same_run(a: VariantResult, b: VariantResult, losses: Losses) -> bool:
     if len(losses[a.name]) != len(losses[b.name]):
         return False
     for x, y in zip(losses[a.name], losses[b.name]):
-        if len(x) != len(y) or any(not math.isclose(u, v, rel_tol=SAME_CURVE, abs_tol=SAME_CURVE) for u, v in zip(x, y)):
+        if len(x) != len(y) or any(
+            not math.isclose(u, v, rel_tol=SAME_CURVE, abs_tol=SAME_CURVE) for u, v in zip(x, y)
+        ):
             return False
     return a.metrics == b.metrics or not a.metrics
 
@@ -205,7 +224,7 @@ def _noise(a: VariantResult, b: VariantResult) -> float | None:
     """NOISE_SIGMAS standard errors of the difference of two means over seeds; None with one seed."""
     if a.std is None or b.std is None:
         return None
-    return NOISE_SIGMAS * math.sqrt(a.std ** 2 / len(a.values) + b.std ** 2 / len(b.values))
+    return NOISE_SIGMAS * math.sqrt(a.std**2 / len(a.values) + b.std**2 / len(b.values))
 
 
 def rank_variants(results: list[VariantResult], mode: str) -> list[str]:
@@ -266,7 +285,9 @@ def restates(ctx: JobContext, overrides: dict[str, Any]) -> bool:
     return all(ctx.model_kwargs.get(k, _UNSET) == v for k, v in overrides.items())
 
 
-def _no_effect(ctx: JobContext, ran: list[VariantResult], baseline: VariantResult, losses: Losses) -> list[VariantResult]:
+def _no_effect(
+    ctx: JobContext, ran: list[VariantResult], baseline: VariantResult, losses: Losses
+) -> list[VariantResult]:
     """Variants that train exactly like the baseline although they change a keyword. A variant that
     restates the baseline trains like it by construction: no news."""
     changed = [r for r in ran if not restates(ctx, r.model_kwargs)]
@@ -311,14 +332,20 @@ def _incomparable_text(ctx: JobContext, incomparable: dict[str, str]) -> str:
 
 def _none_better_text(ran: list[VariantResult], mode: str, seeds: int) -> str:
     """No variant beats the baseline: said so, unless one ranks above it, then said why that is not a win."""
-    ahead = [r.name for r in ran if finite(r.delta_vs_baseline) and (r.delta_vs_baseline < 0 if mode == "min" else r.delta_vs_baseline > 0)]
+    ahead = [
+        r.name
+        for r in ran
+        if finite(r.delta_vs_baseline) and (r.delta_vs_baseline < 0 if mode == "min" else r.delta_vs_baseline > 0)
+    ]
     if not ahead:
         return " No variant beats the baseline" + (" beyond seed noise." if seeds > 1 else ".")
     why = "within seed noise" if seeds > 1 else "by too little to tell from noise with one seed"
     return f" {', '.join(ahead)} rank(s) above the baseline, but {why}: no variant beats it for sure."
 
 
-def _verdict_text(ran: list[VariantResult], better: list[VariantResult], mode: str, seeds: int, incomparable: dict[str, str]) -> str:
+def _verdict_text(
+    ran: list[VariantResult], better: list[VariantResult], mode: str, seeds: int, incomparable: dict[str, str]
+) -> str:
     """Best variant (beyond noise), variants within noise, variants worse beyond noise."""
     line = ""
     if better:
@@ -337,7 +364,9 @@ def _verdict_text(ran: list[VariantResult], better: list[VariantResult], mode: s
     return line
 
 
-def _judge(ctx: JobContext, results: list[VariantResult], losses: Losses, ranking: list[str], rank_by: str, mode: str) -> tuple[str, list[dict[str, Any]]]:
+def _judge(
+    ctx: JobContext, results: list[VariantResult], losses: Losses, ranking: list[str], rank_by: str, mode: str
+) -> tuple[str, list[dict[str, Any]]]:
     """The summary's verdict and the comparison findings."""
     baseline, by_name = results[0], {r.name: r for r in results}
     if not ranking:
@@ -391,7 +420,9 @@ def _train_part(ctx: JobContext, variants: dict[str, dict], rank_by: str) -> dic
     runs, pairs = [], ctx.req.train_only
     for k, (name, seed) in enumerate(pairs):
         try:
-            trained = _one_seed(ctx, variants[name], seed, rank_by, f"{name} seed {seed}", k * ctx.req.steps, len(pairs) * ctx.req.steps)
+            trained = _one_seed(
+                ctx, variants[name], seed, rank_by, f"{name} seed {seed}", k * ctx.req.steps, len(pairs) * ctx.req.steps
+            )
         except HarnessError:
             raise
         except Exception as exc:  # reported with the variant, as when trained in one job
@@ -406,14 +437,18 @@ def _nan_for_null(values: list[float | None]) -> list[float]:
     return [math.nan if v is None else v for v in values]  # NaN travels as null between jobs
 
 
-def _from_trained(ctx: JobContext, variants: dict[str, dict], rank_by: str) -> tuple[list[VariantResult], Losses, list[dict]]:
+def _from_trained(
+    ctx: JobContext, variants: dict[str, dict], rank_by: str
+) -> tuple[list[VariantResult], Losses, list[dict]]:
     """Rows, losses and findings from runs trained in other jobs (ctx.req.trained), as _train_variant makes them."""
     seeds, results, losses, findings = ctx.req.seeds, [], {}, []
     for name, overrides in variants.items():
         runs = sorted((r for r in ctx.req.trained if r["variant"] == name), key=lambda r: seeds.index(r["seed"]))
         failed = next((r for r in runs if r["error"] is not None), None)
         if failed is not None or len(runs) != len(seeds):
-            results.append(VariantResult(name=name, model_kwargs=overrides, error=failed["error"] if failed else "not trained"))
+            results.append(
+                VariantResult(name=name, model_kwargs=overrides, error=failed["error"] if failed else "not trained")
+            )
             findings += [failed["finding"]] if failed else []
             continue
         for r in runs:
@@ -424,7 +459,9 @@ def _from_trained(ctx: JobContext, variants: dict[str, dict], rank_by: str) -> t
     return results, losses, findings
 
 
-def _trained_here(ctx: JobContext, variants: dict[str, dict], rank_by: str) -> tuple[list[VariantResult], Losses, list[dict]]:
+def _trained_here(
+    ctx: JobContext, variants: dict[str, dict], rank_by: str
+) -> tuple[list[VariantResult], Losses, list[dict]]:
     results: list[VariantResult] = []
     losses: Losses = {}
     findings: list[dict] = []

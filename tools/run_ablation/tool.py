@@ -32,7 +32,7 @@ Variants = Annotated[
     Field(
         min_length=1,
         max_length=16,
-        description='Variant name -> build_model keyword arguments, merged over model_kwargs (the baseline), '
+        description="Variant name -> build_model keyword arguments, merged over model_kwargs (the baseline), "
         'e.g. {"no_dropout": {"dropout": 0.0}, "no_attention": {"use_attention": false}}.',
     ),
 ]
@@ -130,7 +130,9 @@ async def _fanned_out(args: AblationArgs, runtime: Runtime, progress: ProgressCa
         part = _AblationPart(**args.model_dump(), train_only=[pairs[index]])
         parts[index] = await execute("run_ablation", "run_ablation", _RunsResult, part, runtime, None, fan_out=True)
         if progress is not None:
-            await progress(sum(p is not None for p in parts), len(pairs), f"{pairs[index][0]} seed {pairs[index][1]} trained")
+            await progress(
+                sum(p is not None for p in parts), len(pairs), f"{pairs[index][0]} seed {pairs[index][1]} trained"
+            )
 
     async with anyio.create_task_group() as tasks:
         for index in range(len(pairs)):

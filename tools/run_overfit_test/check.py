@@ -45,8 +45,11 @@ END_STEPS = 5  # the run's end value is the median of its last steps: one noisy 
 
 def _snapshot(model: torch.nn.Module, copies: tuple[str, ...]) -> dict[str, torch.Tensor]:
     """Trainable parameters, less the frozen copies': those change by their sync, judged by copy_watch."""
-    return {name: p.detach().clone() for name, p in model.named_parameters()
-            if p.requires_grad and not name.startswith(tuple(c + "." for c in copies))}
+    return {
+        name: p.detach().clone()
+        for name, p in model.named_parameters()
+        if p.requires_grad and not name.startswith(tuple(c + "." for c in copies))
+    }
 
 
 def _unchanged(model: torch.nn.Module, before: dict[str, torch.Tensor]) -> list[str]:
@@ -74,13 +77,17 @@ def _target(ctx: JobContext, initial: float, floor: float | None, notes: list[di
         return base + DEFAULT_TARGET_FRACTION * (initial - base) if math.isfinite(initial) else base
     raised = floor + loss_judges.FLOOR_MARGIN * max(1.0, abs(floor)) if floor is not None else None
     if raised is not None and target < raised:
-        notes.append(finding(
-            "target_below_floor", INFO,
-            f"target_loss {target:.4g} is at or below the declared loss_floor {floor:.4g} on this batch, which a "
-            f"model only approaches: the target was raised to {raised:.4g}, the floor plus 1 % ({where})",
-            where=where, evidence={"target_loss": target, "floor": floor, "raised_to": raised},
-            suggestion="Leave target_loss out: the default target is floor + 5 % of (initial - floor).",
-        ))
+        notes.append(
+            finding(
+                "target_below_floor",
+                INFO,
+                f"target_loss {target:.4g} is at or below the declared loss_floor {floor:.4g} on this batch, which a "
+                f"model only approaches: the target was raised to {raised:.4g}, the floor plus 1 % ({where})",
+                where=where,
+                evidence={"target_loss": target, "floor": floor, "raised_to": raised},
+                suggestion="Leave target_loss out: the default target is floor + 5 % of (initial - floor).",
+            )
+        )
         return raised
     return target
 
@@ -154,18 +161,44 @@ def _train_size(ctx: JobContext, size: int, progress: tuple[int, int]) -> SizeRu
     redrawn = None if ctx.harness.rollouts else _redrawn(ctx, model, batch)
     buffers_before = statistics_buffers(model)  # after our own forward: training must move them further
     watch = CopyWatch(model, optimizer, copies)
-    trace = train(ctx, model, optimizer, lambda step: batch, ctx.req.steps, scheduler=scheduler, stop=stop,
-                  after_step=watch.after_step, progress=(progress[0], progress[1], f"size {size}"))
-    return SizeRun(model, batch, trace, initial, initial_terms, floor, target, lowest, notes, params_before,
-                   buffers_before, watch, redrawn)
+    trace = train(
+        ctx,
+        model,
+        optimizer,
+        lambda step: batch,
+        ctx.req.steps,
+        scheduler=scheduler,
+        stop=stop,
+        after_step=watch.after_step,
+        progress=(progress[0], progress[1], f"size {size}"),
+    )
+    return SizeRun(
+        model,
+        batch,
+        trace,
+        initial,
+        initial_terms,
+        floor,
+        target,
+        lowest,
+        notes,
+        params_before,
+        buffers_before,
+        watch,
+        redrawn,
+    )
 
 
 def _size_result(size: int, run: SizeRun, unchanged: list[str]) -> SizeResult:
     trace = run.trace
     losses = trace.loss
     finite = [v for v in losses if math.isfinite(v)]
-    terms = {name: TermValues(initial=run.initial_terms.get(name), final=next((v for v in reversed(values) if math.isfinite(v)), None))
-             for name, values in trace.terms.items()}
+    terms = {
+        name: TermValues(
+            initial=run.initial_terms.get(name), final=next((v for v in reversed(values) if math.isfinite(v)), None)
+        )
+        for name, values in trace.terms.items()
+    }
     return SizeResult(
         size=size,
         initial_loss=run.initial,
@@ -199,13 +232,17 @@ def _non_finite(ctx: JobContext, size: int, run: SizeRun, result: SizeResult) ->
     if finite and _diverged_at(max(finite), initial, run.floor or 0.0):
         # The loss climbed before it overflowed: the cause is the step size, not one op.
         findings.append(_diverged(size, initial, max(finite), ctx.req.lr, f"then NaN/Inf at step {step}"))
-    findings.append(finding(
-        "non_finite_loss", ERROR,
-        f"loss became NaN/Inf at step {step} on {size} example(s)"
-        + (f", first in {culprit['where']} ({culprit['stage']})" if culprit["where"] else ""),
-        where=culprit["where"], evidence={"size": size, "step": step, **culprit},
-        suggestion="Look for log(0), division by zero, exp overflow or a too-high lr at the named place.",
-    ))
+    findings.append(
+        finding(
+            "non_finite_loss",
+            ERROR,
+            f"loss became NaN/Inf at step {step} on {size} example(s)"
+            + (f", first in {culprit['where']} ({culprit['stage']})" if culprit["where"] else ""),
+            where=culprit["where"],
+            evidence={"size": size, "step": step, **culprit},
+            suggestion="Look for log(0), division by zero, exp overflow or a too-high lr at the named place.",
+        )
+    )
     return findings
 
 
@@ -226,10 +263,12 @@ def _impossible(ctx: JobContext, run: SizeRun, where: str) -> list[dict]:
 def _below_zero(initial: float, lowest: float, where: str) -> dict[str, Any]:
     """Info, not error: without a declared floor we cannot tell a flipped sign from a continuous likelihood."""
     return finding(
-        "loss_below_floor", INFO,
+        "loss_below_floor",
+        INFO,
         f"the loss fell from {initial:.4g} to {lowest:.4g}, below zero, and no loss_floor is declared: not counted "
         f"as memorised ({where})",
-        where=where, evidence={"initial": initial, "lowest": lowest, "floor": None},
+        where=where,
+        evidence={"initial": initial, "lowest": lowest, "floor": None},
         suggestion="A cross-entropy, MSE or discrete NLL is never negative: look for a flipped sign. A likelihood of "
         "continuous data can be; either way declare loss_floor in the harness so every tool checks against it.",
     )
@@ -241,16 +280,21 @@ def _params_finding(size: int, steps: int, before: dict, unchanged: list[str]) -
         return finding("params_not_updated", ERROR, "the model has no trainable parameters", where=where)
     if unchanged and len(unchanged) == len(before):
         return finding(
-            "params_not_updated", ERROR, f"no parameter changed in {steps} training steps on {size} example(s)",
-            where=where, evidence={"size": size, "steps": steps},
+            "params_not_updated",
+            ERROR,
+            f"no parameter changed in {steps} training steps on {size} example(s)",
+            where=where,
+            evidence={"size": size, "steps": steps},
             suggestion="Check that optimizer.step() is called, that the optimizer got model.parameters(), "
             "that lr > 0 and that the loss is not computed under torch.no_grad() or on detached tensors.",
         )
     if unchanged:
         return finding(
-            "params_not_updated", WARNING,
+            "params_not_updated",
+            WARNING,
             f"{len(unchanged)} of {len(before)} parameter tensors never changed: {', '.join(unchanged[:5])}",
-            where=unchanged[0], evidence={"size": size, "unchanged": unchanged[:20]},
+            where=unchanged[0],
+            evidence={"size": size, "unchanged": unchanged[:20]},
             suggestion="Call gradient_check: these parameters probably get no gradient (unused or detached).",
         )
     return None
@@ -266,44 +310,67 @@ def _progress_findings(ctx: JobContext, size: int, run: SizeRun, result: SizeRes
     if ctx.harness.rollouts:
         if best < initial - 1e-6 * max(1.0, abs(initial)):
             return []
-        return [_not_decreasing(size, initial, best, steps, "the surrogate loss never fell on a fixed batch of rollouts")]
+        return [
+            _not_decreasing(size, initial, best, steps, "the surrogate loss never fell on a fixed batch of rollouts")
+        ]
     if best > base + NOT_DECREASING * (initial - base):
         return [_not_decreasing(size, initial, best, steps, None)]
     if end <= target:
         return []
-    evidence = {"size": size, "initial": initial, "end": end, "best": best, "target": target, "floor": floor,
-                "closed": (initial - end) / (initial - base) if initial != base else None}
+    evidence = {
+        "size": size,
+        "initial": initial,
+        "end": end,
+        "best": best,
+        "target": target,
+        "floor": floor,
+        "closed": (initial - end) / (initial - base) if initial != base else None,
+    }
     variational = any(name.lower().startswith("kl") for name in run.initial_terms)
     if run.redrawn is not None and not variational:  # a bound's sampling is its own mechanism: judged below
         return [_stochastic_loss(size, end, target, run.redrawn, evidence)]
     if size > 1 and variational:
-        return [finding(
-            "overfit_failed", INFO,
-            f"the bound ended at {end:.4g} on {size} examples, {evidence['closed'] or 0:.0%} of the way from {initial:.4g} "
-            f"to the floor {base:.4g} (target {target:.4g}): a variational bound cannot memorise N > 1 examples to "
-            "the floor, so only size 1 is held to it",
-            where=where, evidence=evidence,
-            suggestion="Its KL term must carry the ~ln N nats that tell the examples apart and the decoder blurs "
-            "over the posterior's noise; size 1 (KL -> 0, the decoder outputs the example) must reach the target.",
-        )]
-    return [finding(
-        "overfit_failed", ERROR,
-        f"loss ended at {end:.4g} (best {best:.4g}) on {size} example(s) in {steps} steps, target {target:.4g}"
-        + (f" (floor {floor:.4g} + 5 % of the way from {initial:.4g})" if floor is not None and ctx.req.target_loss is None else ""),
-        where=where, evidence=evidence,
-        suggestion="If the loss is still falling, give more steps or a higher lr; if it plateaus, suspect the "
-        "architecture (a bottleneck, a double softmax, wrong target format) or a loss_floor set too low.",
-    )]
+        return [
+            finding(
+                "overfit_failed",
+                INFO,
+                f"the bound ended at {end:.4g} on {size} examples, {evidence['closed'] or 0:.0%} of the way from {initial:.4g} "
+                f"to the floor {base:.4g} (target {target:.4g}): a variational bound cannot memorise N > 1 examples to "
+                "the floor, so only size 1 is held to it",
+                where=where,
+                evidence=evidence,
+                suggestion="Its KL term must carry the ~ln N nats that tell the examples apart and the decoder blurs "
+                "over the posterior's noise; size 1 (KL -> 0, the decoder outputs the example) must reach the target.",
+            )
+        ]
+    return [
+        finding(
+            "overfit_failed",
+            ERROR,
+            f"loss ended at {end:.4g} (best {best:.4g}) on {size} example(s) in {steps} steps, target {target:.4g}"
+            + (
+                f" (floor {floor:.4g} + 5 % of the way from {initial:.4g})"
+                if floor is not None and ctx.req.target_loss is None
+                else ""
+            ),
+            where=where,
+            evidence=evidence,
+            suggestion="If the loss is still falling, give more steps or a higher lr; if it plateaus, suspect the "
+            "architecture (a bottleneck, a double softmax, wrong target format) or a loss_floor set too low.",
+        )
+    ]
 
 
 def _stochastic_loss(size: int, end: float, target: float, redrawn: tuple[float, float], evidence: dict) -> dict:
     first, second = redrawn
     return finding(
-        "overfit_failed", INFO,
+        "overfit_failed",
+        INFO,
         f"the loss ended at {end:.4g} on {size} example(s), above the target {target:.4g}, but it is not a fixed "
         f"function of the batch: two calls with the same weights gave {first:.4g} and {second:.4g}. loss_fn draws "
         "fresh randomness on every call (augmentations, noise, a timestep), so no run can memorise it to the target",
-        where=f"size {size}", evidence={**evidence, "redrawn": [first, second]},
+        where=f"size {size}",
+        evidence={**evidence, "redrawn": [first, second]},
         suggestion="To hold it to the target, draw the randomness in get_batch / get_train_batch from a generator "
         "seeded by the step (it is then part of the fixed batch), or declare loss_floor; a falling loss is the "
         "signal here.",
@@ -312,9 +379,12 @@ def _stochastic_loss(size: int, end: float, target: float, redrawn: tuple[float,
 
 def _not_decreasing(size: int, initial: float, best: float, steps: int, why: str | None) -> dict[str, Any]:
     return finding(
-        "loss_not_decreasing", ERROR,
-        f"loss stayed at {best:.4g} (from {initial:.4g}) over {steps} steps on {size} example(s)" + (f": {why}" if why else ""),
-        where=f"size {size}", evidence={"size": size, "initial": initial, "best": best},
+        "loss_not_decreasing",
+        ERROR,
+        f"loss stayed at {best:.4g} (from {initial:.4g}) over {steps} steps on {size} example(s)"
+        + (f": {why}" if why else ""),
+        where=f"size {size}",
+        evidence={"size": size, "initial": initial, "best": best},
         suggestion="Look for a detached graph, a double softmax, targets that do not match the output, "
         "or an lr far too small; call gradient_check.",
     )
@@ -353,7 +423,9 @@ def _mode_findings(ctx: JobContext, size: int, run: SizeRun, result: SizeResult)
     if run.buffers_before:
         _settle_running_statistics(ctx, run.model, run.batch)
     train_loss, eval_loss = mode_losses(ctx.harness, run.model, run.batch)
-    result.mode = ModeCheck(train_mode_loss=train_loss, eval_mode_loss=eval_loss, buffers_tracked=len(run.buffers_before))
+    result.mode = ModeCheck(
+        train_mode_loss=train_loss, eval_mode_loss=eval_loss, buffers_tracked=len(run.buffers_before)
+    )
     found = [train_eval_gap(train_loss, eval_loss, result.steps_run, ctx.seed), frozen]
     for item in filter(None, found):  # the shared judges name a training run's seed; here the run is a size
         item["where"] = f"size {size}" if item["code"] == "train_eval_gap" else item["where"]
@@ -370,8 +442,14 @@ def _one_size(
     if size == min(ctx.req.sizes) and run.watch.waiting_for_sync():
         # A hard sync every K steps shows only after K steps, and a run stops at its target: the smallest
         # batch (the cheapest steps) goes on to `steps` in all, for the copies' sake only.
-        train(ctx, run.model, run.watch.optimizer, lambda step: run.batch, ctx.req.steps - run.watch.steps,
-              after_step=run.watch.after_step)
+        train(
+            ctx,
+            run.model,
+            run.watch.optimizer,
+            lambda step: run.batch,
+            ctx.req.steps - run.watch.steps,
+            after_step=run.watch.after_step,
+        )
     return result, findings, run.watch.close(size), run.trace
 
 
@@ -392,7 +470,9 @@ def _judge_size(ctx: JobContext, size: int, run: SizeRun) -> tuple[SizeResult, l
     # Memorised means it ends at the target, by a loss a correct model can have: touching the target and
     # bouncing back up (no zero_grad) is not enough, nor is falling through it (a flipped sign).
     result.reached_target = bool(
-        not impossible and not ctx.harness.rollouts and not any(f["severity"] == ERROR for f in progress_findings)
+        not impossible
+        and not ctx.harness.rollouts
+        and not any(f["severity"] == ERROR for f in progress_findings)
         and result.end_loss <= run.target
     )
     return result, findings
@@ -431,14 +511,20 @@ def _summary(per_size: list[SizeResult], findings: list[dict], on_policy: bool) 
     problems = [f for f in findings if f["severity"] != INFO]
     if not problems:
         if on_policy:
-            return ("The surrogate loss fell on fixed batches of rollouts and every parameter moved: the training "
-                    "step works. Judge the method on its objective with start_training (eval_every).")
+            return (
+                "The surrogate loss fell on fixed batches of rollouts and every parameter moved: the training "
+                "step works. Judge the method on its objective with start_training (eval_every)."
+            )
         short = [r.size for r in per_size if not r.reached_target and r.error is None]
-        learned = f"Memorised {', '.join(map(str, memorised))} example(s)" if memorised else "No size reached its target"
+        learned = (
+            f"Memorised {', '.join(map(str, memorised))} example(s)" if memorised else "No size reached its target"
+        )
         if not short:
             return learned + ": the model and training step can learn."
-        return (f"{learned}; size(s) {', '.join(map(str, short))} fell short for a reason that is no bug (the info "
-                "findings say which), and the loss fell: the training step learns.")
+        return (
+            f"{learned}; size(s) {', '.join(map(str, short))} fell short for a reason that is no bug (the info "
+            "findings say which), and the loss fell: the training step learns."
+        )
     summary = f"{len(problems)} problem(s); first: {problems[0]['message']}."
     return summary + (f" Memorised sizes: {memorised}." if memorised else "")
 
@@ -462,14 +548,18 @@ def _nothing_trained(per_size: list[SizeResult], findings: list[dict]) -> list[d
     if any(r.error is None for r in per_size) or any(f["code"] in RUN_FAILURES for f in findings):
         return []
     skipped = [r.size for r in per_size]
-    return [finding(
-        "nothing_measured", WARNING,
-        f"no size was trained: {', '.join(map(str, skipped))} example(s) all skipped, so nothing says whether the "
-        "model can learn",
-        where="sizes", evidence={"skipped": skipped},
-        suggestion="Call run_overfit_test again with sizes it can run (BatchNorm needs at least 2 examples: "
-        "sizes=[2, 10, 100]).",
-    )]
+    return [
+        finding(
+            "nothing_measured",
+            WARNING,
+            f"no size was trained: {', '.join(map(str, skipped))} example(s) all skipped, so nothing says whether the "
+            "model can learn",
+            where="sizes",
+            evidence={"skipped": skipped},
+            suggestion="Call run_overfit_test again with sizes it can run (BatchNorm needs at least 2 examples: "
+            "sizes=[2, 10, 100]).",
+        )
+    ]
 
 
 def run(ctx: JobContext[OverfitRequest]) -> dict[str, Any]:
@@ -501,7 +591,14 @@ def run(ctx: JobContext[OverfitRequest]) -> dict[str, Any]:
         findings.append(found)
     _degenerate_single_example(per_size, findings)
     scheduled = ctx.harness.make_scheduler_fn is not None
-    findings = sort_findings(findings + _nothing_trained(per_size, findings) + copy_findings(copies)
-                             + schedules.metric_findings(longest.terms, scheduled))
-    return {"summary": _summary(per_size, findings, ctx.harness.rollouts), "findings": findings,
-            "details": asdict(OverfitDetails(sizes=per_size, copies=copies, on_policy=ctx.harness.rollouts))}
+    findings = sort_findings(
+        findings
+        + _nothing_trained(per_size, findings)
+        + copy_findings(copies)
+        + schedules.metric_findings(longest.terms, scheduled)
+    )
+    return {
+        "summary": _summary(per_size, findings, ctx.harness.rollouts),
+        "findings": findings,
+        "details": asdict(OverfitDetails(sizes=per_size, copies=copies, on_policy=ctx.harness.rollouts)),
+    }

@@ -41,12 +41,14 @@ class CopyWatch:
         self.source_start = {c.copy: [p.detach().clone() for p in _params(model, c.source)] for c in copies}
         self.grad: dict[str, Any] = {c.copy: 0.0 for c in copies}  # a device tensor once a gradient arrives
         self.always_equal = {c.copy: True for c in copies}
-        self.hooks = [p.register_hook(self._on_grad(c.copy)) for c in copies for p in _params(model, c.copy)
-                      if p.requires_grad]
+        self.hooks = [
+            p.register_hook(self._on_grad(c.copy)) for c in copies for p in _params(model, c.copy) if p.requires_grad
+        ]
 
     def _on_grad(self, name: str):
         def record(grad: torch.Tensor) -> None:
             self.grad[name] = self.grad[name] + grad.detach().abs().sum()  # stays on the device: no sync per step
+
         return record
 
     def after_step(self, step: int) -> None:
@@ -57,8 +59,12 @@ class CopyWatch:
 
     def waiting_for_sync(self) -> bool:
         """A copy made as a copy that has not changed yet while its source has: a sync may still be due."""
-        return any(c.equal_at_build and _same(_params(self.model, c.copy), self.start[c.copy])
-                   and not _same(_params(self.model, c.source), self.source_start[c.copy]) for c in self.copies)
+        return any(
+            c.equal_at_build
+            and _same(_params(self.model, c.copy), self.start[c.copy])
+            and not _same(_params(self.model, c.source), self.source_start[c.copy])
+            for c in self.copies
+        )
 
     def _stepped(self, c: Copy) -> bool:
         held = {id(p) for group in self.optimizer.param_groups for p in group["params"]}
@@ -68,21 +74,32 @@ class CopyWatch:
     def close(self, size: int) -> list[CopyTrace]:
         for hook in self.hooks:
             hook.remove()
-        return [CopyTrace(
-            copy=c.copy, source=c.source, size=size, steps=self.steps, grad_abs_sum=float(self.grad[c.copy]),
-            optimizer_stepped=self._stepped(c), changed=not _same(_params(self.model, c.copy), self.start[c.copy]),
-            source_changed=not _same(_params(self.model, c.source), self.source_start[c.copy]),
-            equal_to_source_every_step=self.steps > 1 and self.always_equal[c.copy], equal_at_build=c.equal_at_build,
-        ) for c in self.copies]
+        return [
+            CopyTrace(
+                copy=c.copy,
+                source=c.source,
+                size=size,
+                steps=self.steps,
+                grad_abs_sum=float(self.grad[c.copy]),
+                optimizer_stepped=self._stepped(c),
+                changed=not _same(_params(self.model, c.copy), self.start[c.copy]),
+                source_changed=not _same(_params(self.model, c.source), self.source_start[c.copy]),
+                equal_to_source_every_step=self.steps > 1 and self.always_equal[c.copy],
+                equal_at_build=c.equal_at_build,
+            )
+            for c in self.copies
+        ]
 
 
 def _gradient(t: CopyTrace) -> dict[str, Any]:
     return finding(
-        "grad_reaches_copy", ERROR,
+        "grad_reaches_copy",
+        ERROR,
         f"a gradient reaches the copy `{t.copy}` (it mirrors `{t.source}`) in train_step: sum |grad| "
         f"{t.grad_abs_sum:.3g} over {t.steps} steps. Its output is a target (a bootstrapped TD target, an EMA or "
         "teacher prediction) and must carry no graph",
-        where=t.copy, evidence={"size": t.size, "steps": t.steps, "grad_abs_sum": t.grad_abs_sum},
+        where=t.copy,
+        evidence={"size": t.size, "steps": t.steps, "grad_abs_sum": t.grad_abs_sum},
         suggestion=f"Compute the target under torch.no_grad() (or .detach() it), keep every loss term off "
         f"`{t.copy}`, and freeze it: self.{t.copy}.requires_grad_(False) after the deepcopy.",
     )
@@ -90,10 +107,12 @@ def _gradient(t: CopyTrace) -> dict[str, Any]:
 
 def _optimizer(t: CopyTrace) -> dict[str, Any]:
     return finding(
-        "optimizer_updates_copy", ERROR,
+        "optimizer_updates_copy",
+        ERROR,
         f"the optimizer steps the copy `{t.copy}`'s parameters (it holds them and updated them): a copy of "
         f"`{t.source}` must change only by its sync (a hard copy or an EMA), never by gradient steps",
-        where=t.copy, evidence={"size": t.size, "steps": t.steps},
+        where=t.copy,
+        evidence={"size": t.size, "steps": t.steps},
         suggestion=f"Freeze it (self.{t.copy}.requires_grad_(False)) so no gradient reaches it, or build the optimizer "
         f"over the source's parameters only.",
     )
@@ -102,12 +121,18 @@ def _optimizer(t: CopyTrace) -> dict[str, Any]:
 def _never_synced(t: CopyTrace) -> dict[str, Any]:
     long_enough = t.steps >= SYNC_JUDGED_STEPS
     return finding(
-        "copy_never_synced", WARNING if long_enough else INFO,
+        "copy_never_synced",
+        WARNING if long_enough else INFO,
         f"the copy `{t.copy}` never changed in {t.steps} training steps while `{t.source}` did: train_step never "
         f"syncs it (no hard copy, no EMA update), so its targets stay those of the initial network"
-        + ("" if long_enough else f"; a hard sync every > {t.steps} steps looks the same, so this is judged only "
-           f"from {SYNC_JUDGED_STEPS} steps"),
-        where=t.copy, evidence={"size": t.size, "steps": t.steps},
+        + (
+            ""
+            if long_enough
+            else f"; a hard sync every > {t.steps} steps looks the same, so this is judged only "
+            f"from {SYNC_JUDGED_STEPS} steps"
+        ),
+        where=t.copy,
+        evidence={"size": t.size, "steps": t.steps},
         suggestion=f"Sync it in train_step: model.{t.copy}.load_state_dict(model.{t.source}.state_dict()) every K "
         "steps, or "
         f"an EMA update (torch._foreach_lerp_ of its parameters towards {t.source}'s) after optimizer.step().",
@@ -116,10 +141,12 @@ def _never_synced(t: CopyTrace) -> dict[str, Any]:
 
 def _not_lagging(t: CopyTrace) -> dict[str, Any]:
     return finding(
-        "copy_not_lagging", WARNING,
+        "copy_not_lagging",
+        WARNING,
         f"the copy `{t.copy}` equals `{t.source}` after every one of {t.steps} training steps: it does not lag its "
         "source (an EMA with decay 0, or a hard sync every step), so it is no slow target or average at all",
-        where=t.copy, evidence={"size": t.size, "steps": t.steps},
+        where=t.copy,
+        evidence={"size": t.size, "steps": t.steps},
         suggestion="Check the EMA decay (0.99-0.9999 keeps most of the old copy: copy = d*copy + (1-d)*source) or "
         "the sync period K (a hard copy every K > 1 steps).",
     )

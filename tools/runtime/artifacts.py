@@ -83,6 +83,8 @@ def _saved_plot(root: Path, path: str, result: ToolResult) -> bytes | None:
         return None
     except (OSError, ValueError) as exc:
         message = f"the plot {path[:200]!r} was not read: {exc}"
-        result.findings.append(Finding.model_validate(finding("unsafe_record_path", WARNING, message, where=path[:200])))
+        result.findings.append(
+            Finding.model_validate(finding("unsafe_record_path", WARNING, message, where=path[:200]))
+        )
         result.status = "warn" if result.status == "pass" else result.status
         return None

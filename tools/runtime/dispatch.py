@@ -71,7 +71,10 @@ def error_result(result_type: type[R], item: dict[str, Any], started: float) -> 
     """The envelope of a call that ends in one finding (`item`, a finding dict) before any answer."""
     found = Finding.model_validate(item)
     return result_type(
-        status=status_of([found]), summary=found.message, findings=[found], run=RunInfo(duration_s=round(time.perf_counter() - started, 3))
+        status=status_of([found]),
+        summary=found.message,
+        findings=[found],
+        run=RunInfo(duration_s=round(time.perf_counter() - started, 3)),
     )
 
 
@@ -120,7 +123,9 @@ def _failure_finding(outcome: Outcome, timeout_s: float, memory_limit_mb: float 
             suggestion="Not your code: see the server's stderr log and that node's Ray logs; --executor local runs the same job on this machine.",
         )
     if outcome.node_lost is not None:
-        return finding("crashed", ERROR, outcome.node_lost, suggestion="Run it again; if it repeats, check that node's Ray logs.")
+        return finding(
+            "crashed", ERROR, outcome.node_lost, suggestion="Run it again; if it repeats, check that node's Ray logs."
+        )
     return _crash_finding(outcome.returncode)
 
 
@@ -128,7 +133,9 @@ def _crash_finding(code: int | None) -> dict[str, Any]:
     """A worker that ended without answering, by its exit status."""
     if code is not None and code < 0:
         name = signal_name(-code)
-        message = f"the worker died from signal {name} (the user's code crashed the interpreter, e.g. a segfault or abort)"
+        message = (
+            f"the worker died from signal {name} (the user's code crashed the interpreter, e.g. a segfault or abort)"
+        )
     elif code is None:
         message = "the worker ended without an exit status or an answer"
     else:
@@ -136,7 +143,9 @@ def _crash_finding(code: int | None) -> dict[str, Any]:
             f"the worker exited with code {code} before answering: the code called os._exit(), or closed "
             "the worker's result pipe (os.closerange over every fd)"
         )
-    return finding("crashed", ERROR, message, evidence={"returncode": code}, suggestion="See stderr_tail for the last words.")
+    return finding(
+        "crashed", ERROR, message, evidence={"returncode": code}, suggestion="See stderr_tail for the last words."
+    )
 
 
 def _unreadable(problems: list[str], what: str = "the worker's answer could not be read") -> dict[str, Any]:
@@ -152,7 +161,9 @@ def _unreadable(problems: list[str], what: str = "the worker's answer could not 
 
 def _run_info(outcome: Outcome, answer: Answer | None, seed: int) -> RunInfo:
     reported = (answer.run if answer is not None else None) or {}
-    known = {key: reported.get(key) for key in ("device", "python", "torch_version") if isinstance(reported.get(key), str)}
+    known = {
+        key: reported.get(key) for key in ("device", "python", "torch_version") if isinstance(reported.get(key), str)
+    }
     return RunInfo(
         duration_s=round(outcome.duration_s, 3),
         **known,
@@ -173,21 +184,25 @@ def _why_invalid(exc: Exception) -> str:
     return str(exc)
 
 
-def build_result(
-    name: str, result_type: type[R], outcome: Outcome, runtime: Runtime, seed: int, timeout_s: float
-) -> R:
+def build_result(name: str, result_type: type[R], outcome: Outcome, runtime: Runtime, seed: int, timeout_s: float) -> R:
     """The envelope of a job that ended: its answer, checked, or the finding that says why there is none."""
     if outcome.payload is None:
         found = Finding.model_validate(_failure_finding(outcome, timeout_s, runtime.memory_limit_mb))
-        return result_type(status=status_of([found]), summary=found.message, findings=[found], run=_run_info(outcome, None, seed))
+        return result_type(
+            status=status_of([found]), summary=found.message, findings=[found], run=_run_info(outcome, None, seed)
+        )
     try:
         answer = Answer.from_fields(clip_strings(outcome.payload))
         run = _run_info(outcome, answer, seed)
         findings = sort_findings([Finding.model_validate(f) for f in answer.findings])
-        result = result_type(status=status_of(findings), summary=answer.summary, findings=findings, details=answer.details, run=run)
+        result = result_type(
+            status=status_of(findings), summary=answer.summary, findings=findings, details=answer.details, run=run
+        )
     except (MessageError, ValidationError) as exc:
         found = Finding.model_validate(_unreadable([_why_invalid(exc)], "the worker's answer does not fit the result"))
-        return result_type(status=status_of([found]), summary=found.message, findings=[found], run=_run_info(outcome, None, seed))
+        return result_type(
+            status=status_of([found]), summary=found.message, findings=[found], run=_run_info(outcome, None, seed)
+        )
     if answer.full_report:  # a file, not the agent's context: kept whole
         result.artifacts.append(save_report(runtime.root, name, outcome.payload["full_report"]))
     return result
@@ -237,6 +252,8 @@ async def execute(
         )
     except WorkerStartError as exc:
         suggestion = "Start the server with --python pointing at an interpreter that has torch installed."
-        return error_result(result_type, finding("worker_start_failed", ERROR, str(exc), suggestion=suggestion), started)
+        return error_result(
+            result_type, finding("worker_start_failed", ERROR, str(exc), suggestion=suggestion), started
+        )
     # Off the event loop: validating a large answer and writing its full report block other calls' progress.
     return await anyio.to_thread.run_sync(build_result, name, result_type, outcome, runtime, args.seed, timeout_s)

@@ -28,7 +28,9 @@ class Finding(BaseModel):
 
 
 class RunInfo(BaseModel):
-    duration_s: float = Field(description="Wall time of the job on its worker (of the call, when no job ran); queued_s is the wait before.")
+    duration_s: float = Field(
+        description="Wall time of the job on its worker (of the call, when no job ran); queued_s is the wait before."
+    )
     queued_s: float = Field(
         0.0,
         description="Seconds the call waited for a free worker (and for it to start) before its job ran; timeout_s "
@@ -53,7 +55,9 @@ class RunInfo(BaseModel):
 
 
 class Artifact(BaseModel):
-    kind: Literal["plot", "report", "run"] = Field(description="plot: a PNG; report: full JSON detail; run: a run record.")
+    kind: Literal["plot", "report", "run"] = Field(
+        description="plot: a PNG; report: full JSON detail; run: a run record."
+    )
     path: str = Field(description="Path of the file, relative to the project root.")
     description: str = ""
 
@@ -72,7 +76,9 @@ class ToolResult(BaseModel, Generic[D]):
     findings: list[Finding] = Field(default_factory=list, description="Most important first.")
     details: D | None = Field(None, description="The tool's own numbers, compact.")
     run: RunInfo | None = None
-    artifacts: list[Artifact] = Field(default_factory=list, description="Files written for this call: plots, full reports.")
+    artifacts: list[Artifact] = Field(
+        default_factory=list, description="Files written for this call: plots, full reports."
+    )
 
 
 def status_of(findings: list[Finding]) -> Status:

@@ -131,7 +131,9 @@ class NodePool:
         threading.Thread(target=anyio.run, args=(self._serve,), name="node-pool", daemon=True).start()
 
     async def _serve(self) -> None:
-        pool = WorkerPool(python=sys.executable, root=Path.cwd(), max_workers=1, warm=True, threads_per_worker=self.threads)
+        pool = WorkerPool(
+            python=sys.executable, root=Path.cwd(), max_workers=1, warm=True, threads_per_worker=self.threads
+        )
         async with pool, anyio.create_task_group() as tasks:
             while True:
                 tasks.start_soon(self._one, pool, await anyio.to_thread.run_sync(self.requests.get))
@@ -217,7 +219,9 @@ def _next(events: queue.Queue) -> dict:
 def _stage_package() -> str:
     """A copy of our `implement_paper.tools` package for Ray to ship to nodes (py_modules)."""
     staging = Path(tempfile.mkdtemp(prefix="implement-paper-ray-")) / "implement_paper"
-    shutil.copytree(Path(__file__).resolve().parent.parent, staging / "tools", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(
+        Path(__file__).resolve().parent.parent, staging / "tools", ignore=shutil.ignore_patterns("__pycache__")
+    )
     (staging / "__init__.py").write_text("")
     return str(staging)
 
@@ -305,7 +309,9 @@ class RayPool:
         from ray._private.runtime_env.working_dir import upload_working_dir_if_needed
 
         env = {"working_dir": str(self.root), "excludes": EXCLUDES}
-        return upload_working_dir_if_needed(env, include_gitignore=True, scratch_dir=tempfile.gettempdir(), logger=log)["working_dir"]
+        return upload_working_dir_if_needed(env, include_gitignore=True, scratch_dir=tempfile.gettempdir(), logger=log)[
+            "working_dir"
+        ]
 
     def _submit(self, request: JobRequest, timeout_s: float, memory_limit_mb: float | None):
         relative = os.path.relpath(request.harness, self.root)

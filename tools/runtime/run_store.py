@@ -78,7 +78,9 @@ class SeedRun(BaseModel):
     curve: Curve = Field(default_factory=Curve, description="Training loss per step, thinned; partial while running.")
     duration_s: float | None = None
     findings: list[Finding] = Field(default_factory=list)
-    data_digest: str | None = Field(None, description="Digest of the first training batches: seeds that agree shared their data.")
+    data_digest: str | None = Field(
+        None, description="Digest of the first training batches: seeds that agree shared their data."
+    )
 
 
 class MetricSummary(BaseModel):
@@ -246,7 +248,10 @@ class RunStore:
             run_id = valid_run_id(name.removesuffix(".json"))
             return parse_record(_read_record_text(self.folder / name), run_id)
         except ValidationError as exc:
-            return Skipped(file=name, reason=f"not a run record: {exc.error_count()} invalid field(s), e.g. {exc.errors()[0]['msg']}")
+            return Skipped(
+                file=name,
+                reason=f"not a run record: {exc.error_count()} invalid field(s), e.g. {exc.errors()[0]['msg']}",
+            )
         except (OSError, ValueError, UnicodeDecodeError) as exc:
             return Skipped(file=name, reason=f"{type(exc).__name__}: {exc}"[:300])
 

@@ -101,7 +101,9 @@ class Tail:
     def text(self, limit: int) -> str:
         text = self.data.decode(errors="replace")
         if len(text) > limit or self.total > len(self.data):
-            return f"[... {self.total} bytes in all, last {min(limit, len(text))} characters follow ...]\n" + text[-limit:]
+            return (
+                f"[... {self.total} bytes in all, last {min(limit, len(text))} characters follow ...]\n" + text[-limit:]
+            )
         return text
 
 
@@ -278,7 +280,8 @@ class ZygoteProcess:
             await self.ready.wait()
         if self.start_error or not self.ready.is_set() or self.dead:
             raise WorkerStartError(
-                self.start_error or f"the worker interpreter {self.python!r} did not start within {START_TIMEOUT_S:.0f} s"
+                self.start_error
+                or f"the worker interpreter {self.python!r} did not start within {START_TIMEOUT_S:.0f} s"
             )
 
     def submit(self, job: _Job, request: JobRequest, memory_limit_mb: float | None, fds: list[int]) -> None:
@@ -440,7 +443,9 @@ class WorkerPool:
                 await tg.start(zygote.run)
                 try:
                     await zygote.wait_ready()
-                    return await self._run_on(zygote, request, timeout_s, memory_limit_mb, on_progress, on_data, arrived)
+                    return await self._run_on(
+                        zygote, request, timeout_s, memory_limit_mb, on_progress, on_data, arrived
+                    )
                 finally:
                     tg.cancel_scope.cancel()
 
@@ -551,4 +556,3 @@ class WorkerPool:
             job.kill_tree()
             with anyio.move_on_after(5):
                 await job.exited.wait()
-

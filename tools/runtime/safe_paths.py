@@ -39,7 +39,9 @@ def inside_output(root: Path, relative: str) -> Path:
     base = root.resolve()
     path = base / relative
     if not path.is_relative_to(base / OUTPUT_DIR) or path.resolve() != path:
-        raise UnsafePath(f"{relative[:200]!r} is not a file of this project's {OUTPUT_DIR}/ (absolute, `..` or a symlink)")
+        raise UnsafePath(
+            f"{relative[:200]!r} is not a file of this project's {OUTPUT_DIR}/ (absolute, `..` or a symlink)"
+        )
     return path
 
 

@@ -105,8 +105,15 @@ def lr_sweep_plot(
         ax.axvline(suggested_lr, color="tab:green", linestyle="--", label=f"suggested {suggested_lr:.2g}")
     if diverged_lrs:
         # At the top of the axes (x in data, y in axes units): a diverged loss has no useful height.
-        ax.plot(diverged_lrs, [0.95] * len(diverged_lrs), "x", color="tab:red", markersize=9,
-                transform=ax.get_xaxis_transform(), label="diverged")
+        ax.plot(
+            diverged_lrs,
+            [0.95] * len(diverged_lrs),
+            "x",
+            color="tab:red",
+            markersize=9,
+            transform=ax.get_xaxis_transform(),
+            label="diverged",
+        )
     _legend(ax)
     return _png(fig)
 
@@ -145,8 +152,14 @@ def _seed_band(ax: Any, series: dict[str, Series], color: str) -> None:
         if points:
             clean[label] = tuple(np.array(column, dtype=float) for column in zip(*points))
     for label, (x, y) in clean.items():
-        ax.plot(x, y, linewidth=0.9, alpha=0.45 if len(clean) > 1 else 1.0, color=color if len(clean) > 1 else None,
-                label=None if len(clean) > 1 else label)
+        ax.plot(
+            x,
+            y,
+            linewidth=0.9,
+            alpha=0.45 if len(clean) > 1 else 1.0,
+            color=color if len(clean) > 1 else None,
+            label=None if len(clean) > 1 else label,
+        )
     if len(clean) < 2:
         return
     end = min(x[-1] for x, _ in clean.values())
@@ -179,8 +192,14 @@ def training_run_plot(loss: dict[str, Series], metrics: dict[str, dict[str, Seri
     for ax, (name, series) in zip(axes[0][1:], metrics.items()):
         _seed_band(ax, series, "tab:green")
         for steps, values in series.values():  # evaluations are few: mark each one
-            ax.plot([s for s, v in zip(steps, values) if v is not None], [v for v in values if v is not None],
-                    "o", markersize=2.5, color="tab:green", alpha=0.6)
+            ax.plot(
+                [s for s, v in zip(steps, values) if v is not None],
+                [v for v in values if v is not None],
+                "o",
+                markersize=2.5,
+                color="tab:green",
+                alpha=0.6,
+            )
         ax.set(xlabel="step", ylabel=name)
         marks = (levels or {}).get(name, {})
         for (label, value), color in zip(marks.items(), ("tab:red", "tab:purple")):

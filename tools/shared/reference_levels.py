@@ -21,11 +21,15 @@ HALF_WAY = 0.5  # a value that closed less of the way from baseline to ceiling s
 DECADE_SPAN = 100.0  # levels two decades apart or more (a distance 180 -> 0.05) read on a log scale
 
 Level = Annotated[float, Field(allow_inf_nan=False)]
-BASELINE_DOC = ("{metric: value} a trivial method reaches (a random policy's return, a Gaussian fit's distance, "
-                "the majority class's accuracy): worse than it is below_baseline.")
-CEILING_DOC = ("{metric: value}, the best achievable (a perfect score, the data's own floor): better than it is "
-               "beyond_ceiling (a leak); with a baseline too, less than half the way from baseline to ceiling is "
-               "far_from_ceiling (log scale when the values span decades).")
+BASELINE_DOC = (
+    "{metric: value} a trivial method reaches (a random policy's return, a Gaussian fit's distance, "
+    "the majority class's accuracy): worse than it is below_baseline."
+)
+CEILING_DOC = (
+    "{metric: value}, the best achievable (a perfect score, the data's own floor): better than it is "
+    "beyond_ceiling (a leak); with a baseline too, less than half the way from baseline to ceiling is "
+    "far_from_ceiling (log scale when the values span decades)."
+)
 
 
 def levels_field(doc: str) -> Any:
@@ -56,8 +60,9 @@ def _worse(a: float, b: float, higher: bool) -> bool:
     return a < b if higher else a > b
 
 
-def level_findings(name: str, value: float, baseline: float | None, ceiling: float | None, higher: bool | None,
-                   what: str) -> list[dict[str, Any]]:
+def level_findings(
+    name: str, value: float, baseline: float | None, ceiling: float | None, higher: bool | None, what: str
+) -> list[dict[str, Any]]:
     """below_baseline, beyond_ceiling or far_from_ceiling for `value`, the `what` of metric `name`
     (e.g. 'mean over 3 seeds'); nothing when the direction is unknown or no level is given."""
     if higher is None:
@@ -96,8 +101,12 @@ def level_findings(name: str, value: float, baseline: float | None, ceiling: flo
     )]  # fmt: skip
 
 
-def run_level_findings(metrics: dict[str, Any], baseline: dict[str, float] | None, ceiling: dict[str, float] | None,
-                       objective: dict[str, str] | None) -> list[dict[str, Any]]:
+def run_level_findings(
+    metrics: dict[str, Any],
+    baseline: dict[str, float] | None,
+    ceiling: dict[str, float] | None,
+    objective: dict[str, str] | None,
+) -> list[dict[str, Any]]:
     """The level findings of a finished run's final metrics (MetricSummary by name), mean over seeds.
     Which way is better: the two levels, else the objective's mode for its metric, else the name."""
     found = []

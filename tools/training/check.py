@@ -75,7 +75,9 @@ class Stream:
             return
         self.last = time.monotonic()
         data = asdict(SeedProgress(steps_done=done, phase=phase, points=self.points, findings=self.findings, **extra))
-        self.ctx.progress(done, self.steps, f"seed {self.ctx.seed}: {phase}, step {done}/{self.steps}", data=data, force=True)
+        self.ctx.progress(
+            done, self.steps, f"seed {self.ctx.seed}: {phase}, step {done}/{self.steps}", data=data, force=True
+        )
         self.points = StreamedPoints()
         self.findings = []
 
@@ -96,7 +98,9 @@ class SeedTrainer:
         self.metrics = NameCap("metric", MAX_METRICS, always=(self.harness.objective or {}).get("monitor"))
         self.gap_before = False  # whether the previous evaluation saw a train/eval gap
         # On-policy data depend on the model (different per seed by construction); a fixed batch is said apart.
-        self.digest = BatchDigest() if self.harness.get_train_batch_fn is not None and not self.harness.on_policy else None
+        self.digest = (
+            BatchDigest() if self.harness.get_train_batch_fn is not None and not self.harness.on_policy else None
+        )
 
     @property
     def done(self) -> int:

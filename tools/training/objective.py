@@ -26,7 +26,9 @@ def direction(metric: str, objective: dict[str, str] | None) -> tuple[Literal["m
 
 def _points(history: list[HistoryPoint], metric: str) -> list[tuple[int, float]]:
     return [
-        (p.step, p.metrics[metric]) for p in history if p.metrics.get(metric) is not None and math.isfinite(p.metrics[metric])
+        (p.step, p.metrics[metric])
+        for p in history
+        if p.metrics.get(metric) is not None and math.isfinite(p.metrics[metric])
     ]
 
 

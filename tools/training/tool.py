@@ -112,7 +112,9 @@ class StartTrainingArgs(HarnessArgs):
         if self.seeds is not None and (len(set(self.seeds)) != len(self.seeds) or min(self.seeds) < 0):
             raise ValueError("seeds must be distinct non-negative integers")
         if self.eval_every is not None and self.steps / self.eval_every > MAX_EVALUATIONS:
-            raise ValueError(f"eval_every must be at least steps / {MAX_EVALUATIONS} = {math.ceil(self.steps / MAX_EVALUATIONS)}")
+            raise ValueError(
+                f"eval_every must be at least steps / {MAX_EVALUATIONS} = {math.ceil(self.steps / MAX_EVALUATIONS)}"
+            )
         return self
 
 
@@ -220,10 +222,14 @@ def progress_text(record: RunRecord) -> str:
 
 
 def run_summary(record: RunRecord) -> str:
-    text = f"run {record.run_id}{f' ({record.label})' if record.label else ''}: {record.status}, {progress_text(record)}"
+    text = (
+        f"run {record.run_id}{f' ({record.label})' if record.label else ''}: {record.status}, {progress_text(record)}"
+    )
     best = [(s.seed, s.best) for s in record.seeds if s.best]
     if best:
-        text += f"; best {best[0][1].metric} " + ", ".join(f"{b.value:.4g} (seed {seed}, step {b.step:,})" for seed, b in best)
+        text += f"; best {best[0][1].metric} " + ", ".join(
+            f"{b.value:.4g} (seed {seed}, step {b.step:,})" for seed, b in best
+        )
     if record.metrics:
         text += "; final " + ", ".join(f"{k} {m.mean:.4g} ± {m.std:.2g} (n={m.n})" for k, m in record.metrics.items())
     if record.status in ("queued", "running"):
@@ -351,7 +357,11 @@ class TrainingJobs:
         try:
             self.owner.acquire()
         except OSError as exc:
-            log.warning("cannot lock %s (%s): runs of other servers on this root may be marked interrupted", self.owner.folder, exc)
+            log.warning(
+                "cannot lock %s (%s): runs of other servers on this root may be marked interrupted",
+                self.owner.folder,
+                exc,
+            )
         records, _ = self.store.newest()
         for record in records:
             self.orphaned(record)
@@ -362,7 +372,11 @@ class TrainingJobs:
         if record.status in FINISHED or record.run_id in self.live:
             return record
         if self.owner.alive(record.owner):
-            log.info("run %s is running in another server (pid %s) on this root: left alone", record.run_id, owner_pid(record.owner))
+            log.info(
+                "run %s is running in another server (pid %s) on this root: left alone",
+                record.run_id,
+                owner_pid(record.owner),
+            )
             return record
         record.status = "interrupted"
         for seed in record.seeds:
@@ -466,11 +480,15 @@ class TrainingJobs:
                 run.events[seed_run.seed] = events
             seed_args = args.model_copy(update={"seed": seed_run.seed, "timeout_s": args.timeout_s or 24 * 3600.0})
             on_data = self._on_data(run, seed_run)
-            result = await execute("training", "start_training", SeedResult, seed_args, runtime, None, on_data, fan_out=True)
+            result = await execute(
+                "training", "start_training", SeedResult, seed_args, runtime, None, on_data, fan_out=True
+            )
             self._seed_result(run.record, seed_run, result)
         except Exception as exc:  # supervised: the other seeds and the server carry on
             log.exception("seed %s of run %s failed inside the server", seed_run.seed, run.record.run_id)
-            seed_run.findings.append(internal_error(f"seed {seed_run.seed} failed inside the server", exc, f"seed {seed_run.seed}"))
+            seed_run.findings.append(
+                internal_error(f"seed {seed_run.seed} failed inside the server", exc, f"seed {seed_run.seed}")
+            )
             seed_run.status = "failed"
         finally:
             with anyio.CancelScope(shield=True):
@@ -551,7 +569,9 @@ class TrainingJobs:
         record.plot = await save_run_plot(self.store, record.run_id, png)
 
 
-def plot_series(record: RunRecord) -> tuple[dict[str, Series], dict[str, dict[str, Series]], dict[str, dict[str, float]]]:
+def plot_series(
+    record: RunRecord,
+) -> tuple[dict[str, Series], dict[str, dict[str, Series]], dict[str, dict[str, float]]]:
     """Each seed's loss curve, the monitored metric over evaluation steps per seed (the objective when
     the harness declares one, else every metric, at most MAX_METRIC_PANELS) and each panel's
     baseline and ceiling, drawn as lines; then train_step's other values per step."""
@@ -562,7 +582,10 @@ def plot_series(record: RunRecord) -> tuple[dict[str, Series], dict[str, dict[st
     metrics, levels = {}, {}
     for name in names:
         panel = name + (f" (objective, {objective['mode']})" if name == objective.get("monitor") else "")
-        metrics[panel] = {f"seed {s.seed}": ([p.step for p in s.history], [p.metrics.get(name) for p in s.history]) for s in record.seeds}
+        metrics[panel] = {
+            f"seed {s.seed}": ([p.step for p in s.history], [p.metrics.get(name) for p in s.history])
+            for s in record.seeds
+        }
         given = {"baseline": (record.baseline or {}).get(name), "ceiling": (record.ceiling or {}).get(name)}
         levels[panel] = {label: value for label, value in given.items() if value is not None}
     return loss, {**metrics, **term_series(record)}, levels
@@ -618,9 +641,14 @@ def run_result(record: RunRecord, jobs: TrainingJobs, asked: StatusArgs | None =
         summary = f"(running in another server, pid {pid}) {summary}"
     artifacts = [Artifact(kind="run", path=record_path(record.run_id))]
     if record.plot:
-        artifacts.append(Artifact(kind="plot", path=record.plot,
-                                  description="training loss, objective and train_step's values per seed"))
-    view = RunView(**dict(record), progress=progress_text(record), reach=reach(record, (asked.reach if asked else None) or {}))
+        artifacts.append(
+            Artifact(
+                kind="plot", path=record.plot, description="training loss, objective and train_step's values per seed"
+            )
+        )
+    view = RunView(
+        **dict(record), progress=progress_text(record), reach=reach(record, (asked.reach if asked else None) or {})
+    )
     return RunResult(
         status="pass" if record.status == "cancelled" else status_of(findings),
         summary=summary,
@@ -638,7 +666,9 @@ async def _start(args: StartTrainingArgs, runtime: Runtime, progress: ProgressCa
     harness = locate_harness(runtime, args.harness)
     if isinstance(harness, dict):
         return error_result(RunResult, harness, time.perf_counter())
-    return run_result(await runtime.jobs.start(args, str(harness.relative_to(runtime.root.resolve())), runtime), runtime.jobs)
+    return run_result(
+        await runtime.jobs.start(args, str(harness.relative_to(runtime.root.resolve())), runtime), runtime.jobs
+    )
 
 
 async def _status(args: StatusArgs, runtime: Runtime, progress: ProgressCallback | None) -> RunResult:
@@ -687,8 +717,12 @@ async def _list(jobs: TrainingJobs, limit: int) -> RunListResult:
         )
         for item in skipped
     ]
-    summary = f"{len(runs)} run(s), newest first" + (f"; {len(skipped)} unreadable file(s) skipped" if skipped else "") + "."
-    return RunListResult(status=status_of(findings), summary=summary, findings=findings, details=RunList(runs=runs, skipped=skipped))
+    summary = (
+        f"{len(runs)} run(s), newest first" + (f"; {len(skipped)} unreadable file(s) skipped" if skipped else "") + "."
+    )
+    return RunListResult(
+        status=status_of(findings), summary=summary, findings=findings, details=RunList(runs=runs, skipped=skipped)
+    )
 
 
 async def start_training(

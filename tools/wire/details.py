@@ -29,6 +29,7 @@ else:
     def dataclass_transform(**_: object):
         return lambda decorator: decorator
 
+
 T = TypeVar("T")
 
 

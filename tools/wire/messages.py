@@ -103,7 +103,9 @@ def read(data: Any, *kinds: type[Message]) -> Message:
         raise MessageError(f"a message must be a JSON object, not {type(data).__name__}")
     by_tag = {kind.TYPE: kind for kind in kinds}
     if data.get("type") not in by_tag:
-        raise MessageError(f"a message of type {str(data.get('type'))[:40]!r} where one of {sorted(by_tag)} was expected")
+        raise MessageError(
+            f"a message of type {str(data.get('type'))[:40]!r} where one of {sorted(by_tag)} was expected"
+        )
     return by_tag[data["type"]].from_fields(data)
 
 
@@ -124,7 +126,9 @@ class JobRequest(Message):
     device: str = "auto"
     args: dict[str, Any] = field(default_factory=dict)  # the check's own arguments
     threads: int = 1  # torch intra-op threads; the pool sets it
-    auto_threads: bool = False  # `threads` is a ceiling the job fits to the load (worker/threads.py), not a pinned count
+    auto_threads: bool = (
+        False  # `threads` is a ceiling the job fits to the load (worker/threads.py), not a pinned count
+    )
 
 
 @dataclass(frozen=True)

@@ -31,7 +31,7 @@ def words(name: str) -> list[str]:
 
 
 def guess_mode(name: str) -> Literal["max", "min"] | None:
-    """"max" when higher is better, "min" when lower is, None when the name does not say."""
+    """ "max" when higher is better, "min" when lower is, None when the name does not say."""
     lower = higher = False
     negated = False
     for word in words(name):

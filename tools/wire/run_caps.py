@@ -37,7 +37,9 @@ class NameCap:
         if not self.dropped:
             return None
         names = list(self.dropped)
-        shown = ", ".join(repr(n[:60]) for n in names[:NAMES_SHOWN]) + (f" and {len(names) - NAMES_SHOWN} more" if len(names) > NAMES_SHOWN else "")
+        shown = ", ".join(repr(n[:60]) for n in names[:NAMES_SHOWN]) + (
+            f" and {len(names) - NAMES_SHOWN} more" if len(names) > NAMES_SHOWN else ""
+        )
         return finding(
             "record_capped",
             WARNING,

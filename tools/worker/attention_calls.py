@@ -77,8 +77,9 @@ def _softmax_call(args: tuple, kwargs: dict, out: torch.Tensor) -> AttentionCall
     square = scores.shape[-1] == scores.shape[-2] and scores.shape[-1] >= 2
     if not (square or (scores.dim() >= 4 and dim == -1)):
         return None
-    return AttentionCall("softmax", dim, square, lambda: scores > MASKED,
-                         lambda first: _first((out, scores > MASKED), first))
+    return AttentionCall(
+        "softmax", dim, square, lambda: scores > MASKED, lambda first: _first((out, scores > MASKED), first)
+    )
 
 
 def _first(pair: tuple[torch.Tensor, torch.Tensor], first: bool) -> tuple[torch.Tensor, torch.Tensor]:
@@ -120,8 +121,13 @@ def _sdpa_call(args: tuple, kwargs: dict) -> AttentionCall | None:
     q, k = call.pop("query", None), call.pop("key", None)
     if not isinstance(q, torch.Tensor) or not isinstance(k, torch.Tensor):
         return None
-    return AttentionCall("scaled_dot_product_attention", -1, q.shape[-2] == k.shape[-2],
-                         lambda: _sdpa_allowed(q, k, **call), lambda first: _sdpa_weights(q, k, first, **call))
+    return AttentionCall(
+        "scaled_dot_product_attention",
+        -1,
+        q.shape[-2] == k.shape[-2],
+        lambda: _sdpa_allowed(q, k, **call),
+        lambda first: _sdpa_weights(q, k, first, **call),
+    )
 
 
 def _allowed_by(mask: torch.Tensor | None) -> torch.Tensor | None:
@@ -149,9 +155,13 @@ def _mha_weights(func, args: tuple, kwargs: dict) -> tuple:
 
 def _mha_call(func, args: tuple, kwargs: dict) -> AttentionCall:
     query, key = args[0], args[1]
-    return AttentionCall("MultiheadAttention", -1, query.shape[0] == key.shape[0],
-                         lambda: _mha_weights(func, args, kwargs)[1],
-                         lambda first: _first(_mha_weights(func, args, kwargs), first))
+    return AttentionCall(
+        "MultiheadAttention",
+        -1,
+        query.shape[0] == key.shape[0],
+        lambda: _mha_weights(func, args, kwargs)[1],
+        lambda first: _first(_mha_weights(func, args, kwargs), first),
+    )
 
 
 def attention_call(func, args: tuple, kwargs: dict, out: Any) -> AttentionCall | None:

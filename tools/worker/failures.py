@@ -54,11 +54,7 @@ class DeviceUnavailable(Exception):
 
 def _is_user_file(filename: str, root: str) -> bool:
     path = os.path.abspath(filename)
-    return (
-        path.startswith(root + os.sep)
-        and not path.startswith(_OUR_DIR + os.sep)
-        and "site-packages" not in path
-    )
+    return path.startswith(root + os.sep) and not path.startswith(_OUR_DIR + os.sep) and "site-packages" not in path
 
 
 def user_frames(exc: BaseException, root: str) -> list[dict[str, Any]]:

@@ -57,8 +57,12 @@ def _copy_of(a: tuple[str, nn.Module], b: tuple[str, nn.Module]) -> tuple[str, s
         named = COPY_NAME.search(name.rpartition(".")[2]) is not None
         if _frozen(module) and not _frozen(source) and (named or _equal_and_informative(module, source)):
             return name, other
-        if named and not _frozen(source) and COPY_NAME.search(other.rpartition(".")[2]) is None \
-                and _equal_and_informative(module, source):
+        if (
+            named
+            and not _frozen(source)
+            and COPY_NAME.search(other.rpartition(".")[2]) is None
+            and _equal_and_informative(module, source)
+        ):
             return name, other
     return None
 
@@ -75,7 +79,7 @@ def _inferred(model: nn.Module) -> list[tuple[str, str]]:
     found: list[tuple[str, str]] = []
     for members in groups.values():
         for i, a in enumerate(members):
-            for b in members[i + 1:]:
+            for b in members[i + 1 :]:
                 shared = {id(p) for p in a[1].parameters()} & {id(p) for p in b[1].parameters()}
                 if not _related(a[0], b[0]) and not shared and (pair := _copy_of(a, b)):
                     found.append(pair)
@@ -87,19 +91,24 @@ def _inferred(model: nn.Module) -> list[tuple[str, str]]:
 def _declared(model: nn.Module, declared: Any) -> list[tuple[str, str]]:
     names = dict(model.named_modules())
     if not isinstance(declared, dict):
-        raise HarnessError(f"frozen_copies must be a dict copy -> source, got {type(declared).__name__}",
-                           where="frozen_copies")
+        raise HarnessError(
+            f"frozen_copies must be a dict copy -> source, got {type(declared).__name__}", where="frozen_copies"
+        )
     for key, value in declared.items():
         missing = [n for n in (key, value) if not isinstance(n, str) or n not in names or not n]
         if missing:
             children = ", ".join(name for name, _ in model.named_children())
             raise HarnessError(
                 f"frozen_copies names {missing[0]!r}, which is not a submodule of the model; its top-level "
-                f"submodules: {children or 'none'}", where="frozen_copies",
-                suggestion='Name modules as model.named_modules() does, e.g. {"target": "online"}.')
+                f"submodules: {children or 'none'}",
+                where="frozen_copies",
+                suggestion='Name modules as model.named_modules() does, e.g. {"target": "online"}.',
+            )
         if _signature(names[key]) != _signature(names[value]):
-            raise HarnessError(f"frozen_copies: {key!r} does not mirror {value!r} (different parameter names or "
-                               "shapes)", where="frozen_copies")
+            raise HarnessError(
+                f"frozen_copies: {key!r} does not mirror {value!r} (different parameter names or shapes)",
+                where="frozen_copies",
+            )
     return list(declared.items())
 
 
@@ -107,6 +116,13 @@ def find_copies(model: nn.Module, declared: Any = None) -> list[Copy]:
     """The model's copies and the modules they mirror: the harness's declaration, else inferred."""
     pairs = _declared(model, declared) if declared is not None else _inferred(model)
     modules = dict(model.named_modules())
-    return [Copy(copy, source, sum(p.numel() for p in modules[copy].parameters()), declared is not None,
-                 all(torch.equal(p, q) for p, q in zip(modules[copy].parameters(), modules[source].parameters())))
-            for copy, source in pairs]
+    return [
+        Copy(
+            copy,
+            source,
+            sum(p.numel() for p in modules[copy].parameters()),
+            declared is not None,
+            all(torch.equal(p, q) for p, q in zip(modules[copy].parameters(), modules[source].parameters())),
+        )
+        for copy, source in pairs
+    ]

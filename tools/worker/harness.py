@@ -157,7 +157,9 @@ def _scalar(value: Any, what: str, where: str) -> torch.Tensor:
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return torch.tensor(float(value))
     shape = f" of shape {tuple(value.shape)}" if isinstance(value, torch.Tensor) else ""
-    raise HarnessError(f"{what} is {type(value).__name__}{shape}, expected a scalar (reduce it, e.g. .mean())", where=where)
+    raise HarnessError(
+        f"{what} is {type(value).__name__}{shape}, expected a scalar (reduce it, e.g. .mean())", where=where
+    )
 
 
 def split_terms(value: Any, where: str, keep_graph: bool = False) -> tuple[Any, dict[str, torch.Tensor]]:
@@ -197,7 +199,9 @@ def _takes_model(fn: Any) -> bool:
     """Whether get_train_batch wants the current model (on-policy data): a `model` parameter or a third
     positional one other than `seed`."""
     params = _parameters(fn)
-    positional = [p for p in params.values() if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) and p.name != "seed"]
+    positional = [
+        p for p in params.values() if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) and p.name != "seed"
+    ]
     return "model" in params or len(positional) >= 3
 
 
@@ -216,7 +220,9 @@ class Harness:
         names = names or {}
         unknown = set(names) - set(REQUIRED + OPTIONAL)
         if unknown:
-            raise HarnessError(f"names overrides unknown contract names {sorted(unknown)}; known: {list(REQUIRED + OPTIONAL)}")
+            raise HarnessError(
+                f"names overrides unknown contract names {sorted(unknown)}; known: {list(REQUIRED + OPTIONAL)}"
+            )
         self._names = {role: names.get(role, role) for role in REQUIRED + OPTIONAL}
         for role in REQUIRED:
             if not callable(self._lookup(role)):
@@ -291,7 +297,9 @@ class Harness:
         value = self._lookup("objective")
         if value is None:
             return None
-        if not (isinstance(value, dict) and isinstance(value.get("monitor"), str) and value.get("mode") in ("max", "min")):
+        if not (
+            isinstance(value, dict) and isinstance(value.get("monitor"), str) and value.get("mode") in ("max", "min")
+        ):
             raise HarnessError(
                 f"objective must be a dict like {{'monitor': 'return', 'mode': 'max'}}, got {value!r}"[:300],
                 where="objective",
@@ -308,7 +316,6 @@ class Harness:
         """Cross-entropy/MSE of the contract: the only loss whose value at init theory gives us."""
         return self.loss_fn is None
 
-
     def build_model(self, **model_kwargs: Any) -> nn.Module:
         model = self.build_model_fn(**model_kwargs)
         if not isinstance(model, nn.Module):
@@ -320,7 +327,9 @@ class Harness:
     def get_batch(self, batch_size: int, split: str = "train") -> Any:
         batch = self.get_batch_fn(batch_size, split)
         if batch is None:
-            raise HarnessError("get_batch returned None; return (inputs, targets) or a dict of tensors", where="get_batch")
+            raise HarnessError(
+                "get_batch returned None; return (inputs, targets) or a dict of tensors", where="get_batch"
+            )
         return batch
 
     def forward(self, model: nn.Module, batch: Any) -> Any:

@@ -95,10 +95,14 @@ class JobContext(Generic[R]):
     def batch(self, batch_size: int, split: str = "train") -> Any:
         return to_device(self.harness.get_batch(batch_size, split), self.device)
 
-    def train_batch(self, batch_size: int, step: int, model: torch.nn.Module | None = None, seed: int | None = None) -> Any:
+    def train_batch(
+        self, batch_size: int, step: int, model: torch.nn.Module | None = None, seed: int | None = None
+    ) -> Any:
         """Training data for `step`; an on-policy get_train_batch gets the current model, one with a
         `seed` parameter the seed it trains from (the job's unless given: an ablation trains several)."""
-        return to_device(self.harness.train_batch(batch_size, step, model, self.seed if seed is None else seed), self.device)
+        return to_device(
+            self.harness.train_batch(batch_size, step, model, self.seed if seed is None else seed), self.device
+        )
 
     def optimizer_for(self, model: torch.nn.Module, lr: float, total_steps: int) -> tuple[torch.optim.Optimizer, Any]:
         """The harness's optimizer at `lr` and its scheduler (or None) for a run of `total_steps`."""
@@ -168,7 +172,9 @@ def run_job(data: Any, result_fd: int) -> int:
     except (HarnessError, DeviceUnavailable) as exc:
         payload = _failed(exc.to_finding())
     except BaseException as exc:  # SystemExit and KeyboardInterrupt from user code too
-        payload = _failed(exception_finding(exc, request.root, during="loading the harness" if device is None else None))
+        payload = _failed(
+            exception_finding(exc, request.root, during="loading the harness" if device is None else None)
+        )
     finally:
         sys.stdout.flush()
         sys.stderr.flush()

@@ -59,9 +59,15 @@ class LossCallRecorder(TorchFunctionMode):
             with torch.no_grad():
                 uniform = func(_uniform_input(func, args[0].detach()), *args[1:], **kwargs)
             # a reduction='none' call is summed here; a mean over it is rescaled in expected_value()
-            self.calls.append(LossCall(
-                getattr(func, "__name__", "loss"), float(out.detach().double().sum()),
-                float(uniform.double().sum()), out.numel(), {k: v for k, v in kwargs.items() if k in OPTIONS and v != OPTIONS[k]}))
+            self.calls.append(
+                LossCall(
+                    getattr(func, "__name__", "loss"),
+                    float(out.detach().double().sum()),
+                    float(uniform.double().sum()),
+                    out.numel(),
+                    {k: v for k, v in kwargs.items() if k in OPTIONS and v != OPTIONS[k]},
+                )
+            )
         return out
 
 

@@ -57,7 +57,9 @@ def unbounded(losses: list[float], where: str) -> dict[str, Any] | None:
     falling = last < before - 0.01 * scale
     if not (last < -scale and (falling or last < -ABSURD * scale)):
         return None
-    how = f"still falling ({before:.4g} -> {last:.4g} over the last {2 * window} steps)" if falling else "far below zero"
+    how = (
+        f"still falling ({before:.4g} -> {last:.4g} over the last {2 * window} steps)" if falling else "far below zero"
+    )
     return finding(
         "loss_unbounded",
         ERROR,

@@ -33,7 +33,9 @@ def statistics_buffers(model: nn.Module) -> dict[str, torch.Tensor]:
     return found
 
 
-def buffers_not_updated(model: nn.Module, before: dict[str, torch.Tensor], steps: int, seed: int) -> dict[str, Any] | None:
+def buffers_not_updated(
+    model: nn.Module, before: dict[str, torch.Tensor], steps: int, seed: int
+) -> dict[str, Any] | None:
     """buffers_not_updated when running statistics are exactly as they were before `steps` train-mode steps."""
     current = dict(model.named_buffers())
     frozen = [name for name, old in before.items() if name in current and torch.equal(current[name], old)]

@@ -40,7 +40,13 @@ def loss_trend(losses: list[float], seed: int) -> dict[str, Any] | None:
         return None  # losses that can be negative (ELBO bounds, surrogates) have no scale to judge here
     initial, final, best = means[0], means[-1], min(means)
     where = f"seed {seed}"
-    evidence = {"initial": initial, "final": final, "best": best, "steps": len(losses), "window": len(losses) // len(means)}
+    evidence = {
+        "initial": initial,
+        "final": final,
+        "best": best,
+        "steps": len(losses),
+        "window": len(losses) // len(means),
+    }
     if final > DIVERGED_FACTOR * initial:
         return finding(
             "diverged",
@@ -74,7 +80,9 @@ def _values(history: list[dict[str, Any]], metric: str) -> list[tuple[int, float
     ]
 
 
-def objective_verdict(history: list[dict[str, Any]], objective: dict[str, str] | None, seed: int, *, final: bool) -> dict[str, Any] | None:
+def objective_verdict(
+    history: list[dict[str, Any]], objective: dict[str, str] | None, seed: int, *, final: bool
+) -> dict[str, Any] | None:
     """objective_not_improving: the monitored metric did not improve from the first evaluation to the last.
 
     Mid-run (`final=False`) only a clear fall is reported, twice in a row: an objective may stay
@@ -101,8 +109,16 @@ def objective_verdict(history: list[dict[str, Any]], objective: dict[str, str] |
         f"objective {metric} ({mode}) {moved}: {first:.4g} at step {first_step}, {last:.4g} at step {last_step} "
         f"(best {best:.4g} at step {best_step}; seed {seed})",
         where=f"seed {seed}",
-        evidence={"metric": metric, "mode": mode, "first": first, "last": last, "best": best, "best_step": best_step,
-                  "evaluations": len(points), "final": final},
+        evidence={
+            "metric": metric,
+            "mode": mode,
+            "first": first,
+            "last": last,
+            "best": best,
+            "best_step": best_step,
+            "evaluations": len(points),
+            "final": final,
+        },
         suggestion="The training signal points the wrong way or nowhere: a flipped policy-gradient or loss sign, "
         "log-probabilities of the wrong actions, returns discounted forward in time, a target that does not match "
         "the output, or an lr far off (lr_sweep). Test each piece with check_known_values on a hand-worked case.",
@@ -119,14 +135,24 @@ def non_finite_metrics(history: list[dict[str, Any]], seed: int) -> list[dict[st
         if math.isfinite(value):
             continue
         first = next(p["step"] for p in history if not math.isfinite(p["metrics"].get(name, 0.0)))
-        since = f"at step {first}" if first == latest["step"] else f"from step {first} on (still {value} at step {latest['step']})"
+        since = (
+            f"at step {first}"
+            if first == latest["step"]
+            else f"from step {first} on (still {value} at step {latest['step']})"
+        )
         found.append(
             finding(
                 "non_finite_metric",
                 ERROR,
                 f"evaluate returned {value} for {name!r} {since} (seed {seed}); the run carries on",
                 where=name,
-                evidence={"metric": name, "value": str(value), "step": first, "latest_step": latest["step"], "seed": seed},
+                evidence={
+                    "metric": name,
+                    "value": str(value),
+                    "step": first,
+                    "latest_step": latest["step"],
+                    "seed": seed,
+                },
                 suggestion="A metric computed from a NaN/Inf output (the model diverged: check the loss curve), a "
                 "division by zero or a log(0) in evaluate (an empty split, a zero count).",
             )

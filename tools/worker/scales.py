@@ -8,7 +8,7 @@ SMALL_MAX = 0.1
 
 
 def scale_problem(mean: float, std: float, low: float, high: float) -> str | None:
-    """"large" for raw units (0-255 pixels), "tiny" for a signal scaled away, None when fine.
+    """ "large" for raw units (0-255 pixels), "tiny" for a signal scaled away, None when fine.
 
     The one definition of unnormalized inputs, shared with check_initialization."""
     if abs(mean) > LARGE_SCALE or std > LARGE_SCALE:

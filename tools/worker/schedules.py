@@ -18,7 +18,9 @@ from ..wire.findings import INFO, WARNING, finding
 from ..wire.metric_names import words
 
 MIN_STEPS = 20  # a metric flat over fewer steps says nothing about a schedule
-MIN_SLOTS = 10  # a schedule array has one slot per diffusion step; a per-feature vector (LayerNorm beta) is named singular
+MIN_SLOTS = (
+    10  # a schedule array has one slot per diffusion step; a per-feature vector (LayerNorm beta) is named singular
+)
 EXPLORATION = frozenset({"epsilon", "eps", "exploration"})
 WEIGHTS = frozenset({"beta", "anneal", "annealing", "warmup"})
 RATES = frozenset({"lr"})
@@ -45,8 +47,11 @@ def _why_wrong(kind: str, value: float, scheduled: bool) -> str | None:
     if kind == "weight" and value == 0.0:
         return "the weighted term is switched off for the whole run (the annealing never starts)"
     if kind == "rate" and (value == 0.0 or scheduled):
-        return "the harness defines make_scheduler, yet the learning rate it reports never changes" if value else \
-            "a learning rate of 0 trains nothing"
+        return (
+            "the harness defines make_scheduler, yet the learning rate it reports never changes"
+            if value
+            else "a learning rate of 0 trains nothing"
+        )
     return None
 
 
@@ -60,14 +65,17 @@ def metric_findings(terms: dict[str, list[float]], scheduled: bool) -> list[dict
             continue
         why = _why_wrong(kind, seen[0], scheduled)
         message = f"train_step's {name!r} stays {seen[0]:.6g} over all {len(seen)} training steps"
-        findings.append(finding(
-            "schedule_constant", WARNING if why else INFO,
-            message + (f": {why}" if why else ": if the paper anneals it, the schedule does not move"),
-            where=f"train_step {name!r}",
-            evidence={"metric": name, "value": seen[0], "steps": len(seen)},
-            suggestion="Check the schedule's formula at a few steps with check_known_values (integer division, "
-            "a step counter never incremented, start and end swapped); a value meant to be fixed needs no change.",
-        ))
+        findings.append(
+            finding(
+                "schedule_constant",
+                WARNING if why else INFO,
+                message + (f": {why}" if why else ": if the paper anneals it, the schedule does not move"),
+                where=f"train_step {name!r}",
+                evidence={"metric": name, "value": seen[0], "steps": len(seen)},
+                suggestion="Check the schedule's formula at a few steps with check_known_values (integer division, "
+                "a step counter never incremented, start and end swapped); a value meant to be fixed needs no change.",
+            )
+        )
     return findings
 
 
@@ -89,7 +97,8 @@ def buffer_finding(model: torch.nn.Module) -> dict[str, Any] | None:
         return None
     first, values = next(iter(flat.items()))
     return finding(
-        "schedule_constant", WARNING,
+        "schedule_constant",
+        WARNING,
         f"the model's schedule buffer {first} holds {float(values[0]):.6g} in all {len(values)} slots"
         + (f" (and {len(flat) - 1} more: {', '.join(list(flat)[1:4])})" if len(flat) > 1 else "")
         + ": a schedule that never moves across steps (e.g. linspace(start, start) for linspace(start, end))",

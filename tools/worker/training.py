@@ -27,7 +27,9 @@ def downsample(values: list[float | None], points: int = 60, terms: dict[str, li
     steps = evenly_spaced(len(values), points)
     curve = Curve(step=steps, loss=[values[s] for s in steps])
     if terms:
-        curve.terms = {name: [column[s] if finite(column[s]) else None for s in steps] for name, column in terms.items()}
+        curve.terms = {
+            name: [column[s] if finite(column[s]) else None for s in steps] for name, column in terms.items()
+        }
     return curve
 
 
@@ -56,7 +58,9 @@ class Trace:
         self.add(other.loss, other.terms)
 
 
-def _read_chunk(pending: list[tuple[torch.Tensor, dict[str, torch.Tensor]]]) -> tuple[list[float], dict[str, list[float]]]:
+def _read_chunk(
+    pending: list[tuple[torch.Tensor, dict[str, torch.Tensor]]],
+) -> tuple[list[float], dict[str, list[float]]]:
     """One host read for a chunk of steps: the losses, and each term (NaN where a step lacked it)."""
     names = sorted({name for _, terms in pending for name in terms})
     device = pending[0][0].device

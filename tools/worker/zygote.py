@@ -383,7 +383,9 @@ class Zygote:
     def _tree_pss(self, child: Child, members: list[Proc], now: float, urgent: bool) -> float:
         """Summed PSS of a job's tree, re-read every PSS_INTERVAL_S (every poll when its RSS says
         it may be over its cap), with at most PSS_CPU_SHARE of a core (5 times that when urgent)."""
-        due = max(MEMORY_POLL_S if urgent else PSS_INTERVAL_S, child.pss_cost_s / (PSS_CPU_SHARE * (5 if urgent else 1)))
+        due = max(
+            MEMORY_POLL_S if urgent else PSS_INTERVAL_S, child.pss_cost_s / (PSS_CPU_SHARE * (5 if urgent else 1))
+        )
         if now - child.pss_read_at >= due:
             began = time.monotonic()
             child.pss_mb = sum(pss_mb(p.pid) for p in members)
