@@ -63,7 +63,8 @@ def main() -> None:
     with_hooks = _median_s(loss)
     hooked.close(BATCH)
     print(
-        f"forward+backward of net: {forward_backward * 1e3:.1f} ms ({sum(p.numel() for p in model.net.parameters()):,} parameters, batch {BATCH})"
+        f"forward+backward of net: {forward_backward * 1e3:.1f} ms "
+        f"({sum(p.numel() for p in model.net.parameters()):,} parameters, batch {BATCH})"
     )
     for label, seconds in [
         ("after_step, copy equal to its source (worst case)", worst),

@@ -76,7 +76,10 @@ async def main(small: bool, repeats: int) -> int:
                 failed |= target is not None and ratio > target
                 passes = "1 fwd + 1 bwd, batch 32"
                 if cost:
-                    passes = f"{cost['forward_passes']} fwd, {cost['cotangents']} cotangents in {cost['backward_calls']} backward calls, batch 4"
+                    passes = (
+                        f"{cost['forward_passes']} fwd, {cost['cotangents']} cotangents in "
+                        f"{cost['backward_calls']} backward calls, batch 4"
+                    )
                 print(f"  {label:<18} {seconds:8.2f} s  {ratio:6.2f}x  ({passes})  {verdict}")
     return 1 if failed else 0
 

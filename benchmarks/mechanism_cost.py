@@ -1,7 +1,8 @@
 """What do check_dependencies' mechanism probes cost at its defaults? (issue 25: <= 3x one forward+backward)
 
 Side by side in one process, on the clean harness of each mechanism example (examples/diffusion, dqn, mlm; the two
-MLPs also widened to 1024 through model_kwargs) at check_dependencies' default batch (4), model in eval mode as the check runs it:
+MLPs also widened to 1024 through model_kwargs) at check_dependencies' default batch (4), model in eval mode as the
+check runs it:
 
 * one forward and backward pass of the harness's loss (the unit the issue's budget is counted in);
 * the mechanism probes alone (dependencies.mechanism_probes: conditions, padding, bidirectional, positions,
@@ -103,7 +104,8 @@ def main() -> int:
         base, probe_s, whole = measure(name, harness, kwargs, result_fd)
         failed |= not kwargs and probe_s / base > TARGET
         print(
-            f"| {name} | {harness} {kwargs or ''} | {base * 1e3:.2f} ms | {probe_s * 1e3:.2f} ms | {probe_s / base:.2f}x | "
+            f"| {name} | {harness} {kwargs or ''} | {base * 1e3:.2f} ms | {probe_s * 1e3:.2f} ms | "
+            f"{probe_s / base:.2f}x | "
             f"{whole * 1e3:.1f} ms | {whole / base:.1f}x |"
         )
     return 1 if failed else 0

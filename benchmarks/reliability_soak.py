@@ -65,13 +65,16 @@ async def main() -> None:
         f"{CALLS} calls, {CONCURRENT} concurrent from {CLIENTS} HTTP clients, --max-workers {MAX_WORKERS}: {wall:.1f} s"
     )
     print(
-        f"call latency (incl. queueing): median {statistics.median(latencies):.2f} s, p95 {latencies[int(0.95 * len(latencies))]:.2f} s, max {latencies[-1]:.2f} s"
+        f"call latency (incl. queueing): median {statistics.median(latencies):.2f} s, "
+        f"p95 {latencies[int(0.95 * len(latencies))]:.2f} s, max {latencies[-1]:.2f} s"
     )
     print(
-        f"server + workers RSS: {before:.0f} MB after warm-up, {after:.0f} MB after {CALLS} calls ({after - before:+.0f} MB)"
+        f"server + workers RSS: {before:.0f} MB after warm-up, "
+        f"{after:.0f} MB after {CALLS} calls ({after - before:+.0f} MB)"
     )
     print(
-        f"kill latency after cancel ({CANCELS} calls): median {1000 * statistics.median(kills):.0f} ms, max {1000 * kills[-1]:.0f} ms"
+        f"kill latency after cancel ({CANCELS} calls): median {1000 * statistics.median(kills):.0f} ms, "
+        f"max {1000 * kills[-1]:.0f} ms"
     )
 
 

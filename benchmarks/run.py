@@ -3,7 +3,8 @@
     .venv/bin/python benchmarks/run.py            # everything, a few minutes on 2 cores
     .venv/bin/python benchmarks/run.py --skip-peer # without the Lightning comparison
     .venv/bin/python benchmarks/run.py --lr-only --problems lr_cnn_sgd --seeds 2   # a slice of the LR comparison
-    .venv/bin/python benchmarks/run.py --lr-only --set held-out   # a set of LR problems scored apart (held-out, issue-shaped)
+    .venv/bin/python benchmarks/run.py --lr-only --set held-out
+        # a set of LR problems scored apart (held-out, issue-shaped)
 
 Every tool call goes through a real MCP client talking to the console script over stdio.
 Baseline and candidate of each ratio are measured in the same run, interleaved, so that
@@ -161,8 +162,10 @@ async def overhead_figures(root: Path, reps: int, steps: int) -> None:
     # minimum is the best estimate of each side's own cost (medians are printed too).
     loop, process, ours = (min(v) for v in (bare_loop, bare_process, tool))
     info(
-        f"{steps} steps, fastest of {reps}: tool call (worker warmed up) {ours:.2f} s ({ours / steps * 1000:.2f} ms/step); "
-        f"bare loop after a warm-up step {loop:.2f} s ({loop / steps * 1000:.2f} ms/step); bare process incl. import torch {process:.2f} s"
+        f"{steps} steps, fastest of {reps}: tool call (worker warmed up) {ours:.2f} s "
+        f"({ours / steps * 1000:.2f} ms/step); "
+        f"bare loop after a warm-up step {loop:.2f} s ({loop / steps * 1000:.2f} ms/step); "
+        f"bare process incl. import torch {process:.2f} s"
     )
     info(f"medians: tool call {statistics.median(tool):.2f} s, bare loop {statistics.median(bare_loop):.2f} s")
     # The issue's target compares with the bare loop run as a fresh process, import included
@@ -334,7 +337,8 @@ async def peer_figures(root: Path, problems: list[str], seeds: tuple[int, ...], 
     tallies = {finder: FinderTally() for finder in ("range", "auto", "lightning")}
     mark = lambda lr, scored: f"{lr:.2g}{'' if scored else '*'}" if lr else "none*"  # noqa: E731
     info(
-        f"lr_sweep (range, auto) and Lightning lr_find, {MIN_LR:g}..{MAX_LR:g}, {FINDER_STEPS} steps, batch {BATCH_SIZE}; "
+        f"lr_sweep (range, auto) and Lightning lr_find, {MIN_LR:g}..{MAX_LR:g}, {FINDER_STEPS} steps, "
+        f"batch {BATCH_SIZE}; "
         "per problem: hits of range / auto / Lightning, and finder time range / Lightning"
     )
     async with stdio_server(root) as server:
@@ -361,7 +365,8 @@ async def peer_figures(root: Path, problems: list[str], seeds: tuple[int, ...], 
             info(
                 f"{name:26} hits {gained['range'][0]}/{gained['auto'][0]}/{gained['lightning'][0]} of {count}; "
                 f"time {gained['range'][1] / count:.2f} s / {gained['lightning'][1] / count:.2f} s per call "
-                f"= {gained['range'][1] / gained['lightning'][1]:.2f}x, auto {gained['auto'][1] / count:.2f} s; in basin "
+                f"= {gained['range'][1] / gained['lightning'][1]:.2f}x, auto {gained['auto'][1] / count:.2f} s; "
+                "in basin "
                 f"{gained['range'][2]}/{gained['auto'][2]}/{gained['lightning'][2]}; "
                 "best: range/auto/Lightning = " + ", ".join(rows)
             )
@@ -421,7 +426,8 @@ async def main() -> None:
             if importlib.util.find_spec("ray") is not None:  # the ray extra
                 local_s, ray_s = await ray_figures(root)
                 info(
-                    f"6-seed training run: local executor {local_s:.1f} s, Ray (local instance, same cores) {ray_s:.1f} s"
+                    f"6-seed training run: local executor {local_s:.1f} s, "
+                    f"Ray (local instance, same cores) {ray_s:.1f} s"
                 )
                 report(
                     "--executor ray over --executor local, 6-seed run",

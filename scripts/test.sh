@@ -7,5 +7,6 @@ bash scripts/setup.sh test tensorboard ray
 python="${VIRTUAL_ENV:+$VIRTUAL_ENV/bin/python}"
 python="${python:-.venv/bin/python}"
 "$python" -m ruff check .
+"$python" -m ruff format --check .
 bash scripts/typecheck.sh
 exec "$python" -m pytest -q "$@"

@@ -61,7 +61,7 @@ def build_server(config: ServerConfig | None = None) -> MCPServer:
     jobs = TrainingJobs(runs)
 
     @asynccontextmanager
-    async def lifespan(_: MCPServer) -> AsyncIterator[Runtime]:
+    async def lifespan(_: MCPServer) -> AsyncIterator[Runtime[TrainingJobs]]:
         async with (
             WorkerPool(
                 python=config.python or partial(find_worker_python, root),

@@ -31,21 +31,52 @@ yourself, and use a container or VM for code you do not trust.
 
 
 def parse_args(argv: list[str] | None = None) -> ServerConfig:
-    defaults = ServerConfig()
+    parser = _build_parser(ServerConfig())
+    ns = parser.parse_args(argv)
+    _check_args(parser, ns)
+    logging.basicConfig(
+        level=ns.log_level.upper(), stream=sys.stderr, format="%(asctime)s %(name)s %(levelname)s %(message)s"
+    )
+    return _config(ns)
+
+
+def _build_parser(defaults: ServerConfig) -> argparse.ArgumentParser:
+    """The command line; the groups are added in the order `--help` lists them."""
     parser = argparse.ArgumentParser(
         prog="implement-paper-mcp", description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter
     )
+    _add_project_options(parser, defaults)
+    _add_worker_options(parser, defaults)
+    _add_transport_options(parser, defaults)
+    _add_executor_options(parser)
+    parser.add_argument("--log-level", default="WARNING", help="stderr logging level (default: %(default)s)")
+    return parser
+
+
+def _add_project_options(parser: argparse.ArgumentParser, defaults: ServerConfig) -> None:
+    """What code the tools run, and with which interpreter."""
+    # Defaults read the working directory and the environment at parse time, not at import.
     parser.add_argument(
         "--root",
         type=Path,
         default=Path.cwd(),
-        help="project root; harness paths are relative to it and nothing outside it is imported (default: current directory)",
+        help=(
+            "project root; harness paths are relative to it and nothing outside it is imported "
+            "(default: current directory)"
+        ),
     )
     parser.add_argument(
         "--python",
         default=os.environ.get("IMPLEMENT_PAPER_PYTHON") or defaults.python,
-        help="interpreter that runs the worker; it needs torch (default: $IMPLEMENT_PAPER_PYTHON, else the first with torch of the project's .venv, venv, .conda, $VIRTUAL_ENV, $CONDA_PREFIX and this one)",
+        help=(
+            "interpreter that runs the worker; it needs torch (default: $IMPLEMENT_PAPER_PYTHON, else the first "
+            "with torch of the project's .venv, venv, .conda, $VIRTUAL_ENV, $CONDA_PREFIX and this one)"
+        ),
     )
+
+
+def _add_worker_options(parser: argparse.ArgumentParser, defaults: ServerConfig) -> None:
+    """Limits and concurrency of the worker processes that run user code."""
     parser.add_argument(
         "--timeout-s",
         type=float,
@@ -68,11 +99,17 @@ def parse_args(argv: list[str] | None = None) -> ServerConfig:
         "--threads-per-worker",
         type=int,
         default=None,
-        help="torch intra-op threads of each worker (default: the cores this process may use, divided by --max-workers)",
+        help=(
+            "torch intra-op threads of each worker (default: the cores this process may use, divided by --max-workers)"
+        ),
     )
     parser.add_argument(
         "--no-warm-pool", action="store_true", help="start a fresh interpreter per call instead of forking a warm one"
     )
+
+
+def _add_transport_options(parser: argparse.ArgumentParser, defaults: ServerConfig) -> None:
+    """How clients reach the server: stdio, or HTTP with its bind address and access checks."""
     parser.add_argument("--transport", choices=["stdio", "http"], default="stdio", help="default: stdio")
     parser.add_argument("--host", default=defaults.host, help="HTTP bind address (default: %(default)s)")
     parser.add_argument("--port", type=int, default=defaults.port, help="HTTP port (default: %(default)s)")
@@ -84,31 +121,36 @@ def parse_args(argv: list[str] | None = None) -> ServerConfig:
     parser.add_argument(
         "--allowed-hosts",
         default="",
-        help="comma-separated Host names HTTP clients may use besides this machine's own names and addresses, e.g. a proxy's name (name, name:port or name:*)",
+        help=(
+            "comma-separated Host names HTTP clients may use besides this machine's own names and addresses, "
+            "e.g. a proxy's name (name, name:port or name:*)"
+        ),
     )
+
+
+def _add_executor_options(parser: argparse.ArgumentParser) -> None:
+    """Where the parallel pieces of a tool call (seeds, grid chunks, ablations) run."""
     parser.add_argument(
         "--executor",
         choices=["local", "ray"],
         default="local",
-        help="where training seeds, lr_sweep grid chunks and ablations run: this machine's worker pool, or a Ray cluster (pip install 'implement-paper-mcp[ray]')",
+        help=(
+            "where training seeds, lr_sweep grid chunks and ablations run: this machine's worker pool, "
+            "or a Ray cluster (pip install 'implement-paper-mcp[ray]')"
+        ),
     )
     parser.add_argument(
         "--ray-address",
         default=None,
-        help="--executor ray: the cluster to join, 'auto' or 'ray://host:10001' (default: start a local Ray instance)",
+        help=(
+            "--executor ray: the cluster to join, 'auto' or 'ray://host:10001' (default: start a local Ray instance)"
+        ),
     )
     parser.add_argument(
         "--ray-project-path",
         default=None,
         help="--executor ray: where the project is on every node (a shared filesystem), so nothing is uploaded",
     )
-    parser.add_argument("--log-level", default="WARNING", help="stderr logging level (default: %(default)s)")
-    ns = parser.parse_args(argv)
-    _check_args(parser, ns)
-    logging.basicConfig(
-        level=ns.log_level.upper(), stream=sys.stderr, format="%(asctime)s %(name)s %(levelname)s %(message)s"
-    )
-    return _config(ns)
 
 
 def _check_args(parser: argparse.ArgumentParser, ns: argparse.Namespace) -> None:

@@ -1,9 +1,10 @@
 """The documentation stands on its own: a short README, docs/ behind it, and nothing outside the repository.
 
 The README is the front door (what the server is, the two commands, adding it to a client, a session, links);
-the reference lives in docs/ and each tool's page in its own folder (tools/<tool>/README.md). Every relative link in them must lead to a file (and heading) that exists, and no
-tracked file may name a path outside the repository: the contract is docs/harness-contract.md and
-docs/results.md, not a design note somewhere else on one machine.
+the reference lives in docs/ and each tool's page in its own folder (tools/<tool>/README.md). Every relative
+link in them must lead to a file (and heading) that exists, and no tracked file may name a path outside the
+repository: the contract is docs/harness-contract.md and docs/results.md, not a design note somewhere else on
+one machine.
 """
 
 import re

@@ -98,7 +98,8 @@ async def test_a_project_with_its_own_tools_and_server_packages(tmp_path):
         "    return x, (x.sum(dim=1) > 0).long()\n"
     )
     (tmp_path / "tools" / "layers.py").write_text(
-        "from torch import nn\ndef build_model():\n    return nn.Sequential(nn.Linear(8, 16), nn.ReLU(), nn.Linear(16, 2))\n"
+        "from torch import nn\ndef build_model():\n"
+        "    return nn.Sequential(nn.Linear(8, 16), nn.ReLU(), nn.Linear(16, 2))\n"
     )
     (tmp_path / "server").mkdir()
     (tmp_path / "server" / "__init__.py").write_text("raise RuntimeError('the project server package was imported')\n")

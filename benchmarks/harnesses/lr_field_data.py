@@ -1,8 +1,9 @@
 """Data of the second set of LR-finder problems (our own, unlike the held-out set's): a fresh
 batch per step, the same for every run.
 
-Blobs: 3 overlapping Gaussian clusters in 10-D (the class). Friedman #1: y = 10 sin(pi x1 x2) + 20 (x3 - 1/2)^2 + 10 x4 + 5 x5 + noise
-over 10 uniform inputs (x6..x10 are distractors), standardised to unit scale."""
+Blobs: 3 overlapping Gaussian clusters in 10-D (the class). Friedman #1:
+y = 10 sin(pi x1 x2) + 20 (x3 - 1/2)^2 + 10 x4 + 5 x5 + noise over 10 uniform inputs (x6..x10 are distractors),
+standardised to unit scale."""
 
 import math
 

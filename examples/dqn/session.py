@@ -48,7 +48,8 @@ async def session(agent: Agent, steps: int) -> bool:
     say(
         "",
         f"\n== Result ==\n  greedy return {learned:.1f} over {metrics['return']['n']} seeds against {random:.1f} "
-        f"for a random policy (claim: >= 5x): {'yes' if better else 'NO'}; planted bugs caught: {'yes' if bugs_caught else 'NO'}",
+        f"for a random policy (claim: >= 5x): {'yes' if better else 'NO'}; "
+        f"planted bugs caught: {'yes' if bugs_caught else 'NO'}",
     )
     return better and bugs_caught
 

@@ -2,8 +2,9 @@
 synthetic token sequences.
 
 The data: arithmetic progressions modulo the vocabulary (a start and a step of 1..3), of random
-length 6..16, padded to 16; one (start, step) pair in five is held out for the test split. A hidden token is fixed by its neighbours on either side, so a
-bidirectional encoder recovers it and a model that guesses from token frequencies does not.
+length 6..16, padded to 16; one (start, step) pair in five is held out for the test split. A hidden token
+is fixed by its neighbours on either side, so a bidirectional encoder recovers it and a model that guesses
+from token frequencies does not.
 
 What the paper prescribes, and is kept here: a post-LN Transformer encoder whose attention is
 bidirectional and ignores padding (a key-padding mask), learned position embeddings added to

@@ -106,7 +106,8 @@ async def session(agent: Agent, steps: int) -> bool:
     say(
         "",
         f"\n== Result ==\n  average return {final['mean']:.1f} ± {final['std']:.1f} over {final['n']} seeds "
-        f"(solved at >= {SOLVED:g}): {'yes' if solved else 'NO'}; planted bugs caught: {'yes' if bugs_caught else 'NO'}",
+        f"(solved at >= {SOLVED:g}): {'yes' if solved else 'NO'}; "
+        f"planted bugs caught: {'yes' if bugs_caught else 'NO'}",
     )
     say("", f"  plot: {ROOT / status['details']['plot']}" if status["details"].get("plot") else "")
     return solved and bugs_caught

@@ -90,7 +90,8 @@ async def session(agent: Agent, steps: int) -> bool:
     accuracy = status["details"]["metrics"]["token_accuracy"]
     say("", "\n== Result ==")
     print(
-        f"  token accuracy {accuracy['mean']:.4f} ± {accuracy['std']:.4f} over {accuracy['n']} seeds (target >= {TARGET})"
+        f"  token accuracy {accuracy['mean']:.4f} ± {accuracy['std']:.4f} over {accuracy['n']} seeds "
+        f"(target >= {TARGET})"
     )
     for harness, ok in caught.items():
         print(f"  {harness:<24} caught by {PLANTED[harness][0]}: {'yes' if ok else 'NO'}")

@@ -1,4 +1,5 @@
-"""Bug: log-compressed features computed as log(relu(h)); ReLU outputs exact zeros, so log gives -inf and the loss is NaN."""
+"""Bug: log-compressed features computed as log(relu(h)); ReLU outputs exact zeros, so log gives -inf and
+the loss is NaN."""
 
 import torch
 from clean_mlp import get_batch, num_classes  # noqa: F401 - same data as the clean twin

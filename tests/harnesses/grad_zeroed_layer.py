@@ -1,4 +1,5 @@
-"""Bug: a leftover debugging mask multiplies the second layer's output by 0, so every gradient before it is exactly 0."""
+"""Bug: a leftover debugging mask multiplies the second layer's output by 0, so every gradient before it is
+exactly 0."""
 
 from clean_mlp import get_batch, num_classes  # noqa: F401 - same data as the clean twin
 from torch import nn

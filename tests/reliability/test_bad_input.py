@@ -198,7 +198,10 @@ def test_numbers_json_cannot_hold_are_refused_by_the_schema(root):
         }
         for request_id, (name, arguments) in enumerate(lines.items(), start=100):
             tool = "check_known_values" if name == "atol" else "start_training"
-            raw = f'{{"jsonrpc": "2.0", "id": {request_id}, "method": "tools/call", "params": {{"name": "{tool}", "arguments": {arguments}}}}}\n'
+            raw = (
+                f'{{"jsonrpc": "2.0", "id": {request_id}, "method": "tools/call", '
+                f'"params": {{"name": "{tool}", "arguments": {arguments}}}}}\n'
+            )
             server.process.stdin.write(raw.encode())
             server.process.stdin.flush()
             result = server.read_response(request_id)["result"]

@@ -180,7 +180,8 @@ def suggestion(ranked: list[str], where: str) -> str:
     return (
         f"Likely causes in `{where}`, most likely first by the evidence: "
         + "; ".join(lines)
-        + f"; else {OTHER_CAUSES}. After fixing, call check_dependencies with mode='causal' again, then run_overfit_test."
+        + f"; else {OTHER_CAUSES}. After fixing, call check_dependencies with mode='causal' again, "
+        "then run_overfit_test."
     )
 
 

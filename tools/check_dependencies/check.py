@@ -380,11 +380,14 @@ def _leak_message(axis: Axis, verdict: dict[str, Any], module: tuple[str, str] |
         pair = f"the output of example {worst['output_index']} depends on the input of example {worst['input_index']}"
         count = "example pairs leak, in output example(s)"
     else:
-        pair = f"the output at position {worst['output_index']} depends on the input at later position {worst['input_index']}"
+        pair = (
+            f"the output at position {worst['output_index']} depends on the input at later position "
+            f"{worst['input_index']}"
+        )
         count = "(position, later position) pairs leak, at output position(s)"
     message = (
-        f"{pair} (relative dependence {worst['relative']:.3g}); {verdict['leaking_pairs']} of {verdict['checked_pairs']} "
-        f"{count} {verdict['affected'][:20]}"
+        f"{pair} (relative dependence {worst['relative']:.3g}); {verdict['leaking_pairs']} of "
+        f"{verdict['checked_pairs']} {count} {verdict['affected'][:20]}"
     )
     clean = [i for i in verdict["checked"] if i not in verdict["affected"]]
     if axis.mode == "batch" and clean:
@@ -421,7 +424,8 @@ def _unshifted_finding(inputs: torch.Tensor) -> dict[str, Any]:
         "to output the token it is reading, not the next one, so the loss falls to ~0 with no leak in the model",
         where="get_batch",
         evidence={"targets_equal_inputs": True},
-        suggestion=f"{causes.CAUSES['targets_unshifted']}. After fixing, call check_dependencies with mode='causal' again.",
+        suggestion=f"{causes.CAUSES['targets_unshifted']}. After fixing, call check_dependencies with "
+        "mode='causal' again.",
     )
 
 
@@ -557,19 +561,9 @@ def _check_axis(
         plan = Plan("rows", plan.indices)
         verdict = judge(dependence_matrix(ctx, model, batch, trace, axis, plan), axis, threshold)
     if axis.mode == "causal" and verdict["leaking_pairs"]:
+        # striped masks share a pass across examples: a leak that vanishes with each mask alone crosses examples
         if not confirmed_alone(ctx, model, batch, trace, axis, threshold, plan, verdict):
-            details = AxisResult(
-                **_coverage(axis, plan),
-                checked=verdict["checked"][:64],
-                checked_pairs=verdict["checked_pairs"],
-                leaking_pairs=0,
-            )
-            return (
-                _crossed_examples(axis, verdict),
-                details,
-                "causal: no future leak; outputs depend on other examples",
-                None,
-            )
+            return _crossed_result(axis, plan, verdict)
     module, found, full, extra = None, None, None, {}
     if verdict["max_relative"] is None:  # every forbidden pair came out NaN: nothing to judge, never "clean"
         found = _unmeasured_finding(axis)
@@ -580,11 +574,7 @@ def _check_axis(
         if trace.leaf is not None:
             module = first_leaking_module(trace, axis, worst["output_index"], worst["input_index"], threshold, ctx.seed)
         found = _leak_finding(axis, verdict, module, trace, extra)
-        full = {  # measured rows only
-            str(index): [None if v != v else significant(v, 3) for v in row]
-            for index, row in enumerate(verdict["relative"].tolist())
-            if any(v == v for v in row)
-        }
+        full = _measured_rows(verdict)
     details = AxisResult(
         checked=verdict["checked"][:64],
         checked_pairs=verdict["checked_pairs"],
@@ -597,6 +587,31 @@ def _check_axis(
         **extra,
     )
     return found, details, _mode_summary(axis, verdict, details), full
+
+
+def _crossed_result(axis: Axis, plan: Plan, verdict: dict[str, Any]):
+    """_check_axis's answer when the causal leak came only from other examples: no future leak is reported."""
+    details = AxisResult(
+        **_coverage(axis, plan),
+        checked=verdict["checked"][:64],
+        checked_pairs=verdict["checked_pairs"],
+        leaking_pairs=0,
+    )
+    return (
+        _crossed_examples(axis, verdict),
+        details,
+        "causal: no future leak; outputs depend on other examples",
+        None,
+    )
+
+
+def _measured_rows(verdict: dict[str, Any]) -> dict[str, list[float | None]]:
+    """The relative dependence matrix by output row, 3 significant digits; rows never measured (all NaN) left out."""
+    return {
+        str(index): [None if v != v else significant(v, 3) for v in row]  # v != v: NaN, an unmeasured pair
+        for index, row in enumerate(verdict["relative"].tolist())
+        if any(v == v for v in row)
+    }
 
 
 def _unmeasured_finding(axis: Axis) -> dict[str, Any]:
@@ -673,7 +688,8 @@ def _implied_axes(ctx: JobContext, inputs: torch.Tensor, trace: ForwardTrace, ro
 def mechanism_probes(
     ctx: JobContext, model: nn.Module, batch: Batch, trace: ForwardTrace, roles: Roles, threshold: float
 ):
-    """(findings, results) of the probes on the model's inputs (dependencies_mechanisms) and on the loss (dependencies_loss)."""
+    """(findings, results) of the probes on the model's inputs (dependencies_mechanisms) and on the loss
+    (dependencies_loss)."""
     found, results = mechanisms.probe(ctx, model, batch, trace, roles, threshold)
     on_loss, measured = loss_probes.probe(ctx, model, batch.value, batch.key, threshold, trace.cost)
     return found + on_loss, results + measured

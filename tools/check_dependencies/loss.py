@@ -134,7 +134,8 @@ def _calls_on(ctx, model: nn.Module, batch: Any, watched: dict[str, torch.Tensor
 
 
 def _gradients(loss: torch.Tensor, outputs: dict[str, list[torch.Tensor]], cost) -> dict[str, tuple[float, float]]:
-    """{name: (norm of d loss / d those outputs, sum of its entries)}: one backward from the loss to the outputs only."""
+    """{name: (norm of d loss / d those outputs, sum of its entries)}: one backward from the loss to the outputs
+    only."""
     flat = [(name, output) for name, items in outputs.items() for output in items]
     found = {name: (0.0, 0.0) for name in outputs}
     if not flat or not loss.requires_grad:
@@ -148,7 +149,8 @@ def _gradients(loss: torch.Tensor, outputs: dict[str, list[torch.Tensor]], cost)
 
 
 def bootstrap_target(key: Any, norm: float, threshold: float):
-    """(findings, results): the loss must have no gradient through the model's outputs on batch[key], the next states."""
+    """(findings, results): the loss must have no gradient through the model's outputs on batch[key], the next
+    states."""
     result = MechanismResult(probe="bootstrap_target", subject=f"model(batch[{key!r}])", measured=True, relative=norm)
     if norm <= threshold:  # never called on it with gradients: a target net, or under no_grad
         return [], [result]

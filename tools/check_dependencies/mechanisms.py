@@ -108,9 +108,9 @@ def _unused(label: str, value: torch.Tensor, declared: bool) -> dict[str, Any]:
     return finding(
         "unused_input",
         ERROR if declared else WARNING,
-        f"the output does not change when {label} (shape {tuple(value.shape)}, {str(value.dtype).replace('torch.', '')}) "
-        "changes: that input never reaches the model's output (a diffusion timestep or a class label that is "
-        "passed but never embedded or added)",
+        f"the output does not change when {label} (shape {tuple(value.shape)}, "
+        f"{str(value.dtype).replace('torch.', '')}) changes: that input never reaches the model's output (a diffusion "
+        "timestep or a class label that is passed but never embedded or added)",
         where="build_model",
         evidence={"input": label, "relative_change": 0.0},
         suggestion="Follow the input through the model's forward: embed it (a sinusoidal or learned timestep "

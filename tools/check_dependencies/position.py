@@ -184,7 +184,10 @@ def _no_position_finding(
         kind = "the shuffled positions' outputs moved with their tokens: the model is permutation-equivariant (full "
         kind += "attention with no positional encoding)"
     else:
-        kind = "each position sees its prefix as a bag of tokens (a causal mask tells how long the prefix is, not its order)"
+        kind = (
+            "each position sees its prefix as a bag of tokens (a causal mask tells how long the prefix is, "
+            "not its order)"
+        )
     message = (
         f"shuffling the input's first positions left {where} unchanged (largest relative change "
         f"{details.largest_change:.2g} over {len(done)} shuffle(s), tolerance {details.tolerance:.2g}): no "

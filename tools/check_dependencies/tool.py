@@ -30,7 +30,8 @@ Input = Annotated[
     Field(
         description="Which element of the batch is the input to differentiate or perturb: an index of a tuple/list "
         "batch or a key of a dict batch (e.g. 'tgt' for an encoder-decoder's decoder tokens). Default: batch[0], or "
-        "the 'inputs'/'input'/'x' key. The model is called through the harness's forward(model, batch) when it has one.",
+        "the 'inputs'/'input'/'x' key. The model is called through the harness's forward(model, batch) "
+        "when it has one.",
     ),
 ]
 SeqDim = Annotated[

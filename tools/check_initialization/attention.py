@@ -9,7 +9,8 @@ weights was half of check_initialization's time at T = 512; one example gave the
 largest weight to 3 digits on the nanoGPT benchmark), over the rows with at least two keys
 they may attend to (a causal mask's first row has one key and is one-hot by construction, its
 second row's two keys leave a weight of at least 1/2 whatever the scale: rows a mask leaves one or
-two keys say nothing about the scale and are left out), the mean of each row's largest weight and of its entropy over ln(keys). At init a healthy row is near uniform; without the 1/sqrt(d_k)
+two keys say nothing about the scale and are left out), the mean of each row's largest weight and
+of its entropy over ln(keys). At init a healthy row is near uniform; without the 1/sqrt(d_k)
 scale, or with projections drawn from N(0, 1), the logits span tens of units and every row
 puts all its weight on one key, so almost no gradient flows through the softmax.
 """
@@ -93,9 +94,9 @@ def attention_findings(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
             "saturated_attention",
             ERROR if one_hot else WARNING,
             f"{len(peaked)} of {len(rows)} attention call(s) start {'nearly one-hot' if one_hot else 'peaked'}; worst "
-            f"{worst['where']} ({worst['kind']}): mean largest weight {worst['mean_max_prob']:.3g} over {worst['rows']} "
-            f"rows of up to {worst['keys']} keys, entropy {worst['mean_entropy_ratio']:.2g} of ln(keys), "
-            f"{worst['one_hot_fraction']:.0%} of rows above {ONE_HOT}" + _few_keys(worst),
+            f"{worst['where']} ({worst['kind']}): mean largest weight {worst['mean_max_prob']:.3g} over "
+            f"{worst['rows']} rows of up to {worst['keys']} keys, entropy {worst['mean_entropy_ratio']:.2g} of "
+            f"ln(keys), {worst['one_hot_fraction']:.0%} of rows above {ONE_HOT}" + _few_keys(worst),
             where=worst["where"],
             evidence={
                 "calls": {
@@ -106,7 +107,8 @@ def attention_findings(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
                 "one_hot": ONE_HOT,
             },
             suggestion="The attention logits start far too large, so the softmax passes almost no gradient: divide "
-            "q @ k^T by sqrt(d_k) (the head size), and initialise the q/k/v projections to the fan-in (nn.Linear's default, "
-            "or N(0, 0.02) as in GPT-2) rather than N(0, 1). Call check_initialization again, then gradient_check.",
+            "q @ k^T by sqrt(d_k) (the head size), and initialise the q/k/v projections to the fan-in (nn.Linear's "
+            "default, or N(0, 0.02) as in GPT-2) rather than N(0, 1). Call check_initialization again, then "
+            "gradient_check.",
         )
     ]

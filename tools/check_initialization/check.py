@@ -424,39 +424,43 @@ def _loss_findings(
         "tolerance": tolerance,
     }
     if ratio > 1 + tolerance or ratio < 1 / (1 + tolerance):
-        if (
-            ratio > 1 and oversized
-        ):  # oversized weights explain a loss far above: not a reduction that matches by chance
+        # oversized weights explain a loss far above: not a reduction that matches by chance
+        if ratio > 1 and oversized:
             return [_oversized_loss_finding(loss, expected, source, evidence, oversized[0])]
-        dimension = _matching_dimension(ratio, dims) if ratio > 0 else None
-        return [
-            finding(
-                "init_loss_mismatch",
-                WARNING,
-                f"loss at init is {loss:.4g}, {ratio:.3g}x the expected {expected:.4g} ({source})"
-                + (
-                    f"; ~{'1/' if ratio < 1 else ''}{dimension}, with {dimension} a size of the output or targets"
-                    if dimension
-                    else ""
-                ),
-                where="loss_fn",
-                evidence={**evidence, "dimension": dimension},
-                suggestion=_mismatch_suggestion(ratio, dimension),
-            )
-        ]
+        return [_mismatch_finding(loss, expected, source, dims, evidence)]
     if ratio > 1 + CONFIDENT_LOGITS and source != "expected_init_loss":
         return [
             finding(
                 "init_loss_mismatch",
                 INFO,
-                f"loss at init is {loss:.4g}, {ratio:.3g}x ln C = {expected:.4g}: within tolerance, but the logits start "
-                "confident, so the first steps only shrink them",
+                f"loss at init is {loss:.4g}, {ratio:.3g}x ln C = {expected:.4g}: within tolerance, but the logits "
+                "start confident, so the first steps only shrink them",
                 where="loss_fn",
                 evidence=evidence,
                 suggestion="Optional: initialise the last layer smaller (or zero) so the loss starts at ln C.",
             )
         ]
     return []
+
+
+def _mismatch_finding(loss: float, expected: float, source: str, dims: set[int], evidence: dict) -> dict:
+    """init_loss_mismatch (WARNING), naming the output or target size the ratio matches, if one does."""
+    ratio = evidence["ratio"]
+    # a ratio of ~D or ~1/D points at a reduction over the wrong dimension (a mean where the paper sums, or the reverse)
+    dimension = _matching_dimension(ratio, dims) if ratio > 0 else None
+    return finding(
+        "init_loss_mismatch",
+        WARNING,
+        f"loss at init is {loss:.4g}, {ratio:.3g}x the expected {expected:.4g} ({source})"
+        + (
+            f"; ~{'1/' if ratio < 1 else ''}{dimension}, with {dimension} a size of the output or targets"
+            if dimension
+            else ""
+        ),
+        where="loss_fn",
+        evidence={**evidence, "dimension": dimension},
+        suggestion=_mismatch_suggestion(ratio, dimension),
+    )
 
 
 def _oversized_loss_finding(loss: float, expected: float, source: str, evidence: dict, oversized: dict) -> dict:
@@ -491,8 +495,8 @@ def _activation_findings(rows: list[dict]) -> list[dict]:
                     "layers": {r["where"]: round(r["dead_fraction"], 4) for r in dead[:8]},
                     "pre_std": worst["pre_std"],
                 },
-                suggestion="Look at the bias init (a large negative bias), the weight scale and the inputs feeding that layer; "
-                "after a fix, call gradient_check to see gradients reach the layers below.",
+                suggestion="Look at the bias init (a large negative bias), the weight scale and the inputs feeding "
+                "that layer; after a fix, call gradient_check to see gradients reach the layers below.",
             )
         )
     saturated = [r for r in rows if r.get("saturated_fraction", 0) > SATURATED_FRACTION]
@@ -502,15 +506,16 @@ def _activation_findings(rows: list[dict]) -> list[dict]:
             finding(
                 "saturated_activations",
                 WARNING,
-                f"{len(saturated)} of {len(rows)} activation layers have > {SATURATED_FRACTION:.0%} of their pre-activations "
-                f"in the flat part; worst {worst['where']} ({worst['fn']}): {worst['saturated_fraction']:.0%}, "
-                f"pre-activation std {worst['pre_std']:.3g}",
+                f"{len(saturated)} of {len(rows)} activation layers have > {SATURATED_FRACTION:.0%} of their "
+                f"pre-activations in the flat part; worst {worst['where']} ({worst['fn']}): "
+                f"{worst['saturated_fraction']:.0%}, pre-activation std {worst['pre_std']:.3g}",
                 where=worst["where"],
                 evidence={
                     "layers": {r["where"]: round(r["saturated_fraction"], 4) for r in saturated[:8]},
                     "edge": dict(SATURATION_EDGE),
                 },
-                suggestion="Scale the weights feeding it to the fan-in (xavier_uniform_ for tanh/sigmoid) and check the inputs' scale.",
+                suggestion="Scale the weights feeding it to the fan-in (xavier_uniform_ for tanh/sigmoid) and check "
+                "the inputs' scale.",
             )
         )
     return findings
@@ -562,9 +567,9 @@ def _trend_findings(trend: dict[str, Any] | None, layer_rows: list[dict]) -> lis
             finding(
                 "vanishing_activations",
                 WARNING,
-                f"the signal shrinks to {trend['ratio']:.3g}x of the {trend['reference']} by {trend['last_layer']} over "
-                f"{trend['layers']} Linear/Conv layers ({trend['gain_per_layer']:.3g}x per layer): the output barely "
-                "depends on the input",
+                f"the signal shrinks to {trend['ratio']:.3g}x of the {trend['reference']} by {trend['last_layer']} "
+                f"over {trend['layers']} Linear/Conv layers ({trend['gain_per_layer']:.3g}x per layer): the output "
+                "barely depends on the input",
                 where=trend["last_layer"],
                 evidence=evidence,
                 suggestion="The weights are too small for their fan-in: use kaiming_normal_ for ReLU or xavier for "

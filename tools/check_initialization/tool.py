@@ -39,7 +39,8 @@ Tolerance = Annotated[
         gt=0,
         le=100,
         description="Relative: a mismatch when loss/expected > 1 + tolerance or < 1/(1 + tolerance). "
-        "Default inits land within 1 % of ln C, Xavier within 15 %, Kaiming on the classifier up to ~100 % for 2 classes.",
+        "Default inits land within 1 % of ln C, Xavier within 15 %, Kaiming on the classifier up to ~100 % "
+        "for 2 classes.",
     ),
 ]
 

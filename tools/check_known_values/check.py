@@ -248,7 +248,10 @@ def _scale(got: torch.Tensor, want: torch.Tensor, scale: float) -> str | None:
         return None
     ratio = got[nonzero] / want[nonzero]
     if float(ratio.std()) <= PATTERN_TOL * float(ratio.abs().mean()) and abs(float(ratio.mean()) - 1) > PATTERN_TOL:
-        return f"every element is {float(ratio.mean()):.6g}x the expected value: a scale factor (mean vs sum, a missing 0.5, 1/N or 1/sqrt(d))"
+        return (
+            f"every element is {float(ratio.mean()):.6g}x the expected value: "
+            "a scale factor (mean vs sum, a missing 0.5, 1/N or 1/sqrt(d))"
+        )
     return None
 
 
@@ -258,8 +261,10 @@ def _offset(got: torch.Tensor, want: torch.Tensor, scale: float) -> str | None:
     offset = got - want
     if float(offset.std()) <= PATTERN_TOL * scale and abs(float(offset.mean())) > PATTERN_TOL * scale:
         return (
-            f"every element is off by the same {float(offset.mean()):.6g} (the difference is constant, the ratio is not): a "
-            "constant term missing or extra (0.5*log(2*pi), a +1), or a wrong coefficient on a term that has the same value "
+            f"every element is off by the same {float(offset.mean()):.6g} "
+            "(the difference is constant, the ratio is not): a "
+            "constant term missing or extra (0.5*log(2*pi), a +1), or a wrong coefficient on a term "
+            "that has the same value "
             "in every element checked; add a case where that term varies to tell which"
         )
     return None
@@ -277,7 +282,8 @@ def _affine(got: torch.Tensor, want: torch.Tensor, scale: float) -> str | None:
     if residual > PATTERN_TOL * scale or abs(a - 1) <= PATTERN_TOL or abs(b) <= PATTERN_TOL * scale:
         return None
     return (
-        f"every element is {a:.6g}x the expected value {'+' if b > 0 else '-'} {abs(b):.6g}: a wrong coefficient on the "
+        f"every element is {a:.6g}x the expected value {'+' if b > 0 else '-'} {abs(b):.6g}: "
+        "a wrong coefficient on the "
         "part that varies between elements and a constant term off as well"
     )
 
@@ -434,5 +440,8 @@ def run(ctx: JobContext[KnownValuesRequest]) -> dict[str, Any]:
         summary += f"; first problem: {findings[0]['message']}"
     else:
         largest = max(r.max_abs_error for r in results)
-        summary += f": {name} gives the hand-worked values (largest abs error {largest:.2g}; rtol {ctx.req.rtol:g}, atol {ctx.req.atol:g})."
+        summary += (
+            f": {name} gives the hand-worked values (largest abs error {largest:.2g}; "
+            f"rtol {ctx.req.rtol:g}, atol {ctx.req.atol:g})."
+        )
     return {"summary": summary, "findings": findings, "details": asdict(details)}

@@ -100,7 +100,9 @@ Cases = Annotated[
     Field(
         min_length=1,
         max_length=MAX_CASES,
-        description='Hand-worked cases, e.g. [{"args": [[1, 0, 0, 0, 1], 0.9], "expected": [1.6561, 0.729, 0.81, 0.9, 1.0]}].',
+        description=(
+            'Hand-worked cases, e.g. [{"args": [[1, 0, 0, 0, 1], 0.9], "expected": [1.6561, 0.729, 0.81, 0.9, 1.0]}].'
+        ),
     ),
 ]
 Rtol = Annotated[

@@ -345,7 +345,8 @@ def _non_finite(row: MetricComparison, seeds: int) -> dict:
     return finding(
         "non_finite_metric",
         ERROR,
-        f"{row.name}: the run measured NaN/Inf on {seeds} seed(s), so there is no value to compare with {row.reported:g}",
+        f"{row.name}: the run measured NaN/Inf on {seeds} seed(s), "
+        f"so there is no value to compare with {row.reported:g}",
         where=row.name,
         evidence={"seeds": seeds},
         suggestion="training_status(run_id) names the step it went NaN: a diverged model (lower lr, lr_sweep), "
@@ -365,7 +366,8 @@ def _row_finding(row: MetricComparison, evidence: dict, source: str) -> dict | N
         return finding(
             "metric_mismatch",
             ERROR,
-            f"{row.name}: measured {_measured_text(row)} vs {source} {row.reported:g}, {_gap_text(row)}, outside {_allowed(row)}"
+            f"{row.name}: measured {_measured_text(row)} vs {source} {row.reported:g}, {_gap_text(row)}, "
+            f"outside {_allowed(row)}"
             + (
                 "; every seed is worse"
                 if row.n > 1 and row.noise_bound is not None and abs(row.gap) <= row.noise_bound
@@ -540,11 +542,13 @@ TOOL = Tool(
     function=compare_metrics,
     description=(
         "How close are my numbers to the paper's? Pure arithmetic, runs no code. Give reported {name: value} and "
-        "measured {name: value or [values over seeds]} or the run_id of a finished training run; a metric passes within the absolute `tolerance` or the "
+        "measured {name: value or [values over seeds]} or the run_id of a finished training run; "
+        "a metric passes within the absolute `tolerance` or the "
         "relative `rel_tolerance` (default: 5% relative when neither is given for it). With several seeds it also "
         "says whether the gap is within seed noise (95% t-interval). Which way is better comes from higher_is_better, "
         "else the run's objective, else the metric's name (loss, error, perplexity, neg_elbo, fid: lower; accuracy, "
-        "return, elbo, bleu, f1: higher); an ambiguous name is said so. Beating the paper is reported, not failed. Findings: metric_mismatch (error; warning when within seed "
+        "return, elbo, bleu, f1: higher); an ambiguous name is said so. Beating the paper is reported, not failed. "
+        "Findings: metric_mismatch (error; warning when within seed "
         "noise), metric_missing, metric_exceeds_reported and metric_not_reported (info). Call it last, after "
         "training; on a mismatch, recheck the evaluation protocol, then call lr_sweep or run_ablation."
     ),

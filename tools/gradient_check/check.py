@@ -196,7 +196,8 @@ def _per_param_findings(rows: list[dict[str, Any]], loss_connected: bool) -> lis
                 "torch.no_grad() or from detached tensors",
                 where="loss_fn",
                 evidence={"count": len(missing), "params": [r["name"] for r in missing[:20]]},
-                suggestion="The loss is detached or computed under no_grad: compute it from the model's output tensors, "
+                suggestion="The loss is detached or computed under no_grad: "
+                "compute it from the model's output tensors, "
                 "without .detach(), .item() or torch.no_grad().",
             )
         )
@@ -205,7 +206,8 @@ def _per_param_findings(rows: list[dict[str, Any]], loss_connected: bool) -> lis
             finding(
                 "params_without_grad",
                 ERROR,
-                f"{len(missing)} of {len(rows)} trainable parameter tensors got no gradient (.grad is None): {_names(missing)}",
+                f"{len(missing)} of {len(rows)} trainable parameter tensors got no gradient (.grad is None): "
+                f"{_names(missing)}",
                 where=missing[0]["name"],
                 evidence={"count": len(missing), "params": [r["name"] for r in missing[:20]]},
                 suggestion="These parameters are disconnected from the loss: their output is detached or computed "
@@ -284,7 +286,8 @@ def _trend_findings(modules: list[dict[str, Any]]) -> tuple[Trend | None, list[d
                 "vanishing_grad",
                 WARNING,
                 f"gradients vanish towards the input: module '{trend.first_module}' gets {trend.first_grad_norm:.3g}, "
-                f"'{trend.last_module}' gets {trend.last_grad_norm:.3g} (ratio {ratio:.2g}, flagged below {VANISHING_RATIO:g})",
+                f"'{trend.last_module}' gets {trend.last_grad_norm:.3g} "
+                f"(ratio {ratio:.2g}, flagged below {VANISHING_RATIO:g})",
                 where=trend.first_module,
                 evidence=evidence,
                 suggestion="Use ReLU/GELU instead of saturating activations, He/Xavier init, residual connections "
@@ -438,7 +441,8 @@ def _model_check(ctx: JobContext) -> dict[str, Any]:
         findings.append(
             _non_finite_finding(
                 "non_finite_grad",
-                f"{len(bad)} parameter tensors have NaN/Inf gradients although the loss ({loss_value:.4g}) is finite: {_names(bad)}",
+                f"{len(bad)} parameter tensors have NaN/Inf gradients although the loss ({loss_value:.4g}) is finite: "
+                f"{_names(bad)}",
                 culprit,
                 {"count": len(bad), "params": [r["name"] for r in bad[:20]]},
             )

@@ -40,7 +40,8 @@ class Trend:
     last_module: str
     last_grad_norm: float
     first_last_ratio: float
-    """Input-side over output-side gradient norm along one chain of layers; ~1 is healthy. Tied (shared) tensors and embeddings are left out; towers and heads of several layers are chains of their own."""
+    """Input-side over output-side gradient norm along one chain of layers; ~1 is healthy. Tied (shared) tensors
+    and embeddings are left out; towers and heads of several layers are chains of their own."""
     max_grad_norm: float
     max_module: str
 
@@ -71,7 +72,8 @@ class InputError:
     mismatched: int
     """Jacobian entries outside atol + rtol * |numerical|."""
     detached: bool = False
-    """Every mismatched entry has an analytic gradient of exactly 0: the input is detached or computed under no_grad inside the function."""
+    """Every mismatched entry has an analytic gradient of exactly 0: the input is detached or computed under no_grad
+    inside the function."""
 
 
 @typed_details

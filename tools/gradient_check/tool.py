@@ -105,7 +105,8 @@ TOOL = harness_tool(
         "Findings: params_without_grad, zero_grad, non_finite_grad, non_finite_loss (naming the first op), "
         "exploding_grad, vanishing_grad (along each stack of layers: a policy tower and a value tower are judged "
         "apart, tied embeddings left out); for a loss dict, parameters trained only by a kl... term and by no "
-        "data term are params_without_grad (a VAE sample drawn under no_grad). With numerical={function, input_shapes} it instead checks that harness "
+        "data term are params_without_grad (a VAE sample drawn under no_grad). "
+        "With numerical={function, input_shapes} it instead checks that harness "
         "function, autograd.Function or nn.Module class against finite differences in float64 (gradcheck_failed). "
         "Call it when run_overfit_test fails; when it passes, call lr_sweep."
     ),

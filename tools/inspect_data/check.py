@@ -201,7 +201,9 @@ def _label_findings(split: str, path: str, labels: LabelStats) -> list[dict[str,
                 message,
                 where=where,
                 evidence=evidence,
-                suggestion="Map labels to 0..num_classes-1 (cross-entropy indexes logits with them) or fix num_classes.",
+                suggestion=(
+                    "Map labels to 0..num_classes-1 (cross-entropy indexes logits with them) or fix num_classes."
+                ),
             )
         ]
     if classes is None:

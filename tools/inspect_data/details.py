@@ -64,7 +64,8 @@ class TensorSummary:
     labels: LabelStats | None = None
     """Integer targets: range and histogram."""
     pixel_levels: int | None = None
-    """16 or 255 when the tensor holds whole numbers in [0, 16] / [0, 255] stored as an image (uint8 or float, or an integer tensor of 3+ dims): raw pixel levels. Integer (B, T) tensors are token ids."""
+    """16 or 255 when the tensor holds whole numbers in [0, 16] / [0, 255] stored as an image (uint8 or float,
+    or an integer tensor of 3+ dims): raw pixel levels. Integer (B, T) tensors are token ids."""
 
 
 @typed_details

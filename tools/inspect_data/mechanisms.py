@@ -67,7 +67,8 @@ def shared_noise_findings(shared: dict[str, dict[str, torch.Tensor]]) -> list[di
                 where=path,
                 evidence={"splits": [split for split, _ in seen], "row_shape": list(seen[0][1].shape)},
                 suggestion="Draw it with the batch size as its first dimension (torch.randn(B, ...)), not "
-                "torch.randn(1, ...).expand(B, ...); if one value per batch is meant, keep it out of the per-example tensors.",
+                "torch.randn(1, ...).expand(B, ...); if one value per batch is meant, "
+                "keep it out of the per-example tensors.",
             )
         )
     return findings

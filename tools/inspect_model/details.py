@@ -17,7 +17,8 @@ class ModuleRow:
     out: str | None = None
     """Output shape(s) of the first call; null: never called."""
     params: int
-    """Parameters of this module and its children; a tied tensor counts under every module that uses it, once in counts.total."""
+    """Parameters of this module and its children; a tied tensor counts under every module that uses it, once in
+    counts.total."""
     trainable: int | None = None
     """Present only when it differs from params."""
     calls: int | None = None
@@ -27,7 +28,9 @@ class ModuleRow:
 @typed_details
 class InspectDetails:
     counts: dict[str, int]
-    """total (shared tensors once), trainable, frozen, buffers, modules, counted_twice_by_naive_sum (what torchinfo would add for tied weights), in_unregistered_modules, in_frozen_copies (target networks, EMA copies: compared with the paper's count without them)."""
+    """total (shared tensors once), trainable, frozen, buffers, modules, counted_twice_by_naive_sum (what torchinfo
+    would add for tied weights), in_unregistered_modules, in_frozen_copies (target networks, EMA copies: compared
+    with the paper's count without them)."""
     expected_param_count: int | None = None
     shape_trace: list[str] = field(default_factory=list)
     """input -> each top-level block's output, in run order."""
@@ -45,4 +48,5 @@ class InspectDetails:
     dtypes: dict[str, int] = field(default_factory=dict)
     """Parameter count per 'dtype on device'."""
     copies: list[dict[str, Any]] = field(default_factory=list)
-    """Frozen copies (target network, EMA, teacher): copy module, the source it mirrors, its parameters, whether the harness declared it (frozen_copies) or it was inferred."""
+    """Frozen copies (target network, EMA, teacher): copy module, the source it mirrors, its parameters, whether the
+    harness declared it (frozen_copies) or it was inferred."""

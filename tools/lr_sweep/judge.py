@@ -265,7 +265,10 @@ def judge_inconclusive(e: RangeEvidence, why: str, family: str) -> Verdict:
     ceiling = e.top_lr if blind else e.rose_lr
     where = "the highest rate it ran without blowing up" if blind else "where its loss rose clearly above the start"
     suggested = ceiling / TOP_FRACTION
-    rule = f"inconclusive range test: 1/{TOP_FRACTION:g} of {where} ({ceiling:.3g}), since nothing below it visibly trained"
+    rule = (
+        f"inconclusive range test: 1/{TOP_FRACTION:g} of {where} ({ceiling:.3g}), "
+        "since nothing below it visibly trained"
+    )
     return Verdict(
         suggested_lr=suggested,
         rule=rule,

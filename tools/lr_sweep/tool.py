@@ -82,7 +82,8 @@ Mode = Annotated[
     Literal["range", "grid", "auto"],
     Field(
         description="auto (default): the range test, and a grid only when the range test cannot judge, so a "
-        "model that trains slowly gets an answer, not a warning; range: one run whose rate grows exponentially, one step per rate (fast, like lr_find); "
+        "model that trains slowly gets an answer, not a warning; range: one run whose rate grows exponentially, "
+        "one step per rate (fast, like lr_find); "
         "grid: a short run per rate from the same init (slower, run in parallel workers, judged on the objective "
         "when the harness declares one). auto falls back to a grid after too little learning, and for an "
         "on-policy harness or a make_scheduler.",
@@ -234,7 +235,8 @@ def _no_stable_lr(message: str, initial: float | None, diverged: list[float], gr
 def _inconclusive(message: str, args: LrSweepArgs, evidence: dict[str, Any], blind: bool = True) -> dict:
     steps = max(args.steps, 2 * args.num_lrs)
     call = (
-        f"mode='auto' (a grid over the top of the range when the test is inconclusive) or mode='grid' with steps={steps}"
+        "mode='auto' (a grid over the top of the range when the test is inconclusive) "
+        f"or mode='grid' with steps={steps}"
         if blind
         else f"mode='grid' and steps={steps} around the suggested rate (auto keeps it: under momentum, where the loss "
         "rose clearly is a landmark)"
@@ -649,8 +651,10 @@ def _summary(args: LrSweepArgs, judged: Judged) -> str:
         return f"No learning rate in [{args.min_lr:g}, {args.max_lr:g}] could be suggested: {first['message']}."
     if verdict.inconclusive and details.mode == "range":
         return (
-            f"Inconclusive range test: {verdict.inconclusive}. Best guess lr {details.suggested_lr:.2g} (low confidence: "
-            f"0.4 decade under the highest rate the test vouches for, {verdict.ceiling:.2g}). {judged.findings[0]['suggestion']}"
+            f"Inconclusive range test: {verdict.inconclusive}. "
+            f"Best guess lr {details.suggested_lr:.2g} (low confidence: "
+            f"0.4 decade under the highest rate the test vouches for, {verdict.ceiling:.2g}). "
+            f"{judged.findings[0]['suggestion']}"
         )
     optimizer = f", {details.optimizer.name} ({details.optimizer.family})" if details.optimizer else ""
     sentences = [

@@ -167,7 +167,8 @@ def _blew_up(result: VariantResult) -> dict[str, Any] | None:
         "diverged",
         ERROR if result.name == BASELINE else WARNING,
         f"variant {result.name} {result.model_kwargs}: loss rose from {initial:.4g} to {final:.4g} in "
-        f"{result.steps_run} steps (best {result.best_loss:.4g}): it blew up, so its rank says nothing about the component",
+        f"{result.steps_run} steps (best {result.best_loss:.4g}): "
+        "it blew up, so its rank says nothing about the component",
         where=result.name,
         evidence={
             key: getattr(result, key)
@@ -276,7 +277,9 @@ BETTER_ADVICE = {
     "disables": "Switching this component off trains better: inspect it for a bug (run_overfit_test and "
     "gradient_check with the baseline's model_kwargs).",
     "enables": "The component it switches on helps, as a paper that introduces it claims; not a bug.",
-    "changes": "Expected if it only makes the model larger or the setting better suited; otherwise look at what it changes.",
+    "changes": (
+        "Expected if it only makes the model larger or the setting better suited; otherwise look at what it changes."
+    ),
 }
 
 
@@ -388,7 +391,10 @@ def _judge(
         findings.append(stuck)
     helped = [r for r in better if _kind(r.model_kwargs) == "enables"]
     if _stuck(baseline) and helped and stuck is None:
-        line += f" The baseline barely learns in {baseline.steps_run} steps; {helped[0].name} does: the component it switches on helps."
+        line += (
+            f" The baseline barely learns in {baseline.steps_run} steps; {helped[0].name} does: "
+            "the component it switches on helps."
+        )
     return line, findings
 
 

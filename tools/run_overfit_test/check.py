@@ -303,7 +303,7 @@ def _params_finding(size: int, steps: int, before: dict, unchanged: list[str]) -
 def _progress_findings(ctx: JobContext, size: int, run: SizeRun, result: SizeResult) -> list[dict]:
     """diverged, loss_not_decreasing, overfit_failed: how far the loss got towards the target."""
     initial, floor, target = run.initial, run.floor, run.target
-    end, best, steps, where = result.end_loss, result.best_loss, result.steps_run, f"size {size}"
+    end, best, steps = result.end_loss, result.best_loss, result.steps_run
     base = floor if floor is not None else 0.0
     if _diverged_at(result.final_loss, initial, base):
         return [_diverged(size, initial, result.final_loss, ctx.req.lr)]
@@ -330,35 +330,46 @@ def _progress_findings(ctx: JobContext, size: int, run: SizeRun, result: SizeRes
     if run.redrawn is not None and not variational:  # a bound's sampling is its own mechanism: judged below
         return [_stochastic_loss(size, end, target, run.redrawn, evidence)]
     if size > 1 and variational:
-        return [
-            finding(
-                "overfit_failed",
-                INFO,
-                f"the bound ended at {end:.4g} on {size} examples, {evidence['closed'] or 0:.0%} of the way from {initial:.4g} "
-                f"to the floor {base:.4g} (target {target:.4g}): a variational bound cannot memorise N > 1 examples to "
-                "the floor, so only size 1 is held to it",
-                where=where,
-                evidence=evidence,
-                suggestion="Its KL term must carry the ~ln N nats that tell the examples apart and the decoder blurs "
-                "over the posterior's noise; size 1 (KL -> 0, the decoder outputs the example) must reach the target.",
-            )
-        ]
-    return [
-        finding(
-            "overfit_failed",
-            ERROR,
-            f"loss ended at {end:.4g} (best {best:.4g}) on {size} example(s) in {steps} steps, target {target:.4g}"
-            + (
-                f" (floor {floor:.4g} + 5 % of the way from {initial:.4g})"
-                if floor is not None and ctx.req.target_loss is None
-                else ""
-            ),
-            where=where,
-            evidence=evidence,
-            suggestion="If the loss is still falling, give more steps or a higher lr; if it plateaus, suspect the "
-            "architecture (a bottleneck, a double softmax, wrong target format) or a loss_floor set too low.",
-        )
-    ]
+        return [_bound_not_memorised(size, run, result, evidence)]
+    return [_overfit_failed(ctx, size, run, result, evidence)]
+
+
+def _bound_not_memorised(size: int, run: SizeRun, result: SizeResult, evidence: dict) -> dict:
+    """overfit_failed as INFO: a variational bound on N > 1 examples keeps ~ln N nats of KL above the floor."""
+    initial, floor, target, end = run.initial, run.floor, run.target, result.end_loss
+    base = floor if floor is not None else 0.0
+    return finding(
+        "overfit_failed",
+        INFO,
+        f"the bound ended at {end:.4g} on {size} examples, {evidence['closed'] or 0:.0%} of the way from "
+        f"{initial:.4g} to the floor {base:.4g} (target {target:.4g}): a variational bound cannot memorise "
+        "N > 1 examples to the floor, so only size 1 is held to it",
+        where=f"size {size}",
+        evidence=evidence,
+        suggestion="Its KL term must carry the ~ln N nats that tell the examples apart and the decoder blurs "
+        "over the posterior's noise; size 1 (KL -> 0, the decoder outputs the example) must reach the target.",
+    )
+
+
+def _overfit_failed(ctx: JobContext, size: int, run: SizeRun, result: SizeResult, evidence: dict) -> dict:
+    """overfit_failed as ERROR: the loss fell but stopped above the target."""
+    initial, floor, target = run.initial, run.floor, run.target
+    end, best, steps = result.end_loss, result.best_loss, result.steps_run
+    return finding(
+        "overfit_failed",
+        ERROR,
+        f"loss ended at {end:.4g} (best {best:.4g}) on {size} example(s) in {steps} steps, target {target:.4g}"
+        # a target the user gave is shown as is; the default one is explained from the floor
+        + (
+            f" (floor {floor:.4g} + 5 % of the way from {initial:.4g})"
+            if floor is not None and ctx.req.target_loss is None
+            else ""
+        ),
+        where=f"size {size}",
+        evidence=evidence,
+        suggestion="If the loss is still falling, give more steps or a higher lr; if it plateaus, suspect the "
+        "architecture (a bottleneck, a double softmax, wrong target format) or a loss_floor set too low.",
+    )
 
 
 def _stochastic_loss(size: int, end: float, target: float, redrawn: tuple[float, float], evidence: dict) -> dict:

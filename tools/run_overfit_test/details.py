@@ -67,7 +67,8 @@ class CopyTrace:
     source: str
     """The module it mirrors."""
     size: int
-    """The overfit size whose run was watched (the longest one; the smallest size trains on to `steps` while a copy has not changed)."""
+    """The overfit size whose run was watched (the longest one; the smallest size trains on to `steps` while a copy has
+    not changed)."""
     steps: int
     """train_step calls watched."""
     grad_abs_sum: float
@@ -89,4 +90,6 @@ class OverfitDetails:
     copies: list[CopyTrace] = field(default_factory=list)
     """Frozen copies (inferred, or the harness's frozen_copies) and what train_step did to them."""
     on_policy: bool = False
-    """get_train_batch takes the model and get_batch holds no transitions: each size trains on one fixed batch of rollouts, and its surrogate loss is judged only on moving and staying finite. False for a replay agent (a next-state key in get_batch): it memorises get_batch's fixed transitions."""
+    """get_train_batch takes the model and get_batch holds no transitions: each size trains on one fixed batch of
+    rollouts, and its surrogate loss is judged only on moving and staying finite. False for a replay agent (a next-state
+    key in get_batch): it memorises get_batch's fixed transitions."""

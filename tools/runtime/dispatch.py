@@ -107,12 +107,18 @@ def _failure_finding(outcome: Outcome, timeout_s: float, memory_limit_mb: float 
             evidence={"peak_rss_mb": outcome.peak_rss_mb, "limit_mb": memory_limit_mb},
             suggestion="Use a smaller batch_size or model, or start the server with a larger --memory-limit-mb.",
         )
+    return _remote_failure(outcome) or _crash_finding(outcome.returncode)
+
+
+def _remote_failure(outcome: Outcome) -> dict[str, Any] | None:
+    """Why a Ray task gave no answer (`--executor ray`), or None for a local job."""
     if outcome.cluster_lost is not None:
         return finding(
             "cluster_lost",
             ERROR,
             outcome.cluster_lost,
-            suggestion="Not your code: check the cluster (`ray status`), then restart the server (your MCP client's reconnect) to join it again; until then every Ray task fails this way.",
+            suggestion="Not your code: check the cluster (`ray status`), then restart the server "
+            "(your MCP client's reconnect) to join it again; until then every Ray task fails this way.",
         )
     if outcome.task_error is not None:
         return finding(
@@ -120,13 +126,14 @@ def _failure_finding(outcome: Outcome, timeout_s: float, memory_limit_mb: float 
             ERROR,
             f"{outcome.task_error}. Its node is still there: the server's task code raised before your code answered",
             evidence={"task_error": outcome.task_error},
-            suggestion="Not your code: see the server's stderr log and that node's Ray logs; --executor local runs the same job on this machine.",
+            suggestion="Not your code: see the server's stderr log and that node's Ray logs; "
+            "--executor local runs the same job on this machine.",
         )
     if outcome.node_lost is not None:
         return finding(
             "crashed", ERROR, outcome.node_lost, suggestion="Run it again; if it repeats, check that node's Ray logs."
         )
-    return _crash_finding(outcome.returncode)
+    return None
 
 
 def _crash_finding(code: int | None) -> dict[str, Any]:

@@ -50,7 +50,8 @@ class RunInfo(BaseModel):
     threads: int | None = Field(
         None,
         description="torch intra-op threads in use when the check ended: the harness's own setting, or the count "
-        "fitted to the idle cores and the model (at most the cores shared among --max-workers), or --threads-per-worker.",
+        "fitted to the idle cores and the model (at most the cores shared among --max-workers), "
+        "or --threads-per-worker.",
     )
 
 

@@ -4,8 +4,9 @@ Each job the server would hand its local pool (one seed of a training run, one c
 grid sweep, one variant of an ablation) becomes one Ray task with declared resources.
 Inside the task, on whatever node Ray picks, a one-job local `WorkerPool` (kept warm in the
 Ray worker process across tasks) runs the job just as it runs here: a fork of a zygote, its
-own process group, memory cap and timeout, so results and findings keep their meaning. The task is a streaming generator: it yields the job's
-progress events as they come and ends with the job's outcome.
+own process group, memory cap and timeout, so results and findings keep their meaning. The
+task is a streaming generator: it yields the job's progress events as they come and ends with
+the job's outcome.
 
 The server never imports torch: the task body is this module's torch-free code, and torch
 is imported by the zygote the task starts, from the node's own interpreter. `ray` itself is

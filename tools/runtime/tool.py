@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel
 
@@ -20,12 +20,11 @@ from .envelope import ToolResult
 from .run_store import RunStore
 from .runner import Executor, ProgressCallback, WorkerPool
 
-if TYPE_CHECKING:
-    from ..training.tool import TrainingJobs
+J = TypeVar("J")  # the training runs' service: generic, so that the runtime need not import the training tool
 
 
 @dataclass
-class Runtime:
+class Runtime(Generic[J]):
     """What the tools need from the running server (made by its lifespan)."""
 
     root: Path
@@ -33,7 +32,7 @@ class Runtime:
     timeout_s: float
     memory_limit_mb: float | None
     runs: RunStore  # the training-run records under the root
-    jobs: TrainingJobs  # the training runs this server started (the training tools' service)
+    jobs: J  # the training runs this server started (tools/training/tool.py's TrainingJobs)
     executor: Executor  # runs the work that fans out (training seeds, grid chunks, ablations): the pool, or Ray
 
 

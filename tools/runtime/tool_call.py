@@ -5,8 +5,9 @@ return annotation `Annotated[CallToolResult, <result model>]`, from which the SD
 input and output schemas) that hands its arguments to `call_tool`. It builds the tool's
 arguments model from them, so cross-field rules hold too, and refuses unknown arguments. The
 result goes back as structured content (schema: the tool's result model), a JSON text copy for
-clients that read only text, and any plots as PNG images (tools/runtime/artifacts.py saves them). A result whose status is
-"error" (the check could not run) is marked isError, with its structured content kept.
+clients that read only text, and any plots as PNG images (tools/runtime/artifacts.py saves
+them). A result whose status is "error" (the check could not run) is marked isError, with its
+structured content kept.
 Whatever goes wrong in the server while a call runs becomes an `internal_error` envelope
 that says what happened, never a bare "Error executing tool".
 """

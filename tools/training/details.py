@@ -49,4 +49,5 @@ class SeedDetails:
     curve: Curve
     objective: dict[str, str] | None = None
     data_digest: str | None = None
-    """sha256 of the first get_train_batch batches (null on-policy or without get_train_batch): seeds that agree share their data."""
+    """sha256 of the first get_train_batch batches (null on-policy or without get_train_batch): seeds that agree
+    share their data."""

@@ -662,7 +662,9 @@ def _unknown_run(run_id: str) -> RunResult:
     return error_result(RunResult, unknown_run_finding(run_id), time.perf_counter())
 
 
-async def _start(args: StartTrainingArgs, runtime: Runtime, progress: ProgressCallback | None) -> RunResult:
+async def _start(
+    args: StartTrainingArgs, runtime: Runtime[TrainingJobs], progress: ProgressCallback | None
+) -> RunResult:
     harness = locate_harness(runtime, args.harness)
     if isinstance(harness, dict):
         return error_result(RunResult, harness, time.perf_counter())
@@ -671,21 +673,23 @@ async def _start(args: StartTrainingArgs, runtime: Runtime, progress: ProgressCa
     )
 
 
-async def _status(args: StatusArgs, runtime: Runtime, progress: ProgressCallback | None) -> RunResult:
+async def _status(args: StatusArgs, runtime: Runtime[TrainingJobs], progress: ProgressCallback | None) -> RunResult:
     if args.wait_s:
         await runtime.jobs.wait(args.run_id, args.wait_s, progress)
     record = await runtime.jobs.record(args.run_id)
     return run_result(record, runtime.jobs, args) if record else _unknown_run(args.run_id)
 
 
-async def _cancel(args: RunIdArgs, runtime: Runtime, progress: ProgressCallback | None) -> RunResult:
+async def _cancel(args: RunIdArgs, runtime: Runtime[TrainingJobs], progress: ProgressCallback | None) -> RunResult:
     if runtime.jobs.cancel(args.run_id):
         await runtime.jobs.wait(args.run_id, 10, None)
     record = await runtime.jobs.record(args.run_id)
     return run_result(record, runtime.jobs) if record else _unknown_run(args.run_id)
 
 
-async def _list_runs(args: ListRunsArgs, runtime: Runtime, progress: ProgressCallback | None) -> RunListResult:
+async def _list_runs(
+    args: ListRunsArgs, runtime: Runtime[TrainingJobs], progress: ProgressCallback | None
+) -> RunListResult:
     return await _list(runtime.jobs, args.limit)
 
 

@@ -35,9 +35,14 @@ CODES: dict[str, str] = {
     "gradcheck_failed": "analytic and finite-difference gradients disagree",
     "no_stable_lr": "no learning rate in the range trains stably",
     "lr_at_range_edge": "the best learning rate sits on the edge of the swept range",
-    "lr_range_inconclusive": "the range test saw too little learning to judge (or cannot judge an on-policy harness): use mode auto or grid",
+    "lr_range_inconclusive": (
+        "the range test saw too little learning to judge (or cannot judge an on-policy harness): use mode auto or grid"
+    ),
     "init_loss_mismatch": "loss at init far from the expected value",
-    "init_loss_unchecked": "no expected loss at init is known (regression, a custom loss that is not a cross-entropy alone): pass expected_init_loss",
+    "init_loss_unchecked": (
+        "no expected loss at init is known (regression, a custom loss that is not a cross-entropy alone): "
+        "pass expected_init_loss"
+    ),
     "dead_activations": "ReLU-like units never active",
     "saturated_activations": "tanh/sigmoid-like units pinned at their limits",
     "exploding_activations": "activation scale grows layer over layer",
@@ -60,8 +65,14 @@ CODES: dict[str, str] = {
     "split_overlap": "identical examples appear in two splits",
     "nondeterministic_batch": "two calls of get_batch(n, split) return different examples",
     "unnormalized_inputs": "float inputs far from zero mean / unit scale",
-    "noise_shared_across_batch": "a random float tensor of the batch is one draw repeated in every example (a different draw in another split): noise broadcast instead of drawn per example",
-    "input_carries_target": "integer inputs equal their targets at (almost) every supervised position: the input shows what it is asked to predict (a masked-LM input never masked)",
+    "noise_shared_across_batch": (
+        "a random float tensor of the batch is one draw repeated in every example "
+        "(a different draw in another split): noise broadcast instead of drawn per example"
+    ),
+    "input_carries_target": (
+        "integer inputs equal their targets at (almost) every supervised position: "
+        "the input shows what it is asked to predict (a masked-LM input never masked)"
+    ),
     "split_unsupported": "get_batch does not support a requested split",
     "num_classes_inferred": "the harness defines no num_classes; the label range implies one",
     "inputs_not_found": "no input tensor in the batch (batch[0], or an inputs/x key); checks on it were skipped",
@@ -71,14 +82,27 @@ CODES: dict[str, str] = {
     "evaluate_reseeds": "evaluate() calls torch.manual_seed: every seed would restart from one random state after it",
     "known_value_mismatch": "a harness function's output differs from the hand-worked expected value",
     "unused_input": "an input the model is called with (a timestep, a condition, a label) does not change its output",
-    "unused_batch_key": "a transition batch's tensor that no torch operation of the loss reads (a done flag left out of the TD target, actions never gathered)",
-    "schedule_off_by_one": "a buffer holds alpha-bar one step behind its betas (the product over s < t): alpha-bar_0 = 1, the first noise level adds no noise",
-    "undiscounted_target": "a TD loss unchanged when one constant is added to every Q-value: a discount of 1 with no terminal, nothing anchors the Q-values",
-    "gradient_through_target": "the loss has a gradient through the model's output on the next states: a bootstrapped (TD) target not detached",
+    "unused_batch_key": (
+        "a transition batch's tensor that no torch operation of the loss reads "
+        "(a done flag left out of the TD target, actions never gathered)"
+    ),
+    "schedule_off_by_one": (
+        "a buffer holds alpha-bar one step behind its betas (the product over s < t): "
+        "alpha-bar_0 = 1, the first noise level adds no noise"
+    ),
+    "undiscounted_target": (
+        "a TD loss unchanged when one constant is added to every Q-value: "
+        "a discount of 1 with no terminal, nothing anchors the Q-values"
+    ),
+    "gradient_through_target": (
+        "the loss has a gradient through the model's output on the next states: a bootstrapped (TD) target not detached"
+    ),
     "encoder_not_bidirectional": "an encoder's positions do not see later positions: a causal mask left in",
     "padding_leak": "outputs at real positions depend on the content of padded positions",
     "loss_on_unselected_positions": "the loss scores positions whose label should be ignored (MLM labels not ignored)",
-    "no_positional_information": "permuting input positions permutes the outputs identically: no positional encoding reaches the model",
+    "no_positional_information": (
+        "permuting input positions permutes the outputs identically: no positional encoding reaches the model"
+    ),
     "saturated_attention": "attention rows nearly one-hot at init (missing 1/sqrt(d_k), oversized init)",
     "negative_kl": "a kl... loss term is negative: a sign error or a wrong formula",
     "loss_below_floor": "the loss fell below the declared loss_floor: a sign error, a missing term, or leaked targets",
@@ -89,27 +113,44 @@ CODES: dict[str, str] = {
     "train_eval_gap": "the loss in train mode is far below the loss on the same data in eval mode",
     "buffers_not_updated": "BatchNorm running statistics (or other float buffers) never change in training",
     "variant_has_no_effect": "an ablation variant trains exactly like the baseline: the switch does nothing",
-    "grad_reaches_copy": "a gradient reaches a frozen copy (target network, EMA, teacher) in train_step: an undetached target",
+    "grad_reaches_copy": (
+        "a gradient reaches a frozen copy (target network, EMA, teacher) in train_step: an undetached target"
+    ),
     "optimizer_updates_copy": "the optimizer steps a frozen copy's parameters; a copy must change only by its sync",
     "copy_never_synced": "a frozen copy never changed during training while its source did: train_step never syncs it",
     "copy_not_lagging": "a frozen copy equals its source after every step: no lag (EMA decay 0, a sync every step)",
-    "schedule_constant": "a schedule never moves: a train_step metric named like one (epsilon, lr, a KL weight) is flat over the whole run, or a schedule buffer (betas) holds one value in every slot",
-    "size_skipped": "an overfit size that cannot run by construction (BatchNorm on one example); judged on the others (info)",
+    "schedule_constant": (
+        "a schedule never moves: a train_step metric named like one (epsilon, lr, a KL weight) "
+        "is flat over the whole run, or a schedule buffer (betas) holds one value in every slot"
+    ),
+    "size_skipped": (
+        "an overfit size that cannot run by construction (BatchNorm on one example); judged on the others (info)"
+    ),
     "harness_error": "the harness breaks the contract",
     "user_code_error": "an exception in the user's code",
     "device_unavailable": "the requested device does not exist on the worker's machine",
     "timeout": "the run passed timeout_s; the whole process tree was killed",
     "out_of_memory": "the run passed its memory cap (host or device)",
     "crashed": "the worker died from a signal or exited before answering",
-    "cluster_lost": "--executor ray: the server lost the Ray cluster (its raylet or head died); no task can run until it reconnects",
+    "cluster_lost": (
+        "--executor ray: the server lost the Ray cluster (its raylet or head died); no task can run until it reconnects"
+    ),
     "worker_start_failed": "the worker interpreter could not start (no torch there, a bad --python)",
     "internal_error": "the server could not read or validate what a worker or a file gave it",
     "unknown_run": "no training run has this run_id",
     "run_record_skipped": "a file under .implement-paper/runs/ is not a valid run record; it was skipped",
-    "nothing_measured": "the check ran but measured nothing it can judge (every size skipped, an all-zero Jacobian): status inconclusive, never pass",
+    "nothing_measured": (
+        "the check ran but measured nothing it can judge (every size skipped, "
+        "an all-zero Jacobian): status inconclusive, never pass"
+    ),
     "run_elsewhere": "the run belongs to another live server on the same root; this one only reads it",
-    "unsafe_record_path": "a run record names a file that is not its own (absolute, `..`, a symlink, not a regular file): not followed",
-    "record_capped": "a run produced more metric or loss-term names than a run records (50 each; the objective always kept), or its record passed 16 MiB: what was dropped is named",
+    "unsafe_record_path": (
+        "a run record names a file that is not its own (absolute, `..`, a symlink, not a regular file): not followed"
+    ),
+    "record_capped": (
+        "a run produced more metric or loss-term names than a run records (50 each; "
+        "the objective always kept), or its record passed 16 MiB: what was dropped is named"
+    ),
 }
 
 # Codes that mean the check ran and measured nothing it can judge: the result's status is "inconclusive",

@@ -86,7 +86,8 @@ class Message:
                 raise MessageError(f"the {cls.TYPE} message has no {name!r}")
             if name in data and not _fits(data[name], hints[name]):
                 raise MessageError(
-                    f"the {cls.TYPE} message's {name!r} must be {_name(hints[name])}, not {type(data[name]).__name__} {str(data[name])[:80]!r}"
+                    f"the {cls.TYPE} message's {name!r} must be {_name(hints[name])}, "
+                    f"not {type(data[name]).__name__} {str(data[name])[:80]!r}"
                 )
         return cls(**{name: value for name, value in data.items() if name in fields})
 

@@ -44,7 +44,8 @@ class NameCap:
             "record_capped",
             WARNING,
             f"seed {seed}: {len(self.kept) + len(names)} {self.what} names, over the {self.cap} a run records: "
-            f"kept the first {len(self.kept)}, dropped {len(names)} from the record and the TensorBoard events ({shown})",
+            f"kept the first {len(self.kept)}, dropped {len(names)} "
+            f"from the record and the TensorBoard events ({shown})",
             where=self.what,
             evidence={"kept": len(self.kept), "dropped": len(names), "cap": self.cap},
             suggestion=f"Return at most {self.cap} {self.what}, the ones the paper reports; log the rest yourself.",

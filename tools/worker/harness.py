@@ -230,7 +230,8 @@ class Harness:
                     f"{os.path.basename(path)} defines no callable `{self._names[role]}` (role {role}); "
                     f"it defines: {', '.join(defined_callables(self.module)) or 'no functions'}",
                     where=os.path.basename(path),
-                    suggestion=f'Add {role}() to the harness, or map your name with names={{"{role}": "your_function"}}.',
+                    suggestion=f"Add {role}() to the harness, "
+                    f'or map your name with names={{"{role}": "your_function"}}.',
                 )
         self.build_model_fn = self._lookup("build_model")
         self.get_batch_fn = self._lookup("get_batch")
@@ -401,7 +402,8 @@ class Harness:
         if isinstance(loss, (torch.Tensor, int, float)) and not isinstance(loss, bool):
             return _scalar(loss, "the loss train_step returned", "train_step").detach(), terms
         raise HarnessError(
-            f"train_step returned {type(loss).__name__}, expected the loss (float, scalar tensor or a dict with 'loss')",
+            f"train_step returned {type(loss).__name__}, "
+            "expected the loss (float, scalar tensor or a dict with 'loss')",
             where="train_step",
         )
 

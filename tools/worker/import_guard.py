@@ -30,7 +30,8 @@ def _refusal(what: str, path: str, real: str, root: str) -> HarnessError:
     return HarnessError(
         f"refused to run {what}: {path} resolves to {real}, outside the project root {root}",
         where=os.path.basename(path),
-        suggestion="Copy the file into the project instead of linking it, or start the server with a --root that contains it.",
+        suggestion="Copy the file into the project instead of linking it, "
+        "or start the server with a --root that contains it.",
     )
 
 

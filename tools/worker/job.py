@@ -56,7 +56,8 @@ def resolve_device(name: str) -> torch.device:
 
 
 class JobContext(Generic[R]):
-    """What a check gets: its typed arguments `req` (messages.CHECK_REQUESTS), the loaded harness, the device, progress."""
+    """What a check gets: its typed arguments `req` (messages.CHECK_REQUESTS), the loaded harness, the device,
+    progress."""
 
     def __init__(self, request: JobRequest, req: R, result_fd: int):
         self.request = request

@@ -85,7 +85,8 @@ def evaluate_reseeded(before: int, after: int, seed: int) -> dict[str, Any]:
     return finding(
         "evaluate_reseeds",
         WARNING,
-        f"evaluate() reseeds the global RNG (torch.initial_seed() {before} before the call, {after} after, seed {seed}): "
+        "evaluate() reseeds the global RNG "
+        f"(torch.initial_seed() {before} before the call, {after} after, seed {seed}): "
         "in a training loop every seed restarts from the same random state after each evaluation, so their "
         "mean ± std is not seed variance. This run put the RNG back after evaluate, so its seeds stayed independent",
         where="evaluate",
