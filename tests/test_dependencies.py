@@ -99,6 +99,19 @@ async def test_causal_mode_on_a_classifier_says_what_is_missing(client):
     assert "seq_dim" in result["summary"]
 
 
+async def test_the_gauntlets_both_call_on_a_model_without_positions_checks_the_batch_and_says_causal_does_not_apply(
+    client,
+):
+    """The guides' generic call (mode both, seq_dim 1) on an MLP, a policy or a GAN is no error of the harness."""
+    result = await call(client, "check_dependencies", {"harness": "clean_mlp.py", "mode": "both", "seq_dim": 1})
+    assert result["status"] == "pass" and codes(result) == {"causal_not_applicable"}, result["summary"]
+    assert result["details"]["batch"]["checked"] and result["details"]["causal"] is None
+    assert finding_of(result, "causal_not_applicable")["evidence"]["seq_dim"] == 1
+    # the batch half still finds what it finds
+    leaky = await call(client, "check_dependencies", {"harness": "dep_norm_over_batch.py", "mode": "both"})
+    assert {"causal_not_applicable", "batch_dependence"} <= codes(leaky), leaky["summary"]
+
+
 async def test_default_causal_check_costs_a_few_passes_and_exhaustive_one_per_position(client):
     cheap = (await call(client, "check_dependencies", {"harness": "dep_causal_lm.py", "mode": "causal"}))["details"][
         "cost"

@@ -447,20 +447,39 @@ def _check_shapes(inputs: torch.Tensor, output: torch.Tensor, axis: Axis) -> Non
         )
 
 
-def _axes(args: DependencyRequest, inputs: torch.Tensor) -> list[Axis]:
+def _axes(args: DependencyRequest, inputs: torch.Tensor, output: torch.Tensor) -> tuple[list[Axis], list[dict]]:
+    """The axes the mode asks for, and the info finding when mode 'both' meets a model without positions (an MLP,
+    a policy, a GAN's generator): the gauntlet's generic call then checks the batch axis alone, not an error."""
     axes = []
     if args.mode in ("batch", "both"):
         axes.append(Axis("batch", 0, inputs.shape[0]))
     if args.mode in ("causal", "both"):
         seq_dim = args.seq_dim
-        if inputs.dim() <= seq_dim or inputs.shape[seq_dim] < 2:
+        positions = inputs.shape[seq_dim] if inputs.dim() > seq_dim else 0
+        causal = Axis("causal", seq_dim, positions)
+        if args.mode == "both" and (positions < 2 or not causal.fits(output)):
+            return axes, [_no_positions(seq_dim, inputs, output)]
+        if positions < 2:
             raise HarnessError(
                 f"causal mode needs a sequence of 2 or more positions at seq_dim={seq_dim}, but the input has "
                 f"shape {tuple(inputs.shape)}; pass the dimension that indexes positions as seq_dim",
                 where="get_batch",
             )
-        axes.append(Axis("causal", seq_dim, inputs.shape[seq_dim]))
-    return axes
+        axes.append(causal)
+    return axes, []
+
+
+def _no_positions(seq_dim: int, inputs: torch.Tensor, output: torch.Tensor) -> dict:
+    return finding(
+        "causal_not_applicable",
+        INFO,
+        f"no sequence at seq_dim={seq_dim} (input {tuple(inputs.shape)}, output {tuple(output.shape)}): the causal "
+        "half of mode='both' does not apply to this model and was skipped; the batch half ran",
+        where="get_batch",
+        evidence={"seq_dim": seq_dim, "input_shape": list(inputs.shape), "output_shape": list(output.shape)},
+        suggestion="Nothing to fix for a model without positions. For a sequence model, pass the dimension that "
+        "indexes positions as seq_dim (and `input`: the decoder's tokens of an encoder-decoder).",
+    )
 
 
 def _coverage(axis: Axis, plan: Plan) -> dict[str, Any]:
@@ -700,10 +719,12 @@ def _dependence(
 ) -> tuple[list, dict[str, Any], list[str], dict, ForwardTrace]:
     """Modes batch / causal / both: (findings, details per axis and how they were measured, summary lines, full
     matrices, the trace); batch and both run the mechanism probes the batch's roles call for."""
-    axes = _axes(ctx.req, batch.inputs)
-    findings, details, summaries, full = [], {}, [], {}
+    details: dict[str, Any] = {}
+    summaries: list[str] = []
+    full: dict[str, Any] = {}
     with torch.enable_grad():
         trace = _trace(ctx, model, batch)
+        axes, findings = _axes(ctx.req, batch.inputs, trace.output)
         threshold = THRESHOLD
         if trace.leaf is None and trace.output.dtype.is_floating_point:
             threshold = max(THRESHOLD, EPS_FACTOR * torch.finfo(trace.output.dtype).eps)

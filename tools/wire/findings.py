@@ -123,6 +123,10 @@ CODES: dict[str, str] = {
         "a schedule never moves: a train_step metric named like one (epsilon, lr, a KL weight) "
         "is flat over the whole run, or a schedule buffer (betas) holds one value in every slot"
     ),
+    "causal_not_applicable": (
+        "check_dependencies mode='both' on a model without positions at seq_dim (an MLP, a policy): the causal half "
+        "was skipped, the batch half ran (info)"
+    ),
     "size_skipped": (
         "an overfit size that cannot run by construction (BatchNorm on one example); judged on the others (info)"
     ),
