@@ -259,3 +259,20 @@ async def test_a_loss_that_redraws_its_augmentations_is_not_called_a_failure(cli
     assert redrawn["severity"] == "info" and "draws fresh randomness" in redrawn["message"]
     assert len(redrawn["evidence"]["redrawn"]) == 2
     assert "Memorised" not in result["summary"] and "fell short" in result["summary"]
+
+
+async def test_an_adversarial_game_is_judged_on_finite_losses_and_moving_parameters_not_on_a_memorised_loss(client):
+    """A GAN's summed loss has no floor and need not fall: declared `adversarial = True`, the clean harness draws
+    no warning (it used to fail overfit_failed and loss_not_decreasing), a generator that never trains still does."""
+    args = {"sizes": [10], "steps": 150}
+    clean = await call(client, "run_overfit_test", {"harness": "gan_adversarial.py", **args})
+    assert_clean(clean)
+    assert clean["summary"].startswith("An adversarial game") and "Memorised" not in clean["summary"]
+    assert clean["details"]["sizes"][0]["reached_target"] is False
+    broken = await call(client, "run_overfit_test", {"harness": "gan_generator_detached.py", **args})
+    found = finding_of(broken, "params_not_updated")
+    assert found["severity"] == "warning" and all(
+        name.startswith("generator.") for name in found["evidence"]["unchanged"]
+    )
+    sweep = await call(client, "lr_sweep", {"harness": "gan_adversarial.py", "mode": "range"})
+    assert "lr_range_inconclusive" in codes(sweep) and "adversarial game" in sweep["summary"], sweep["summary"]

@@ -71,7 +71,7 @@ class LossVerdicts:
     def __init__(self, ctx: JobContext):
         harness = ctx.harness
         self.floor = harness.loss_floor(ctx.batch(ctx.req.batch_size)) if harness.defines["loss_floor"] else None
-        self.on_policy = harness.on_policy  # a surrogate loss has no bound on a fixed batch
+        self.on_policy = harness.on_policy or harness.adversarial  # a surrogate loss has no bound on a fixed batch
         self.findings: dict[str, dict[str, Any]] = {}
 
     def judge(self, losses: list[float], where: str) -> None:
@@ -159,7 +159,7 @@ def _harness_traits(ctx: JobContext) -> HarnessTraits:
     harness = ctx.harness
     classes = harness.num_classes if harness.uses_default_loss else None
     return HarnessTraits(
-        on_policy=harness.on_policy,
+        on_policy=harness.on_policy or harness.adversarial,
         scheduler=harness.make_scheduler_fn is not None,
         objective=harness.objective,
         # The cross-entropy of predicting the class frequencies of balanced classes: a range test that

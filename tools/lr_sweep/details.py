@@ -22,7 +22,8 @@ class HarnessTraits:
     """What decides how a sweep can judge the harness."""
 
     on_policy: bool = False
-    """get_train_batch takes the model: the loss is a surrogate whose value says nothing of a rate."""
+    """get_train_batch takes the model, or the harness declares an adversarial game: the loss is a surrogate
+    whose value says nothing of a rate."""
     scheduler: bool = False
     """The harness defines make_scheduler: a range test, which sets the rate each step, cannot sweep under it."""
     objective: dict[str, str] | None = None

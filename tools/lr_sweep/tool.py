@@ -382,12 +382,10 @@ def _details(
 def _judge_range(args: LrSweepArgs, measured: LrMeasurements) -> Judged:
     if measured.traits.on_policy:
         message = (
-            "the harness is on-policy (get_train_batch takes the model): its loss is a surrogate whose value does "
-            "not say whether a rate works, so a range test cannot judge it"
+            "the harness is on-policy (get_train_batch takes the model) or an adversarial game: its loss is a "
+            "surrogate whose value does not say whether a rate works, so a range test cannot judge it"
         )
-        verdict = Verdict(
-            None, "none: an on-policy harness is judged on its objective, in grid mode", inconclusive=message
-        )
+        verdict = Verdict(None, "none: a surrogate loss is judged on the objective, in grid mode", inconclusive=message)
         return Judged(verdict, _details(args, "range", verdict, measured), [_inconclusive(message, args, {})])
     evidence = lr_judge.range_evidence(measured.lrs, measured.losses, args.num_lrs, measured.traits.chance_loss)
     if evidence is None:
@@ -559,7 +557,7 @@ def _fallback_grid(args: LrSweepArgs, measured: LrMeasurements, judged: Judged) 
     traits = measured.traits
     if traits.on_policy or traits.scheduler:
         low, high, steps = args.min_lr, args.max_lr, args.steps
-        why = "the harness is on-policy" if traits.on_policy else "the harness has make_scheduler"
+        why = "the harness's loss is a surrogate" if traits.on_policy else "the harness has make_scheduler"
         reason = f"{why}: a grid sweeps the base rate over the whole range instead of a range test"
         count = min(MAX_FALLBACK_RATES, max(3, round(GRID_PER_DECADE * math.log10(high / low)) + 1))
     elif judged.verdict is not None and judged.verdict.inconclusive and judged.verdict.blind:

@@ -39,6 +39,15 @@ NOT_DECREASING = 0.9  # best loss above this fraction of the way from the floor:
 DEFAULT_TARGET_FRACTION = 0.05
 # What one example with batch statistics or a normalised advantage makes fail, correct or not.
 DEGENERATE_AT_ONE = {"params_not_updated", "overfit_failed", "loss_not_decreasing"}
+SKIPPED_MODE_CHECK = {"rollouts": "on-policy rollouts", "adversarial": "an adversarial game"}
+# A result without problems on a harness whose loss has no target says what was judged instead.
+SURROGATE_SUMMARY = {
+    "rollouts": "The surrogate loss fell on fixed batches of rollouts and every parameter moved: the training "
+    "step works. Judge the method on its objective with start_training (eval_every).",
+    "adversarial": "An adversarial game (adversarial = True): its summed loss has no floor and need not fall, so "
+    "no size is judged memorised. The losses stayed finite and every parameter moved: each player's step runs. "
+    "Judge the method on its objective with start_training (baseline and ceiling).",
+}
 SETTLE_PASSES = 100  # train-mode forwards before comparing modes: 0.9^100 = 3e-5 of BatchNorm's lag is left
 END_STEPS = 5  # the run's end value is the median of its last steps: one noisy sample decides nothing
 
@@ -153,12 +162,12 @@ def _train_size(ctx: JobContext, size: int, progress: tuple[int, int]) -> SizeRu
         model.train()
         loss, terms = ctx.harness.loss_terms(model, batch)
     initial, initial_terms = float(loss), {name: float(value) for name, value in terms.items()}
-    floor = None if ctx.harness.rollouts else ctx.harness.loss_floor(batch)
+    floor = None if ctx.harness.surrogate else ctx.harness.loss_floor(batch)
     notes: list[dict] = []
-    target = None if ctx.harness.rollouts else _target(ctx, initial, floor, notes, f"size {size}")
+    target = None if ctx.harness.surrogate else _target(ctx, initial, floor, notes, f"size {size}")
     lowest = _lowest_plausible(floor, initial)
     stop = _stopper(target, lowest, initial, floor or 0.0) if target is not None and math.isfinite(initial) else None
-    redrawn = None if ctx.harness.rollouts else _redrawn(ctx, model, batch)
+    redrawn = None if ctx.harness.surrogate else _redrawn(ctx, model, batch)
     buffers_before = statistics_buffers(model)  # after our own forward: training must move them further
     watch = CopyWatch(model, optimizer, copies)
     trace = train(
@@ -252,10 +261,10 @@ def _impossible(ctx: JobContext, run: SizeRun, where: str) -> list[dict]:
     losses = [run.initial, *trace.loss]
     terms = {name: [run.initial_terms.get(name, math.nan), *values] for name, values in trace.terms.items()}
     found = [loss_judges.below_floor(losses, run.floor, where)]
-    if not ctx.harness.rollouts:  # a surrogate on a fixed batch of rollouts has no lower limit by design
+    if not ctx.harness.surrogate:  # a surrogate (rollouts, a game) has no lower limit by design
         found.append(loss_judges.unbounded(losses, where))
     found = [f for f in found if f is not None] + loss_judges.negative_kl(terms, losses, where)
-    if not found and run.floor is None and not ctx.harness.rollouts and min(losses) < run.lowest:
+    if not found and run.floor is None and not ctx.harness.surrogate and min(losses) < run.lowest:
         found.append(_below_zero(run.initial, min(losses), where))
     return found
 
@@ -307,7 +316,9 @@ def _progress_findings(ctx: JobContext, size: int, run: SizeRun, result: SizeRes
     base = floor if floor is not None else 0.0
     if _diverged_at(result.final_loss, initial, base):
         return [_diverged(size, initial, result.final_loss, ctx.req.lr)]
-    if ctx.harness.rollouts:
+    if ctx.harness.surrogate == "adversarial":  # a game's summed loss need not fall: its objective judges it
+        return []
+    if ctx.harness.surrogate == "rollouts":
         if best < initial - 1e-6 * max(1.0, abs(initial)):
             return []
         return [
@@ -427,8 +438,8 @@ def _settle_running_statistics(ctx: JobContext, model: torch.nn.Module, batch: A
 def _mode_findings(ctx: JobContext, size: int, run: SizeRun, result: SizeResult) -> list[dict]:
     """train_eval_gap and buffers_not_updated once the batch is memorised. Skipped for rollouts (no fixed
     target to compare) and for one example with running statistics (its batch statistics are degenerate)."""
-    if ctx.harness.rollouts or (size == 1 and run.buffers_before):
-        result.mode = ModeCheck(skipped="on-policy rollouts" if ctx.harness.rollouts else "BatchNorm on one example")
+    if ctx.harness.surrogate or (size == 1 and run.buffers_before):
+        result.mode = ModeCheck(skipped=SKIPPED_MODE_CHECK.get(ctx.harness.surrogate, "BatchNorm on one example"))
         return []
     frozen = buffers_not_updated(run.model, run.buffers_before, result.steps_run, ctx.seed)
     if run.buffers_before:
@@ -482,7 +493,7 @@ def _judge_size(ctx: JobContext, size: int, run: SizeRun) -> tuple[SizeResult, l
     # bouncing back up (no zero_grad) is not enough, nor is falling through it (a flipped sign).
     result.reached_target = bool(
         not impossible
-        and not ctx.harness.rollouts
+        and not ctx.harness.surrogate
         and not any(f["severity"] == ERROR for f in progress_findings)
         and result.end_loss <= run.target
     )
@@ -517,15 +528,12 @@ def _degenerate_single_example(per_size: list[SizeResult], findings: list[dict])
             item["message"] += f"; the larger sizes did train: {why}. Judged on those"
 
 
-def _summary(per_size: list[SizeResult], findings: list[dict], on_policy: bool) -> str:
+def _summary(per_size: list[SizeResult], findings: list[dict], surrogate: str | None) -> str:
     memorised = [r.size for r in per_size if r.reached_target]
     problems = [f for f in findings if f["severity"] != INFO]
     if not problems:
-        if on_policy:
-            return (
-                "The surrogate loss fell on fixed batches of rollouts and every parameter moved: the training "
-                "step works. Judge the method on its objective with start_training (eval_every)."
-            )
+        if surrogate:
+            return SURROGATE_SUMMARY[surrogate]
         short = [r.size for r in per_size if not r.reached_target and r.error is None]
         learned = (
             f"Memorised {', '.join(map(str, memorised))} example(s)" if memorised else "No size reached its target"
@@ -609,7 +617,7 @@ def run(ctx: JobContext[OverfitRequest]) -> dict[str, Any]:
         + schedules.metric_findings(longest.terms, scheduled)
     )
     return {
-        "summary": _summary(per_size, findings, ctx.harness.rollouts),
+        "summary": _summary(per_size, findings, ctx.harness.surrogate),
         "findings": findings,
         "details": asdict(OverfitDetails(sizes=per_size, copies=copies, on_policy=ctx.harness.rollouts)),
     }

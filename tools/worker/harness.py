@@ -41,6 +41,7 @@ OPTIONAL = (
     "make_scheduler",
     "ignore_index",
     "frozen_copies",
+    "adversarial",
 )
 DEFAULT_IGNORE_INDEX = -100  # PyTorch's cross_entropy default: padding targets
 
@@ -250,6 +251,7 @@ class Harness:
         # get_train_batch takes the model: the data come from the model itself (RL), so the loss (a surrogate,
         # or a TD loss whose targets move) says little over a run; the `objective` says whether it works.
         self.on_policy = self.takes_model
+        self.adversarial = self._adversarial()
         self.takes_seed = self.get_train_batch_fn is not None and _takes_seed(self.get_train_batch_fn)
         self._loss_floor = self._lookup("loss_floor")
         if self._loss_floor is not None and not callable(self._loss_floor):
@@ -265,6 +267,22 @@ class Harness:
                 where=name,
             )
         return target
+
+    def _adversarial(self) -> bool:
+        """`adversarial = True`: the loss is a minimax game (a GAN's generator against its discriminator, a
+        domain-adversarial classifier). The players pull it opposite ways, so its sum has no floor and need not fall."""
+        value = self._lookup("adversarial")
+        if value is not None and not isinstance(value, bool):
+            raise HarnessError(f"adversarial must be True or False, got {type(value).__name__}", where="adversarial")
+        return bool(value)
+
+    @functools.cached_property
+    def surrogate(self) -> str | None:
+        """Why a fixed batch has no loss target to memorise: "rollouts" (an on-policy surrogate), "adversarial"
+        (a declared minimax game), or None (the loss itself says whether it learned)."""
+        if self.adversarial:
+            return "adversarial"
+        return "rollouts" if self.rollouts else None
 
     @functools.cached_property
     def rollouts(self) -> bool:
