@@ -156,3 +156,10 @@ def test_a_value_at_random_level_is_below_baseline_whatever_its_improvement():
     assert [f["code"] for f in found] == ["below_baseline"] and level_findings(
         "return", 9.5, 22.0, None, None, "x"
     ) == []
+
+
+def test_a_value_equal_to_its_baseline_did_not_improve_on_it():
+    # A GAN covering 0 of 8 modes against a baseline of 0: not "improved on a trivial method, far from the ceiling".
+    (found,) = level_findings("modes_covered", 0.0, 0.0, 8.0, True, "final")
+    assert found["code"] == "below_baseline" and "no better than the baseline" in found["message"]
+    assert [f["code"] for f in level_findings("modes_covered", 1.0, 0.0, 8.0, True, "final")] == ["far_from_ceiling"]

@@ -408,7 +408,8 @@ def _not_decreasing(size: int, initial: float, best: float, steps: int, why: str
         where=f"size {size}",
         evidence={"size": size, "initial": initial, "best": best},
         suggestion="Look for a detached graph, a double softmax, targets that do not match the output, "
-        "or an lr far too small; call gradient_check.",
+        "or an lr far too small; call gradient_check. A minimax game (a GAN's generator against its discriminator) "
+        "never memorises: declare adversarial = True in the harness.",
     )
 
 

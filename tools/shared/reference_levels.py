@@ -68,10 +68,11 @@ def level_findings(
     if higher is None:
         return []
     evidence = {"value": value, "baseline": baseline, "ceiling": ceiling, "higher_is_better": higher}
-    if baseline is not None and _worse(value, baseline, higher):
+    if baseline is not None and (_worse(value, baseline, higher) or value == baseline):
+        relation = "no better than" if value == baseline else "worse than"
         return [finding(
             "below_baseline", ERROR,
-            f"{name}: {what} {value:.4g} is worse than the baseline {baseline:g} (a trivial method's level)",
+            f"{name}: {what} {value:.4g} is {relation} the baseline {baseline:g} (a trivial method's level)",
             where=name, evidence=evidence,
             suggestion="The method does not beat a trivial one: check that the training signal reaches the model "
             "(run_overfit_test, gradient_check), the data and the evaluation, then the lr (lr_sweep).",

@@ -57,7 +57,9 @@ CODES: dict[str, str] = {
     "metric_missing": "a reported metric was not measured",
     "metric_exceeds_reported": "a measured metric beats the paper's beyond tolerance (info)",
     "metric_not_reported": "measured metrics the paper does not report, left uncompared (info)",
-    "below_baseline": "a metric worse than its baseline (a trivial method's level: random policy, Gaussian fit)",
+    "below_baseline": (
+        "a metric worse than its baseline, or no better (a trivial method's level: random policy, Gaussian fit)"
+    ),
     "beyond_ceiling": "a metric better than its ceiling, the best achievable value: a leak or a wrong metric",
     "far_from_ceiling": "a metric that improved on its baseline but covers less than half the way to its ceiling",
     "non_finite_inputs": "NaN/Inf in inputs or targets",
