@@ -331,7 +331,9 @@ class TrainingJobs:
         self.store = store
         self.owner = OwnerLock(self.store)
         self.live: dict[str, LiveRun] = {}
-        self.tensorboard = False  # whether the tensorboard extra is installed: runs then write events
+        # Whether the tensorboard extra is installed (runs then write events): learnt at the first run, since
+        # importing it takes 0.15 s that the server's start should not wait for.
+        self.tensorboard: bool | None = None
         self._tg: anyio.abc.TaskGroup | None = None
 
     async def __aenter__(self) -> TrainingJobs:
@@ -339,7 +341,6 @@ class TrainingJobs:
             await anyio.to_thread.run_sync(self._adopt_orphans)
         except Exception:  # whatever lies under runs/, the server starts
             log.exception("could not look through the runs of %s", self.store.folder)
-        self.tensorboard = await anyio.to_thread.run_sync(tensorboard_available)  # its import takes a while
         self._tg = anyio.create_task_group()
         await self._tg.__aenter__()
         return self
@@ -390,6 +391,8 @@ class TrainingJobs:
 
     async def start(self, args: StartTrainingArgs, harness: str, runtime: Runtime) -> RunRecord:
         await anyio.to_thread.run_sync(self.store.writable)  # a symlinked runs/ refuses the run before it starts
+        if self.tensorboard is None:
+            self.tensorboard = await anyio.to_thread.run_sync(tensorboard_available)
         record = RunRecord(
             run_id=f"{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(3)}",
             label=args.label,
