@@ -214,3 +214,16 @@ async def test_float32_cast_is_named_as_the_cause_of_a_gradcheck_error(client):
     assert "computes in float32" in found["message"] and "Re-derive" not in found["suggestion"]
     clean = {"harness": "grad_numerical_traps.py", "numerical": {"function": "float64_swish", "input_shapes": [[3, 4]]}}
     assert_clean(await call(client, "gradient_check", clean))
+
+
+async def test_a_loss_term_that_cancels_its_own_gradient_is_named(client):
+    """PPO's old log-probabilities recomputed from the current policy without detach: the ratio is exactly 1 with
+    zero gradient. The value and entropy terms still reach every parameter, so only the per-term view sees it."""
+    clean = await call(client, "gradient_check", {"harness": "ppo_surrogate.py"})
+    assert_clean(clean)
+    assert clean["details"]["model"]["term_reach"]["policy_loss"] > 0
+    broken = await call(client, "gradient_check", {"harness": "ppo_ratio_cancelled.py"})
+    assert codes(broken, "warning") == {"term_without_gradient"}, broken["summary"]
+    found = finding_of(broken, "term_without_gradient")
+    assert found["where"] == "policy_loss" and found["evidence"]["terms"]["policy_loss"] == 0
+    assert "detach" in found["suggestion"]

@@ -336,6 +336,32 @@ def _term_reach(model: nn.Module, terms: dict[str, torch.Tensor]) -> dict[str, s
     return reach
 
 
+# Terms whose gradient is zero by construction while the model equals its reference: a KL to a copy of the
+# policy, the entropy of a uniform policy. Any other term in the graph that trains nothing cancels itself.
+ZERO_AT_INIT = ("kl", "entropy", "ent")
+
+
+def _cancelled_terms(reach: dict[str, set[str]]) -> list[dict[str, Any]]:
+    """Terms computed with gradients that send exactly zero to every parameter: x - x where one side was meant
+    detached (PPO's old log-probabilities recomputed from the current policy: a ratio of exactly 1, gradient 0)."""
+    dead = sorted(t for t, names in reach.items() if not names and not t.lower().startswith(ZERO_AT_INIT))
+    return [
+        finding(
+            "term_without_gradient",
+            WARNING,
+            f"the loss term '{term}' is computed with gradients but sends exactly zero gradient to every parameter: "
+            "it trains nothing",
+            where=term,
+            evidence={"term": term, "terms": {t: len(names) for t, names in reach.items()}},
+            suggestion="A quantity subtracted from itself or divided by itself cancels its gradient: a reference "
+            "meant to be a constant (PPO's old log-probabilities, a target, a baseline) recomputed from the current "
+            "model without .detach(), or stored from the rollout. Check the term with check_known_values on a "
+            "hand-worked case; ignore this only if the term is zero by construction at initialisation.",
+        )
+        for term in dead
+    ]
+
+
 def _term_findings(reach: dict[str, set[str]], rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Parameters that only a KL term trains, none of the data terms: the path from the data term to them
     is cut (a VAE's sample drawn under no_grad or detached: the encoder then learns from the KL alone)."""
@@ -447,7 +473,7 @@ def _model_check(ctx: JobContext) -> dict[str, Any]:
                 {"count": len(bad), "params": [r["name"] for r in bad[:20]]},
             )
         )
-    findings += _term_findings(reach, rows)
+    findings += _term_findings(reach, rows) + _cancelled_terms(reach)
     trend, trend_findings = _trend_findings(modules)
     findings = sort_findings(findings + trend_findings)
     details, summary = _model_summary(rows, modules, counts, trend, reach, loss_value, findings)

@@ -129,6 +129,10 @@ CODES: dict[str, str] = {
         "check_dependencies mode='both' on a model without positions at seq_dim (an MLP, a policy): the causal half "
         "was skipped, the batch half ran (info)"
     ),
+    "term_without_gradient": (
+        "a loss term computed with gradients that sends exactly zero to every parameter: it cancels itself "
+        "(x - x, a ratio of 1 whose reference was meant detached)"
+    ),
     "size_skipped": (
         "an overfit size that cannot run by construction (BatchNorm on one example); judged on the others (info)"
     ),
