@@ -269,8 +269,10 @@ async def test_an_adversarial_game_is_judged_on_finite_losses_and_moving_paramet
     assert_clean(clean)
     assert clean["summary"].startswith("An adversarial game") and "Memorised" not in clean["summary"]
     assert clean["details"]["sizes"][0]["reached_target"] is False
-    broken = await call(client, "run_overfit_test", {"harness": "gan_generator_detached.py", **args})
+    broken = await call(client, "run_overfit_test", {"harness": "gan_generator_detached.py", **args, "sizes": [10, 20]})
+    assert [f["code"] for f in broken["findings"]] == ["params_not_updated"]  # said once for both sizes
     found = finding_of(broken, "params_not_updated")
+    assert found["evidence"]["sizes"] == [10, 20]
     assert found["severity"] == "warning" and all(
         name.startswith("generator.") for name in found["evidence"]["unchanged"]
     )

@@ -582,6 +582,21 @@ def _nothing_trained(per_size: list[SizeResult], findings: list[dict]) -> list[d
     ]
 
 
+def _merge_repeats(findings: list[dict]) -> list[dict]:
+    """One finding for the same words at several sizes (the same parameters never changed at 1, 10 and 100):
+    the agent reads it once, with the sizes in its evidence."""
+    merged: dict[tuple, dict] = {}
+    for found in findings:
+        key = (found["code"], found["severity"], found["message"], found["where"])
+        size = found["evidence"].get("size")
+        if key not in merged:
+            merged[key] = found
+        elif size is not None:
+            first = merged[key]["evidence"]
+            first["sizes"] = [*first.get("sizes", [first.get("size")]), size]
+    return list(merged.values())
+
+
 def run(ctx: JobContext[OverfitRequest]) -> dict[str, Any]:
     sizes: list[int] = ctx.req.sizes
     total = len(sizes) * ctx.req.steps
@@ -610,6 +625,7 @@ def run(ctx: JobContext[OverfitRequest]) -> dict[str, Any]:
         found["evidence"]["sizes"] = failed_sizes
         findings.append(found)
     _degenerate_single_example(per_size, findings)
+    findings = _merge_repeats(findings)
     scheduled = ctx.harness.make_scheduler_fn is not None
     findings = sort_findings(
         findings
