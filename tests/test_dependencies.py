@@ -107,6 +107,9 @@ async def test_the_gauntlets_both_call_on_a_model_without_positions_checks_the_b
     assert result["status"] == "pass" and codes(result) == {"causal_not_applicable"}, result["summary"]
     assert result["details"]["batch"]["checked"] and result["details"]["causal"] is None
     assert finding_of(result, "causal_not_applicable")["evidence"]["seq_dim"] == 1
+    # a flow maps (B, 2) coordinates to (B, 2): same shape, but features that its coupling layers mix by design
+    flow = await call(client, "check_dependencies", {"harness": "flow_coupling.py", "mode": "both", "seq_dim": 1})
+    assert flow["status"] == "pass" and codes(flow) == {"causal_not_applicable"}, flow["summary"]
     # the batch half still finds what it finds
     leaky = await call(client, "check_dependencies", {"harness": "dep_norm_over_batch.py", "mode": "both"})
     assert {"causal_not_applicable", "batch_dependence"} <= codes(leaky), leaky["summary"]

@@ -278,3 +278,15 @@ async def test_an_adversarial_game_is_judged_on_finite_losses_and_moving_paramet
     )
     sweep = await call(client, "lr_sweep", {"harness": "gan_adversarial.py", "mode": "range"})
     assert "lr_range_inconclusive" in codes(sweep) and "adversarial game" in sweep["summary"], sweep["summary"]
+
+
+async def test_a_continuous_density_declared_without_floor_is_judged_on_its_nll_falling(client):
+    """A flow's NLL goes below zero on a few examples: with loss_floor = -inf that is the memorising it should do,
+    not 'overfit_failed' against a target 5 % above zero (and never a NaN target)."""
+    result = await call(client, "run_overfit_test", {"harness": "flow_coupling.py", "sizes": [1, 10], "steps": 200})
+    assert_clean(result)
+    assert result["summary"].startswith("The negative log-likelihood fell"), result["summary"]
+    sizes = result["details"]["sizes"]
+    assert all(
+        s["target_loss"] is None and s["loss_floor"] is None and s["best_loss"] < s["initial_loss"] for s in sizes
+    )

@@ -457,7 +457,10 @@ def _axes(args: DependencyRequest, inputs: torch.Tensor, output: torch.Tensor) -
         seq_dim = args.seq_dim
         positions = inputs.shape[seq_dim] if inputs.dim() > seq_dim else 0
         causal = Axis("causal", seq_dim, positions)
-        if args.mode == "both" and (positions < 2 or not causal.fits(output)):
+        # A 2-D float input is one feature vector per example (a flow's coordinates, an MLP's features), not a
+        # sequence: the generic call leaves it alone; mode='causal' still checks a sequence of scalars.
+        features = inputs.dim() == 2 and inputs.is_floating_point()
+        if args.mode == "both" and (features or positions < 2 or not causal.fits(output)):
             return axes, [_no_positions(seq_dim, inputs, output)]
         if positions < 2:
             raise HarnessError(
@@ -473,12 +476,14 @@ def _no_positions(seq_dim: int, inputs: torch.Tensor, output: torch.Tensor) -> d
     return finding(
         "causal_not_applicable",
         INFO,
-        f"no sequence at seq_dim={seq_dim} (input {tuple(inputs.shape)}, output {tuple(output.shape)}): the causal "
-        "half of mode='both' does not apply to this model and was skipped; the batch half ran",
+        f"no sequence at seq_dim={seq_dim} (input {tuple(inputs.shape)} {str(inputs.dtype).removeprefix('torch.')}, "
+        f"output {tuple(output.shape)}): the causal half of mode='both' does not apply to this model and was "
+        "skipped; the batch half ran",
         where="get_batch",
         evidence={"seq_dim": seq_dim, "input_shape": list(inputs.shape), "output_shape": list(output.shape)},
         suggestion="Nothing to fix for a model without positions. For a sequence model, pass the dimension that "
-        "indexes positions as seq_dim (and `input`: the decoder's tokens of an encoder-decoder).",
+        "indexes positions as seq_dim (and `input`: the decoder's tokens of an encoder-decoder); for a sequence "
+        "of scalars (B, T), call mode='causal'.",
     )
 
 

@@ -39,11 +39,20 @@ NOT_DECREASING = 0.9  # best loss above this fraction of the way from the floor:
 DEFAULT_TARGET_FRACTION = 0.05
 # What one example with batch statistics or a normalised advantage makes fail, correct or not.
 DEGENERATE_AT_ONE = {"params_not_updated", "overfit_failed", "loss_not_decreasing"}
+# A surrogate that must at least fall on a fixed batch, and what its failure to fall means.
+NEVER_FELL = {
+    "rollouts": "the surrogate loss never fell on a fixed batch of rollouts",
+    "likelihood": "the negative log-likelihood never fell on a fixed batch",
+}
 SKIPPED_MODE_CHECK = {"rollouts": "on-policy rollouts", "adversarial": "an adversarial game"}
 # A result without problems on a harness whose loss has no target says what was judged instead.
 SURROGATE_SUMMARY = {
     "rollouts": "The surrogate loss fell on fixed batches of rollouts and every parameter moved: the training "
     "step works. Judge the method on its objective with start_training (eval_every).",
+    "likelihood": "The negative log-likelihood fell on every fixed batch and every parameter moved: the training "
+    "step learns. A continuous density has no floor (loss_floor = -inf), so no size is judged memorised: check "
+    "the log-determinant or the likelihood's terms by hand with check_known_values, and judge the test NLL with "
+    "start_training.",
     "adversarial": "An adversarial game (adversarial = True): its summed loss has no floor and need not fall, so "
     "no size is judged memorised. The losses stayed finite and every parameter moved: each player's step runs. "
     "Judge the method on its objective with start_training (baseline and ceiling).",
@@ -318,12 +327,10 @@ def _progress_findings(ctx: JobContext, size: int, run: SizeRun, result: SizeRes
         return [_diverged(size, initial, result.final_loss, ctx.req.lr)]
     if ctx.harness.surrogate == "adversarial":  # a game's summed loss need not fall: its objective judges it
         return []
-    if ctx.harness.surrogate == "rollouts":
+    if ctx.harness.surrogate in NEVER_FELL:
         if best < initial - 1e-6 * max(1.0, abs(initial)):
             return []
-        return [
-            _not_decreasing(size, initial, best, steps, "the surrogate loss never fell on a fixed batch of rollouts")
-        ]
+        return [_not_decreasing(size, initial, best, steps, NEVER_FELL[ctx.harness.surrogate])]
     if best > base + NOT_DECREASING * (initial - base):
         return [_not_decreasing(size, initial, best, steps, None)]
     if end <= target:
@@ -439,7 +446,7 @@ def _settle_running_statistics(ctx: JobContext, model: torch.nn.Module, batch: A
 def _mode_findings(ctx: JobContext, size: int, run: SizeRun, result: SizeResult) -> list[dict]:
     """train_eval_gap and buffers_not_updated once the batch is memorised. Skipped for rollouts (no fixed
     target to compare) and for one example with running statistics (its batch statistics are degenerate)."""
-    if ctx.harness.surrogate or (size == 1 and run.buffers_before):
+    if ctx.harness.surrogate in SKIPPED_MODE_CHECK or (size == 1 and run.buffers_before):
         result.mode = ModeCheck(skipped=SKIPPED_MODE_CHECK.get(ctx.harness.surrogate, "BatchNorm on one example"))
         return []
     frozen = buffers_not_updated(run.model, run.buffers_before, result.steps_run, ctx.seed)

@@ -39,7 +39,7 @@ class SizeResult:
     loss_floor: float | None = None
     """The harness's loss_floor on this batch."""
     target_loss: float | None = None
-    """Null for on-policy harnesses: a surrogate has no target."""
+    """Null for a loss with no target: on-policy surrogates, adversarial games, loss_floor = -inf."""
     steps_run: int | None = None
     steps_to_target: int | None = None
     """First step at or below the target; null if never."""

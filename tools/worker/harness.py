@@ -279,9 +279,12 @@ class Harness:
     @functools.cached_property
     def surrogate(self) -> str | None:
         """Why a fixed batch has no loss target to memorise: "rollouts" (an on-policy surrogate), "adversarial"
-        (a declared minimax game), or None (the loss itself says whether it learned)."""
+        (a declared minimax game), "likelihood" (`loss_floor = -inf`: a continuous density's negative
+        log-likelihood, which a few examples drive down without limit), or None (the loss says whether it learned)."""
         if self.adversarial:
             return "adversarial"
+        if self._loss_floor == -math.inf:
+            return "likelihood"
         return "rollouts" if self.rollouts else None
 
     @functools.cached_property
