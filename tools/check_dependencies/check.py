@@ -44,6 +44,7 @@ from ..wire.compact import evenly_spaced, significant
 from ..wire.findings import ERROR, INFO, WARNING, finding, sort_findings
 from ..wire.messages import DependencyRequest
 from ..worker.failures import HarnessError
+from ..worker.graph_batch import interaction_matrix
 from ..worker.harness import targets_of
 from ..worker.job import JobContext
 from . import causes, loss as loss_probes, mechanisms
@@ -447,12 +448,18 @@ def _check_shapes(inputs: torch.Tensor, output: torch.Tensor, axis: Axis) -> Non
         )
 
 
-def _axes(args: DependencyRequest, inputs: torch.Tensor, output: torch.Tensor) -> tuple[list[Axis], list[dict]]:
-    """The axes the mode asks for, and the info finding when mode 'both' meets a model without positions (an MLP,
-    a policy, a GAN's generator): the gauntlet's generic call then checks the batch axis alone, not an error."""
-    axes = []
+def _axes(args: DependencyRequest, batch: Batch, output: torch.Tensor) -> tuple[list[Axis], list[dict]]:
+    """The axes the mode asks for, and info findings for those that do not apply: the batch axis of one graph
+    (its rows are nodes that interact by design), the causal half of mode 'both' on a model without positions
+    (an MLP, a policy, a GAN's generator: the gauntlet's generic call then checks the batch axis alone)."""
+    axes, skipped = [], []
+    inputs = batch.inputs
     if args.mode in ("batch", "both"):
-        axes.append(Axis("batch", 0, inputs.shape[0]))
+        matrix = interaction_matrix(batch.value, inputs.shape[0])
+        if matrix is None:
+            axes.append(Axis("batch", 0, inputs.shape[0]))
+        else:
+            skipped.append(_rows_interact(matrix, inputs.shape[0]))
     if args.mode in ("causal", "both"):
         seq_dim = args.seq_dim
         positions = inputs.shape[seq_dim] if inputs.dim() > seq_dim else 0
@@ -461,7 +468,7 @@ def _axes(args: DependencyRequest, inputs: torch.Tensor, output: torch.Tensor) -
         # sequence: the generic call leaves it alone; mode='causal' still checks a sequence of scalars.
         features = inputs.dim() == 2 and inputs.is_floating_point()
         if args.mode == "both" and (features or positions < 2 or not causal.fits(output)):
-            return axes, [_no_positions(seq_dim, inputs, output)]
+            return axes, [*skipped, _no_positions(seq_dim, inputs, output)]
         if positions < 2:
             raise HarnessError(
                 f"causal mode needs a sequence of 2 or more positions at seq_dim={seq_dim}, but the input has "
@@ -469,7 +476,20 @@ def _axes(args: DependencyRequest, inputs: torch.Tensor, output: torch.Tensor) -
                 where="get_batch",
             )
         axes.append(causal)
-    return axes, []
+    return axes, skipped
+
+
+def _rows_interact(matrix: str, rows: int) -> dict:
+    return finding(
+        "rows_interact",
+        INFO,
+        f"the batch holds {matrix} ({rows}, {rows}) over its {rows} rows: they are one graph's nodes (or a set) "
+        "that the model mixes by design, so their independence was not checked",
+        where=matrix,
+        evidence={"matrix": matrix, "rows": rows},
+        suggestion="Nothing to fix for message passing. To test the mixing itself, check the propagation "
+        "(normalisation, self-loops) with check_known_values on a hand-worked 3-node graph.",
+    )
 
 
 def _no_positions(seq_dim: int, inputs: torch.Tensor, output: torch.Tensor) -> dict:
@@ -729,7 +749,7 @@ def _dependence(
     full: dict[str, Any] = {}
     with torch.enable_grad():
         trace = _trace(ctx, model, batch)
-        axes, findings = _axes(ctx.req, batch.inputs, trace.output)
+        axes, findings = _axes(ctx.req, batch, trace.output)
         threshold = THRESHOLD
         if trace.leaf is None and trace.output.dtype.is_floating_point:
             threshold = max(THRESHOLD, EPS_FACTOR * torch.finfo(trace.output.dtype).eps)

@@ -24,6 +24,7 @@ from ..worker.job import JobContext, seed_everything
 from ..worker.scales import SMALL_MAX, scale_problem
 from .details import ChannelStats, DataDetails, LabelStats, SplitOverlap, SplitSummary, TensorSummary
 from .mechanisms import label_leak, label_leak_finding, shared_noise_findings, shared_rows
+from .transductive import transductive
 
 # What a harness raises for a split it does not have: {"train": 0}[split], a ValueError
 # naming the known splits, `assert split in (...)`.
@@ -519,11 +520,14 @@ def _split_overlaps(
         if rows is not None:
             digests[inspection.split] = rows
     names = list(digests)
+    batches = {i.split: i.batch for i in inspections}
     overlaps, findings = [], []
     for i, a in enumerate(names):
         for b in names[i + 1 :]:
             result, same_rows = _overlap(a, digests[a], b, digests[b])
-            if result.overlapping:
+            if same_rows and (graph := transductive(a, batches[a], b, batches[b])) is not None:
+                findings += graph  # one graph in every split: the labelled rows must differ, not the rows
+            elif result.overlapping:
                 findings.append(_overlap_finding(result, same_rows))
             overlaps.append(result)
     return overlaps, findings

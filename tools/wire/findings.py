@@ -129,6 +129,10 @@ CODES: dict[str, str] = {
         "check_dependencies mode='both' on a model without positions at seq_dim (an MLP, a policy): the causal half "
         "was skipped, the batch half ran (info)"
     ),
+    "rows_interact": (
+        "the batch holds a square matrix over its rows (a graph's adjacency): its rows interact by design, so "
+        "check_dependencies leaves their independence unchecked (info)"
+    ),
     "term_without_gradient": (
         "a loss term computed with gradients that sends exactly zero to every parameter: it cancels itself "
         "(x - x, a ratio of 1 whose reference was meant detached)"

@@ -1,0 +1,26 @@
+"""One graph as the batch (transductive node classification, GCN): its rows are nodes that the model mixes by
+design and that every split shares. The tools that assume independent rows must say so, not raise
+batch_dependence or split_overlap on a correct GCN; a test node labelled for training is still a split_overlap."""
+
+import pytest
+from conftest import assert_clean, call, codes, finding_of
+
+pytestmark = pytest.mark.anyio
+
+
+async def test_a_correct_gcn_draws_no_warning_from_the_checks_that_assume_independent_rows(client):
+    data = await call(client, "inspect_data", {"harness": "gcn_nodes.py"})
+    assert "split_overlap" not in codes(data), data["summary"]
+    for args in ({}, {"mode": "both", "seq_dim": 1}):
+        result = await call(client, "check_dependencies", {"harness": "gcn_nodes.py", **args})
+        assert_clean(result)
+        found = finding_of(result, "rows_interact")
+        assert found["where"] == "batch['adj']" and found["evidence"]["rows"] == 60
+        assert result["details"]["batch"] is None  # not measured, and said so
+
+
+async def test_test_nodes_labelled_for_training_are_a_split_overlap(client):
+    result = await call(client, "inspect_data", {"harness": "gcn_test_labels.py"})
+    found = finding_of(result, "split_overlap")
+    assert found["severity"] == "error" and found["evidence"]["mask"] == "batch['mask']"
+    assert found["evidence"]["count"] == 45 and "labelled nodes must not be" in found["message"]
