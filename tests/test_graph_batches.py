@@ -24,3 +24,13 @@ async def test_test_nodes_labelled_for_training_are_a_split_overlap(client):
     found = finding_of(result, "split_overlap")
     assert found["severity"] == "error" and found["evidence"]["mask"] == "batch['mask']"
     assert found["evidence"]["count"] == 45 and "labelled nodes must not be" in found["message"]
+
+
+async def test_overfit_runs_a_whole_graph_batch_once_and_says_why(client):
+    """get_batch ignores batch_size: three runs on the same 60 nodes labelled '1, 10, 100 example(s)' said
+    nothing true; one run and an info say what happened."""
+    result = await call(client, "run_overfit_test", {"harness": "gcn_nodes.py", "lr": 0.01, "steps": 300})
+    assert [size["size"] for size in result["details"]["sizes"]] == [1]
+    found = finding_of(result, "size_skipped")
+    assert found["severity"] == "info" and found["evidence"] == {"sizes": [1, 10, 100], "rows": 60}
+    assert result["status"] == "pass", result["summary"]

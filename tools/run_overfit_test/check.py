@@ -26,6 +26,7 @@ from ..wire.findings import ERROR, INFO, RUN_FAILURES, WARNING, finding, sort_fi
 from ..wire.messages import OverfitRequest
 from ..worker import loss_judges, nonfinite, schedules
 from ..worker.frozen_copies import find_copies
+from ..worker.harness import inputs_of
 from ..worker.job import JobContext
 from ..worker.mode_checks import buffers_not_updated, mode_losses, statistics_buffers, train_eval_gap
 from ..worker.training import Trace, downsample, train
@@ -604,10 +605,40 @@ def _merge_repeats(findings: list[dict]) -> list[dict]:
     return list(merged.values())
 
 
+def _rows(batch: Any) -> int | None:
+    inputs = inputs_of(batch)
+    return inputs.shape[0] if isinstance(inputs, torch.Tensor) and inputs.dim() > 0 else None
+
+
+def _sizes_to_run(ctx: JobContext) -> tuple[list[int], list[dict]]:
+    """The sizes worth a run. A get_batch that ignores batch_size (one graph, a whole small dataset) gives every
+    size the same rows: one run stands for all, and an info says so instead of three runs mislabelled."""
+    sizes = list(ctx.req.sizes)
+    if len(sizes) < 2 or ctx.harness.rollouts:
+        return sizes, []
+    try:
+        rows = {size: _rows(ctx.harness.peek_batch(size)) for size in sizes}
+    except Exception:  # get_batch's own errors surface in the runs, with their traceback
+        return sizes, []
+    if len(set(rows.values())) != 1 or rows[sizes[0]] in (None, sizes[0]):
+        return sizes, []
+    note = finding(
+        "size_skipped",
+        INFO,
+        f"get_batch ignores batch_size: it returned the same {rows[sizes[0]]} rows for sizes "
+        f"{', '.join(map(str, sizes))}, so one run on them stands for every size",
+        where="get_batch",
+        evidence={"sizes": sizes, "rows": rows[sizes[0]]},
+        suggestion="Nothing to fix for one graph or a whole small dataset; otherwise make get_batch return "
+        "batch_size examples.",
+    )
+    return sizes[:1], [note]
+
+
 def run(ctx: JobContext[OverfitRequest]) -> dict[str, Any]:
-    sizes: list[int] = ctx.req.sizes
+    sizes, notes = _sizes_to_run(ctx)
     total = len(sizes) * ctx.req.steps
-    per_size, findings = [], []
+    per_size, findings = [], notes
     copies: list[CopyTrace] = []  # the longest run's: the most steps to see a sync in
     longest = Trace()  # the most steps to see a schedule move in
     errors: dict[tuple[str, str], tuple[BaseException, list[int]]] = {}  # one finding per distinct exception

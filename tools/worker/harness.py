@@ -294,12 +294,18 @@ class Harness:
         get_batch holds transitions (a next-state key) and its TD loss on them is a regression it can memorise."""
         if not self.on_policy:
             return False
-        state = random.getstate(), np.random.get_state()
         try:
-            with torch.random.fork_rng(devices=[]):  # peeking at a batch must not move the user's random streams
-                return next_state_key(self.get_batch(2, "train")) is None
+            return next_state_key(self.peek_batch(2)) is None
         except Exception:
             return True
+
+    def peek_batch(self, size: int, split: str = "train") -> Any:
+        """get_batch's batch without moving the user's random streams (torch, numpy, random): peeking must not
+        change what the check itself draws next."""
+        state = random.getstate(), np.random.get_state()
+        try:
+            with torch.random.fork_rng(devices=[]):
+                return self.get_batch(size, split)
         finally:
             random.setstate(state[0])
             np.random.set_state(state[1])
