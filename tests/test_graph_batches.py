@@ -11,12 +11,15 @@ pytestmark = pytest.mark.anyio
 async def test_a_correct_gcn_draws_no_warning_from_the_checks_that_assume_independent_rows(client):
     data = await call(client, "inspect_data", {"harness": "gcn_nodes.py"})
     assert "split_overlap" not in codes(data), data["summary"]
+    assert "train, test share one graph's nodes by design and label disjoint ones" in data["summary"]
     for args in ({}, {"mode": "both", "seq_dim": 1}):
         result = await call(client, "check_dependencies", {"harness": "gcn_nodes.py", **args})
         assert_clean(result)
         found = finding_of(result, "rows_interact")
         assert found["where"] == "batch['adj']" and found["evidence"]["rows"] == 60
         assert result["details"]["batch"] is None  # not measured, and said so
+        if args:  # neither half applies: nothing may claim the batch half ran
+            assert finding_of(result, "causal_not_applicable")["message"].endswith("was skipped")
 
 
 async def test_test_nodes_labelled_for_training_are_a_split_overlap(client):

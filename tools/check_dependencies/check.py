@@ -468,7 +468,7 @@ def _axes(args: DependencyRequest, batch: Batch, output: torch.Tensor) -> tuple[
         # sequence: the generic call leaves it alone; mode='causal' still checks a sequence of scalars.
         features = inputs.dim() == 2 and inputs.is_floating_point()
         if args.mode == "both" and (features or positions < 2 or not causal.fits(output)):
-            return axes, [*skipped, _no_positions(seq_dim, inputs, output)]
+            return axes, [*skipped, _no_positions(seq_dim, inputs, output, batch_ran=bool(axes))]
         if positions < 2:
             raise HarnessError(
                 f"causal mode needs a sequence of 2 or more positions at seq_dim={seq_dim}, but the input has "
@@ -492,13 +492,13 @@ def _rows_interact(matrix: str, rows: int) -> dict:
     )
 
 
-def _no_positions(seq_dim: int, inputs: torch.Tensor, output: torch.Tensor) -> dict:
+def _no_positions(seq_dim: int, inputs: torch.Tensor, output: torch.Tensor, batch_ran: bool) -> dict:
     return finding(
         "causal_not_applicable",
         INFO,
         f"no sequence at seq_dim={seq_dim} (input {tuple(inputs.shape)} {str(inputs.dtype).removeprefix('torch.')}, "
         f"output {tuple(output.shape)}): the causal half of mode='both' does not apply to this model and was "
-        "skipped; the batch half ran",
+        + ("skipped; the batch half ran" if batch_ran else "skipped"),
         where="get_batch",
         evidence={"seq_dim": seq_dim, "input_shape": list(inputs.shape), "output_shape": list(output.shape)},
         suggestion="Nothing to fix for a model without positions. For a sequence model, pass the dimension that "

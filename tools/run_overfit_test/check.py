@@ -289,7 +289,8 @@ def _below_zero(initial: float, lowest: float, where: str) -> dict[str, Any]:
         where=where,
         evidence={"initial": initial, "lowest": lowest, "floor": None},
         suggestion="A cross-entropy, MSE or discrete NLL is never negative: look for a flipped sign. A likelihood of "
-        "continuous data can be; either way declare loss_floor in the harness so every tool checks against it.",
+        "continuous data can be: declare loss_floor = float('-inf') for a density with no lower limit (a flow), so "
+        "the overfit test judges it on falling; or the floor it has, so every tool checks against it.",
     )
 
 
