@@ -37,3 +37,11 @@ async def test_overfit_runs_a_whole_graph_batch_once_and_says_why(client):
     found = finding_of(result, "size_skipped")
     assert found["severity"] == "info" and found["evidence"] == {"sizes": [1, 10, 100], "rows": 60}
     assert result["status"] == "pass", result["summary"]
+
+
+async def test_a_loss_over_every_node_is_named_by_the_loss_probe(client):
+    clean = await call(client, "check_dependencies", {"harness": "gcn_nodes.py"})
+    assert "loss_on_unselected_positions" not in codes(clean)
+    broken = await call(client, "check_dependencies", {"harness": "gcn_loss_all_nodes.py"})
+    found = finding_of(broken, "loss_on_unselected_positions")
+    assert found["severity"] == "error" and found["evidence"]["mask"] == "batch['mask']", broken["summary"]

@@ -26,6 +26,7 @@ import torch
 from torch import nn
 
 from ..wire.findings import ERROR, WARNING, finding
+from ..worker.graph_batch import interaction_matrix, row_masks
 from ..worker.harness import targets_of
 from .details import MechanismResult
 from .forward import Axis, Batch, ForwardTrace, masked_vjp_norms, model_output, output_tensor, reseed
@@ -355,6 +356,44 @@ def supervised_positions(ctx, model: nn.Module, batch: Batch, roles: Roles, thre
     return findings, results
 
 
+def supervised_rows(ctx, model: nn.Module, batch: Batch, threshold: float, cost):
+    """One graph as the batch: the loss must score only the nodes its split labels, the rows of its one boolean
+    (N,) mask (one forward and backward of the loss). A loss over every node trains on the test nodes' labels."""
+    targets = targets_of(batch.value)
+    rows = batch.inputs.shape[0] if batch.inputs.dim() > 0 else 0
+    masks = row_masks(batch.value, rows)
+    if interaction_matrix(batch.value, rows) is None or len(masks) != 1 or targets is None or targets.dim() != 1:
+        return [], []
+    ((key, labelled),) = masks.items()
+    if not labelled.any() or labelled.all():
+        return [], []
+    norms = _loss_gradient(ctx, model, batch.value, targets.shape, cost)
+    if norms is None:
+        return [], [MechanismResult(probe="supervised_positions", subject=f"nodes outside {key}", measured=False,
+                                    note="the model's output does not line up with the labels")]  # fmt: skip
+    labelled = labelled.cpu()
+    relative = float(norms[~labelled].max() / norms[labelled].max().clamp_min(1e-30))
+    results = [
+        MechanismResult(probe="supervised_positions", subject=f"nodes outside {key}", measured=True, relative=relative)
+    ]
+    if relative <= threshold:
+        return [], results
+    message = (
+        f"the loss has a gradient at nodes outside {key} (relative {relative:.3g}): it scores nodes this split does "
+        "not label, so training reads the labels of the others (the test nodes)"
+    )
+    found = finding(
+        "loss_on_unselected_positions",
+        ERROR,
+        message,
+        where="loss_fn",
+        evidence={"relative": relative, "mask": key},
+        suggestion=f"Index the output and the labels with the mask: cross_entropy(logits[mask], y[mask]) with mask = "
+        f"{key}. After fixing, call check_dependencies again.",
+    )
+    return [found], results
+
+
 def _scored_finding(message: str, evidence: dict[str, Any], where: str, severity: str) -> dict[str, Any]:
     return finding(
         "loss_on_unselected_positions",
@@ -382,7 +421,8 @@ def probe(ctx, model: nn.Module, batch: Batch, trace: ForwardTrace, roles: Roles
         found, measured = positions(ctx, model, batch, trace, roles, trace.cost)
         findings, results = findings + found, results + measured
     found, measured = supervised_positions(ctx, model, batch, roles, threshold, trace.cost)
-    return findings + found, results + measured
+    on_rows, rows_measured = supervised_rows(ctx, model, batch, threshold, trace.cost)
+    return findings + found + on_rows, results + measured + rows_measured
 
 
 def summary(results: list[MechanismResult]) -> list[str]:
