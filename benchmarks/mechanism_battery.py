@@ -26,23 +26,15 @@ import anyio
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 sys.path.insert(0, str(EXAMPLES))
-from agent import agent_on  # noqa: E402 - examples/agent.py: the console script over stdio
+from agent import QUICK_TOOLS, agent_on  # noqa: E402 - examples/agent.py: the console script over stdio
 
 FAMILIES = {"diffusion": "ddpm.py", "dqn": "dqn.py", "mlm": "bert.py"}
-TOOLS = (
-    "inspect_data",
-    "inspect_model",
-    "check_initialization",
-    "gradient_check",
-    "check_dependencies",
-    "run_overfit_test",
-)
 
 
 async def flags(client, harness: str) -> dict[str, list[str]]:
     """tool -> the error/warning codes it gave on `harness` (an error envelope counts as its status)."""
     found = {}
-    for tool in TOOLS:
+    for tool in QUICK_TOOLS:
         result = (await client.call_tool(tool, {"harness": harness})).structured_content
         if result is None:
             found[tool] = ["refused"]

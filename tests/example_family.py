@@ -12,22 +12,20 @@ from types import ModuleType
 
 from conftest import EXAMPLES, assert_clean, call, codes
 
-QUICK_TOOLS = (
-    "inspect_data",
-    "inspect_model",
-    "check_initialization",
-    "gradient_check",
-    "check_dependencies",
-    "run_overfit_test",
-)
+
+def _module(path: Path, name: str) -> ModuleType:
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+QUICK_TOOLS = _module(EXAMPLES / "agent.py", "example_agent").QUICK_TOOLS  # the worked sessions' own list
 
 
 def cases(name: str) -> ModuleType:
     """examples/<name>/cases.py: KNOWN (function -> one hand-worked case) and BUGS (bug file -> function)."""
-    spec = importlib.util.spec_from_file_location(f"{name}_cases", EXAMPLES / name / "cases.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return _module(EXAMPLES / name / "cases.py", f"{name}_cases")
 
 
 async def clean_at_defaults(client, harness: str, tool: str) -> None:

@@ -617,19 +617,22 @@ def _sizes_to_run(ctx: JobContext) -> tuple[list[int], list[dict]]:
     sizes = list(ctx.req.sizes)
     if len(sizes) < 2 or ctx.harness.rollouts:
         return sizes, []
-    try:
-        rows = {size: _rows(ctx.harness.peek_batch(size)) for size in sizes}
+    try:  # one peek settles the usual case: the batch has the rows asked for
+        first = _rows(ctx.harness.peek_batch(sizes[0]))
+        if first in (None, sizes[0]):
+            return sizes, []
+        rows = {size: _rows(ctx.harness.peek_batch(size)) for size in sizes[1:]}
     except Exception:  # get_batch's own errors surface in the runs, with their traceback
         return sizes, []
-    if len(set(rows.values())) != 1 or rows[sizes[0]] in (None, sizes[0]):
+    if set(rows.values()) != {first}:
         return sizes, []
     note = finding(
         "size_skipped",
         INFO,
-        f"get_batch ignores batch_size: it returned the same {rows[sizes[0]]} rows for sizes "
+        f"get_batch ignores batch_size: it returned the same {first} rows for sizes "
         f"{', '.join(map(str, sizes))}, so one run on them stands for every size",
         where="get_batch",
-        evidence={"sizes": sizes, "rows": rows[sizes[0]]},
+        evidence={"sizes": sizes, "rows": first},
         suggestion="Nothing to fix for one graph or a whole small dataset; otherwise make get_batch return "
         "batch_size examples.",
     )
